@@ -1,0 +1,82 @@
+# naryad: the two commands are `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# A private PostgreSQL cluster under .local/pg unless NARYAD_DATABASE_URL names another server.
+PRIVATE_PG := $(if $(NARYAD_DATABASE_URL),,1)
+export NARYAD_DATABASE_URL ?= postgresql+asyncpg://naryad:naryad@127.0.0.1:$(or $(NARYAD_PG_PORT),54329)/naryad
+export NARYAD_S3_EMULATOR_PORT ?= 59000
+
+.PHONY: help venv db migrate seed run serve worker test lint format openapi bench stop clean
+
+help:
+	@echo "make run    - set up everything and serve the API on http://127.0.0.1:8000"
+	@echo "make test   - set up everything (plus the S3 emulator) and run the whole suite"
+	@echo "make lint   - ruff and mypy"
+	@echo "make bench  - performance figures as ratios"
+	@echo "make openapi- regenerate openapi.yaml"
+	@echo "make stop   - stop the private PostgreSQL and the S3 emulator"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+db: venv
+	@NARYAD_PRIVATE_PG=$(or $(PRIVATE_PG),0) bash infra/system-deps.sh $(or $(PROFILE),run)
+	@$(if $(PRIVATE_PG),bash infra/pg.sh start,true)
+	@$(BIN)/naryad db wait
+
+migrate: db
+	@$(BIN)/naryad db upgrade
+
+seed: migrate
+	@$(BIN)/naryad demo seed --if-empty
+
+run: seed
+	@echo
+	@echo "  naryad API     http://127.0.0.1:8000"
+	@echo "  OpenAPI UI     http://127.0.0.1:8000/schema"
+	@echo "  demo logins    admin, dispatcher, coordinator, supervisor, tech1 ... tech20"
+	@echo "  password       demo-password"
+	@echo
+	@exec $(BIN)/naryad serve
+
+test: PROFILE = test
+test: migrate
+	@bash infra/s3.sh start
+	NARYAD_S3_ENDPOINT_URL=http://127.0.0.1:$(NARYAD_S3_EMULATOR_PORT) \
+		$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+openapi: venv
+	$(BIN)/naryad openapi
+
+bench: PROFILE = bench
+bench: migrate
+	@$(BIN)/pip install --quiet -e '.[dev,bench]'
+	@bash infra/s3.sh start
+	NARYAD_S3_ENDPOINT_URL=http://127.0.0.1:$(NARYAD_S3_EMULATOR_PORT) $(BIN)/python -m tests.bench
+
+stop:
+	@bash infra/s3.sh stop
+	@bash infra/pg.sh stop
+
+clean: stop
+	rm -rf .local $(VENV)

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs the Debian packages naryad needs on this machine, only when missing.
+# Usage: infra/system-deps.sh [run|test|bench]
+#   run   PostgreSQL with PostGIS (when NARYAD_PRIVATE_PG=1, i.e. no external database), fonts
+#   test  run + Chromium for the browser tests
+#   bench test + Pango for the WeasyPrint comparison
+set -euo pipefail
+
+profile="${1:-run}"
+packages=()
+
+need() { # need PACKAGE TEST-COMMAND...
+    local pkg="$1"; shift
+    if ! "$@" >/dev/null 2>&1; then packages+=("$pkg"); fi
+}
+
+pg_version() {
+    local dir
+    dir="$(ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -1)"
+    [[ -n "$dir" ]] && basename "$(dirname "$(dirname "$dir")")"
+}
+
+if [[ "${NARYAD_PRIVATE_PG:-1}" == 1 ]]; then
+    version="$(pg_version || true)"
+    if [[ -z "$version" ]]; then
+        packages+=(postgresql)
+        version=15
+    fi
+    need "postgresql-${version}-postgis-3" test -f "/usr/share/postgresql/${version}/extension/postgis.control"
+fi
+need fonts-dejavu-core test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+need fonts-dejavu-core test -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf
+
+if [[ "$profile" == test || "$profile" == bench ]]; then
+    need chromium test -x /usr/bin/chromium
+fi
+if [[ "$profile" == bench ]]; then
+    need libpango-1.0-0 sh -c 'ldconfig -p | grep -q libpango-1.0.so.0'
+    need libpangoft2-1.0-0 sh -c 'ldconfig -p | grep -q libpangoft2-1.0.so.0'
+fi
+
+if [[ ${#packages[@]} -eq 0 ]]; then
+    exit 0
+fi
+mapfile -t packages < <(printf '%s\n' "${packages[@]}" | sort -u)
+if [[ "$(id -u)" -ne 0 ]]; then
+    echo "naryad: missing system packages; install them with: sudo apt-get install ${packages[*]}" >&2
+    exit 1
+fi
+echo "naryad: installing ${packages[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null

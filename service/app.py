@@ -1,0 +1,113 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, Request
+from litestar.config.compression import CompressionConfig
+from litestar.connection import ASGIConnection
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.security.jwt import JWTAuth, Token
+
+from service.auth.actor import Actor
+from service.auth.controllers import AuthController
+from service.auth.guards import provide_actor
+from service.auth.tokens import ALGORITHM
+from service.customers.controllers import CustomerController, SiteController
+from service.db.engine import make_engine, make_sessionmaker, provide_db_session
+from service.errors import EXCEPTION_HANDLERS
+from service.health.controllers import HealthController
+from service.orders.controllers import WorkOrderController
+from service.settings import Settings, load_settings
+from service.storage import build_blob_store
+from service.technicians.controllers import TechnicianController
+from service.territories.controllers import TerritoryController
+
+API_VERSION = "0.1.0"
+PUBLIC_PATHS = ["/health", "/ready", "/schema", "/api/v1/auth/", "/blobs/"]
+
+
+async def _actor_from_token(token: Token, _: ASGIConnection[Any, Any, Any, Any]) -> Actor | None:
+    try:
+        return Actor.from_claims(token.sub, token.extras)
+    except (KeyError, ValueError):
+        return None
+
+
+def _auth(settings: Settings) -> JWTAuth[Actor, Token]:
+    return JWTAuth[Actor, Token](
+        retrieve_user_handler=_actor_from_token,
+        token_secret=settings.auth.jwt_secret,
+        algorithm=ALGORITHM,
+        accepted_issuers=[settings.auth.issuer],
+        exclude=PUBLIC_PATHS,
+        exclude_opt_key="exclude_from_auth",
+    )
+
+
+def _login_rate_limit(settings: Settings) -> RateLimitConfig:
+    def is_auth_call(request: Request[Any, Any, Any]) -> bool:
+        return request.url.path.startswith("/api/v1/auth/")
+
+    return RateLimitConfig(
+        rate_limit=("minute", settings.auth.login_rate_per_minute),
+        check_throttle_handler=is_auth_call,
+        set_rate_limit_headers=True,
+    )
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the app; settings are read here, once, never at import time."""
+    settings = settings or load_settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        engine = make_engine(settings.database)
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.blob_store = build_blob_store(settings)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    auth = _auth(settings)
+    return Litestar(
+        route_handlers=[
+            HealthController,
+            AuthController,
+            TerritoryController,
+            CustomerController,
+            SiteController,
+            TechnicianController,
+            WorkOrderController,
+        ],
+        dependencies={
+            "db_session": Provide(provide_db_session),
+            "actor": Provide(provide_actor),
+        },
+        lifespan=[lifespan],
+        state=State({"settings": settings}),
+        on_app_init=[auth.on_app_init],
+        middleware=[_login_rate_limit(settings).middleware],
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=settings.server.max_body_bytes,
+        compression_config=CompressionConfig(backend="gzip", minimum_size=2048),
+        openapi_config=OpenAPIConfig(
+            title="naryad",
+            version=API_VERSION,
+            description="Field-service work orders: dispatch, technicians, checklists, acts.",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin(path="/")],
+        ),
+        debug=settings.server.debug,
+    )

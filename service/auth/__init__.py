@@ -1,0 +1,1 @@
+"""Authentication (JWT access + rotating refresh tokens), roles and scope."""

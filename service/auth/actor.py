@@ -1,0 +1,59 @@
+"""The authenticated caller and the scope rules every query applies."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Role(StrEnum):
+    """What a user is allowed to do."""
+
+    ADMIN = "admin"
+    DISPATCHER = "dispatcher"
+    COORDINATOR = "coordinator"
+    SUPERVISOR = "supervisor"
+    TECHNICIAN = "technician"
+
+
+STAFF_ROLES = frozenset({Role.ADMIN, Role.DISPATCHER, Role.COORDINATOR, Role.SUPERVISOR})
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is calling: identity, role, and the territories or technician they are scoped to."""
+
+    user_id: uuid.UUID
+    role: Role
+    territory_ids: frozenset[uuid.UUID]
+    technician_id: uuid.UUID | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        """Admins see everything."""
+        return self.role is Role.ADMIN
+
+    def covers_territory(self, territory_id: uuid.UUID) -> bool:
+        """Whether a territory-scoped object is visible to this caller."""
+        return self.is_admin or territory_id in self.territory_ids
+
+    def to_claims(self) -> dict[str, Any]:
+        """Extra JWT claims that rebuild this actor without a database read."""
+        return {
+            "role": self.role.value,
+            "terr": sorted(str(t) for t in self.territory_ids),
+            "tech": str(self.technician_id) if self.technician_id else None,
+        }
+
+    @classmethod
+    def from_claims(cls, subject: str, claims: dict[str, Any]) -> Actor:
+        """Inverse of ``to_claims``."""
+        tech = claims.get("tech")
+        return cls(
+            user_id=uuid.UUID(subject),
+            role=Role(claims["role"]),
+            territory_ids=frozenset(uuid.UUID(t) for t in claims.get("terr", [])),
+            technician_id=uuid.UUID(tech) if tech else None,
+        )

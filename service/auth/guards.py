@@ -1,0 +1,41 @@
+"""Role guards and the ``actor`` dependency."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+
+from service.auth.actor import Actor, Role
+
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+
+
+def require_roles(*roles: Role) -> Guard:
+    """A guard letting through only the given roles (admins always pass)."""
+    allowed = frozenset(roles) | {Role.ADMIN}
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        actor = connection.user
+        if not isinstance(actor, Actor):
+            raise NotAuthorizedException("Authentication required")
+        if actor.role not in allowed:
+            raise PermissionDeniedException(f"The {actor.role.value} role may not do this")
+
+    return guard
+
+
+STAFF = (Role.DISPATCHER, Role.COORDINATOR, Role.SUPERVISOR)
+EVERYONE = (*STAFF, Role.TECHNICIAN)
+
+
+async def provide_actor(request: Request[Any, Any, Any]) -> Actor:
+    """The authenticated caller (the auth middleware has already refused anonymous calls)."""
+    actor = request.user
+    if not isinstance(actor, Actor):
+        raise NotAuthorizedException("Authentication required")
+    return actor

@@ -1,0 +1,152 @@
+"""Login and refresh-token rotation with reuse detection."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from service.auth.actor import Actor, Role
+from service.auth.passwords import verify_password
+from service.auth.schemas import LoginRequest, RefreshRequest, TokenPair
+from service.auth.tokens import issue_access_token, new_refresh_token, refresh_token_hash
+from service.db.base import utcnow
+from service.db.models import RefreshToken, Technician, User
+from service.errors import Unauthorized
+from service.settings import AuthSettings
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshRejected:
+    """A refresh that must answer 401; any revocation it caused must still be committed."""
+
+    reason: str
+
+
+class AuthService:
+    """Issues and rotates tokens."""
+
+    def __init__(self, session: AsyncSession, settings: AuthSettings) -> None:
+        self.session = session
+        self.settings = settings
+
+    async def login(self, request: LoginRequest) -> TokenPair:
+        """Check credentials and start a new token family."""
+        user = await self.session.scalar(
+            select(User)
+            .where(User.username == request.username.strip().lower())
+            .options(selectinload(User.territories))
+        )
+        if not verify_password(user.password_hash if user else None, request.password):
+            raise Unauthorized("Wrong username or password")
+        assert user is not None
+        if not user.is_active:
+            raise Unauthorized("This account is disabled")
+        actor = await self.actor_for(user)
+        return await self._issue(
+            actor,
+            family_id=uuid.uuid4(),
+            device_id=request.device_id,
+            app_version=request.app_version,
+        )
+
+    async def refresh(self, request: RefreshRequest) -> TokenPair | RefreshRejected:
+        """Rotate a refresh token; presenting a used one revokes its whole family."""
+        now = utcnow()
+        stored = await self.session.scalar(
+            select(RefreshToken)
+            .where(RefreshToken.token_hash == refresh_token_hash(request.refresh_token))
+            .with_for_update()
+        )
+        if stored is None:
+            return RefreshRejected("Unknown refresh token")
+        if stored.revoked_at is not None:
+            return RefreshRejected("This session has been revoked")
+        if stored.used_at is not None:
+            # A used token coming back means it was copied: end every session of this login.
+            await self.revoke_family(stored.family_id, now)
+            return RefreshRejected("Refresh token reuse detected; the session has been revoked")
+        if stored.expires_at <= now:
+            return RefreshRejected("Refresh token expired")
+        user = await self.session.scalar(
+            select(User).where(User.id == stored.user_id).options(selectinload(User.territories))
+        )
+        if user is None or not user.is_active:
+            await self.revoke_family(stored.family_id, now)
+            return RefreshRejected("This account is disabled")
+        stored.used_at = now
+        actor = await self.actor_for(user)
+        return await self._issue(
+            actor,
+            family_id=stored.family_id,
+            device_id=stored.device_id,
+            app_version=stored.app_version,
+        )
+
+    async def revoke_family(self, family_id: uuid.UUID, now: datetime) -> None:
+        """Revoke every token of one login."""
+        await self.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+    async def revoke_user(self, user_id: uuid.UUID) -> None:
+        """Revoke every session of a user (deactivation)."""
+        await self.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+
+    async def actor_for(self, user: User) -> Actor:
+        """The actor a user acts as: technicians get their technician id and territories."""
+        role = Role(user.role)
+        territory_ids = frozenset(t.id for t in user.territories)
+        technician_id = None
+        if role is Role.TECHNICIAN:
+            technician = await self.session.scalar(
+                select(Technician)
+                .where(Technician.user_id == user.id)
+                .options(selectinload(Technician.territories))
+            )
+            if technician is None or not technician.active:
+                raise Unauthorized("This technician account is not active")
+            technician_id = technician.id
+            territory_ids = frozenset(t.id for t in technician.territories)
+        return Actor(
+            user_id=user.id, role=role, territory_ids=territory_ids, technician_id=technician_id
+        )
+
+    async def _issue(
+        self,
+        actor: Actor,
+        *,
+        family_id: uuid.UUID,
+        device_id: str | None,
+        app_version: str | None,
+    ) -> TokenPair:
+        now = utcnow()
+        token, token_hash = new_refresh_token()
+        self.session.add(
+            RefreshToken(
+                user_id=actor.user_id,
+                family_id=family_id,
+                token_hash=token_hash,
+                issued_at=now,
+                expires_at=now + timedelta(seconds=self.settings.refresh_ttl_seconds),
+                device_id=device_id,
+                app_version=app_version,
+            )
+        )
+        await self.session.flush()
+        return TokenPair(
+            access_token=issue_access_token(actor, self.settings, now),
+            refresh_token=token,
+            expires_in=self.settings.access_ttl_seconds,
+            role=actor.role.value,
+        )

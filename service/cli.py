@@ -1,0 +1,141 @@
+"""The ``naryad`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import click
+
+from service.settings import load_settings
+
+
+@click.group()
+def main() -> None:
+    """naryad: field-service work orders."""
+
+
+@main.command()
+@click.option("--host", default=None, help="Bind address (NARYAD_HOST).")
+@click.option("--port", default=None, type=int, help="Port (NARYAD_PORT).")
+@click.option("--workers", default=1, show_default=True, help="HTTP worker processes.")
+def serve(host: str | None, port: int | None, workers: int) -> None:
+    """Serve the API."""
+    import uvicorn
+
+    settings = load_settings()
+    uvicorn.run(
+        "service.app:create_app",
+        factory=True,
+        host=host or settings.server.host,
+        port=port or settings.server.port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Migrate up (to head by default)."""
+    from service.db.migrate import upgrade
+
+    upgrade(load_settings().database.url, revision)
+
+
+@db.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Migrate down to REVISION."""
+    from service.db.migrate import downgrade
+
+    downgrade(load_settings().database.url, revision)
+
+
+@db.command("revision")
+@click.option("-m", "--message", required=True)
+def db_revision(message: str) -> None:
+    """Autogenerate a migration from the models."""
+    from service.db.migrate import revision
+
+    revision(load_settings().database.url, message)
+
+
+@db.command("wait")
+@click.option("--timeout", default=30.0, show_default=True)
+def db_wait(timeout: float) -> None:
+    """Wait until the database answers and has PostGIS available."""
+    from service.db.checks import wait_for_database
+
+    problem = asyncio.run(wait_for_database(load_settings().database.url, timeout))
+    if problem:
+        click.echo(f"naryad: {problem}", err=True)
+        sys.exit(1)
+
+
+@main.group()
+def demo() -> None:
+    """Demo data."""
+
+
+@demo.command("seed")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database has work orders.")
+def demo_seed(if_empty: bool) -> None:
+    """Create the demo users, territories, technicians, customers and work orders."""
+    from service.demo.seed import run_seed
+
+    click.echo(asyncio.run(run_seed(load_settings(), only_if_empty=if_empty)))
+
+
+@main.command()
+@click.option("--check", is_flag=True, help="Exit 1 when openapi.yaml is stale.")
+def openapi(check: bool) -> None:
+    """Write openapi.yaml from the app."""
+    from service.openapi import OPENAPI_PATH, openapi_is_current, write_openapi
+
+    if check:
+        if not openapi_is_current():
+            click.echo(f"naryad: {OPENAPI_PATH.name} is stale; run `make openapi`", err=True)
+            sys.exit(1)
+        click.echo(f"{OPENAPI_PATH.name} is current")
+        return
+    write_openapi()
+    click.echo(f"wrote {OPENAPI_PATH}")
+
+
+@main.group()
+def audit() -> None:
+    """The audit log."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Recompute the hash chain; exit 1 at the first broken entry."""
+    from service.audit.services import verify_chain
+    from service.db.engine import make_engine, make_sessionmaker
+
+    async def run() -> str | None:
+        engine = make_engine(load_settings().database)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                report = await verify_chain(session)
+        finally:
+            await engine.dispose()
+        if report.intact:
+            click.echo(f"audit chain intact: {report.entries} entries")
+            return None
+        return f"audit chain broken at entry {report.first_broken_id}"
+
+    if problem := asyncio.run(run()):
+        click.echo(problem, err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Shared schema types, pagination and geometry helpers."""

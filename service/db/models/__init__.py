@@ -1,0 +1,24 @@
+"""All models, imported here so the metadata is complete for Alembic."""
+
+from service.db.models.audit import AuditEntry
+from service.db.models.customers import Customer
+from service.db.models.sites import Site
+from service.db.models.technicians import Technician, technician_territories
+from service.db.models.territories import Territory
+from service.db.models.users import RefreshToken, User, user_territories
+from service.db.models.visits import Visit
+from service.db.models.work_orders import WorkOrder
+
+__all__ = [
+    "AuditEntry",
+    "Customer",
+    "RefreshToken",
+    "Site",
+    "Technician",
+    "Territory",
+    "User",
+    "Visit",
+    "WorkOrder",
+    "technician_territories",
+    "user_territories",
+]

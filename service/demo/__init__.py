@@ -1,0 +1,1 @@
+"""Demo data (created only by `naryad demo seed`)."""

@@ -1,0 +1,297 @@
+"""`naryad demo seed`: realistic demo data, idempotent, only ever created by this command."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import exists, select, text
+from sqlalchemy.dialects.postgresql import Range
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.audit.services import record
+from service.auth.passwords import hash_password
+from service.db.engine import make_engine, make_sessionmaker
+from service.db.models import Customer, Site, Technician, Territory, User, Visit, WorkOrder
+from service.demo.data import (
+    EQUIPMENT,
+    KAZAKH_FEMALE,
+    KAZAKH_MALE,
+    KAZAKH_SURNAMES,
+    RUSSIAN_FEMALE,
+    RUSSIAN_MALE,
+    RUSSIAN_SURNAMES,
+    SERVICES,
+    SKILL_SETS,
+    TERRITORIES,
+)
+from service.settings import Settings
+
+DEMO_PASSWORD = "demo-password"  # noqa: S105 - documented demo credential
+STAFF = [
+    ("admin", "admin", "Администратор системы"),
+    ("dispatcher", "dispatcher", "Айгерим Сейткали"),
+    ("coordinator", "coordinator", "Ольга Ким"),
+    ("supervisor", "supervisor", "Тимур Абенов"),
+]
+TECHNICIANS_PER_TERRITORY = (8, 6, 6)
+CUSTOMERS = 200
+WORK_ORDERS = 300
+STATUS_MIX = (
+    ["new"] * 40
+    + ["scheduled"] * 70
+    + ["in_progress"] * 20
+    + ["completed"] * 60
+    + ["closed"] * 60
+    + ["cancelled"] * 20
+    + ["on_hold"] * 30
+)
+
+
+def _polygon_ewkt(outline: list[tuple[float, float]]) -> str:
+    ring = ", ".join(f"{lon} {lat}" for lon, lat in outline)
+    return f"SRID=4326;MULTIPOLYGON((({ring})))"
+
+
+def _inside(outline: list[tuple[float, float]], lon: float, lat: float) -> bool:
+    """Ray casting; the outlines are simple polygons."""
+    inside = False
+    for (x1, y1), (x2, y2) in itertools.pairwise(outline):
+        if (y1 > lat) != (y2 > lat) and lon < (x2 - x1) * (lat - y1) / (y2 - y1) + x1:
+            inside = not inside
+    return inside
+
+
+def _random_point(rng: random.Random, outline: list[tuple[float, float]]) -> tuple[float, float]:
+    lons = [p[0] for p in outline]
+    lats = [p[1] for p in outline]
+    while True:
+        lon = rng.uniform(min(lons), max(lons))
+        lat = rng.uniform(min(lats), max(lats))
+        if _inside(outline, lon, lat):
+            return round(lon, 6), round(lat, 6)
+
+
+def _person(rng: random.Random, kazakh: bool) -> str:
+    female = rng.random() < 0.5
+    if kazakh:
+        first = rng.choice(KAZAKH_FEMALE if female else KAZAKH_MALE)
+        surname = rng.choice(KAZAKH_SURNAMES)
+    else:
+        first = rng.choice(RUSSIAN_FEMALE if female else RUSSIAN_MALE)
+        surname = rng.choice(RUSSIAN_SURNAMES)
+    return f"{surname}{'а' if female else ''} {first}"
+
+
+def _phone(rng: random.Random, code: str) -> str:
+    prefix = "+7913" if code == "BAX" else rng.choice(["+7701", "+7702", "+7705", "+7747"])
+    return prefix + f"{rng.randrange(10**7):07d}"
+
+
+async def run_seed(settings: Settings, *, only_if_empty: bool = False) -> str:
+    """Create the demo data unless it (or, with only_if_empty, any data) is already there."""
+    engine = make_engine(settings.database)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            if await session.scalar(select(exists().where(User.username == "admin"))):
+                return "demo data already present"
+            if only_if_empty and await session.scalar(select(exists().where(User.id.is_not(None)))):
+                return "database not empty; demo data not created"
+            summary = await seed(session)
+            await session.commit()
+            return summary
+    finally:
+        await engine.dispose()
+
+
+async def seed(session: AsyncSession, rng_seed: int = 20261122) -> str:
+    """Insert the demo data in the session's transaction."""
+    rng = random.Random(rng_seed)  # noqa: S311 - reproducible demo data, not secrets
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    password_hash = hash_password(DEMO_PASSWORD)
+
+    territories = [
+        Territory(
+            code=t.code,
+            name=t.name,
+            time_zone=t.time_zone,
+            area=_polygon_ewkt(t.outline),
+        )
+        for t in TERRITORIES
+    ]
+    session.add_all(territories)
+    await session.flush()
+
+    for username, role, name in STAFF:
+        user = User(username=username, password_hash=password_hash, role=role, full_name=name)
+        user.territories = [] if role == "admin" else list(territories)
+        session.add(user)
+
+    technicians: dict[str, list[Technician]] = {t.code: [] for t in territories}
+    number = 0
+    for territory, spec, count in zip(
+        territories, TERRITORIES, TECHNICIANS_PER_TERRITORY, strict=True
+    ):
+        for _ in range(count):
+            number += 1
+            name = _person(rng, kazakh=spec.code != "BAX")
+            user = User(
+                username=f"tech{number}",
+                password_hash=password_hash,
+                role="technician",
+                full_name=name,
+            )
+            session.add(user)
+            await session.flush()
+            lon, lat = _random_point(rng, spec.outline)
+            technician = Technician(
+                user_id=user.id,
+                full_name=name,
+                phone=_phone(rng, spec.code),
+                employment=rng.choice(["staff", "staff", "staff", "dealer", "partner"]),
+                skills=sorted(SKILL_SETS[number % len(SKILL_SETS)]),
+                home_base=f"SRID=4326;POINT({lon} {lat})",
+                territories=[territory],
+            )
+            session.add(technician)
+            technicians[territory.code].append(technician)
+    await session.flush()
+
+    sites: list[tuple[Site, Customer, Territory]] = []
+    for index in range(CUSTOMERS):
+        territory_index = index % len(territories)
+        territory, spec = territories[territory_index], TERRITORIES[territory_index]
+        kazakh = spec.code != "BAX" and rng.random() < 0.6
+        customer = Customer(
+            territory_id=territory.id,
+            full_name=_person(rng, kazakh),
+            phones=[_phone(rng, spec.code)],
+            preferred_language="kk" if kazakh and rng.random() < 0.7 else "ru",
+            segment="b2b" if rng.random() < 0.1 else "b2c",
+            accessibility_needs=["low_vision"] if rng.random() < 0.05 else [],
+        )
+        session.add(customer)
+        await session.flush()
+        lon, lat = _random_point(rng, spec.outline)
+        site = Site(
+            customer_id=customer.id,
+            territory_id=territory.id,
+            address=f"{spec.city}, {rng.choice(spec.streets)}, д. {rng.randint(1, 180)}, "
+            f"кв. {rng.randint(1, 240)}",
+            location=f"SRID=4326;POINT({lon} {lat})",
+            access_notes=rng.choice(
+                [None, None, "Домофон не работает, звонить", "Код подъезда 45К"]
+            ),
+        )
+        session.add(site)
+        sites.append((site, customer, territory))
+    await session.flush()
+
+    sequence_start = await session.scalar(
+        text("SELECT setval('work_order_number_seq', nextval('work_order_number_seq') + :n)"),
+        {"n": WORK_ORDERS},
+    )
+    busy: set[tuple[uuid.UUID, datetime]] = set()
+    statuses = STATUS_MIX[:]
+    rng.shuffle(statuses)
+    for index, status in enumerate(statuses):
+        site, customer, territory = sites[rng.randrange(len(sites))]
+        work_type = rng.choice(["installation", "repair", "repair", "construction", "meter_check"])
+        created = now - timedelta(days=rng.uniform(0.5, 30))
+        if status in ("new", "scheduled", "in_progress", "on_hold"):
+            created = now - timedelta(days=rng.uniform(0.2, 6))
+        deadline = created + timedelta(days=rng.choice([1, 2, 3, 5]))
+        equipment = [
+            {
+                "name": name,
+                "model": model,
+                # Installed devices carry serial numbers; cable and consumables do not.
+                "serial": f"4857{rng.randrange(16**8):08X}"
+                if unit == "шт" and work_type == "installation"
+                else None,
+                "quantity": quantity,
+                "unit": unit,
+            }
+            for name, model, quantity, unit in EQUIPMENT[work_type]
+        ]
+        order = WorkOrder(
+            number=f"WO-{created.year}-{sequence_start - WORK_ORDERS + index + 1:06d}",
+            type=work_type,
+            priority=rng.choice(["low", "normal", "normal", "normal", "high", "urgent"]),
+            status=status,
+            description=rng.choice(SERVICES[work_type]),
+            requested_services=rng.sample(SERVICES[work_type], k=rng.randint(1, 2)),
+            required_skills=[work_type],
+            equipment=equipment,
+            contact_phones=list(customer.phones),
+            customer_id=customer.id,
+            site_id=site.id,
+            territory_id=territory.id,
+            control_deadline=deadline,
+            cancel_reason="Клиент отказался от услуги" if status == "cancelled" else None,
+            hold_reason="Ожидание оборудования" if status == "on_hold" else None,
+            created_at=created,
+            updated_at=created,
+        )
+        session.add(order)
+        await session.flush()
+        visit = _demo_visit(rng, order, technicians[territory.code], now, busy)
+        if visit is not None:
+            session.add(visit)
+    await session.flush()
+    await record(
+        session,
+        None,
+        "demo.seeded",
+        "system",
+        "demo",
+        after={"territories": len(territories), "work_orders": WORK_ORDERS},
+    )
+    return (
+        f"demo data created: {len(territories)} territories, {sum(TECHNICIANS_PER_TERRITORY)} "
+        f"technicians, {CUSTOMERS} customers, {WORK_ORDERS} work orders"
+    )
+
+
+def _demo_visit(
+    rng: random.Random,
+    order: WorkOrder,
+    candidates: list[Technician],
+    now: datetime,
+    busy: set[tuple[uuid.UUID, datetime]],
+) -> Visit | None:
+    """A visit fitting the order's status, in a free two-hour slot of a technician."""
+    visit_status: dict[str, Any] = {
+        "scheduled": ("planned", (1, 6)),
+        "in_progress": ("on_site", (0, 0)),
+        "completed": ("completed", (-10, -1)),
+        "closed": ("completed", (-25, -3)),
+        "cancelled": ("cancelled", (1, 4)),
+    }
+    if order.status not in visit_status:
+        return None
+    status, (first_day, last_day) = visit_status[order.status]
+    qualified = [t for t in candidates if order.type in t.skills] or candidates
+    for _ in range(200):
+        technician = rng.choice(qualified)
+        day = now.replace(hour=3) + timedelta(days=rng.randint(first_day, last_day))
+        start = (
+            now - timedelta(hours=1)
+            if status == "on_site"
+            else day + timedelta(hours=2 * rng.randint(0, 4))
+        )
+        if (technician.id, start) in busy or any(
+            (technician.id, start + timedelta(hours=h)) in busy for h in (-1, 1)
+        ):
+            continue
+        busy.add((technician.id, start))
+        return Visit(
+            work_order_id=order.id,
+            technician_id=technician.id,
+            agreed_window=Range(start, start + timedelta(hours=2), bounds="[)"),
+            status=status,
+        )
+    return None

@@ -1,0 +1,1 @@
+"""Work orders: lifecycle, numbering, the back-office API."""

@@ -1,0 +1,1 @@
+"""Technicians: skills, home base, territories."""

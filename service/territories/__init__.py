@@ -1,0 +1,1 @@
+"""Territories: service areas and their time zones."""

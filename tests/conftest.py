@@ -1,0 +1,91 @@
+"""Test settings: a fresh test database migrated with Alembic, the app, and a data builder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import msgspec
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy.engine import make_url
+
+from service.settings import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _test_database_url() -> str:
+    explicit = os.environ.get("NARYAD_TEST_DATABASE_URL")
+    if explicit:
+        return explicit
+    url = make_url(load_settings().database.url)
+    return url.set(database=f"{url.database}_test").render_as_string(hide_password=False)
+
+
+async def _recreate_database(url: str) -> None:
+    target = make_url(url)
+    admin = target.set(drivername="postgresql", database="postgres")
+    connection = await asyncpg.connect(admin.render_as_string(hide_password=False))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
+        await connection.execute(f'CREATE DATABASE "{target.database}"')
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    """A new, empty test database built by `naryad db upgrade` (Alembic, not create_all)."""
+    import asyncio
+
+    url = _test_database_url()
+    asyncio.run(_recreate_database(url))
+    env = {**os.environ, "NARYAD_DATABASE_URL": url}
+    subprocess.run(
+        [sys.executable, "-m", "service.cli", "db", "upgrade"], check=True, env=env, cwd=ROOT
+    )
+    return url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings for the app under test: test database, blobs in a temporary directory."""
+    return load_settings(
+        {
+            "NARYAD_ENV": "test",
+            "NARYAD_DATABASE_URL": database_url,
+            "NARYAD_BLOB_DIR": str(tmp_path_factory.mktemp("blobs")),
+            "NARYAD_LOGIN_RATE_PER_MINUTE": "100000",
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> Litestar:
+    """The application."""
+    from service.app import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """An HTTP client for the app (lifespan started once for the session)."""
+    async with AsyncTestClient(app=app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def problem(response: object) -> dict[str, object]:
+    """Assert the response is problem+json and return it."""
+    assert response.headers["content-type"].startswith("application/problem+json"), (  # type: ignore[attr-defined]
+        response.text  # type: ignore[attr-defined]
+    )
+    body = msgspec.json.decode(response.content)  # type: ignore[attr-defined]
+    assert body["status"] == response.status_code  # type: ignore[attr-defined]
+    return body  # type: ignore[no-any-return]

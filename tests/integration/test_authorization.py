@@ -1,0 +1,171 @@
+"""Every back-office endpoint: anonymous 401, wrong role 403, out of scope 404."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from service.auth.actor import Role
+from tests.conftest import problem
+from tests.integration.builders import Builder
+
+pytestmark = pytest.mark.asyncio
+
+ALL = frozenset(Role)
+STAFF = frozenset({Role.ADMIN, Role.DISPATCHER, Role.COORDINATOR, Role.SUPERVISOR})
+DISPATCH = frozenset({Role.ADMIN, Role.DISPATCHER})
+ADMIN = frozenset({Role.ADMIN})
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One route with who may call it and whether it names a scoped object."""
+
+    method: str
+    path: str
+    roles: frozenset[Role]
+    scoped: bool = False
+    body: dict[str, Any] | None = None
+
+
+ENDPOINTS = [
+    Endpoint("GET", "/api/v1/territories", STAFF),
+    Endpoint("POST", "/api/v1/territories", ADMIN, body={}),
+    Endpoint("GET", "/api/v1/territories/{territory}", STAFF, scoped=True),
+    Endpoint("PATCH", "/api/v1/territories/{territory}", ADMIN, body={"name": "X"}),
+    Endpoint("DELETE", "/api/v1/territories/{territory}", ADMIN),
+    Endpoint("GET", "/api/v1/customers", STAFF),
+    Endpoint("POST", "/api/v1/customers", DISPATCH, body={}),
+    Endpoint("GET", "/api/v1/customers/{customer}", STAFF, scoped=True),
+    Endpoint("PATCH", "/api/v1/customers/{customer}", DISPATCH, scoped=True, body={"notes": "n"}),
+    Endpoint("DELETE", "/api/v1/customers/{customer}", DISPATCH, scoped=True),
+    Endpoint("GET", "/api/v1/sites", STAFF),
+    Endpoint("POST", "/api/v1/sites", DISPATCH, body={}),
+    Endpoint("GET", "/api/v1/sites/{site}", STAFF, scoped=True),
+    Endpoint("PATCH", "/api/v1/sites/{site}", DISPATCH, scoped=True, body={"access_notes": "n"}),
+    Endpoint("DELETE", "/api/v1/sites/{site}", DISPATCH, scoped=True),
+    Endpoint("GET", "/api/v1/technicians", STAFF),
+    Endpoint("POST", "/api/v1/technicians", ADMIN, body={}),
+    Endpoint("GET", "/api/v1/technicians/{technician}", STAFF, scoped=True),
+    Endpoint("PATCH", "/api/v1/technicians/{technician}", ADMIN, body={"skills": ["repair"]}),
+    Endpoint("DELETE", "/api/v1/technicians/{technician}", ADMIN),
+    Endpoint("GET", "/api/v1/work-orders", ALL),
+    Endpoint("POST", "/api/v1/work-orders", DISPATCH, body={}),
+    Endpoint("GET", "/api/v1/work-orders/{order}", ALL, scoped=True),
+    Endpoint(
+        "PATCH",
+        "/api/v1/work-orders/{order}",
+        DISPATCH | {Role.COORDINATOR},
+        scoped=True,
+        body={"priority": "high"},
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/work-orders/{order}/cancel",
+        DISPATCH,
+        scoped=True,
+        body={"reason": "Клиент отказался"},
+    ),
+]
+
+
+@pytest.fixture
+async def scene(build: Builder) -> dict[str, Any]:
+    """Two territories; a person of every role in the first; a dispatcher of the second."""
+    home = await build.area()
+    away = await build.area()
+    people = {
+        role: await build.person(role, home.territory) for role in Role if role is not Role.ADMIN
+    }
+    people[Role.ADMIN] = await build.person(Role.ADMIN)
+    technician = people[Role.TECHNICIAN].technician
+    order = await build.order(home)
+    assert technician is not None
+    return {
+        "home": home,
+        "people": people,
+        "outsider": await build.person(Role.DISPATCHER, away.territory),
+        "other_technician": await build.person(Role.TECHNICIAN, home.territory),
+        "ids": {
+            "territory": home.territory.id,
+            "customer": home.customer.id,
+            "site": home.site.id,
+            "technician": technician.id,
+            "order": order.id,
+        },
+        "order": order,
+    }
+
+
+def _url(endpoint: Endpoint, ids: dict[str, Any]) -> str:
+    return endpoint.path.format(**ids)
+
+
+async def _call(client: Any, endpoint: Endpoint, url: str, headers: dict[str, str]) -> Any:
+    kwargs: dict[str, Any] = {"headers": {**headers, "If-Match": "*"}}
+    if endpoint.body is not None:
+        kwargs["json"] = endpoint.body
+    return await client.request(endpoint.method, url, **kwargs)
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: f"{e.method} {e.path}")
+async def test_anonymous_is_401(client: Any, scene: dict[str, Any], endpoint: Endpoint) -> None:
+    response = await _call(client, endpoint, _url(endpoint, scene["ids"]), {})
+    assert response.status_code == 401
+    problem(response)
+    bogus = await _call(
+        client, endpoint, _url(endpoint, scene["ids"]), {"Authorization": "Bearer x.y.z"}
+    )
+    assert bogus.status_code == 401
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: f"{e.method} {e.path}")
+async def test_wrong_role_is_403(client: Any, scene: dict[str, Any], endpoint: Endpoint) -> None:
+    for role in set(Role) - endpoint.roles:
+        response = await _call(
+            client, endpoint, _url(endpoint, scene["ids"]), scene["people"][role].headers
+        )
+        assert response.status_code == 403, (role, response.text)
+        problem(response)
+
+
+# Admin-only endpoints are not territory-scoped; every scoped one admits dispatchers.
+SCOPED = [e for e in ENDPOINTS if e.scoped and Role.DISPATCHER in e.roles]
+
+
+@pytest.mark.parametrize("endpoint", SCOPED, ids=lambda e: f"{e.method} {e.path}")
+async def test_other_territory_is_404(
+    client: Any, scene: dict[str, Any], endpoint: Endpoint
+) -> None:
+    outsider = scene["outsider"]
+    response = await _call(client, endpoint, _url(endpoint, scene["ids"]), outsider.headers)
+    assert response.status_code == 404, response.text
+    problem(response)
+
+
+async def test_other_technician_is_404(client: Any, scene: dict[str, Any], build: Builder) -> None:
+    owner = scene["people"][Role.TECHNICIAN]
+    other = scene["other_technician"]
+    assert owner.technician is not None
+    await build.visit(scene["order"], owner.technician)
+    url = f"/api/v1/work-orders/{scene['order'].id}"
+    assert (await client.get(url, headers=owner.headers)).status_code == 200
+    response = await client.get(url, headers=other.headers)
+    assert response.status_code == 404
+    problem(response)
+
+
+async def test_scoped_lists_hide_other_territories(client: Any, scene: dict[str, Any]) -> None:
+    outsider = scene["outsider"]
+    for path in (
+        "/api/v1/customers",
+        "/api/v1/sites",
+        "/api/v1/work-orders",
+        "/api/v1/technicians",
+        "/api/v1/territories",
+    ):
+        response = await client.get(path, headers=outsider.headers, params={"limit": 200})
+        ids = {item["id"] for item in response.json()["items"]}
+        assert not ids & {str(v) for v in scene["ids"].values()}, path
