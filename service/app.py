@@ -25,6 +25,7 @@ from service.customers.controllers import CustomerController, SiteController
 from service.db.engine import make_engine, make_sessionmaker, provide_db_session
 from service.errors import EXCEPTION_HANDLERS
 from service.health.controllers import HealthController
+from service.openapi import document_problem_responses
 from service.orders.controllers import WorkOrderController
 from service.settings import Settings, load_settings
 from service.storage import build_blob_store
@@ -81,7 +82,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await engine.dispose()
 
     auth = _auth(settings)
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             HealthController,
             AuthController,
@@ -111,3 +112,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         debug=settings.server.debug,
     )
+    document_problem_responses(app.openapi_schema, PUBLIC_PATHS)
+    return app

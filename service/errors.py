@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import msgspec
@@ -147,13 +148,20 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
     )
 
 
+_NAMED_FIELD = re.compile(r"(?:field|Object contains unknown field) `([^`]+)`")
+
+
 def _validation_errors(extra: Any) -> list[FieldError]:
     errors: list[FieldError] = []
     if isinstance(extra, list):
         for item in extra:
             if isinstance(item, dict):
+                message = str(item.get("message", "invalid"))
                 key = str(item.get("key") or item.get("source") or "body")
-                errors.append(FieldError(field=key, message=str(item.get("message", "invalid"))))
+                # msgspec names missing or unknown fields only in the message.
+                if key == "data" and (named := _NAMED_FIELD.search(message)):
+                    key = named.group(1)
+                errors.append(FieldError(field=key, message=message))
     return errors
 
 

@@ -1,14 +1,93 @@
-"""openapi.yaml generated from the app, and a staleness check."""
+"""openapi.yaml generated from the app, problem+json error documentation, staleness check."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import yaml
+from litestar.openapi.spec import (
+    Components,
+    OpenAPI,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Reference,
+    Schema,
+)
 
 from service.settings import load_settings
 
 OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
+
+_ERRORS = {
+    "400": "Malformed request or schema violation",
+    "401": "Missing, invalid or expired credentials",
+    "403": "The caller's role may not do this",
+    "404": "Not found, or outside the caller's scope",
+    "409": "Conflicts with the current state",
+    "413": "Request body too large",
+    "422": "Breaks a business rule",
+    "500": "Server failure (logged, no details)",
+}
+_PATCH_ERRORS = {
+    "412": "If-Match does not match the current version",
+    "428": "If-Match is required",
+}
+
+PROBLEM_SCHEMA = Schema(
+    type=OpenAPIType.OBJECT,
+    required=["type", "title", "status"],
+    description="RFC 9457 problem details",
+    properties={
+        "type": Schema(type=OpenAPIType.STRING),
+        "title": Schema(type=OpenAPIType.STRING),
+        "status": Schema(type=OpenAPIType.INTEGER),
+        "detail": Schema(type=OpenAPIType.STRING),
+        "instance": Schema(type=OpenAPIType.STRING),
+        "code": Schema(type=OpenAPIType.STRING),
+        "errors": Schema(
+            type=OpenAPIType.ARRAY,
+            items=Schema(
+                type=OpenAPIType.OBJECT,
+                required=["field", "message"],
+                properties={
+                    "field": Schema(type=OpenAPIType.STRING),
+                    "message": Schema(type=OpenAPIType.STRING),
+                },
+            ),
+        ),
+    },
+)
+
+
+def document_problem_responses(openapi: OpenAPI, public_paths: list[str]) -> None:
+    """Every error response is application/problem+json; list the ones each operation gives."""
+    components = openapi.components if isinstance(openapi.components, Components) else Components()
+    openapi.components = components
+    components.schemas = {**(components.schemas or {}), "Problem": PROBLEM_SCHEMA}
+    problem = OpenAPIMediaType(schema=Reference(ref="#/components/schemas/Problem"))
+    for path, item in (openapi.paths or {}).items():
+        public = any(path.startswith(p) for p in public_paths)
+        for method in ("get", "post", "put", "patch", "delete"):
+            operation = getattr(item, method, None)
+            if operation is None:
+                continue
+            errors = dict(_ERRORS)
+            if method == "patch":
+                errors |= _PATCH_ERRORS
+            if public:
+                errors.pop("403")
+            else:
+                errors["401"] = _ERRORS["401"]
+            responses = operation.responses or {}
+            for status, description in errors.items():
+                existing = responses.get(status)
+                keep = existing.description if isinstance(existing, OpenAPIResponse) else None
+                responses[status] = OpenAPIResponse(
+                    description=keep or description,
+                    content={"application/problem+json": problem},
+                )
+            operation.responses = dict(sorted(responses.items()))
 
 
 def render_openapi() -> str:

@@ -30,7 +30,11 @@ class AuthController(Controller):
         "/refresh",
         operation_id="RefreshTokens",
         status_code=200,
-        responses={200: ResponseSpec(data_container=TokenPair, description="New token pair")},
+        responses={
+            200: ResponseSpec(
+                data_container=TokenPair, description="New token pair", generate_examples=False
+            )
+        },
     )
     async def refresh(
         self, data: RefreshRequest, db_session: DbSession, state: State

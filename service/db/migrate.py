@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from geoalchemy2 import alembic_helpers
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -31,3 +33,12 @@ def downgrade(database_url: str, revision: str) -> None:
 def revision(database_url: str, message: str) -> None:
     """Autogenerate a new revision from the models."""
     command.revision(alembic_config(database_url), message=message, autogenerate=True)
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """What autogenerate compares: our tables, not PostGIS's own (spatial_ref_sys...)."""
+    if type_ == "table" and reflected and compare_to is None:
+        return False
+    return bool(alembic_helpers.include_object(obj, name, type_, reflected, compare_to))

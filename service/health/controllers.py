@@ -42,8 +42,8 @@ class HealthController(Controller):
         "/ready",
         operation_id="Ready",
         responses={
-            200: ResponseSpec(Readiness, description="Ready"),
-            503: ResponseSpec(Problem, description="A dependency is down"),
+            200: ResponseSpec(Readiness, description="Ready", generate_examples=False),
+            503: ResponseSpec(Problem, description="A dependency is down", generate_examples=False),
         },
     )
     async def ready(self, state: State) -> Response[Any]:

@@ -73,7 +73,7 @@ class WorkOrderController(Controller):
         "/",
         operation_id="CreateWorkOrder",
         guards=[require_roles(Role.DISPATCHER)],
-        responses={201: ResponseSpec(WorkOrder, description="Created")},
+        responses={201: ResponseSpec(WorkOrder, description="Created", generate_examples=False)},
     )
     async def create_work_order(
         self, data: WorkOrderCreate, db_session: DbSession, actor: CurrentActor

@@ -126,6 +126,7 @@ class TechnicianService:
         )
         self.session.add(technician)
         await self.session.flush()
+        await self.session.refresh(technician, ["home_base"])  # the database's EWKB, not our EWKT
         technician = await self.get(technician.id)
         await record(
             self.session,

@@ -12,23 +12,17 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from service.db import models  # noqa: F401  (registers every table on the metadata)
 from service.db.base import Base
+from service.db.migrate import include_object
 
 config = context.config
 target_metadata = Base.metadata
-
-
-def _include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
-    # PostGIS owns spatial_ref_sys and its topology/tiger tables; they are not ours to diff.
-    if type_ == "table" and reflected and compare_to is None:
-        return False
-    return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
 
 
 def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        include_object=_include_object,
+        include_object=include_object,
         process_revision_directives=alembic_helpers.writer,
         render_item=alembic_helpers.render_item,
         compare_type=True,

@@ -1,0 +1,110 @@
+"""Guarantees the database itself gives: no double booking, append-only audit, schema = models."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.dialects.postgresql import Range
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from service.audit.services import record, verify_chain
+from service.auth.actor import Role
+from service.db.base import Base
+from service.db.migrate import include_object
+from service.db.models import AuditEntry, Visit
+from tests.integration.builders import Builder
+
+pytestmark = pytest.mark.asyncio
+
+
+async def test_two_concurrent_overlapping_bookings_one_wins(build: Builder) -> None:
+    area = await build.area()
+    tech = await build.person(Role.TECHNICIAN, area.territory)
+    assert tech.technician is not None
+    first, second = await build.order(area), await build.order(area)
+    start = datetime(2031, 3, 2, 4, 0, tzinfo=UTC)
+    barrier = asyncio.Barrier(2)
+
+    async def book(order_id: Any, offset_minutes: int) -> str:
+        async with build.sessionmaker() as session:
+            window_start = start + timedelta(minutes=offset_minutes)
+            session.add(
+                Visit(
+                    work_order_id=order_id,
+                    technician_id=tech.technician.id,  # type: ignore[union-attr]
+                    agreed_window=Range(window_start, window_start + timedelta(hours=2)),
+                )
+            )
+            await barrier.wait()  # both transactions insert at the same moment
+            try:
+                await session.commit()
+            except IntegrityError as exc:
+                return "refused" if "ex_visits_technician_no_overlap" in str(exc) else repr(exc)
+            return "booked"
+
+    outcomes = await asyncio.gather(book(first.id, 0), book(second.id, 90))
+    assert sorted(outcomes) == ["booked", "refused"]
+    assert await build.count(Visit, Visit.technician_id == tech.technician.id) == 1
+
+
+async def test_adjacent_and_cancelled_windows_do_not_conflict(build: Builder) -> None:
+    area = await build.area()
+    tech = await build.person(Role.TECHNICIAN, area.territory)
+    assert tech.technician is not None
+    order = await build.order(area)
+    start = datetime(2031, 4, 1, 4, 0, tzinfo=UTC)
+    await build.visit(order, tech.technician, start=start)
+    await build.visit(order, tech.technician, start=start + timedelta(hours=2))  # [) bounds touch
+    await build.visit(order, tech.technician, start=start + timedelta(hours=1), status="cancelled")
+    with pytest.raises(IntegrityError):
+        await build.visit(order, tech.technician, start=start + timedelta(hours=1))
+
+
+async def test_audit_log_is_append_only_and_chained(build: Builder) -> None:
+    async with build.sessionmaker() as session:
+        entry = await record(session, None, "test.appended", "test", "1", after={"n": 1})
+        await session.commit()
+    for statement in (
+        "UPDATE audit_log SET action = 'forged' WHERE id = :id",
+        "DELETE FROM audit_log WHERE id = :id",
+    ):
+        async with build.sessionmaker() as session:
+            with pytest.raises(DBAPIError, match="append-only"):
+                await session.execute(text(statement), {"id": entry.id})
+    async with build.sessionmaker() as session:
+        with pytest.raises(DBAPIError, match="append-only"):
+            await session.execute(text("TRUNCATE audit_log"))
+    async with build.sessionmaker() as session:
+        report = await verify_chain(session)
+    assert report.intact
+    assert report.entries == await build.count(AuditEntry)
+
+
+async def test_concurrent_appends_never_fork_the_chain(build: Builder) -> None:
+    async def append(n: int) -> None:
+        async with build.sessionmaker() as session:
+            await record(session, None, "test.concurrent", "test", str(n))
+            await session.commit()
+
+    await asyncio.gather(*(append(n) for n in range(8)))
+    async with build.sessionmaker() as session:
+        assert (await verify_chain(session)).intact
+
+
+async def test_migrations_match_the_models(build: Builder) -> None:
+    async with build.sessionmaker() as session:
+        connection = await session.connection()
+
+        def diff(sync_connection: Any) -> list[Any]:
+            context = MigrationContext.configure(
+                sync_connection, opts={"include_object": include_object, "compare_type": True}
+            )
+            return compare_metadata(context, Base.metadata)
+
+        assert await connection.run_sync(diff) == []
