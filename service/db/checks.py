@@ -27,7 +27,7 @@ async def wait_for_database(url: str, seconds: float) -> str | None:
                             "postgresql-<version>-postgis-3 (Debian) or your platform's postgis"
                         )
                     return None
-            except (OSError, Exception) as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure is reported in one line
                 last_error = f"{type(exc).__name__}: {exc}".splitlines()[0]
                 await asyncio.sleep(0.5)
         where = engine.url.render_as_string(hide_password=True)

@@ -52,11 +52,11 @@ class HealthController(Controller):
         try:
             async with state.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
-        except Exception:
+        except Exception:  # noqa: BLE001 - whatever the failure, the database is not ready
             database = "unavailable"
         try:
             await state.blob_store.ping()
-        except Exception:
+        except Exception:  # noqa: BLE001 - whatever the failure, storage is not ready
             storage = "unavailable"
         if database == storage == "ok":
             return Response(Readiness(status="ok", database=database, storage=storage))
