@@ -29,6 +29,7 @@ from service.openapi import document_problem_responses
 from service.orders.controllers import WorkOrderController
 from service.settings import Settings, load_settings
 from service.storage import build_blob_store
+from service.storage.controllers import BlobController
 from service.technicians.controllers import TechnicianController
 from service.territories.controllers import TerritoryController
 
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SiteController,
             TechnicianController,
             WorkOrderController,
+            BlobController,
         ],
         dependencies={
             "db_session": Provide(provide_db_session),
@@ -102,7 +104,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[_login_rate_limit(settings).middleware],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.server.max_body_bytes,
-        compression_config=CompressionConfig(backend="gzip", minimum_size=2048),
+        # Blobs are photos and PDFs: already compressed, and their Content-Length matters.
+        compression_config=CompressionConfig(backend="gzip", minimum_size=2048, exclude="/blobs"),
         openapi_config=OpenAPIConfig(
             title="naryad",
             version=API_VERSION,

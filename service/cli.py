@@ -41,9 +41,9 @@ def db() -> None:
 
 
 @db.command("upgrade")
-@click.argument("revision", default="head")
+@click.argument("revision", default="heads")
 def db_upgrade(revision: str) -> None:
-    """Migrate up (to head by default)."""
+    """Migrate up (to the latest revision by default)."""
     from service.db.migrate import upgrade
 
     upgrade(load_settings().database.url, revision)

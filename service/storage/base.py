@@ -8,7 +8,7 @@ import hashlib
 import re
 import urllib.parse
 from datetime import datetime
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 import msgspec
 
@@ -199,8 +199,3 @@ def content_disposition(filename: str) -> str:
     fallback = cleaned.encode("ascii", "replace").decode("ascii").replace("?", "_")
     quoted = urllib.parse.quote(cleaned, safe="")
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quoted}"
-
-
-def describe(value: Any) -> str:
-    """Short description of an exception for log lines and error messages."""
-    return f"{type(value).__name__}: {value}"
