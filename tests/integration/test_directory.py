@@ -35,7 +35,7 @@ async def test_territory_crud_and_geometry(client: Any, build: Builder) -> None:
     assert created.status_code == 201, created.text
     territory = created.json()
     assert territory["area"]["type"] == "MultiPolygon"
-    assert territory["area"]["coordinates"][0][0][0] == [lon, lat]
+    assert territory["area"]["coordinates"][0][0][0] == pytest.approx([lon, lat])
 
     renamed = await client.patch(
         f"/api/v1/territories/{territory['id']}",

@@ -9,7 +9,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from botocore.exceptions import ClientError
 
 from service.storage import (
     ObjectLocked,
@@ -115,23 +114,6 @@ async def test_act_gets_compliance_retention(lock_store: S3BlobStore) -> None:
     with pytest.raises(ObjectLocked):
         await lock_store.delete(key)
     assert await lock_store.get(key) == data
-
-
-async def test_retention_via_get_object_retention(
-    lock_store: S3BlobStore, s3_emulator: S3Emulator
-) -> None:
-    data = b"%PDF-1.7 another act"
-    key = act_key(uuid.uuid4(), sha(data))
-    until = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)
-    await lock_store.put(key, data, content_type="application/pdf", retain_until=until)
-    try:
-        retention = lock_store.client.get_object_retention(Bucket=lock_store.bucket, Key=key)
-    except ClientError:
-        if s3_emulator.is_moto:
-            pytest.skip("moto's S3 server does not implement GetObjectRetention (HEAD shows it)")
-        raise
-    assert retention["Retention"]["Mode"] == "COMPLIANCE"
-    assert retention["Retention"]["RetainUntilDate"] == until
 
 
 async def test_delete_on_versioned_bucket_removes_every_version(lock_store: S3BlobStore) -> None:
