@@ -27,6 +27,11 @@ from service.errors import EXCEPTION_HANDLERS
 from service.health.controllers import HealthController
 from service.openapi import document_problem_responses
 from service.orders.controllers import WorkOrderController
+from service.scheduling.controllers import (
+    OrderSchedulingController,
+    TechnicianScheduleController,
+    VisitController,
+)
 from service.settings import Settings, load_settings
 from service.storage import build_blob_store
 from service.storage.controllers import BlobController
@@ -92,6 +97,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SiteController,
             TechnicianController,
             WorkOrderController,
+            OrderSchedulingController,
+            VisitController,
+            TechnicianScheduleController,
             BlobController,
         ],
         dependencies={

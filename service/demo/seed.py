@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import random
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import exists, select, text
@@ -15,7 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.audit.services import record
 from service.auth.passwords import hash_password
 from service.db.engine import make_engine, make_sessionmaker
-from service.db.models import Customer, Site, Technician, Territory, User, Visit, WorkOrder
+from service.db.models import (
+    Customer,
+    Shift,
+    Site,
+    Technician,
+    Territory,
+    User,
+    Visit,
+    WorkOrder,
+)
 from service.demo.data import (
     EQUIPMENT,
     KAZAKH_FEMALE,
@@ -73,6 +82,17 @@ def _random_point(rng: random.Random, outline: list[tuple[float, float]]) -> tup
         lat = rng.uniform(min(lats), max(lats))
         if _inside(outline, lon, lat):
             return round(lon, 6), round(lat, 6)
+
+
+def _week(technician_id: uuid.UUID, *, weekend: bool) -> list[Shift]:
+    """Monday to Friday 09:00-18:00; some technicians also take Saturday repairs (seed 002)."""
+    shifts = [
+        Shift(technician_id=technician_id, weekday=d, starts=time(9), ends=time(18))
+        for d in range(5)
+    ]
+    if weekend:
+        shifts.append(Shift(technician_id=technician_id, weekday=5, starts=time(10), ends=time(16)))
+    return shifts
 
 
 def _person(rng: random.Random, kazakh: bool) -> str:
@@ -155,9 +175,13 @@ async def seed(session: AsyncSession, rng_seed: int = 20261122) -> str:
                 skills=sorted(SKILL_SETS[number % len(SKILL_SETS)]),
                 home_base=f"SRID=4326;POINT({lon} {lat})",
                 territories=[territory],
+                time_zone=territory.time_zone,
+                daily_capacity=6,
             )
             session.add(technician)
             technicians[territory.code].append(technician)
+            await session.flush()
+            session.add_all(_week(technician.id, weekend=number % 3 == 0))
     await session.flush()
 
     sites: list[tuple[Site, Customer, Territory]] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -15,7 +15,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from service.auth.actor import Actor, Role
 from service.auth.passwords import hash_password
 from service.auth.tokens import issue_access_token
-from service.db.models import Customer, Site, Technician, Territory, User, Visit, WorkOrder
+from service.db.models import (
+    Absence,
+    Customer,
+    Shift,
+    Site,
+    Technician,
+    Territory,
+    User,
+    Visit,
+    WorkOrder,
+)
 from service.settings import Settings
 
 _cells = itertools.count()
@@ -144,6 +154,39 @@ class Builder:
         token = issue_access_token(actor, self.settings.auth, datetime.now(UTC))
         return Person(user=user, actor=actor, token=token, technician=technician)
 
+    async def week(
+        self,
+        technician: Technician,
+        time_zone: str = "Asia/Almaty",
+        shifts: list[tuple[int, time, time]] | None = None,
+        capacity: int = 6,
+    ) -> None:
+        """Give a technician weekly shifts (default every day 09:00-18:00) in a time zone."""
+        async with self.sessionmaker() as session:
+            for weekday, starts, ends in shifts or [(d, time(9), time(18)) for d in range(7)]:
+                session.add(
+                    Shift(technician_id=technician.id, weekday=weekday, starts=starts, ends=ends)
+                )
+            row = await session.get_one(Technician, technician.id)
+            row.time_zone = time_zone
+            row.daily_capacity = capacity
+            await session.commit()
+
+    async def technician_at(
+        self, area: Area, dx: float, dy: float, skills: list[str] | None = None
+    ) -> Person:
+        """A technician of the area's territory whose home base is at origin + (dx, dy) degrees."""
+        person = await self.person(Role.TECHNICIAN, area.territory)
+        assert person.technician is not None
+        async with self.sessionmaker() as session:
+            row = await session.get_one(Technician, person.technician.id)
+            row.home_base = f"SRID=4326;POINT({area.origin[0] + dx} {area.origin[1] + dy})"
+            if skills is not None:
+                row.skills = skills
+            await session.commit()
+        await self.week(person.technician, time_zone=area.territory.time_zone)
+        return person
+
     async def order(self, area: Area, **fields: Any) -> WorkOrder:
         """A work order at the area's site."""
         async with self.sessionmaker() as session:
@@ -185,6 +228,20 @@ class Builder:
             session.add(visit)
             await session.commit()
         return visit
+
+    async def absence(self, technician: Technician, days_ahead: int = 30) -> Absence:
+        """A whole-day absence some days ahead."""
+        start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        start += timedelta(days=days_ahead)
+        async with self.sessionmaker() as session:
+            absence = Absence(
+                technician_id=technician.id,
+                period=Range(start, start + timedelta(days=1), bounds="[)"),
+                kind="day_off",
+            )
+            session.add(absence)
+            await session.commit()
+        return absence
 
     async def count(self, model: Any, *where: Any) -> int:
         """Rows of a model (matching conditions)."""

@@ -17,6 +17,10 @@ ALL = frozenset(Role)
 STAFF = frozenset({Role.ADMIN, Role.DISPATCHER, Role.COORDINATOR, Role.SUPERVISOR})
 DISPATCH = frozenset({Role.ADMIN, Role.DISPATCHER})
 ADMIN = frozenset({Role.ADMIN})
+PLANNERS = DISPATCH | {Role.COORDINATOR}
+AVAILABILITY = DISPATCH | {Role.SUPERVISOR}
+WINDOW = {"start": "2031-03-03T11:00:00+05:00", "end": "2031-03-03T13:00:00+05:00"}
+PERIOD = "from=2031-03-01T00:00:00Z&to=2031-03-10T00:00:00Z"
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,68 @@ ENDPOINTS = [
         scoped=True,
         body={"reason": "Клиент отказался"},
     ),
+    Endpoint("GET", "/api/v1/work-orders/{order}/slots", PLANNERS, scoped=True),
+    Endpoint(
+        "POST",
+        "/api/v1/work-orders/{order}/visits",
+        DISPATCH,
+        scoped=True,
+        body={"window": WINDOW, "agreed_by": {"name": "A", "channel": "phone"}},
+    ),
+    Endpoint("GET", "/api/v1/work-orders/{order}/visits", ALL, scoped=True),
+    Endpoint("GET", "/api/v1/visits/{visit}", ALL, scoped=True),
+    Endpoint(
+        "PATCH",
+        "/api/v1/visits/{visit}",
+        PLANNERS,
+        scoped=True,
+        body={"planned_start": "2031-03-03T11:30:00+05:00"},
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/visits/{visit}/reschedule",
+        PLANNERS,
+        scoped=True,
+        body={
+            "window": WINDOW,
+            "reason_code": "customer_request",
+            "agreed_by": {"name": "A", "channel": "phone"},
+        },
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/visits/{visit}/reassign",
+        DISPATCH,
+        scoped=True,
+        body={"reason_code": "workload"},
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/visits/{visit}/cancel",
+        DISPATCH,
+        scoped=True,
+        body={"reason": "Клиент уехал"},
+    ),
+    Endpoint("GET", "/api/v1/technicians/{technician}/day", ALL, scoped=True),
+    Endpoint("GET", "/api/v1/technicians/{technician}/schedule", ALL, scoped=True),
+    Endpoint(
+        "PUT",
+        "/api/v1/technicians/{technician}/schedule",
+        AVAILABILITY,
+        scoped=True,
+        body={"time_zone": "Asia/Almaty", "shifts": []},
+    ),
+    Endpoint("GET", "/api/v1/technicians/{technician}/absences?" + PERIOD, STAFF, scoped=True),
+    Endpoint(
+        "POST",
+        "/api/v1/technicians/{technician}/absences",
+        AVAILABILITY,
+        scoped=True,
+        body={"period": {"start": "2031-03-01T00:00:00Z", "end": "2031-03-02T00:00:00Z"}},
+    ),
+    Endpoint(
+        "DELETE", "/api/v1/technicians/{technician}/absences/{absence}", AVAILABILITY, scoped=True
+    ),
 ]
 
 
@@ -81,8 +147,10 @@ async def scene(build: Builder) -> dict[str, Any]:
     }
     people[Role.ADMIN] = await build.person(Role.ADMIN)
     technician = people[Role.TECHNICIAN].technician
-    order = await build.order(home)
+    order = await build.order(home, status="scheduled")
     assert technician is not None
+    visit = await build.visit(order, technician)
+    absence = await build.absence(technician)
     return {
         "home": home,
         "people": people,
@@ -94,6 +162,8 @@ async def scene(build: Builder) -> dict[str, Any]:
             "site": home.site.id,
             "technician": technician.id,
             "order": order.id,
+            "visit": visit.id,
+            "absence": absence.id,
         },
         "order": order,
     }
@@ -145,12 +215,20 @@ async def test_other_territory_is_404(
     problem(response)
 
 
-async def test_other_technician_is_404(client: Any, scene: dict[str, Any], build: Builder) -> None:
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/work-orders/{order}",
+        "/api/v1/work-orders/{order}/visits",
+        "/api/v1/visits/{visit}",
+        "/api/v1/technicians/{technician}/day",
+        "/api/v1/technicians/{technician}/schedule",
+    ],
+)
+async def test_other_technician_is_404(client: Any, scene: dict[str, Any], path: str) -> None:
     owner = scene["people"][Role.TECHNICIAN]
     other = scene["other_technician"]
-    assert owner.technician is not None
-    await build.visit(scene["order"], owner.technician)
-    url = f"/api/v1/work-orders/{scene['order'].id}"
+    url = path.format(**scene["ids"])
     assert (await client.get(url, headers=owner.headers)).status_code == 200
     response = await client.get(url, headers=other.headers)
     assert response.status_code == 404

@@ -1,7 +1,9 @@
 """All models, imported here so the metadata is complete for Alembic."""
 
 from service.db.models.audit import AuditEntry
+from service.db.models.availability import Absence, Shift, SlotPolicy
 from service.db.models.customers import Customer
+from service.db.models.outbox import OutboxMessage
 from service.db.models.sites import Site
 from service.db.models.technicians import Technician, technician_territories
 from service.db.models.territories import Territory
@@ -10,10 +12,14 @@ from service.db.models.visits import Visit
 from service.db.models.work_orders import WorkOrder
 
 __all__ = [
+    "Absence",
     "AuditEntry",
     "Customer",
+    "OutboxMessage",
     "RefreshToken",
+    "Shift",
     "Site",
+    "SlotPolicy",
     "Technician",
     "Territory",
     "User",

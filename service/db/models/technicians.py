@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from geoalchemy2 import Geography
-from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, String, Table, Text
+from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -38,6 +38,10 @@ class Technician(UUIDPrimaryKey, Timestamps, Base):
     skills: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default="{}")
     home_base: Mapped[Any] = mapped_column(Geography("POINT", srid=4326, spatial_index=True))
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    time_zone: Mapped[str] = mapped_column(
+        String(64), default="Asia/Almaty", server_default="Asia/Almaty"
+    )
+    daily_capacity: Mapped[int] = mapped_column(Integer, default=6, server_default="6")
 
     territories: Mapped[list[Territory]] = relationship(
         secondary=technician_territories, lazy="raise"

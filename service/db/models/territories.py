@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from geoalchemy2 import Geometry
-from sqlalchemy import String
+from sqlalchemy import Float, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db.base import Base, Timestamps, UUIDPrimaryKey
@@ -21,3 +21,6 @@ class Territory(UUIDPrimaryKey, Timestamps, Base):
     time_zone: Mapped[str] = mapped_column(String(64))
     # geometry rather than geography: containment tests on geometry use the GiST index directly.
     area: Mapped[Any] = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True))
+    # Travel estimates: straight-line distance times the detour factor, at the average speed.
+    travel_speed_kmh: Mapped[float] = mapped_column(Float, default=30.0, server_default="30")
+    detour_factor: Mapped[float] = mapped_column(Float, default=1.4, server_default="1.4")

@@ -1,10 +1,11 @@
-"""Visits: a technician at a site within an agreed window."""
+"""Visits: a technician at a site within a promised window."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, text
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.dialects.postgresql import TSTZRANGE, ExcludeConstraint, Range
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -22,15 +23,25 @@ VISIT_STATUSES = (
     "customer_refused_to_sign",
     "cancelled",
 )
+LIVE_STATUSES = ("planned", "en_route", "on_site")
+AGREEMENT_CHANNELS = ("phone", "sms", "in_person", "portal")
 
 
 class Visit(UUIDPrimaryKey, Timestamps, Base):
-    """One visit of a work order; a technician never holds two overlapping live visits."""
+    """One visit of a work order.
+
+    Four separate times: the order's requested window, this visit's promised (agreed) window,
+    the internal plan inside it, and the actual en-route/arrival/finish times.
+    """
 
     __tablename__ = "visits"
     __table_args__ = (
         CheckConstraint(f"status IN {VISIT_STATUSES!r}", name="status"),
         CheckConstraint("NOT isempty(agreed_window)", name="window_not_empty"),
+        CheckConstraint(
+            f"agreement_channel IS NULL OR agreement_channel IN {AGREEMENT_CHANNELS!r}",
+            name="agreement_channel",
+        ),
         # The database, not a read-then-write check, refuses double booking.
         ExcludeConstraint(
             ("technician_id", "="),
@@ -39,9 +50,19 @@ class Visit(UUIDPrimaryKey, Timestamps, Base):
             using="gist",
             where=text("status <> 'cancelled'"),
         ),
+        # One live visit per order at a time: a second one is a reschedule, not a booking.
+        Index(
+            "uq_visits_one_live_per_order",
+            "work_order_id",
+            unique=True,
+            postgresql_where=text("status IN ('planned', 'en_route', 'on_site')"),
+        ),
         Index("ix_visits_work_order", "work_order_id"),
         Index(
-            "ix_visits_technician_window", "technician_id", "agreed_window", postgresql_using="gist"
+            "ix_visits_technician_window",
+            "technician_id",
+            "agreed_window",
+            postgresql_using="gist",
         ),
     )
 
@@ -51,8 +72,21 @@ class Visit(UUIDPrimaryKey, Timestamps, Base):
     technician_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("technicians.id", ondelete="RESTRICT")
     )
-    agreed_window: Mapped[Range] = mapped_column(TSTZRANGE)  # type: ignore[type-arg]
+    agreed_window: Mapped[Range[datetime]] = mapped_column(TSTZRANGE)
     status: Mapped[str] = mapped_column(String(32), default="planned")
+    # Who agreed the window with the customer, and how (seed 000 §9: changes only by agreement).
+    agreed_with: Mapped[str | None] = mapped_column(String(200))
+    agreement_channel: Mapped[str | None] = mapped_column(String(16))
+    agreed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    planned_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    eta: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    en_route_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    arrived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_change_reason: Mapped[str | None] = mapped_column(String(40))
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    late_notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}

@@ -17,7 +17,7 @@ from sqlalchemy import (
     Text,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSTZRANGE, TSVECTOR, Range
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db.base import Base, Timestamps, UUIDPrimaryKey
@@ -64,6 +64,8 @@ class WorkOrder(UUIDPrimaryKey, Timestamps, Base):
         ForeignKey("territories.id", ondelete="RESTRICT")
     )
     control_deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # What the customer asked for; the promised window lives on the visit.
+    requested_window: Mapped[Range[datetime] | None] = mapped_column(TSTZRANGE)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     hold_reason: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))

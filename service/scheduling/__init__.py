@@ -1,0 +1,1 @@
+"""Scheduling and dispatch: availability, slot offering, booking, changes, day plans."""
