@@ -7,12 +7,16 @@ import sys
 
 import click
 
+from reports.cli import acts_group
 from service.settings import load_settings
 
 
 @click.group()
 def main() -> None:
     """naryad: field-service work orders."""
+
+
+main.add_command(acts_group)
 
 
 @main.command()

@@ -1,0 +1,186 @@
+"""Act snapshot (+ signatures + image assets) -> deterministic PDF bytes."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Iterator, Mapping, Sequence
+from functools import partial
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import msgspec
+from reportlab.lib.pagesizes import A4
+from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
+
+from reports import i18n
+from reports.assets import MAX_ASSET_BYTES, prepare_image
+from reports.errors import InvalidSignature
+from reports.fonts import FontSet, load_fonts
+from reports.layout import make_styles
+from reports.page import (
+    FOOTER_HEIGHT,
+    PAGE_MARGIN_LEFT,
+    PAGE_MARGIN_TOP,
+    ActCanvas,
+    PageFurniture,
+    PdfIdentity,
+)
+from reports.sections import CONTENT_WIDTH, ActContent, build_story
+from reports.snapshot import (
+    ActSnapshot,
+    Signature,
+    SignerRole,
+    canonical_json,
+    revalidate_signatures,
+    revalidate_snapshot,
+    snapshot_sha256,
+)
+
+NO_ASSETS: Mapping[str, bytes] = MappingProxyType({})
+_SIGNATURE_ENCODER = msgspec.json.Encoder(order="sorted")
+
+
+def render_act(
+    snapshot: ActSnapshot,
+    *,
+    signatures: Sequence[Signature] = (),
+    assets: Mapping[str, bytes] = NO_ASSETS,
+    font_dir: str | Path | None = None,
+    max_asset_bytes: int = MAX_ASSET_BYTES,
+) -> bytes:
+    """Render the act as PDF bytes; equal inputs give byte-identical output."""
+    # Structs built in Python skip msgspec's checks; re-decoding applies them and guarantees
+    # that what we draw is exactly what canonical_json (and so the hash) describes.
+    snapshot = revalidate_snapshot(snapshot)
+    checked_signatures = revalidate_signatures(signatures)
+    document_sha256 = snapshot_sha256(snapshot)
+    by_role = _signatures_by_role(checked_signatures, document_sha256)
+    fonts = load_fonts(font_dir)
+    _check_characters(snapshot, checked_signatures, fonts)
+    act = ActContent(
+        snapshot=snapshot,
+        document_sha256=document_sha256,
+        signatures=by_role,
+        photos=[
+            prepare_image(
+                photo.sha256,
+                assets,
+                used_by=_photo_name(index, photo.caption),
+                max_bytes=max_asset_bytes,
+            )
+            for index, photo in enumerate(snapshot.photos)
+        ],
+        signature_images={
+            role: prepare_image(
+                signature.image_sha256,
+                assets,
+                used_by=f"signatures[{role}].image_sha256",
+                max_bytes=max_asset_bytes,
+                keep_alpha=True,
+            )
+            for role, signature in by_role.items()
+            if signature.image_sha256 is not None
+        },
+        fonts=fonts,
+        styles=make_styles(fonts),
+    )
+    return _build_pdf(act, checked_signatures)
+
+
+def _signatures_by_role(
+    signatures: Sequence[Signature], document_sha256: str
+) -> dict[SignerRole, Signature]:
+    by_role: dict[SignerRole, Signature] = {}
+    for index, signature in enumerate(signatures):
+        if signature.document_sha256 != document_sha256:
+            raise InvalidSignature(
+                f"signatures[{index}] ({signature.role}) was made over document "
+                f"{signature.document_sha256}, not this snapshot ({document_sha256})"
+            )
+        if signature.role in by_role:
+            raise InvalidSignature(f"signatures[{index}]: a second {signature.role} signature")
+        by_role[signature.role] = signature
+    return by_role
+
+
+def _check_characters(
+    snapshot: ActSnapshot, signatures: Sequence[Signature], fonts: FontSet
+) -> None:
+    for path, text in _strings(msgspec.to_builtins(snapshot), "snapshot"):
+        fonts.check_text(path, text)
+    for index, signature in enumerate(signatures):
+        fonts.check_text(f"signatures[{index}].signer_name", signature.signer_name)
+
+
+def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, f"{path}.{key}")
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{path}[{index}]")
+
+
+def _photo_name(index: int, caption: str) -> str:
+    return f"photos[{index}] «{caption}»" if caption else f"photos[{index}]"
+
+
+def _build_pdf(act: ActContent, signatures: Sequence[Signature]) -> bytes:
+    snapshot = act.snapshot
+    language = snapshot.language
+    heading = f"{i18n.title(snapshot.kind, language)} {act.label('number')} {snapshot.act_number}"
+    instance = hashlib.sha256(
+        canonical_json(snapshot) + _SIGNATURE_ENCODER.encode(tuple(signatures))
+    ).hexdigest()
+    identity = PdfIdentity(
+        act_date=snapshot.act_date,
+        recorded_at=snapshot.finished_at,
+        permanent_id=act.document_sha256[:32],
+        instance_id=instance[:32],
+    )
+    furniture = PageFurniture(
+        fonts=act.fonts,
+        language=language,
+        act_heading=heading,
+        act_short=act.label("act_short", number=snapshot.act_number),
+        issuer_name=snapshot.issuer.legal_name,
+        document_sha256=act.document_sha256,
+        verify_url=snapshot.verify_url,
+    )
+    buffer = io.BytesIO()
+    height = A4[1]
+    frame = Frame(
+        PAGE_MARGIN_LEFT,
+        FOOTER_HEIGHT,
+        CONTENT_WIDTH,
+        height - PAGE_MARGIN_TOP - FOOTER_HEIGHT,
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+        id="body",
+    )
+    doc = BaseDocTemplate(
+        buffer,
+        pagesize=A4,
+        pageTemplates=[PageTemplate(id="act", frames=[frame])],
+        invariant=1,
+        # Without this reportlab references (unembedded) Helvetica as the canvas's start font.
+        initialFontName=act.fonts.regular,
+        lang=i18n.pdf_language_tag(language),
+        title=heading,
+        author=snapshot.issuer.legal_name,
+        subject=f"sha256:{act.document_sha256}",
+        creator="naryad reports",
+        producer="naryad reports (ReportLab)",
+        keywords=snapshot.act_number,
+    )
+    doc.build(
+        build_story(act),
+        canvasmaker=partial(ActCanvas, furniture=furniture, identity=identity),
+    )
+    return buffer.getvalue()
