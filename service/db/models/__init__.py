@@ -3,7 +3,6 @@
 from service.db.models.audit import AuditEntry
 from service.db.models.availability import Absence, Shift, SlotPolicy
 from service.db.models.customers import Customer
-from service.db.models.outbox import OutboxMessage
 from service.db.models.sites import Site
 from service.db.models.technicians import Technician, technician_territories
 from service.db.models.territories import Territory
@@ -15,7 +14,6 @@ __all__ = [
     "Absence",
     "AuditEntry",
     "Customer",
-    "OutboxMessage",
     "RefreshToken",
     "Shift",
     "Site",
