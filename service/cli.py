@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from checklists.cli import checklists_group
 from reports.cli import acts_group
 from service.settings import load_settings
 
@@ -17,6 +18,7 @@ def main() -> None:
 
 
 main.add_command(acts_group)
+main.add_command(checklists_group)
 
 
 @main.command()

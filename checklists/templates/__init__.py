@@ -1,0 +1,1 @@
+"""Published checklist templates (a package only so that installs ship the YAML files)."""
