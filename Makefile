@@ -37,6 +37,7 @@ db: venv
 
 migrate: db
 	@$(BIN)/naryad db upgrade
+	@$(BIN)/naryad checklists publish
 
 seed: migrate
 	@$(BIN)/naryad demo seed --if-empty

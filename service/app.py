@@ -37,6 +37,8 @@ from service.storage import build_blob_store
 from service.storage.controllers import BlobController
 from service.technicians.controllers import TechnicianController
 from service.territories.controllers import TerritoryController
+from service.visit_checklists.controllers import VisitChecklistController
+from service.visit_checklists.registry import TemplateRegistry
 
 API_VERSION = "0.1.0"
 PUBLIC_PATHS = ["/health", "/ready", "/schema", "/api/v1/auth/", "/blobs/"]
@@ -82,6 +84,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.blob_store = build_blob_store(settings)
+        app.state.checklist_registry = TemplateRegistry()
         try:
             yield
         finally:
@@ -100,6 +103,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OrderSchedulingController,
             VisitController,
             TechnicianScheduleController,
+            VisitChecklistController,
             BlobController,
         ],
         dependencies={

@@ -10,6 +10,7 @@ import click
 from checklists.cli import checklists_group
 from reports.cli import acts_group
 from service.settings import load_settings
+from service.visit_checklists.cli import publish_command
 
 
 @click.group()
@@ -19,6 +20,7 @@ def main() -> None:
 
 main.add_command(acts_group)
 main.add_command(checklists_group)
+checklists_group.add_command(publish_command)
 
 
 @main.command()

@@ -47,9 +47,10 @@ def database_url() -> str:
     url = _test_database_url()
     asyncio.run(_recreate_database(url))
     env = {**os.environ, "NARYAD_DATABASE_URL": url}
-    subprocess.run(
-        [sys.executable, "-m", "service.cli", "db", "upgrade"], check=True, env=env, cwd=ROOT
-    )
+    for command in (["db", "upgrade"], ["checklists", "publish"]):
+        subprocess.run(
+            [sys.executable, "-m", "service.cli", *command], check=True, env=env, cwd=ROOT
+        )
     return url
 
 

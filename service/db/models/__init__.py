@@ -2,6 +2,7 @@
 
 from service.db.models.audit import AuditEntry
 from service.db.models.availability import Absence, Shift, SlotPolicy
+from service.db.models.checklists import ChecklistAnswer, ChecklistTemplate, VisitChecklist
 from service.db.models.customers import Customer
 from service.db.models.sites import Site
 from service.db.models.technicians import Technician, technician_territories
@@ -13,6 +14,8 @@ from service.db.models.work_orders import WorkOrder
 __all__ = [
     "Absence",
     "AuditEntry",
+    "ChecklistAnswer",
+    "ChecklistTemplate",
     "Customer",
     "RefreshToken",
     "Shift",
@@ -22,6 +25,7 @@ __all__ = [
     "Territory",
     "User",
     "Visit",
+    "VisitChecklist",
     "WorkOrder",
     "technician_territories",
     "user_territories",

@@ -1,0 +1,1 @@
+"""Checklists in the service: published versions, pinning, answers, state per visit."""
