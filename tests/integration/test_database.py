@@ -57,13 +57,34 @@ async def test_adjacent_and_cancelled_windows_do_not_conflict(build: Builder) ->
     area = await build.area()
     tech = await build.person(Role.TECHNICIAN, area.territory)
     assert tech.technician is not None
-    order = await build.order(area)
     start = datetime(2031, 4, 1, 4, 0, tzinfo=UTC)
-    await build.visit(order, tech.technician, start=start)
-    await build.visit(order, tech.technician, start=start + timedelta(hours=2))  # [) bounds touch
-    await build.visit(order, tech.technician, start=start + timedelta(hours=1), status="cancelled")
-    with pytest.raises(IntegrityError):
-        await build.visit(order, tech.technician, start=start + timedelta(hours=1))
+    await build.visit(await build.order(area), tech.technician, start=start)
+    # [) bounds: a window starting where the previous one ends does not overlap it.
+    await build.visit(await build.order(area), tech.technician, start=start + timedelta(hours=2))
+    await build.visit(
+        await build.order(area),
+        tech.technician,
+        start=start + timedelta(hours=1),
+        status="cancelled",
+    )
+    with pytest.raises(IntegrityError, match="ex_visits_technician_no_overlap"):
+        await build.visit(
+            await build.order(area), tech.technician, start=start + timedelta(hours=1)
+        )
+
+
+async def test_one_live_visit_per_order(build: Builder) -> None:
+    area = await build.area()
+    first = await build.person(Role.TECHNICIAN, area.territory)
+    second = await build.person(Role.TECHNICIAN, area.territory)
+    assert first.technician is not None
+    assert second.technician is not None
+    order = await build.order(area)
+    start = datetime(2031, 5, 1, 4, 0, tzinfo=UTC)
+    await build.visit(order, first.technician, start=start, status="completed")
+    await build.visit(order, first.technician, start=start + timedelta(days=1))
+    with pytest.raises(IntegrityError, match="uq_visits_one_live_per_order"):
+        await build.visit(order, second.technician, start=start + timedelta(days=2))
 
 
 async def test_audit_log_is_append_only_and_chained(build: Builder) -> None:
