@@ -49,7 +49,7 @@ run: seed
 	@echo "  demo logins    admin, dispatcher, coordinator, supervisor, tech1 ... tech20"
 	@echo "  password       demo-password"
 	@echo
-	@exec $(BIN)/naryad serve
+	@exec $(BIN)/naryad serve --with-worker
 
 test: PROFILE = test
 test: migrate

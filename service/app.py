@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,13 +19,15 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.security.jwt import JWTAuth, Token
 
 from service.auth.actor import Actor
-from service.auth.controllers import AuthController
+from service.auth.controllers import AuthController, DeviceController
 from service.auth.guards import provide_actor
 from service.auth.tokens import ALGORITHM
+from service.common.nul_guard import NulGuardMiddleware
 from service.customers.controllers import CustomerController, SiteController
 from service.db.engine import make_engine, make_sessionmaker, provide_db_session
 from service.errors import EXCEPTION_HANDLERS
 from service.health.controllers import HealthController
+from service.jobs import run_background
 from service.openapi import document_problem_responses
 from service.orders.controllers import WorkOrderController
 from service.scheduling.controllers import (
@@ -85,16 +88,31 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.blob_store = build_blob_store(settings)
         app.state.checklist_registry = TemplateRegistry()
+        stop = asyncio.Event()
+        background = (
+            asyncio.create_task(
+                run_background(settings, app.state.sessionmaker, app.state.blob_store, stop)
+            )
+            if settings.server.embedded_worker
+            else None
+        )
         try:
             yield
         finally:
+            stop.set()
+            if background is not None:
+                await background
             await engine.dispose()
+
+    # The app is the composition root: it mounts the phone surface, which depends on service/.
+    from mobile_api import mobile_router
 
     auth = _auth(settings)
     app = Litestar(
         route_handlers=[
             HealthController,
             AuthController,
+            DeviceController,
             TerritoryController,
             CustomerController,
             SiteController,
@@ -105,6 +123,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             TechnicianScheduleController,
             VisitChecklistController,
             BlobController,
+            mobile_router,
         ],
         dependencies={
             "db_session": Provide(provide_db_session),
@@ -113,7 +132,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[lifespan],
         state=State({"settings": settings}),
         on_app_init=[auth.on_app_init],
-        middleware=[_login_rate_limit(settings).middleware],
+        middleware=[NulGuardMiddleware(), _login_rate_limit(settings).middleware],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.server.max_body_bytes,
         # Blobs are photos and PDFs: already compressed, and their Content-Length matters.

@@ -9,6 +9,7 @@ import click
 
 from checklists.cli import checklists_group
 from reports.cli import acts_group
+from service.notifications.cli import worker_command
 from service.settings import load_settings
 from service.visit_checklists.cli import publish_command
 
@@ -21,16 +22,22 @@ def main() -> None:
 main.add_command(acts_group)
 main.add_command(checklists_group)
 checklists_group.add_command(publish_command)
+main.add_command(worker_command)
 
 
 @main.command()
 @click.option("--host", default=None, help="Bind address (NARYAD_HOST).")
 @click.option("--port", default=None, type=int, help="Port (NARYAD_PORT).")
 @click.option("--workers", default=1, show_default=True, help="HTTP worker processes.")
-def serve(host: str | None, port: int | None, workers: int) -> None:
-    """Serve the API."""
+@click.option("--with-worker", is_flag=True, help="Also deliver notifications and run jobs.")
+def serve(host: str | None, port: int | None, workers: int, with_worker: bool) -> None:
+    """Serve the API (with --with-worker, the background worker runs in the same process)."""
+    import os
+
     import uvicorn
 
+    if with_worker:
+        os.environ["NARYAD_EMBEDDED_WORKER"] = "1"
     settings = load_settings()
     uvicorn.run(
         "service.app:create_app",

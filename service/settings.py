@@ -55,6 +55,25 @@ class ServerSettings(msgspec.Struct, frozen=True):
     public_base_url: str = "http://127.0.0.1:8000"
     max_body_bytes: int = 1024 * 1024
     debug: bool = False
+    # `naryad serve --with-worker`: deliver notifications and run jobs inside the API process.
+    embedded_worker: bool = False
+
+
+class NotificationSettings(msgspec.Struct, frozen=True):
+    """Outbox delivery: the channel adapter, retries and the worker's lease."""
+
+    adapter: Literal["log", "webhook"] = "log"
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    webhook_timeout_seconds: float = 10.0
+    max_attempts: int = 8
+    backoff_base_seconds: float = 30.0
+    backoff_max_seconds: float = 3600.0
+    poll_seconds: float = 1.0
+    # A delivery must end well within its lease, or another worker re-sends it.
+    lease_seconds: float = 60.0
+    concurrency: int = 8
+    retention_days: int = 30
 
 
 class Settings(msgspec.Struct, frozen=True):
@@ -65,6 +84,7 @@ class Settings(msgspec.Struct, frozen=True):
     auth: AuthSettings
     storage: StorageSettings
     server: ServerSettings
+    notifications: NotificationSettings = NotificationSettings()
 
 
 class SettingsError(ValueError):
@@ -103,6 +123,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         except ValueError as exc:
             raise SettingsError(f"NARYAD_{name} must be an integer, got {raw!r}") from exc
 
+    def number(name: str, default: float) -> float:
+        raw = get(name)
+        if raw is None:
+            return default
+        try:
+            return float(raw)
+        except ValueError as exc:
+            raise SettingsError(f"NARYAD_{name} must be a number, got {raw!r}") from exc
+
     environment = get("ENV", "development")
     if environment not in ("development", "test", "production"):
         raise SettingsError("NARYAD_ENV must be development, test or production")
@@ -116,6 +145,34 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     backend = get("STORAGE", "local")
     if backend not in ("local", "s3"):
         raise SettingsError("NARYAD_STORAGE must be local or s3")
+    notify_adapter = get("NOTIFY_ADAPTER", "log")
+    if notify_adapter not in ("log", "webhook"):
+        raise SettingsError("NARYAD_NOTIFY_ADAPTER must be log or webhook")
+    webhook_url, webhook_secret = get("NOTIFY_WEBHOOK_URL"), get("NOTIFY_WEBHOOK_SECRET")
+    if notify_adapter == "webhook" and (not webhook_url or len(webhook_secret or "") < 16):
+        raise SettingsError(
+            "NARYAD_NOTIFY_ADAPTER=webhook needs NARYAD_NOTIFY_WEBHOOK_URL and "
+            "NARYAD_NOTIFY_WEBHOOK_SECRET (at least 16 characters)"
+        )
+    notifications = NotificationSettings(
+        adapter=notify_adapter,  # type: ignore[arg-type]
+        webhook_url=webhook_url,
+        webhook_secret=webhook_secret,
+        webhook_timeout_seconds=number("NOTIFY_WEBHOOK_TIMEOUT_SECONDS", 10.0),
+        max_attempts=integer("NOTIFY_MAX_ATTEMPTS", 8),
+        backoff_base_seconds=number("NOTIFY_BACKOFF_BASE_SECONDS", 30.0),
+        backoff_max_seconds=number("NOTIFY_BACKOFF_MAX_SECONDS", 3600.0),
+        poll_seconds=number("WORKER_POLL_SECONDS", 1.0),
+        lease_seconds=number("WORKER_LEASE_SECONDS", 60.0),
+        concurrency=integer("WORKER_CONCURRENCY", 8),
+        retention_days=integer("NOTIFY_RETENTION_DAYS", 30),
+    )
+    if notifications.max_attempts < 1 or notifications.concurrency < 1:
+        raise SettingsError("NARYAD_NOTIFY_MAX_ATTEMPTS and NARYAD_WORKER_CONCURRENCY must be >= 1")
+    if notifications.lease_seconds <= notifications.webhook_timeout_seconds:
+        raise SettingsError(
+            "NARYAD_WORKER_LEASE_SECONDS must exceed NARYAD_NOTIFY_WEBHOOK_TIMEOUT_SECONDS"
+        )
     return Settings(
         environment=environment,  # type: ignore[arg-type]
         database=DatabaseSettings(
@@ -149,5 +206,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             public_base_url=(get("PUBLIC_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/"),
             max_body_bytes=integer("MAX_BODY_BYTES", 1024 * 1024),
             debug=_bool(get("DEBUG", "0") or "0"),
+            embedded_worker=_bool(get("EMBEDDED_WORKER", "0") or "0"),
         ),
+        notifications=notifications,
     )

@@ -29,6 +29,8 @@ class Actor:
     role: Role
     territory_ids: frozenset[uuid.UUID]
     technician_id: uuid.UUID | None = None
+    # The registered phone a mobile session is bound to (devices.id).
+    device: uuid.UUID | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -45,15 +47,18 @@ class Actor:
             "role": self.role.value,
             "terr": sorted(str(t) for t in self.territory_ids),
             "tech": str(self.technician_id) if self.technician_id else None,
+            "dev": str(self.device) if self.device else None,
         }
 
     @classmethod
     def from_claims(cls, subject: str, claims: dict[str, Any]) -> Actor:
         """Inverse of ``to_claims``."""
         tech = claims.get("tech")
+        device = claims.get("dev")
         return cls(
             user_id=uuid.UUID(subject),
             role=Role(claims["role"]),
             territory_ids=frozenset(uuid.UUID(t) for t in claims.get("terr", [])),
             technician_id=uuid.UUID(tech) if tech else None,
+            device=uuid.UUID(device) if device else None,
         )

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from litestar import Controller, Response, post
+from litestar import Controller, Response, get, post
 from litestar.datastructures import State
 from litestar.openapi import ResponseSpec
+from litestar.params import FromPath, FromQuery
 
+from service.auth.actor import Role
+from service.auth.devices import DeviceRevoke, DeviceService, DeviceView, device_view
+from service.auth.guards import require_roles
 from service.auth.schemas import LoginRequest, RefreshRequest, TokenPair
 from service.auth.services import AuthService, RefreshRejected
-from service.common.params import DbSession
+from service.common.params import CurrentActor, DbSession
 from service.errors import Problem, problem_response
 
 
@@ -54,3 +59,37 @@ class AuthController(Controller):
                 headers={"WWW-Authenticate": "Bearer"},
             )
         return Response(result)
+
+
+class DeviceController(Controller):
+    """Technicians' phones; revoking one ends its sessions at once."""
+
+    path = "/api/v1/devices"
+    tags = ["auth"]
+
+    @get("/", operation_id="ListDevices", guards=[require_roles(Role.SUPERVISOR, Role.DISPATCHER)])
+    async def list_devices(
+        self,
+        db_session: DbSession,
+        actor: CurrentActor,
+        technician_id: FromQuery[uuid.UUID | None] = None,
+    ) -> list[DeviceView]:
+        """Devices of technicians in the caller's territories."""
+        devices = await DeviceService(db_session, actor).page(technician_id)
+        return [device_view(d) for d in devices]
+
+    @post(
+        "/{device_id:uuid}/revoke",
+        operation_id="RevokeDevice",
+        status_code=200,
+        guards=[require_roles(Role.SUPERVISOR)],
+    )
+    async def revoke_device(
+        self,
+        device_id: FromPath[uuid.UUID],
+        data: DeviceRevoke,
+        db_session: DbSession,
+        actor: CurrentActor,
+    ) -> DeviceView:
+        """Revoke a lost or stolen phone: its tokens stop working immediately."""
+        return device_view(await DeviceService(db_session, actor).revoke(device_id, data.reason))

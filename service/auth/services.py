@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -15,7 +15,7 @@ from service.auth.passwords import verify_password
 from service.auth.schemas import LoginRequest, RefreshRequest, TokenPair
 from service.auth.tokens import issue_access_token, new_refresh_token, refresh_token_hash
 from service.db.base import utcnow
-from service.db.models import RefreshToken, Technician, User
+from service.db.models import Device, RefreshToken, Technician, User
 from service.errors import Unauthorized
 from service.settings import AuthSettings
 
@@ -47,6 +47,9 @@ class AuthService:
         if not user.is_active:
             raise Unauthorized("This account is disabled")
         actor = await self.actor_for(user)
+        if request.device_id is not None:
+            device = await self.register_device(user.id, request.device_id, request.app_version)
+            actor = replace(actor, device=device.id)
         return await self._issue(
             actor,
             family_id=uuid.uuid4(),
@@ -80,6 +83,16 @@ class AuthService:
             return RefreshRejected("This account is disabled")
         stored.used_at = now
         actor = await self.actor_for(user)
+        if stored.device_id is not None:
+            device = await self.session.scalar(
+                select(Device).where(
+                    Device.user_id == user.id, Device.device_id == stored.device_id
+                )
+            )
+            if device is None or device.revoked_at is not None:
+                await self.revoke_family(stored.family_id, now)
+                return RefreshRejected("This device has been revoked")
+            actor = replace(actor, device=device.id)
         return await self._issue(
             actor,
             family_id=stored.family_id,
@@ -102,6 +115,24 @@ class AuthService:
             .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
             .values(revoked_at=utcnow())
         )
+
+    async def register_device(
+        self, user_id: uuid.UUID, device_id: str, app_version: str | None
+    ) -> Device:
+        """Record the phone a session is bound to; a revoked one cannot log in again."""
+        device = await self.session.scalar(
+            select(Device).where(Device.user_id == user_id, Device.device_id == device_id)
+        )
+        if device is None:
+            device = Device(user_id=user_id, device_id=device_id, app_version=app_version)
+            self.session.add(device)
+        elif device.revoked_at is not None:
+            raise Unauthorized("This device has been revoked; ask your supervisor")
+        else:
+            device.app_version = app_version
+            device.last_seen_at = utcnow()
+        await self.session.flush()
+        return device
 
     async def actor_for(self, user: User) -> Actor:
         """The actor a user acts as: technicians get their technician id and territories."""

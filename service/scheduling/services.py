@@ -28,6 +28,7 @@ from service.db.models import (
 from service.db.models.technicians import technician_territories
 from service.db.models.visits import LIVE_STATUSES
 from service.errors import Conflict, FieldError, NotFound, ValidationFailed
+from service.execution import feed
 from service.orders.lifecycle import Status, TransitionRefused, transition
 from service.orders.services import WorkOrderService
 from service.scheduling import notices, planning, queries, schemas
@@ -527,6 +528,7 @@ class VisitService:
         self._move(order, Status.SCHEDULED)
         await self.session.flush()
         await notices.visit_booked(self.session, visit, order, territory)
+        await feed.visit_changed(self.session, visit.technician_id, visit.id, "visit.assigned")
         await record(
             self.session,
             self.actor,
@@ -574,6 +576,7 @@ class VisitService:
         visit.late_notified_at = None
         await self._flush_window_change()
         await notices.visit_rescheduled(self.session, visit, order, territory, old_window)
+        await feed.visit_changed(self.session, visit.technician_id, visit.id, "visit.rescheduled")
         await record(
             self.session,
             self.actor,
@@ -632,6 +635,8 @@ class VisitService:
         else:
             raise Conflict("Every candidate was booked meanwhile", code="overlap")
         await notices.visit_reassigned(self.session, visit, order, territory, previous_technician)
+        await feed.visit_changed(self.session, previous_technician, visit.id, "visit.unassigned")
+        await feed.visit_changed(self.session, visit.technician_id, visit.id, "visit.assigned")
         await record(
             self.session,
             self.actor,
@@ -659,6 +664,7 @@ class VisitService:
         await self.session.flush()
         territory = await self.session.get_one(Territory, order.territory_id)
         await notices.visit_cancelled(self.session, visit, order, territory)
+        await feed.visit_changed(self.session, visit.technician_id, visit.id, "visit.cancelled")
         await record(
             self.session,
             self.actor,
@@ -902,12 +908,14 @@ class LatenessService:
         self.session = session
         self.actor = actor
 
-    async def report_en_route(self, visit: Visit, eta: datetime) -> Visit:
+    async def report_en_route(
+        self, visit: Visit, eta: datetime, at: datetime | None = None
+    ) -> Visit:
         """The technician is on the way: tell the customer the ETA; flag lateness at once."""
         if visit.status not in ("planned", "en_route"):
             raise Conflict(f"A visit that is {visit.status} cannot be en route", code="not_planned")
         visit.status = "en_route"
-        visit.en_route_at = visit.en_route_at or utcnow()
+        visit.en_route_at = visit.en_route_at or at or utcnow()
         visit.eta = eta
         await self.session.flush()
         order = await self.session.get_one(WorkOrder, visit.work_order_id)

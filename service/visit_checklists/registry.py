@@ -20,6 +20,7 @@ from checklists import (
     load_templates,
 )
 from service.db.models import ChecklistTemplate
+from service.execution import feed
 
 
 class TemplateRegistry:
@@ -89,6 +90,8 @@ async def publish(session: AsyncSession, directory: Path | None = None) -> list[
             )
         )
         report.append(f"published {template.key} v{template.version} sha256:{digest[:12]}")
+    if any(line.startswith("published") for line in report):
+        await feed.broadcast(session, "template.published")
     await session.flush()
     return report
 

@@ -65,11 +65,17 @@ class ChecklistService:
         return pin, await self.registry.resolve(self.session, pin)
 
     async def record(
-        self, visit: Visit, answer: Answer, *, operation_id: uuid.UUID | None = None
+        self,
+        visit: Visit,
+        answer: Answer,
+        *,
+        operation_id: uuid.UUID | None = None,
+        outcome: Outcome | None = None,
     ) -> ChecklistAnswer:
         """Validate an answer against the pinned template and the answers so far, then store it.
 
         The same operation id twice returns the stored answer (offline phones resend).
+        ``outcome`` is the outcome being declared when the answer belongs to its own steps.
         """
         if operation_id is not None:
             existing = await self.session.scalar(
@@ -85,7 +91,11 @@ class ChecklistService:
         answers = await self.effective_answers(visit.id)
         try:
             validate_answer(
-                template, answers, answer, site=await self._site(visit), outcome=_outcome(visit)
+                template,
+                answers,
+                answer,
+                site=await self._site(visit),
+                outcome=outcome or _outcome(visit),
             )
         except AnswerRejected as rejected:
             raise ValidationFailed(

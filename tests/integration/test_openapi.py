@@ -54,13 +54,15 @@ def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
         "NARYAD_BLOB_DIR": str(tmp_path_factory.mktemp("fuzz-blobs")),
         "NARYAD_LOGIN_RATE_PER_MINUTE": "100000",
     }
+    log = tmp_path_factory.mktemp("fuzz-server") / "server.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log.open("wb"),  # the server's tracebacks, when a case finds a 500
     )
+    print(f"fuzzed server log: {log}")
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):

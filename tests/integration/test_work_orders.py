@@ -317,3 +317,19 @@ async def test_technician_sees_only_orders_with_their_visits(client: Any, build:
     assert (
         await client.get(f"/api/v1/work-orders/{cancelled.id}", headers=me.headers)
     ).status_code == 404
+
+
+async def test_nul_characters_are_refused_before_the_database(client: Any, build: Builder) -> None:
+    area = await build.area()
+    dispatcher = await build.person(Role.DISPATCHER, area.territory)
+    before = await build.count(WorkOrder)
+    body = _new_order(area, description="Заявка\u0000скрытая")
+    response = await client.post("/api/v1/work-orders", json=body, headers=dispatcher.headers)
+    assert response.status_code == 400
+    assert "NUL" in problem(response)["detail"]
+    search = await client.get("/api/v1/work-orders", params={"q": "a\x00b"},
+                              headers=dispatcher.headers)
+    assert search.status_code == 400
+    login = await client.post("/api/v1/auth/login", json={"username": "x\u0000", "password": "y"})
+    assert login.status_code == 400
+    assert await build.count(WorkOrder) == before

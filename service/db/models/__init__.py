@@ -4,6 +4,15 @@ from service.db.models.audit import AuditEntry
 from service.db.models.availability import Absence, Shift, SlotPolicy
 from service.db.models.checklists import ChecklistAnswer, ChecklistTemplate, VisitChecklist
 from service.db.models.customers import Customer
+from service.db.models.mobile import (
+    Device,
+    IdempotencyKey,
+    Photo,
+    SyncOperation,
+    TechnicianChange,
+    VisitRecord,
+)
+from service.db.models.outbox import OutboxMessage
 from service.db.models.sites import Site
 from service.db.models.technicians import Technician, technician_territories
 from service.db.models.territories import Territory
@@ -17,15 +26,22 @@ __all__ = [
     "ChecklistAnswer",
     "ChecklistTemplate",
     "Customer",
+    "Device",
+    "IdempotencyKey",
+    "OutboxMessage",
+    "Photo",
     "RefreshToken",
     "Shift",
     "Site",
     "SlotPolicy",
+    "SyncOperation",
     "Technician",
+    "TechnicianChange",
     "Territory",
     "User",
     "Visit",
     "VisitChecklist",
+    "VisitRecord",
     "WorkOrder",
     "technician_territories",
     "user_territories",

@@ -4,8 +4,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, text
+from geoalchemy2 import Geography
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.dialects.postgresql import TSTZRANGE, ExcludeConstraint, Range
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -86,6 +99,13 @@ class Visit(UUIDPrimaryKey, Timestamps, Base):
     last_change_reason: Mapped[str | None] = mapped_column(String(40))
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     late_notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome_reason: Mapped[str | None] = mapped_column(Text)
+    arrival_location: Mapped[Any | None] = mapped_column(
+        Geography("POINT", srid=4326, spatial_index=False)
+    )
+    arrival_distance_m: Mapped[float | None] = mapped_column(Float)
+    # Arrived farther from the site than the allowed radius: kept, and shown to supervisors.
+    arrival_flagged: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(Integer, default=1)
 

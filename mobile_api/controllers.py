@@ -1,0 +1,106 @@
+"""Mobile endpoints: the day bundle, sync push and pull, a visit's checklist."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, Response, get, post
+from litestar.datastructures import State
+from litestar.openapi import ResponseSpec
+from litestar.params import FromPath, HeaderParameter, QueryParameter
+from litestar.status_codes import HTTP_304_NOT_MODIFIED
+
+from mobile_api.deps import Technician
+from mobile_api.schemas import PushRequest, PushResponse
+from service.common.params import DbSession
+from service.execution.schemas import DayBundle
+from service.execution.services import BundleService
+from service.execution.sync import PullResult, SyncService
+from service.visit_checklists.schemas import VisitChecklistView
+from service.visit_checklists.services import ChecklistService
+
+
+class DayController(Controller):
+    """What the phone loads before going offline."""
+
+    path = "/day"
+    tags = ["mobile"]
+
+    @get(
+        "/",
+        operation_id="GetMobileDay",
+        responses={
+            200: ResponseSpec(DayBundle, description="Day bundle", generate_examples=False),
+            304: ResponseSpec(None, description="Unchanged since If-None-Match"),
+        },
+    )
+    async def day(
+        self,
+        db_session: DbSession,
+        technician: Technician,
+        state: State,
+        on: Annotated[date | None, QueryParameter(name="date", description="A single day")] = None,
+        first: Annotated[
+            date | None, QueryParameter(name="from", description="Preload start")
+        ] = None,
+        last: Annotated[
+            date | None, QueryParameter(name="to", description="Preload end (<= 7 days)")
+        ] = None,
+        if_none_match: Annotated[str | None, HeaderParameter(name="If-None-Match")] = None,
+    ) -> Response[Any]:
+        """The technician's visits in order with everything needed offline, and an ETag."""
+        start = first or on
+        bundle = await BundleService(db_session, technician, state.checklist_registry).day(
+            start, last or start
+        )
+        if if_none_match == bundle.etag:
+            return Response(None, status_code=HTTP_304_NOT_MODIFIED, headers={"ETag": bundle.etag})
+        return Response(bundle, headers={"ETag": bundle.etag, "Cache-Control": "private"})
+
+
+class SyncController(Controller):
+    """The offline sync protocol."""
+
+    path = "/sync"
+    tags = ["mobile"]
+
+    @post("/push", operation_id="SyncPush", status_code=200)
+    async def push(
+        self, data: PushRequest, db_session: DbSession, technician: Technician, state: State
+    ) -> PushResponse:
+        """Apply operations recorded offline; each is applied at most once, forever."""
+        service = SyncService(db_session, technician, state.checklist_registry)
+        return PushResponse(results=await service.push(data.operations))
+
+    @get("/pull", operation_id="SyncPull")
+    async def pull(
+        self,
+        db_session: DbSession,
+        technician: Technician,
+        state: State,
+        cursor: Annotated[str | None, QueryParameter(max_length=20)] = None,
+    ) -> PullResult:
+        """Every change to see since the cursor, from one consistent snapshot."""
+        return await SyncService(db_session, technician, state.checklist_registry).pull(cursor)
+
+
+class MobileVisitController(Controller):
+    """A visit as the technician sees it."""
+
+    path = "/visits/{visit_id:uuid}"
+    tags = ["mobile"]
+
+    @get("/checklist", operation_id="GetMobileVisitChecklist")
+    async def checklist(
+        self,
+        visit_id: FromPath[uuid.UUID],
+        db_session: DbSession,
+        technician: Technician,
+        state: State,
+        lang: Annotated[Literal["ru", "kk", "en"], QueryParameter()] = "ru",
+    ) -> VisitChecklistView:
+        """The engine's state for the technician's own visit."""
+        service = ChecklistService(db_session, technician, state.checklist_registry)
+        return await service.view(visit_id, lang)

@@ -1,0 +1,1 @@
+"""Visit execution on site: en route, arrival, checklist, notes, equipment, outcomes."""

@@ -1,0 +1,366 @@
+"""Rules of the visit on site: state changes, distance checks, outcomes through the engine."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import msgspec
+from sqlalchemy import exists, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from checklists import Answer, Location, evaluate
+from service.audit.services import record
+from service.auth.actor import Actor
+from service.common.geo import point_from_wkb
+from service.common.schemas import Window
+from service.db.base import utcnow
+from service.db.models import (
+    ChecklistTemplate,
+    Customer,
+    Photo,
+    Site,
+    Technician,
+    TechnicianChange,
+    Visit,
+    VisitRecord,
+    WorkOrder,
+)
+from service.db.models.visits import LIVE_STATUSES
+from service.errors import Conflict, FieldError, NotFound, ValidationFailed
+from service.execution import schemas
+from service.orders.lifecycle import Status, TransitionRefused, transition
+from service.orders.schemas import EquipmentItem
+from service.scheduling.services import LatenessService
+from service.visit_checklists.registry import TemplateRegistry
+from service.visit_checklists.services import ChecklistService
+
+ARRIVAL_RADIUS_M = 300.0
+MAX_DAYS = 7
+
+
+class FieldworkService:
+    """What a technician does on a visit; every call is scoped to the caller's own visits."""
+
+    def __init__(self, session: AsyncSession, actor: Actor, registry: TemplateRegistry) -> None:
+        self.session = session
+        self.actor = actor
+        self.registry = registry
+        self.checklists = ChecklistService(session, actor, registry)
+
+    async def own_visit(self, visit_id: uuid.UUID) -> Visit:
+        """The caller's visit, locked; taken away or cancelled ones are conflicts, others 404."""
+        visit = await self.session.scalar(
+            select(Visit).where(Visit.id == visit_id).with_for_update()
+        )
+        if visit is None:
+            raise NotFound("Visit not found")
+        if visit.technician_id != self.actor.technician_id:
+            was_mine = await self.session.scalar(
+                select(
+                    exists().where(
+                        TechnicianChange.visit_id == visit_id,
+                        TechnicianChange.technician_id == self.actor.technician_id,
+                    )
+                )
+            )
+            if was_mine:
+                raise Conflict("The visit was reassigned to another technician", code="reassigned")
+            raise NotFound("Visit not found")
+        if visit.status == "cancelled":
+            raise Conflict("The visit was cancelled", code="cancelled")
+        return visit
+
+    async def en_route(self, visit: Visit, eta: datetime, at: datetime) -> dict[str, Any]:
+        """On my way: the customer hears the ETA; lateness is flagged before the window ends."""
+        await LatenessService(self.session, self.actor).report_en_route(visit, eta, at)
+        await record(
+            self.session,
+            self.actor,
+            "visit.en_route",
+            "visit",
+            visit.id,
+            after={"eta": eta, "at": at},
+        )
+        return {"status": visit.status, "eta": eta.isoformat()}
+
+    async def arrive(self, visit: Visit, location: Location, at: datetime) -> dict[str, Any]:
+        """At the door: distance to the site is measured and flagged beyond the radius."""
+        if visit.status not in ("planned", "en_route"):
+            raise Conflict(f"A visit that is {visit.status} cannot arrive", code="not_planned")
+        order = await self.session.get_one(WorkOrder, visit.work_order_id)
+        point = f"SRID=4326;POINT({location.lon!r} {location.lat!r})"
+        distance = float(
+            await self.session.scalar(
+                select(func.ST_Distance(Site.location, func.ST_GeogFromText(point))).where(
+                    Site.id == order.site_id
+                )
+            )
+            or 0.0
+        )
+        visit.status = "on_site"
+        visit.arrived_at = at
+        visit.arrival_location = point
+        visit.arrival_distance_m = round(distance, 1)
+        visit.arrival_flagged = distance > ARRIVAL_RADIUS_M + (location.accuracy_m or 0)
+        if order.status == Status.SCHEDULED:
+            order.status = transition(Status.SCHEDULED, Status.IN_PROGRESS).value
+        await self.session.flush()
+        await record(
+            self.session,
+            self.actor,
+            "visit.arrived",
+            "visit",
+            visit.id,
+            after={
+                "at": at,
+                "distance_m": visit.arrival_distance_m,
+                "flagged": visit.arrival_flagged,
+            },
+        )
+        return {
+            "status": visit.status,
+            "distance_m": visit.arrival_distance_m,
+            "flagged": visit.arrival_flagged,
+        }
+
+    async def answer(
+        self,
+        visit: Visit,
+        payload: schemas.AnswerPayload,
+        at: datetime,
+        location: Location | None,
+        operation_id: uuid.UUID,
+    ) -> dict[str, Any]:
+        """A checklist answer, validated by the engine against the pinned template."""
+        answer = msgspec.convert(
+            {
+                "step_id": payload.step_id,
+                "value": payload.value,
+                "answered_at": at,
+                "location": location,
+                "photo_ids": payload.photo_ids,
+            },
+            Answer,
+            from_attributes=True,
+        )
+        await self._require_confirmed_photos(visit, payload.photo_ids)
+        row = await self.checklists.record(visit, answer, operation_id=operation_id)
+        return {"step_id": row.step_id, "answer_id": row.id}
+
+    async def note(self, visit: Visit, text: str, at: datetime, op: uuid.UUID) -> dict[str, Any]:
+        """A free-text note on the visit."""
+        self._require_live(visit)
+        self.session.add(
+            VisitRecord(
+                visit_id=visit.id, kind="note", data={"text": text}, device_time=at, operation_id=op
+            )
+        )
+        await self.session.flush()
+        return {"recorded": "note"}
+
+    async def equipment(
+        self, visit: Visit, payload: schemas.EquipmentPayload, at: datetime, op: uuid.UUID
+    ) -> dict[str, Any]:
+        """Serials of the equipment left with the customer (for the handover act)."""
+        self._require_live(visit)
+        self.session.add(
+            VisitRecord(
+                visit_id=visit.id,
+                kind="equipment",
+                data={"items": msgspec.to_builtins(payload.items)},
+                device_time=at,
+                operation_id=op,
+            )
+        )
+        await self.session.flush()
+        return {"recorded": len(payload.items)}
+
+    async def outcome(
+        self, visit: Visit, payload: schemas.OutcomePayload, at: datetime
+    ) -> dict[str, Any]:
+        """End the visit; the checklist engine decides whether this outcome is allowed now."""
+        self._require_live(visit)
+        if visit.status == "planned" and payload.outcome != "no_access":
+            raise Conflict("Arrive first", code="not_arrived")
+        for given in payload.answers:
+            answer = msgspec.convert(
+                {
+                    "step_id": given.step_id,
+                    "value": given.value,
+                    "answered_at": at,
+                    "photo_ids": given.photo_ids,
+                },
+                Answer,
+            )
+            await self.checklists.record(visit, answer, outcome=payload.outcome)
+        _, template = await self.checklists.pin(visit)
+        answers = await self.checklists.effective_answers(visit.id)
+        state = evaluate(template, answers, outcome=payload.outcome)
+        if state.outcome != payload.outcome:
+            reasons = [b.message for b in state.blocking_reasons] or ["not allowed now"]
+            raise ValidationFailed(
+                f"The checklist does not allow {payload.outcome} yet",
+                errors=[FieldError(field="outcome", message=m) for m in reasons],
+                code="checklist_blocks_outcome",
+            )
+        order = await self.session.get_one(WorkOrder, visit.work_order_id)
+        before = {"visit": visit.status, "order": order.status}
+        if not state.final:
+            # e.g. waiting for an adult: the visit stays open and may still end as no_access.
+            visit.outcome_reason = payload.reason or payload.outcome
+        else:
+            visit.status = payload.outcome
+            visit.outcome_reason = payload.reason
+            visit.finished_at = at
+            target = Status.COMPLETED if payload.outcome == "completed" else Status.ON_HOLD
+            try:
+                order.status = transition(Status(order.status), target).value
+            except TransitionRefused as exc:
+                raise Conflict(str(exc), code="invalid_transition") from exc
+            if target is Status.ON_HOLD:
+                order.hold_reason = (
+                    f"{payload.outcome}: {payload.reason}" if payload.reason else payload.outcome
+                )
+        await self.session.flush()
+        action = "incident.safety" if state.incident is not None else f"visit.{payload.outcome}"
+        await record(
+            self.session,
+            self.actor,
+            action,
+            "visit",
+            visit.id,
+            before=before,
+            after={
+                "visit": visit.status,
+                "order": order.status,
+                "reason": payload.reason,
+                "incident": msgspec.to_builtins(state.incident),
+            },
+        )
+        return {
+            "status": visit.status,
+            "order_status": order.status,
+            "final": state.final,
+            "incident": msgspec.to_builtins(state.incident),
+        }
+
+    async def _require_confirmed_photos(self, visit: Visit, photo_ids: list[str]) -> None:
+        """Photos must belong to the visit and be confirmed (size and SHA-256 verified)."""
+        if not photo_ids:
+            return
+        confirmed = await confirmed_photo_ids(self.session, visit.id)
+        unknown = [p for p in photo_ids if p not in confirmed]
+        if unknown:
+            raise ValidationFailed(
+                "Photos must be uploaded and confirmed first",
+                errors=[
+                    FieldError(field="photo_ids", message=f"not confirmed: {p}") for p in unknown
+                ],
+                code="photo_not_confirmed",
+            )
+
+    @staticmethod
+    def _require_live(visit: Visit) -> None:
+        if visit.status not in LIVE_STATUSES:
+            raise Conflict(f"The visit is {visit.status}", code="visit_closed")
+
+
+async def confirmed_photo_ids(session: AsyncSession, visit_id: uuid.UUID) -> set[str]:
+    """Ids of the visit's photos whose bytes were verified (size and SHA-256)."""
+    rows = await session.scalars(
+        select(Photo.id).where(Photo.visit_id == visit_id, Photo.status == "stored")
+    )
+    return {str(r) for r in rows}
+
+
+class BundleService:
+    """The read model the phone works from offline."""
+
+    def __init__(self, session: AsyncSession, actor: Actor, registry: TemplateRegistry) -> None:
+        self.session = session
+        self.actor = actor
+        self.registry = registry
+
+    async def day(self, start_day: date | None, end_day: date | None) -> schemas.DayBundle:
+        """Visits from start_day to end_day (local, inclusive, at most 7 days)."""
+        technician = await self.session.get_one(Technician, self.actor.technician_id)
+        zone = ZoneInfo(technician.time_zone)
+        first = start_day or utcnow().astimezone(zone).date()
+        last = end_day or first
+        if last < first or (last - first).days >= MAX_DAYS:
+            raise ValidationFailed(
+                f"The range is 1 to {MAX_DAYS} days",
+                errors=[FieldError(field="to", message=f"at most {MAX_DAYS} days after from")],
+            )
+        start = datetime.combine(first, time(0), tzinfo=zone)
+        end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone)
+        visits = (
+            await self.session.scalars(
+                select(Visit)
+                .where(
+                    Visit.technician_id == technician.id,
+                    Visit.status != "cancelled",
+                    Visit.agreed_window.op("&&")(func.tstzrange(start, end)),
+                )
+                .order_by(func.lower(Visit.agreed_window))
+            )
+        ).all()
+        bundles = [await self.visit(v) for v in visits]
+        templates = await self.templates({(b.checklist.key, b.checklist.version) for b in bundles})
+        body = msgspec.json.encode([bundles, sorted(templates)], order="sorted")
+        return schemas.DayBundle(
+            technician_id=technician.id,
+            time_zone=technician.time_zone,
+            start=start,
+            end=end,
+            visits=bundles,
+            templates=templates,
+            etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"',
+        )
+
+    async def visit(self, visit: Visit) -> schemas.VisitBundle:
+        """One visit with its order, site, minimal customer data and pinned checklist."""
+        order = await self.session.get_one(WorkOrder, visit.work_order_id)
+        site = await self.session.get_one(Site, order.site_id)
+        customer = await self.session.get_one(Customer, order.customer_id)
+        pin, _ = await ChecklistService(self.session, self.actor, self.registry).pin(visit)
+        lower, upper = visit.agreed_window.lower, visit.agreed_window.upper
+        assert lower is not None
+        assert upper is not None
+        return schemas.VisitBundle(
+            visit_id=visit.id,
+            status=visit.status,
+            window=Window(start=lower, end=upper),
+            planned_start=visit.planned_start,
+            work_order_id=order.id,
+            work_order_number=order.number,
+            work_type=order.type,
+            priority=order.priority,
+            description=order.description,
+            requested_services=list(order.requested_services),
+            equipment=msgspec.convert(order.equipment, list[EquipmentItem]),
+            address=site.address,
+            location=point_from_wkb(site.location),
+            access_notes=site.access_notes,
+            customer=schemas.CustomerOnSite(
+                name=customer.full_name,
+                phone=next(iter(order.contact_phones or customer.phones), None),
+                language=customer.preferred_language,
+                accessibility_needs=list(customer.accessibility_needs),
+            ),
+            checklist=schemas.PinnedChecklist(pin.key, pin.version, pin.content_hash),
+            version=visit.version,
+        )
+
+    async def templates(self, pins: set[tuple[str, int]]) -> dict[str, Any]:
+        """Template contents by "key@version"."""
+        found: dict[str, Any] = {}
+        for key, version in sorted(pins):
+            row = await self.session.get(ChecklistTemplate, (key, version))
+            if row is not None:
+                found[f"{key}@{version}"] = row.content
+        return found

@@ -1,0 +1,262 @@
+"""The offline sync protocol's rules: each operation applied at most once, in device order."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import msgspec
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from checklists import Location
+from service.auth.actor import Actor
+from service.common.schemas import AwareDatetime
+from service.db.base import utcnow
+from service.db.models import SyncOperation, TechnicianChange, Visit
+from service.db.models.visits import LIVE_STATUSES
+from service.errors import Conflict, DomainError, NotFound, ValidationFailed
+from service.execution import schemas
+from service.execution.services import BundleService, FieldworkService
+from service.visit_checklists.registry import TemplateRegistry
+
+MAX_CLOCK_SKEW = timedelta(hours=24)
+
+
+class OperationIn(msgspec.Struct, forbid_unknown_fields=True):
+    """One operation recorded offline."""
+
+    id: uuid.UUID
+    type: schemas.OperationType
+    visit_id: uuid.UUID
+    device_time: AwareDatetime
+    payload: dict[str, Any] = {}
+    location: Location | None = None
+
+
+class OperationResult(msgspec.Struct, omit_defaults=True):
+    """What happened to one operation; a duplicate carries the original outcome."""
+
+    id: uuid.UUID
+    status: str  # applied | duplicate | rejected | conflict
+    code: str | None = None
+    message: str | None = None
+    result: dict[str, Any] | None = None
+    original_status: str | None = None
+
+
+class Change(msgspec.Struct, omit_defaults=True):
+    """A visit the phone must refresh, or drop when ``visit`` is absent."""
+
+    kind: str
+    visit_id: uuid.UUID
+    visit: schemas.VisitBundle | None = None
+
+
+class PullResult(msgspec.Struct):
+    """Changes since the cursor, from one consistent snapshot."""
+
+    cursor: str
+    changes: list[Change]
+    templates: dict[str, Any]
+
+
+def _fingerprint(operation: OperationIn) -> str:
+    return hashlib.sha256(msgspec.json.encode(operation, order="sorted")).hexdigest()
+
+
+def _lock_key(operation_id: uuid.UUID) -> int:
+    return int.from_bytes(operation_id.bytes[:8], "big", signed=True)
+
+
+class SyncService:
+    """Applies pushed operations and answers pulls for the calling technician."""
+
+    def __init__(self, session: AsyncSession, actor: Actor, registry: TemplateRegistry) -> None:
+        self.session = session
+        self.actor = actor
+        self.registry = registry
+        self.fieldwork = FieldworkService(session, actor, registry)
+
+    async def push(self, operations: list[OperationIn]) -> list[OperationResult]:
+        """Apply a batch; each operation stands alone (one bad one does not lose the others)."""
+        results: dict[int, OperationResult] = {}
+        # Device order; the batch order breaks ties, so per-visit order is the phone's.
+        for index in sorted(range(len(operations)), key=lambda i: (operations[i].device_time, i)):
+            results[index] = await self._one(operations[index])
+        return [results[i] for i in range(len(operations))]
+
+    async def _one(self, operation: OperationIn) -> OperationResult:
+        fingerprint = _fingerprint(operation)
+        # Two deliveries of the same operation (a retry racing the original) queue here.
+        await self.session.execute(select(func.pg_advisory_xact_lock(_lock_key(operation.id))))
+        stored = await self.session.get(SyncOperation, operation.id)
+        if stored is not None:
+            if (
+                stored.payload_sha256 != fingerprint
+                or stored.technician_id != self.actor.technician_id
+            ):
+                return OperationResult(
+                    id=operation.id,
+                    status="rejected",
+                    code="id_reused",
+                    message="This operation id was used for other data",
+                )
+            return OperationResult(
+                id=operation.id,
+                status="duplicate",
+                code=stored.code,
+                message=stored.message,
+                result=stored.result,
+                original_status=stored.status,
+            )
+        status, code, message, result = "applied", None, None, None
+        try:
+            async with self.session.begin_nested():
+                result = await self._apply(operation)
+        except msgspec.ValidationError as exc:
+            status, code, message = "rejected", "invalid_payload", str(exc)
+        except NotFound as exc:
+            status, code, message = "rejected", "not_found", exc.detail
+        except Conflict as exc:
+            status, code, message = "conflict", exc.code or "conflict", exc.detail
+        except DomainError as exc:
+            status, code = "rejected", exc.code or "invalid"
+            message = exc.detail + "".join(f"; {e.field}: {e.message}" for e in exc.errors or [])
+        except IntegrityError as exc:
+            status, code, message = "conflict", "conflict", str(exc.orig).splitlines()[0]
+        self.session.add(
+            SyncOperation(
+                id=operation.id,
+                technician_id=self.actor.technician_id,
+                visit_id=operation.visit_id,
+                type=operation.type,
+                device_time=operation.device_time,
+                payload_sha256=fingerprint,
+                status=status,
+                code=code,
+                message=message,
+                result=result,
+            )
+        )
+        await self.session.flush()
+        return OperationResult(
+            id=operation.id, status=status, code=code, message=message, result=result
+        )
+
+    async def _apply(self, operation: OperationIn) -> dict[str, Any]:
+        if operation.device_time > utcnow() + MAX_CLOCK_SKEW:
+            raise ValidationFailed("The device time is in the future", code="device_time")
+        payload = msgspec.convert(operation.payload, schemas.PAYLOADS[operation.type])
+        visit = await self.fieldwork.own_visit(operation.visit_id)
+        at = operation.device_time
+        match payload:
+            case schemas.EnRoutePayload(eta=eta):
+                return await self.fieldwork.en_route(visit, eta, at)
+            case schemas.ArrivedPayload():
+                if operation.location is None:
+                    raise ValidationFailed("Arrival needs the device location", code="no_location")
+                return await self.fieldwork.arrive(visit, operation.location, at)
+            case schemas.AnswerPayload():
+                return await self.fieldwork.answer(
+                    visit, payload, at, operation.location, operation.id
+                )
+            case schemas.PhotoAttachedPayload(photo_id=photo_id, step_id=step_id):
+                answer = schemas.AnswerPayload(step_id=step_id, photo_ids=[str(photo_id)])
+                return await self.fieldwork.answer(
+                    visit, answer, at, operation.location, operation.id
+                )
+            case schemas.EquipmentPayload():
+                return await self.fieldwork.equipment(visit, payload, at, operation.id)
+            case schemas.NotePayload(text=note):
+                return await self.fieldwork.note(visit, note, at, operation.id)
+            case schemas.OutcomePayload():
+                return await self.fieldwork.outcome(visit, payload, at)
+        raise ValidationFailed(f"Unknown operation {operation.type}", code="invalid_payload")
+
+    async def pull(self, cursor: str | None) -> PullResult:
+        """Everything changed for the caller since ``cursor``; the new cursor never goes back.
+
+        The cursor is a transaction-id horizon: every transaction below it has finished, so no
+        change committed later can carry a smaller one (a sequence number could).
+        """
+        await self.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        horizon = int(
+            await self.session.scalar(
+                text("SELECT (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint")
+            )
+            or 0
+        )
+        since = _parse_cursor(cursor)
+        rows = (
+            await self.session.execute(
+                select(TechnicianChange.kind, TechnicianChange.visit_id)
+                .where(
+                    (TechnicianChange.technician_id == self.actor.technician_id)
+                    | TechnicianChange.technician_id.is_(None),
+                    TechnicianChange.txid >= since,
+                    TechnicianChange.txid < horizon,
+                )
+                .order_by(TechnicianChange.txid, TechnicianChange.id)
+            )
+        ).all()
+        latest: dict[uuid.UUID, str] = {}
+        templates_changed = since == 0
+        for kind, visit_id in rows:
+            if visit_id is None:
+                templates_changed = True
+            else:
+                latest.pop(visit_id, None)
+                latest[visit_id] = kind
+        if since == 0:
+            for visit_id in await self._live_visit_ids():
+                latest.setdefault(visit_id, "visit.assigned")
+        bundles = BundleService(self.session, self.actor, self.registry)
+        changes = []
+        for visit_id, kind in latest.items():
+            visit = await self.session.get(Visit, visit_id)
+            if (
+                visit is None
+                or visit.technician_id != self.actor.technician_id
+                or (visit.status == "cancelled")
+            ):
+                changes.append(
+                    Change(
+                        kind=kind if kind != "visit.assigned" else "visit.removed",
+                        visit_id=visit_id,
+                    )
+                )
+            else:
+                changes.append(
+                    Change(kind=kind, visit_id=visit_id, visit=await bundles.visit(visit))
+                )
+        pins = {(c.visit.checklist.key, c.visit.checklist.version) for c in changes if c.visit}
+        templates = await bundles.templates(pins) if templates_changed or pins else {}
+        return PullResult(cursor=str(horizon), changes=changes, templates=templates)
+
+    async def _live_visit_ids(self) -> list[uuid.UUID]:
+        now = utcnow()
+        return list(
+            (
+                await self.session.scalars(
+                    select(Visit.id).where(
+                        Visit.technician_id == self.actor.technician_id,
+                        Visit.status.in_(LIVE_STATUSES),
+                        Visit.agreed_window.op("&&")(
+                            func.tstzrange(now - timedelta(days=1), now + timedelta(days=8))
+                        ),
+                    )
+                )
+            ).all()
+        )
+
+
+def _parse_cursor(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    if not cursor.isdigit() or len(cursor) > 20:
+        raise ValidationFailed("The cursor is not one this API issued", code="invalid_cursor")
+    return int(cursor)

@@ -1,0 +1,127 @@
+"""Periodic jobs the worker runs; each takes a database lock so N workers run it once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import zlib
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from service.db.base import utcnow
+from service.db.models import IdempotencyKey, Photo
+from service.scheduling.services import LatenessService
+from service.settings import Settings
+from service.storage import BlobStore
+
+logger = logging.getLogger("naryad.jobs")
+
+IDEMPOTENCY_KEY_TTL = timedelta(hours=48)  # the contract promises at least 24 h
+
+
+@dataclass(frozen=True)
+class Job:
+    """A named task and how often it runs."""
+
+    name: str
+    every: timedelta
+    run: Callable[[AsyncSession, BlobStore], Awaitable[int]]
+
+
+async def flag_late_visits(session: AsyncSession, _: BlobStore) -> int:
+    """Raise visit.late_predicted for visits about to miss their window."""
+    return await LatenessService(session).sweep()
+
+
+async def expire_uploads(session: AsyncSession, store: BlobStore) -> int:
+    """Unconfirmed photo uploads past their expiry: delete the object, mark the photo expired."""
+    stale = (
+        await session.scalars(
+            select(Photo)
+            .where(Photo.status == "pending", Photo.expires_at < utcnow())
+            .limit(500)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+    for photo in stale:
+        await store.delete(photo.object_key)
+        photo.status = "expired"
+    await session.flush()
+    return len(stale)
+
+
+async def forget_idempotency_keys(session: AsyncSession, _: BlobStore) -> int:
+    """Drop stored responses older than the retention (48 h)."""
+    result = await session.execute(
+        delete(IdempotencyKey).where(IdempotencyKey.created_at < utcnow() - IDEMPOTENCY_KEY_TTL)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+JOBS: list[Job] = [
+    Job("flag_late_visits", timedelta(minutes=1), flag_late_visits),
+    Job("expire_uploads", timedelta(minutes=5), expire_uploads),
+    Job("forget_idempotency_keys", timedelta(hours=1), forget_idempotency_keys),
+]
+
+
+@dataclass
+class JobRunner:
+    """Runs due jobs; a transaction-level advisory lock makes each run exclusive."""
+
+    sessionmaker: async_sessionmaker[AsyncSession]
+    store: BlobStore
+    jobs: list[Job] = field(default_factory=lambda: list(JOBS))
+    _last: dict[str, float] = field(default_factory=dict)
+
+    async def run_due(self) -> dict[str, int]:
+        """Run every job whose interval has passed in this process; returns work done."""
+        done: dict[str, int] = {}
+        for job in self.jobs:
+            if time.monotonic() - self._last.get(job.name, -1e9) < job.every.total_seconds():
+                continue
+            self._last[job.name] = time.monotonic()
+            done[job.name] = await self.run(job)
+        return done
+
+    async def run(self, job: Job) -> int:
+        """One exclusive run of a job (0 when another worker holds it)."""
+        async with self.sessionmaker() as session, session.begin():
+            locked = await session.scalar(
+                select(func.pg_try_advisory_xact_lock(zlib.crc32(job.name.encode())))
+            )
+            if not locked:
+                return 0
+            count = await job.run(session, self.store)
+        if count:
+            logger.info("job %s handled %d items", job.name, count)
+        return count
+
+    async def loop(self, stop: asyncio.Event, poll_seconds: float = 5.0) -> None:
+        """Run due jobs until ``stop``; a failing job is logged and retried next time."""
+        while not stop.is_set():
+            try:
+                await self.run_due()
+            except Exception:
+                logger.exception("periodic jobs failed; retrying later")
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=poll_seconds)
+
+
+async def run_background(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    store: BlobStore,
+    stop: asyncio.Event,
+) -> None:
+    """Notification delivery and periodic jobs until ``stop`` (the embedded worker)."""
+    from service.notifications.worker import background_worker
+
+    async with background_worker(settings, sessionmaker):
+        await JobRunner(sessionmaker, store).loop(stop)

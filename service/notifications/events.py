@@ -1,0 +1,57 @@
+"""Known events and their defaults: which template, whether urgent, what deadline applies.
+
+The set is open: any dotted lower-case event name may be enqueued with an explicit template.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+EVENT_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+
+
+@dataclass(frozen=True, slots=True)
+class EventSpec:
+    """Defaults for one event.
+
+    ``urgent`` messages ignore quiet hours. ``deadline_field`` names a context date-time the
+    message is useless after (a visit's start): waiting for working hours past it sends at once.
+    """
+
+    template: str
+    urgent: bool
+    deadline_field: str | None = None
+
+
+EVENTS: dict[str, EventSpec] = {
+    "visit.booked": EventSpec("visit.booked", urgent=False, deadline_field="window_start"),
+    "visit.rescheduled": EventSpec(
+        "visit.rescheduled", urgent=False, deadline_field="window_start"
+    ),
+    "visit.reassigned": EventSpec("visit.reassigned", urgent=False, deadline_field="window_start"),
+    "visit.cancelled": EventSpec("visit.cancelled", urgent=False, deadline_field="window_start"),
+    # The customer is waiting now: these cannot wait for working hours.
+    "visit.late_predicted": EventSpec("visit.late_predicted", urgent=True),
+    "dispatch.visit_late": EventSpec("dispatch.visit_late", urgent=True),
+    "visit.en_route": EventSpec("visit.en_route", urgent=True),
+    "otp.sent": EventSpec("otp.sent", urgent=True),
+    "act.signed": EventSpec("act.signed", urgent=True),
+    "escalation.raised": EventSpec("escalation.raised", urgent=True),
+    "rating.requested": EventSpec("rating.requested", urgent=False),
+    "feedback.call_requested": EventSpec("feedback.call_requested", urgent=False),
+}
+
+
+def spec_for(event: str, template: str | None) -> EventSpec:
+    """The event's defaults; an unknown event needs an explicit template and is not urgent."""
+    if not EVENT_NAME.match(event) or len(event) > 64:
+        raise ValueError(f"event name {event!r} must be dotted lower-case, at most 64 characters")
+    known = EVENTS.get(event)
+    if known is None:
+        if template is None:
+            raise ValueError(f"event {event!r} has no default template; pass template=")
+        return EventSpec(template=template, urgent=False)
+    if template is not None and template != known.template:
+        return EventSpec(template=template, urgent=known.urgent)
+    return known

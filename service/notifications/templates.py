@@ -1,0 +1,370 @@
+"""Message texts in the customer's language (kk, ru, en), with times in their local zone.
+
+Every Kazakh text needs native review: the wording follows the glossary in DOMAIN.md but
+has not yet been checked by a native speaker.
+
+A template declares the context fields it needs and their kinds. A ``datetime`` field ``x``
+(RFC 3339 with offset in the context) is shown through ``{x_date}`` and ``{x_time}`` in the
+recipient's time zone; any other field ``y`` is shown as ``{y}``.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from service.notifications.schemas import LANGUAGES, Language
+
+SIGNATURE = "naryad"
+_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_CODE = re.compile(r"^[0-9]{4,10}$")
+_URL = re.compile(r"^https?://[^\s]{1,2000}$")
+_TEXT = re.compile(r"^[^\r\n]{1,100}$")
+
+
+class TemplateError(ValueError):
+    """The template is unknown or its context is incomplete or malformed."""
+
+
+class FieldKind(StrEnum):
+    """How a context field is checked and shown."""
+
+    DATETIME = "datetime"
+    TEXT = "text"
+    URL = "url"
+    CODE = "code"
+    MINUTES = "minutes"
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A message's fields and its subject and text per language."""
+
+    key: str
+    fields: Mapping[str, FieldKind]
+    subject: Mapping[Language, str]
+    text: Mapping[Language, str]
+
+
+class Rendered(msgspec.Struct, frozen=True):
+    """A rendered message: a short subject (e-mail subject, push title) and the text."""
+
+    subject: str
+    text: str
+
+
+_WINDOW = {"window_start": FieldKind.DATETIME, "window_end": FieldKind.DATETIME}
+_RU_WINDOW = "{window_start_date} с {window_start_time} до {window_end_time}"
+_KK_WINDOW = "{window_start_date}, {window_start_time}–{window_end_time}"
+_EN_WINDOW = "{window_start_date}, {window_start_time}–{window_end_time}"
+
+_ALL = (
+    Template(
+        key="visit.booked",
+        fields=_WINDOW,
+        subject={
+            "kk": "Маманның келуі белгіленді",
+            "ru": "Визит специалиста назначен",
+            "en": "Technician visit booked",
+        },
+        text={
+            "kk": f"Маманның келу уақыты: {_KK_WINDOW}. {SIGNATURE}",
+            "ru": f"Ваш визит специалиста назначен на {_RU_WINDOW}. {SIGNATURE}",
+            "en": f"Your technician visit is booked for {_EN_WINDOW}. {SIGNATURE}",
+        },
+    ),
+    Template(
+        key="visit.rescheduled",
+        fields=_WINDOW,
+        subject={
+            "kk": "Маманның келу уақыты өзгертілді",
+            "ru": "Время визита изменено",
+            "en": "Visit time changed",
+        },
+        text={
+            "kk": f"Маманның келу уақыты өзгертілді: {_KK_WINDOW}. {SIGNATURE}",
+            "ru": f"Время визита специалиста изменено: {_RU_WINDOW}. {SIGNATURE}",
+            "en": f"Your technician visit has been moved to {_EN_WINDOW}. {SIGNATURE}",
+        },
+    ),
+    Template(
+        key="visit.reassigned",
+        fields=_WINDOW,
+        subject={
+            "kk": "Сізге басқа маман келеді",
+            "ru": "К Вам приедет другой специалист",
+            "en": "A different technician will visit you",
+        },
+        text={
+            "kk": f"Сізге басқа маман келеді. Келу уақыты өзгеріссіз: {_KK_WINDOW}. {SIGNATURE}",
+            "ru": (
+                f"К Вам приедет другой специалист. Время визита прежнее: {_RU_WINDOW}. {SIGNATURE}"
+            ),
+            "en": (
+                f"A different technician will visit you at the same time: {_EN_WINDOW}. {SIGNATURE}"
+            ),
+        },
+    ),
+    Template(
+        key="visit.cancelled",
+        fields=_WINDOW,
+        subject={
+            "kk": "Маманның келуі тоқтатылды",
+            "ru": "Визит специалиста отменён",
+            "en": "Technician visit cancelled",
+        },
+        text={
+            "kk": (
+                f"Маманның {_KK_WINDOW} келуі тоқтатылды. "
+                f"Жаңа уақытты келісу үшін сізбен хабарласамыз. {SIGNATURE}"
+            ),
+            "ru": (
+                f"Визит специалиста {_RU_WINDOW} отменён. "
+                f"Мы свяжемся с Вами, чтобы согласовать новое время. {SIGNATURE}"
+            ),
+            "en": (
+                f"Your technician visit on {_EN_WINDOW} is cancelled. "
+                f"We will contact you to agree a new time. {SIGNATURE}"
+            ),
+        },
+    ),
+    # Seed 000 §11: apologise, explain, give the new time.
+    Template(
+        key="visit.late_predicted",
+        fields={"new_eta": FieldKind.DATETIME},
+        subject={
+            "kk": "Маман кешігіп келеді",
+            "ru": "Специалист опаздывает",
+            "en": "Your technician is running late",
+        },
+        text={
+            "kk": (
+                "Кешірім сұраймыз: маман кешігіп келеді. Жаңа келу уақыты: {new_eta_time}. "
+                "Уақыт ыңғайсыз болса, осы хабарламаға жауап беріңіз."
+            ),
+            "ru": (
+                "Приносим извинения: специалист опаздывает. Новое время прибытия: "
+                "{new_eta_time}. Если время не подходит, ответьте на это сообщение."
+            ),
+            "en": (
+                "We apologise: your technician is running late. New arrival time: "
+                "{new_eta_time}. If this time does not suit you, reply to this message."
+            ),
+        },
+    ),
+    Template(
+        # For the dispatch desk (staff), so no customer data beyond the order number.
+        key="dispatch.visit_late",
+        fields={
+            "work_order_number": FieldKind.TEXT,
+            "window_end": FieldKind.DATETIME,
+            "new_eta": FieldKind.DATETIME,
+        },
+        subject={
+            "kk": "Маман кешігеді",
+            "ru": "Специалист опаздывает",
+            "en": "Technician running late",
+        },
+        text={
+            "kk": (
+                "{work_order_number}: маман {window_end_time} дейін үлгермейді, "
+                "болжам {new_eta_time}. Клиентке кешірім хабарламасы жіберілді."
+            ),
+            "ru": (
+                "{work_order_number}: специалист не успевает к {window_end_time}, "
+                "прогноз прибытия {new_eta_time}. Клиенту отправлено извинение."
+            ),
+            "en": (
+                "{work_order_number}: the technician will miss {window_end_time}, "
+                "predicted arrival {new_eta_time}. The customer has been sent an apology."
+            ),
+        },
+    ),
+    Template(
+        key="visit.en_route",
+        fields={"eta": FieldKind.DATETIME},
+        subject={
+            "kk": "Маман жолда",
+            "ru": "Специалист в пути",
+            "en": "Your technician is on the way",
+        },
+        text={
+            "kk": f"Маман сізге шықты. Болжамды келу уақыты: {{eta_time}}. {SIGNATURE}",
+            "ru": f"Специалист выехал к Вам. Ожидаемое время прибытия: {{eta_time}}. {SIGNATURE}",
+            "en": f"Your technician is on the way. Expected arrival: {{eta_time}}. {SIGNATURE}",
+        },
+    ),
+    Template(
+        key="act.signed",
+        fields={"act_url": FieldKind.URL},
+        subject={
+            "kk": "Орындалған жұмыстар актісі",
+            "ru": "Акт выполненных работ",
+            "en": "Act of completed works",
+        },
+        text={
+            "kk": (
+                f"Орындалған жұмыстар актісіне қол қойылды. Сіздің данаңыз: {{act_url}} {SIGNATURE}"
+            ),
+            "ru": f"Акт выполненных работ подписан. Ваш экземпляр: {{act_url}} {SIGNATURE}",
+            "en": f"The act of completed works is signed. Your copy: {{act_url}} {SIGNATURE}",
+        },
+    ),
+    Template(
+        key="rating.requested",
+        fields={"rating_url": FieldKind.URL},
+        subject={
+            "kk": "Маманның жұмысын бағалаңыз",
+            "ru": "Оцените работу специалиста",
+            "en": "Rate the technician's work",
+        },
+        text={
+            "kk": (
+                "Маманның жұмысын 1-ден 5-ке дейін бағалауыңызды сұраймыз: "
+                f"{{rating_url}} {SIGNATURE}"
+            ),
+            "ru": (
+                "Оцените, пожалуйста, работу специалиста по шкале от 1 до 5: "
+                f"{{rating_url}} {SIGNATURE}"
+            ),
+            "en": f"Please rate the technician's work from 1 to 5: {{rating_url}} {SIGNATURE}",
+        },
+    ),
+    Template(
+        key="otp.sent",
+        fields={"code": FieldKind.CODE, "ttl_minutes": FieldKind.MINUTES},
+        subject={"kk": "Растау коды", "ru": "Код подтверждения", "en": "Confirmation code"},
+        text={
+            "kk": "Растау коды: {code}. Оны ешкімге айтпаңыз. Код {ttl_minutes} минут жарамды.",
+            "ru": (
+                "Код подтверждения: {code}. Никому не сообщайте его. "
+                "Код действует {ttl_minutes} мин."
+            ),
+            "en": (
+                "Your confirmation code is {code}. Do not share it. Valid for {ttl_minutes} min."
+            ),
+        },
+    ),
+    Template(
+        key="escalation.raised",
+        fields={"work_order_number": FieldKind.TEXT, "control_deadline": FieldKind.DATETIME},
+        subject={
+            "kk": "Бақылау мерзімі өтті",
+            "ru": "Контрольный срок нарушен",
+            "en": "Control deadline missed",
+        },
+        text={
+            "kk": (
+                "{work_order_number} тапсырысының бақылау мерзімі өтті: "
+                "{control_deadline_date} {control_deadline_time}. Үйлестірушінің шешімі қажет."
+            ),
+            "ru": (
+                "Наряд {work_order_number} просрочен: контрольный срок "
+                "{control_deadline_date} {control_deadline_time}. Требуется решение координатора."
+            ),
+            "en": (
+                "Work order {work_order_number} is overdue: control deadline "
+                "{control_deadline_date} {control_deadline_time}. Coordinator action needed."
+            ),
+        },
+    ),
+    # Seed 000 §9: the feedback call after a connection, in the customer's working hours.
+    Template(
+        key="feedback.call_requested",
+        fields={"work_order_number": FieldKind.TEXT},
+        subject={
+            "kk": "Кері байланыс қоңырауы",
+            "ru": "Звонок обратной связи",
+            "en": "Feedback call",
+        },
+        text={
+            "kk": "{work_order_number} тапсырысы бойынша клиентке кері байланыс қоңырауын шалыңыз.",
+            "ru": "Позвоните клиенту для обратной связи по наряду {work_order_number}.",
+            "en": "Call the customer for feedback on work order {work_order_number}.",
+        },
+    ),
+)
+
+TEMPLATES: Mapping[str, Template] = {t.key: t for t in _ALL}
+
+
+def get_template(key: str) -> Template:
+    """The template with this key, or TemplateError."""
+    try:
+        return TEMPLATES[key]
+    except KeyError:
+        raise TemplateError(f"unknown template {key!r}") from None
+
+
+def _parse_datetime(name: str, value: Any) -> datetime:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise TemplateError(f"{name}: not an RFC 3339 date-time") from None
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise TemplateError(f"{name}: a date-time with an offset is required")
+    return value
+
+
+def _check_field(name: str, kind: FieldKind, value: Any) -> Any:
+    """The JSON form of one valid field value."""
+    if kind is FieldKind.DATETIME:
+        return _parse_datetime(name, value).isoformat()
+    if kind is FieldKind.MINUTES:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1440:
+            raise TemplateError(f"{name}: whole minutes from 1 to 1440 are required")
+        return value
+    pattern = {FieldKind.TEXT: _TEXT, FieldKind.URL: _URL, FieldKind.CODE: _CODE}[kind]
+    if not isinstance(value, str) or not pattern.match(value):
+        raise TemplateError(f"{name}: not a valid {kind.value}")
+    return value
+
+
+def prepare_context(key: str, context: Mapping[str, Any]) -> dict[str, Any]:
+    """Check ``context`` against the template's fields; return its JSON form (extras dropped)."""
+    template = get_template(key)
+    missing = sorted(set(template.fields) - set(context))
+    if missing:
+        raise TemplateError(f"{key}: missing context fields {', '.join(missing)}")
+    return {name: _check_field(name, kind, context[name]) for name, kind in template.fields.items()}
+
+
+def _format_date(moment: datetime, language: Language) -> str:
+    if language == "en":
+        return f"{moment.day} {_EN_MONTHS[moment.month - 1]}"
+    return moment.strftime("%d.%m")
+
+
+def render(key: str, language: Language, context: Mapping[str, Any], time_zone: str) -> Rendered:
+    """The message in ``language``, date-times shown in the recipient's ``time_zone``."""
+    if language not in LANGUAGES:
+        raise TemplateError(f"unsupported language {language!r}")
+    template = get_template(key)
+    checked = prepare_context(key, context)
+    zone = ZoneInfo(time_zone)
+    values: dict[str, str] = {}
+    for name, kind in template.fields.items():
+        if kind is FieldKind.DATETIME:
+            local = datetime.fromisoformat(checked[name]).astimezone(zone)
+            values[f"{name}_date"] = _format_date(local, language)
+            values[f"{name}_time"] = local.strftime("%H:%M")
+        else:
+            values[name] = str(checked[name])
+    return Rendered(
+        subject=template.subject[language].format_map(values),
+        text=template.text[language].format_map(values),
+    )
+
+
+def placeholders(text: str) -> set[str]:
+    """The names a template text refers to (for tests and template authors)."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
