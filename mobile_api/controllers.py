@@ -15,6 +15,8 @@ from litestar.status_codes import HTTP_304_NOT_MODIFIED
 from mobile_api.deps import Technician
 from mobile_api.schemas import PushRequest, PushResponse
 from service.common.params import DbSession
+from service.errors import FieldError, Problem, problem_response
+from service.execution.photos import PhotoService, PhotoUploadRequest, PhotoView
 from service.execution.schemas import DayBundle
 from service.execution.services import BundleService
 from service.execution.sync import PullResult, SyncService
@@ -104,3 +106,57 @@ class MobileVisitController(Controller):
         """The engine's state for the technician's own visit."""
         service = ChecklistService(db_session, technician, state.checklist_registry)
         return await service.view(visit_id, lang)
+
+
+class PhotoController(Controller):
+    """Photos: presigned upload, then confirm."""
+
+    path = "/photos"
+    tags = ["mobile"]
+
+    @post("/uploads", operation_id="StartPhotoUpload", status_code=201)
+    async def start(
+        self, data: PhotoUploadRequest, db_session: DbSession, technician: Technician, state: State
+    ) -> PhotoView:
+        """Reserve a photo and get a presigned PUT (S3) or signed local URL with its headers."""
+        return await _photos(db_session, technician, state).start_upload(data)
+
+    @post(
+        "/{photo_id:uuid}/confirm",
+        operation_id="ConfirmPhoto",
+        status_code=200,
+        responses={200: ResponseSpec(PhotoView, description="Stored", generate_examples=False)},
+    )
+    async def confirm(
+        self,
+        photo_id: FromPath[uuid.UUID],
+        db_session: DbSession,
+        technician: Technician,
+        state: State,
+    ) -> Response[Any]:
+        """Verify size and SHA-256 of the uploaded bytes; only then does the photo count."""
+        photo = await _photos(db_session, technician, state).confirm(photo_id)
+        if photo.status == "rejected":
+            # Returned, not raised: the rejection (and the deleted object) must be committed.
+            return problem_response(
+                Problem(
+                    type="https://naryad.dev/problems/validation-failed",
+                    title="Validation failed",
+                    status=422,
+                    detail="The uploaded bytes do not match the declared size and SHA-256",
+                    instance=f"/mobile/v1/photos/{photo_id}/confirm",
+                    code="integrity",
+                    errors=[FieldError(field="sha256", message="mismatch")],
+                )
+            )
+        return Response(photo)
+
+
+def _photos(session: Any, technician: Any, state: State) -> PhotoService:
+    return PhotoService(
+        session,
+        technician,
+        state.checklist_registry,
+        state.blob_store,
+        state.settings.storage.url_ttl_seconds,
+    )

@@ -5,13 +5,18 @@ from __future__ import annotations
 from litestar import Router
 from litestar.di import Provide
 
-from mobile_api.controllers import DayController, MobileVisitController, SyncController
+from mobile_api.controllers import (
+    DayController,
+    MobileVisitController,
+    PhotoController,
+    SyncController,
+)
 from mobile_api.deps import provide_technician
 from mobile_api.idempotency import IdempotencyMiddleware
 
 mobile_router = Router(
     path="/mobile/v1",
-    route_handlers=[DayController, SyncController, MobileVisitController],
+    route_handlers=[DayController, SyncController, MobileVisitController, PhotoController],
     dependencies={"technician": Provide(provide_technician)},
     middleware=[IdempotencyMiddleware()],
 )
