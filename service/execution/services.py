@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from checklists import Answer, Location, evaluate
@@ -26,6 +26,7 @@ from service.db.models import (
     Technician,
     TechnicianChange,
     Visit,
+    VisitChecklist,
     VisitRecord,
     WorkOrder,
 )
@@ -278,7 +279,7 @@ async def confirmed_photo_ids(session: AsyncSession, visit_id: uuid.UUID) -> set
 
 
 class BundleService:
-    """The read model the phone works from offline."""
+    """The read model the phone works from offline (a handful of queries, whatever the day)."""
 
     def __init__(self, session: AsyncSession, actor: Actor, registry: TemplateRegistry) -> None:
         self.session = session
@@ -309,7 +310,7 @@ class BundleService:
                 .order_by(func.lower(Visit.agreed_window))
             )
         ).all()
-        bundles = [await self.visit(v) for v in visits]
+        bundles = await self.visits(list(visits))
         templates = await self.templates({(b.checklist.key, b.checklist.version) for b in bundles})
         body = msgspec.json.encode([bundles, sorted(templates)], order="sorted")
         return schemas.DayBundle(
@@ -323,44 +324,86 @@ class BundleService:
         )
 
     async def visit(self, visit: Visit) -> schemas.VisitBundle:
-        """One visit with its order, site, minimal customer data and pinned checklist."""
-        order = await self.session.get_one(WorkOrder, visit.work_order_id)
-        site = await self.session.get_one(Site, order.site_id)
-        customer = await self.session.get_one(Customer, order.customer_id)
-        pin, _ = await ChecklistService(self.session, self.actor, self.registry).pin(visit)
-        lower, upper = visit.agreed_window.lower, visit.agreed_window.upper
-        assert lower is not None
-        assert upper is not None
-        return schemas.VisitBundle(
-            visit_id=visit.id,
-            status=visit.status,
-            window=Window(start=lower, end=upper),
-            planned_start=visit.planned_start,
-            work_order_id=order.id,
-            work_order_number=order.number,
-            work_type=order.type,
-            priority=order.priority,
-            description=order.description,
-            requested_services=list(order.requested_services),
-            equipment=msgspec.convert(order.equipment, list[EquipmentItem]),
-            address=site.address,
-            location=point_from_wkb(site.location),
-            access_notes=site.access_notes,
-            customer=schemas.CustomerOnSite(
-                name=customer.full_name,
-                phone=next(iter(order.contact_phones or customer.phones), None),
-                language=customer.preferred_language,
-                accessibility_needs=list(customer.accessibility_needs),
-            ),
-            checklist=schemas.PinnedChecklist(pin.key, pin.version, pin.content_hash),
-            version=visit.version,
+        """One visit's bundle."""
+        return (await self.visits([visit]))[0]
+
+    async def visits(self, visits: list[Visit]) -> list[schemas.VisitBundle]:
+        """Bundles in the given order: order, site, minimal customer data, checklist version.
+
+        A visit not started yet shows the latest published version; it pins on its first answer.
+        """
+        if not visits:
+            return []
+        rows = (
+            await self.session.execute(
+                select(WorkOrder, Site, Customer, VisitChecklist)
+                .join(Site, Site.id == WorkOrder.site_id)
+                .join(Customer, Customer.id == WorkOrder.customer_id)
+                .join(Visit, Visit.work_order_id == WorkOrder.id)
+                .outerjoin(VisitChecklist, VisitChecklist.visit_id == Visit.id)
+                .where(Visit.id.in_([v.id for v in visits]))
+                .add_columns(Visit.id)
+            )
+        ).all()
+        by_visit = {row[4]: row[:4] for row in rows}
+        latest = await self._latest_versions({row[0].type for row in rows})
+        bundles = []
+        for visit in visits:
+            order, site, customer, pinned = by_visit[visit.id]
+            checklist = (
+                schemas.PinnedChecklist(
+                    pinned.template_key, pinned.template_version, pinned.content_hash
+                )
+                if pinned is not None
+                else latest[order.type]
+            )
+            lower, upper = visit.agreed_window.lower, visit.agreed_window.upper
+            assert lower is not None
+            assert upper is not None
+            bundles.append(
+                schemas.VisitBundle(
+                    visit_id=visit.id,
+                    status=visit.status,
+                    window=Window(start=lower, end=upper),
+                    planned_start=visit.planned_start,
+                    work_order_id=order.id,
+                    work_order_number=order.number,
+                    work_type=order.type,
+                    priority=order.priority,
+                    description=order.description,
+                    requested_services=list(order.requested_services),
+                    equipment=msgspec.convert(order.equipment, list[EquipmentItem]),
+                    address=site.address,
+                    location=point_from_wkb(site.location),
+                    access_notes=site.access_notes,
+                    customer=schemas.CustomerOnSite(
+                        name=customer.full_name,
+                        phone=next(iter(order.contact_phones or customer.phones), None),
+                        language=customer.preferred_language,
+                        accessibility_needs=list(customer.accessibility_needs),
+                    ),
+                    checklist=checklist,
+                    version=visit.version,
+                )
+            )
+        return bundles
+
+    async def _latest_versions(self, keys: set[str]) -> dict[str, schemas.PinnedChecklist]:
+        rows = await self.session.execute(
+            select(ChecklistTemplate.key, ChecklistTemplate.version, ChecklistTemplate.content_hash)
+            .where(ChecklistTemplate.key.in_(keys))
+            .distinct(ChecklistTemplate.key)
+            .order_by(ChecklistTemplate.key, ChecklistTemplate.version.desc())
         )
+        return {key: schemas.PinnedChecklist(key, version, digest) for key, version, digest in rows}
 
     async def templates(self, pins: set[tuple[str, int]]) -> dict[str, Any]:
         """Template contents by "key@version"."""
-        found: dict[str, Any] = {}
-        for key, version in sorted(pins):
-            row = await self.session.get(ChecklistTemplate, (key, version))
-            if row is not None:
-                found[f"{key}@{version}"] = row.content
-        return found
+        if not pins:
+            return {}
+        rows = await self.session.execute(
+            select(
+                ChecklistTemplate.key, ChecklistTemplate.version, ChecklistTemplate.content
+            ).where(tuple_(ChecklistTemplate.key, ChecklistTemplate.version).in_(sorted(pins)))
+        )
+        return {f"{key}@{version}": content for key, version, content in rows}

@@ -215,24 +215,24 @@ class SyncService:
             for visit_id in await self._live_visit_ids():
                 latest.setdefault(visit_id, "visit.assigned")
         bundles = BundleService(self.session, self.actor, self.registry)
-        changes = []
-        for visit_id, kind in latest.items():
+        visible: dict[uuid.UUID, Visit] = {}
+        for visit_id in latest:
             visit = await self.session.get(Visit, visit_id)
             if (
-                visit is None
-                or visit.technician_id != self.actor.technician_id
-                or (visit.status == "cancelled")
+                visit is not None
+                and visit.technician_id == self.actor.technician_id
+                and visit.status != "cancelled"
             ):
-                changes.append(
-                    Change(
-                        kind=kind if kind != "visit.assigned" else "visit.removed",
-                        visit_id=visit_id,
-                    )
-                )
-            else:
-                changes.append(
-                    Change(kind=kind, visit_id=visit_id, visit=await bundles.visit(visit))
-                )
+                visible[visit_id] = visit
+        fresh = dict(zip(visible, await bundles.visits(list(visible.values())), strict=True))
+        changes = [
+            Change(kind=kind, visit_id=visit_id, visit=fresh[visit_id])
+            if visit_id in fresh
+            else Change(
+                kind="visit.removed" if kind == "visit.assigned" else kind, visit_id=visit_id
+            )
+            for visit_id, kind in latest.items()
+        ]
         pins = {(c.visit.checklist.key, c.visit.checklist.version) for c in changes if c.visit}
         templates = await bundles.templates(pins) if templates_changed or pins else {}
         return PullResult(cursor=str(horizon), changes=changes, templates=templates)
