@@ -43,13 +43,16 @@ seed: migrate
 	@$(BIN)/naryad demo seed --if-empty
 
 run: seed
+	@$(BIN)/naryad acts dev-seal-cert >/dev/null
 	@echo
 	@echo "  naryad API     http://127.0.0.1:$(or $(NARYAD_PORT),8000)"
 	@echo "  OpenAPI UI     http://127.0.0.1:$(or $(NARYAD_PORT),8000)/schema"
 	@echo "  demo logins    admin, dispatcher, coordinator, supervisor, tech1 ... tech20"
 	@echo "  password       demo-password"
 	@echo
-	@exec $(BIN)/naryad serve --with-worker
+	@NARYAD_SEAL_PKCS12=$${NARYAD_SEAL_PKCS12:-$(CURDIR)/.local/seal/dev-seal.p12} \
+		NARYAD_SEAL_PASSPHRASE_FILE=$${NARYAD_SEAL_PASSPHRASE_FILE:-$(CURDIR)/.local/seal/dev-seal.pass} \
+		exec $(BIN)/naryad serve --with-worker
 
 test: PROFILE = test
 test: migrate

@@ -3,6 +3,10 @@
 No business rules live here: every handler calls a service in ``service/``.
 """
 
+from pathlib import Path
+
 from mobile_api.router import mobile_router
 
-__all__ = ["mobile_router"]
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+__all__ = ["TEMPLATES_DIR", "mobile_router"]

@@ -6,19 +6,29 @@ import uuid
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, MediaType, Response, get, post
 from litestar.datastructures import State
 from litestar.openapi import ResponseSpec
-from litestar.params import FromPath, HeaderParameter, QueryParameter
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from mobile_api.deps import Technician
 from mobile_api.schemas import PushRequest, PushResponse
+from mobile_api.signing_page import page_model
 from service.common.params import DbSession
 from service.errors import FieldError, Problem, problem_response
 from service.execution.photos import PhotoService, PhotoUploadRequest, PhotoView
 from service.execution.schemas import DayBundle
 from service.execution.services import BundleService
+from service.execution.signing import (
+    ActStart,
+    Refusal,
+    SignatureSubmission,
+    SignedAct,
+    SigningLink,
+    SigningService,
+)
 from service.execution.sync import PullResult, SyncService
 from service.visit_checklists.schemas import VisitChecklistView
 from service.visit_checklists.services import ChecklistService
@@ -70,7 +80,11 @@ class SyncController(Controller):
 
     @post("/push", operation_id="SyncPush", status_code=200)
     async def push(
-        self, data: PushRequest, db_session: DbSession, technician: Technician, state: State
+        self,
+        data: JSONBody[PushRequest],
+        db_session: DbSession,
+        technician: Technician,
+        state: State,
     ) -> PushResponse:
         """Apply operations recorded offline; each is applied at most once, forever."""
         service = SyncService(db_session, technician, state.checklist_registry)
@@ -116,7 +130,11 @@ class PhotoController(Controller):
 
     @post("/uploads", operation_id="StartPhotoUpload", status_code=201)
     async def start(
-        self, data: PhotoUploadRequest, db_session: DbSession, technician: Technician, state: State
+        self,
+        data: JSONBody[PhotoUploadRequest],
+        db_session: DbSession,
+        technician: Technician,
+        state: State,
     ) -> PhotoView:
         """Reserve a photo and get a presigned PUT (S3) or signed local URL with its headers."""
         return await _photos(db_session, technician, state).start_upload(data)
@@ -160,3 +178,80 @@ def _photos(session: Any, technician: Any, state: State) -> PhotoService:
         state.blob_store,
         state.settings.storage.url_ttl_seconds,
     )
+
+
+class ActController(Controller):
+    """The technician freezes the act and hands the phone to the customer."""
+
+    path = "/visits/{visit_id:uuid}/acts"
+    tags = ["mobile"]
+
+    @post("/", operation_id="StartActSigning", status_code=201)
+    async def start(
+        self,
+        visit_id: FromPath[uuid.UUID],
+        data: JSONBody[ActStart],
+        db_session: DbSession,
+        technician: Technician,
+        state: State,
+    ) -> SigningLink:
+        """Freeze the act snapshot (checklist at completion) and get a single-use signing link."""
+        return await SigningService(db_session, technician, state=state).start(visit_id, data)
+
+
+class SigningController(Controller):
+    """The customer's side: no account, a single-use token in the URL."""
+
+    path = "/sign/{token:str}"
+    tags = ["signing"]
+    opt = {"exclude_from_auth": True}
+
+    @get("/", operation_id="SigningPage", media_type=MediaType.HTML, include_in_schema=True)
+    async def page(self, token: str, db_session: DbSession, state: State) -> Template:
+        """The whole act, large text, read-aloud, then the signature box."""
+        act, snapshot = await SigningService(db_session, None, state=state).page(token)
+        return Template(
+            "sign.html.j2",
+            context=page_model(snapshot, act.snapshot_sha256, token),
+            headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+        )
+
+    @post("/", operation_id="SubmitSignature", status_code=200)
+    async def submit(
+        self,
+        token: str,
+        data: JSONBody[SignatureSubmission],
+        db_session: DbSession,
+        state: State,
+        user_agent: Annotated[str | None, HeaderParameter(name="User-Agent")] = None,
+    ) -> SignedAct:
+        """Sign: the signature is bound to the snapshot hash; the PDF is rendered and stored."""
+        service = SigningService(db_session, None, state=state)
+        return await service.submit(token, data, user_agent)
+
+    @post("/otp", operation_id="SendSigningCode", status_code=202)
+    async def send_code(self, token: str, db_session: DbSession, state: State) -> dict[str, str]:
+        """Send a one-time code to the customer's phone."""
+        expires = await SigningService(db_session, None, state=state).send_code(token)
+        return {"expires_at": expires.isoformat()}
+
+    @post("/refuse", operation_id="RefuseToSign", status_code=200)
+    async def refuse(
+        self, token: str, data: JSONBody[Refusal], db_session: DbSession, state: State
+    ) -> dict[str, str]:
+        """Record the customer's refusal and its reason."""
+        await SigningService(db_session, None, state=state).refuse(token, data)
+        return {"status": "refused"}
+
+
+class CustomerCopyController(Controller):
+    """The customer's copy of the signed act, from the SMS link."""
+
+    path = "/acts/copy/{token:str}"
+    tags = ["signing"]
+    opt = {"exclude_from_auth": True}
+
+    @get("/", operation_id="CustomerActCopy", status_code=307)
+    async def copy(self, token: str, db_session: DbSession, state: State) -> Redirect:
+        """Redirect to a short-lived download of the signed PDF."""
+        return Redirect(await SigningService(db_session, None, state=state).copy_url(token))

@@ -6,9 +6,12 @@ from litestar import Router
 from litestar.di import Provide
 
 from mobile_api.controllers import (
+    ActController,
+    CustomerCopyController,
     DayController,
     MobileVisitController,
     PhotoController,
+    SigningController,
     SyncController,
 )
 from mobile_api.deps import provide_technician
@@ -16,7 +19,15 @@ from mobile_api.idempotency import IdempotencyMiddleware
 
 mobile_router = Router(
     path="/mobile/v1",
-    route_handlers=[DayController, SyncController, MobileVisitController, PhotoController],
+    route_handlers=[
+        DayController,
+        SyncController,
+        MobileVisitController,
+        PhotoController,
+        ActController,
+        SigningController,
+        CustomerCopyController,
+    ],
     dependencies={"technician": Provide(provide_technician)},
     middleware=[IdempotencyMiddleware()],
 )

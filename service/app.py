@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Request
@@ -16,13 +17,17 @@ from litestar.di import Provide
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.security.jwt import JWTAuth, Token
+from litestar.template.config import TemplateConfig
 
+from service.acts.controllers import ActController, ActVerificationController
 from service.auth.actor import Actor
 from service.auth.controllers import AuthController, DeviceController
 from service.auth.guards import provide_actor
 from service.auth.tokens import ALGORITHM
 from service.common.nul_guard import NulGuardMiddleware
+from service.coordination.controllers import CONTROLLERS as COORDINATION_CONTROLLERS
 from service.customers.controllers import CustomerController, SiteController
 from service.db.engine import make_engine, make_sessionmaker, provide_db_session
 from service.errors import EXCEPTION_HANDLERS
@@ -44,7 +49,20 @@ from service.visit_checklists.controllers import VisitChecklistController
 from service.visit_checklists.registry import TemplateRegistry
 
 API_VERSION = "0.1.0"
-PUBLIC_PATHS = ["/health", "/ready", "/schema", "/api/v1/auth/", "/blobs/"]
+# Server-rendered pages of service/ (the rating page, the board).
+SERVICE_TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+PUBLIC_PATHS = [
+    "/health",
+    "/ready",
+    "/schema",
+    "/api/v1/auth/",
+    "/blobs/",
+    "/verify/",
+    # Customers have no accounts: single-use tokens in these URLs are their authorisation.
+    "/mobile/v1/sign/",
+    "/mobile/v1/acts/copy/",
+    "/rate/",
+]
 
 
 async def _actor_from_token(token: Token, _: ASGIConnection[Any, Any, Any, Any]) -> Actor | None:
@@ -67,7 +85,11 @@ def _auth(settings: Settings) -> JWTAuth[Actor, Token]:
 
 def _login_rate_limit(settings: Settings) -> RateLimitConfig:
     def is_auth_call(request: Request[Any, Any, Any]) -> bool:
-        return request.url.path.startswith("/api/v1/auth/")
+        # Logins, token refreshes and one-time codes are what an attacker would hammer.
+        path = request.url.path
+        return path.startswith("/api/v1/auth/") or (
+            path.startswith("/mobile/v1/sign/") and path.endswith("/otp")
+        )
 
     return RateLimitConfig(
         rate_limit=("minute", settings.auth.login_rate_per_minute),
@@ -105,7 +127,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await engine.dispose()
 
     # The app is the composition root: it mounts the phone surface, which depends on service/.
-    from mobile_api import mobile_router
+    from mobile_api import TEMPLATES_DIR, mobile_router
 
     auth = _auth(settings)
     app = Litestar(
@@ -122,6 +144,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             VisitController,
             TechnicianScheduleController,
             VisitChecklistController,
+            *COORDINATION_CONTROLLERS,
+            ActController,
+            ActVerificationController,
             BlobController,
             mobile_router,
         ],
@@ -143,6 +168,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             description="Field-service work orders: dispatch, technicians, checklists, acts.",
             path="/schema",
             render_plugins=[SwaggerRenderPlugin(path="/")],
+        ),
+        template_config=TemplateConfig(
+            directory=[TEMPLATES_DIR, SERVICE_TEMPLATES_DIR], engine=JinjaTemplateEngine
         ),
         debug=settings.server.debug,
     )

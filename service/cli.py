@@ -9,6 +9,7 @@ import click
 
 from checklists.cli import checklists_group
 from reports.cli import acts_group
+from service.acts.cli import seal_cert_command
 from service.notifications.cli import worker_command
 from service.settings import load_settings
 from service.visit_checklists.cli import publish_command
@@ -20,6 +21,7 @@ def main() -> None:
 
 
 main.add_command(acts_group)
+acts_group.add_command(seal_cert_command)
 main.add_command(checklists_group)
 checklists_group.add_command(publish_command)
 main.add_command(worker_command)

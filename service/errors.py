@@ -73,6 +73,14 @@ class Conflict(DomainError):
     type_slug = "conflict"
 
 
+class Gone(DomainError):
+    """The object existed but is no longer available (an expired customer link)."""
+
+    status_code = 410
+    title = "Gone"
+    type_slug = "gone"
+
+
 class InvalidTransition(Conflict):
     """A state machine refuses the requested transition."""
 

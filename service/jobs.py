@@ -8,12 +8,14 @@ import time
 import zlib
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from service.coordination.clocks import refresh_due_clocks
+from service.coordination.escalations import escalate_clocks
 from service.db.base import utcnow
 from service.db.models import IdempotencyKey, Photo
 from service.scheduling.services import LatenessService
@@ -37,6 +39,11 @@ class Job:
 async def flag_late_visits(session: AsyncSession, _: BlobStore) -> int:
     """Raise visit.late_predicted for visits about to miss their window."""
     return await LatenessService(session).sweep()
+
+
+async def refresh_sla_clocks(session: AsyncSession, _: BlobStore) -> int:
+    """Move clocks whose warning, breach or pause end has come (board and escalations read them)."""
+    return await refresh_due_clocks(session)
 
 
 async def expire_uploads(session: AsyncSession, store: BlobStore) -> int:
@@ -66,9 +73,21 @@ async def forget_idempotency_keys(session: AsyncSession, _: BlobStore) -> int:
 
 JOBS: list[Job] = [
     Job("flag_late_visits", timedelta(minutes=1), flag_late_visits),
+    Job("refresh_sla_clocks", timedelta(minutes=1), refresh_sla_clocks),
+    # After the refresh in the same round, so it reads clocks as of now.
+    Job("escalate_clocks", timedelta(minutes=1), escalate_clocks),
     Job("expire_uploads", timedelta(minutes=5), expire_uploads),
     Job("forget_idempotency_keys", timedelta(hours=1), forget_idempotency_keys),
 ]
+
+
+def jobs_for(settings: Settings) -> list[Job]:
+    """JOBS with this deployment's settings bound to the jobs that read them."""
+
+    async def escalate(session: AsyncSession, store: BlobStore) -> int:
+        return await escalate_clocks(session, store, settings=settings.escalation)
+
+    return [replace(job, run=escalate) if job.name == "escalate_clocks" else job for job in JOBS]
 
 
 @dataclass
@@ -124,4 +143,4 @@ async def run_background(
     from service.notifications.worker import background_worker
 
     async with background_worker(settings, sessionmaker):
-        await JobRunner(sessionmaker, store).loop(stop)
+        await JobRunner(sessionmaker, store, jobs=jobs_for(settings)).loop(stop)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
@@ -76,6 +77,107 @@ class NotificationSettings(msgspec.Struct, frozen=True):
     retention_days: int = 30
 
 
+class EscalationSettings(msgspec.Struct, frozen=True):
+    """When a breached clock reaches the head of unit, and the new date customers are given."""
+
+    head_delay_minutes: int = 240
+    # The new control date when no visit is booked: this long after the apology.
+    apology_extension_minutes: int = 1440
+
+
+class IssuerSettings(msgspec.Struct, frozen=True):
+    """The company named on acts (Исполнитель) and the prefixes of its act numbers."""
+
+    legal_name: str = "naryad demo issuer"
+    tax_id: str = "000000000000"
+    tax_id_kind: Literal["bin", "inn"] = "bin"
+    address: str = "Almaty"
+    phone: str = "+7 700 000 00 00"
+    # Where acts are drawn up ("г. Алматы"), printed under the title.
+    place: str = "Almaty"
+    completion_prefix: str = "АВР"
+    handover_prefix: str = "АСП"
+
+
+class SealSettings(msgspec.Struct, frozen=True):
+    """Optional PAdES seal of final act PDFs with the issuer's PKCS#12 certificate."""
+
+    pkcs12_path: str | None = None
+    passphrase: str | None = None
+    passphrase_file: str | None = None
+
+    @property
+    def enabled(self) -> bool:
+        """Whether a certificate is configured."""
+        return self.pkcs12_path is not None
+
+
+class RatingSettings(msgspec.Struct, frozen=True):
+    """The customer's rating link and the follow-up a poor rating opens."""
+
+    # NARYAD_RATING_LINK_DAYS: how long the single-use rating link stays valid.
+    link_days: int = 7
+    # NARYAD_FOLLOW_UP_WORKING_DAYS: a follow-up is due at the end of this many working days
+    # on the territory's calendar after the rating (004 App. 1: contact within 2 working days).
+    follow_up_working_days: int = 2
+
+
+_TAX_ID = re.compile(r"[0-9]{9,12}")
+_ACT_PREFIX = re.compile(r"[^\s/\\]{1,12}")
+
+
+def _issuer_settings(env: Mapping[str, str]) -> IssuerSettings:
+    def get(name: str, default: str) -> str:
+        return (env.get(f"NARYAD_{name}") or "").strip() or default
+
+    default = IssuerSettings()
+    issuer = IssuerSettings(
+        legal_name=get("ISSUER_LEGAL_NAME", default.legal_name),
+        tax_id=get("ISSUER_TAX_ID", default.tax_id),
+        tax_id_kind=get("ISSUER_TAX_ID_KIND", default.tax_id_kind),  # type: ignore[arg-type]
+        address=get("ISSUER_ADDRESS", default.address),
+        phone=get("ISSUER_PHONE", default.phone),
+        place=get("ISSUER_PLACE", default.place),
+        completion_prefix=get("ACT_PREFIX_COMPLETION", default.completion_prefix),
+        handover_prefix=get("ACT_PREFIX_HANDOVER", default.handover_prefix),
+    )
+    if not _TAX_ID.fullmatch(issuer.tax_id):
+        raise SettingsError("NARYAD_ISSUER_TAX_ID must be 9 to 12 digits")
+    if issuer.tax_id_kind not in ("bin", "inn"):
+        raise SettingsError("NARYAD_ISSUER_TAX_ID_KIND must be bin or inn")
+    for name, prefix in (
+        ("ACT_PREFIX_COMPLETION", issuer.completion_prefix),
+        ("ACT_PREFIX_HANDOVER", issuer.handover_prefix),
+    ):
+        if not _ACT_PREFIX.fullmatch(prefix):
+            raise SettingsError(f"NARYAD_{name} must be 1 to 12 characters without spaces or '/'")
+    for name, value in (
+        ("ISSUER_LEGAL_NAME", issuer.legal_name),
+        ("ISSUER_ADDRESS", issuer.address),
+        ("ISSUER_PHONE", issuer.phone),
+        ("ISSUER_PLACE", issuer.place),
+    ):
+        if len(value) > 300:
+            raise SettingsError(f"NARYAD_{name} must be at most 300 characters")
+    return issuer
+
+
+def _seal_settings(env: Mapping[str, str]) -> SealSettings:
+    def get(name: str) -> str | None:
+        return env.get(f"NARYAD_{name}") or None
+
+    seal = SealSettings(
+        pkcs12_path=get("SEAL_PKCS12"),
+        passphrase=get("SEAL_PASSPHRASE"),
+        passphrase_file=get("SEAL_PASSPHRASE_FILE"),
+    )
+    if seal.passphrase is not None and seal.passphrase_file is not None:
+        raise SettingsError("Set NARYAD_SEAL_PASSPHRASE or NARYAD_SEAL_PASSPHRASE_FILE, not both")
+    if not seal.enabled and (seal.passphrase or seal.passphrase_file):
+        raise SettingsError("NARYAD_SEAL_PASSPHRASE* is set but NARYAD_SEAL_PKCS12 is not")
+    return seal
+
+
 class Settings(msgspec.Struct, frozen=True):
     """All settings, grouped."""
 
@@ -85,6 +187,10 @@ class Settings(msgspec.Struct, frozen=True):
     storage: StorageSettings
     server: ServerSettings
     notifications: NotificationSettings = NotificationSettings()
+    issuer: IssuerSettings = IssuerSettings()
+    seal: SealSettings = SealSettings()
+    ratings: RatingSettings = RatingSettings()
+    escalation: EscalationSettings = EscalationSettings()
 
 
 class SettingsError(ValueError):
@@ -173,6 +279,22 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError(
             "NARYAD_WORKER_LEASE_SECONDS must exceed NARYAD_NOTIFY_WEBHOOK_TIMEOUT_SECONDS"
         )
+    ratings = RatingSettings(
+        link_days=integer("RATING_LINK_DAYS", 7),
+        follow_up_working_days=integer("FOLLOW_UP_WORKING_DAYS", 2),
+    )
+    if not 1 <= ratings.link_days <= 90 or not 1 <= ratings.follow_up_working_days <= 30:
+        raise SettingsError(
+            "NARYAD_RATING_LINK_DAYS must be 1 to 90 and NARYAD_FOLLOW_UP_WORKING_DAYS 1 to 30"
+        )
+    escalation = EscalationSettings(
+        head_delay_minutes=integer("ESCALATION_HEAD_DELAY_MINUTES", 240),
+        apology_extension_minutes=integer("ESCALATION_APOLOGY_EXTENSION_MINUTES", 1440),
+    )
+    if not 1 <= escalation.head_delay_minutes <= 43_200:
+        raise SettingsError("NARYAD_ESCALATION_HEAD_DELAY_MINUTES must be 1 to 43200")
+    if not 60 <= escalation.apology_extension_minutes <= 43_200:
+        raise SettingsError("NARYAD_ESCALATION_APOLOGY_EXTENSION_MINUTES must be 60 to 43200")
     return Settings(
         environment=environment,  # type: ignore[arg-type]
         database=DatabaseSettings(
@@ -209,4 +331,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             embedded_worker=_bool(get("EMBEDDED_WORKER", "0") or "0"),
         ),
         notifications=notifications,
+        issuer=_issuer_settings(env),
+        seal=_seal_settings(env),
+        ratings=ratings,
+        escalation=escalation,
     )

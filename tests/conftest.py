@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
+import httpx
 import msgspec
 import pytest
 from litestar import Litestar
@@ -90,3 +93,46 @@ def problem(response: object) -> dict[str, object]:
     body = msgspec.json.decode(response.content)  # type: ignore[attr-defined]
     assert body["status"] == response.status_code  # type: ignore[attr-defined]
     return body  # type: ignore[no-any-return]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app served by uvicorn in its own process, on the test database."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "NARYAD_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "NARYAD_ENV": "test",
+        "NARYAD_DATABASE_URL": database_url,
+        "NARYAD_BLOB_DIR": str(tmp_path_factory.mktemp("fuzz-blobs")),
+        "NARYAD_LOGIN_RATE_PER_MINUTE": "100000",
+    }
+    log = tmp_path_factory.mktemp("fuzz-server") / "server.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("wb"),  # the server's tracebacks, when a case finds a 500
+    )
+    print(f"fuzzed server log: {log}")
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("the server did not start")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

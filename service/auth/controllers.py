@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Controller, Response, get, post
 from litestar.datastructures import State
 from litestar.openapi import ResponseSpec
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from service.auth.actor import Role
 from service.auth.devices import DeviceRevoke, DeviceService, DeviceView, device_view
@@ -27,7 +27,9 @@ class AuthController(Controller):
     opt = {"exclude_from_auth": True}
 
     @post("/login", operation_id="Login", status_code=200)
-    async def login(self, data: LoginRequest, db_session: DbSession, state: State) -> TokenPair:
+    async def login(
+        self, data: JSONBody[LoginRequest], db_session: DbSession, state: State
+    ) -> TokenPair:
         """Exchange a username and password for tokens."""
         return await AuthService(db_session, state.settings.auth).login(data)
 
@@ -42,7 +44,7 @@ class AuthController(Controller):
         },
     )
     async def refresh(
-        self, data: RefreshRequest, db_session: DbSession, state: State
+        self, data: JSONBody[RefreshRequest], db_session: DbSession, state: State
     ) -> Response[Any]:
         """Rotate a refresh token; reusing an old one revokes the whole session family."""
         result = await AuthService(db_session, state.settings.auth).refresh(data)
@@ -87,7 +89,7 @@ class DeviceController(Controller):
     async def revoke_device(
         self,
         device_id: FromPath[uuid.UUID],
-        data: DeviceRevoke,
+        data: JSONBody[DeviceRevoke],
         db_session: DbSession,
         actor: CurrentActor,
     ) -> DeviceView:

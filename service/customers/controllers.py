@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from service.auth.actor import Role
 from service.auth.guards import STAFF, require_roles
@@ -53,7 +53,7 @@ class CustomerController(Controller):
 
     @post("/", operation_id="CreateCustomer", guards=[WRITERS])
     async def create_customer(
-        self, data: CustomerCreate, db_session: DbSession, actor: CurrentActor
+        self, data: JSONBody[CustomerCreate], db_session: DbSession, actor: CurrentActor
     ) -> Customer:
         """Register a customer."""
         return customer_schema(await CustomerService(db_session, actor).create(data))
@@ -69,7 +69,7 @@ class CustomerController(Controller):
     async def update_customer(
         self,
         customer_id: FromPath[uuid.UUID],
-        data: CustomerUpdate,
+        data: JSONBody[CustomerUpdate],
         db_session: DbSession,
         actor: CurrentActor,
     ) -> Customer:
@@ -107,7 +107,7 @@ class SiteController(Controller):
 
     @post("/", operation_id="CreateSite", guards=[WRITERS])
     async def create_site(
-        self, data: SiteCreate, db_session: DbSession, actor: CurrentActor
+        self, data: JSONBody[SiteCreate], db_session: DbSession, actor: CurrentActor
     ) -> Site:
         """Add a site to a customer."""
         return site_schema(await SiteService(db_session, actor).create(data))
@@ -123,7 +123,7 @@ class SiteController(Controller):
     async def update_site(
         self,
         site_id: FromPath[uuid.UUID],
-        data: SiteUpdate,
+        data: JSONBody[SiteUpdate],
         db_session: DbSession,
         actor: CurrentActor,
     ) -> Site:

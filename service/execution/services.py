@@ -17,6 +17,8 @@ from service.audit.services import record
 from service.auth.actor import Actor
 from service.common.geo import point_from_wkb
 from service.common.schemas import Window
+from service.coordination import kinds
+from service.coordination.events import record_event
 from service.db.base import utcnow
 from service.db.models import (
     ChecklistTemplate,
@@ -41,6 +43,12 @@ from service.visit_checklists.services import ChecklistService
 
 ARRIVAL_RADIUS_M = 300.0
 MAX_DAYS = 7
+# Outcomes the SLA clocks react to (service/coordination/kinds.py); the others only show in audit.
+OUTCOME_EVENTS = {
+    "completed": kinds.VISIT_COMPLETED,
+    "no_access": kinds.VISIT_NO_ACCESS,
+    "needs_revisit": kinds.VISIT_NEEDS_REVISIT,
+}
 
 
 class FieldworkService:
@@ -78,6 +86,15 @@ class FieldworkService:
     async def en_route(self, visit: Visit, eta: datetime, at: datetime) -> dict[str, Any]:
         """On my way: the customer hears the ETA; lateness is flagged before the window ends."""
         await LatenessService(self.session, self.actor).report_en_route(visit, eta, at)
+        await record_event(
+            self.session,
+            visit.work_order_id,
+            kinds.VISIT_EN_ROUTE,
+            at=at,
+            visit_id=visit.id,
+            actor=self.actor,
+            data={"eta": eta},
+        )
         await record(
             self.session,
             self.actor,
@@ -110,6 +127,15 @@ class FieldworkService:
         if order.status == Status.SCHEDULED:
             order.status = transition(Status.SCHEDULED, Status.IN_PROGRESS).value
         await self.session.flush()
+        await record_event(
+            self.session,
+            order.id,
+            kinds.VISIT_ARRIVED,
+            at=at,
+            visit_id=visit.id,
+            actor=self.actor,
+            data={"distance_m": visit.arrival_distance_m},
+        )
         await record(
             self.session,
             self.actor,
@@ -227,6 +253,17 @@ class FieldworkService:
                     f"{payload.outcome}: {payload.reason}" if payload.reason else payload.outcome
                 )
         await self.session.flush()
+        event_kind = OUTCOME_EVENTS.get(payload.outcome) if state.final else None
+        if event_kind is not None:
+            await record_event(
+                self.session,
+                order.id,
+                event_kind,
+                at=at,
+                visit_id=visit.id,
+                actor=self.actor,
+                data={"reason": payload.reason},
+            )
         action = "incident.safety" if state.incident is not None else f"visit.{payload.outcome}"
         await record(
             self.session,

@@ -13,7 +13,7 @@ from service.settings import load_settings
 
 async def _run_worker(once: bool, concurrency: int | None) -> int:
     from service.db.engine import make_engine, make_sessionmaker
-    from service.jobs import JobRunner
+    from service.jobs import JobRunner, jobs_for
     from service.notifications.channels import build_channels
     from service.notifications.worker import Worker
     from service.storage import build_blob_store
@@ -29,7 +29,7 @@ async def _run_worker(once: bool, concurrency: int | None) -> int:
     overrides = {"concurrency": concurrency} if concurrency else {}
     sessionmaker = make_sessionmaker(engine)
     worker = Worker.from_settings(sessionmaker, channels, settings.notifications, **overrides)
-    jobs = JobRunner(sessionmaker, build_blob_store(settings))
+    jobs = JobRunner(sessionmaker, build_blob_store(settings), jobs=jobs_for(settings))
     try:
         if once:
             await jobs.run_due()

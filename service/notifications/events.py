@@ -38,7 +38,14 @@ EVENTS: dict[str, EventSpec] = {
     "otp.sent": EventSpec("otp.sent", urgent=True),
     "act.signed": EventSpec("act.signed", urgent=True),
     "escalation.raised": EventSpec("escalation.raised", urgent=True),
+    # SLA escalations to staff (service/coordination/escalations.py): act now.
+    "escalation.warning": EventSpec("escalation.warning", urgent=True),
+    "escalation.breach": EventSpec("escalation.breach", urgent=True),
+    "escalation.head": EventSpec("escalation.head", urgent=True),
+    # The customer's apology waits for working hours, but never past the date it promises.
+    "sla.apology": EventSpec("sla.apology", urgent=False, deadline_field="new_date"),
     "rating.requested": EventSpec("rating.requested", urgent=False),
+    "follow_up.opened": EventSpec("follow_up.opened", urgent=False),
     "feedback.call_requested": EventSpec("feedback.call_requested", urgent=False),
 }
 

@@ -66,6 +66,12 @@ _RU_WINDOW = "{window_start_date} с {window_start_time} до {window_end_time}"
 _KK_WINDOW = "{window_start_date}, {window_start_time}–{window_end_time}"
 _EN_WINDOW = "{window_start_date}, {window_start_time}–{window_end_time}"
 
+_ESCALATION = {
+    "work_order_number": FieldKind.TEXT,
+    "target": FieldKind.TEXT,
+    "due_at": FieldKind.DATETIME,
+}
+
 _ALL = (
     Template(
         key="visit.booked",
@@ -238,6 +244,34 @@ _ALL = (
             "en": f"Please rate the technician's work from 1 to 5: {{rating_url}} {SIGNATURE}",
         },
     ),
+    # For the coordinator who owns the follow-up (staff): the order number, no customer data.
+    Template(
+        key="follow_up.opened",
+        fields={
+            "work_order_number": FieldKind.TEXT,
+            "score": FieldKind.TEXT,
+            "due_at": FieldKind.DATETIME,
+        },
+        subject={
+            "kk": "Клиенттің бағасы бойынша тапсырма",
+            "ru": "Задача по оценке клиента",
+            "en": "Follow-up on a customer rating",
+        },
+        text={
+            "kk": (
+                "{work_order_number} тапсырысы бойынша клиент бағасы: {score}. "
+                "Клиентпен {due_at_date} {due_at_time} дейін хабарласыңыз."
+            ),
+            "ru": (
+                "Оценка клиента по наряду {work_order_number}: {score}. "
+                "Свяжитесь с клиентом до {due_at_date} {due_at_time}."
+            ),
+            "en": (
+                "Customer rating for work order {work_order_number}: {score}. "
+                "Contact the customer by {due_at_date} {due_at_time}."
+            ),
+        },
+    ),
     Template(
         key="otp.sent",
         fields={"code": FieldKind.CODE, "ttl_minutes": FieldKind.MINUTES},
@@ -273,6 +307,105 @@ _ALL = (
             "en": (
                 "Work order {work_order_number} is overdue: control deadline "
                 "{control_deadline_date} {control_deadline_time}. Coordinator action needed."
+            ),
+        },
+    ),
+    # SLA escalations for staff: no customer data beyond the order number. ``target`` is the
+    # clock (response, arrival, resolution), shown as its code the desk's tools know.
+    Template(
+        key="escalation.warning",
+        fields=_ESCALATION,
+        subject={
+            "kk": "Бақылау мерзімі жақындады",
+            "ru": "Контрольный срок близко",
+            "en": "Deadline approaching",
+        },
+        text={
+            "kk": (
+                "{work_order_number} ({target}): мерзім {due_at_date} {due_at_time} аяқталады. "
+                "Диспетчердің әрекеті қажет."
+            ),
+            "ru": (
+                "Наряд {work_order_number} ({target}): срок истекает {due_at_date} в "
+                "{due_at_time}. Требуется действие диспетчера."
+            ),
+            "en": (
+                "Work order {work_order_number} ({target}): due {due_at_date} {due_at_time}. "
+                "Dispatcher action needed."
+            ),
+        },
+    ),
+    Template(
+        key="escalation.breach",
+        fields=_ESCALATION,
+        subject={
+            "kk": "Бақылау мерзімі өтті",
+            "ru": "Контрольный срок нарушен",
+            "en": "Deadline missed",
+        },
+        text={
+            "kk": (
+                "{work_order_number} ({target}): мерзім {due_at_date} {due_at_time} өтті. "
+                "Клиентке кешірім хабарламасы жіберілді. Үйлестірушінің шешімі қажет."
+            ),
+            "ru": (
+                "Наряд {work_order_number} ({target}): срок {due_at_date} {due_at_time} "
+                "нарушен. Клиенту отправлено извинение. Требуется решение координатора."
+            ),
+            "en": (
+                "Work order {work_order_number} ({target}): deadline {due_at_date} "
+                "{due_at_time} missed. The customer has been sent an apology. "
+                "Coordinator action needed."
+            ),
+        },
+    ),
+    Template(
+        key="escalation.head",
+        fields=_ESCALATION,
+        subject={
+            "kk": "Мерзімі өткен тапсырыс: басшыға",
+            "ru": "Просроченный наряд: руководителю",
+            "en": "Overdue work order: for the head of unit",
+        },
+        text={
+            "kk": (
+                "{work_order_number} ({target}): мерзім {due_at_date} {due_at_time} өтті, "
+                "тапсырыс әлі жабылмаған. Басшының шешімі қажет."
+            ),
+            "ru": (
+                "Наряд {work_order_number} ({target}): срок {due_at_date} {due_at_time} "
+                "нарушен, наряд всё ещё открыт. Требуется решение руководителя."
+            ),
+            "en": (
+                "Work order {work_order_number} ({target}): deadline {due_at_date} "
+                "{due_at_time} missed and the order is still open. Head of unit action needed."
+            ),
+        },
+    ),
+    # Seed 000 §11: a missed deadline is apologised for, with the new control date.
+    Template(
+        key="sla.apology",
+        fields={"work_order_number": FieldKind.TEXT, "new_date": FieldKind.DATETIME},
+        subject={
+            "kk": "Кешірім сұраймыз",
+            "ru": "Приносим извинения",
+            "en": "Our apologies",
+        },
+        text={
+            "kk": (
+                "Кешірім сұраймыз: {work_order_number} тапсырысы бойынша жұмысты уәде "
+                "етілген мерзімде орындай алмадық. Жаңа бақылау мерзімі: {new_date_date} "
+                f"{{new_date_time}}. {SIGNATURE}"
+            ),
+            "ru": (
+                "Приносим извинения: мы не успели выполнить работы по заявке "
+                "{work_order_number} в обещанный срок. Новый контрольный срок: "
+                f"{{new_date_date}} {{new_date_time}}. {SIGNATURE}"
+            ),
+            "en": (
+                "We apologise: we did not complete the work on your order "
+                "{work_order_number} by the promised time. New control date: "
+                f"{{new_date_date}} {{new_date_time}}. {SIGNATURE}"
             ),
         },
     ),

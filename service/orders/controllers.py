@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Response, get, patch, post
 from litestar.openapi import ResponseSpec
-from litestar.params import FromPath, FromQuery, HeaderParameter, QueryParameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from service.auth.actor import Role
 from service.auth.guards import EVERYONE, require_roles
@@ -76,7 +76,7 @@ class WorkOrderController(Controller):
         responses={201: ResponseSpec(WorkOrder, description="Created", generate_examples=False)},
     )
     async def create_work_order(
-        self, data: WorkOrderCreate, db_session: DbSession, actor: CurrentActor
+        self, data: JSONBody[WorkOrderCreate], db_session: DbSession, actor: CurrentActor
     ) -> Response[WorkOrder]:
         """Open a work order."""
         order = await WorkOrderService(db_session, actor).create(data)
@@ -97,7 +97,7 @@ class WorkOrderController(Controller):
     async def update_work_order(
         self,
         order_id: FromPath[uuid.UUID],
-        data: WorkOrderUpdate,
+        data: JSONBody[WorkOrderUpdate],
         db_session: DbSession,
         actor: CurrentActor,
         if_match: Annotated[
@@ -117,7 +117,7 @@ class WorkOrderController(Controller):
     async def cancel_work_order(
         self,
         order_id: FromPath[uuid.UUID],
-        data: WorkOrderCancel,
+        data: JSONBody[WorkOrderCancel],
         db_session: DbSession,
         actor: CurrentActor,
     ) -> Response[WorkOrder]:

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post, put
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from service.auth.actor import Role
 from service.auth.guards import EVERYONE, STAFF, require_roles
@@ -50,7 +50,7 @@ class OrderSchedulingController(Controller):
     async def book(
         self,
         order_id: FromPath[uuid.UUID],
-        data: schemas.VisitCreate,
+        data: JSONBody[schemas.VisitCreate],
         db_session: DbSession,
         actor: CurrentActor,
     ) -> schemas.Visit:
@@ -83,7 +83,7 @@ class VisitController(Controller):
     async def move_plan(
         self,
         visit_id: FromPath[uuid.UUID],
-        data: schemas.VisitPlanUpdate,
+        data: JSONBody[schemas.VisitPlanUpdate],
         db_session: DbSession,
         actor: CurrentActor,
     ) -> schemas.Visit:
@@ -95,7 +95,7 @@ class VisitController(Controller):
     async def reschedule(
         self,
         visit_id: FromPath[uuid.UUID],
-        data: schemas.Reschedule,
+        data: JSONBody[schemas.Reschedule],
         db_session: DbSession,
         actor: CurrentActor,
     ) -> schemas.Visit:
@@ -106,7 +106,7 @@ class VisitController(Controller):
     async def reassign(
         self,
         visit_id: FromPath[uuid.UUID],
-        data: schemas.Reassign,
+        data: JSONBody[schemas.Reassign],
         db_session: DbSession,
         actor: CurrentActor,
     ) -> schemas.Visit:
@@ -117,7 +117,7 @@ class VisitController(Controller):
     async def cancel(
         self,
         visit_id: FromPath[uuid.UUID],
-        data: schemas.VisitCancel,
+        data: JSONBody[schemas.VisitCancel],
         db_session: DbSession,
         actor: CurrentActor,
     ) -> schemas.Visit:
@@ -155,7 +155,7 @@ class TechnicianScheduleController(Controller):
     async def replace_schedule(
         self,
         technician_id: FromPath[uuid.UUID],
-        data: schemas.WeeklySchedule,
+        data: JSONBody[schemas.WeeklySchedule],
         db_session: DbSession,
         actor: CurrentActor,
     ) -> schemas.WeeklySchedule:
@@ -178,7 +178,7 @@ class TechnicianScheduleController(Controller):
     async def add_absence(
         self,
         technician_id: FromPath[uuid.UUID],
-        data: schemas.AbsenceCreate,
+        data: JSONBody[schemas.AbsenceCreate],
         db_session: DbSession,
         actor: CurrentActor,
     ) -> schemas.Absence:

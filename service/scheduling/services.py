@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.audit.services import record
 from service.auth.actor import Actor, Role
 from service.common.schemas import Point, Window
+from service.coordination.events import record_visit_event
 from service.db.base import utcnow
 from service.db.models import (
     Absence,
@@ -529,6 +530,7 @@ class VisitService:
         await self.session.flush()
         await notices.visit_booked(self.session, visit, order, territory)
         await feed.visit_changed(self.session, visit.technician_id, visit.id, "visit.assigned")
+        await record_visit_event(self.session, "visit.booked", visit, self.actor)
         await record(
             self.session,
             self.actor,
@@ -577,6 +579,14 @@ class VisitService:
         await self._flush_window_change()
         await notices.visit_rescheduled(self.session, visit, order, territory, old_window)
         await feed.visit_changed(self.session, visit.technician_id, visit.id, "visit.rescheduled")
+        await record_visit_event(
+            self.session,
+            "visit.rescheduled",
+            visit,
+            self.actor,
+            reason=data.reason_code,
+            old_window=old_window,
+        )
         await record(
             self.session,
             self.actor,
@@ -637,6 +647,14 @@ class VisitService:
         await notices.visit_reassigned(self.session, visit, order, territory, previous_technician)
         await feed.visit_changed(self.session, previous_technician, visit.id, "visit.unassigned")
         await feed.visit_changed(self.session, visit.technician_id, visit.id, "visit.assigned")
+        await record_visit_event(
+            self.session,
+            "visit.reassigned",
+            visit,
+            self.actor,
+            reason=data.reason_code,
+            previous_technician_id=previous_technician,
+        )
         await record(
             self.session,
             self.actor,
@@ -665,6 +683,7 @@ class VisitService:
         territory = await self.session.get_one(Territory, order.territory_id)
         await notices.visit_cancelled(self.session, visit, order, territory)
         await feed.visit_changed(self.session, visit.technician_id, visit.id, "visit.cancelled")
+        await record_visit_event(self.session, "visit.cancelled", visit, self.actor, reason=reason)
         await record(
             self.session,
             self.actor,

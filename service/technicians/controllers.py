@@ -7,7 +7,7 @@ from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post
 from litestar.datastructures import State
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from service.auth.guards import STAFF, require_roles
 from service.common.pagination import DEFAULT_LIMIT
@@ -46,7 +46,11 @@ class TechnicianController(Controller):
 
     @post("/", operation_id="CreateTechnician", guards=[require_roles()])
     async def create_technician(
-        self, data: TechnicianCreate, db_session: DbSession, actor: CurrentActor, state: State
+        self,
+        data: JSONBody[TechnicianCreate],
+        db_session: DbSession,
+        actor: CurrentActor,
+        state: State,
     ) -> Technician:
         """Create a technician and their login (admin)."""
         service = TechnicianService(db_session, actor, state.settings.auth)
@@ -68,7 +72,7 @@ class TechnicianController(Controller):
     async def update_technician(
         self,
         technician_id: FromPath[uuid.UUID],
-        data: TechnicianUpdate,
+        data: JSONBody[TechnicianUpdate],
         db_session: DbSession,
         actor: CurrentActor,
         state: State,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from litestar import Controller, delete, get, patch, post
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 
 from service.auth.guards import STAFF, require_roles
 from service.common.pagination import DEFAULT_LIMIT
@@ -33,7 +33,7 @@ class TerritoryController(Controller):
 
     @post("/", operation_id="CreateTerritory", guards=[require_roles()])
     async def create_territory(
-        self, data: TerritoryCreate, db_session: DbSession, actor: CurrentActor
+        self, data: JSONBody[TerritoryCreate], db_session: DbSession, actor: CurrentActor
     ) -> Territory:
         """Create a territory (admin)."""
         return await TerritoryService(db_session, actor).create(data)
@@ -49,7 +49,7 @@ class TerritoryController(Controller):
     async def update_territory(
         self,
         territory_id: FromPath[uuid.UUID],
-        data: TerritoryUpdate,
+        data: JSONBody[TerritoryUpdate],
         db_session: DbSession,
         actor: CurrentActor,
     ) -> Territory:

@@ -327,8 +327,9 @@ async def test_nul_characters_are_refused_before_the_database(client: Any, build
     response = await client.post("/api/v1/work-orders", json=body, headers=dispatcher.headers)
     assert response.status_code == 400
     assert "NUL" in problem(response)["detail"]
-    search = await client.get("/api/v1/work-orders", params={"q": "a\x00b"},
-                              headers=dispatcher.headers)
+    search = await client.get(
+        "/api/v1/work-orders", params={"q": "a\x00b"}, headers=dispatcher.headers
+    )
     assert search.status_code == 400
     login = await client.post("/api/v1/auth/login", json={"username": "x\u0000", "password": "y"})
     assert login.status_code == 400

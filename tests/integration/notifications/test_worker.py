@@ -67,7 +67,9 @@ async def enqueue_visits(
 def assert_exactly_once(receiver: Receiver, ids: list[uuid.UUID]) -> None:
     """Every message reached the receiver once, signed, with its delivery id in the header."""
     counts = Counter(receiver.delivery_ids())
-    assert set(counts) == {str(i) for i in ids}
+    # A worker process also runs the periodic jobs, which may queue notices of their own about
+    # other tests' visits; those must arrive once too, but only ours are known here.
+    assert {str(i): counts[str(i)] for i in ids} == {str(i): 1 for i in ids}
     assert set(counts.values()) == {1}, counts.most_common(3)
     assert all(hit.signature_ok for hit in receiver.hits)
     assert all(hit.header_delivery_id == hit.delivery_id for hit in receiver.hits)

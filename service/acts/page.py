@@ -1,0 +1,161 @@
+"""The public act verification page: plain HTML, large text, ru/kk/en, every value escaped."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from html import escape
+from typing import cast
+
+from reports import i18n
+from reports.snapshot import TaxIdKind
+from service.acts.schemas import ActVerification
+from service.acts.verification import LANGUAGES, Language
+
+# Kazakh wording is ours (NATIVE REVIEW), in the spirit of the glossary in DOMAIN.md.
+_TEXT: dict[str, tuple[str, str, str]] = {
+    # key: (ru, kk, en)
+    "page_title": ("Проверка акта", "Актіні тексеру", "Act verification"),
+    "status.draft": (
+        "Акт ещё не подписан",
+        "Актіге әлі қол қойылмаған",
+        "The act has not been signed yet",
+    ),
+    "status.signed": ("Акт подписан", "Актіге қол қойылған", "The act is signed"),
+    "status.sealed": (
+        "Акт подписан и заверен электронной печатью исполнителя",
+        "Актіге қол қойылған және орындаушының электрондық мөрімен расталған",
+        "The act is signed and sealed with the contractor's electronic seal",
+    ),
+    "document": ("Документ", "Құжат", "Document"),
+    "date": ("Дата", "Күні", "Date"),
+    "signed_at": ("Подписан", "Қол қойылған уақыты", "Signed"),
+    "sealed_at": ("Печать поставлена", "Мөр басылған уақыты", "Sealed"),
+    "hashes": ("Контрольные суммы SHA-256", "SHA-256 бақылау сомалары", "SHA-256 checksums"),
+    "snapshot_sha256": (
+        "Содержание акта (напечатано внизу каждой страницы)",
+        "Акт мазмұны (әр беттің төменгі жағында басылған)",
+        "Act content (printed at the foot of every page)",
+    ),
+    "pdf_sha256": ("PDF-файл акта", "Актінің PDF файлы", "PDF file of the act"),
+    "sealed_pdf_sha256": ("PDF-файл с печатью", "Мөрі бар PDF файл", "Sealed PDF file"),
+    "audit_hash": ("Запись в журнале аудита", "Аудит журналындағы жазба", "Audit log entry"),
+    "how_to": (
+        "Сравните код внизу страниц вашего акта со строкой «Содержание акта». "
+        "SHA-256 вашего файла должен совпасть с одним из PDF-файлов выше.",
+        "Актіңіз беттерінің төменгі жағындағы кодты «Акт мазмұны» жолымен салыстырыңыз. "
+        "Файлыңыздың SHA-256 мәні жоғарыдағы PDF файлдарының біреуімен сәйкес келуі тиіс.",
+        "Compare the code at the foot of your act's pages with “Act content”. "
+        "The SHA-256 of your file must equal one of the PDF files above.",
+    ),
+    "not_found": ("Акт не найден", "Акт табылмады", "Act not found"),
+    "not_found_hint": (
+        "Проверьте ссылку или отсканируйте QR-код с акта ещё раз.",
+        "Сілтемені тексеріңіз немесе актідегі QR кодты қайта сканерлеңіз.",
+        "Check the link, or scan the QR code on the act again.",
+    ),
+    "language": ("Язык", "Тіл", "Language"),
+}
+_LANGUAGE_NAMES = {"ru": "Русский", "kk": "Қазақша", "en": "English"}
+
+_STYLE = (
+    "body{margin:0;font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',"
+    "sans-serif;font-size:1.25rem;line-height:1.5;color:#111;background:#fff}"
+    "main{max-width:44rem;margin:0 auto;padding:1.5rem 1rem 3rem}"
+    "h1{font-size:1.9rem;margin:0 0 1rem}h2{font-size:1.4rem;margin:2rem 0 .5rem}"
+    ".status{font-size:1.5rem;font-weight:700;padding:.75rem 1rem;border-radius:.5rem;"
+    "border:3px solid #1b5e20;background:#e8f5e9;color:#1b5e20}"
+    ".status.draft{border-color:#8a5a00;background:#fff8e1;color:#6d4700}"
+    "dl{margin:1rem 0}dt{font-weight:700;margin-top:.75rem}dd{margin:0}"
+    "code{font-size:1.05rem;word-break:break-all;background:#f3f3f3;padding:.1rem .3rem}"
+    "nav{margin-top:2rem;font-size:1.1rem}nav a{margin-right:1rem;color:#0b3d91}"
+    "@media (prefers-color-scheme:dark){body{background:#111;color:#eee}"
+    "code{background:#222}nav a{color:#9ecbff}}"
+)
+_STYLE_HASH = base64.b64encode(hashlib.sha256(_STYLE.encode()).digest()).decode()
+
+HTML_HEADERS = {
+    # Nothing runs on this page; only its own inline stylesheet is allowed.
+    "Content-Security-Policy": (
+        f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; base-uri 'none'; "
+        "form-action 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex",
+}
+
+
+def _t(key: str, language: Language) -> str:
+    return _TEXT[key][LANGUAGES.index(language)]
+
+
+def _page(language: Language, title: str, body: str, public_id: str | None) -> str:
+    links = ""
+    if public_id is not None:
+        items = []
+        for code in LANGUAGES:
+            current = ' aria-current="page"' if code == language else ""
+            items.append(
+                f'<a href="?lang={code}" hreflang="{code}" lang="{code}"{current}>'
+                f"{escape(_LANGUAGE_NAMES[code])}</a>"
+            )
+        label = escape(_t("language", language))
+        links = f'<nav aria-label="{label}">{" ".join(items)}</nav>'
+    return (
+        f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="robots" content="noindex">'
+        f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
+        f"<body><main>{body}{links}</main></body></html>"
+    )
+
+
+def render_verification(view: ActVerification, language: Language) -> str:
+    """The verification page of one act."""
+    rows: list[tuple[str, str]] = [
+        (_t("document", language), f"{i18n.title(view.kind, language)} №\u00a0{view.number}"),
+        (_t("date", language), i18n.format_long_date(view.act_date, language)),
+        (
+            i18n.label("contractor", language),
+            f"{view.issuer.legal_name}, "
+            f"{i18n.tax_id_label(cast('TaxIdKind', view.issuer.tax_id_kind), language)} "
+            f"{view.issuer.tax_id}",
+        ),
+        (i18n.label("customer", language), view.customer_initials),
+        (i18n.label("technician", language), view.technician_initials),
+    ]
+    if view.signed_at is not None:
+        rows.append((_t("signed_at", language), i18n.format_datetime(view.signed_at, language)))
+    if view.sealed_at is not None:
+        rows.append((_t("sealed_at", language), i18n.format_datetime(view.sealed_at, language)))
+    hashes = [
+        (_t(name, language), value)
+        for name, value in (
+            ("snapshot_sha256", view.snapshot_sha256),
+            ("pdf_sha256", view.pdf_sha256),
+            ("sealed_pdf_sha256", view.sealed_pdf_sha256),
+            ("audit_hash", view.audit_hash),
+        )
+        if value
+    ]
+    details = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in rows)
+    checksums = "".join(f"<dt>{escape(k)}</dt><dd><code>{escape(v)}</code></dd>" for k, v in hashes)
+    status_class = "status draft" if view.status == "draft" else "status"
+    status_text = escape(_t(f"status.{view.status}", language))
+    title = _t("page_title", language)
+    body = (
+        f"<h1>{escape(title)}</h1>"
+        f'<p class="{status_class}" role="status">{status_text}</p>'
+        f"<dl>{details}</dl>"
+        f"<h2>{escape(_t('hashes', language))}</h2><dl>{checksums}</dl>"
+        f"<p>{escape(_t('how_to', language))}</p>"
+    )
+    return _page(language, f"{title}: {view.number}", body, view.public_id)
+
+
+def render_not_found(language: Language) -> str:
+    """The page for an unknown or malformed id: says nothing about what exists."""
+    title = _t("not_found", language)
+    body = f"<h1>{escape(title)}</h1><p>{escape(_t('not_found_hint', language))}</p>"
+    return _page(language, title, body, None)

@@ -1,0 +1,1 @@
+"""Coordination: control deadlines (SLA clocks), the overdue board and quality figures."""

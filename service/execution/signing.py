@@ -1,0 +1,545 @@
+"""Acts signed by the customer on the technician's phone.
+
+The technician freezes the act once the checklist reaches completion and gets a single-use,
+short-lived signing link. The customer reads the whole act (or hears it read aloud), signs on the
+canvas, optionally confirms a one-time code sent to their phone, and the signature is bound to
+the SHA-256 of the exact snapshot shown. Then the PDF is rendered, stored and hashed, and the
+customer gets a link to their copy.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets
+import uuid
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+import reports
+from checklists import Answer, evaluate
+from service.acts.services import ActService
+from service.audit.services import record
+from service.auth.actor import Actor
+from service.auth.services import AuthService
+from service.common.schemas import AwareDatetime
+from service.db.base import utcnow
+from service.db.models import (
+    Act,
+    ActSignature,
+    Customer,
+    CustomerLink,
+    Photo,
+    Territory,
+    User,
+    Visit,
+    VisitRecord,
+    WorkOrder,
+)
+from service.errors import Conflict, FieldError, NotFound, Unauthorized, ValidationFailed
+from service.execution.services import FieldworkService
+from service.notifications import Recipient, enqueue
+from service.storage import BlobStore, blob_key
+from service.visit_checklists.registry import TemplateRegistry
+from service.visit_checklists.services import ChecklistService
+
+SIGN_LINK_TTL = timedelta(minutes=30)
+COPY_LINK_TTL = timedelta(days=30)
+OTP_TTL = timedelta(minutes=10)
+OTP_ATTEMPTS = 5
+# Steps that the signature itself (and the goodbye after it) completes.
+AFTER_SIGNING = frozenset({"sign_act", "sign_handover_act", "thanked"})
+MAX_STROKES = 200
+MAX_POINTS = 20_000
+MAX_PNG_BYTES = 512 * 1024
+EMBEDDABLE = ("image/jpeg", "image/png", "image/webp")
+
+Point = tuple[
+    Annotated[float, msgspec.Meta(ge=0, le=1)], Annotated[float, msgspec.Meta(ge=0, le=1)]
+]
+
+
+class ActStart(msgspec.Struct, forbid_unknown_fields=True):
+    """Which act to freeze, and who accepts the work on the customer's behalf."""
+
+    kind: Literal["completion", "handover"] = "completion"
+    acceptor_name: Annotated[str, msgspec.Meta(min_length=2, max_length=200)] | None = None
+
+
+class SigningLink(msgspec.Struct):
+    """Where the customer signs, valid once and only until ``expires_at``."""
+
+    act_id: uuid.UUID
+    act_number: str
+    snapshot_sha256: str
+    signing_url: str
+    expires_at: datetime
+
+
+class SignatureSubmission(msgspec.Struct, forbid_unknown_fields=True):
+    """What the signing page sends."""
+
+    signer_name: Annotated[str, msgspec.Meta(min_length=2, max_length=200)]
+    document_sha256: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+    strokes: Annotated[
+        list[Annotated[list[Point], msgspec.Meta(max_length=5000)]],
+        msgspec.Meta(max_length=MAX_STROKES),
+    ]
+    png_base64: Annotated[str, msgspec.Meta(max_length=MAX_PNG_BYTES * 2)]
+    device_time: AwareDatetime | None = None
+    lat: Annotated[float, msgspec.Meta(ge=-90, le=90)] | None = None
+    lon: Annotated[float, msgspec.Meta(ge=-180, le=180)] | None = None
+    accuracy_m: Annotated[float, msgspec.Meta(ge=0)] | None = None
+    otp: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{6}$")] | None = None
+
+
+class Refusal(msgspec.Struct, forbid_unknown_fields=True):
+    """The customer will not sign; why."""
+
+    reason: Annotated[str, msgspec.Meta(min_length=3, max_length=2000)]
+
+
+class SignedAct(msgspec.Struct):
+    """The outcome shown to the customer."""
+
+    act_number: str
+    status: str
+    snapshot_sha256: str
+    pdf_sha256: str | None
+    verify_url: str
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class SigningService:
+    """From a finished checklist to a signed, stored act."""
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        actor: Actor | None,
+        *,
+        state: Any,
+    ) -> None:
+        self.session = session
+        self.actor = actor
+        self.state = state
+        self.registry: TemplateRegistry = state.checklist_registry
+        self.store: BlobStore = state.blob_store
+        self.base_url: str = state.settings.server.public_base_url
+
+    # -- the technician ---------------------------------------------------------------------
+
+    async def start(self, visit_id: uuid.UUID, data: ActStart) -> SigningLink:
+        """Freeze the act snapshot once the checklist allows it; return a signing link."""
+        assert self.actor is not None
+        fieldwork = FieldworkService(self.session, self.actor, self.registry)
+        visit = await fieldwork.own_visit(visit_id)
+        if visit.status != "on_site":
+            raise Conflict("The act is signed on site", code="visit_not_on_site")
+        checklists = ChecklistService(self.session, self.actor, self.registry)
+        _, template = await checklists.pin(visit)
+        answers = await checklists.effective_answers(visit.id)
+        order = await self.session.get_one(WorkOrder, visit.work_order_id)
+        customer = await self.session.get_one(Customer, order.customer_id)
+        lang = customer.preferred_language
+        state = evaluate(template, answers, lang=lang)  # type: ignore[arg-type]
+        missing = set(state.missing_required_steps) - AFTER_SIGNING
+        if state.current_phase not in ("completion", None) or missing:
+            raise ValidationFailed(
+                "Finish the checklist before the act is signed",
+                errors=[
+                    FieldError(field=f"checklist.{step}", message="required")
+                    for step in sorted(missing)
+                ]
+                or [FieldError(field="checklist", message=str(state.current_phase))],
+                code="checklist_incomplete",
+            )
+        acts = ActService.from_state(self.session, self.actor, self.state)
+        snapshot = await acts.snapshot_for(
+            visit.id,
+            kind=data.kind,
+            acceptor_name=data.acceptor_name or _acceptor(answers),
+            equipment=await self._installed(visit.id),
+            checklist=_log(template, answers, lang, utcnow()),
+            photos=await self._photos(visit.id, template, lang),
+            arrived_at=visit.arrived_at,
+            finished_at=utcnow(),
+        )
+        act = await acts.create_draft(visit.id, snapshot)
+        token = secrets.token_urlsafe(32)
+        expires_at = utcnow() + SIGN_LINK_TTL
+        self.session.add(
+            CustomerLink(
+                token_hash=_hash(token),
+                purpose="sign",
+                act_id=act.id,
+                visit_id=visit.id,
+                created_by=self.actor.user_id,
+                expires_at=expires_at,
+            )
+        )
+        await self.session.flush()
+        return SigningLink(
+            act_id=act.id,
+            act_number=act.number,
+            snapshot_sha256=act.snapshot_sha256,
+            signing_url=f"{self.base_url}/mobile/v1/sign/{token}",
+            expires_at=expires_at,
+        )
+
+    async def _installed(self, visit_id: uuid.UUID) -> list[reports.EquipmentLine] | None:
+        rows = (
+            await self.session.scalars(
+                select(VisitRecord)
+                .where(VisitRecord.visit_id == visit_id, VisitRecord.kind == "equipment")
+                .order_by(VisitRecord.id)
+            )
+        ).all()
+        if not rows:
+            return None  # the order's equipment list stands
+        return [
+            reports.EquipmentLine(
+                name=item["name"],
+                model=item.get("model") or "",
+                serial=item["serial"],
+                quantity=Decimal(1),
+                unit="шт",
+            )
+            for row in rows
+            for item in row.data["items"]
+        ]
+
+    async def _photos(self, visit_id: uuid.UUID, template: Any, lang: str) -> list[reports.Photo]:
+        # HEIC stays as evidence in the store; the PDF embeds what the renderer can draw.
+        rows = (
+            await self.session.scalars(
+                select(Photo)
+                .where(
+                    Photo.visit_id == visit_id,
+                    Photo.status == "stored",
+                    Photo.content_type.in_(EMBEDDABLE),
+                )
+                .order_by(Photo.created_at)
+            )
+        ).all()
+        titles = template.titles.get(lang, {})
+        return [
+            reports.Photo(
+                sha256=p.sha256, caption=titles.get(p.step_id or "", ""), taken_at=p.taken_at
+            )
+            for p in rows
+        ]
+
+    # -- the customer -----------------------------------------------------------------------
+
+    async def link(
+        self, token: str, *, purpose: str = "sign", for_update: bool = False
+    ) -> CustomerLink:
+        """A live link; spent, refused, expired or unknown ones are refused alike."""
+        stmt = select(CustomerLink).where(
+            CustomerLink.token_hash == _hash(token), CustomerLink.purpose == purpose
+        )
+        if for_update:
+            stmt = stmt.with_for_update()
+        link = await self.session.scalar(stmt)
+        if link is None:
+            raise NotFound("This link is not valid")
+        if link.used_at is not None or link.refused_at is not None:
+            raise Conflict("This link has already been used", code="link_used")
+        if link.expires_at <= utcnow():
+            raise Conflict(
+                "This link has expired; ask the technician for a new one", code="link_expired"
+            )
+        return link
+
+    async def page(self, token: str) -> tuple[Act, reports.ActSnapshot]:
+        """What the signing page shows: the exact frozen snapshot."""
+        link = await self.link(token)
+        act = await self.session.get_one(Act, link.act_id)
+        if act.status != "draft":
+            raise Conflict("This act is already signed", code="act_signed")
+        return act, reports.parse_snapshot(act.snapshot_json)
+
+    async def send_code(self, token: str) -> datetime:
+        """Send a one-time code to the customer's phone; the submission must then carry it."""
+        link = await self.link(token, for_update=True)
+        visit = await self.session.get_one(Visit, link.visit_id)
+        order = await self.session.get_one(WorkOrder, visit.work_order_id)
+        customer = await self.session.get_one(Customer, order.customer_id)
+        territory = await self.session.get_one(Territory, order.territory_id)
+        code = f"{secrets.randbelow(10**6):06d}"
+        link.otp_hash = _hash(f"{link.id}:{code}")
+        link.otp_expires_at = utcnow() + OTP_TTL
+        link.otp_attempts = 0
+        phone = next(iter(order.contact_phones or customer.phones))
+        await enqueue(
+            self.session,
+            event="otp.sent",
+            event_key=f"{link.id}:{link.otp_hash}",
+            channel="sms",
+            recipient=Recipient(kind="customer", id=customer.id, address=phone),
+            language=customer.preferred_language,  # type: ignore[arg-type]
+            time_zone=territory.time_zone,
+            context={"code": code, "ttl_minutes": int(OTP_TTL.total_seconds() // 60)},
+        )
+        await self.session.flush()
+        return link.otp_expires_at
+
+    async def submit(
+        self, token: str, data: SignatureSubmission, user_agent: str | None
+    ) -> SignedAct:
+        """Bind the signature to the snapshot hash, render and store the signed PDF."""
+        link = await self.link(token, for_update=True)
+        act = await self.session.get_one(Act, link.act_id, with_for_update=True)
+        if data.document_sha256 != act.snapshot_sha256:
+            raise Conflict(
+                "The act changed since the page was opened; reload it", code="document_changed"
+            )
+        if not data.strokes or sum(len(s) for s in data.strokes) < 2:
+            raise ValidationFailed(
+                "Sign in the box first",
+                errors=[FieldError(field="strokes", message="empty signature")],
+                code="empty_signature",
+            )
+        if sum(len(s) for s in data.strokes) > MAX_POINTS:
+            raise ValidationFailed(
+                "The signature is too detailed",
+                errors=[FieldError(field="strokes", message="too many points")],
+            )
+        otp_verified = self._check_code(link, data.otp)
+        png = _png(data.png_base64)
+        png_sha = hashlib.sha256(png).hexdigest()
+        technician = await self._technician(link)
+        signed_at = utcnow()
+        signature = reports.Signature(
+            role="customer",
+            signer_name=data.signer_name.strip(),
+            signed_at=(data.device_time or signed_at),
+            document_sha256=act.snapshot_sha256,
+            location=(
+                reports.GeoLocation(lat=data.lat, lon=data.lon, accuracy_m=data.accuracy_m)
+                if data.lat is not None and data.lon is not None and data.accuracy_m is not None
+                else None
+            ),
+            strokes=reports.SignatureStrokes(strokes=tuple(tuple(s) for s in data.strokes)),
+        )
+        key = blob_key("signatures", str(act.id), f"{png_sha}.png")
+        await self.store.put(key, png, content_type="image/png", sha256_hex=png_sha)
+        acts = ActService.from_state(self.session, technician, self.state)
+        assets = await self._assets(act)
+        signed = await acts.sign(act.id, [signature], assets)
+        self.session.add(
+            ActSignature(
+                act_id=act.id,
+                link_id=link.id,
+                signer_role="customer",
+                signer_name=signature.signer_name,
+                document_sha256=act.snapshot_sha256,
+                strokes=[list(map(list, s)) for s in data.strokes],
+                png_key=key,
+                png_sha256=png_sha,
+                device_time=data.device_time,
+                server_time=signed_at,
+                location=(
+                    f"SRID=4326;POINT({data.lon!r} {data.lat!r})"
+                    if data.lat is not None and data.lon is not None
+                    else None
+                ),
+                accuracy_m=data.accuracy_m,
+                user_agent=(user_agent or "")[:500],
+                technician_id=technician.technician_id,
+                otp_verified=otp_verified,
+            )
+        )
+        link.used_at = signed_at
+        await self.session.flush()
+        visit = await self.session.get_one(Visit, link.visit_id)
+        step = "sign_act" if act.kind == "completion" else "sign_handover_act"
+        checklists = ChecklistService(self.session, technician, self.registry)
+        _, template = await checklists.pin(visit)
+        if step in template.steps:
+            await checklists.record(
+                visit,
+                Answer(step_id=step, value=str(act.id), answered_at=data.device_time or signed_at),
+            )
+        await self._send_copy(visit, signed)
+        return SignedAct(
+            act_number=signed.number,
+            status=signed.status,
+            snapshot_sha256=signed.snapshot_sha256,
+            pdf_sha256=signed.pdf_sha256,
+            verify_url=f"{self.base_url}/verify/acts/{signed.public_id}",
+        )
+
+    async def refuse(self, token: str, data: Refusal) -> None:
+        """Record that the customer refused to sign, and why."""
+        link = await self.link(token, for_update=True)
+        link.refused_at = utcnow()
+        link.refusal_reason = data.reason
+        await self.session.flush()
+        technician = await self._technician(link)
+        await record(
+            self.session,
+            technician,
+            "act.refused",
+            "act",
+            link.act_id,
+            after={"reason": data.reason},
+        )
+
+    async def copy_url(self, token: str) -> str:
+        """The customer's copy: a short-lived download URL of the signed PDF."""
+        link = await self.session.scalar(
+            select(CustomerLink).where(
+                CustomerLink.token_hash == _hash(token), CustomerLink.purpose == "copy"
+            )
+        )
+        if link is None or link.expires_at <= utcnow():
+            raise NotFound("This link is not valid")
+        act = await self.session.get_one(Act, link.act_id)
+        key = act.sealed_pdf_key or act.pdf_key
+        if key is None:
+            raise NotFound("This link is not valid")
+        return await self.store.presign_get(key, expires_in=300, filename=f"{act.number}.pdf")
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _check_code(self, link: CustomerLink, code: str | None) -> bool:
+        if link.otp_hash is None:
+            return False
+        if link.otp_attempts >= OTP_ATTEMPTS or (link.otp_expires_at or utcnow()) <= utcnow():
+            raise Unauthorized("The code has expired; request a new one")
+        if code is None or not hmac.compare_digest(link.otp_hash, _hash(f"{link.id}:{code}")):
+            link.otp_attempts += 1
+            raise ValidationFailed(
+                "The code does not match",
+                errors=[FieldError(field="otp", message="wrong code")],
+                code="wrong_code",
+            )
+        return True
+
+    async def _technician(self, link: CustomerLink) -> Actor:
+        """The technician who opened the link: the act is signed in their name."""
+        user = await self.session.scalar(
+            select(User).where(User.id == link.created_by).options(selectinload(User.territories))
+        )
+        if user is None:
+            raise NotFound("This link is not valid")
+        return await AuthService(self.session, self.state.settings.auth).actor_for(user)
+
+    async def _assets(self, act: Act) -> dict[str, bytes]:
+        snapshot = reports.parse_snapshot(act.snapshot_json)
+        assets: dict[str, bytes] = {}
+        photos = {
+            p.sha256: p.object_key
+            for p in (
+                await self.session.scalars(
+                    select(Photo).where(Photo.visit_id == act.visit_id, Photo.status == "stored")
+                )
+            ).all()
+        }
+        for photo in snapshot.photos:
+            if photo.sha256 in photos:
+                assets[photo.sha256] = await self.store.get(photos[photo.sha256])
+        return assets
+
+    async def _send_copy(self, visit: Visit, act: Act) -> None:
+        order = await self.session.get_one(WorkOrder, visit.work_order_id)
+        customer = await self.session.get_one(Customer, order.customer_id)
+        territory = await self.session.get_one(Territory, order.territory_id)
+        token = secrets.token_urlsafe(32)
+        self.session.add(
+            CustomerLink(
+                token_hash=_hash(token),
+                purpose="copy",
+                act_id=act.id,
+                visit_id=visit.id,
+                expires_at=utcnow() + COPY_LINK_TTL,
+            )
+        )
+        phone = next(iter(order.contact_phones or customer.phones), None)
+        if phone is not None:
+            await enqueue(
+                self.session,
+                event="act.signed",
+                event_key=str(act.id),
+                channel="sms",
+                recipient=Recipient(kind="customer", id=customer.id, address=phone),
+                language=customer.preferred_language,  # type: ignore[arg-type]
+                time_zone=territory.time_zone,
+                context={"act_url": f"{self.base_url}/mobile/v1/acts/copy/{token}"},
+            )
+        await self.session.flush()
+
+
+def _acceptor(answers: dict[str, Answer]) -> str | None:
+    name = answers.get("acceptor_name")
+    return str(name.value) if name is not None and name.value else None
+
+
+def _log(
+    template: Any, answers: dict[str, Answer], lang: str, fallback: datetime
+) -> list[reports.ChecklistEntry]:
+    """The checklist as the act prints it: step, answer, device time, in template order."""
+    titles = template.titles.get(lang, {})
+    entries = []
+    for step_id in template.steps:
+        answer = answers.get(step_id)
+        if answer is None or step_id in AFTER_SIGNING:
+            continue
+        entries.append(
+            reports.ChecklistEntry(
+                step_id=step_id,
+                label=titles.get(step_id, step_id),
+                answer=_summary(answer, lang),
+                answered_at=answer.answered_at or fallback,
+            )
+        )
+    return entries
+
+
+_YES = {"ru": "да", "kk": "иә", "en": "yes"}
+_NO = {"ru": "нет", "kk": "жоқ", "en": "no"}
+
+
+def _summary(answer: Answer, lang: str) -> str:
+    value = answer.value
+    if value is True:
+        return _YES.get(lang, "yes")
+    if value is False:
+        return _NO.get(lang, "no")
+    if answer.photo_ids:
+        return f"{len(answer.photo_ids)} фото" if lang != "en" else f"{len(answer.photo_ids)} photo"
+    if answer.location is not None:
+        return f"{answer.location.lat:.5f}, {answer.location.lon:.5f}"
+    if isinstance(value, tuple | list):
+        return ", ".join(getattr(v, "value", str(v)) for v in value)
+    return "" if value is None else str(value)[:200]
+
+
+def _png(data: str) -> bytes:
+    raw = data.split(",", 1)[1] if data.startswith("data:") else data
+    try:
+        png = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValidationFailed(
+            "The signature image is not base64",
+            errors=[FieldError(field="png_base64", message="invalid")],
+        ) from exc
+    if not png.startswith(b"\x89PNG\r\n\x1a\n") or len(png) > MAX_PNG_BYTES:
+        raise ValidationFailed(
+            "The signature image must be a PNG under 512 KiB",
+            errors=[FieldError(field="png_base64", message="not a PNG")],
+        )
+    return png
