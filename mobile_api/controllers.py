@@ -17,6 +17,7 @@ from mobile_api.deps import Technician
 from mobile_api.schemas import PushRequest, PushResponse
 from mobile_api.signing_page import page_model
 from service.common.params import DbSession
+from service.coordination.ratings import RatingLinks
 from service.errors import FieldError, Problem, problem_response
 from service.execution.photos import PhotoService, PhotoUploadRequest, PhotoView
 from service.execution.schemas import DayBundle
@@ -87,7 +88,12 @@ class SyncController(Controller):
         state: State,
     ) -> PushResponse:
         """Apply operations recorded offline; each is applied at most once, forever."""
-        service = SyncService(db_session, technician, state.checklist_registry)
+        service = SyncService(
+            db_session,
+            technician,
+            state.checklist_registry,
+            rating_links=RatingLinks.from_settings(state.settings),
+        )
         return PushResponse(results=await service.push(data.operations))
 
     @get("/pull", operation_id="SyncPull")

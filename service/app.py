@@ -27,6 +27,7 @@ from service.auth.controllers import AuthController, DeviceController
 from service.auth.guards import provide_actor
 from service.auth.tokens import ALGORITHM
 from service.common.nul_guard import NulGuardMiddleware
+from service.coordination.board_page import BoardPageController
 from service.coordination.controllers import CONTROLLERS as COORDINATION_CONTROLLERS
 from service.customers.controllers import CustomerController, SiteController
 from service.db.engine import make_engine, make_sessionmaker, provide_db_session
@@ -62,6 +63,8 @@ PUBLIC_PATHS = [
     "/mobile/v1/sign/",
     "/mobile/v1/acts/copy/",
     "/rate/",
+    # The coordinator board authenticates with its own HttpOnly cookie session.
+    "/board",
 ]
 
 
@@ -87,8 +90,10 @@ def _login_rate_limit(settings: Settings) -> RateLimitConfig:
     def is_auth_call(request: Request[Any, Any, Any]) -> bool:
         # Logins, token refreshes and one-time codes are what an attacker would hammer.
         path = request.url.path
-        return path.startswith("/api/v1/auth/") or (
-            path.startswith("/mobile/v1/sign/") and path.endswith("/otp")
+        return (
+            path.startswith("/api/v1/auth/")
+            or (path.startswith("/mobile/v1/sign/") and path.endswith("/otp"))
+            or (path == "/board/login" and request.method == "POST")
         )
 
     return RateLimitConfig(
@@ -149,6 +154,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ActVerificationController,
             BlobController,
             mobile_router,
+            BoardPageController,
         ],
         dependencies={
             "db_session": Provide(provide_db_session),

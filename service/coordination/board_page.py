@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import Cookie, State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
@@ -134,6 +134,9 @@ class BoardRequest:
         )
 
 
+BoardDep = NamedDependency[BoardRequest]
+
+
 async def provide_board(
     request: Request[Any, Any, Any], db_session: DbSession, state: State
 ) -> BoardRequest:
@@ -178,7 +181,7 @@ class BoardPageController(Controller):
     dependencies = {"board": Provide(provide_board)}
 
     @get("/login", media_type=MediaType.HTML)
-    async def login_form(self, board: BoardRequest) -> Response[Any]:
+    async def login_form(self, board: BoardDep) -> Response[Any]:
         """The sign-in form (a signed-in caller goes straight to the board)."""
         if board.session is not None:
             return board.redirect("/board")
@@ -189,7 +192,7 @@ class BoardPageController(Controller):
         self,
         request: Request[Any, Any, Any],
         data: Form,
-        board: BoardRequest,
+        board: BoardDep,
         db_session: DbSession,
     ) -> Response[Any]:
         """Check the credentials and open a cookie session; the form comes back on failure."""
@@ -211,15 +214,7 @@ class BoardPageController(Controller):
         board.cookies = [
             *session_cookies(started.tokens, started.seed, board.auth, secure=board.secure),
             language_cookie(board.language, secure=board.secure),
-            Cookie(
-                key=LOGIN_COOKIE,
-                value="",
-                path="/board",
-                max_age=0,
-                httponly=True,
-                samesite="strict",
-                secure=board.secure,
-            ),
+            expired_cookie(LOGIN_COOKIE, secure=board.secure),
         ]
         return board.redirect("/board")
 
@@ -228,7 +223,7 @@ class BoardPageController(Controller):
         self,
         request: Request[Any, Any, Any],
         data: Form,
-        board: BoardRequest,
+        board: BoardDep,
         db_session: DbSession,
     ) -> Response[Any]:
         """End the session: the refresh token family is revoked and the cookies cleared."""
@@ -243,7 +238,7 @@ class BoardPageController(Controller):
 
     @get("/", media_type=MediaType.HTML)
     async def page(
-        self, request: Request[Any, Any, Any], board: BoardRequest, db_session: DbSession
+        self, request: Request[Any, Any, Any], board: BoardDep, db_session: DbSession
     ) -> Response[Any]:
         """The board page."""
         if board.session is None:
@@ -258,7 +253,7 @@ class BoardPageController(Controller):
 
     @get("/fragment", media_type=MediaType.HTML)
     async def fragment(
-        self, request: Request[Any, Any, Any], board: BoardRequest, db_session: DbSession
+        self, request: Request[Any, Any, Any], board: BoardDep, db_session: DbSession
     ) -> Response[Any]:
         """The board's content alone, for the page's self-refresh."""
         if board.session is None:
@@ -275,7 +270,7 @@ class BoardPageController(Controller):
         self,
         escalation_id: FromPath[uuid.UUID],
         data: Form,
-        board: BoardRequest,
+        board: BoardDep,
         db_session: DbSession,
     ) -> Response[Any]:
         """Acknowledge an escalation with a comment; errors come back next to its form."""
@@ -296,8 +291,10 @@ class BoardPageController(Controller):
                 return board.redirect(_back_url(back, "acknowledged"))
             except (NotFound, Conflict):
                 return board.redirect(_back_url(back, "escalation_gone"))
-            except ValidationFailed:
-                error, status = "comment_required", 422
+            except ValidationFailed as exc:
+                error = "comment_too_long" if exc.code == "comment_too_long" else "comment_required"
+            except Forbidden:
+                return self._refused(board)
         context = await BoardPageService(db_session, board.session.actor).context(
             BoardQuery.parse(dict(parse_qsl(back or ""))),
             board.language,
@@ -306,7 +303,7 @@ class BoardPageController(Controller):
         return board.page("board/page.html.j2", {**context, "csrf": board.csrf}, status)
 
     @staticmethod
-    def _refused(board: BoardRequest) -> Template:
+    def _refused(board: BoardDep) -> Template:
         """A form without this session's CSRF token: nothing is done."""
         return board.page(
             "board/refused.html.j2",

@@ -17,7 +17,7 @@ _INDEX: dict[BoardLanguage, int] = {"ru": 0, "kk": 1, "en": 2}
 
 # key: (ru, kk, en)
 TEXTS: dict[str, tuple[str, str, str]] = {
-    "app": ("Наряд · доска координатора", "Наряд · үйлестіруші тақтасы", "Naryad · coordinator board"),
+    "brand": ("Наряд", "Наряд", "Naryad"),
     "board": ("Доска координатора", "Үйлестіруші тақтасы", "Coordinator board"),
     "login_title": ("Вход для координаторов", "Үйлестірушілерге кіру", "Coordinator sign-in"),
     "login_hint": (
@@ -71,7 +71,11 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     # -- KPIs
     "kpis_title": ("Показатели за {month}", "{month} көрсеткіштері", "Figures for {month}"),
     "kpi.on_time": ("Приезд вовремя", "Уақытында келу", "On-time arrival"),
-    "kpi.on_time_base": ("{part} из {whole} приездов", "{whole} келудің {part}", "{part} of {whole} arrivals"),
+    "kpi.on_time_base": (
+        "{part} из {whole} приездов",
+        "{whole} келудің {part}",
+        "{part} of {whole} arrivals",
+    ),
     "kpi.first_visit": (
         "Решено с первого визита",
         "Бірінші келуде шешілді",
@@ -104,7 +108,11 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     ),
     "no_data": ("нет данных", "дерек жоқ", "no data"),
     # -- filters and list
-    "overdue_title": ("Просроченные и срочные наряды", "Кешіккен және шұғыл тапсырыстар", "Overdue and due-soon orders"),
+    "overdue_title": (
+        "Просроченные и срочные наряды",
+        "Кешіккен және шұғыл тапсырыстар",
+        "Overdue and due-soon orders",
+    ),
     "filters": ("Фильтры", "Сүзгілер", "Filters"),
     "territory": ("Территория", "Аумақ", "Territory"),
     "type": ("Тип работ", "Жұмыс түрі", "Work type"),
@@ -171,6 +179,11 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "Түсініктеме жазыңыз: онсыз эскалацияны растау мүмкін емес.",
         "Write a comment: an escalation cannot be acknowledged without one.",
     ),
+    "comment_too_long": (
+        "Комментарий слишком длинный: не более 2000 символов.",
+        "Түсініктеме тым ұзын: 2000 таңбадан аспауы керек.",
+        "The comment is too long: 2000 characters at most.",
+    ),
     "acknowledged": ("Эскалация подтверждена.", "Эскалация расталды.", "Escalation acknowledged."),
     "escalation_gone": (
         "Эскалация уже подтверждена или недоступна.",
@@ -187,11 +200,15 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     "role.dispatcher": ("диспетчерам", "диспетчерлерге", "dispatchers"),
     "role.coordinator": ("координаторам", "үйлестірушілерге", "coordinators"),
     "role.supervisor": ("руководителям", "басшыларға", "supervisors"),
-    "new_date": ("Новый срок для клиента", "Тапсырыс берушіге жаңа мерзім", "New date given to the customer"),
+    "new_date": ("Новый срок клиенту", "Тапсырыс берушіге жаңа мерзім", "New customer date"),
     # -- codes
     "type.installation": ("Подключение", "Қосу", "Installation"),
     "type.repair": ("Устранение повреждения", "Ақауды жою", "Repair"),
-    "type.construction": ("Строительно-монтажные работы", "Құрылыс-монтаж жұмыстары", "Construction"),
+    "type.construction": (
+        "Строительно-монтажные работы",
+        "Құрылыс-монтаж жұмыстары",
+        "Construction",
+    ),
     "type.meter_check": ("Проверка прибора учёта", "Есептегішті тексеру", "Meter check"),
     "priority.low": ("Низкий", "Төмен", "Low"),
     "priority.normal": ("Обычный", "Қалыпты", "Normal"),
@@ -221,11 +238,19 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     "event.work_order.created": ("Наряд зарегистрирован", "Тапсырыс тіркелді", "Order registered"),
     "event.work_order.updated": ("Наряд изменён", "Тапсырыс өзгертілді", "Order changed"),
     "event.work_order.cancelled": ("Наряд отменён", "Тапсырыс жойылды", "Order cancelled"),
-    "event.work_order.waiting_for_parts": ("Ожидание материалов", "Материалдарды күту", "Waiting for parts"),
+    "event.work_order.waiting_for_parts": (
+        "Ожидание материалов",
+        "Материалдарды күту",
+        "Waiting for parts",
+    ),
     "event.work_order.resumed": ("Работы возобновлены", "Жұмыс жалғасты", "Work resumed"),
     "event.visit.booked": ("Визит согласован", "Келу келісілді", "Visit agreed"),
     "event.visit.rescheduled": ("Визит перенесён", "Келу ауыстырылды", "Visit rescheduled"),
-    "event.visit.reassigned": ("Назначен другой монтёр", "Басқа маман тағайындалды", "Technician changed"),
+    "event.visit.reassigned": (
+        "Назначен другой монтёр",
+        "Басқа маман тағайындалды",
+        "Technician changed",
+    ),
     "event.visit.cancelled": ("Визит отменён", "Келу жойылды", "Visit cancelled"),
     "event.visit.en_route": ("Монтёр в пути", "Маман жолда", "Technician on the way"),
     "event.visit.arrived": ("Монтёр на месте", "Маман орнында", "Technician arrived"),
@@ -233,10 +258,18 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     "event.visit.no_access": ("Нет доступа", "Кіру мүмкін болмады", "No access"),
     "event.visit.needs_revisit": ("Нужен повторный визит", "Қайта келу қажет", "Revisit needed"),
     "event.customer.contacted": ("Звонок клиенту", "Тапсырыс берушіге қоңырау", "Customer called"),
-    "event.customer.notified": ("Клиент уведомлён", "Тапсырыс берушіге хабарланды", "Customer notified"),
+    "event.customer.notified": (
+        "Клиент уведомлён",
+        "Тапсырыс берушіге хабарланды",
+        "Customer notified",
+    ),
     "event.escalation.raised": ("Эскалация", "Эскалация", "Escalated"),
-    "event.escalation.acknowledged": ("Эскалация подтверждена", "Эскалация расталды", "Escalation acknowledged"),
-}  # fmt: skip
+    "event.escalation.acknowledged": (
+        "Эскалация подтверждена",
+        "Эскалация расталды",
+        "Escalation acknowledged",
+    ),
+}
 
 # Nominative month names for headings ("март 2026"), not the genitive of dates.
 _MONTHS: dict[BoardLanguage, tuple[str, ...]] = {
@@ -273,7 +306,7 @@ def pick_language(*candidates: str | None, accept_language: str | None = None) -
     """The first supported explicit choice, else the best Accept-Language match, else ru."""
     for candidate in candidates:
         if candidate in LANGUAGES:
-            return candidate  # type: ignore[return-value]
+            return candidate
     ranked: list[tuple[float, int, str]] = []
     for position, part in enumerate((accept_language or "").split(",")):
         tag, _, params = part.strip().partition(";")
@@ -286,7 +319,7 @@ def pick_language(*candidates: str | None, accept_language: str | None = None) -
         ranked.append((quality, position, tag.strip().lower().split("-")[0]))
     for quality, _, tag in sorted(ranked, key=lambda item: (-item[0], item[1])):
         if quality > 0 and tag in LANGUAGES:
-            return tag  # type: ignore[return-value]
+            return tag
     return DEFAULT_LANGUAGE
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.actor import Actor
+from service.common.pagination import decode_cursor
 from service.common.scope import territory_condition
 from service.coordination import schemas
 from service.coordination.board import BoardFilters, OverdueBoard
@@ -41,6 +42,7 @@ from service.coordination.kpis import KpiQuery, KpiService, kpi_period
 from service.db.base import utcnow
 from service.db.models import Technician, Territory, User
 from service.db.models.technicians import technician_territories
+from service.errors import ValidationFailed
 from service.orders.schemas import Priority, WorkType
 
 PAGE_SIZE = 25
@@ -62,6 +64,16 @@ def _choice(value: str | None, allowed: tuple[str, ...]) -> str | None:
     return value if value in allowed else None
 
 
+def _cursor(value: str | None) -> str | None:
+    if not value or len(value) > _CURSOR_MAX:
+        return None
+    try:
+        decode_cursor(value)
+    except ValidationFailed:
+        return None
+    return value
+
+
 class BoardQuery(msgspec.Struct, frozen=True):
     """The board's GET form; values that are not valid choices mean "any"."""
 
@@ -75,14 +87,13 @@ class BoardQuery(msgspec.Struct, frozen=True):
     @classmethod
     def parse(cls, params: Mapping[str, str]) -> BoardQuery:
         """Read the query string leniently: a link edited by hand still shows a board."""
-        cursor = params.get("cursor") or None
         return cls(
             territory=_uuid(params.get("territory")),
             type=_choice(params.get("type"), WORK_TYPES),
             priority=_choice(params.get("priority"), PRIORITIES),
             bucket=_choice(params.get("bucket"), schemas.BUCKETS),
             technician=_uuid(params.get("technician")),
-            cursor=cursor if cursor and len(cursor) <= _CURSOR_MAX else None,
+            cursor=_cursor(params.get("cursor")),
         )
 
     def filters(self) -> BoardFilters:
@@ -390,7 +401,9 @@ class BoardPageService:
             "bucket": item.bucket,
             "bucket_label": text(f"bucket.{item.bucket}", language),
             "deadline": format_short(deadline, language),
-            "deadline_full": f"{format_datetime(deadline, language)} ({_offset(deadline)}, {zone.key})",
+            "deadline_full": (
+                f"{format_datetime(deadline, language)} ({_offset(deadline)}, {zone.key})"
+            ),
             "deadline_iso": item.control_deadline.astimezone(UTC).isoformat(),
             "lateness": text(
                 "overdue_by" if item.overdue_minutes >= 0 else "due_in", language, span=span

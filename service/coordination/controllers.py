@@ -18,6 +18,7 @@ from service.common.pagination import DEFAULT_LIMIT
 from service.common.params import CurrentActor, DbSession, PageCursor, PageLimit
 from service.coordination import schemas
 from service.coordination.board import BoardFilters, OverdueBoard
+from service.coordination.escalations import EscalationService
 from service.coordination.kpis import KpiQuery, KpiService, kpi_period
 from service.coordination.rating_controllers import FollowUpController, RatingPageController
 from service.coordination.services import (
@@ -147,6 +148,47 @@ class CoordinationController(Controller):
     ) -> schemas.WorkOrderClocks:
         """A work order's SLA clocks recomputed from its events, with their explanation."""
         return await ClockService(db_session, actor).explain(order_id)
+
+
+class EscalationController(Controller):
+    """Escalations of SLA clocks and their acknowledgement with a comment."""
+
+    path = "/api/v1/coordination/escalations"
+    tags = ["coordination"]
+
+    @get("/", operation_id="ListEscalations", guards=[BOARD_READERS])
+    async def list_escalations(
+        self,
+        db_session: DbSession,
+        actor: CurrentActor,
+        status: Annotated[
+            schemas.EscalationStatus,
+            QueryParameter(description="pending (default), acknowledged or all"),
+        ] = "pending",
+        territory: FromQuery[uuid.UUID | None] = None,
+        cursor: PageCursor = None,
+        limit: PageLimit = DEFAULT_LIMIT,
+    ) -> schemas.EscalationPage:
+        """Escalations of the caller's territories: pending oldest first, others newest first."""
+        return await EscalationService(db_session, actor).page(
+            status, territory_id=territory, cursor=cursor, limit=limit
+        )
+
+    @post(
+        "/{escalation_id:uuid}/acknowledge",
+        operation_id="AcknowledgeEscalation",
+        guards=[BOARD_READERS],
+        status_code=200,
+    )
+    async def acknowledge(
+        self,
+        escalation_id: FromPath[uuid.UUID],
+        data: schemas.EscalationAck,
+        db_session: DbSession,
+        actor: CurrentActor,
+    ) -> schemas.Escalation:
+        """Acknowledge an escalation with a comment saying what was done."""
+        return await EscalationService(db_session, actor).acknowledge(escalation_id, data.comment)
 
 
 class SlaPolicyController(Controller):
@@ -317,6 +359,7 @@ class TerritoryProfileController(Controller):
 
 CONTROLLERS = [
     CoordinationController,
+    EscalationController,
     FollowUpController,
     RatingPageController,
     SlaPolicyController,

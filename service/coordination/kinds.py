@@ -37,7 +37,8 @@ To be emitted by the phone flow (service/execution) with the operation's device 
 Customer contacts (counted on the overdue board): ``visit.booked`` and ``visit.rescheduled``
 (each is an agreement with the customer, seed 000 §9), ``customer.contacted`` (a coordinator's
 call, e.g. an apology with a new control date, 000 §11) and ``customer.notified`` (a message
-delivered to the customer by the notification worker).
+delivered to the customer by the notification worker; the escalation job records the SLA
+apology's when it queues it, data: ``message``, ``target``, ``new_control_date``).
 """
 
 from __future__ import annotations

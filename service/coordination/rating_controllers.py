@@ -57,7 +57,7 @@ class RatingPageController(Controller):
     @get("/", operation_id="RatingPage", media_type=MediaType.HTML)
     async def page(
         self,
-        token: str,
+        token: FromPath[str],
         db_session: DbSession,
         state: State,
         lang: Annotated[Language | None, QueryParameter(description="Page language")] = None,
@@ -85,7 +85,11 @@ class RatingPageController(Controller):
         },
     )
     async def submit(
-        self, token: str, data: schemas.RatingSubmission, db_session: DbSession, state: State
+        self,
+        token: FromPath[str],
+        data: schemas.RatingSubmission,
+        db_session: DbSession,
+        state: State,
     ) -> schemas.RatingReceived:
         """Rate the visit once; the link is spent by the first valid rating."""
         return await RatingService(db_session, state.settings.ratings).submit(token, data)

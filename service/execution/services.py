@@ -19,6 +19,7 @@ from service.common.geo import point_from_wkb
 from service.common.schemas import Window
 from service.coordination import kinds
 from service.coordination.events import record_event
+from service.coordination.ratings import RatingLinks, request_rating
 from service.db.base import utcnow
 from service.db.models import (
     ChecklistTemplate,
@@ -54,11 +55,20 @@ OUTCOME_EVENTS = {
 class FieldworkService:
     """What a technician does on a visit; every call is scoped to the caller's own visits."""
 
-    def __init__(self, session: AsyncSession, actor: Actor, registry: TemplateRegistry) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        actor: Actor,
+        registry: TemplateRegistry,
+        *,
+        rating_links: RatingLinks | None = None,
+    ) -> None:
         self.session = session
         self.actor = actor
         self.registry = registry
         self.checklists = ChecklistService(session, actor, registry)
+        # Only the sync path ends visits; other users of this service never need the links.
+        self.rating_links = rating_links
 
     async def own_visit(self, visit_id: uuid.UUID) -> Visit:
         """The caller's visit, locked; taken away or cancelled ones are conflicts, others 404."""
@@ -264,6 +274,9 @@ class FieldworkService:
                 actor=self.actor,
                 data={"reason": payload.reason},
             )
+        if state.final and payload.outcome == "completed" and self.rating_links is not None:
+            # 000 §9-10, 002: the customer is asked for a 1-5 rating after every service.
+            await request_rating(self.session, visit, order, self.rating_links, self.actor.user_id)
         action = "incident.safety" if state.incident is not None else f"visit.{payload.outcome}"
         await record(
             self.session,

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from checklists import Location
 from service.auth.actor import Actor
 from service.common.schemas import AwareDatetime
+from service.coordination.ratings import RatingLinks
 from service.db.base import utcnow
 from service.db.models import SyncOperation, TechnicianChange, Visit
 from service.db.models.visits import LIVE_STATUSES
@@ -75,11 +76,18 @@ def _lock_key(operation_id: uuid.UUID) -> int:
 class SyncService:
     """Applies pushed operations and answers pulls for the calling technician."""
 
-    def __init__(self, session: AsyncSession, actor: Actor, registry: TemplateRegistry) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        actor: Actor,
+        registry: TemplateRegistry,
+        *,
+        rating_links: RatingLinks | None = None,
+    ) -> None:
         self.session = session
         self.actor = actor
         self.registry = registry
-        self.fieldwork = FieldworkService(session, actor, registry)
+        self.fieldwork = FieldworkService(session, actor, registry, rating_links=rating_links)
 
     async def push(self, operations: list[OperationIn]) -> list[OperationResult]:
         """Apply a batch; each operation stands alone (one bad one does not lose the others)."""

@@ -112,7 +112,8 @@ async def test_two_worker_processes_deliver_each_message_exactly_once(
     )
     assert [p.returncode for p in processes] == [0, 0], outputs
     assert_exactly_once(receiver, ids)
-    assert {m.status for m in await rows(outbox)} == {"delivered"}
+    # Only ours: the jobs may also queue messages that wait for working hours (apologies).
+    assert {m.status for m in await rows(outbox) if m.id in ids} == {"delivered"}
 
 
 async def test_a_failing_receiver_gets_the_message_on_the_third_attempt(

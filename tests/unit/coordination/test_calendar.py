@@ -269,7 +269,7 @@ def _migration() -> object:
     import importlib.util
     from pathlib import Path
 
-    path = Path(__file__).parents[3] / "service/db/migrations/versions/0006_coordination.py"
+    path = Path(__file__).parents[3] / "service/db/migrations/versions/0009_coordination.py"
     spec = importlib.util.spec_from_file_location("coordination_migration", path)
     assert spec is not None
     assert spec.loader is not None

@@ -1,7 +1,7 @@
 """Mobile: devices, offline operations, the technicians' change feed, idempotency keys.
 
 Revision ID: 0007
-Revises: 0006
+Revises: 0005
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from geoalchemy2 import Geography
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0007"
-down_revision: str | None = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

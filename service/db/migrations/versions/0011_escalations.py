@@ -1,7 +1,7 @@
 """Escalations of SLA clocks (warning, breach, head of unit) and their acknowledgements.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0011
+Revises: 0010
 
 One row per clock, level and due time: the unique constraint is what makes the periodic job
 raise each escalation once, however many workers run it. A partial index on open clocks by due
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0009"
-down_revision: str | None = "0008"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,8 +1,8 @@
 """Coordination: work-order event log, SLA policies, business calendars with holidays, SLA clocks,
 ratings, and the overdue board's indexes; seeded default policies and KZ/RU calendars.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0009
+Revises: 0008
 
 The seeded numbers are configuration, not law: the seeds give no repair deadlines
 (DOMAIN.md), so the policies below are sensible starting points an administrator edits. Holiday
@@ -23,8 +23,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
