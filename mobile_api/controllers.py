@@ -213,7 +213,7 @@ class SigningController(Controller):
     opt = {"exclude_from_auth": True}
 
     @get("/", operation_id="SigningPage", media_type=MediaType.HTML, include_in_schema=True)
-    async def page(self, token: str, db_session: DbSession, state: State) -> Template:
+    async def page(self, token: FromPath[str], db_session: DbSession, state: State) -> Template:
         """The whole act, large text, read-aloud, then the signature box."""
         act, snapshot = await SigningService(db_session, None, state=state).page(token)
         return Template(
@@ -225,7 +225,7 @@ class SigningController(Controller):
     @post("/", operation_id="SubmitSignature", status_code=200)
     async def submit(
         self,
-        token: str,
+        token: FromPath[str],
         data: JSONBody[SignatureSubmission],
         db_session: DbSession,
         state: State,
@@ -236,14 +236,16 @@ class SigningController(Controller):
         return await service.submit(token, data, user_agent)
 
     @post("/otp", operation_id="SendSigningCode", status_code=202)
-    async def send_code(self, token: str, db_session: DbSession, state: State) -> dict[str, str]:
+    async def send_code(
+        self, token: FromPath[str], db_session: DbSession, state: State
+    ) -> dict[str, str]:
         """Send a one-time code to the customer's phone."""
         expires = await SigningService(db_session, None, state=state).send_code(token)
         return {"expires_at": expires.isoformat()}
 
     @post("/refuse", operation_id="RefuseToSign", status_code=200)
     async def refuse(
-        self, token: str, data: JSONBody[Refusal], db_session: DbSession, state: State
+        self, token: FromPath[str], data: JSONBody[Refusal], db_session: DbSession, state: State
     ) -> dict[str, str]:
         """Record the customer's refusal and its reason."""
         await SigningService(db_session, None, state=state).refuse(token, data)
@@ -258,6 +260,6 @@ class CustomerCopyController(Controller):
     opt = {"exclude_from_auth": True}
 
     @get("/", operation_id="CustomerActCopy", status_code=307)
-    async def copy(self, token: str, db_session: DbSession, state: State) -> Redirect:
+    async def copy(self, token: FromPath[str], db_session: DbSession, state: State) -> Redirect:
         """Redirect to a short-lived download of the signed PDF."""
         return Redirect(await SigningService(db_session, None, state=state).copy_url(token))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
@@ -40,6 +41,10 @@ from reports.snapshot import (
 
 NO_ASSETS: Mapping[str, bytes] = MappingProxyType({})
 _SIGNATURE_ENCODER = msgspec.json.Encoder(order="sorted")
+# reportlab keeps per-font subset state shared between documents, so two documents built at once
+# in threads can number glyph subsets differently and break byte-for-byte determinism. Building
+# is serialised per process; preparing images and checking text stay parallel.
+_BUILD_LOCK = threading.Lock()
 
 
 def render_act(
@@ -86,7 +91,8 @@ def render_act(
         fonts=fonts,
         styles=make_styles(fonts),
     )
-    return _build_pdf(act, checked_signatures)
+    with _BUILD_LOCK:
+        return _build_pdf(act, checked_signatures)
 
 
 def _signatures_by_role(

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from service.auth.actor import Role
 from service.auth.guards import STAFF, require_roles
@@ -183,7 +183,7 @@ class EscalationController(Controller):
     async def acknowledge(
         self,
         escalation_id: FromPath[uuid.UUID],
-        data: schemas.EscalationAck,
+        data: JSONBody[schemas.EscalationAck],
         db_session: DbSession,
         actor: CurrentActor,
     ) -> schemas.Escalation:
@@ -206,7 +206,7 @@ class SlaPolicyController(Controller):
 
     @post("/", operation_id="CreateSlaPolicy", guards=[ADMIN])
     async def create_policy(
-        self, data: schemas.SlaPolicyCreate, db_session: DbSession, actor: CurrentActor
+        self, data: JSONBody[schemas.SlaPolicyCreate], db_session: DbSession, actor: CurrentActor
     ) -> schemas.SlaPolicy:
         """Add an SLA policy (admin)."""
         return policy_schema(await PolicyService(db_session, actor).create(data))
@@ -222,7 +222,7 @@ class SlaPolicyController(Controller):
     async def update_policy(
         self,
         policy_id: FromPath[uuid.UUID],
-        data: schemas.SlaPolicyUpdate,
+        data: JSONBody[schemas.SlaPolicyUpdate],
         db_session: DbSession,
         actor: CurrentActor,
     ) -> schemas.SlaPolicy:
@@ -252,7 +252,10 @@ class CalendarController(Controller):
 
     @post("/", operation_id="CreateBusinessCalendar", guards=[ADMIN])
     async def create_calendar(
-        self, data: schemas.BusinessCalendarCreate, db_session: DbSession, actor: CurrentActor
+        self,
+        data: JSONBody[schemas.BusinessCalendarCreate],
+        db_session: DbSession,
+        actor: CurrentActor,
     ) -> schemas.BusinessCalendar:
         """Add a calendar with hours, zones and holidays (admin)."""
         return await CalendarService(db_session, actor).create(data)
@@ -268,7 +271,7 @@ class CalendarController(Controller):
     async def update_calendar(
         self,
         calendar_id: FromPath[uuid.UUID],
-        data: schemas.BusinessCalendarUpdate,
+        data: JSONBody[schemas.BusinessCalendarUpdate],
         db_session: DbSession,
         actor: CurrentActor,
     ) -> schemas.BusinessCalendar:
@@ -297,7 +300,7 @@ class CalendarController(Controller):
     async def add_holidays(
         self,
         calendar_id: FromPath[uuid.UUID],
-        data: schemas.HolidayBatch,
+        data: JSONBody[schemas.HolidayBatch],
         db_session: DbSession,
         actor: CurrentActor,
     ) -> schemas.HolidayList:
@@ -313,7 +316,7 @@ class CalendarController(Controller):
         self,
         calendar_id: FromPath[uuid.UUID],
         year: FromPath[int],
-        data: schemas.HolidayBatch,
+        data: JSONBody[schemas.HolidayBatch],
         db_session: DbSession,
         actor: CurrentActor,
     ) -> schemas.HolidayList:
@@ -349,7 +352,7 @@ class TerritoryProfileController(Controller):
     async def put_profile(
         self,
         territory_id: FromPath[uuid.UUID],
-        data: schemas.TerritoryProfileUpdate,
+        data: JSONBody[schemas.TerritoryProfileUpdate],
         db_session: DbSession,
         actor: CurrentActor,
     ) -> schemas.TerritoryProfile:

@@ -9,7 +9,7 @@ from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.exceptions import ValidationException
 from litestar.openapi import ResponseSpec
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Template
 
 from service.auth.actor import Role
@@ -87,7 +87,7 @@ class RatingPageController(Controller):
     async def submit(
         self,
         token: FromPath[str],
-        data: schemas.RatingSubmission,
+        data: JSONBody[schemas.RatingSubmission],
         db_session: DbSession,
         state: State,
     ) -> schemas.RatingReceived:
@@ -135,7 +135,7 @@ class FollowUpController(Controller):
     async def resolve(
         self,
         task_id: FromPath[uuid.UUID],
-        data: schemas.FollowUpResolve,
+        data: JSONBody[schemas.FollowUpResolve],
         db_session: DbSession,
         actor: CurrentActor,
     ) -> schemas.FollowUp:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from sqlalchemy import exists, func, select, tuple_
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from checklists import Answer, Location, evaluate
@@ -442,7 +443,7 @@ class BundleService:
         rows = await self.session.execute(
             select(ChecklistTemplate.key, ChecklistTemplate.version, ChecklistTemplate.content_hash)
             .where(ChecklistTemplate.key.in_(keys))
-            .distinct(ChecklistTemplate.key)
+            .ext(distinct_on(ChecklistTemplate.key))
             .order_by(ChecklistTemplate.key, ChecklistTemplate.version.desc())
         )
         return {key: schemas.PinnedChecklist(key, version, digest) for key, version, digest in rows}
