@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -81,7 +82,8 @@ def _auth(settings: Settings) -> JWTAuth[Actor, Token]:
         token_secret=settings.auth.jwt_secret,
         algorithm=ALGORITHM,
         accepted_issuers=[settings.auth.issuer],
-        exclude=PUBLIC_PATHS,
+        # Litestar searches these patterns anywhere in the path: anchor them to its start.
+        exclude=[f"^{re.escape(prefix)}" for prefix in PUBLIC_PATHS],
         exclude_opt_key="exclude_from_auth",
     )
 

@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -44,6 +44,7 @@ from service.db.models import (
     VisitRecord,
     WorkOrder,
 )
+from service.db.models.visits import LIVE_STATUSES
 from service.errors import Conflict, FieldError, NotFound, Unauthorized, ValidationFailed
 from service.execution.services import FieldworkService
 from service.notifications import Recipient, enqueue
@@ -54,6 +55,7 @@ from service.visit_checklists.services import ChecklistService
 SIGN_LINK_TTL = timedelta(minutes=30)
 COPY_LINK_TTL = timedelta(days=30)
 OTP_TTL = timedelta(minutes=10)
+# Wrong codes allowed per link, across resent codes: a new code does not buy more guesses.
 OTP_ATTEMPTS = 5
 # Steps that the signature itself (and the goodbye after it) completes.
 AFTER_SIGNING = frozenset({"sign_act", "sign_handover_act", "thanked"})
@@ -251,7 +253,8 @@ class SigningService:
             CustomerLink.token_hash == _hash(token), CustomerLink.purpose == purpose
         )
         if for_update:
-            stmt = stmt.with_for_update()
+            # populate_existing: what another request committed before we got the lock counts.
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
         link = await self.session.scalar(stmt)
         if link is None:
             raise NotFound("This link is not valid")
@@ -281,8 +284,9 @@ class SigningService:
         code = f"{secrets.randbelow(10**6):06d}"
         link.otp_hash = _hash(f"{link.id}:{code}")
         link.otp_expires_at = utcnow() + OTP_TTL
-        link.otp_attempts = 0
-        phone = next(iter(order.contact_phones or customer.phones))
+        phone = next(iter(order.contact_phones or customer.phones), None)
+        if phone is None:
+            raise Conflict("There is no phone number to send a code to", code="no_phone")
         await enqueue(
             self.session,
             event="otp.sent",
@@ -300,8 +304,15 @@ class SigningService:
         self, token: str, data: SignatureSubmission, user_agent: str | None
     ) -> SignedAct:
         """Bind the signature to the snapshot hash, render and store the signed PDF."""
-        link = await self.link(token, for_update=True)
-        act = await self.session.get_one(Act, link.act_id, with_for_update=True)
+        link = await self.link(token)
+        act = await self.session.get_one(Act, link.act_id)
+        visit = await self.session.get_one(Visit, link.visit_id)
+        if visit.status not in LIVE_STATUSES:
+            # Checked before anything is stored: a signed PDF may be under Object Lock.
+            raise Conflict(
+                f"The visit is {visit.status}; the act can no longer be signed",
+                code="visit_closed",
+            )
         if data.document_sha256 != act.snapshot_sha256:
             raise Conflict(
                 "The act changed since the page was opened; reload it", code="document_changed"
@@ -317,15 +328,21 @@ class SigningService:
                 "The signature is too detailed",
                 errors=[FieldError(field="strokes", message="too many points")],
             )
-        otp_verified = self._check_code(link, data.otp)
         png = _png(data.png_base64)
+        # The code is checked last, so that a form error does not spend one of its attempts.
+        otp_verified = await self._check_code(link, data.otp)
+        link = await self.link(token, for_update=True)
+        act = await self.session.get_one(Act, link.act_id, with_for_update=True)
+        if act.status != "draft":
+            raise Conflict("This act is already signed", code="act_signed")
         png_sha = hashlib.sha256(png).hexdigest()
         technician = await self._technician(link)
         signed_at = utcnow()
         signature = reports.Signature(
             role="customer",
             signer_name=data.signer_name.strip(),
-            signed_at=(data.device_time or signed_at),
+            # The page is online: the server's clock is printed; the phone's is kept as evidence.
+            signed_at=signed_at,
             document_sha256=act.snapshot_sha256,
             location=(
                 reports.GeoLocation(lat=data.lat, lon=data.lon, accuracy_m=data.accuracy_m)
@@ -336,6 +353,14 @@ class SigningService:
         )
         key = blob_key("signatures", str(act.id), f"{png_sha}.png")
         await self.store.put(key, png, content_type="image/png", sha256_hex=png_sha)
+        step = "sign_act" if act.kind == "completion" else "sign_handover_act"
+        checklists = ChecklistService(self.session, technician, self.registry)
+        _, template = await checklists.pin(visit)
+        if step in template.steps:
+            await checklists.record(
+                visit,
+                Answer(step_id=step, value=str(act.id), answered_at=data.device_time or signed_at),
+            )
         acts = ActService.from_state(self.session, technician, self.state)
         assets = await self._assets(act)
         signed = await acts.sign(act.id, [signature], assets)
@@ -364,15 +389,6 @@ class SigningService:
         )
         link.used_at = signed_at
         await self.session.flush()
-        visit = await self.session.get_one(Visit, link.visit_id)
-        step = "sign_act" if act.kind == "completion" else "sign_handover_act"
-        checklists = ChecklistService(self.session, technician, self.registry)
-        _, template = await checklists.pin(visit)
-        if step in template.steps:
-            await checklists.record(
-                visit,
-                Answer(step_id=step, value=str(act.id), answered_at=data.device_time or signed_at),
-            )
         await self._send_copy(visit, signed)
         return SignedAct(
             act_number=signed.number,
@@ -415,13 +431,24 @@ class SigningService:
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _check_code(self, link: CustomerLink, code: str | None) -> bool:
+    async def _check_code(self, link: CustomerLink, code: str | None) -> bool:
+        """Whether the signer proved the phone; every check spends one of the link's attempts."""
         if link.otp_hash is None:
             return False
-        if link.otp_attempts >= OTP_ATTEMPTS or (link.otp_expires_at or utcnow()) <= utcnow():
+        if (link.otp_expires_at or utcnow()) <= utcnow():
             raise Unauthorized("The code has expired; request a new one")
+        # Counted in a transaction of its own: the request's transaction rolls back with the
+        # error below, and an uncounted wrong code would allow guessing without end.
+        async with self.state.sessionmaker() as counter, counter.begin():
+            spent = await counter.scalar(
+                update(CustomerLink)
+                .where(CustomerLink.id == link.id, CustomerLink.otp_attempts < OTP_ATTEMPTS)
+                .values(otp_attempts=CustomerLink.otp_attempts + 1)
+                .returning(CustomerLink.otp_attempts)
+            )
+        if spent is None:
+            raise Unauthorized("Too many wrong codes; ask the technician for a new link")
         if code is None or not hmac.compare_digest(link.otp_hash, _hash(f"{link.id}:{code}")):
-            link.otp_attempts += 1
             raise ValidationFailed(
                 "The code does not match",
                 errors=[FieldError(field="otp", message="wrong code")],

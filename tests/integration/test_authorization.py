@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from service.app import _auth
 from service.auth.actor import Role
+from service.settings import Settings
 from tests.conftest import problem
 from tests.integration.builders import Builder
 
@@ -247,3 +250,25 @@ async def test_scoped_lists_hide_other_territories(client: Any, scene: dict[str,
         response = await client.get(path, headers=outsider.headers, params={"limit": 200})
         ids = {item["id"] for item in response.json()["items"]}
         assert not ids & {str(v) for v in scene["ids"].values()}, path
+
+
+@pytest.mark.parametrize(
+    ("path", "public"),
+    [
+        ("/board", True),
+        ("/board/login", True),
+        ("/rate/abc", True),
+        ("/health", True),
+        ("/api/v1/work-orders/board", False),
+        ("/api/v1/coordination/rate/x", False),
+        ("/api/v1/sites/health", False),
+    ],
+)
+async def test_public_prefixes_count_only_at_the_start_of_a_path(
+    settings: Settings, path: str, public: bool
+) -> None:
+    # Litestar searches exclusions anywhere in a path; a public word inside a private path must
+    # not open it.
+    exclude = _auth(settings).exclude
+    assert isinstance(exclude, list)
+    assert bool(re.search("|".join(exclude), path)) is public
