@@ -19,12 +19,23 @@ from service.db.models import Device, RefreshToken, Technician, User
 from service.errors import Unauthorized
 from service.settings import AuthSettings
 
+# Two requests in flight when the access token expires (a board page and its self-refresh,
+# two tabs) present the same refresh token; the one that loses the race is no stolen copy,
+# and its client gets the winner's new tokens. Within this time after rotation the old token
+# is refused without revoking the family; later, reuse still ends the whole family.
+REUSE_GRACE = timedelta(seconds=10)
+
 
 @dataclass(frozen=True, slots=True)
 class RefreshRejected:
-    """A refresh that must answer 401; any revocation it caused must still be committed."""
+    """A refresh that must answer 401; any revocation it caused must still be committed.
+
+    ``superseded``: the token was rotated a moment ago by a concurrent request, nothing was
+    revoked and the client's newer tokens still work.
+    """
 
     reason: str
+    superseded: bool = False
 
 
 class AuthService:
@@ -58,7 +69,11 @@ class AuthService:
         )
 
     async def refresh(self, request: RefreshRequest) -> TokenPair | RefreshRejected:
-        """Rotate a refresh token; presenting a used one revokes its whole family."""
+        """Rotate a refresh token; presenting a used one revokes its whole family.
+
+        Within ``REUSE_GRACE`` of its rotation a used token is only refused (a concurrent
+        request's race, not theft).
+        """
         now = utcnow()
         stored = await self.session.scalar(
             select(RefreshToken)
@@ -70,6 +85,10 @@ class AuthService:
         if stored.revoked_at is not None:
             return RefreshRejected("This session has been revoked")
         if stored.used_at is not None:
+            if now - stored.used_at < REUSE_GRACE:
+                return RefreshRejected(
+                    "This refresh token was just rotated; use the new one", superseded=True
+                )
             # A used token coming back means it was copied: end every session of this login.
             await self.revoke_family(stored.family_id, now)
             return RefreshRejected("Refresh token reuse detected; the session has been revoked")

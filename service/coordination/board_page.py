@@ -23,12 +23,14 @@ from litestar.response import Redirect, Template
 from service.common.params import DbSession
 from service.coordination.board_session import (
     ACCESS_COOKIE,
+    BOARD_PATH,
     LANGUAGE_COOKIE,
     LOGIN_COOKIE,
     REFRESH_COOKIE,
     SEED_COOKIE,
     BoardSessionService,
     ResumedSession,
+    Superseded,
     cleared_cookies,
     csrf_token,
     csrf_valid,
@@ -137,6 +139,26 @@ class BoardRequest:
 BoardDep = NamedDependency[BoardRequest]
 
 
+class RetryWithNewCookies(Exception):
+    """The browser's refresh token was just rotated by a concurrent request of its own."""
+
+
+def _retry(request: Request[Any, Any, Any], _: RetryWithNewCookies) -> Response[Any]:
+    """Have the browser repeat the request with the cookies the winning request set.
+
+    No cookie is set or cleared: clearing them would also drop the winner's fresh tokens.
+    """
+    headers = {"Cache-Control": "no-store"}
+    if request.url.path == f"{BOARD_PATH}/fragment":
+        # The page's self-refresh skips a non-OK answer and tries again on its next tick.
+        return Response(b"", status_code=409, headers=headers, media_type=MediaType.HTML)
+    query = request.url.query
+    # 307, not 303: a form's method and body are kept, so an acknowledgement is not lost.
+    return Redirect(
+        request.url.path + (f"?{query}" if query else ""), status_code=307, headers=headers
+    )
+
+
 async def provide_board(
     request: Request[Any, Any, Any], db_session: DbSession, state: State
 ) -> BoardRequest:
@@ -151,6 +173,8 @@ async def provide_board(
     session = await BoardSessionService(db_session, settings).resume(
         cookies.get(ACCESS_COOKIE), cookies.get(REFRESH_COOKIE), cookies.get(SEED_COOKIE)
     )
+    if isinstance(session, Superseded):
+        raise RetryWithNewCookies
     board = BoardRequest(session=session, language=language, secure=secure, auth=settings)
     if session is not None and session.rotated is not None:
         board.cookies.extend(
@@ -179,6 +203,7 @@ class BoardPageController(Controller):
     include_in_schema = False
     opt = {"exclude_from_auth": True}
     dependencies = {"board": Provide(provide_board)}
+    exception_handlers = {RetryWithNewCookies: _retry}
 
     @get("/login", media_type=MediaType.HTML)
     async def login_form(self, board: BoardDep) -> Response[Any]:

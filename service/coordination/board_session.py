@@ -60,6 +60,14 @@ class ResumedSession:
     rotated: TokenPair | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Superseded:
+    """A concurrent request rotated this session's refresh token a moment ago.
+
+    Its response sets the new cookies; this one must leave the browser's cookies alone.
+    """
+
+
 def _sign(secret: str, purpose: str, *parts: str) -> str:
     message = "|".join((purpose, *parts)).encode()
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
@@ -157,11 +165,12 @@ class BoardSessionService:
 
     async def resume(
         self, access: str | None, refresh: str | None, seed: str | None
-    ) -> ResumedSession | None:
+    ) -> ResumedSession | Superseded | None:
         """The session's caller, rotating the refresh token when the access token has expired.
 
         None means logged out; a revocation the refresh caused (token reuse) is flushed and
-        must be committed with the response.
+        must be committed with the response. ``Superseded``: another request of this browser
+        has just rotated the token, so the request is to be retried with its cookies.
         """
         if not seed:
             return None
@@ -172,7 +181,7 @@ class BoardSessionService:
             return None
         rotated = await self.auth.refresh(RefreshRequest(refresh_token=refresh))
         if isinstance(rotated, RefreshRejected):
-            return None
+            return Superseded() if rotated.superseded else None
         actor = self._actor(rotated.access_token)
         if actor is None:
             # The role changed since login: this session may no longer open the board.

@@ -25,11 +25,13 @@ comment saying what was done.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, case, exists, func, literal, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
@@ -73,6 +75,8 @@ ESCALATING_STATUSES = ("running", "warning", "breached")
 APOLOGY_EVENT = "sla.apology"
 ESCALATION_BATCH = 500
 MAX_PAGE = 200
+
+logger = logging.getLogger("naryad.escalations")
 
 
 # -- decisions (pure) ----------------------------------------------------------------------
@@ -120,21 +124,27 @@ def due_levels(clock: ClockView, now: datetime, head_delay: timedelta) -> tuple[
 
 
 def new_control_date(
-    now: datetime, next_visit_end: datetime | None, extension: timedelta
+    now: datetime, next_visit_end: datetime | None, extension: timedelta, time_zone: str
 ) -> datetime:
     """The date promised to the customer with the apology.
 
     A breached clock's own due time is already past, so it cannot be the new date. If a visit
     is agreed and ends later than ``now``, its window's end is the promise (the customer agreed
     to it, and the work is done by then); otherwise ``now`` plus the configured extension
-    (NARYAD_ESCALATION_APOLOGY_EXTENSION_MINUTES, default 24 h), rounded up to a whole hour.
-    The order's control deadline is not moved: it stays the measure the breach is counted by.
+    (NARYAD_ESCALATION_APOLOGY_EXTENSION_MINUTES, default 24 h), rounded up to a whole hour of
+    the territory's ``time_zone`` (the customer reads it on their clock, and some zones are
+    offset from UTC by a half or quarter hour). The order's control deadline is not moved: it
+    stays the measure the breach is counted by.
     """
     if next_visit_end is not None and next_visit_end > now:
         return next_visit_end
     promised = now + extension
-    hour = promised.replace(minute=0, second=0, microsecond=0)
-    return hour if hour == promised else hour + timedelta(hours=1)
+    local = promised.astimezone(ZoneInfo(time_zone))
+    hour = local.replace(minute=0, second=0, microsecond=0)
+    if hour == local:
+        return promised
+    # Added in UTC: elapsed time, not wall-clock time, across a DST change.
+    return (hour.astimezone(UTC) + timedelta(hours=1)).astimezone(promised.tzinfo)
 
 
 # -- the job -------------------------------------------------------------------------------
@@ -186,8 +196,9 @@ async def escalate_clocks(
     Safe under concurrent callers (two workers, or the job racing a request): each order's row
     is taken with SKIP LOCKED before its escalations are written, and the unique constraint on
     (order, target, level, due time) with ON CONFLICT DO NOTHING makes a second insert a no-op,
-    so every escalation, its messages and the customer's apology happen once. The caller
-    commits (the worker's job scope).
+    so every escalation, its messages and the customer's apology happen once. Each order runs
+    in its own savepoint: one that fails (bad data, say) is logged and skipped, and neither
+    undoes nor blocks the others. The caller commits (the worker's job scope).
     """
     now = now or utcnow()
     policy = EscalationPolicy.from_settings(settings or EscalationSettings())
@@ -206,14 +217,22 @@ async def escalate_clocks(
     ).all()
     raised = 0
     for order in locked:
-        raised += await _escalate_order(session, order, now, policy)
+        order_id = order.id  # read now: a rolled-back savepoint may expire the row
+        try:
+            async with session.begin_nested():
+                raised += await _escalate_order(session, order, now, policy)
+        except Exception:
+            # Only ids in the log: the failure may be about a customer's data.
+            logger.exception("escalating work order %s failed; skipped", order_id)
     return raised
 
 
 async def _escalate_order(
     session: AsyncSession, order: WorkOrder, now: datetime, policy: EscalationPolicy
 ) -> int:
-    # Read after taking the order's lock: a request that changed the clocks has committed.
+    # Read after taking the order's lock, so a request that updated (or locked) this
+    # work_orders row has committed its clock changes too. A request that changed only the
+    # clocks takes no such lock: what it has not committed yet is not seen by this run.
     clocks = (
         await session.scalars(
             select(SlaClock)
@@ -338,7 +357,7 @@ async def _apologise(
             func.upper(Visit.agreed_window) > now,
         )
     )
-    promised = new_control_date(now, visit_end, policy.apology_extension)
+    promised = new_control_date(now, visit_end, policy.apology_extension, territory.time_zone)
     sent = await enqueue(
         session,
         event=APOLOGY_EVENT,

@@ -31,7 +31,6 @@ from service.errors import (
 # Dispatchers see the follow-ups of their territories; coordinators and supervisors act on them.
 FOLLOW_UP_READERS = require_roles(Role.DISPATCHER, Role.COORDINATOR, Role.SUPERVISOR)
 FOLLOW_UP_WRITERS = require_roles(Role.COORDINATOR, Role.SUPERVISOR)
-Language = Literal["ru", "kk", "en"]
 
 
 def _unprocessable(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
@@ -60,7 +59,11 @@ class RatingPageController(Controller):
         token: FromPath[str],
         db_session: DbSession,
         state: State,
-        lang: Annotated[Language | None, QueryParameter(description="Page language")] = None,
+        # Any string: an unsupported language falls back to the customer's, never a 422 body
+        # on an HTML page.
+        lang: Annotated[
+            str | None, QueryParameter(description="Page language: ru, kk or en")
+        ] = None,
     ) -> Template:
         """Stars, a comment and four yes/no questions, in the customer's language."""
         view = await RatingService(db_session, state.settings.ratings).page(token, lang)

@@ -21,6 +21,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.audit.services import record
 from service.coordination.calendar import MAX_SCAN_DAYS, CalendarError, WorkingCalendar
 from service.coordination.clocks import territory_measure
 from service.coordination.rating_schemas import RatingReceived, RatingSubmission
@@ -168,8 +169,9 @@ async def request_rating(
     return True
 
 
-def _language(value: str | None) -> str:
-    return value if value in LANGUAGES else "ru"
+def _language(*choices: str | None) -> str:
+    """The first supported language of ``choices`` (the asked one, then the customer's)."""
+    return next((c for c in choices if c in LANGUAGES), "ru")
 
 
 class RatingService:
@@ -223,7 +225,7 @@ class RatingService:
         when = visit.finished_at or visit.agreed_window.lower or link.created_at
         return RatingPage(
             state="open",
-            language=_language(lang or customer.preferred_language),
+            language=_language(lang, customer.preferred_language),
             customer_first_name=first_name(customer.full_name),
             technician_first_name=first_name(technician.full_name),
             work_order_number=order.number,
@@ -249,10 +251,28 @@ class RatingService:
         link.used_at = now
         await self.session.flush()
         reasons = follow_up_reasons(data.score, confirmations)
+        task = None
         if reasons:
-            await open_follow_up(
+            task = await open_follow_up(
                 self.session, order, visit, rating, reasons, self.settings.follow_up_working_days
             )
+        # Last write (it holds the audit chain's lock); no actor, as the customer has no account.
+        # Neither the comment nor any name: only whether there is a comment.
+        await record(
+            self.session,
+            None,
+            "rating.submitted",
+            "rating",
+            rating.id,
+            after={
+                "work_order_id": order.id,
+                "visit_id": visit.id,
+                "score": rating.score,
+                "confirmations": confirmations,
+                "has_comment": rating.comment is not None,
+                "follow_up_id": task.id if task else None,
+            },
+        )
         return RatingReceived(status="received", score=data.score)
 
 

@@ -12,6 +12,8 @@ from sqlalchemy import update
 
 from service.app import create_app
 from service.auth.actor import Role
+from service.auth.services import REUSE_GRACE
+from service.auth.tokens import refresh_token_hash
 from service.db.models import RefreshToken
 from service.settings import Settings
 from tests.conftest import problem
@@ -63,6 +65,69 @@ async def test_disabled_account_cannot_log_in(client: Any, build: Builder) -> No
     assert (await _login(client, disabled.user.username)).status_code == 401
 
 
+async def _rotated_long_ago(build: Builder, refresh_token: str) -> None:
+    """Move a used token's rotation back past the grace period for concurrent requests."""
+    async with build.sessionmaker() as session:
+        await session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.token_hash == refresh_token_hash(refresh_token))
+            .values(used_at=RefreshToken.used_at - REUSE_GRACE - timedelta(seconds=1))
+        )
+        await session.commit()
+
+
+async def test_reuse_right_after_rotation_is_refused_without_revoking(
+    client: Any, build: Builder
+) -> None:
+    area = await build.area()
+    person = await build.person(Role.COORDINATOR, area.territory)
+    first = (await _login(client, person.user.username)).json()
+    rotated = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}
+    )
+    assert rotated.status_code == 200, rotated.text
+
+    # A second request that was in flight with the same token: it lost the race, not theft.
+    late = await client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert late.status_code == 401
+    assert late.headers["content-type"].startswith("application/problem+json")
+    assert "just rotated" in problem(late)["detail"]
+    live = await build.count(
+        RefreshToken, RefreshToken.user_id == person.user.id, RefreshToken.revoked_at.is_(None)
+    )
+    assert live == 2
+    # The winner's token still works.
+    ok = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": rotated.json()["refresh_token"]}
+    )
+    assert ok.status_code == 200, ok.text
+
+
+async def test_reuse_after_the_grace_period_revokes_the_family(client: Any, build: Builder) -> None:
+    area = await build.area()
+    person = await build.person(Role.COORDINATOR, area.territory)
+    first = (await _login(client, person.user.username)).json()
+    rotated = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}
+    )
+    assert rotated.status_code == 200, rotated.text
+    await _rotated_long_ago(build, first["refresh_token"])
+
+    reused = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}
+    )
+    assert reused.status_code == 401
+    assert "reuse" in problem(reused)["detail"]
+    live = await build.count(
+        RefreshToken, RefreshToken.user_id == person.user.id, RefreshToken.revoked_at.is_(None)
+    )
+    assert live == 0
+    after = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": rotated.json()["refresh_token"]}
+    )
+    assert after.status_code == 401
+
+
 async def test_refresh_rotates_and_reuse_revokes_the_family(client: Any, build: Builder) -> None:
     area = await build.area()
     person = await build.person(Role.COORDINATOR, area.territory)
@@ -76,6 +141,7 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(client: Any, build: 
     assert second["refresh_token"] != first["refresh_token"]
 
     # The old token comes back (stolen copy): refused, and the whole family is revoked.
+    await _rotated_long_ago(build, first["refresh_token"])
     reused = await client.post(
         "/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}
     )

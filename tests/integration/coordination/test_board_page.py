@@ -10,9 +10,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from service.auth.actor import Role
+from service.auth.services import REUSE_GRACE
+from service.auth.tokens import refresh_token_hash
 from service.db.models import AuditEntry, Escalation, RefreshToken, WorkOrder
 from tests.integration.builders import PASSWORD, Area, Builder, Person
 
@@ -390,7 +392,9 @@ async def test_expired_access_token_rotates_the_refresh_token(
     new_refresh = _cookie(board, "board_refresh")
     assert new_refresh != old_refresh
     assert scene.orders["late_1h"].number in response.text
-    # The old refresh token presented again is a stolen copy: the whole session ends.
+    # The old refresh token presented again, well after its rotation, is a stolen copy: the
+    # whole session ends.
+    await _rotated_long_ago(build, old_refresh)
     _replace_cookie(board, "board_access", "expired.or.forged")
     _replace_cookie(board, "board_refresh", old_refresh)
     response = await board.get(BOARD)
@@ -402,6 +406,53 @@ async def test_expired_access_token_rotates_the_refresh_token(
         RefreshToken.revoked_at.is_(None),
     )
     assert family == 0
+
+
+async def _rotated_long_ago(build: Builder, refresh_token: str) -> None:
+    """Move a used token's rotation back past the grace period for concurrent requests."""
+    async with build.sessionmaker() as session:
+        await session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.token_hash == refresh_token_hash(refresh_token))
+            .values(used_at=RefreshToken.used_at - REUSE_GRACE - timedelta(seconds=1))
+        )
+        await session.commit()
+
+
+async def test_a_request_that_lost_the_refresh_race_keeps_the_session(
+    board: Any, scene: Scene, build: Builder
+) -> None:
+    await login(board, scene.coordinator)
+    old_refresh = _cookie(board, "board_refresh")
+    _replace_cookie(board, "board_access", "expired.or.forged")
+    await page(board)  # the winner: rotates and sets the new cookies
+    new_refresh = _cookie(board, "board_refresh")
+    assert new_refresh != old_refresh
+
+    # The loser was sent with the same expired access token and the old refresh token.
+    new_access = _cookie(board, "board_access")
+    _replace_cookie(board, "board_access", "expired.or.forged")
+    _replace_cookie(board, "board_refresh", old_refresh)
+    response = await board.get(BOARD, params={"bucket": "late"})
+    assert response.status_code == 307
+    assert response.headers["location"] == f"{BOARD}?bucket=late"
+    assert set_cookies(response) == {}  # the winner's cookies stay in the browser
+    refreshed = await board.get(f"{BOARD}/fragment")
+    assert refreshed.status_code == 409
+    assert set_cookies(refreshed) == {}
+    live = await build.count(
+        RefreshToken,
+        RefreshToken.user_id == scene.coordinator.user.id,
+        RefreshToken.revoked_at.is_(None),
+    )
+    assert live == 2  # the old token used, the new one live: nothing revoked
+    # The browser repeats the request with the cookies the winner set, and the new refresh
+    # token still rotates.
+    _replace_cookie(board, "board_access", new_access)
+    _replace_cookie(board, "board_refresh", new_refresh)
+    assert scene.orders["late_1h"].number in (await page(board)).text
+    _replace_cookie(board, "board_access", "expired.or.forged")
+    assert "board_refresh" in set_cookies(await page(board))
 
 
 async def test_logout(board: Any, scene: Scene, build: Builder) -> None:

@@ -297,6 +297,33 @@ async def test_two_concurrent_runs_raise_each_escalation_once(client: Any, build
         assert len(notified) == 3
 
 
+async def test_an_order_that_fails_is_skipped_and_the_others_escalate(
+    client: Any, build: Builder, caplog: pytest.LogCaptureFixture
+) -> None:
+    await _policy(build)
+    area = await build.area()
+    dispatcher = await build.person(Role.DISPATCHER, area.territory)
+    await build.person(Role.COORDINATOR, area.territory)
+    orders = [await _order(client, area, dispatcher) for _ in range(2)]
+    # The job takes orders by id: the broken one goes first, as in the blocked production run.
+    broken, healthy = sorted(orders, key=lambda o: uuid.UUID(o["id"]))
+    async with build.sessionmaker() as session:
+        row = await session.get_one(WorkOrder, uuid.UUID(broken["id"]))
+        row.contact_phones = ["12-34"]  # legacy data: the apology SMS cannot be enqueued
+        await session.commit()
+    now = max(datetime.fromisoformat(o["created_at"]) for o in orders) + timedelta(minutes=65)
+
+    assert await _run(build, now) == 1
+    assert _levels(await _escalations(build, uuid.UUID(healthy["id"]))) == {("response", "breach")}
+    assert await _escalations(build, uuid.UUID(broken["id"])) == []
+    # Nothing of the broken order's half-done escalation is left behind.
+    assert await _outbox(build, broken["number"]) == []
+    failures = [r for r in caplog.records if r.name == "naryad.escalations"]
+    assert [r.exc_info is not None for r in failures] == [True]
+    assert broken["id"] in failures[0].getMessage()
+    assert "12-34" not in caplog.text
+
+
 async def test_the_constraint_refuses_a_duplicate(client: Any, build: Builder) -> None:
     area = await build.area()
     order = await build.order(area)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy import select, update
 from service.auth.actor import Role
 from service.coordination.ratings import RatingLinks, request_rating
 from service.db.models import (
+    AuditEntry,
     CustomerLink,
     FollowUpTask,
     OutboxMessage,
@@ -285,6 +287,47 @@ async def test_the_page_shows_first_names_only_in_the_customer_language(
     english = await client.get(rated.path, params={"lang": "en"})
     assert '<html lang="en">' in english.text
     assert "Did the technician show their company ID?" in english.text
+
+
+async def test_an_unsupported_language_falls_back_to_the_customers(
+    client: Any, build: Builder
+) -> None:
+    rated = await rated_visit(build)
+    page = await client.get(rated.path, params={"lang": "de"})
+    assert page.status_code == 200, page.text
+    assert page.headers["content-type"].startswith("text/html")
+    assert '<html lang="kk">' in page.text  # the customer's preferred language
+    dead = await client.get("/rate/not-a-token", params={"lang": "de"})
+    assert dead.status_code == 404
+    assert dead.headers["content-type"].startswith("text/html")
+
+
+async def test_a_rating_is_audited_without_personal_data(client: Any, build: Builder) -> None:
+    rated = await rated_visit(build)
+    comment = "Қанат был вежлив, звоните Әлия +77011234567"
+    response = await client.post(rated.path, json={"score": 2, "comment": comment, **ALL_YES})
+    assert response.status_code == 200, response.text
+    async with build.sessionmaker() as session:
+        rating = await session.scalar(select(Rating).where(Rating.visit_id == rated.visit.id))
+        assert rating is not None
+        entry = await session.scalar(
+            select(AuditEntry).where(
+                AuditEntry.action == "rating.submitted", AuditEntry.entity_id == str(rating.id)
+            )
+        )
+        # The latest entry of the chain: nothing audited after it in the call.
+        last = await session.scalar(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1))
+    assert entry is not None
+    assert last is not None
+    assert last.id == entry.id
+    assert (entry.actor_user_id, entry.actor_role, entry.entity_type) == (None, None, "rating")
+    assert entry.after["score"] == 2
+    assert entry.after["work_order_id"] == str(rated.order.id)
+    assert entry.after["has_comment"] is True
+    assert entry.after["follow_up_id"] is not None
+    stored = json.dumps([entry.before, entry.after], ensure_ascii=False)
+    for personal in ("Қанат", "Әлия", "вежлив", "+7701", "Нұрланова", "Серікбаев", "Абая"):
+        assert personal not in stored
 
 
 # -- the coordinators' API -------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -81,20 +82,32 @@ def test_the_head_delay_is_configurable() -> None:
 def test_new_date_is_the_agreed_visits_end_when_one_is_ahead() -> None:
     now = DUE + timedelta(minutes=5)
     visit_end = now + timedelta(hours=3)
-    assert new_control_date(now, visit_end, timedelta(hours=24)) == visit_end
+    assert new_control_date(now, visit_end, timedelta(hours=24), "UTC") == visit_end
 
 
 def test_new_date_without_a_visit_is_the_extension_rounded_up_to_the_hour() -> None:
     now = datetime(2026, 3, 10, 12, 7, 30, tzinfo=UTC)
-    assert new_control_date(now, None, timedelta(hours=24)) == datetime(
+    assert new_control_date(now, None, timedelta(hours=24), "UTC") == datetime(
         2026, 3, 11, 13, 0, tzinfo=UTC
     )
     past_visit = now - timedelta(hours=1)
-    assert new_control_date(now, past_visit, timedelta(hours=2)) == datetime(
+    assert new_control_date(now, past_visit, timedelta(hours=2), "UTC") == datetime(
         2026, 3, 10, 15, 0, tzinfo=UTC
     )
     whole = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
-    assert new_control_date(whole, None, timedelta(hours=1)) == whole + timedelta(hours=1)
+    assert new_control_date(whole, None, timedelta(hours=1), "UTC") == whole + timedelta(hours=1)
+
+
+def test_new_date_is_rounded_to_the_hour_of_the_territorys_zone() -> None:
+    # Kolkata is UTC+05:30: its whole hours fall on the half hour in UTC.
+    now = datetime(2026, 3, 10, 12, 7, 30, tzinfo=UTC)  # 17:37:30 in Kolkata
+    promised = new_control_date(now, None, timedelta(hours=24), "Asia/Kolkata")
+    assert promised == datetime(2026, 3, 11, 12, 30, tzinfo=UTC)  # 18:00 in Kolkata
+    assert promised.astimezone(ZoneInfo("Asia/Kolkata")).minute == 0
+    whole = datetime(2026, 3, 10, 12, 30, tzinfo=UTC)  # 18:00 in Kolkata: already whole
+    assert new_control_date(whole, None, timedelta(hours=1), "Asia/Kolkata") == whole + timedelta(
+        hours=1
+    )
 
 
 def test_policy_from_settings() -> None:
