@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from service.auth.actor import Role
 from service.auth.services import REUSE_GRACE
 from service.auth.tokens import refresh_token_hash
+from service.coordination import board_view
 from service.db.models import AuditEntry, Escalation, RefreshToken, WorkOrder
 from tests.integration.builders import PASSWORD, Area, Builder, Person
 
@@ -470,3 +471,26 @@ async def test_logout(board: Any, scene: Scene, build: Builder) -> None:
         RefreshToken.revoked_at.is_(None),
     )
     assert live == 0
+
+
+def kpi_base(html: str, code: str) -> str:
+    match = re.search(rf'data-kpi="{code}">.*?<span class="base">([^<]*)</span>', html, re.S)
+    assert match
+    return match[1]
+
+
+async def test_kpi_tiles_are_reused_for_a_few_minutes(
+    board: Any, scene: Scene, build: Builder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await login(board, scene.coordinator, "en")
+    first = (await page(board)).text
+    await build.order(scene.area, control_deadline=datetime.now(UTC) - timedelta(hours=2))
+
+    # The buckets are live; the month's figures come from the cache.
+    again = (await page(board)).text
+    assert tiles(again)["total"] == tiles(first)["total"] + 1
+    assert kpi_base(again, "overdue") == kpi_base(first, "overdue")
+
+    monkeypatch.setattr(board_view, "KPI_TTL_SECONDS", 0.0)
+    fresh = (await page(board)).text
+    assert kpi_base(fresh, "overdue") != kpi_base(first, "overdue")
