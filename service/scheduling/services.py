@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, exists, func, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.services import record
@@ -38,6 +38,7 @@ from service.territories.services import validate_time_zone
 
 OVERLAP_CONSTRAINT = "ex_visits_technician_no_overlap"
 ONE_LIVE_VISIT = "uq_visits_one_live_per_order"
+DEADLOCK_DETECTED = "40P01"
 MAX_SLOT_DAYS = 14
 CANDIDATES_PER_SLOT = 5
 REASON_TEXT = {
@@ -106,6 +107,17 @@ def _problem(field: str, message: str, code: str | None = None) -> ValidationFai
 def _refusal(reason: str) -> ValidationFailed:
     """A 422 naming why the technician cannot take the window."""
     return _problem("window", f"Not possible: {REASON_TEXT.get(reason, reason)}", code=reason)
+
+
+def _lost_to_overlap(exc: DBAPIError) -> bool:
+    """Whether a visit write lost to an overlapping visit of the same technician.
+
+    The exclusion constraint refuses it; or, when two transactions insert at the same moment,
+    each one's constraint check waits for the other's row and PostgreSQL ends the deadlock by
+    failing one of them. Either way the other booking stands and this one is a conflict.
+    """
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return OVERLAP_CONSTRAINT in str(exc) or sqlstate == DEADLOCK_DETECTED
 
 
 class SchedulingContext:
@@ -510,12 +522,12 @@ class VisitService:
                 async with self.session.begin_nested():
                     self.session.add(visit)
                     await self.session.flush()
-            except IntegrityError as exc:
+            except DBAPIError as exc:
                 if ONE_LIVE_VISIT in str(exc):
                     raise Conflict(
                         "The work order already has a live visit", code="live_visit_exists"
                     ) from exc
-                if OVERLAP_CONSTRAINT not in str(exc):
+                if not _lost_to_overlap(exc):
                     raise
                 if data.technician_id is not None:
                     raise Conflict(
@@ -637,8 +649,10 @@ class VisitService:
                     visit.planned_start = fit.arrival
                     visit.last_change_reason = data.reason_code
                     await self.session.flush()
-            except IntegrityError as exc:
-                if OVERLAP_CONSTRAINT not in str(exc) or data.technician_id is not None:
+            except DBAPIError as exc:
+                if not _lost_to_overlap(exc):
+                    raise
+                if data.technician_id is not None:
                     raise self._overlap(exc) from exc
                 continue
             break
@@ -805,15 +819,15 @@ class VisitService:
         return result if isinstance(result, str) else planning.OUTSIDE_SHIFT
 
     @staticmethod
-    def _overlap(exc: IntegrityError) -> Conflict:
+    def _overlap(exc: DBAPIError) -> Conflict:
         return Conflict("The technician already has a visit in that window", code="overlap")
 
     async def _flush_window_change(self) -> None:
         try:
             async with self.session.begin_nested():
                 await self.session.flush()
-        except IntegrityError as exc:
-            if OVERLAP_CONSTRAINT in str(exc):
+        except DBAPIError as exc:
+            if _lost_to_overlap(exc):
                 raise self._overlap(exc) from exc
             raise
 

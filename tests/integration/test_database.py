@@ -12,12 +12,14 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.services import record, verify_chain
 from service.auth.actor import Role
 from service.db.base import Base
 from service.db.migrate import include_object
 from service.db.models import AuditEntry, Visit
+from service.scheduling.services import _lost_to_overlap
 from tests.integration.builders import Builder
 
 pytestmark = pytest.mark.asyncio
@@ -44,13 +46,59 @@ async def test_two_concurrent_overlapping_bookings_one_wins(build: Builder) -> N
             await barrier.wait()  # both transactions insert at the same moment
             try:
                 await session.commit()
-            except IntegrityError as exc:
-                return "refused" if "ex_visits_technician_no_overlap" in str(exc) else repr(exc)
+            except DBAPIError as exc:
+                # Refused by the constraint, or (both checking at once) by deadlock detection.
+                return "refused" if _lost_to_overlap(exc) else repr(exc)
             return "booked"
 
     outcomes = await asyncio.gather(book(first.id, 0), book(second.id, 90))
     assert sorted(outcomes) == ["booked", "refused"]
     assert await build.count(Visit, Visit.technician_id == tech.technician.id) == 1
+
+
+async def test_a_deadlock_between_overlapping_inserts_counts_as_lost_to_overlap(
+    build: Builder,
+) -> None:
+    # Forced: A holds its row while B's check waits on it; A then inserts a row that overlaps
+    # B's and waits on B. PostgreSQL fails one of them; the service reads that as an overlap.
+    area = await build.area()
+    tech = await build.person(Role.TECHNICIAN, area.territory)
+    assert tech.technician is not None
+    orders = [await build.order(area) for _ in range(4)]
+    start = datetime(2031, 5, 4, 4, 0, tzinfo=UTC)
+
+    def visit(order: Any, minutes: int) -> Visit:
+        begin = start + timedelta(minutes=minutes)
+        return Visit(
+            work_order_id=order.id,
+            technician_id=tech.technician.id,  # type: ignore[union-attr]
+            agreed_window=Range(begin, begin + timedelta(minutes=30)),
+        )
+
+    async def flush(session: AsyncSession) -> DBAPIError | None:
+        try:
+            await session.flush()
+        except DBAPIError as exc:
+            await session.rollback()  # the victim lets the other one go on
+            return exc
+        return None
+
+    async with build.sessionmaker() as a, build.sessionmaker() as b:
+        a.add(visit(orders[0], 0))
+        await a.flush()
+        b.add(visit(orders[1], 60))
+        await b.flush()  # no overlap with A's row
+        b.add(visit(orders[2], 0))  # overlaps A's row: B's check waits for A
+        waiting = asyncio.create_task(flush(b))
+        await asyncio.sleep(0.3)
+        a.add(visit(orders[3], 60))  # overlaps B's first row: A waits for B
+        errors = [e for e in await asyncio.gather(flush(a), waiting) if e is not None]
+        await a.rollback()
+        await b.rollback()
+
+    assert len(errors) == 1
+    assert getattr(errors[0].orig, "sqlstate", None) == "40P01"
+    assert _lost_to_overlap(errors[0])
 
 
 async def test_adjacent_and_cancelled_windows_do_not_conflict(build: Builder) -> None:
