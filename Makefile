@@ -47,6 +47,7 @@ run: seed
 	@echo
 	@echo "  naryad API     http://127.0.0.1:$(or $(NARYAD_PORT),8000)"
 	@echo "  OpenAPI UI     http://127.0.0.1:$(or $(NARYAD_PORT),8000)/schema"
+	@echo "  board          http://127.0.0.1:$(or $(NARYAD_PORT),8000)/board (coordinator)"
 	@echo "  demo logins    admin, dispatcher, coordinator, supervisor, tech1 ... tech20"
 	@echo "  password       demo-password"
 	@echo
