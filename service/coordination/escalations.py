@@ -5,7 +5,8 @@ Levels, each raised once per clock and due time (a due time that moves starts a 
 - ``warning``: the clock passed its warning time while the due time is still ahead; the
   territory's dispatchers are told, so they can still act.
 - ``breach``: the due time passed; the territory's coordinators are told, and the customer gets
-  an apology with a new control date in their language (seed 000 §11), once per order and clock.
+  an apology with a new control date in their language (seed 000 §11), once per order and
+  clock, and not while the date of an earlier apology is still ahead.
 - ``head``: the order is still open ``head_delay`` (NARYAD_ESCALATION_HEAD_DELAY_MINUTES,
   default 4 h) after the breach; the head of the unit is told, i.e. the supervisors of the
   order's territory.
@@ -334,7 +335,16 @@ async def _apologise(
     now: datetime,
     policy: EscalationPolicy,
 ) -> datetime | None:
-    """Apologise to the customer with a new control date, once per order and clock."""
+    """Apologise to the customer with a new control date, once per order and clock, and not
+    while an earlier apology's date is still ahead (the customer cares about the order, not
+    which of its clocks ran out)."""
+    promised_ahead = await session.scalar(
+        select(
+            exists().where(Escalation.work_order_id == order.id, Escalation.customer_new_date > now)
+        )
+    )
+    if promised_ahead:
+        return None
     breaches = await session.scalar(
         select(func.count())
         .select_from(Escalation)

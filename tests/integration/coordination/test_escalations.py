@@ -159,7 +159,7 @@ async def test_a_clock_escalates_level_by_level_and_apologises_once(
 
     # 100 min: response and arrival are breached (arrival never warned: its deadline had
     # passed when the job first saw it), resolution warns. Coordinators hear of the breaches
-    # and the customer gets one apology per breached clock, in Kazakh.
+    # and the customer gets one apology for the order, in Kazakh: not one per breached clock.
     at_100 = registered + timedelta(minutes=100)
     await _run(build, at_100)
     rows = await _escalations(build, order_id)
@@ -173,12 +173,12 @@ async def test_a_clock_escalates_level_by_level_and_apologises_once(
     assert all(r.recipient_ids == [coordinator.user.id] for r in breaches)
     assert all(r.recipient_role == "coordinator" for r in breaches)
     promised = _hour_after(at_100, 24)
-    assert all(r.customer_new_date == promised for r in breaches)
+    assert sorted(str(r.customer_new_date) for r in breaches) == sorted([str(promised), "None"])
     messages = _by_event(await _outbox(build, number))
     assert len(messages["escalation.breach"]) == 2
     assert {m.recipient_id for m in messages["escalation.breach"]} == {coordinator.user.id}
     apologies = messages["sla.apology"]
-    assert len(apologies) == 2
+    assert len(apologies) == 1
     for apology in apologies:
         assert apology.channel == "sms"
         assert apology.recipient_kind == "customer"
@@ -189,8 +189,8 @@ async def test_a_clock_escalates_level_by_level_and_apologises_once(
     assert number in text
     assert "Кешірім сұраймыз" in text
     notified = await _events(build, order_id, kinds.CUSTOMER_NOTIFIED)
-    assert len(notified) == 2
-    assert {e.data["target"] for e in notified} == {"response", "arrival"}
+    assert len(notified) == 1
+    assert notified[0].data["target"] in {"response", "arrival"}
 
     # 200 min: response and arrival reach the head of unit (60 min after their breach);
     # resolution breaches and, 80 min past its due time, reaches the head too.
@@ -214,17 +214,15 @@ async def test_a_clock_escalates_level_by_level_and_apologises_once(
     assert len(messages["escalation.head"]) == 3
     assert {m.recipient_id for m in messages["escalation.head"]} == {supervisor.user.id}
     assert len(messages["escalation.breach"]) == 3
-    assert len(messages["sla.apology"]) == 3  # once per clock, never repeated
-    # The resolution clock's apology, the only one of this run, promises a day from now.
-    latest = messages["sla.apology"][-1]
-    assert datetime.fromisoformat(latest.context["new_date"]) == _hour_after(at_200, 24)
-    assert len(await _events(build, order_id, kinds.CUSTOMER_NOTIFIED)) == 3
+    # The resolution clock breached too, but the date promised at 100 min is still ahead.
+    assert len(messages["sla.apology"]) == 1
+    assert len(await _events(build, order_id, kinds.CUSTOMER_NOTIFIED)) == 1
 
     # Much later, nothing new: every level of every clock has been raised for this due time.
     await _run(build, registered + timedelta(days=3))
     assert len(await _escalations(build, order_id)) == 8
-    # Two warnings to two dispatchers, three breaches, three heads, three apologies.
-    assert len(await _outbox(build, number)) == 2 * 2 + 3 + 3 + 3
+    # Two warnings to two dispatchers, three breaches, three heads, one apology.
+    assert len(await _outbox(build, number)) == 2 * 2 + 3 + 3 + 1
 
 
 async def test_the_new_date_is_the_booked_visits_end(client: Any, build: Builder) -> None:
@@ -245,7 +243,8 @@ async def test_the_new_date_is_the_booked_visits_end(client: Any, build: Builder
     await _run(build, registered + timedelta(minutes=125))
     breaches = [r for r in await _escalations(build, order_id) if r.level == "breach"]
     assert breaches
-    assert {r.customer_new_date for r in breaches} == {visit_start + timedelta(hours=2)}
+    promised = [r.customer_new_date for r in breaches if r.customer_new_date is not None]
+    assert promised == [visit_start + timedelta(hours=2)]
 
 
 async def test_no_recipient_in_the_territory_goes_to_the_roles_desk(
@@ -289,12 +288,12 @@ async def test_two_concurrent_runs_raise_each_escalation_once(client: Any, build
         assert len(rows) == 6, _levels(rows)
         assert _levels(rows) == {(t, lvl) for t in TARGETS for lvl in ("breach", "head")}
         messages = _by_event(await _outbox(build, order["number"]))
-        assert len(messages["sla.apology"]) == 3
+        assert len(messages["sla.apology"]) == 1
         assert len(messages["escalation.breach"]) == 3
         assert len(messages["escalation.head"]) == 3
         assert "escalation.warning" not in messages
         notified = await _events(build, uuid.UUID(order["id"]), kinds.CUSTOMER_NOTIFIED)
-        assert len(notified) == 3
+        assert len(notified) == 1
 
 
 async def test_an_order_that_fails_is_skipped_and_the_others_escalate(
