@@ -51,9 +51,11 @@ run: seed
 	@echo "  demo logins    admin, dispatcher, coordinator, supervisor, tech1 ... tech20"
 	@echo "  password       demo-password"
 	@echo
-	@NARYAD_SEAL_PKCS12=$${NARYAD_SEAL_PKCS12:-$(CURDIR)/.local/seal/dev-seal.p12} \
-		NARYAD_SEAL_PASSPHRASE_FILE=$${NARYAD_SEAL_PASSPHRASE_FILE:-$(CURDIR)/.local/seal/dev-seal.pass} \
-		exec $(BIN)/naryad serve --with-worker
+	@# The development seal only when no certificate of the operator's is configured.
+	@if [ -z "$${NARYAD_SEAL_PKCS12:-}" ]; then \
+		export NARYAD_SEAL_PKCS12=$(CURDIR)/.local/seal/dev-seal.p12; \
+		export NARYAD_SEAL_PASSPHRASE_FILE=$(CURDIR)/.local/seal/dev-seal.pass; \
+	fi; exec $(BIN)/naryad serve --with-worker
 
 test: PROFILE = test
 test: migrate
