@@ -261,7 +261,9 @@ class ActService:
         """One act in scope, or NotFound."""
         stmt = self._scoped().where(Act.id == act_id)
         if for_update:
-            stmt = stmt.with_for_update(of=Act)
+            # populate_existing: a row this session read before the lock may have changed since
+            # (a redraft, a signature); what we decide on must be what is locked.
+            stmt = stmt.with_for_update(of=Act).execution_options(populate_existing=True)
         act = await self.session.scalar(stmt)
         if act is None:
             raise NotFound("Act not found")
@@ -279,11 +281,6 @@ class ActService:
         rows = (await self.session.scalars(keyset_page(stmt, Act, cursor, limit))).all()
         items, next_cursor = split_page(rows, limit, lambda a: (a.created_at, a.id))
         return schemas.ActPage(items=[act_summary(a) for a in items], next_cursor=next_cursor)
-
-    async def for_visit(self, visit_id: uuid.UUID) -> list[Act]:
-        """The acts of a visit in scope, oldest first."""
-        stmt = self._scoped().where(Act.visit_id == visit_id).order_by(Act.created_at)
-        return list((await self.session.scalars(stmt)).all())
 
     async def pdf_url(self, act_id: uuid.UUID) -> str:
         """A short-lived download URL of the act's final PDF (the sealed one when sealed)."""

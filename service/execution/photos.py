@@ -27,20 +27,6 @@ PhotoType = Literal["image/jpeg", "image/png", "image/heic", "image/webp"]
 Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-fA-F]{64}$")]
 
 
-def looks_like(content_type: str, head: bytes) -> bool:
-    """Whether the first bytes match the declared image type (magic numbers)."""
-    match content_type:
-        case "image/jpeg":
-            return head.startswith(b"\xff\xd8\xff")
-        case "image/png":
-            return head.startswith(b"\x89PNG\r\n\x1a\n")
-        case "image/webp":
-            return head[:4] == b"RIFF" and head[8:12] == b"WEBP"
-        case "image/heic":
-            return head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1")
-    return False
-
-
 class PhotoUploadRequest(msgspec.Struct, forbid_unknown_fields=True):
     """What the phone is about to upload."""
 

@@ -26,11 +26,14 @@ from sqlalchemy.orm import selectinload
 
 import reports
 from checklists import Answer, evaluate
+from reports.snapshot import MAX_STROKE_POINTS
 from service.acts.services import ActService
 from service.audit.services import record
 from service.auth.actor import Actor
 from service.auth.services import AuthService
+from service.common.geo import point_ewkt
 from service.common.schemas import AwareDatetime
+from service.common.schemas import Point as GeoPoint
 from service.db.base import utcnow
 from service.db.models import (
     Act,
@@ -60,7 +63,7 @@ OTP_ATTEMPTS = 5
 # Steps that the signature itself (and the goodbye after it) completes.
 AFTER_SIGNING = frozenset({"sign_act", "sign_handover_act", "thanked"})
 MAX_STROKES = 200
-MAX_POINTS = 20_000
+MAX_POINTS = MAX_STROKE_POINTS  # what reports.SignatureStrokes accepts
 MAX_PNG_BYTES = 512 * 1024
 EMBEDDABLE = ("image/jpeg", "image/png", "image/webp")
 
@@ -281,12 +284,12 @@ class SigningService:
         order = await self.session.get_one(WorkOrder, visit.work_order_id)
         customer = await self.session.get_one(Customer, order.customer_id)
         territory = await self.session.get_one(Territory, order.territory_id)
-        code = f"{secrets.randbelow(10**6):06d}"
-        link.otp_hash = _hash(f"{link.id}:{code}")
-        link.otp_expires_at = utcnow() + OTP_TTL
         phone = next(iter(order.contact_phones or customer.phones), None)
         if phone is None:
             raise Conflict("There is no phone number to send a code to", code="no_phone")
+        code = f"{secrets.randbelow(10**6):06d}"
+        link.otp_hash = _hash(f"{link.id}:{code}")
+        link.otp_expires_at = utcnow() + OTP_TTL
         await enqueue(
             self.session,
             event="otp.sent",
@@ -332,9 +335,16 @@ class SigningService:
         # The code is checked last, so that a form error does not spend one of its attempts.
         otp_verified = await self._check_code(link, data.otp)
         link = await self.link(token, for_update=True)
-        act = await self.session.get_one(Act, link.act_id, with_for_update=True)
+        # populate_existing: the act read above may have been redrafted before we got the lock.
+        act = await self.session.get_one(
+            Act, link.act_id, with_for_update=True, populate_existing=True
+        )
         if act.status != "draft":
             raise Conflict("This act is already signed", code="act_signed")
+        if data.document_sha256 != act.snapshot_sha256:
+            raise Conflict(
+                "The act changed since the page was opened; reload it", code="document_changed"
+            )
         png_sha = hashlib.sha256(png).hexdigest()
         technician = await self._technician(link)
         signed_at = utcnow()
@@ -377,7 +387,7 @@ class SigningService:
                 device_time=data.device_time,
                 server_time=signed_at,
                 location=(
-                    f"SRID=4326;POINT({data.lon!r} {data.lat!r})"
+                    point_ewkt(GeoPoint(lat=data.lat, lon=data.lon))
                     if data.lat is not None and data.lon is not None
                     else None
                 ),
@@ -556,7 +566,8 @@ def _summary(answer: Answer, lang: str) -> str:
 
 
 def _png(data: str) -> bytes:
-    raw = data.split(",", 1)[1] if data.startswith("data:") else data
+    # A data URL without its comma leaves nothing to decode: refused below as not a PNG.
+    raw = data.partition(",")[2] if data.startswith("data:") else data
     try:
         png = base64.b64decode(raw, validate=True)
     except (binascii.Error, ValueError) as exc:

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
+import msgspec
 import pytest
 from sqlalchemy import func, select
 
-from service.db.models import ActSignature, Customer, CustomerLink, OutboxMessage, Visit, WorkOrder
-from service.execution.signing import OTP_ATTEMPTS
+import reports
+from service.db.models import (
+    Act,
+    ActSignature,
+    Customer,
+    CustomerLink,
+    OutboxMessage,
+    Visit,
+    WorkOrder,
+)
+from service.execution.signing import OTP_ATTEMPTS, SigningService
 from tests.conftest import problem
 from tests.e2e.visit_flow import Phone, signature_body
 from tests.integration.builders import Builder
@@ -138,3 +149,42 @@ async def test_no_phone_to_send_a_code_to(client: Any, build: Builder, field: Fi
             )
             == 0
         )
+
+
+async def test_a_data_url_without_its_data_is_a_422_and_writes_nothing(
+    client: Any, build: Builder, field: Field
+) -> None:
+    link = await _signing_link(client, field)
+    body = {**signature_body(link["snapshot_sha256"]), "png_base64": "data:image/png;base64"}
+    refused = await client.post(link["path"], json=body)
+    assert refused.status_code == 422, refused.text
+    assert problem(refused)["errors"][0]["field"] == "png_base64"
+    assert await build.count(ActSignature, ActSignature.act_id == link["act_id"]) == 0
+    assert (await client.get(link["path"])).status_code == 200
+
+
+async def test_an_act_redrafted_while_the_customer_signs_is_not_signed(
+    client: Any, build: Builder, field: Field, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    link = await _signing_link(client, field)
+    check_code = SigningService._check_code
+
+    async def redraft_meanwhile(self: SigningService, row: CustomerLink, code: str | None) -> bool:
+        # Between the request's first read of the act and its lock, the act gets new text
+        # (committed on the app's own engine: the app runs on another event loop).
+        async with self.state.sessionmaker() as session:
+            act = await session.get_one(Act, row.act_id)
+            snapshot = reports.parse_snapshot(act.snapshot_json)
+            changed = msgspec.structs.replace(snapshot, customer_remarks="Дописано")
+            canonical = reports.canonical_json(changed)
+            act.snapshot_json = canonical.decode("utf-8")
+            act.snapshot_sha256 = hashlib.sha256(canonical).hexdigest()
+            await session.commit()
+        return await check_code(self, row, code)
+
+    monkeypatch.setattr(SigningService, "_check_code", redraft_meanwhile)
+    refused = await client.post(link["path"], json=signature_body(link["snapshot_sha256"]))
+    assert refused.status_code == 409, refused.text
+    assert problem(refused)["code"] == "document_changed"
+    assert await build.count(ActSignature, ActSignature.act_id == link["act_id"]) == 0
+    assert await build.count(Act, Act.id == link["act_id"], Act.status == "draft") == 1

@@ -32,7 +32,7 @@ IMMUTABLE_MARKER = "act_immutable"
 class Act(UUIDPrimaryKey, Timestamps, Base):
     """One act of a visit: its frozen snapshot, the stored PDF(s) and their hashes.
 
-    Once signed, the database refuses every change except signed -> sealed (trigger in 0004).
+    Once signed, the database refuses every change except signed -> sealed (trigger in 0008).
     """
 
     __tablename__ = "acts"

@@ -17,6 +17,7 @@ from service.acts.sealing import Sealer
 from service.acts.services import ActStorageFailed
 from service.audit.services import verify_chain
 from service.auth.actor import Role
+from service.db.models import Act
 from service.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from service.storage import IntegrityError, LocalBlobStore
 from tests.integration.acts.conftest import Acts, Field, signatures_for
@@ -177,6 +178,25 @@ async def test_bad_signatures_are_refused_and_write_nothing(
     assert row.pdf_key is None
     assert await acts.store.list_keys(f"acts/{act.id}/") == []
     assert [e.action for e in await acts.audit(act.id)] == ["act.drafted"]
+
+
+async def test_sign_decides_on_the_act_as_locked_not_as_read_before(
+    acts: Acts, field: Field
+) -> None:
+    act = await acts.draft(field)
+    async with acts.service(field.technician) as service:
+        # The session read the draft (as the signing page does) before anyone held its lock...
+        seen = await service.session.get_one(Act, act.id)  # held, as a request holds it
+        assert seen.snapshot_sha256 == act.snapshot_sha256
+        # ...and the technician redrafted it meanwhile.
+        redrafted = await acts.draft(field, customer_remarks="Дописано до подписи")
+        assert redrafted.snapshot_sha256 != act.snapshot_sha256
+        with pytest.raises(ValidationFailed):  # signatures over the old text sign nothing
+            await service.sign(act.id, signatures_for(act))
+    row = await acts.row(act.id)
+    assert (row.status, row.pdf_key) == ("draft", None)
+    assert row.snapshot_sha256 == redrafted.snapshot_sha256
+    assert await acts.store.list_keys(f"acts/{act.id}/") == []
 
 
 class CorruptingStore(LocalBlobStore):
