@@ -7,13 +7,13 @@ has a term); a ``# NATIVE REVIEW`` note marks wordings we are least sure of.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
-BoardLanguage = Literal["ru", "kk", "en"]
-LANGUAGES: tuple[BoardLanguage, ...] = ("ru", "kk", "en")
-DEFAULT_LANGUAGE: BoardLanguage = "ru"
+from service.common.i18n import LANGUAGES, in_language, pick_language
+from service.common.i18n import Language as BoardLanguage
+
+__all__ = ["LANGUAGES", "LANGUAGE_NAMES", "BoardLanguage", "pick_language"]
+
 LANGUAGE_NAMES: dict[BoardLanguage, str] = {"ru": "Русский", "kk": "Қазақша", "en": "English"}
-_INDEX: dict[BoardLanguage, int] = {"ru": 0, "kk": 1, "en": 2}
 
 # key: (ru, kk, en)
 TEXTS: dict[str, tuple[str, str, str]] = {
@@ -293,34 +293,13 @@ def text(key: str, language: BoardLanguage, **values: object) -> str:
     entry = TEXTS.get(key)
     if entry is None:
         return key.split(".", 1)[-1]
-    value = entry[_INDEX[language]]
+    value = in_language(entry, language)
     return value.format(**values) if values else value
 
 
 def all_texts(language: BoardLanguage) -> dict[str, str]:
     """Every label in one language (the template looks them up by key)."""
-    return {key: entry[_INDEX[language]] for key, entry in TEXTS.items()}
-
-
-def pick_language(*candidates: str | None, accept_language: str | None = None) -> BoardLanguage:
-    """The first supported explicit choice, else the best Accept-Language match, else ru."""
-    for candidate in candidates:
-        if candidate in LANGUAGES:
-            return candidate
-    ranked: list[tuple[float, int, str]] = []
-    for position, part in enumerate((accept_language or "").split(",")):
-        tag, _, params = part.strip().partition(";")
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                quality = 0.0
-        ranked.append((quality, position, tag.strip().lower().split("-")[0]))
-    for quality, _, tag in sorted(ranked, key=lambda item: (-item[0], item[1])):
-        if quality > 0 and tag in LANGUAGES:
-            return tag
-    return DEFAULT_LANGUAGE
+    return {key: in_language(entry, language) for key, entry in TEXTS.items()}
 
 
 def format_datetime(value: datetime, language: BoardLanguage) -> str:

@@ -28,20 +28,20 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, case, exists, func, literal, or_, select, tuple_
+from sqlalchemy import Select, case, exists, func, literal, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.services import record
 from service.auth.actor import STAFF_ROLES, Actor
-from service.common.pagination import decode_cursor, encode_cursor
+from service.common.pagination import decode_cursor, split_page
 from service.common.scope import territory_condition
+from service.common.staff import staff_ids, staff_recipients
 from service.coordination import kinds, schemas
 from service.coordination.events import record_event
 from service.db.base import utcnow
@@ -50,10 +50,8 @@ from service.db.models import (
     Escalation,
     SlaClock,
     Territory,
-    User,
     Visit,
     WorkOrder,
-    user_territories,
 )
 from service.db.models.coordination import OPEN_ORDER_STATUSES
 from service.db.models.visits import LIVE_STATUSES
@@ -216,115 +214,117 @@ async def escalate_clocks(
             .with_for_update(skip_locked=True)
         )
     ).all()
+    if not locked:
+        return 0
+    run = _Run(session, now, policy)
+    # Read after taking the orders' locks, so a request that updated (or locked) one of these
+    # work_orders rows has committed its clock changes too. A request that changed only the
+    # clocks takes no such lock: what it has not committed yet is not seen by this run.
+    # Plain rows, read once for the batch: a savepoint rolled back below expires ORM objects.
+    clocks: dict[uuid.UUID, list[Any]] = {order.id: [] for order in locked}
+    for clock in await session.execute(
+        select(
+            SlaClock.work_order_id,
+            SlaClock.target,
+            SlaClock.status,
+            SlaClock.due_at,
+            SlaClock.warning_at,
+            SlaClock.stopped_at,
+        )
+        .where(SlaClock.work_order_id.in_(clocks))
+        .order_by(SlaClock.work_order_id, SlaClock.target)
+    ):
+        clocks[clock.work_order_id].append(clock)
+    territories = {
+        t.id: t
+        for t in await session.scalars(
+            select(Territory).where(Territory.id.in_({o.territory_id for o in locked}))
+        )
+    }
     raised = 0
     for order in locked:
         order_id = order.id  # read now: a rolled-back savepoint may expire the row
         try:
             async with session.begin_nested():
-                raised += await _escalate_order(session, order, now, policy)
+                raised += await run.order(order, territories[order.territory_id], clocks[order_id])
         except Exception:
             # Only ids in the log: the failure may be about a customer's data.
             logger.exception("escalating work order %s failed; skipped", order_id)
     return raised
 
 
-async def _escalate_order(
-    session: AsyncSession, order: WorkOrder, now: datetime, policy: EscalationPolicy
-) -> int:
-    # Read after taking the order's lock, so a request that updated (or locked) this
-    # work_orders row has committed its clock changes too. A request that changed only the
-    # clocks takes no such lock: what it has not committed yet is not seen by this run.
-    clocks = (
-        await session.scalars(
-            select(SlaClock)
-            .where(SlaClock.work_order_id == order.id)
-            .order_by(SlaClock.target)
-            .execution_options(populate_existing=True)
-        )
-    ).all()
-    territory = await session.get_one(Territory, order.territory_id)
-    raised = 0
-    for clock in clocks:
-        view = ClockView(clock.status, clock.due_at, clock.warning_at, clock.stopped_at)
-        for level in due_levels(view, now, policy.head_delay):
-            assert clock.due_at is not None
-            if await _raise(
-                session, order, territory, clock.target, level, clock.due_at, now, policy
-            ):
-                raised += 1
-    return raised
+class _Run:
+    """One run of the job: recipients are looked up once per territory and role."""
 
+    def __init__(self, session: AsyncSession, now: datetime, policy: EscalationPolicy) -> None:
+        self.session = session
+        self.now = now
+        self.policy = policy
+        self._recipients: dict[tuple[uuid.UUID, str], list[uuid.UUID]] = {}
 
-async def _recipients(session: AsyncSession, territory_id: uuid.UUID, role: str) -> list[uuid.UUID]:
-    return list(
-        (
-            await session.scalars(
-                select(User.id)
-                .join(user_territories, user_territories.c.user_id == User.id)
-                .where(
-                    user_territories.c.territory_id == territory_id,
-                    User.role == role,
-                    User.is_active.is_(True),
-                )
-                .order_by(User.id)
+    async def order(self, order: WorkOrder, territory: Territory, clocks: list[Any]) -> int:
+        """Raise what the order's clocks have reached; returns how many were new."""
+        raised = 0
+        for clock in clocks:
+            view = ClockView(clock.status, clock.due_at, clock.warning_at, clock.stopped_at)
+            for level in due_levels(view, self.now, self.policy.head_delay):
+                if await self._raise(order, territory, clock.target, level, clock.due_at):
+                    raised += 1
+        return raised
+
+    async def recipients(self, territory_id: uuid.UUID, role: str) -> list[uuid.UUID]:
+        """The territory's active users of ``role`` (read once per run)."""
+        key = (territory_id, role)
+        if key not in self._recipients:
+            self._recipients[key] = await staff_ids(self.session, territory_id, role)
+        return self._recipients[key]
+
+    async def _raise(
+        self, order: WorkOrder, territory: Territory, target: str, level: Level, due_at: datetime
+    ) -> bool:
+        """Write one escalation and send its messages; False when it already existed."""
+        session, now = self.session, self.now
+        role = RECIPIENT_ROLE[level]
+        recipients = await self.recipients(territory.id, role)
+        escalation_id = await session.scalar(
+            insert(Escalation)
+            .values(
+                id=uuid.uuid4(),
+                work_order_id=order.id,
+                target=target,
+                level=level,
+                due_at=due_at,
+                recipient_role=role,
+                recipient_ids=recipients,
+                created_at=now,
             )
-        ).all()
-    )
-
-
-async def _raise(
-    session: AsyncSession,
-    order: WorkOrder,
-    territory: Territory,
-    target: str,
-    level: Level,
-    due_at: datetime,
-    now: datetime,
-    policy: EscalationPolicy,
-) -> bool:
-    """Write one escalation and send its messages; False when it already existed."""
-    role = RECIPIENT_ROLE[level]
-    recipients = await _recipients(session, territory.id, role)
-    escalation_id = await session.scalar(
-        insert(Escalation)
-        .values(
-            id=uuid.uuid4(),
-            work_order_id=order.id,
-            target=target,
-            level=level,
-            due_at=due_at,
-            recipient_role=role,
-            recipient_ids=recipients,
-            created_at=now,
+            .on_conflict_do_nothing(constraint="uq_escalations_occurrence")
+            .returning(Escalation.id)
         )
-        .on_conflict_do_nothing(constraint="uq_escalations_occurrence")
-        .returning(Escalation.id)
-    )
-    if escalation_id is None:
-        return False
-    context = {"work_order_number": order.number, "target": target, "due_at": due_at}
-    addressees = [
-        Recipient(kind="user", id=u, address=f"{role}:{territory.code}") for u in recipients
-    ]
-    for recipient in addressees or [Recipient(kind="user", address=f"{role}:{territory.code}")]:
-        await enqueue(
-            session,
-            event=f"escalation.{level}",
-            event_key=str(escalation_id),
-            channel="webhook",
-            recipient=recipient,
-            language="ru",
-            time_zone=territory.time_zone,
-            context=context,
-            now=now,
-        )
-    if level == BREACH:
-        promised = await _apologise(session, order, territory, target, now, policy)
-        if promised is not None:
-            escalation = await session.get_one(Escalation, escalation_id)
-            escalation.customer_new_date = promised
-            await session.flush()
-    return True
+        if escalation_id is None:
+            return False
+        context = {"work_order_number": order.number, "target": target, "due_at": due_at}
+        for recipient in staff_recipients(role, territory.code, recipients):
+            await enqueue(
+                session,
+                event=f"escalation.{level}",
+                event_key=str(escalation_id),
+                channel="webhook",
+                recipient=recipient,
+                language="ru",
+                time_zone=territory.time_zone,
+                context=context,
+                now=now,
+            )
+        if level == BREACH:
+            promised = await _apologise(session, order, territory, target, now, self.policy)
+            if promised is not None:
+                await session.execute(
+                    update(Escalation)
+                    .where(Escalation.id == escalation_id)
+                    .values(customer_new_date=promised)
+                )
+        return True
 
 
 async def _apologise(
@@ -481,14 +481,10 @@ class EscalationService:
             stmt = stmt.order_by(Escalation.created_at, Escalation.id)
         else:
             stmt = stmt.order_by(Escalation.created_at.desc(), Escalation.id.desc())
-        rows: Sequence[Any] = (await self.session.execute(stmt.limit(limit + 1))).all()
-        next_cursor = None
-        if len(rows) > limit:
-            rows = rows[:limit]
-            last: Escalation = rows[-1][0]
-            next_cursor = encode_cursor(last.created_at, last.id)
+        rows = (await self.session.execute(stmt.limit(limit + 1))).all()
+        page, next_cursor = split_page(rows, limit, lambda r: (r[0].created_at, r[0].id))
         return schemas.EscalationPage(
-            items=[escalation_schema(r) for r in rows], next_cursor=next_cursor
+            items=[escalation_schema(r) for r in page], next_cursor=next_cursor
         )
 
     async def pending(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.common.i18n import Language, in_language
 from service.coordination.ratings import CONFIRMATIONS, RatingPage
 
 # Kazakh texts await a native speaker's review, as the other customer-facing texts do.
@@ -65,12 +66,11 @@ _TEXTS: dict[str, tuple[str, str, str]] = {
     "invalid": ("Ссылка недействительна.", "Сілтеме жарамсыз.", "This link is not valid."),
     "language": ("Язык", "Тіл", "Language"),
 }
-_STARS = {
+_STARS: dict[Language, tuple[str, ...]] = {
     "ru": ("очень плохо", "плохо", "удовлетворительно", "хорошо", "отлично"),
     "kk": ("өте нашар", "нашар", "қанағаттанарлық", "жақсы", "өте жақсы"),
     "en": ("very poor", "poor", "fair", "good", "excellent"),
 }
-_INDEX = {"ru": 0, "kk": 1, "en": 2}
 LANGUAGE_NAMES = (("kk", "Қазақша"), ("ru", "Русский"), ("en", "English"))
 STATUS_CODES = {"open": 200, "used": 409, "expired": 410, "invalid": 404}
 
@@ -78,7 +78,7 @@ STATUS_CODES = {"open": 200, "used": 409, "expired": 410, "invalid": 404}
 def page_model(view: RatingPage, token: str) -> dict[str, Any]:
     """Everything the template shows, already in the customer's language."""
     lang = view.language
-    t = {key: texts[_INDEX[lang]] for key, texts in _TEXTS.items()}
+    t = {key: in_language(texts, lang) for key, texts in _TEXTS.items()}
     hello = (
         t["hello"].format(name=view.customer_first_name)
         if view.customer_first_name

@@ -9,9 +9,7 @@ working day on the territory's calendar (004 App. 1: contact within 2 working da
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +20,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.services import record
+from service.common.i18n import Language, pick_language
+from service.common.link_tokens import link_token_hash, new_link_token
+from service.common.staff import staff_condition, staff_recipients
 from service.coordination.calendar import MAX_SCAN_DAYS, CalendarError, WorkingCalendar
 from service.coordination.clocks import territory_measure
 from service.coordination.rating_schemas import RatingReceived, RatingSubmission
@@ -36,7 +37,6 @@ from service.db.models import (
     User,
     Visit,
     WorkOrder,
-    user_territories,
 )
 from service.errors import Conflict, Gone, NotFound
 from service.notifications import Recipient, enqueue
@@ -52,7 +52,6 @@ CONFIRMATIONS = {
     "service_demonstrated": "not_demonstrated",
     "area_clean": "area_not_clean",
 }
-LANGUAGES = ("ru", "kk", "en")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,15 +75,11 @@ class RatingPage:
     """What the rating page may show: first names, the order number and the visit date only."""
 
     state: str  # open | used | expired | invalid
-    language: str
+    language: Language
     customer_first_name: str = ""
     technician_first_name: str = ""
     work_order_number: str = ""
     visit_date: str = ""
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def first_name(full_name: str) -> str:
@@ -135,13 +130,13 @@ async def request_rating(
     if phone is None:
         logger.info("visit %s: no phone to send the rating link to", visit.id)
         return False
-    token = secrets.token_urlsafe(32)
+    token = new_link_token()
     # A replayed completion (or two racing ones) finds the visit's link and sends nothing.
     issued = await session.scalar(
         insert(CustomerLink)
         .values(
             id=uuid.uuid4(),
-            token_hash=_hash(token),
+            token_hash=link_token_hash(token),
             purpose="rating",
             visit_id=visit.id,
             created_by=created_by,
@@ -162,16 +157,11 @@ async def request_rating(
         event_key=str(visit.id),
         channel="sms",
         recipient=Recipient(kind="customer", id=customer.id, address=phone),
-        language=_language(customer.preferred_language),  # type: ignore[arg-type]
+        language=pick_language(customer.preferred_language),
         time_zone=territory.time_zone,
         context={"rating_url": f"{links.base_url}/rate/{token}"},
     )
     return True
-
-
-def _language(*choices: str | None) -> str:
-    """The first supported language of ``choices`` (the asked one, then the customer's)."""
-    return next((c for c in choices if c in LANGUAGES), "ru")
 
 
 class RatingService:
@@ -183,7 +173,7 @@ class RatingService:
 
     async def _find(self, token: str, *, for_update: bool = False) -> CustomerLink | None:
         stmt = select(CustomerLink).where(
-            CustomerLink.token_hash == _hash(token), CustomerLink.purpose == "rating"
+            CustomerLink.token_hash == link_token_hash(token), CustomerLink.purpose == "rating"
         )
         if for_update:
             stmt = stmt.with_for_update()
@@ -216,7 +206,7 @@ class RatingService:
         link = await self._find(token)
         state = self._state(link)
         if state != "open" or link is None:
-            return RatingPage(state=state, language=_language(lang))
+            return RatingPage(state=state, language=pick_language(lang))
         visit = await self.session.get_one(Visit, link.visit_id)
         order = await self.session.get_one(WorkOrder, visit.work_order_id)
         customer = await self.session.get_one(Customer, order.customer_id)
@@ -225,7 +215,7 @@ class RatingService:
         when = visit.finished_at or visit.agreed_window.lower or link.created_at
         return RatingPage(
             state="open",
-            language=_language(lang, customer.preferred_language),
+            language=pick_language(lang, customer.preferred_language),
             customer_first_name=first_name(customer.full_name),
             technician_first_name=first_name(technician.full_name),
             work_order_number=order.number,
@@ -288,12 +278,7 @@ async def least_loaded_coordinator(
     )
     return await session.scalar(
         select(User.id)
-        .join(user_territories, user_territories.c.user_id == User.id)
-        .where(
-            user_territories.c.territory_id == territory_id,
-            User.role == "coordinator",
-            User.is_active.is_(True),
-        )
+        .where(staff_condition(territory_id, "coordinator"))
         .order_by(open_tasks, User.username)
         .limit(1)
     )
@@ -330,11 +315,7 @@ async def open_follow_up(
     session.add(task)
     await session.flush()
     # Staff messages go to the gateway (webhook) addressed by user, or the territory's desk.
-    recipient = (
-        Recipient(kind="user", id=owner, address=f"user:{owner}")
-        if owner is not None
-        else Recipient(kind="user", address=f"coordination:{territory.code}")
-    )
+    [recipient] = staff_recipients("coordinator", territory.code, [owner] if owner else [])
     await enqueue(
         session,
         event="follow_up.opened",

@@ -494,3 +494,33 @@ async def test_kpi_tiles_are_reused_for_a_few_minutes(
     monkeypatch.setattr(board_view, "KPI_TTL_SECONDS", 0.0)
     fresh = (await page(board)).text
     assert kpi_base(fresh, "overdue") != kpi_base(first, "overdue")
+
+
+async def test_nul_in_a_form_is_400_and_writes_nothing(
+    board: Any, scene: Scene, build: Builder
+) -> None:
+    form = "application/x-www-form-urlencoded"
+    login_form = await board.get(f"{BOARD}/login")
+    match = _TOKEN.search(login_form.text)
+    assert match
+    tokens = await build.count(RefreshToken)
+    refused = await board.post(
+        f"{BOARD}/login",
+        content=f"username=a%00b&password=x&form_token={match[1]}",
+        headers={"content-type": form},
+    )
+    assert refused.status_code == 400
+    assert await build.count(RefreshToken) == tokens
+
+    await login(board, scene.coordinator)
+    token = csrf((await page(board)).text)
+    audit = await build.count(AuditEntry)
+    refused = await board.post(
+        f"{BOARD}/escalations/{scene.escalation.id}/acknowledge",
+        content=f"csrf={token}&comment=called%00",
+        headers={"content-type": form},
+    )
+    assert refused.status_code == 400
+    row = await _pending(build, scene.escalation.id)
+    assert row.acknowledged_at is None
+    assert await build.count(AuditEntry) == audit

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
 from service.auth.actor import Role
@@ -552,3 +552,44 @@ async def test_service_for_the_board(build: Builder) -> None:
         assert [p.id for p in pending] == ids[1:]
         with pytest.raises(Forbidden):
             await EscalationService(session, technician.actor).pending()
+
+
+async def test_one_run_reads_each_territorys_recipients_and_clocks_once(
+    client: Any, build: Builder
+) -> None:
+    await _policy(build)
+    area = await build.area()
+    dispatcher = await build.person(Role.DISPATCHER, area.territory)
+    coordinator = await build.person(Role.COORDINATOR, area.territory)
+    supervisor = await build.person(Role.SUPERVISOR, area.territory)
+    orders = [await _order(client, area, dispatcher) for _ in range(4)]
+    now = max(datetime.fromisoformat(o["created_at"]) for o in orders) + timedelta(minutes=200)
+    statements: list[tuple[str, Any]] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        statements.append((statement, parameters))
+
+    async with build.sessionmaker() as session:
+        engine = session.bind.sync_engine  # type: ignore[union-attr]
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            await escalate_clocks(session, None, settings=SETTINGS, now=now)
+            await session.commit()
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+    # 4 orders x 3 clocks x (breach, head); other tests' orders may share the run.
+    for order in orders:
+        assert len(await _escalations(build, uuid.UUID(order["id"]))) == 6
+    # Recipients once per role (coordinator, supervisor), not once per clock and level.
+    mine = [s for s, p in statements if "FROM users" in s and area.territory.id in tuple(p)]
+    assert len(mine) == 2
+    # The batch's clocks in one read, not one per order.
+    reads = [s for s, _ in statements if "FROM sla_clocks" in s and "sla_clocks.status IN" not in s]
+    assert len(reads) == 1
+    messages = _by_event(await _outbox(build, orders[0]["number"]))
+    assert {m.recipient_address for m in messages["escalation.breach"]} == {
+        f"user:{coordinator.user.id}"
+    }
+    assert {m.recipient_address for m in messages["escalation.head"]} == {
+        f"user:{supervisor.user.id}"
+    }
