@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from service.auth.actor import Actor
-from service.common.pagination import decode_cursor, encode_cursor
+from service.common.pagination import decode_cursor, split_page
 from service.common.scope import territory_condition
 from service.coordination import kinds, schemas
 from service.db.base import utcnow
@@ -255,12 +255,7 @@ class OverdueBoard:
         self, filters: BoardFilters, cursor: str | None, limit: int, now: datetime
     ) -> tuple[Sequence[Any], str | None]:
         rows = (await self.session.execute(self.page_query(filters, cursor, limit, now))).all()
-        next_cursor = None
-        if len(rows) > limit:
-            rows = rows[:limit]
-            last = rows[-1]
-            next_cursor = encode_cursor(last.control_deadline, last.id)
-        return rows, next_cursor
+        return split_page(rows, limit, lambda row: (row.control_deadline, row.id))
 
     async def counts(self, filters: BoardFilters, now: datetime) -> schemas.BucketCounts:
         """Counts per bucket and in total."""

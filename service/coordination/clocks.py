@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -45,30 +45,14 @@ from service.db.models import (
 from service.db.models.coordination import OPEN_ORDER_STATUSES
 
 REFRESH_BATCH = 500
-_FINAL_VISIT_KINDS = {
-    "completed": kinds.VISIT_COMPLETED,
-    "no_access": kinds.VISIT_NO_ACCESS,
-    "needs_revisit": kinds.VISIT_NEEDS_REVISIT,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class ClockChange:
-    """A clock whose status moved (the escalation rules will listen to these)."""
-
-    work_order_id: uuid.UUID
-    target: str
-    before: str | None
-    after: str
 
 
 @dataclass(slots=True)
 class Recomputed:
-    """The clocks of one order and how they moved."""
+    """The stored clocks of one order and its control deadline."""
 
     work_order_id: uuid.UUID
     clocks: list[ClockState]
-    changes: list[ClockChange] = field(default_factory=list)
     control_deadline: datetime | None = None
 
 
@@ -89,6 +73,23 @@ def calendar_from_rows(
     )
 
 
+async def effective_calendar(
+    session: AsyncSession, calendar_id: uuid.UUID | None, time_zone: str
+) -> BusinessCalendar | None:
+    """The calendar a territory's profile names, else the first one listing its zone."""
+    calendar = None
+    if calendar_id is not None:
+        calendar = await session.get(BusinessCalendar, calendar_id)
+    if calendar is None:
+        calendar = await session.scalar(
+            select(BusinessCalendar)
+            .where(BusinessCalendar.zones.contains([time_zone]))
+            .order_by(BusinessCalendar.code)
+            .limit(1)
+        )
+    return calendar
+
+
 async def territory_measure(
     session: AsyncSession, territory_id: uuid.UUID, since: date | None = None
 ) -> tuple[WorkingCalendar | None, str]:
@@ -100,16 +101,7 @@ async def territory_measure(
             .where(Territory.id == territory_id)
         )
     ).one()
-    calendar = None
-    if row.calendar_id is not None:
-        calendar = await session.get(BusinessCalendar, row.calendar_id)
-    if calendar is None:
-        calendar = await session.scalar(
-            select(BusinessCalendar)
-            .where(BusinessCalendar.zones.contains([row.time_zone]))
-            .order_by(BusinessCalendar.code)
-            .limit(1)
-        )
+    calendar = await effective_calendar(session, row.calendar_id, row.time_zone)
     if calendar is None:
         return None, f"no business calendar for {row.time_zone}"
     stmt = select(Holiday).where(Holiday.calendar_id == calendar.id)
@@ -166,7 +158,7 @@ def derive_missing(order: Any, logged: list[Event], visits: Sequence[Visit]) -> 
             derived.append(
                 Event(kinds.VISIT_ARRIVED, visit.arrived_at, visit_id=visit.id, derived=True)
             )
-        final = _FINAL_VISIT_KINDS.get(visit.status)
+        final = kinds.VISIT_OUTCOMES.get(visit.status)
         if final and visit.finished_at is not None and (final, visit.id) not in have:
             derived.append(
                 Event(
@@ -235,14 +227,23 @@ class Computation:
 
 
 async def compute_for_order(
-    session: AsyncSession, order_id: uuid.UUID, now: datetime, *, lock: bool = False
+    session: AsyncSession,
+    order_id: uuid.UUID,
+    now: datetime,
+    *,
+    lock: bool = False,
+    rules: Sequence[PolicyRule] | None = None,
 ) -> Computation | None:
-    """The order's clocks as of ``now`` (None when the order does not exist)."""
+    """The order's clocks as of ``now`` (None when the order does not exist).
+
+    ``rules`` lets a batch read the policies once instead of once per order.
+    """
     loaded = await _inputs(session, order_id, lock=lock)
     if loaded is None:
         return None
     order, events = loaded
-    rules = await policy_rules(session)
+    if rules is None:
+        rules = await policy_rules(session)
     area = order.area_kind or "urban"
     priorities = {order.priority}
     for event in events:
@@ -296,7 +297,11 @@ def _row(order_id: uuid.UUID, clock: ClockState, now: datetime) -> dict[str, Any
 
 
 async def recompute(
-    session: AsyncSession, order_id: uuid.UUID, now: datetime | None = None
+    session: AsyncSession,
+    order_id: uuid.UUID,
+    now: datetime | None = None,
+    *,
+    rules: Sequence[PolicyRule] | None = None,
 ) -> Recomputed:
     """Recompute and store an order's clocks; keep its control deadline on the resolution due.
 
@@ -304,17 +309,10 @@ async def recompute(
     version: it is derived, and a ticking clock must not make a dispatcher's If-Match stale.
     """
     now = now or utcnow()
-    computed = await compute_for_order(session, order_id, now, lock=True)
+    computed = await compute_for_order(session, order_id, now, lock=True, rules=rules)
     if computed is None:
         return Recomputed(order_id, [])
     order, clocks = computed.order, computed.clocks
-    before = dict(
-        (
-            await session.execute(
-                select(SlaClock.target, SlaClock.status).where(SlaClock.work_order_id == order_id)
-            )
-        ).all()
-    )
     result = Recomputed(order_id, clocks, control_deadline=order.control_deadline)
     if not clocks:
         await session.execute(delete(SlaClock).where(SlaClock.work_order_id == order_id))
@@ -331,11 +329,6 @@ async def recompute(
             },
         )
     )
-    result.changes = [
-        ClockChange(order_id, c.target, before.get(c.target), c.status)
-        for c in clocks
-        if before.get(c.target) != c.status
-    ]
     resolution = next(c for c in clocks if c.target == "resolution")
     deadline = resolution.due_at
     if deadline != order.control_deadline:
@@ -382,8 +375,8 @@ async def refresh_due_clocks(
         )
     # Orders from before the event log: give them their registration event once.
     unlogged = (
-        await session.scalars(
-            select(WorkOrder.id)
+        await session.execute(
+            select(WorkOrder.id, WorkOrder.created_at)
             .where(
                 WorkOrder.status.in_(OPEN_ORDER_STATUSES),
                 ~exists().where(WorkOrderEvent.work_order_id == WorkOrder.id),
@@ -393,10 +386,7 @@ async def refresh_due_clocks(
             .with_for_update(skip_locked=True)
         )
     ).all()
-    for order_id in unlogged:
-        created_at = await session.scalar(
-            select(WorkOrder.created_at).where(WorkOrder.id == order_id)
-        )
+    for order_id, created_at in unlogged:
         session.add(
             WorkOrderEvent(
                 work_order_id=order_id,
@@ -407,9 +397,12 @@ async def refresh_due_clocks(
         )
     if unlogged:
         await session.flush()
-    for order_id in dict.fromkeys([*locked, *unlogged]):
-        await recompute(session, order_id, now)
-    return len(set(locked) | set(unlogged))
+    todo = list(dict.fromkeys([*locked, *(order_id for order_id, _ in unlogged)]))
+    if todo:
+        rules = await policy_rules(session)
+        for order_id in todo:
+            await recompute(session, order_id, now, rules=rules)
+    return len(todo)
 
 
 async def invalidate_open_clocks(session: AsyncSession) -> None:

@@ -1,4 +1,5 @@
-"""Recording work-order events; each one recomputes the order's SLA clocks in the same transaction.
+"""Recording work-order events; one that can move a clock recomputes the order's SLA clocks in
+the same transaction.
 
 The kinds and their data are listed in ``service/coordination/kinds.py``. Call these after the
 change is flushed and before the audit entry (which must stay the last write of a service).
@@ -22,6 +23,8 @@ from service.db.models import Visit, WorkOrder, WorkOrderEvent
 
 # Order fields whose changes the clocks and the board care about.
 TRACKED_FIELDS = ("priority", "status", "control_deadline", "hold_reason")
+# Of those, the ones the clocks read (a status reaching completed or cancelled stops them).
+CLOCK_FIELDS = ("priority", "status", "control_deadline")
 
 
 def _json(value: Any) -> Any:
@@ -43,8 +46,11 @@ async def record_event(
     visit_id: uuid.UUID | None = None,
     actor: Actor | None = None,
     data: dict[str, Any] | None = None,
-) -> Recomputed:
-    """Append an event of a known kind and recompute the order's clocks."""
+) -> Recomputed | None:
+    """Append an event of a known kind; recompute the order's clocks unless it cannot move them.
+
+    None when nothing was recomputed.
+    """
     if kind not in kinds.ALL:
         raise ValueError(f"unknown work-order event kind {kind!r}")
     session.add(
@@ -59,6 +65,10 @@ async def record_event(
         )
     )
     await session.flush()
+    if kind in kinds.CLOCK_NEUTRAL or (
+        kind == kinds.ORDER_UPDATED and not any(name in (data or {}) for name in CLOCK_FIELDS)
+    ):
+        return None
     return await recompute(session, work_order_id)
 
 
@@ -68,7 +78,7 @@ async def record_order_event(
     order: WorkOrder,
     actor: Actor | None,
     before: dict[str, Any] | None = None,
-) -> Recomputed:
+) -> Recomputed | None:
     """An order event; ``before`` (a snapshot taken before an update) yields the changes."""
     data: dict[str, Any]
     at = None
@@ -94,7 +104,7 @@ async def record_order_event(
 
 async def record_visit_event(
     session: AsyncSession, kind: str, visit: Visit, actor: Actor | None, **data: Any
-) -> Recomputed:
+) -> Recomputed | None:
     """A visit event; the visit's window, technician and agreement channel go with it."""
     payload = {
         "window": visit.agreed_window,

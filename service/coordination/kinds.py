@@ -81,6 +81,17 @@ ALL = frozenset(
     }
 )
 CONTACT_KINDS = (VISIT_BOOKED, VISIT_RESCHEDULED, CUSTOMER_CONTACTED, CUSTOMER_NOTIFIED)
+# Kinds that cannot move a clock: recording one does not recompute the order's clocks (the
+# refresh job still moves them at their next change).
+CLOCK_NEUTRAL = frozenset(
+    {VISIT_REASSIGNED, VISIT_CANCELLED, VISIT_EN_ROUTE, CUSTOMER_CONTACTED, CUSTOMER_NOTIFIED}
+)
+# A visit's final status and the event that records it (the other outcomes only show in audit).
+VISIT_OUTCOMES = {
+    "completed": VISIT_COMPLETED,
+    "no_access": VISIT_NO_ACCESS,
+    "needs_revisit": VISIT_NEEDS_REVISIT,
+}
 
 # Documented reasons that stop a clock counting.
 CUSTOMER_REQUEST = "customer_request"

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.auth.actor import Actor
 from service.coordination import schemas
 from service.db.base import utcnow
+from service.db.models.coordination import OPEN_ORDER_STATUSES
 from service.errors import FieldError, ValidationFailed
 
 FINAL_VISIT_STATUSES = (
@@ -49,11 +50,13 @@ _TECH_ORDER = (
     " AND tv.status <> 'cancelled'))"
 )
 _FINAL = "(" + ", ".join(f"'{status}'" for status in FINAL_VISIT_STATUSES) + ")"
+_OPEN = "(" + ", ".join(f"'{status}'" for status in OPEN_ORDER_STATUSES) + ")"
 _FRAGMENTS = {
     "$SCOPE": _SCOPE,
     "$TECH_VISIT": _TECH_VISIT,
     "$TECH_ORDER": _TECH_ORDER,
     "$FINAL": _FINAL,
+    "$OPEN": _OPEN,
 }
 
 
@@ -188,8 +191,7 @@ OVERDUE = _query(
     SELECT count(*) AS open_orders,
            count(*) FILTER (WHERE wo.control_deadline < :now) AS overdue
     FROM work_orders wo
-    WHERE wo.status IN ('new', 'scheduled', 'in_progress', 'on_hold')
-      AND $SCOPE AND $TECH_ORDER
+    WHERE wo.status IN $OPEN AND $SCOPE AND $TECH_ORDER
     """
 )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from service.coordination.clock import Targets
 
@@ -12,6 +13,11 @@ from service.coordination.clock import Targets
 # priority, the segment and the area. Every combination has its own weight, and at most one
 # policy exists per combination (a unique key), so the choice is never a tie.
 WEIGHTS = (("work_type", 8), ("priority", 4), ("segment", 2), ("area_kind", 1))
+
+
+def specificity(policy: Any) -> int:
+    """Sum of the weights of the key fields a policy (rule or row) names."""
+    return sum(weight for name, weight in WEIGHTS if getattr(policy, name) is not None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,11 +35,6 @@ class PolicyRule:
     resolution_minutes: int
     measure: str
     warning_ratio: float
-
-    @property
-    def specificity(self) -> int:
-        """Sum of the weights of the fields the policy names."""
-        return sum(weight for name, weight in WEIGHTS if getattr(self, name) is not None)
 
     def covers(self, work_type: str, priority: str, segment: str, area_kind: str) -> bool:
         """Whether every field the policy names matches the order."""
@@ -65,4 +66,4 @@ def choose(
     matching = [r for r in rules if r.covers(work_type, priority, segment, area_kind)]
     if not matching:
         return None
-    return max(matching, key=lambda r: (r.specificity, str(r.id)))
+    return max(matching, key=lambda r: (specificity(r), str(r.id)))

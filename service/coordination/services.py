@@ -20,8 +20,12 @@ from service.common.patching import changed_fields
 from service.common.scope import territory_condition
 from service.coordination import schemas
 from service.coordination.calendar import Period, make_week
-from service.coordination.clocks import compute_for_order, invalidate_open_clocks
-from service.coordination.policies import WEIGHTS
+from service.coordination.clocks import (
+    compute_for_order,
+    effective_calendar,
+    invalidate_open_clocks,
+)
+from service.coordination.policies import WEIGHTS, specificity
 from service.db.base import utcnow
 from service.db.models import (
     BusinessCalendar,
@@ -105,10 +109,6 @@ class PolicyService:
     async def all(self) -> schemas.SlaPolicyList:
         """Every policy, most specific first."""
         rows = (await self.session.scalars(select(SlaPolicy))).all()
-
-        def specificity(policy: SlaPolicy) -> int:
-            return sum(w for name, w in WEIGHTS if getattr(policy, name) is not None)
-
         ordered = sorted(rows, key=lambda p: (-specificity(p), p.name))
         return schemas.SlaPolicyList(items=[policy_schema(p) for p in ordered])
 
@@ -257,8 +257,9 @@ def expand_holidays(items: Sequence[schemas.HolidayIn], field: str = "items") ->
                     FieldError(field=f"{where}.shorten_minutes", message="must be above 0")
                 )
                 continue
-        day = item.date
-        while day <= last:
+        # By offset, not by stepping past ``last``: a range may end on date.max.
+        for offset in range((last - item.date).days + 1):
+            day = item.date + dt.timedelta(days=offset)
             if day in seen:
                 problems.append(
                     FieldError(
@@ -271,7 +272,6 @@ def expand_holidays(items: Sequence[schemas.HolidayIn], field: str = "items") ->
                 rows.append(
                     Holiday(day=day, name=item.name, kind=item.kind, shorten_minutes=shorten or 0)
                 )
-            day += dt.timedelta(days=1)
     if problems:
         raise ValidationFailed("Holidays overlap or are not valid", errors=problems)
     return rows
@@ -552,16 +552,7 @@ class ProfileService:
             raise NotFound("Territory not found")
         profile = await self.session.get(TerritorySlaProfile, territory_id)
         calendar_id = profile.calendar_id if profile else None
-        effective = None
-        if calendar_id is not None:
-            effective = await self.session.get(BusinessCalendar, calendar_id)
-        if effective is None:
-            effective = await self.session.scalar(
-                select(BusinessCalendar)
-                .where(BusinessCalendar.zones.contains([territory.time_zone]))
-                .order_by(BusinessCalendar.code)
-                .limit(1)
-            )
+        effective = await effective_calendar(self.session, calendar_id, territory.time_zone)
         return schemas.TerritoryProfile(
             territory_id=territory_id,
             time_zone=territory.time_zone,

@@ -45,12 +45,6 @@ from service.visit_checklists.services import ChecklistService
 
 ARRIVAL_RADIUS_M = 300.0
 MAX_DAYS = 7
-# Outcomes the SLA clocks react to (service/coordination/kinds.py); the others only show in audit.
-OUTCOME_EVENTS = {
-    "completed": kinds.VISIT_COMPLETED,
-    "no_access": kinds.VISIT_NO_ACCESS,
-    "needs_revisit": kinds.VISIT_NEEDS_REVISIT,
-}
 
 
 class FieldworkService:
@@ -264,7 +258,7 @@ class FieldworkService:
                     f"{payload.outcome}: {payload.reason}" if payload.reason else payload.outcome
                 )
         await self.session.flush()
-        event_kind = OUTCOME_EVENTS.get(payload.outcome) if state.final else None
+        event_kind = kinds.VISIT_OUTCOMES.get(payload.outcome) if state.final else None
         if event_kind is not None:
             await record_event(
                 self.session,

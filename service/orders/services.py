@@ -16,6 +16,7 @@ from service.auth.actor import Actor, Role
 from service.common.pagination import keyset_page, split_page
 from service.common.patching import changed_fields, snapshot
 from service.common.scope import territory_condition
+from service.coordination import kinds
 from service.coordination.events import record_order_event
 from service.customers.services import CustomerService, SiteService
 from service.db.base import utcnow
@@ -217,7 +218,7 @@ class WorkOrderService:
         )
         self.session.add(order)
         await self.session.flush()
-        await record_order_event(self.session, "work_order.created", order, self.actor)
+        await record_order_event(self.session, kinds.ORDER_CREATED, order, self.actor)
         await record(
             self.session,
             self.actor,
@@ -257,7 +258,7 @@ class WorkOrderService:
             raise PreconditionFailed(
                 "The work order changed since you read it; reload and retry"
             ) from exc
-        await record_order_event(self.session, "work_order.updated", order, self.actor, before)
+        await record_order_event(self.session, kinds.ORDER_UPDATED, order, self.actor, before)
         await record(
             self.session,
             self.actor,
@@ -283,7 +284,7 @@ class WorkOrderService:
         for visit in live:
             visit.status = "cancelled"
         await self.session.flush()
-        await record_order_event(self.session, "work_order.cancelled", order, self.actor)
+        await record_order_event(self.session, kinds.ORDER_CANCELLED, order, self.actor)
         await record(
             self.session,
             self.actor,

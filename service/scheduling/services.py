@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.audit.services import record
 from service.auth.actor import Actor, Role
 from service.common.schemas import Point, Window
+from service.coordination import kinds
 from service.coordination.events import record_visit_event
 from service.db.base import utcnow
 from service.db.models import (
@@ -542,7 +543,7 @@ class VisitService:
         await self.session.flush()
         await notices.visit_booked(self.session, visit, order, territory)
         await feed.visit_changed(self.session, visit.technician_id, visit.id, "visit.assigned")
-        await record_visit_event(self.session, "visit.booked", visit, self.actor)
+        await record_visit_event(self.session, kinds.VISIT_BOOKED, visit, self.actor)
         await record(
             self.session,
             self.actor,
@@ -593,7 +594,7 @@ class VisitService:
         await feed.visit_changed(self.session, visit.technician_id, visit.id, "visit.rescheduled")
         await record_visit_event(
             self.session,
-            "visit.rescheduled",
+            kinds.VISIT_RESCHEDULED,
             visit,
             self.actor,
             reason=data.reason_code,
@@ -663,7 +664,7 @@ class VisitService:
         await feed.visit_changed(self.session, visit.technician_id, visit.id, "visit.assigned")
         await record_visit_event(
             self.session,
-            "visit.reassigned",
+            kinds.VISIT_REASSIGNED,
             visit,
             self.actor,
             reason=data.reason_code,
@@ -697,7 +698,9 @@ class VisitService:
         territory = await self.session.get_one(Territory, order.territory_id)
         await notices.visit_cancelled(self.session, visit, order, territory)
         await feed.visit_changed(self.session, visit.technician_id, visit.id, "visit.cancelled")
-        await record_visit_event(self.session, "visit.cancelled", visit, self.actor, reason=reason)
+        await record_visit_event(
+            self.session, kinds.VISIT_CANCELLED, visit, self.actor, reason=reason
+        )
         await record(
             self.session,
             self.actor,

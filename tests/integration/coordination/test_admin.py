@@ -279,3 +279,29 @@ async def test_calendar_and_holiday_lifecycle(client: Any, build: Builder) -> No
     assert renamed.json()["name"] == "Переименован"
     await client.put(profile_url, json={"area_kind": "urban"}, headers=admin.headers)
     assert (await client.delete(url, headers=admin.headers)).status_code == 204
+
+
+async def test_holidays_at_the_end_of_the_calendar_are_not_a_server_error(
+    client: Any, build: Builder
+) -> None:
+    # Expanding a range used to step one day past its last date: 9999-12-31 overflowed (500).
+    admin = await build.person(Role.ADMIN)
+    created = await client.post(
+        CALENDARS,
+        json={
+            "code": _code(),
+            "name": "Край",
+            "country": "KZ",
+            "hours": WEEK,
+            "holidays": [{"date": "9999-12-30", "until": "9999-12-31", "name": "Последний"}],
+        },
+        headers=admin.headers,
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["holiday_count"] == 2
+    url = f"{CALENDARS}/{created.json()['id']}/holidays"
+    added = await client.post(
+        url, json={"items": [{"date": "9999-12-31", "name": "Снова"}]}, headers=admin.headers
+    )
+    assert added.status_code == 409
+    problem(added)

@@ -150,3 +150,27 @@ async def test_board_and_kpis_filter_other_territories(client: Any, scene: dict[
         headers=outsider.headers,
     )
     assert kpis.json()["overdue"]["open_orders"] == 0
+
+
+async def test_board_filtered_to_another_territory_shows_nothing(
+    client: Any, scene: dict[str, Any]
+) -> None:
+    order_id = str(scene["ids"]["order"])
+    home = {"territory": str(scene["ids"]["territory"])}
+    own = await client.get(
+        f"{BASE}/overdue", params=home, headers=scene["people"][Role.COORDINATOR].headers
+    )
+    assert order_id in {i["work_order_id"] for i in own.json()["items"]}
+    outsider = scene["outsider"].headers
+    board = await client.get(f"{BASE}/overdue", params=home, headers=outsider)
+    assert board.status_code == 200
+    assert board.json()["items"] == []
+    assert board.json()["counts"]["total"] == 0
+    csv_params = home | {"format": "csv"}
+    exported = await client.get(f"{BASE}/overdue", params=csv_params, headers=outsider)
+    assert exported.status_code == 200
+    assert len(exported.content.decode("utf-8-sig").strip().splitlines()) == 1
+    technician = await client.get(
+        f"{BASE}/overdue", params={"limit": 200}, headers=scene["people"][Role.TECHNICIAN].headers
+    )
+    assert technician.status_code == 403

@@ -339,3 +339,36 @@ async def test_clocks_of_another_territory_are_hidden(client: Any, build: Builde
     )
     assert response.status_code == 404
     problem(response)
+
+
+async def test_events_that_cannot_move_a_clock_do_not_recompute(
+    client: Any, build: Builder
+) -> None:
+    await use_policy(build, priority="normal", response=60, arrival=2880, resolution=5760)
+    area = await build.area()
+    dispatcher = await build.person(Role.DISPATCHER, area.territory)
+    order_id = uuid.UUID((await _order(client, area, dispatcher))["id"])
+
+    async def computed_at(session: Any) -> set[datetime]:
+        rows = await session.scalars(
+            select(SlaClock.computed_at).where(SlaClock.work_order_id == order_id)
+        )
+        return set(rows.all())
+
+    async with build.sessionmaker() as session:
+        stored = await computed_at(session)
+        assert stored
+        contacted = await record_event(
+            session, order_id, "customer.contacted", actor=dispatcher.actor
+        )
+        described = await record_event(
+            session, order_id, "work_order.updated", data={"fields": ["description"]}
+        )
+        assert contacted is None
+        assert described is None
+        assert await computed_at(session) == stored
+        resumed = await record_event(session, order_id, "work_order.resumed")
+        assert resumed is not None
+        assert {c.target for c in resumed.clocks} == {"response", "arrival", "resolution"}
+        assert await computed_at(session) != stored
+        await session.commit()
