@@ -6,6 +6,7 @@ from typing import Any
 
 import reports
 from reports.i18n import format_datetime, format_quantity, format_window, label, title
+from service.common.i18n import Language, in_language
 
 # Page-only texts; Kazakh strings await a native speaker's review.
 _PAGE = {
@@ -35,12 +36,11 @@ _PAGE = {
     ),
     "refused": ("Отказ записан.", "Бас тарту тіркелді.", "Your refusal has been recorded."),
 }
-_INDEX = {"ru": 0, "kk": 1, "en": 2}
 
 
-def page_text(key: str, language: str) -> str:
+def page_text(key: str, language: Language) -> str:
     """A page label in the customer's language."""
-    return _PAGE[key][_INDEX.get(language, 0)]
+    return in_language(_PAGE[key], language)
 
 
 def page_model(snapshot: reports.ActSnapshot, snapshot_sha256: str, token: str) -> dict[str, Any]:

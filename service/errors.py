@@ -168,7 +168,8 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
 _NAMED_FIELD = re.compile(r"(?:field|Object contains unknown field) `([^`]+)`")
 
 
-def _validation_errors(extra: Any) -> list[FieldError]:
+def validation_errors(extra: Any) -> list[FieldError]:
+    """Field errors from a Litestar validation exception's ``extra``."""
     errors: list[FieldError] = []
     if isinstance(extra, list):
         for item in extra:
@@ -188,7 +189,7 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     errors: list[FieldError] | None = None
     detail = exc.detail
     if isinstance(exc, ValidationException):
-        errors = _validation_errors(exc.extra) or None
+        errors = validation_errors(exc.extra) or None
         if detail.startswith("Validation failed for"):
             detail = "The request does not match the schema"
     elif isinstance(exc, NotAuthorizedException):

@@ -24,8 +24,8 @@ from service.errors import (
     PROBLEM_JSON,
     Problem,
     ValidationFailed,
-    _validation_errors,
     domain_error_handler,
+    validation_errors,
 )
 
 # Dispatchers see the follow-ups of their territories; coordinators and supervisors act on them.
@@ -39,7 +39,7 @@ def _unprocessable(request: Request[Any, Any, Any], exc: ValidationException) ->
         request,
         ValidationFailed(
             "The rating does not match the form",
-            errors=_validation_errors(exc.extra) or None,
+            errors=validation_errors(exc.extra) or None,
             code="invalid_rating",
         ),
     )

@@ -32,6 +32,7 @@ from service.audit.services import record
 from service.auth.actor import Actor
 from service.auth.services import AuthService
 from service.common.geo import point_ewkt
+from service.common.link_tokens import link_token_hash, new_link_token
 from service.common.schemas import AwareDatetime
 from service.common.schemas import Point as GeoPoint
 from service.db.base import utcnow
@@ -122,8 +123,9 @@ class SignedAct(msgspec.Struct):
     verify_url: str
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def _code_hash(link_id: uuid.UUID, code: str) -> str:
+    # Salted with the link id: the same six digits hash differently on every link.
+    return hashlib.sha256(f"{link_id}:{code}".encode()).hexdigest()
 
 
 class SigningService:
@@ -182,11 +184,11 @@ class SigningService:
             finished_at=utcnow(),
         )
         act = await acts.create_draft(visit.id, snapshot)
-        token = secrets.token_urlsafe(32)
+        token = new_link_token()
         expires_at = utcnow() + SIGN_LINK_TTL
         self.session.add(
             CustomerLink(
-                token_hash=_hash(token),
+                token_hash=link_token_hash(token),
                 purpose="sign",
                 act_id=act.id,
                 visit_id=visit.id,
@@ -253,7 +255,7 @@ class SigningService:
     ) -> CustomerLink:
         """A live link; spent, refused, expired or unknown ones are refused alike."""
         stmt = select(CustomerLink).where(
-            CustomerLink.token_hash == _hash(token), CustomerLink.purpose == purpose
+            CustomerLink.token_hash == link_token_hash(token), CustomerLink.purpose == purpose
         )
         if for_update:
             # populate_existing: what another request committed before we got the lock counts.
@@ -288,7 +290,7 @@ class SigningService:
         if phone is None:
             raise Conflict("There is no phone number to send a code to", code="no_phone")
         code = f"{secrets.randbelow(10**6):06d}"
-        link.otp_hash = _hash(f"{link.id}:{code}")
+        link.otp_hash = _code_hash(link.id, code)
         link.otp_expires_at = utcnow() + OTP_TTL
         await enqueue(
             self.session,
@@ -428,7 +430,7 @@ class SigningService:
         """The customer's copy: a short-lived download URL of the signed PDF."""
         link = await self.session.scalar(
             select(CustomerLink).where(
-                CustomerLink.token_hash == _hash(token), CustomerLink.purpose == "copy"
+                CustomerLink.token_hash == link_token_hash(token), CustomerLink.purpose == "copy"
             )
         )
         if link is None or link.expires_at <= utcnow():
@@ -458,7 +460,7 @@ class SigningService:
             )
         if spent is None:
             raise Unauthorized("Too many wrong codes; ask the technician for a new link")
-        if code is None or not hmac.compare_digest(link.otp_hash, _hash(f"{link.id}:{code}")):
+        if code is None or not hmac.compare_digest(link.otp_hash, _code_hash(link.id, code)):
             raise ValidationFailed(
                 "The code does not match",
                 errors=[FieldError(field="otp", message="wrong code")],
@@ -495,10 +497,10 @@ class SigningService:
         order = await self.session.get_one(WorkOrder, visit.work_order_id)
         customer = await self.session.get_one(Customer, order.customer_id)
         territory = await self.session.get_one(Territory, order.territory_id)
-        token = secrets.token_urlsafe(32)
+        token = new_link_token()
         self.session.add(
             CustomerLink(
-                token_hash=_hash(token),
+                token_hash=link_token_hash(token),
                 purpose="copy",
                 act_id=act.id,
                 visit_id=visit.id,

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.common.staff import desk_address
 from service.db.models import Customer, Territory, Visit, WorkOrder
 from service.notifications import Recipient, enqueue
 
@@ -132,7 +133,7 @@ async def visit_late(
         event="dispatch.visit_late",
         event_key=f"{visit.id}:late",
         channel="webhook",
-        recipient=Recipient(kind="user", address=f"dispatch:{territory.code}"),
+        recipient=Recipient(kind="user", address=desk_address("dispatcher", territory.code)),
         language="ru",
         time_zone=territory.time_zone,
         context={
