@@ -135,6 +135,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     # The app is the composition root: it mounts the phone surface, which depends on service/.
     from mobile_api import TEMPLATES_DIR, mobile_router
+    from mobile_api.idempotency import document_idempotency
 
     auth = _auth(settings)
     app = Litestar(
@@ -183,4 +184,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=settings.server.debug,
     )
     document_problem_responses(app.openapi_schema, PUBLIC_PATHS)
+    document_idempotency(app.openapi_schema)
     return app

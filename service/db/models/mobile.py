@@ -82,7 +82,12 @@ class TechnicianChange(Base):
 
 
 class IdempotencyKey(Base):
-    """A mobile POST's Idempotency-Key with the response to replay."""
+    """A mobile POST's Idempotency-Key with the response to replay.
+
+    The row is written in the transaction that did the work, so it exists exactly when the work
+    committed. While that transaction runs, a transaction-level advisory lock on the key marks it
+    in progress (a killed process releases it with its connection).
+    """
 
     __tablename__ = "idempotency_keys"
 
@@ -91,11 +96,11 @@ class IdempotencyKey(Base):
     method: Mapped[str] = mapped_column(String(8))
     path: Mapped[str] = mapped_column(String(500))
     request_sha256: Mapped[str] = mapped_column(String(64))
-    # Until then the first request is still running; afterwards a retry may take over.
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    response_status: Mapped[int | None] = mapped_column(Integer)
-    response_headers: Mapped[dict[str, str] | None] = mapped_column(JSONB)
-    response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    response_status: Mapped[int] = mapped_column(Integer)
+    # [name, value] pairs in order, names lower-case; the representation headers of the
+    # uncompressed body (no Content-Encoding or Content-Length: both are per delivery).
+    response_headers: Mapped[list[list[str]]] = mapped_column(JSONB)
+    response_body: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

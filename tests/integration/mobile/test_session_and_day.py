@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from mobile_api.idempotency import lock_key
 from service.auth.actor import Role
 from service.db.models import Device, IdempotencyKey
 from tests.conftest import problem
@@ -171,29 +171,28 @@ async def test_idempotency_key_semantics(client: Any, build: Builder, field: Fie
     assert other.status_code == 422
     problem(other)
 
-    # A first request with this key is still running (its lease has not expired).
+    # A first request with this key is still running: its transaction holds the key's lock.
     in_flight = str(uuid.uuid4())
     raw = msgspec.json.encode(body)
-    fingerprint = hashlib.sha256(b"POST /mobile/v1/sync/push\n" + raw).hexdigest()
-    async with build.sessionmaker() as session:
-        session.add(
-            IdempotencyKey(
-                user_id=field.technician.user.id,
-                key=in_flight,
-                method="POST",
-                path="/mobile/v1/sync/push",
-                request_sha256=fingerprint,
-                locked_until=datetime.now(UTC) + timedelta(seconds=30),
-            )
+    async with build.sessionmaker() as running:
+        namespace, digest = lock_key(field.technician.user.id, in_flight)
+        assert await running.scalar(select(func.pg_try_advisory_xact_lock(namespace, digest)))
+        busy = await client.post(
+            "/mobile/v1/sync/push",
+            content=raw,
+            headers={**field.phone.headers(in_flight), "Content-Type": "application/json"},
         )
-        await session.commit()
-    busy = await client.post(
+        assert busy.status_code == 409
+        assert busy.headers["retry-after"] == "1"
+        problem(busy)
+    # The first request died (its transaction ended without the answer): a retry runs it.
+    retried = await client.post(
         "/mobile/v1/sync/push",
         content=raw,
         headers={**field.phone.headers(in_flight), "Content-Type": "application/json"},
     )
-    assert busy.status_code == 409
-    problem(busy)
+    assert retried.status_code == 200
+    assert "idempotent-replayed" not in retried.headers
 
 
 async def test_a_key_still_running_answers_409(client: Any, build: Builder, field: Field) -> None:
