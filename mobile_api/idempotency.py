@@ -403,9 +403,9 @@ _RETRY_AFTER = OpenAPIHeader(
     schema=Schema(type=OpenAPIType.INTEGER),
 )
 _IDEMPOTENCY_ERRORS = {
-    "400": "No Idempotency-Key header (or longer than 255 characters)",
-    "409": "A request with this Idempotency-Key is still in progress",
-    "422": "This Idempotency-Key was used with another request",
+    "400": "no Idempotency-Key header (or one over 255 characters)",
+    "409": "a request with this Idempotency-Key is still in progress (see Retry-After)",
+    "422": "this Idempotency-Key was used with another request",
 }
 
 
@@ -425,5 +425,5 @@ def document_idempotency(openapi: OpenAPI) -> None:
             if status == "409":
                 headers["Retry-After"] = _RETRY_AFTER
             if status in _IDEMPOTENCY_ERRORS:
-                response.description = f"{response.description}; or: {_IDEMPOTENCY_ERRORS[status]}"
+                response.description = f"{response.description}, or {_IDEMPOTENCY_ERRORS[status]}"
             response.headers = headers or None
