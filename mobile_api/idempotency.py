@@ -30,7 +30,7 @@ import logging
 from typing import Any, cast
 
 import msgspec
-from litestar.enums import ScopeType
+from litestar.enums import ParamType, ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.middleware.compression import CompressionMiddleware
 from litestar.openapi.spec import (
@@ -385,7 +385,7 @@ async def _claim(
 
 _KEY_PARAMETER = Parameter(
     name="Idempotency-Key",
-    param_in="header",  # type: ignore[arg-type]
+    param_in=ParamType.HEADER,
     required=True,
     description=(
         "A unique key per operation (e.g. a UUID), reused on every retry of it: the same key "

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, cast
 
 from litestar.datastructures import State
 from litestar.types import Scope
@@ -53,19 +52,19 @@ class HeldTransaction:
 def hold_transaction(scope: Scope, session: AsyncSession) -> HeldTransaction:
     """Make ``session`` the request's session; the caller commits or rolls it back."""
     held = HeldTransaction(session)
-    cast("dict[str, Any]", scope.setdefault("state", {}))[_HELD_TRANSACTION] = held
+    scope.setdefault("state", {})[_HELD_TRANSACTION] = held
     return held
 
 
 def held_transaction(scope: Scope) -> HeldTransaction | None:
     """The transaction a middleware holds for this request, if any."""
-    held = cast("dict[str, Any]", scope.get("state", {})).get(_HELD_TRANSACTION)
+    held = scope.get("state", {}).get(_HELD_TRANSACTION)
     return held if isinstance(held, HeldTransaction) else None
 
 
 def release_transaction(scope: Scope) -> None:
     """The middleware is done with the request's transaction."""
-    cast("dict[str, Any]", scope.get("state", {})).pop(_HELD_TRANSACTION, None)
+    scope.get("state", {}).pop(_HELD_TRANSACTION, None)
 
 
 async def provide_db_session(state: State, scope: Scope) -> AsyncIterator[AsyncSession]:
