@@ -27,6 +27,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import logging
+from enum import Enum
 from typing import Any, cast
 
 import msgspec
@@ -231,7 +232,9 @@ class IdempotencyMiddleware(ASGIMiddleware):
             )
             return
         request_body = await _read_body(receive)
-        if request_body is None:
+        if request_body is _BodyIssue.DISCONNECTED:
+            return  # the client left before its body arrived: nothing to run, no one to answer
+        if request_body is _BodyIssue.TOO_LARGE:
             answer = _problem(413, "Request body too large", "Body over 1 MiB", path)
             await deliver(scope, receive, send, answer, replayed=False)
             return
@@ -337,19 +340,24 @@ async def _no_body() -> Any:
     return {"type": "http.disconnect"}
 
 
-async def _read_body(receive: Receive) -> bytes | None:
-    """The whole request body, or None when it is over the limit."""
+class _BodyIssue(Enum):
+    TOO_LARGE = "too large"
+    DISCONNECTED = "disconnected"
+
+
+async def _read_body(receive: Receive) -> bytes | _BodyIssue:
+    """The whole request body, or why there is none to run."""
     chunks: list[bytes] = []
     size = 0
     more = True
     while more:
         message: Any = await receive()
         if message["type"] == "http.disconnect":
-            break
+            return _BodyIssue.DISCONNECTED
         chunk: bytes = message.get("body", b"")
         size += len(chunk)
         if size > MAX_BODY:
-            return None
+            return _BodyIssue.TOO_LARGE
         chunks.append(chunk)
         more = message.get("more_body", False)
     return b"".join(chunks)

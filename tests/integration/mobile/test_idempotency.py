@@ -11,28 +11,36 @@ import gzip
 import hashlib
 import os
 import random
+import signal
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+from pathlib import Path
 from typing import Any
 
 import httpx
 import msgspec
 import pytest
-from litestar import Response, Router, post
+from litestar import Request, Response, Router, post
 from litestar.di import Provide
 from litestar.params import JSONBody
 from litestar.testing import AsyncTestClient
+from sqlalchemy import func, select, text
 
 from mobile_api.deps import Technician, provide_technician
-from mobile_api.idempotency import IdempotencyMiddleware
+from mobile_api.idempotency import IdempotencyMiddleware, lock_key, request_fingerprint
+from service.auth.actor import Actor
 from service.common.params import DbSession
 from service.db.base import utcnow
 from service.db.models import IdempotencyKey, Photo, SyncOperation, VisitRecord
 from service.errors import Conflict
 from service.settings import Settings
-from tests.conftest import problem
+from tests.conftest import ROOT, problem
 from tests.integration.builders import Builder
 from tests.integration.mobile.conftest import Field, op
 
@@ -186,14 +194,19 @@ class NoteIn(msgspec.Struct):
 
     visit_id: uuid.UUID
     text: str
-    mode: str  # raise | conflict | return-503
+    mode: str  # raise | conflict | return-503 | lost-race
 
 
 @post("/note", status_code=201, include_in_schema=False)
 async def flaky_note(
-    data: JSONBody[NoteIn], db_session: DbSession, technician: Technician
+    data: JSONBody[NoteIn],
+    db_session: DbSession,
+    technician: Technician,
+    request: Request[Any, Any, Any],
 ) -> Response[dict[str, Any]]:
     """Records a note (the work), then fails as told while failures are left for its text."""
+    if data.mode == "lost-race":
+        await _commit_rival_answer(request, technician)
     db_session.add(
         VisitRecord(
             visit_id=data.visit_id, kind="note", data={"text": data.text}, device_time=utcnow()
@@ -208,6 +221,28 @@ async def flaky_note(
             raise Conflict("injected domain error")
         return Response({"unavailable": True}, status_code=503)
     return Response({"recorded": data.text}, status_code=201)
+
+
+RIVAL_ANSWER = {"rival": True}
+
+
+async def _commit_rival_answer(request: Request[Any, Any, Any], technician: Actor) -> None:
+    """Another request committed an answer for this key meanwhile (as if past the lock)."""
+    async with request.app.state.sessionmaker() as session:
+        session.add(
+            IdempotencyKey(
+                user_id=technician.user_id,
+                key=request.headers["idempotency-key"],
+                method="POST",
+                path=request.url.path,
+                request_sha256=request_fingerprint("POST", request.url.path, await request.body()),
+                response_status=201,
+                response_headers=[["content-type", "application/json"]],
+                response_body=msgspec.json.encode(RIVAL_ANSWER),
+                created_at=utcnow(),
+            )
+        )
+        await session.commit()
 
 
 @pytest.fixture
@@ -260,6 +295,22 @@ async def test_a_failed_request_releases_its_key_and_keeps_no_work(
     assert again.headers["idempotent-replayed"] == "true"
     assert again.json() == retried.json() == {"recorded": text}
     assert await build.count(VisitRecord, *notes) == 1
+
+
+async def test_losing_a_race_at_commit_undoes_the_work_and_replays_the_winner(
+    faulty_client: Any, build: Builder, field: Field
+) -> None:
+    text = f"race {uuid.uuid4()}"
+    body = {"visit_id": str(field.visit.id), "text": text, "mode": "lost-race"}
+    key = str(uuid.uuid4())
+    answer = await faulty_client.post(
+        "/mobile/v1/faults/note", json=body, headers=field.phone.headers(key)
+    )
+    assert answer.status_code == 201, answer.text
+    assert answer.headers["idempotent-replayed"] == "true"
+    assert answer.json() == RIVAL_ANSWER
+    notes = (VisitRecord.visit_id == field.visit.id, VisitRecord.data["text"].astext == text)
+    assert await build.count(VisitRecord, *notes) == 0
 
 
 async def test_a_real_handler_error_stores_nothing(
@@ -453,3 +504,103 @@ async def test_replays_through_a_connection_dropping_proxy_are_all_readable(
     total = 30 * 40
     assert await build.count(SyncOperation, SyncOperation.visit_id == field.visit.id) == total
     assert await build.count(VisitRecord, VisitRecord.visit_id == field.visit.id) == total
+
+
+def _serve(database_url: str, blob_dir: str, log: Any) -> tuple[subprocess.Popen[bytes], str]:
+    """A server process of our own, to be killed (the session's live server must live on)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    env = {
+        **os.environ,
+        "NARYAD_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "NARYAD_ENV": "test",
+        "NARYAD_DATABASE_URL": database_url,
+        "NARYAD_BLOB_DIR": blob_dir,
+        "NARYAD_LOGIN_RATE_PER_MINUTE": "100000",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("the server did not start")
+
+
+async def _key_locked(build: Builder, user_id: uuid.UUID, key: str) -> bool:
+    namespace, digest = lock_key(user_id, key)
+    async with build.sessionmaker() as session:
+        held = await session.scalar(
+            text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                "AND classid::int = :namespace AND objid::bigint = :objid AND objsubid = 2"
+            ),
+            {"namespace": namespace, "objid": digest & 0xFFFFFFFF},
+        )
+    return bool(held)
+
+
+async def test_a_process_killed_mid_request_leaves_the_key_free_for_a_retry(
+    client: Any,
+    build: Builder,
+    field: Field,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    operation = op(field.visit.id, "note", {"text": "Убит посреди запроса"})
+    body = {"operations": [operation]}
+    operation_id = uuid.UUID(operation["id"])
+    key = str(uuid.uuid4())
+    user_id = field.technician.user.id
+    server, url = _serve(database_url, str(tmp_path), (tmp_path / "server.log").open("wb"))
+    try:
+        # The test holds the operation's own lock, so the server's push waits inside its
+        # transaction, holding the Idempotency-Key, until the process is killed.
+        async with build.sessionmaker() as blocker:
+            operation_lock = int.from_bytes(operation_id.bytes[:8], "big", signed=True)
+            await blocker.execute(select(func.pg_advisory_xact_lock(operation_lock)))
+            async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+                pending = asyncio.create_task(
+                    http.post("/mobile/v1/sync/push", json=body, headers=field.phone.headers(key))
+                )
+                for _ in range(200):
+                    if await _key_locked(build, user_id, key):
+                        break
+                    await asyncio.sleep(0.05)
+                else:
+                    raise AssertionError("the server never claimed the key")
+                busy = await client.post(
+                    "/mobile/v1/sync/push", json=body, headers=field.phone.headers(key)
+                )
+                assert busy.status_code == 409  # in progress, not a 500, not run twice
+                server.send_signal(signal.SIGKILL)
+                server.wait(timeout=10)
+                with pytest.raises(httpx.TransportError):
+                    await pending
+        # The dead process's transaction ends with its connection: the key is free again.
+        for _ in range(200):
+            if not await _key_locked(build, user_id, key):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the killed request still holds its key")
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(timeout=10)
+    retry = await client.post("/mobile/v1/sync/push", json=body, headers=field.phone.headers(key))
+    assert retry.status_code == 200, retry.text
+    assert "idempotent-replayed" not in retry.headers
+    assert retry.json()["results"][0]["status"] == "applied"
+    assert await build.count(SyncOperation, SyncOperation.id == operation_id) == 1
+    assert await build.count(VisitRecord, VisitRecord.operation_id == operation_id) == 1
