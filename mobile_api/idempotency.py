@@ -317,9 +317,7 @@ class IdempotencyMiddleware(ASGIMiddleware):
         except SQLAlchemyError:
             logger.exception("idempotent request not committed; the client may retry")
             await session.rollback()
-            detail = "The request was not applied; retry with the same Idempotency-Key"
-            failed = _problem(500, "Server error", detail, cast("HTTPScope", scope)["path"])
-            await deliver(scope, _no_body, send, failed, replayed=False)
+            await deliver(scope, _no_body, send, _not_applied(scope), replayed=False)
             return
         await capture.forward(send)
 
@@ -332,8 +330,16 @@ class IdempotencyMiddleware(ASGIMiddleware):
         async with sessionmaker() as session:
             refusal, replay = await _claim(session, actor, key, path, fingerprint)
             await session.rollback()
-        answer = refusal or replay or _in_progress(path)
+        if refusal is None and replay is None:
+            # Not this key after all (another constraint checked at commit): nothing applied.
+            logger.exception("idempotent request not committed; the client may retry")
+        answer = refusal or replay or _not_applied(scope)
         await deliver(scope, _no_body, send, answer, replayed=replay is not None)
+
+
+def _not_applied(scope: Scope) -> StoredResponse:
+    detail = "The request was not applied; retry with the same Idempotency-Key"
+    return _problem(500, "Server error", detail, cast("HTTPScope", scope)["path"])
 
 
 async def _no_body() -> Any:
