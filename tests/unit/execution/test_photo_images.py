@@ -101,7 +101,8 @@ def test_unknown_declared_type_is_refused() -> None:
 
 def test_decompression_bomb_is_refused_from_its_header() -> None:
     bomb = photo_samples.png_bomb()
-    assert len(bomb) < 200_000 and 10_000 * 8_000 > MAX_PHOTO_PIXELS
+    assert len(bomb) < 200_000
+    assert MAX_PHOTO_PIXELS < 10_000 * 8_000
     started = time.perf_counter()
     with pytest.raises(PhotoMismatch) as caught:
         check_photo(bomb, "image/png")
