@@ -393,9 +393,12 @@ class PhotoService:
         for answer in (await checklists.effective_answers(visit.id)).values():
             if str(old) not in answer.photo_ids:
                 continue
-            swapped = [str(new) if p == str(old) else p for p in answer.photo_ids]
+            swapped = [
+                p if p != str(old) else str(new) if new is not None else None
+                for p in answer.photo_ids
+            ]
             # dict.fromkeys: the replacement may already be in the answer; list it once.
-            photo_ids = tuple(p for p in dict.fromkeys(swapped) if p != str(old))
+            photo_ids = tuple(p for p in dict.fromkeys(swapped) if p is not None)
             try:
                 await checklists.record(
                     visit, msgspec.structs.replace(answer, photo_ids=photo_ids, answered_at=at)
@@ -408,3 +411,59 @@ class PhotoService:
                     errors=exc.errors,
                     code=exc.code,
                 ) from exc
+
+
+_PHOTOS_LABEL = {"ru": "Фотографии", "kk": "Фотосуреттер", "en": "Photos"}
+# Kazakh text to be reviewed by a native speaker (DOMAIN.md glossary).
+_TAKEN = {"ru": "сделано фото: {n}", "kk": "түсірілген фото: {n}", "en": "{n} photos taken"}
+_HEIC = {
+    "ru": "{n} в формате HEIC не встроены в акт и хранятся в системе",
+    "kk": "HEIC форматындағы {n} фото актіге енгізілмеген, жүйеде сақталады",
+    "en": "{n} HEIC photos are not embedded in the act and are kept in storage",
+}
+_OVER = {
+    "ru": "{n} сверх {limit} не встроены в акт и хранятся в системе",
+    "kk": "{limit}-дан асқан {n} фото актіге енгізілмеген, жүйеде сақталады",
+    "en": "{n} photos beyond {limit} are not embedded in the act and are kept in storage",
+}
+MAX_ACT_PHOTOS = 30  # reports.ActSnapshot.photos holds at most this many
+
+
+def photo_count_text(taken: int, heic: int, over_limit: int, lang: str) -> str:
+    """How many photos were taken and which are not embedded, in the act's language."""
+    parts = [_TAKEN.get(lang, _TAKEN["en"]).format(n=taken)]
+    if heic:
+        parts.append(_HEIC.get(lang, _HEIC["en"]).format(n=heic))
+    if over_limit:
+        parts.append(_OVER.get(lang, _OVER["en"]).format(n=over_limit, limit=MAX_ACT_PHOTOS))
+    return "; ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class PhotosForAct:
+    """What an act shows of a visit's photos: thumbnails, and a row when some are not shown."""
+
+    embedded: list[Photo]
+    note: str | None  # None when every photo taken is embedded
+    skipped: list[tuple[Photo, str]]
+
+
+async def photos_for_act(store: BlobStore, stored: list[Photo], lang: str) -> PhotosForAct:
+    """Choose the photos an act embeds: only bytes that decode reach the renderer.
+
+    HEIC photos (and any beyond the snapshot's limit) are counted in a note instead; a photo
+    whose stored bytes are missing or do not decode is skipped and reported in ``skipped``.
+    """
+    checked = await sort_for_act(store, stored)
+    embeddable = [p for p in stored if p.id in checked.embeddable]
+    embedded, over = embeddable[:MAX_ACT_PHOTOS], embeddable[MAX_ACT_PHOTOS:]
+    heic = len(checked.not_embeddable)
+    note = None
+    if heic or over:
+        note = photo_count_text(len(embeddable) + heic, heic, len(over), lang)
+    return PhotosForAct(embedded, note, checked.unusable)
+
+
+def photos_label(lang: str) -> str:
+    """The act row's label for the photo count."""
+    return _PHOTOS_LABEL.get(lang, _PHOTOS_LABEL["en"])
