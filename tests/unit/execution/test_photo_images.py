@@ -183,3 +183,17 @@ def test_embeddable_photos() -> None:
     assert is_embeddable(photo_samples.webp())
     assert not is_embeddable(photo_samples.heif())
     assert not is_embeddable(photo_samples.text())
+
+
+def test_photo_count_text_in_each_language() -> None:
+    from service.execution.photos import photo_count_text
+
+    assert photo_count_text(3, 1, 0, "ru") == (
+        "сделано фото: 3; 1 в формате HEIC не встроены в акт и хранятся в системе"
+    )
+    assert photo_count_text(3, 1, 0, "en") == (
+        "3 photos taken; 1 HEIC photos are not embedded in the act and are kept in storage"
+    )
+    assert photo_count_text(32, 0, 2, "kk") == (
+        "түсірілген фото: 32; 30-дан асқан 2 фото актіге енгізілмеген, жүйеде сақталады"
+    )
