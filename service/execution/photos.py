@@ -71,7 +71,7 @@ class PhotoRejection(msgspec.Struct):
     detail: str
 
 
-class PhotoView(msgspec.Struct, omit_defaults=True):
+class PhotoView(msgspec.Struct):
     """A photo and where it stands."""
 
     id: uuid.UUID
