@@ -58,13 +58,17 @@ def check_photo(data: bytes, declared: str) -> PhotoFacts:
 
 
 def is_embeddable(data: bytes) -> bool:
-    """Whether the act renderer can draw these bytes (a JPEG, PNG or WebP that decodes)."""
+    """Whether the act renderer can draw these bytes (a JPEG, PNG or WebP that decodes).
+
+    JPEGs are decoded at a reduced scale (as the renderer's thumbnail needs): every byte of the
+    stream is still read, so a damaged file fails, at a fraction of a full decode's cost.
+    """
     found = _pillow_format(data)
     if found is None:
         return False
     content_type = next(t for t, name in DECODED_TYPES.items() if name == found)
     try:
-        _decode(data, content_type, found)
+        _decode(data, content_type, found, draft=True)
     except PhotoMismatch:
         return False
     return True
@@ -108,7 +112,11 @@ def _pillow_format(data: bytes) -> str | None:
         return None
 
 
-def _decode(data: bytes, declared: str, expected: str) -> PhotoFacts:
+# Long side the act renderer scales photos to (reports.assets.THUMBNAIL_MAX_SIDE).
+_DRAFT_SIDE = 1200
+
+
+def _decode(data: bytes, declared: str, expected: str, *, draft: bool = False) -> PhotoFacts:
     # No warnings filter here (it is process-wide and photos are checked in threads): the
     # explicit pixel bound below refuses bombs long before Pillow's own warning level matters.
     try:
@@ -127,6 +135,8 @@ def _decode(data: bytes, declared: str, expected: str) -> PhotoFacts:
             probe.verify()
         # verify() leaves the image unusable; decoding every pixel needs a fresh open.
         with Image.open(io.BytesIO(data), formats=[expected]) as image:
+            if draft and expected == "JPEG":
+                image.draft("RGB", (_DRAFT_SIDE, _DRAFT_SIDE))
             image.load()
     except PhotoMismatch:
         raise

@@ -23,7 +23,7 @@ from service.storage import BlobStore
 from tests import photo_samples
 from tests.conftest import problem
 from tests.integration.builders import Builder
-from tests.integration.mobile.conftest import Field
+from tests.integration.mobile.conftest import Field, log_in
 from tests.integration.storage.conftest import (  # noqa: F401 (fixture)
     S3Emulator,
     make_s3_store,
@@ -219,3 +219,42 @@ async def test_a_rejected_photo_cannot_be_attached_to_an_answer(
     result = pushed.json()["results"][0]
     assert result["status"] == "rejected"
     assert result["code"] == "photo_not_confirmed"
+
+
+async def test_confirm_is_for_the_photos_own_technician_only(
+    app: Litestar, client: Any, build: Builder, field: Field
+) -> None:
+    data = photo_samples.text()  # would be rejected (and deleted) if anyone else could confirm
+    started = await client.post(
+        "/mobile/v1/photos/uploads",
+        json={
+            "visit_id": str(field.visit.id),
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "size": len(data),
+            "content_type": "image/jpeg",
+        },
+        headers=field.phone.headers(),
+    )
+    photo = started.json()
+    parts = urlsplit(photo["upload"]["url"])
+    await client.put(
+        f"{parts.path}?{parts.query}", content=data, headers=photo["upload"]["headers"]
+    )
+    path = f"/mobile/v1/photos/{photo['id']}/confirm"
+    other_area = await build.area()
+    stranger = await log_in(client, await build.technician_at(other_area, 0.1, 0.1))
+    colleague = await log_in(client, await build.technician_at(field.area, 0.2, 0.2))
+    dispatcher = await log_in(client, field.dispatcher)
+    anonymous = await client.post(path, headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert anonymous.status_code == 401
+    problem(anonymous)
+    wrong_role = await client.post(path, headers=dispatcher.headers())
+    assert wrong_role.status_code == 403
+    problem(wrong_role)
+    for other in (colleague, stranger):  # same territory, another territory
+        response = await client.post(path, headers=other.headers())
+        assert response.status_code == 404, response.text
+        problem(response)
+    row = await _row(build, photo["id"])
+    assert row.status == "pending"
+    assert await app.state.blob_store.head(row.object_key) is not None
