@@ -28,7 +28,7 @@ from service.db.models.visits import LIVE_STATUSES
 from service.errors import Conflict, NotFound, ValidationFailed
 from service.execution.images import PhotoMismatch, check_photo, is_embeddable
 from service.execution.services import FieldworkService
-from service.storage import BlobNotFound, BlobStore, StorageError, photo_key
+from service.storage import BlobNotFound, BlobStore, photo_key
 from service.visit_checklists.registry import TemplateRegistry
 
 MAX_PHOTO_BYTES = 15 * 1024 * 1024
@@ -159,9 +159,7 @@ async def sort_for_act(store: BlobStore, photos: list[Photo]) -> ActPhotos:
         except BlobNotFound:
             unusable.append((photo, "the stored object is missing"))
             continue
-        except StorageError as exc:
-            unusable.append((photo, f"the store failed: {type(exc).__name__}"))
-            continue
+        # Any other storage failure propagates: an outage must not freeze an act without photos.
         if hashlib.sha256(data).hexdigest() != photo.sha256:
             unusable.append((photo, "the stored bytes do not match the photo's SHA-256"))
         elif await anyio.to_thread.run_sync(is_embeddable, data):
