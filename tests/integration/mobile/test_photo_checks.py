@@ -258,3 +258,30 @@ async def test_confirm_is_for_the_photos_own_technician_only(
     row = await _row(build, photo["id"])
     assert row.status == "pending"
     assert await app.state.blob_store.head(row.object_key) is not None
+
+
+async def test_a_removed_photo_leaves_the_store(
+    client: Any, build: Builder, field: Field, store: Store
+) -> None:
+    photo, confirmed = await _upload(client, field, store, photo_samples.jpeg(), "image/jpeg")
+    assert confirmed.status_code == 200, confirmed.text
+    key = (await _row(build, photo["id"])).object_key
+    assert await store.blob_store.head(key) is not None
+    pushed = await client.post(
+        "/mobile/v1/sync/push",
+        json={
+            "operations": [
+                {
+                    "id": str(uuid.uuid4()),
+                    "type": "photo_removed",
+                    "visit_id": str(field.visit.id),
+                    "device_time": "2026-01-01T10:00:00+05:00",
+                    "payload": {"photo_id": photo["id"]},
+                }
+            ]
+        },
+        headers=field.phone.headers(),
+    )
+    assert pushed.json()["results"][0]["status"] == "applied", pushed.text
+    assert await store.blob_store.head(key) is None
+    assert (await _row(build, photo["id"])).status == "removed"
