@@ -93,6 +93,7 @@ class SyncController(Controller):
             technician,
             state.checklist_registry,
             rating_links=RatingLinks.from_settings(state.settings),
+            store=state.blob_store,
         )
         return PushResponse(results=await service.push(data.operations))
 
@@ -149,7 +150,20 @@ class PhotoController(Controller):
         "/{photo_id:uuid}/confirm",
         operation_id="ConfirmPhoto",
         status_code=200,
-        responses={200: ResponseSpec(PhotoView, description="Stored", generate_examples=False)},
+        responses={
+            200: ResponseSpec(PhotoView, description="Stored", generate_examples=False),
+            422: ResponseSpec(
+                Problem,
+                description=(
+                    "Refused: the bytes do not match the declared size and SHA-256 (code "
+                    "`integrity`) or are not an image of the declared type (code "
+                    "`not_declared_type`). The object is deleted and the photo is `rejected`: "
+                    "upload the photo again as a new one."
+                ),
+                media_type="application/problem+json",
+                generate_examples=False,
+            ),
+        },
     )
     async def confirm(
         self,
@@ -158,19 +172,26 @@ class PhotoController(Controller):
         technician: Technician,
         state: State,
     ) -> Response[Any]:
-        """Verify size and SHA-256 of the uploaded bytes; only then does the photo count."""
+        """Verify size, SHA-256 and image type of the uploaded bytes; only then does it count."""
         photo = await _photos(db_session, technician, state).confirm(photo_id)
-        if photo.status == "rejected":
+        if photo.rejection is not None:
             # Returned, not raised: the rejection (and the deleted object) must be committed.
+            rejection = photo.rejection
             return problem_response(
                 Problem(
                     type="https://naryad.dev/problems/validation-failed",
                     title="Validation failed",
                     status=422,
-                    detail="The uploaded bytes do not match the declared size and SHA-256",
+                    detail=f"{rejection.detail}. The upload was deleted; take or upload the "
+                    "photo again as a new photo.",
                     instance=f"/mobile/v1/photos/{photo_id}/confirm",
-                    code="integrity",
-                    errors=[FieldError(field="sha256", message="mismatch")],
+                    code=rejection.code,
+                    errors=[
+                        FieldError(
+                            field="sha256" if rejection.code == "integrity" else "content_type",
+                            message=f"declared {rejection.declared_type}; found {rejection.found}",
+                        )
+                    ],
                 )
             )
         return Response(photo)

@@ -35,7 +35,7 @@ from service.db.engine import make_engine, make_sessionmaker, provide_db_session
 from service.errors import EXCEPTION_HANDLERS
 from service.health.controllers import HealthController
 from service.jobs import run_background
-from service.openapi import document_problem_responses
+from service.openapi import document_problem_responses, document_sync_payloads
 from service.orders.controllers import WorkOrderController
 from service.scheduling.controllers import (
     OrderSchedulingController,
@@ -185,4 +185,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     document_problem_responses(app.openapi_schema, PUBLIC_PATHS)
     document_idempotency(app.openapi_schema)
+    document_sync_payloads(app.openapi_schema)
     return app

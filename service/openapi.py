@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, cast
 
+import msgspec
 import yaml
 from litestar.openapi.spec import (
     Components,
@@ -88,6 +90,35 @@ def document_problem_responses(openapi: OpenAPI, public_paths: list[str]) -> Non
                     content={"application/problem+json": problem},
                 )
             operation.responses = dict(sorted(responses.items()))
+
+
+def document_sync_payloads(openapi: OpenAPI) -> None:
+    """Type ``OperationIn.payload``: one payload schema per operation ``type``.
+
+    The payload is decoded by the service once ``type`` is known, so the struct declares a
+    plain object; the contract still names the shape each type expects.
+    """
+    from service.execution.schemas import PAYLOADS
+
+    components = openapi.components if isinstance(openapi.components, Components) else Components()
+    openapi.components = components
+    schemas = dict(components.schemas or {})
+    operation = schemas.get("OperationIn")
+    if not isinstance(operation, Schema) or not operation.properties:
+        return
+    types = list(dict.fromkeys(PAYLOADS.values()))
+    _, payload_schemas = msgspec.json.schema_components(
+        types, ref_template="#/components/schemas/{name}"
+    )
+    for name, schema in payload_schemas.items():
+        # Plain JSON Schema dicts (OpenAPI 3.1 uses JSON Schema 2020-12) serialise as they are.
+        schemas.setdefault(name, cast("Any", schema))
+    by_type = ", ".join(f"`{kind}`: {payload.__name__}" for kind, payload in PAYLOADS.items())
+    operation.properties["payload"] = Schema(
+        any_of=[Reference(ref=f"#/components/schemas/{t.__name__}") for t in types],
+        description=f"The operation's data; its shape follows `type` ({by_type}).",
+    )
+    components.schemas = dict(sorted(schemas.items()))
 
 
 def render_openapi() -> str:

@@ -1,13 +1,21 @@
-"""Photos go straight from the phone to the blob store; they count once their bytes check out."""
+"""Photos go straight from the phone to the blob store; they count once their bytes check out.
+
+Confirm reads the bytes back and checks size, SHA-256 and that they decode as the declared type
+(HEIC: its container brand). Until the visit's act is frozen the technician can take a photo
+back (removed) or put another in its place (replaced); either deletes the bytes.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
+import anyio.to_thread
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from checklists import Location
@@ -15,10 +23,12 @@ from service.audit.services import record
 from service.auth.actor import Actor
 from service.common.schemas import AwareDatetime
 from service.db.base import utcnow
-from service.db.models import Photo
-from service.errors import Conflict, NotFound
+from service.db.models import Act, Photo, Visit
+from service.db.models.visits import LIVE_STATUSES
+from service.errors import Conflict, NotFound, ValidationFailed
+from service.execution.images import PhotoMismatch, check_photo, is_embeddable
 from service.execution.services import FieldworkService
-from service.storage import BlobNotFound, BlobStore, IntegrityError, photo_key, verify_blob
+from service.storage import BlobNotFound, BlobStore, photo_key
 from service.visit_checklists.registry import TemplateRegistry
 
 MAX_PHOTO_BYTES = 15 * 1024 * 1024
@@ -48,33 +58,117 @@ class UploadInstructions(msgspec.Struct):
     expires_at: datetime
 
 
+PhotoStatus = Literal["pending", "stored", "rejected", "expired", "removed", "replaced"]
+RejectionCode = Literal["integrity", "not_declared_type"]
+
+
+class PhotoRejection(msgspec.Struct):
+    """Why confirm refused the bytes: the object is deleted, a new upload can take its place."""
+
+    code: RejectionCode
+    declared_type: str
+    found: str
+    detail: str
+
+
 class PhotoView(msgspec.Struct):
     """A photo and where it stands."""
 
     id: uuid.UUID
     visit_id: uuid.UUID
     step_id: str | None
-    status: str
+    status: PhotoStatus
     sha256: str
     size: int
     content_type: str
     expires_at: datetime
     upload: UploadInstructions | None = None
+    status_reason: str | None = None
+    replaced_by_id: uuid.UUID | None = None
+    rejection: PhotoRejection | None = None
 
 
-def photo_view(photo: Photo, upload: UploadInstructions | None = None) -> PhotoView:
+def photo_view(
+    photo: Photo,
+    upload: UploadInstructions | None = None,
+    rejection: PhotoRejection | None = None,
+) -> PhotoView:
     """Model to API schema."""
     return PhotoView(
         id=photo.id,
         visit_id=photo.visit_id,
         step_id=photo.step_id,
-        status=photo.status,
+        status=photo.status,  # type: ignore[arg-type]
         sha256=photo.sha256,
         size=photo.size,
         content_type=photo.content_type,
         expires_at=photo.expires_at,
         upload=upload,
+        status_reason=photo.status_reason,
+        replaced_by_id=photo.replaced_by_id,
+        rejection=rejection,
     )
+
+
+def judge_bytes(data: bytes, *, size: int, sha256_hex: str, declared: str) -> PhotoRejection | None:
+    """None when the bytes are the declared photo; else why not (CPU-bound: run in a thread)."""
+    if len(data) != size:
+        return PhotoRejection(
+            code="integrity",
+            declared_type=declared,
+            found=f"{len(data)} bytes",
+            detail=f"The upload holds {len(data)} bytes; {size} were declared",
+        )
+    if hashlib.sha256(data).hexdigest() != sha256_hex:
+        return PhotoRejection(
+            code="integrity",
+            declared_type=declared,
+            found="other bytes",
+            detail="The uploaded bytes do not match the declared SHA-256",
+        )
+    try:
+        check_photo(data, declared)
+    except PhotoMismatch as exc:
+        return PhotoRejection(
+            code="not_declared_type",
+            declared_type=declared,
+            found=exc.found,
+            detail=f"The upload was declared {declared}, but the bytes are {exc.found} "
+            f"({exc.reason})",
+        )
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ActPhotos:
+    """A visit's stored photos sorted for an act: bytes the renderer can draw, and the rest."""
+
+    embeddable: dict[uuid.UUID, bytes]
+    not_embeddable: list[Photo]  # HEIC: evidence kept in the store, but no thumbnail
+    unusable: list[tuple[Photo, str]]  # missing or undecodable bytes, with the reason
+
+
+async def sort_for_act(store: BlobStore, photos: list[Photo]) -> ActPhotos:
+    """Read each photo off the loop and check it decodes, so no bad asset reaches the renderer."""
+    embeddable: dict[uuid.UUID, bytes] = {}
+    not_embeddable: list[Photo] = []
+    unusable: list[tuple[Photo, str]] = []
+    for photo in photos:
+        try:
+            data = await store.get(photo.object_key)
+        except BlobNotFound:
+            unusable.append((photo, "the stored object is missing"))
+            continue
+        # Any other storage failure propagates: an outage must not freeze an act without photos.
+        if hashlib.sha256(data).hexdigest() != photo.sha256:
+            unusable.append((photo, "the stored bytes do not match the photo's SHA-256"))
+        elif await anyio.to_thread.run_sync(is_embeddable, data):
+            embeddable[photo.id] = data
+        elif photo.content_type == "image/heic":
+            not_embeddable.append(photo)
+        else:
+            unusable.append((photo, f"the stored bytes do not decode as {photo.content_type}"))
+    return ActPhotos(embeddable, not_embeddable, unusable)
 
 
 class PhotoService:
@@ -86,7 +180,7 @@ class PhotoService:
         actor: Actor,
         registry: TemplateRegistry,
         store: BlobStore,
-        url_ttl_seconds: int,
+        url_ttl_seconds: int | None = None,
     ) -> None:
         self.session = session
         self.actor = actor
@@ -143,29 +237,45 @@ class PhotoService:
         )
 
     async def confirm(self, photo_id: uuid.UUID) -> PhotoView:
-        """Check the uploaded bytes; a mismatch deletes the object and marks the photo rejected."""
-        photo = await self.session.scalar(
-            select(Photo)
-            .where(Photo.id == photo_id, Photo.technician_id == self.actor.technician_id)
-            .with_for_update()
-        )
-        if photo is None:
-            raise NotFound("Photo not found")
+        """Check the uploaded bytes; a refusal deletes the object and marks the photo rejected.
+
+        The bytes must have the declared size and SHA-256 and decode as the declared type.
+        A rejected photo comes back with ``rejection`` set; the caller answers 422 but lets the
+        transaction commit (the rejection and the deleted object are facts).
+        """
+        photo = await self._own(photo_id)
         if photo.status == "stored":
             return photo_view(photo)  # confirming twice is harmless
         if photo.status != "pending":
             raise Conflict(
                 f"The photo is {photo.status}; upload it again", code="photo_" + photo.status
             )
-        try:
-            await verify_blob(
-                self.store, photo.object_key, size=photo.size, sha256_hex=photo.sha256
+        info = await self.store.head(photo.object_key)
+        if info is None:
+            raise Conflict("Nothing was uploaded yet", code="not_uploaded")
+        rejection: PhotoRejection | None
+        if info.size != photo.size:
+            # Refused before reading: an object larger than declared is never downloaded.
+            rejection = PhotoRejection(
+                code="integrity",
+                declared_type=photo.content_type,
+                found=f"{info.size} bytes",
+                detail=f"The upload holds {info.size} bytes; {photo.size} were declared",
             )
-        except BlobNotFound as exc:
-            raise Conflict("Nothing was uploaded yet", code="not_uploaded") from exc
-        except IntegrityError as exc:
+        else:
+            try:
+                data = await self.store.get(photo.object_key)  # the stores read off the loop
+            except BlobNotFound as exc:
+                raise Conflict("Nothing was uploaded yet", code="not_uploaded") from exc
+            rejection = await anyio.to_thread.run_sync(
+                lambda: judge_bytes(
+                    data, size=photo.size, sha256_hex=photo.sha256, declared=photo.content_type
+                )
+            )
+        if rejection is not None:
             await self.store.delete(photo.object_key)
             photo.status = "rejected"
+            photo.status_reason = rejection.detail
             await self.session.flush()
             await record(
                 self.session,
@@ -173,11 +283,185 @@ class PhotoService:
                 "photo.rejected",
                 "photo",
                 photo.id,
-                after={"reason": str(exc)},
+                after={"code": rejection.code, "reason": rejection.detail},
             )
-            # The caller answers 422 but lets this transaction commit: the rejection is a fact.
-            return photo_view(photo)
+            return photo_view(photo, rejection=rejection)
         photo.status = "stored"
         photo.confirmed_at = utcnow()
         await self.session.flush()
         return photo_view(photo)
+
+    async def _own(self, photo_id: uuid.UUID) -> Photo:
+        """The caller's photo, locked; another technician's answers as unknown."""
+        photo = await self.session.scalar(
+            select(Photo)
+            .where(Photo.id == photo_id, Photo.technician_id == self.actor.technician_id)
+            .with_for_update()
+        )
+        if photo is None:
+            raise NotFound("Photo not found")
+        return photo
+
+    async def _require_open(self, visit: Visit, photo: Photo) -> None:
+        """Photos change only on a live visit whose act is not frozen yet."""
+        if photo.visit_id != visit.id:
+            raise NotFound("Photo not found")
+        if visit.status not in LIVE_STATUSES:
+            raise Conflict(f"The visit is {visit.status}", code="visit_closed")
+        frozen = await self.session.scalar(select(exists().where(Act.visit_id == visit.id)))
+        if frozen:
+            raise Conflict(
+                "The act for this visit is frozen; its photos can no longer change",
+                code="act_frozen",
+            )
+
+    async def remove(
+        self, visit: Visit, photo_id: uuid.UUID, reason: str | None, at: datetime
+    ) -> dict[str, Any]:
+        """Take a photo back: it leaves every answer that used it, and its bytes are deleted."""
+        photo = await self._own(photo_id)
+        await self._require_open(visit, photo)
+        if photo.status in ("removed", "replaced"):
+            raise Conflict(f"The photo is already {photo.status}", code="photo_" + photo.status)
+        await self._swap_in_answers(visit, photo.id, None, at)
+        before = photo.status
+        photo.status = "removed"
+        photo.status_reason = reason
+        photo.removed_at = utcnow()
+        await self.session.flush()
+        await record(
+            self.session,
+            self.actor,
+            "photo.removed",
+            "photo",
+            photo.id,
+            before={"status": before},
+            after={"status": "removed", "reason": reason, "device_time": at},
+        )
+        # Last, after every check: a refused operation must not lose the bytes.
+        await self.store.delete(photo.object_key)
+        return {"photo_id": str(photo.id), "status": "removed"}
+
+    async def replace(
+        self, visit: Visit, photo_id: uuid.UUID, replacement_id: uuid.UUID, at: datetime
+    ) -> dict[str, Any]:
+        """Put a confirmed photo in another's place (in its answers too); the old bytes go."""
+        if photo_id == replacement_id:
+            raise ValidationFailed("A photo cannot replace itself", code="same_photo")
+        photo = await self._own(photo_id)
+        await self._require_open(visit, photo)
+        if photo.status not in ("stored", "rejected", "pending"):
+            raise Conflict(f"The photo is already {photo.status}", code="photo_" + photo.status)
+        replacement = await self._own(replacement_id)
+        if replacement.visit_id != visit.id:
+            raise NotFound("Replacement photo not found")
+        if replacement.status != "stored":
+            raise Conflict(
+                "The replacement must be uploaded and confirmed first",
+                code="replacement_not_confirmed",
+            )
+        await self._swap_in_answers(visit, photo.id, replacement.id, at)
+        before = photo.status
+        photo.status = "replaced"
+        photo.replaced_by_id = replacement.id
+        photo.removed_at = utcnow()
+        replacement.step_id = replacement.step_id or photo.step_id
+        await self.session.flush()
+        await record(
+            self.session,
+            self.actor,
+            "photo.replaced",
+            "photo",
+            photo.id,
+            before={"status": before},
+            after={"status": "replaced", "replaced_by": replacement.id, "device_time": at},
+        )
+        await self.store.delete(photo.object_key)
+        return {
+            "photo_id": str(photo.id),
+            "status": "replaced",
+            "replaced_by_id": str(replacement.id),
+        }
+
+    async def _swap_in_answers(
+        self, visit: Visit, old: uuid.UUID, new: uuid.UUID | None, at: datetime
+    ) -> None:
+        """Re-record each current answer that lists ``old`` (the engine checks the new one)."""
+        checklists = self.fieldwork.checklists
+        for answer in (await checklists.effective_answers(visit.id)).values():
+            if str(old) not in answer.photo_ids:
+                continue
+            swapped = [
+                p if p != str(old) else str(new) if new is not None else None
+                for p in answer.photo_ids
+            ]
+            # dict.fromkeys: the replacement may already be in the answer; list it once.
+            photo_ids = tuple(p for p in dict.fromkeys(swapped) if p is not None)
+            try:
+                await checklists.record(
+                    visit, msgspec.structs.replace(answer, photo_ids=photo_ids, answered_at=at)
+                )
+            except ValidationFailed as exc:
+                if new is not None:
+                    raise
+                raise ValidationFailed(
+                    f"{exc.detail}; replace the photo instead of removing it",
+                    errors=exc.errors,
+                    code=exc.code,
+                ) from exc
+
+
+_PHOTOS_LABEL = {"ru": "Фотографии", "kk": "Фотосуреттер", "en": "Photos"}
+# Kazakh text to be reviewed by a native speaker (DOMAIN.md glossary).
+_TAKEN = {"ru": "сделано фото: {n}", "kk": "түсірілген фото: {n}", "en": "{n} photos taken"}
+_HEIC = {
+    "ru": "{n} в формате HEIC не встроены в акт и хранятся в системе",
+    "kk": "HEIC форматындағы {n} фото актіге енгізілмеген, жүйеде сақталады",
+    "en": "{n} HEIC photos are not embedded in the act and are kept in storage",
+}
+_OVER = {
+    "ru": "{n} сверх {limit} не встроены в акт и хранятся в системе",
+    "kk": "{limit}-дан асқан {n} фото актіге енгізілмеген, жүйеде сақталады",
+    "en": "{n} photos beyond {limit} are not embedded in the act and are kept in storage",
+}
+MAX_ACT_PHOTOS = 30  # reports.ActSnapshot.photos holds at most this many
+
+
+def photo_count_text(taken: int, heic: int, over_limit: int, lang: str) -> str:
+    """How many photos were taken and which are not embedded, in the act's language."""
+    parts = [_TAKEN.get(lang, _TAKEN["en"]).format(n=taken)]
+    if heic:
+        parts.append(_HEIC.get(lang, _HEIC["en"]).format(n=heic))
+    if over_limit:
+        parts.append(_OVER.get(lang, _OVER["en"]).format(n=over_limit, limit=MAX_ACT_PHOTOS))
+    return "; ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class PhotosForAct:
+    """What an act shows of a visit's photos: thumbnails, and a row when some are not shown."""
+
+    embedded: list[Photo]
+    note: str | None  # None when every photo taken is embedded
+    skipped: list[tuple[Photo, str]]
+
+
+async def photos_for_act(store: BlobStore, stored: list[Photo], lang: str) -> PhotosForAct:
+    """Choose the photos an act embeds: only bytes that decode reach the renderer.
+
+    HEIC photos (and any beyond the snapshot's limit) are counted in a note instead; a photo
+    whose stored bytes are missing or do not decode is skipped and reported in ``skipped``.
+    """
+    checked = await sort_for_act(store, stored)
+    embeddable = [p for p in stored if p.id in checked.embeddable]
+    embedded, over = embeddable[:MAX_ACT_PHOTOS], embeddable[MAX_ACT_PHOTOS:]
+    heic = len(checked.not_embeddable)
+    note = None
+    if heic or over:
+        note = photo_count_text(len(embeddable) + heic, heic, len(over), lang)
+    return PhotosForAct(embedded, note, checked.unusable)
+
+
+def photos_label(lang: str) -> str:
+    """The act row's label for the photo count."""
+    return _PHOTOS_LABEL.get(lang, _PHOTOS_LABEL["en"])

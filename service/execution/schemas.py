@@ -71,6 +71,8 @@ OperationType = Literal[
     "equipment_installed",
     "note",
     "outcome",
+    "photo_removed",
+    "photo_replaced",
 ]
 OutcomeName = Literal[
     "completed",
@@ -105,6 +107,20 @@ class PhotoAttachedPayload(msgspec.Struct, forbid_unknown_fields=True):
 
     photo_id: uuid.UUID
     step_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+
+class PhotoRemovedPayload(msgspec.Struct, forbid_unknown_fields=True):
+    """Take a photo back before the act is frozen: its bytes are deleted, it no longer counts."""
+
+    photo_id: uuid.UUID
+    reason: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+
+
+class PhotoReplacedPayload(msgspec.Struct, forbid_unknown_fields=True):
+    """A confirmed photo takes another's place (in the answers too) before the act is frozen."""
+
+    photo_id: uuid.UUID
+    replacement_id: uuid.UUID
 
 
 class InstalledItem(msgspec.Struct, forbid_unknown_fields=True):
@@ -148,4 +164,6 @@ PAYLOADS: dict[str, type[msgspec.Struct]] = {
     "equipment_installed": EquipmentPayload,
     "note": NotePayload,
     "outcome": OutcomePayload,
+    "photo_removed": PhotoRemovedPayload,
+    "photo_replaced": PhotoReplacedPayload,
 }

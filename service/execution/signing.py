@@ -50,6 +50,7 @@ from service.db.models import (
 )
 from service.db.models.visits import LIVE_STATUSES
 from service.errors import Conflict, FieldError, NotFound, Unauthorized, ValidationFailed
+from service.execution.photos import photos_for_act, photos_label, sort_for_act
 from service.execution.services import FieldworkService
 from service.notifications import Recipient, enqueue
 from service.storage import BlobStore, blob_key
@@ -66,7 +67,6 @@ AFTER_SIGNING = frozenset({"sign_act", "sign_handover_act", "thanked"})
 MAX_STROKES = 200
 MAX_POINTS = MAX_STROKE_POINTS  # what reports.SignatureStrokes accepts
 MAX_PNG_BYTES = 512 * 1024
-EMBEDDABLE = ("image/jpeg", "image/png", "image/webp")
 
 Point = tuple[
     Annotated[float, msgspec.Meta(ge=0, le=1)], Annotated[float, msgspec.Meta(ge=0, le=1)]
@@ -173,13 +173,14 @@ class SigningService:
                 code="checklist_incomplete",
             )
         acts = ActService.from_state(self.session, self.actor, self.state)
+        photos, photo_rows = await self._photos(visit.id, template, lang)
         snapshot = await acts.snapshot_for(
             visit.id,
             kind=data.kind,
             acceptor_name=data.acceptor_name or _acceptor(answers),
             equipment=await self._installed(visit.id),
-            checklist=_log(template, answers, lang, utcnow()),
-            photos=await self._photos(visit.id, template, lang),
+            checklist=_log(template, answers, lang, utcnow()) + photo_rows,
+            photos=photos,
             arrived_at=visit.arrived_at,
             finished_at=utcnow(),
         )
@@ -227,26 +228,48 @@ class SigningService:
             for item in row.data["items"]
         ]
 
-    async def _photos(self, visit_id: uuid.UUID, template: Any, lang: str) -> list[reports.Photo]:
-        # HEIC stays as evidence in the store; the PDF embeds what the renderer can draw.
+    async def _photos(
+        self, visit_id: uuid.UUID, template: Any, lang: str
+    ) -> tuple[list[reports.Photo], list[reports.ChecklistEntry]]:
+        # Only photos whose bytes decode are embedded: a bad asset must never make the act
+        # unsignable. HEIC stays as evidence in the store and is counted in a row of its own.
         rows = (
             await self.session.scalars(
                 select(Photo)
-                .where(
-                    Photo.visit_id == visit_id,
-                    Photo.status == "stored",
-                    Photo.content_type.in_(EMBEDDABLE),
-                )
+                .where(Photo.visit_id == visit_id, Photo.status == "stored")
                 .order_by(Photo.created_at)
             )
         ).all()
+        chosen = await photos_for_act(self.store, list(rows), lang)
+        for photo, reason in chosen.skipped:
+            await record(
+                self.session,
+                self.actor,
+                "photo.skipped_in_act",
+                "photo",
+                photo.id,
+                after={"visit_id": visit_id, "reason": reason},
+            )
         titles = template.titles.get(lang, {})
-        return [
+        embedded = [
             reports.Photo(
                 sha256=p.sha256, caption=titles.get(p.step_id or "", ""), taken_at=p.taken_at
             )
-            for p in rows
+            for p in chosen.embedded
         ]
+        notes = (
+            [
+                reports.ChecklistEntry(
+                    step_id="photos",
+                    label=photos_label(lang),
+                    answer=chosen.note,
+                    answered_at=utcnow(),
+                )
+            ]
+            if chosen.note
+            else []
+        )
+        return embedded, notes
 
     # -- the customer -----------------------------------------------------------------------
 
@@ -479,18 +502,27 @@ class SigningService:
 
     async def _assets(self, act: Act) -> dict[str, bytes]:
         snapshot = reports.parse_snapshot(act.snapshot_json)
-        assets: dict[str, bytes] = {}
-        photos = {
-            p.sha256: p.object_key
-            for p in (
-                await self.session.scalars(
-                    select(Photo).where(Photo.visit_id == act.visit_id, Photo.status == "stored")
+        wanted = {photo.sha256 for photo in snapshot.photos}
+        rows = (
+            await self.session.scalars(
+                select(Photo).where(
+                    Photo.visit_id == act.visit_id,
+                    Photo.status == "stored",
+                    Photo.sha256.in_(wanted),
                 )
-            ).all()
-        }
-        for photo in snapshot.photos:
-            if photo.sha256 in photos:
-                assets[photo.sha256] = await self.store.get(photos[photo.sha256])
+            )
+        ).all()
+        # Checked again here: what reaches the renderer decodes (no asset can fail a signature).
+        checked = await sort_for_act(self.store, list(rows))
+        assets = {p.sha256: checked.embeddable[p.id] for p in rows if p.id in checked.embeddable}
+        if wanted - assets.keys():
+            # Only a draft frozen before photos were checked, or bytes lost from the store since:
+            # the customer may not sign other content than they read, so the act is redrawn.
+            raise Conflict(
+                "A photo in this act can no longer be shown; ask the technician to draw up the "
+                "act again",
+                code="act_photo_unusable",
+            )
         return assets
 
     async def _send_copy(self, visit: Visit, act: Act) -> None:

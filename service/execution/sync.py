@@ -21,7 +21,9 @@ from service.db.models import SyncOperation, TechnicianChange, Visit
 from service.db.models.visits import LIVE_STATUSES
 from service.errors import Conflict, DomainError, NotFound, ValidationFailed
 from service.execution import schemas
+from service.execution.photos import PhotoService
 from service.execution.services import BundleService, FieldworkService
+from service.storage import BlobStore
 from service.visit_checklists.registry import TemplateRegistry
 
 MAX_CLOCK_SKEW = timedelta(hours=24)
@@ -83,11 +85,14 @@ class SyncService:
         registry: TemplateRegistry,
         *,
         rating_links: RatingLinks | None = None,
+        store: BlobStore | None = None,
     ) -> None:
         self.session = session
         self.actor = actor
         self.registry = registry
         self.fieldwork = FieldworkService(session, actor, registry, rating_links=rating_links)
+        # Photo operations delete bytes; pulls need no store.
+        self.store = store
 
     async def push(self, operations: list[OperationIn]) -> list[OperationResult]:
         """Apply a batch; each operation stands alone (one bad one does not lose the others)."""
@@ -183,7 +188,16 @@ class SyncService:
                 return await self.fieldwork.note(visit, note, at, operation.id)
             case schemas.OutcomePayload():
                 return await self.fieldwork.outcome(visit, payload, at)
+            case schemas.PhotoRemovedPayload(photo_id=photo_id, reason=reason):
+                return await self._photos().remove(visit, photo_id, reason, at)
+            case schemas.PhotoReplacedPayload(photo_id=photo_id, replacement_id=replacement_id):
+                return await self._photos().replace(visit, photo_id, replacement_id, at)
         raise ValidationFailed(f"Unknown operation {operation.type}", code="invalid_payload")
+
+    def _photos(self) -> PhotoService:
+        if self.store is None:
+            raise RuntimeError("SyncService needs the blob store for photo operations")
+        return PhotoService(self.session, self.actor, self.registry, self.store)
 
     async def pull(self, cursor: str | None) -> PullResult:
         """Everything changed for the caller since ``cursor``; the new cursor never goes back.

@@ -119,7 +119,9 @@ class VisitRecord(Base):
     operation_id: Mapped[uuid.UUID | None]
 
 
-PHOTO_STATUSES = ("pending", "stored", "rejected", "expired")
+# removed / replaced: the technician took the photo back before the act was frozen; the bytes
+# are deleted, the row stays as the record of what happened.
+PHOTO_STATUSES = ("pending", "stored", "rejected", "expired", "removed", "replaced")
 
 
 class Photo(UUIDPrimaryKey, Base):
@@ -128,6 +130,9 @@ class Photo(UUIDPrimaryKey, Base):
     __tablename__ = "photos"
     __table_args__ = (
         CheckConstraint(f"status IN {PHOTO_STATUSES!r}", name="status"),
+        CheckConstraint(
+            "status <> 'replaced' OR replaced_by_id IS NOT NULL", name="replaced_has_replacement"
+        ),
         Index("ix_photos_visit", "visit_id", "status"),
         Index(
             "ix_photos_pending_expiry", "expires_at", postgresql_where=text("status = 'pending'")
@@ -148,3 +153,9 @@ class Photo(UUIDPrimaryKey, Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Why the photo was rejected (the declared type and what the bytes are), for the phone.
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    replaced_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("photos.id", ondelete="SET NULL")
+    )
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -11,6 +11,7 @@ import pytest
 from litestar import Litestar
 
 from service.db.models import Photo
+from tests import photo_samples
 from tests.conftest import problem
 from tests.integration.builders import Builder
 from tests.integration.mobile.conftest import Field
@@ -39,7 +40,7 @@ async def _start(client: Any, field: Field, data: bytes, **extra: Any) -> Any:
 
 
 async def test_upload_then_confirm(client: Any, build: Builder, field: Field) -> None:
-    data = b"\xff\xd8\xff" + os.urandom(4000)
+    data = photo_samples.jpeg()
     started = await _start(client, field, data)
     assert started.status_code == 201, started.text
     photo = started.json()
