@@ -18,6 +18,7 @@ from mobile_api.schemas import PushRequest, PushResponse
 from mobile_api.signing_page import page_model
 from service.common.params import DbSession
 from service.coordination.ratings import RatingLinks
+from service.incidents.services import IncidentRouting
 from service.errors import FieldError, Problem, problem_response
 from service.execution.photos import PhotoService, PhotoUploadRequest, PhotoView
 from service.execution.schemas import DayBundle
@@ -93,6 +94,7 @@ class SyncController(Controller):
             technician,
             state.checklist_registry,
             rating_links=RatingLinks.from_settings(state.settings),
+            incident_routing=IncidentRouting.from_settings(state.settings),
         )
         return PushResponse(results=await service.push(data.operations))
 

@@ -34,6 +34,7 @@ from service.customers.controllers import CustomerController, SiteController
 from service.db.engine import make_engine, make_sessionmaker, provide_db_session
 from service.errors import EXCEPTION_HANDLERS
 from service.health.controllers import HealthController
+from service.incidents.controllers import IncidentController
 from service.jobs import run_background
 from service.openapi import document_problem_responses
 from service.orders.controllers import WorkOrderController
@@ -152,6 +153,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             TechnicianScheduleController,
             VisitChecklistController,
             *COORDINATION_CONTROLLERS,
+            IncidentController,
             ActController,
             ActVerificationController,
             BlobController,

@@ -22,6 +22,7 @@ from service.db.models.visits import LIVE_STATUSES
 from service.errors import Conflict, DomainError, NotFound, ValidationFailed
 from service.execution import schemas
 from service.execution.services import BundleService, FieldworkService
+from service.incidents.services import IncidentRouting
 from service.visit_checklists.registry import TemplateRegistry
 
 MAX_CLOCK_SKEW = timedelta(hours=24)
@@ -83,11 +84,18 @@ class SyncService:
         registry: TemplateRegistry,
         *,
         rating_links: RatingLinks | None = None,
+        incident_routing: IncidentRouting | None = None,
     ) -> None:
         self.session = session
         self.actor = actor
         self.registry = registry
-        self.fieldwork = FieldworkService(session, actor, registry, rating_links=rating_links)
+        self.fieldwork = FieldworkService(
+            session,
+            actor,
+            registry,
+            rating_links=rating_links,
+            incident_routing=incident_routing,
+        )
 
     async def push(self, operations: list[OperationIn]) -> list[OperationResult]:
         """Apply a batch; each operation stands alone (one bad one does not lose the others)."""

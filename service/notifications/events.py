@@ -42,6 +42,8 @@ EVENTS: dict[str, EventSpec] = {
     "escalation.warning": EventSpec("escalation.warning", urgent=True),
     "escalation.breach": EventSpec("escalation.breach", urgent=True),
     "escalation.head": EventSpec("escalation.head", urgent=True),
+    # 004 §5.4.10.5: a safety exit is told to the supervisor (else security) at once.
+    "incident.raised": EventSpec("incident.raised", urgent=True),
     # The customer's apology waits for working hours, but never past the date it promises.
     "sla.apology": EventSpec("sla.apology", urgent=False, deadline_field="new_date"),
     "rating.requested": EventSpec("rating.requested", urgent=False),

@@ -21,9 +21,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db.base import Base, UUIDPrimaryKey, utcnow
 
-# Who was told: the territory's supervisors, or the security desk when none could be reached.
-INCIDENT_NOTIFIED = ("supervisor", "security")
-
 
 class Incident(UUIDPrimaryKey, Base):
     """One incident of one visit, written with the outcome; acknowledged once, with a comment."""
@@ -32,7 +29,6 @@ class Incident(UUIDPrimaryKey, Base):
     __table_args__ = (
         # One incident of a kind per visit: a replayed or repeated outcome raises nothing new.
         UniqueConstraint("visit_id", "kind", name="uq_incidents_visit_kind"),
-        CheckConstraint(f"notified_role IN {INCIDENT_NOTIFIED!r}", name="notified_role"),
         CheckConstraint(
             "(acknowledged_at IS NULL AND ack_comment IS NULL AND acknowledged_by IS NULL) OR "
             "(acknowledged_at IS NOT NULL AND length(btrim(ack_comment)) > 0)",
@@ -67,7 +63,8 @@ class Incident(UUIDPrimaryKey, Base):
     )
     # The technician's words, if any (the reason given with the outcome).
     reason: Mapped[str | None] = mapped_column(Text)
-    notified_role: Mapped[str] = mapped_column(String(12))
+    # The role told, as the checklist names it (supervisor, else the fallback: security).
+    notified_role: Mapped[str] = mapped_column(String(32))
     # The users told; empty means the desk address got the message instead.
     notified_user_ids: Mapped[list[uuid.UUID]] = mapped_column(
         ARRAY(UUID(as_uuid=True)), default=list, server_default="{}"

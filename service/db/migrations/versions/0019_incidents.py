@@ -36,7 +36,7 @@ def upgrade() -> None:
             "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
         ),
         sa.Column("reason", sa.Text(), nullable=True),
-        sa.Column("notified_role", sa.String(length=12), nullable=False),
+        sa.Column("notified_role", sa.String(length=32), nullable=False),
         sa.Column(
             "notified_user_ids",
             postgresql.ARRAY(sa.Uuid()),
@@ -47,10 +47,6 @@ def upgrade() -> None:
         sa.Column("acknowledged_by", sa.Uuid(), nullable=True),
         sa.Column("ack_comment", sa.Text(), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.CheckConstraint(
-            "notified_role IN ('supervisor', 'security')",
-            name=op.f("ck_incidents_notified_role"),
-        ),
         sa.CheckConstraint(
             "(acknowledged_at IS NULL AND ack_comment IS NULL AND acknowledged_by IS NULL) OR "
             "(acknowledged_at IS NOT NULL AND length(btrim(ack_comment)) > 0)",
