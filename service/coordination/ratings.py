@@ -160,6 +160,8 @@ async def request_rating(
         language=pick_language(customer.preferred_language),
         time_zone=territory.time_zone,
         context={"rating_url": f"{links.base_url}/rate/{token}"},
+        # The link's days count from when the SMS leaves, not from now (quiet hours).
+        link_id=issued,
     )
     return True
 
