@@ -27,6 +27,7 @@ from service.auth.actor import Actor
 from service.auth.controllers import AuthController, DeviceController
 from service.auth.guards import provide_actor
 from service.auth.tokens import ALGORITHM
+from service.common.access_log import install_access_log_masking
 from service.common.nul_guard import NulGuardMiddleware
 from service.coordination.board_page import BoardPageController
 from service.coordination.controllers import CONTROLLERS as COORDINATION_CONTROLLERS
@@ -110,6 +111,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app; settings are read here, once, never at import time."""
     settings = settings or load_settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Link tokens and URL signatures never reach the access log.
+    install_access_log_masking()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
