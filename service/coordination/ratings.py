@@ -265,7 +265,18 @@ class RatingService:
                 "follow_up_id": task.id if task else None,
             },
         )
-        return RatingReceived(status="received", score=data.score)
+        if task is None:
+            return RatingReceived(status="received", score=data.score)
+        # A poor rating gets an apology and the date by which someone calls, as the site
+        # reads its clock.
+        territory = await self.session.get_one(Territory, order.territory_id)
+        return RatingReceived(
+            status="received",
+            score=data.score,
+            reply="apology",
+            call_by=task.due_at.astimezone(ZoneInfo(territory.time_zone)),
+            time_zone=territory.time_zone,
+        )
 
 
 async def least_loaded_coordinator(

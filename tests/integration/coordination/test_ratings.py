@@ -114,7 +114,13 @@ async def test_five_stars_and_all_yes_store_the_rating_and_open_nothing(
     rated = await rated_visit(build)
     response = await client.post(rated.path, json={"score": 5, "comment": " Рахмет! ", **ALL_YES})
     assert response.status_code == 200, response.text
-    assert response.json() == {"status": "received", "score": 5}
+    assert response.json() == {
+        "status": "received",
+        "score": 5,
+        "reply": "thanks",
+        "call_by": None,
+        "time_zone": None,
+    }
     async with build.sessionmaker() as session:
         rating = await session.scalar(select(Rating).where(Rating.visit_id == rated.visit.id))
     assert rating is not None
@@ -134,6 +140,11 @@ async def test_three_stars_open_a_task_with_an_owner_and_a_deadline(
     assert task is not None
     assert task.reasons == ["low_score"]
     assert task.status == "open"
+    # The customer is told sorry and by when someone calls, on the site's clock.
+    reply = response.json()
+    assert (reply["reply"], reply["time_zone"]) == ("apology", "Asia/Almaty")
+    assert reply["call_by"].endswith("+05:00")
+    assert datetime.fromisoformat(reply["call_by"]) == task.due_at
     # The least-loaded coordinator, ties broken by username: deterministic.
     first = min(rated.coordinators, key=lambda p: p.user.username)
     assert task.owner_id == first.user.id
