@@ -131,6 +131,7 @@ async def request_rating(
         logger.info("visit %s: no phone to send the rating link to", visit.id)
         return False
     token = new_link_token()
+    issued_at = utcnow()
     # A replayed completion (or two racing ones) finds the visit's link and sends nothing.
     issued = await session.scalar(
         insert(CustomerLink)
@@ -140,8 +141,9 @@ async def request_rating(
             purpose="rating",
             visit_id=visit.id,
             created_by=created_by,
-            created_at=utcnow(),
-            expires_at=utcnow() + links.ttl,
+            created_at=issued_at,
+            # Provisional: the worker restarts the same lifetime when the SMS is sent.
+            expires_at=issued_at + links.ttl,
         )
         .on_conflict_do_nothing(
             index_elements=[CustomerLink.visit_id], index_where=text("purpose = 'rating'")

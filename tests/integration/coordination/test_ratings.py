@@ -20,6 +20,7 @@ from service.db.models import (
     Visit,
     WorkOrder,
 )
+from service.notifications.outbox import start_link_lifetime
 from tests.conftest import problem
 from tests.e2e.visit_flow import Phone, signature_body
 from tests.integration.builders import Builder
@@ -427,3 +428,29 @@ async def test_follow_up_authorization(client: Any, build: Builder) -> None:
     supervisor = await build.person(Role.SUPERVISOR, home)
     resolved = await client.post(resolve[0], json=resolve[2], headers=supervisor.headers)
     assert resolved.status_code == 200, resolved.text
+
+
+async def test_the_rating_sms_names_its_link_whose_days_start_when_sent(build: Builder) -> None:
+    rated = await rated_visit(build)
+    async with build.sessionmaker() as session:
+        link = await session.scalar(
+            select(CustomerLink).where(
+                CustomerLink.visit_id == rated.visit.id, CustomerLink.purpose == "rating"
+            )
+        )
+        assert link is not None
+        message = await session.scalar(
+            select(OutboxMessage).where(
+                OutboxMessage.event == "rating.requested",
+                OutboxMessage.recipient_id == rated.area.customer.id,
+            )
+        )
+        assert message is not None
+        assert message.link_id == link.id
+        assert link.sent_at is None  # queued, not sent: its lifetime has not started
+        lifetime = link.expires_at - link.created_at
+        await start_link_lifetime(session, link.id)  # what the worker does once it is sent
+        await session.commit()
+        sent = await session.get_one(CustomerLink, link.id, populate_existing=True)
+    assert sent.sent_at is not None
+    assert sent.expires_at - sent.sent_at == lifetime == timedelta(days=7)
