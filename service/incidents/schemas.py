@@ -33,6 +33,7 @@ class Incident(msgspec.Struct):
     notified_user_ids: list[uuid.UUID]
     acknowledged_at: datetime | None
     acknowledged_by: uuid.UUID | None
+    acknowledged_by_name: str | None
     ack_comment: str | None
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Select, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from checklists.schema import Incident as IncidentDefinition
 from service.audit.services import record
@@ -26,7 +27,7 @@ from service.common.pagination import decode_cursor, split_page
 from service.common.scope import territory_condition
 from service.common.staff import desk_address, staff_ids
 from service.db.base import utcnow
-from service.db.models import Incident, Technician, Territory, Visit, WorkOrder
+from service.db.models import Incident, Technician, Territory, User, Visit, WorkOrder
 from service.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from service.incidents import schemas
 from service.notifications import Recipient, enqueue
@@ -35,6 +36,7 @@ from service.settings import Settings
 INCIDENT_EVENT = "incident.raised"
 SECURITY = "security"
 MAX_PAGE = 200
+_ACKNOWLEDGER = aliased(User)
 # Text fields of a message are single lines of at most 100 characters.
 _NAME_MAX = 100
 
@@ -174,7 +176,7 @@ def clean_comment(comment: str | None) -> str:
 
 
 def incident_schema(row: Any) -> schemas.Incident:
-    """A row of (Incident, order number, technician name) to the API schema."""
+    """A row of (Incident, order number, technician name, acknowledger name) to the schema."""
     incident: Incident = row[0]
     return schemas.Incident(
         id=incident.id,
@@ -193,6 +195,7 @@ def incident_schema(row: Any) -> schemas.Incident:
         notified_user_ids=list(incident.notified_user_ids),
         acknowledged_at=incident.acknowledged_at,
         acknowledged_by=incident.acknowledged_by,
+        acknowledged_by_name=row[3],
         ack_comment=incident.ack_comment,
     )
 
@@ -210,9 +213,10 @@ class IncidentService:
 
     def _select(self) -> Select[Any]:
         return (
-            select(Incident, WorkOrder.number, Technician.full_name)
+            select(Incident, WorkOrder.number, Technician.full_name, _ACKNOWLEDGER.full_name)
             .join(WorkOrder, WorkOrder.id == Incident.work_order_id)
             .outerjoin(Technician, Technician.id == Incident.technician_id)
+            .outerjoin(_ACKNOWLEDGER, _ACKNOWLEDGER.id == Incident.acknowledged_by)
             .where(territory_condition(self.actor, Incident.territory_id))
         )
 
@@ -312,4 +316,5 @@ class IncidentService:
                 "comment": text,
             },
         )
-        return incident_schema(row)
+        # Read back with the acknowledger's name.
+        return await self.get(incident.id)
