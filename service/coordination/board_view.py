@@ -223,9 +223,9 @@ class BoardPageService:
             "as_of_offset": _offset(local_now)
             if clock.several
             else f"{_offset(local_now)}, {display_zone.key}",
-            "zone_note": text("zone_many", language)
-            if clock.several
-            else text("zone_one", language, zone=f"{display_zone.key}, {_offset(local_now)}"),
+            # The zone is named once, in the header; a board over several zones names it at
+            # every time instead.
+            "zone_note": text("zone_many" if clock.several else "local_time_note", language),
             "notice": text(notice, language) if notice else None,
             "query": query.params(cursor=None),
             "self_url": query.url(),
