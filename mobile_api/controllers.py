@@ -18,7 +18,6 @@ from mobile_api.schemas import PushRequest, PushResponse
 from mobile_api.signing_page import page_model
 from service.common.params import DbSession
 from service.coordination.ratings import RatingLinks
-from service.incidents.services import IncidentRouting
 from service.errors import FieldError, Problem, problem_response
 from service.execution.photos import PhotoService, PhotoUploadRequest, PhotoView
 from service.execution.schemas import DayBundle
@@ -32,6 +31,7 @@ from service.execution.signing import (
     SigningService,
 )
 from service.execution.sync import PullResult, SyncService
+from service.incidents.services import IncidentRouting
 from service.visit_checklists.schemas import VisitChecklistView
 from service.visit_checklists.services import ChecklistService
 

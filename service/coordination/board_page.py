@@ -56,9 +56,7 @@ from service.incidents.services import IncidentService
 from service.settings import AuthSettings
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
-NOTICES = frozenset(
-    {"acknowledged", "escalation_gone", "incident_acknowledged", "incident_gone"}
-)
+NOTICES = frozenset({"acknowledged", "escalation_gone", "incident_acknowledged", "incident_gone"})
 # Values of the login form are bounded like the JSON login's, so nothing oversized reaches it.
 _FIELD_MAX = {"username": 64, "password": 256}
 

@@ -36,8 +36,8 @@ from service.db.models import (
 )
 from service.db.models.visits import LIVE_STATUSES
 from service.errors import Conflict, FieldError, NotFound, ValidationFailed
-from service.incidents.services import IncidentRouting, raise_incident
 from service.execution import schemas
+from service.incidents.services import IncidentRouting, raise_incident
 from service.orders.lifecycle import Status, TransitionRefused, transition
 from service.orders.schemas import EquipmentItem
 from service.scheduling.services import LatenessService

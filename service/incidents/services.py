@@ -91,7 +91,9 @@ async def addressees(
             return Addressees(role, [], [Recipient(kind="user", address=desk)])
     # Nobody named and no fallback: the first notified role's desk still hears of it.
     role = definition.notify[0] if definition.notify else SECURITY
-    return Addressees(role, [], [Recipient(kind="user", address=routing.desk(role, territory.code))])
+    return Addressees(
+        role, [], [Recipient(kind="user", address=routing.desk(role, territory.code))]
+    )
 
 
 async def raise_incident(
@@ -133,9 +135,7 @@ async def raise_incident(
     )
     if incident_id is None:
         return None
-    technician = (
-        await session.get(Technician, visit.technician_id) if visit.technician_id else None
-    )
+    technician = await session.get(Technician, visit.technician_id) if visit.technician_id else None
     name = " ".join((technician.full_name if technician else "").split())[:_NAME_MAX] or "—"
     context = {
         "work_order_number": order.number,
@@ -169,7 +169,9 @@ def clean_comment(comment: str | None) -> str:
     if len(text) > schemas.COMMENT_MAX:
         raise ValidationFailed(
             "The comment is too long",
-            errors=[FieldError(field="comment", message=f"at most {schemas.COMMENT_MAX} characters")],
+            errors=[
+                FieldError(field="comment", message=f"at most {schemas.COMMENT_MAX} characters")
+            ],
             code="comment_too_long",
         )
     return text

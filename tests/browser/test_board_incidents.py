@@ -94,7 +94,8 @@ async def test_supervisor_sees_and_acknowledges_an_incident_at_1280(
     # The panel is above the overdue tiles on screen.
     panel_box = await panel.bounding_box()
     tiles_box = await page.locator("#bucket-tiles").bounding_box()
-    assert panel_box is not None and tiles_box is not None
+    assert panel_box is not None
+    assert tiles_box is not None
     assert panel_box["y"] < tiles_box["y"]
     first = await cards.nth(0).inner_text()
     local = format_short((now - timedelta(minutes=35)).astimezone(ZoneInfo("Asia/Almaty")), "ru")
@@ -114,7 +115,9 @@ async def test_supervisor_sees_and_acknowledges_an_incident_at_1280(
     await page.locator(".notice").wait_for()
     assert "Инцидент подтверждён." in await page.inner_text(".notice")
     assert await page.locator("#incidents li.incident.pending").count() == 0
-    await page.screenshot(path=str(artifacts / "board-incident-acknowledged-1280.png"), full_page=True)
+    await page.screenshot(
+        path=str(artifacts / "board-incident-acknowledged-1280.png"), full_page=True
+    )
     await context.close()
     async with build.sessionmaker() as session:
         stored = await session.scalar(select(Incident).where(Incident.id == ids[0]))

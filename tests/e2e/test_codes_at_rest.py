@@ -41,8 +41,11 @@ async def test_the_code_is_hashed_with_a_key_and_purged_once_sent(
         )
         assert message is not None
         code = message.context["code"]
-        row = await session.scalar(select(CustomerLink).where(CustomerLink.act_id == link["act_id"]))
-    assert row is not None and row.otp_hash is not None
+        row = await session.scalar(
+            select(CustomerLink).where(CustomerLink.act_id == link["act_id"])
+        )
+    assert row is not None
+    assert row.otp_hash is not None
     # Not the code, not a plain hash anyone could reverse from a million guesses.
     assert code not in json.dumps([str(v) for v in row.__dict__.values()])
     assert row.otp_hash != hashlib.sha256(f"{row.id}:{code}".encode()).hexdigest()
@@ -73,4 +76,5 @@ async def test_the_code_is_hashed_with_a_key_and_purged_once_sent(
         signature = await session.scalar(
             select(ActSignature).where(ActSignature.act_id == link["act_id"])
         )
-    assert signature is not None and signature.otp_verified
+    assert signature is not None
+    assert signature.otp_verified

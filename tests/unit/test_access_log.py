@@ -23,7 +23,10 @@ TOKEN = "q3R_x-9fA0bcdEFghIJklMNopQRstUVwxYZ0123456"
             f"/blobs/acts/2026/a.pdf?exp=1893456000&sig={TOKEN}&dl=act.pdf",
             "/blobs/acts/2026/a.pdf?exp=1893456000&sig=***&dl=act.pdf",
         ),
-        ("/x?X-Amz-Signature=abc&X-Amz-Credential=AKIA%2F1", "/x?X-Amz-Signature=***&X-Amz-Credential=***"),
+        (
+            "/x?X-Amz-Signature=abc&X-Amz-Credential=AKIA%2F1",
+            "/x?X-Amz-Signature=***&X-Amz-Credential=***",
+        ),
         ("/api/v1/work-orders?limit=5", "/api/v1/work-orders?limit=5"),
         ("/health", "/health"),
     ],

@@ -74,4 +74,3 @@ class Incident(UUIDPrimaryKey, Base):
         ForeignKey("users.id", ondelete="SET NULL")
     )
     ack_comment: Mapped[str | None] = mapped_column(Text)
-

@@ -37,7 +37,9 @@ async def test_the_board_shows_the_incident_first_in_local_time(
     await login(board, coordinator)
     html = (await page(board)).text
 
-    card = re.search(rf'<li class="incident pending" id="incident-{incident.id}">(.*?)</li>', html, re.S)
+    card = re.search(
+        rf'<li class="incident pending" id="incident-{incident.id}">(.*?)</li>', html, re.S
+    )
     assert card, html
     # On top: before the overdue tiles and the escalations.
     assert html.index('id="incidents"') < html.index('id="bucket-tiles"')

@@ -57,9 +57,7 @@ async def test_supervisor_is_told_at_once_even_at_three_in_the_morning(
     # Last: building people merges the territory as it was loaded, zone included.
     async with build.sessionmaker() as session:
         await session.execute(
-            update(Territory)
-            .where(Territory.id == field.area.territory.id)
-            .values(time_zone=zone)
+            update(Territory).where(Territory.id == field.area.territory.id).values(time_zone=zone)
         )
         await session.commit()
 

@@ -99,7 +99,9 @@ async def test_a_dead_message_keeps_no_code_and_old_rows_are_swept(
     await queue_code_and_link(outbox)
     outcomes = await worker.drain()
     assert sorted(o.status for o in outcomes) == ["dead", "dead"]
-    assert all("code" not in m.context and "rating_url" not in m.context for m in await rows(outbox))
+    assert all(
+        "code" not in m.context and "rating_url" not in m.context for m in await rows(outbox)
+    )
 
     # Rows finished by an older version still hold their secrets: the hourly sweep strips them.
     await queue_code_and_link(outbox)
@@ -111,7 +113,9 @@ async def test_a_dead_message_keeps_no_code_and_old_rows_are_swept(
         )
         assert await redact_finished(session) == 2
         await session.commit()
-    assert all("code" not in m.context and "rating_url" not in m.context for m in await rows(outbox))
+    assert all(
+        "code" not in m.context and "rating_url" not in m.context for m in await rows(outbox)
+    )
 
 
 async def test_a_rating_link_lives_its_days_from_the_moment_it_is_sent(
@@ -136,7 +140,8 @@ async def test_a_rating_link_lives_its_days_from_the_moment_it_is_sent(
     async with outbox() as session:
         link = await session.get_one(CustomerLink, link_id)
         db_now = await session.scalar(select(func.now()))
-    assert link.sent_at is not None and db_now is not None
+    assert link.sent_at is not None
+    assert db_now is not None
     assert abs(link.sent_at - db_now) < timedelta(minutes=1)
     # Seven whole days from sending, not four days left from queueing.
     assert link.expires_at - link.sent_at == timedelta(days=7)

@@ -233,9 +233,9 @@ def test_at_night_only_a_visit_early_next_morning_wakes_the_customer() -> None:
     later = local(ALMATY, 2026, 11, 19, 11, 0)
     assert earliest_send_time(night, ALMATY, deadline=later) == local(ALMATY, 2026, 11, 19, 9, 0)
     # A visit days ahead waits for working hours as any message does.
-    assert earliest_send_time(
-        night, ALMATY, deadline=local(ALMATY, 2026, 11, 20, 15, 0)
-    ) == local(ALMATY, 2026, 11, 19, 9, 0)
+    assert earliest_send_time(night, ALMATY, deadline=local(ALMATY, 2026, 11, 20, 15, 0)) == local(
+        ALMATY, 2026, 11, 19, 9, 0
+    )
 
 
 def test_a_visit_in_the_evening_after_working_hours_is_told_the_same_day() -> None:

@@ -53,7 +53,10 @@ def upgrade() -> None:
             name=op.f("ck_incidents_ack_comment"),
         ),
         sa.ForeignKeyConstraint(
-            ["visit_id"], ["visits.id"], name=op.f("fk_incidents_visit_id_visits"), ondelete="CASCADE"
+            ["visit_id"],
+            ["visits.id"],
+            name=op.f("fk_incidents_visit_id_visits"),
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
             ["work_order_id"],
