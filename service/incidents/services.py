@@ -114,7 +114,7 @@ async def raise_incident(
     """
     territory = await session.get_one(Territory, order.territory_id)
     told = await addressees(session, definition, territory, routing)
-    incident_id = await session.scalar(
+    incident_id: uuid.UUID | None = await session.scalar(
         insert(Incident)
         .values(
             id=uuid.uuid4(),
@@ -213,7 +213,7 @@ class IncidentService:
         if self.actor.role is Role.TECHNICIAN:
             raise Forbidden("Incidents are for staff")
 
-    def _select(self) -> Select[Any]:
+    def _select(self) -> Select[Incident, str, str, str]:
         return (
             select(Incident, WorkOrder.number, Technician.full_name, _ACKNOWLEDGER.full_name)
             .join(WorkOrder, WorkOrder.id == Incident.work_order_id)
