@@ -6,15 +6,20 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import msgspec
 import pytest
 from sqlalchemy import func, select, update
 
+from checklists.schema import Incident as IncidentDefinition
 from service.auth.actor import Role
-from service.db.models import Incident, OutboxMessage, Territory, Visit
+from service.db.models import Incident, OutboxMessage, Territory, Visit, WorkOrder
+from service.incidents.services import IncidentRouting, raise_incident
+from service.settings import Settings
 from tests.integration.builders import Builder
 from tests.integration.incidents.conftest import Field, push, safety_exit
 
 pytestmark = pytest.mark.asyncio
+SAFETY = IncidentDefinition(kind="safety", notify=("supervisor",), fallback_notify=("security",))
 
 
 def night_zone() -> str:
@@ -127,3 +132,43 @@ async def test_a_replayed_push_raises_one_incident_and_one_message(
     assert len(await incidents_of(build, field)) == 1
     [message] = await messages_for(build, field)
     assert message.recipient_id == supervisor.user.id
+
+
+async def test_a_configured_security_desk_gets_it_when_no_supervisor_is_reachable(
+    build: Builder, field: Field, settings: Settings
+) -> None:
+    configured = msgspec.structs.replace(
+        settings,
+        notifications=msgspec.structs.replace(
+            settings.notifications, security_desk="security-desk:almaty"
+        ),
+    )
+    routing = IncidentRouting.from_settings(configured)
+    async with build.sessionmaker() as session:
+        incident_id = await raise_incident(
+            session,
+            definition=SAFETY,
+            visit=await session.get_one(Visit, field.visit.id),
+            order=await session.get_one(WorkOrder, field.order.id),
+            outcome="aborted_safety",
+            occurred_at=datetime.now(UTC),
+            reason=None,
+            routing=routing,
+        )
+        # Raised once: the same visit again (another device, a retry) adds nothing.
+        again = await raise_incident(
+            session,
+            definition=SAFETY,
+            visit=await session.get_one(Visit, field.visit.id),
+            order=await session.get_one(WorkOrder, field.order.id),
+            outcome="aborted_safety",
+            occurred_at=datetime.now(UTC),
+            reason=None,
+            routing=routing,
+        )
+        await session.commit()
+    assert incident_id is not None
+    assert again is None
+    [message] = await messages_for(build, field)
+    assert message.recipient_address == "security-desk:almaty"
+    assert message.urgent is True
