@@ -16,12 +16,15 @@ class EventSpec:
     """Defaults for one event.
 
     ``urgent`` messages ignore quiet hours. ``deadline_field`` names a context date-time the
-    message is useless after (a visit's start): waiting for working hours past it sends at once.
+    message is about (a visit's start): it is sent before it, whatever the working hours.
+    ``lifetime_field`` names a context number of minutes after queueing when the message is
+    worthless (a one-time code's validity): not sent after that, and its secret not kept.
     """
 
     template: str
     urgent: bool
     deadline_field: str | None = None
+    lifetime_field: str | None = None
 
 
 EVENTS: dict[str, EventSpec] = {
@@ -35,7 +38,7 @@ EVENTS: dict[str, EventSpec] = {
     "visit.late_predicted": EventSpec("visit.late_predicted", urgent=True),
     "dispatch.visit_late": EventSpec("dispatch.visit_late", urgent=True),
     "visit.en_route": EventSpec("visit.en_route", urgent=True),
-    "otp.sent": EventSpec("otp.sent", urgent=True),
+    "otp.sent": EventSpec("otp.sent", urgent=True, lifetime_field="ttl_minutes"),
     "act.signed": EventSpec("act.signed", urgent=True),
     "escalation.raised": EventSpec("escalation.raised", urgent=True),
     # SLA escalations to staff (service/coordination/escalations.py): act now.

@@ -249,6 +249,10 @@ class Worker:
 
     async def deliver(self, claimed: Claimed) -> Outcome:
         """Render and send one claimed message, then record the outcome."""
+        expires = _expiry(claimed)
+        if expires is not None and utcnow() >= expires:
+            # A one-time code nobody can use any more: not sent late, and not kept.
+            return await self._failed(claimed, "expired before it could be sent", retryable=False)
         try:
             rendered = render(
                 claimed.template, claimed.language, claimed.context, claimed.time_zone
@@ -424,6 +428,18 @@ class Worker:
                 with suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=self.poll_seconds)
         logger.info("notification worker %s stopped", self.name)
+
+
+def _expiry(claimed: Claimed) -> datetime | None:
+    """When the message becomes worthless (a one-time code's validity), if its event says."""
+    try:
+        field = spec_for(claimed.event, claimed.template).lifetime_field
+    except ValueError:
+        return None
+    minutes = claimed.context.get(field) if field else None
+    if isinstance(minutes, bool) or not isinstance(minutes, int):
+        return None
+    return claimed.created_at + timedelta(minutes=minutes)
 
 
 def _deadline(claimed: Claimed) -> datetime | None:

@@ -154,3 +154,24 @@ async def test_a_rating_link_lives_its_days_from_the_moment_it_is_sent(
         await session.commit()
         again = await session.get_one(CustomerLink, link_id, populate_existing=True)
     assert again.expires_at == first_expiry
+
+
+async def test_a_code_past_its_validity_is_not_sent_late_and_not_kept(
+    outbox: async_sessionmaker[AsyncSession], make_worker: Callable[..., Worker]
+) -> None:
+    await queue_code_and_link(outbox)
+    async with outbox() as session:
+        # The gateway was down for a quarter of an hour: the 10-minute code is worthless now.
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.event == "otp.sent")
+            .values(created_at=func.now() - timedelta(minutes=15))
+        )
+        await session.commit()
+    outcomes = {o.status for o in await log_worker(make_worker).drain()}
+    assert outcomes == {"dead", "delivered"}
+    by_template = {m.template: m for m in await rows(outbox)}
+    code = by_template["otp.sent"]
+    assert (code.status, code.last_error) == ("dead", "expired before it could be sent")
+    assert code.context == {"ttl_minutes": 10}
+    assert by_template["rating.requested"].status == "delivered"
