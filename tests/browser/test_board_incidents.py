@@ -118,6 +118,13 @@ async def test_supervisor_sees_and_acknowledges_an_incident_at_1280(
     await page.screenshot(
         path=str(artifacts / "board-incident-acknowledged-1280.png"), full_page=True
     )
+    # The smallest staff screen, in Kazakh: nothing runs off to the side.
+    await page.set_viewport_size({"width": 1024, "height": 768})
+    await page.click('nav.langs a[hreflang="kk"]')
+    await page.wait_for_function("document.documentElement.lang === 'kk'")
+    assert "Қауіпсіздікке қатер" in await page.inner_text("#incidents")
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 1024
+    await page.screenshot(path=str(artifacts / "board-incident-1024-kk.png"), full_page=True)
     await context.close()
     async with build.sessionmaker() as session:
         stored = await session.scalar(select(Incident).where(Incident.id == ids[0]))
