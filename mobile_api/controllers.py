@@ -31,6 +31,7 @@ from service.execution.signing import (
     SigningService,
 )
 from service.execution.sync import PullResult, SyncService
+from service.incidents.services import IncidentRouting
 from service.visit_checklists.schemas import VisitChecklistView
 from service.visit_checklists.services import ChecklistService
 
@@ -94,6 +95,7 @@ class SyncController(Controller):
             state.checklist_registry,
             rating_links=RatingLinks.from_settings(state.settings),
             store=state.blob_store,
+            incident_routing=IncidentRouting.from_settings(state.settings),
         )
         return PushResponse(results=await service.push(data.operations))
 

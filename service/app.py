@@ -27,6 +27,7 @@ from service.auth.actor import Actor
 from service.auth.controllers import AuthController, DeviceController
 from service.auth.guards import provide_actor
 from service.auth.tokens import ALGORITHM
+from service.common.access_log import install_access_log_masking
 from service.common.nul_guard import NulGuardMiddleware
 from service.coordination.board_page import BoardPageController
 from service.coordination.controllers import CONTROLLERS as COORDINATION_CONTROLLERS
@@ -34,6 +35,7 @@ from service.customers.controllers import CustomerController, SiteController
 from service.db.engine import make_engine, make_sessionmaker, provide_db_session
 from service.errors import EXCEPTION_HANDLERS
 from service.health.controllers import HealthController
+from service.incidents.controllers import IncidentController
 from service.jobs import run_background
 from service.openapi import document_problem_responses, document_sync_payloads
 from service.orders.controllers import WorkOrderController
@@ -109,6 +111,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app; settings are read here, once, never at import time."""
     settings = settings or load_settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Link tokens and URL signatures never reach the access log.
+    install_access_log_masking()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -153,6 +157,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             TechnicianScheduleController,
             VisitChecklistController,
             *COORDINATION_CONTROLLERS,
+            IncidentController,
             ActController,
             ActVerificationController,
             BlobController,

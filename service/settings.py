@@ -75,6 +75,9 @@ class NotificationSettings(msgspec.Struct, frozen=True):
     lease_seconds: float = 60.0
     concurrency: int = 8
     retention_days: int = 30
+    # Where a safety incident goes when no supervisor of the territory can be reached (the
+    # gateway's address of the security desk); unset: the territory's desk, ``security:CODE``.
+    security_desk: str | None = None
 
 
 class EscalationSettings(msgspec.Struct, frozen=True):
@@ -272,6 +275,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         lease_seconds=number("WORKER_LEASE_SECONDS", 60.0),
         concurrency=integer("WORKER_CONCURRENCY", 8),
         retention_days=integer("NOTIFY_RETENTION_DAYS", 30),
+        security_desk=(get("SECURITY_DESK") or "").strip()[:1024] or None,
     )
     if notifications.max_attempts < 1 or notifications.concurrency < 1:
         raise SettingsError("NARYAD_NOTIFY_MAX_ATTEMPTS and NARYAD_WORKER_CONCURRENCY must be >= 1")

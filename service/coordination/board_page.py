@@ -52,10 +52,11 @@ from service.coordination.board_texts import (
 from service.coordination.board_view import BoardPageService, BoardQuery
 from service.coordination.escalations import EscalationService
 from service.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
+from service.incidents.services import IncidentService
 from service.settings import AuthSettings
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
-NOTICES = frozenset({"acknowledged", "escalation_gone"})
+NOTICES = frozenset({"acknowledged", "escalation_gone", "incident_acknowledged", "incident_gone"})
 # Values of the login form are bounded like the JSON login's, so nothing oversized reaches it.
 _FIELD_MAX = {"username": 64, "password": 256}
 
@@ -197,7 +198,7 @@ def _back_url(back: str | None, notice: str | None = None) -> str:
 
 
 class BoardPageController(Controller):
-    """The coordinator board: overdue orders, KPIs and escalations, in ru, kk or en."""
+    """The coordinator board: safety incidents, overdue orders, KPIs and escalations."""
 
     path = "/board"
     include_in_schema = False
@@ -324,6 +325,47 @@ class BoardPageController(Controller):
             BoardQuery.parse(dict(parse_qsl(back or ""))),
             board.language,
             ack_error=(escalation_id, error, comment),
+        )
+        return board.page("board/page.html.j2", {**context, "csrf": board.csrf}, status)
+
+    @post("/incidents/{incident_id:uuid}/acknowledge", media_type=MediaType.HTML, status_code=303)
+    async def acknowledge_incident(
+        self,
+        incident_id: FromPath[uuid.UUID],
+        data: Form,
+        board: BoardDep,
+        db_session: DbSession,
+    ) -> Response[Any]:
+        """Acknowledge a safety incident with a comment; errors come back next to its form."""
+        if board.session is None:
+            return board.redirect("/board/login")
+        if not csrf_valid(board.auth, board.session, data.get("csrf")):
+            return self._refused(board)
+        comment = data.get("comment", "")
+        back = data.get("back")
+        error, status = "incident_comment_required", 422
+        if comment.strip():
+            try:
+                # A savepoint: whatever the service flushed before refusing is undone.
+                async with db_session.begin_nested():
+                    await IncidentService(db_session, board.session.actor).acknowledge(
+                        incident_id, comment
+                    )
+                return board.redirect(_back_url(back, "incident_acknowledged"))
+            except (NotFound, Conflict):
+                return board.redirect(_back_url(back, "incident_gone"))
+            except ValidationFailed as exc:
+                error = (
+                    "comment_too_long"
+                    if exc.code == "comment_too_long"
+                    else "incident_comment_required"
+                )
+            except Forbidden:
+                return self._refused(board)
+        context = await BoardPageService(db_session, board.session.actor).context(
+            BoardQuery.parse(dict(parse_qsl(back or ""))),
+            board.language,
+            incident_error=(incident_id, error, comment),
         )
         return board.page("board/page.html.j2", {**context, "csrf": board.csrf}, status)
 

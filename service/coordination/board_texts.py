@@ -149,6 +149,47 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "Уақыт — аумақтың жергілікті уақыты.",
         "Times are the territory's local time.",
     ),
+    "zone_many": (
+        "Территории в разных часовых поясах: у каждого времени указан его пояс.",
+        "Аумақтар әртүрлі уақыт белдеуінде: әр уақыттың белдеуі көрсетілген.",
+        "Territories span several time zones: each time names its zone.",
+    ),
+    # -- safety incidents (004 §5.4.10.5)
+    "incidents_title": (
+        "Угроза безопасности: специалист покинул объект",
+        "Қауіпсіздікке қатер: маман нысаннан кетті",
+        "Safety incidents: a technician left the site",
+    ),
+    "incident.safety": ("Угроза безопасности", "Қауіпсіздікке қатер", "Safety threat"),
+    "incident_pending": ("Не подтверждено", "Расталмаған", "Not acknowledged"),
+    "incident_done": ("Подтверждено", "Расталды", "Acknowledged"),
+    "incident_at": ("Когда", "Қашан", "When"),
+    "incident_technician": ("Специалист", "Маман", "Technician"),
+    "incident_reason": ("Со слов специалиста", "Маманның сөзі бойынша", "Technician's words"),
+    "incident_told": ("Сообщено", "Хабарланды", "Told"),
+    "told.supervisor": ("руководителям", "басшыларға", "supervisors"),
+    "told.security": ("службе безопасности", "қауіпсіздік қызметіне", "security desk"),
+    "incident_acknowledged_by": ("Подтверждено", "Расталды", "Acknowledged"),
+    "incident_comment_hint": (
+        "Что сделано: связались со специалистом, он в безопасности, дальнейшие шаги",
+        "Не істелді: маманмен байланыстық, ол қауіпсіз, келесі қадамдар",
+        "What was done: reached the technician, they are safe, next steps",
+    ),
+    "incident_comment_required": (
+        "Напишите комментарий: без него инцидент подтвердить нельзя.",
+        "Түсініктеме жазыңыз: онсыз оқиғаны растау мүмкін емес.",
+        "Write a comment: an incident cannot be acknowledged without one.",
+    ),
+    "incident_acknowledged": (
+        "Инцидент подтверждён.",
+        "Оқиға расталды.",
+        "Incident acknowledged.",
+    ),
+    "incident_gone": (
+        "Инцидент уже подтверждён или недоступен.",
+        "Оқиға бұрын расталған немесе қолжетімсіз.",
+        "This incident is already acknowledged or no longer available.",
+    ),
     # -- escalations
     "escalations_title": (
         "Эскалации, ожидающие подтверждения",

@@ -11,7 +11,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, get_args
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -44,10 +44,15 @@ from service.db.base import utcnow
 from service.db.models import Technician, Territory, User
 from service.db.models.technicians import technician_territories
 from service.errors import ValidationFailed
+from service.incidents.schemas import Incident
+from service.incidents.services import IncidentService
 from service.orders.schemas import Priority, WorkType
 
 PAGE_SIZE = 25
 ESCALATION_LIMIT = 50
+INCIDENT_LIMIT = 20
+# Acknowledged incidents stay on the board (below the open ones) for a day, for the next shift.
+INCIDENT_RECENT = timedelta(hours=24)
 OPTION_LIMIT = 500
 WORK_TYPES: tuple[str, ...] = get_args(WorkType)
 PRIORITIES: tuple[str, ...] = get_args(Priority)
@@ -139,6 +144,27 @@ def _offset(value: datetime) -> str:
     return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
+class BoardClock:
+    """Times for the board: each in its territory's zone, naming the zone when there are several."""
+
+    def __init__(
+        self, zones: Mapping[uuid.UUID, ZoneInfo], language: BoardLanguage, *, several: bool
+    ) -> None:
+        self.zones = zones
+        self.language = language
+        self.several = several
+
+    def zone(self, territory_id: uuid.UUID) -> ZoneInfo:
+        """The territory's zone (UTC for a territory the caller cannot see)."""
+        return self.zones.get(territory_id, ZoneInfo("UTC"))
+
+    def short(self, value: datetime, territory_id: uuid.UUID) -> str:
+        """Date and time on the territory's clock; its UTC offset too on a many-zone board."""
+        local = value.astimezone(self.zone(territory_id))
+        shown = format_short(local, self.language)
+        return f"{shown} {_offset(local)}" if self.several else shown
+
+
 class BoardPageService:
     """Gathers the board for one caller."""
 
@@ -153,12 +179,15 @@ class BoardPageService:
         *,
         now: datetime | None = None,
         ack_error: tuple[uuid.UUID, str, str] | None = None,
+        incident_error: tuple[uuid.UUID, str, str] | None = None,
         notice: str | None = None,
     ) -> dict[str, Any]:
         """Everything the template shows, already in the caller's language.
 
         ``ack_error`` is (escalation id, error text key, the comment typed) of a refused
-        acknowledgement, shown next to its form.
+        acknowledgement, shown next to its form; ``incident_error`` the same for an incident.
+        Every time is in its territory's zone; the zone is named once when the board shows a
+        single zone, and next to each time when it spans several.
         """
         now = now or utcnow()
         territories = await self._territories()
@@ -171,7 +200,12 @@ class BoardPageService:
         escalations = await EscalationService(self.session, self.actor).pending(
             territory_id=query.territory, limit=ESCALATION_LIMIT
         )
+        incidents = await IncidentService(self.session, self.actor).for_board(
+            query.territory, INCIDENT_LIMIT, INCIDENT_RECENT
+        )
         codes = {t.id: t.code for t in territories}
+        clock = BoardClock(zones, language, several=self._several_zones(query, territories))
+        local_now = now.astimezone(display_zone)
         return {
             "lang": language,
             "t": all_texts(language),
@@ -185,8 +219,13 @@ class BoardPageService:
                 for c in LANGUAGES
             ],
             "user_name": await self._user_name(),
-            "as_of": format_datetime(now.astimezone(display_zone), language),
-            "as_of_offset": _offset(now.astimezone(display_zone)),
+            "as_of": format_datetime(local_now, language),
+            "as_of_offset": _offset(local_now)
+            if clock.several
+            else f"{_offset(local_now)}, {display_zone.key}",
+            # The zone is named once, in the header; a board over several zones names it at
+            # every time instead.
+            "zone_note": text("zone_many" if clock.several else "local_time_note", language),
             "notice": text(notice, language) if notice else None,
             "query": query.params(cursor=None),
             "self_url": query.url(),
@@ -199,13 +238,20 @@ class BoardPageService:
             "kpis": self._kpi_tiles(kpis, language),
             "filters": self._filters(query, territories, await self._technicians(query), language),
             "reset_url": "/board",
-            "rows": [self._row(item, codes, zones, language) for item in page.items],
+            "rows": [self._row(item, codes, clock) for item in page.items],
             "next_url": query.url(cursor=page.next_cursor) if page.next_cursor else None,
             "first_url": query.url(cursor=None) if query.cursor else None,
-            "escalations": [
-                self._escalation(e, codes, zones, language, ack_error) for e in escalations
-            ],
+            "escalations": [self._escalation(e, codes, clock, ack_error) for e in escalations],
+            "incidents": [self._incident(i, codes, clock, incident_error) for i in incidents],
+            "incidents_pending": sum(1 for i in incidents if i.acknowledged_at is None),
         }
+
+    @staticmethod
+    def _several_zones(query: BoardQuery, territories: list[Territory]) -> bool:
+        """Whether the board shows times of more than one zone (each then names its own)."""
+        if query.territory is not None:
+            return False
+        return len({_zone(t.time_zone).key for t in territories}) > 1
 
     async def _territories(self) -> list[Territory]:
         rows = await self.session.scalars(
@@ -404,12 +450,10 @@ class BoardPageService:
 
     @staticmethod
     def _row(
-        item: schemas.OverdueItem,
-        codes: Mapping[uuid.UUID, str],
-        zones: Mapping[uuid.UUID, ZoneInfo],
-        language: BoardLanguage,
+        item: schemas.OverdueItem, codes: Mapping[uuid.UUID, str], clock: BoardClock
     ) -> dict[str, Any]:
-        zone = zones.get(item.territory_id, ZoneInfo("UTC"))
+        language = clock.language
+        zone = clock.zone(item.territory_id)
         deadline = item.control_deadline.astimezone(zone)
         span = format_span(item.overdue_minutes, language)
         last = item.last_event
@@ -422,7 +466,7 @@ class BoardPageService:
             "priority_code": item.priority,
             "bucket": item.bucket,
             "bucket_label": text(f"bucket.{item.bucket}", language),
-            "deadline": format_short(deadline, language),
+            "deadline": clock.short(item.control_deadline, item.territory_id),
             "deadline_full": (
                 f"{format_datetime(deadline, language)} ({_offset(deadline)}, {zone.key})"
             ),
@@ -433,7 +477,7 @@ class BoardPageService:
             "reason": text(f"reason.{item.reason}", language),
             "reason_detail": item.reason_detail,
             "last_event": text(f"event.{last.kind}", language) if last else None,
-            "last_event_at": format_short(last.at.astimezone(zone), language) if last else None,
+            "last_event_at": clock.short(last.at, item.territory_id) if last else None,
             "owner": item.owner.full_name if item.owner else None,
             "technician": item.technician.full_name if item.technician else None,
             "contacts": item.customer_contacts,
@@ -443,11 +487,11 @@ class BoardPageService:
     def _escalation(
         escalation: schemas.Escalation,
         codes: Mapping[uuid.UUID, str],
-        zones: Mapping[uuid.UUID, ZoneInfo],
-        language: BoardLanguage,
+        clock: BoardClock,
         ack_error: tuple[uuid.UUID, str, str] | None,
     ) -> dict[str, Any]:
-        zone = zones.get(escalation.territory_id, ZoneInfo("UTC"))
+        language = clock.language
+        territory = escalation.territory_id
         failed = ack_error is not None and ack_error[0] == escalation.id
         new_date = escalation.customer_new_date
         return {
@@ -458,9 +502,40 @@ class BoardPageService:
             "level_label": text(f"level.{escalation.level}", language),
             "target": text(f"target.{escalation.target}", language),
             "recipient": text(f"role.{escalation.recipient_role}", language),
-            "due": format_short(escalation.due_at.astimezone(zone), language),
-            "raised": format_short(escalation.created_at.astimezone(zone), language),
-            "new_date": format_short(new_date.astimezone(zone), language) if new_date else None,
+            "due": clock.short(escalation.due_at, territory),
+            "raised": clock.short(escalation.created_at, territory),
+            "new_date": clock.short(new_date, territory) if new_date else None,
             "error": text(ack_error[1], language) if failed and ack_error else None,
             "comment": ack_error[2] if failed and ack_error else "",
+        }
+
+    @staticmethod
+    def _incident(
+        incident: Incident,
+        codes: Mapping[uuid.UUID, str],
+        clock: BoardClock,
+        error: tuple[uuid.UUID, str, str] | None,
+    ) -> dict[str, Any]:
+        language = clock.language
+        territory = incident.territory_id
+        failed = error is not None and error[0] == incident.id
+        acknowledged = incident.acknowledged_at
+        return {
+            "id": str(incident.id),
+            "number": incident.work_order_number,
+            "territory": codes.get(territory, ""),
+            "kind": text(f"incident.{incident.kind}", language),
+            "pending": acknowledged is None,
+            "at": clock.short(incident.occurred_at, territory),
+            "technician": incident.technician_name or "—",
+            "reason": incident.reason,
+            "told": text(f"told.{incident.notified_role}", language),
+            "acknowledged": (
+                f"{clock.short(acknowledged, territory)} · {incident.acknowledged_by_name or '—'}"
+                if acknowledged
+                else None
+            ),
+            "ack_comment": incident.ack_comment,
+            "error": text(error[1], language) if failed and error else None,
+            "comment": error[2] if failed and error else "",
         }

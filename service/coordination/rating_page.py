@@ -53,6 +53,14 @@ _TEXTS: dict[str, tuple[str, str, str]] = {
         "Рахмет! Бағаңыз қабылданды.",
         "Thank you! Your rating has been received.",
     ),
+    "apology": (
+        "Нам очень жаль, что визит Вас не устроил. Приносим извинения. "
+        "Мы позвоним Вам до {date} {time} ({zone}), чтобы всё исправить.",
+        "Келу сізге ұнамағанына өкінеміз, кешірім сұраймыз. "
+        "Барлығын түзету үшін {date} {time} ({zone}) дейін сізге хабарласамыз.",
+        "We are sorry the visit fell short, and we apologise. "
+        "We will call you by {date} {time} ({zone}) to put it right.",
+    ),
     "used": (
         "По этому визиту оценка уже получена. Спасибо!",
         "Бұл келу бойынша баға бұрын алынған. Рахмет!",

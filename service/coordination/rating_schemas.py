@@ -28,10 +28,24 @@ class RatingSubmission(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class RatingReceived(msgspec.Struct):
-    """The thank-you state; nothing about what happens next inside the company."""
+    """The reply the customer sees: thanks, or an apology with the promise of a call by a date.
+
+    Nothing else about what happens inside the company (no owner, no reasons).
+    """
 
     status: Literal["received"]
     score: int
+    reply: Annotated[
+        Literal["thanks", "apology"],
+        msgspec.Meta(description="apology: a score of 3 or less, or a 'no', opened a call-back"),
+    ] = "thanks"
+    call_by: Annotated[
+        datetime | None,
+        msgspec.Meta(description="The call-back is due by then; in the site's local time"),
+    ] = None
+    time_zone: Annotated[
+        str | None, msgspec.Meta(description="The site's IANA zone, for showing call_by")
+    ] = None
 
 
 class FollowUpRating(msgspec.Struct):

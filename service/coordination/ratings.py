@@ -131,6 +131,7 @@ async def request_rating(
         logger.info("visit %s: no phone to send the rating link to", visit.id)
         return False
     token = new_link_token()
+    issued_at = utcnow()
     # A replayed completion (or two racing ones) finds the visit's link and sends nothing.
     issued = await session.scalar(
         insert(CustomerLink)
@@ -140,8 +141,9 @@ async def request_rating(
             purpose="rating",
             visit_id=visit.id,
             created_by=created_by,
-            created_at=utcnow(),
-            expires_at=utcnow() + links.ttl,
+            created_at=issued_at,
+            # Provisional: the worker restarts the same lifetime when the SMS is sent.
+            expires_at=issued_at + links.ttl,
         )
         .on_conflict_do_nothing(
             index_elements=[CustomerLink.visit_id], index_where=text("purpose = 'rating'")
@@ -160,6 +162,8 @@ async def request_rating(
         language=pick_language(customer.preferred_language),
         time_zone=territory.time_zone,
         context={"rating_url": f"{links.base_url}/rate/{token}"},
+        # The link's days count from when the SMS leaves, not from now (quiet hours).
+        link_id=issued,
     )
     return True
 
@@ -263,7 +267,18 @@ class RatingService:
                 "follow_up_id": task.id if task else None,
             },
         )
-        return RatingReceived(status="received", score=data.score)
+        if task is None:
+            return RatingReceived(status="received", score=data.score)
+        # A poor rating gets an apology and the date by which someone calls, as the site
+        # reads its clock.
+        territory = await self.session.get_one(Territory, order.territory_id)
+        return RatingReceived(
+            status="received",
+            score=data.score,
+            reply="apology",
+            call_by=task.due_at.astimezone(ZoneInfo(territory.time_zone)),
+            time_zone=territory.time_zone,
+        )
 
 
 async def least_loaded_coordinator(

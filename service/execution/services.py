@@ -37,6 +37,7 @@ from service.db.models import (
 from service.db.models.visits import LIVE_STATUSES
 from service.errors import Conflict, FieldError, NotFound, ValidationFailed
 from service.execution import schemas
+from service.incidents.services import IncidentRouting, raise_incident
 from service.orders.lifecycle import Status, TransitionRefused, transition
 from service.orders.schemas import EquipmentItem
 from service.scheduling.services import LatenessService
@@ -57,11 +58,13 @@ class FieldworkService:
         registry: TemplateRegistry,
         *,
         rating_links: RatingLinks | None = None,
+        incident_routing: IncidentRouting | None = None,
     ) -> None:
         self.session = session
         self.actor = actor
         self.registry = registry
         self.checklists = ChecklistService(session, actor, registry)
+        self.incident_routing = incident_routing or IncidentRouting()
         # Only the sync path ends visits; other users of this service never need the links.
         self.rating_links = rating_links
 
@@ -268,6 +271,18 @@ class FieldworkService:
                 visit_id=visit.id,
                 actor=self.actor,
                 data={"reason": payload.reason},
+            )
+        if state.incident is not None:
+            # 004 §5.4.10.5: raised with the outcome, in its transaction, and told at once.
+            await raise_incident(
+                self.session,
+                definition=state.incident,
+                visit=visit,
+                order=order,
+                outcome=payload.outcome,
+                occurred_at=at,
+                reason=payload.reason,
+                routing=self.incident_routing,
             )
         if state.final and payload.outcome == "completed" and self.rating_links is not None:
             # 000 §9-10, 002: the customer is asked for a 1-5 rating after every service.

@@ -123,9 +123,18 @@ class SignedAct(msgspec.Struct):
     verify_url: str
 
 
-def _code_hash(link_id: uuid.UUID, code: str) -> str:
-    # Salted with the link id: the same six digits hash differently on every link.
-    return hashlib.sha256(f"{link_id}:{code}".encode()).hexdigest()
+def otp_key(server_secret: str) -> bytes:
+    """The key one-time codes are hashed with, derived from a server secret."""
+    return hmac.new(server_secret.encode(), b"naryad one-time code v1", hashlib.sha256).digest()
+
+
+def code_hash(key: bytes, link_id: uuid.UUID, code: str) -> str:
+    """What the database keeps of a one-time code: a keyed hash, salted with the link id.
+
+    Six digits are a million guesses: a plain hash would give the code away to anyone who
+    reads the table, a keyed one does not without the server's secret.
+    """
+    return hmac.new(key, f"{link_id}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
 class SigningService:
@@ -144,6 +153,7 @@ class SigningService:
         self.registry: TemplateRegistry = state.checklist_registry
         self.store: BlobStore = state.blob_store
         self.base_url: str = state.settings.server.public_base_url
+        self.otp_key = otp_key(state.settings.auth.jwt_secret)
 
     # -- the technician ---------------------------------------------------------------------
 
@@ -313,7 +323,7 @@ class SigningService:
         if phone is None:
             raise Conflict("There is no phone number to send a code to", code="no_phone")
         code = f"{secrets.randbelow(10**6):06d}"
-        link.otp_hash = _code_hash(link.id, code)
+        link.otp_hash = code_hash(self.otp_key, link.id, code)
         link.otp_expires_at = utcnow() + OTP_TTL
         await enqueue(
             self.session,
@@ -483,7 +493,9 @@ class SigningService:
             )
         if spent is None:
             raise Unauthorized("Too many wrong codes; ask the technician for a new link")
-        if code is None or not hmac.compare_digest(link.otp_hash, _code_hash(link.id, code)):
+        if code is None or not hmac.compare_digest(
+            link.otp_hash, code_hash(self.otp_key, link.id, code)
+        ):
             raise ValidationFailed(
                 "The code does not match",
                 errors=[FieldError(field="otp", message="wrong code")],

@@ -23,6 +23,7 @@ from service.errors import Conflict, DomainError, NotFound, ValidationFailed
 from service.execution import schemas
 from service.execution.photos import PhotoService
 from service.execution.services import BundleService, FieldworkService
+from service.incidents.services import IncidentRouting
 from service.storage import BlobStore
 from service.visit_checklists.registry import TemplateRegistry
 
@@ -86,11 +87,18 @@ class SyncService:
         *,
         rating_links: RatingLinks | None = None,
         store: BlobStore | None = None,
+        incident_routing: IncidentRouting | None = None,
     ) -> None:
         self.session = session
         self.actor = actor
         self.registry = registry
-        self.fieldwork = FieldworkService(session, actor, registry, rating_links=rating_links)
+        self.fieldwork = FieldworkService(
+            session,
+            actor,
+            registry,
+            rating_links=rating_links,
+            incident_routing=incident_routing,
+        )
         # Photo operations delete bytes; pulls need no store.
         self.store = store
 

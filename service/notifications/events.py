@@ -16,12 +16,15 @@ class EventSpec:
     """Defaults for one event.
 
     ``urgent`` messages ignore quiet hours. ``deadline_field`` names a context date-time the
-    message is useless after (a visit's start): waiting for working hours past it sends at once.
+    message is about (a visit's start): it is sent before it, whatever the working hours.
+    ``lifetime_field`` names a context number of minutes after queueing when the message is
+    worthless (a one-time code's validity): not sent after that, and its secret not kept.
     """
 
     template: str
     urgent: bool
     deadline_field: str | None = None
+    lifetime_field: str | None = None
 
 
 EVENTS: dict[str, EventSpec] = {
@@ -35,13 +38,15 @@ EVENTS: dict[str, EventSpec] = {
     "visit.late_predicted": EventSpec("visit.late_predicted", urgent=True),
     "dispatch.visit_late": EventSpec("dispatch.visit_late", urgent=True),
     "visit.en_route": EventSpec("visit.en_route", urgent=True),
-    "otp.sent": EventSpec("otp.sent", urgent=True),
+    "otp.sent": EventSpec("otp.sent", urgent=True, lifetime_field="ttl_minutes"),
     "act.signed": EventSpec("act.signed", urgent=True),
     "escalation.raised": EventSpec("escalation.raised", urgent=True),
     # SLA escalations to staff (service/coordination/escalations.py): act now.
     "escalation.warning": EventSpec("escalation.warning", urgent=True),
     "escalation.breach": EventSpec("escalation.breach", urgent=True),
     "escalation.head": EventSpec("escalation.head", urgent=True),
+    # 004 §5.4.10.5: a safety exit is told to the supervisor (else security) at once.
+    "incident.raised": EventSpec("incident.raised", urgent=True),
     # The customer's apology waits for working hours, but never past the date it promises.
     "sla.apology": EventSpec("sla.apology", urgent=False, deadline_field="new_date"),
     "rating.requested": EventSpec("rating.requested", urgent=False),

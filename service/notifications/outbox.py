@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import re
+import uuid
 from collections.abc import Collection, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
-from sqlalchemy import delete, func
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import delete, func, update
+from sqlalchemy.dialects.postgresql import array, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.base import utcnow
-from service.db.models import OutboxMessage
+from service.db.models import CustomerLink, OutboxMessage
 from service.notifications.events import spec_for
 from service.notifications.quiet_hours import AgreedWindow, earliest_send_time
 from service.notifications.schemas import (
@@ -32,7 +33,7 @@ from service.notifications.schemas import (
     Recipient,
     RecipientKind,
 )
-from service.notifications.templates import prepare_context
+from service.notifications.templates import all_secret_fields, prepare_context
 
 _PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,253}\.[^@\s]{1,63}$")
@@ -79,6 +80,7 @@ async def enqueue(
     holidays: Collection[date] = frozenset(),
     not_before: datetime | None = None,
     now: datetime | None = None,
+    link_id: uuid.UUID | None = None,
 ) -> bool:
     """Add a message to the outbox in the session's transaction; True when it is new.
 
@@ -87,7 +89,9 @@ async def enqueue(
     ``time_zone`` is the recipient's IANA zone: texts show local times and quiet hours are
     local. Non-urgent messages wait for working hours or ``agreed_window``; ``urgent`` defaults
     per event (see ``events.EVENTS``). ``not_before`` delays a message further (quiet hours
-    still apply after it unless urgent). Flushes nothing else and never commits.
+    still apply after it unless urgent). ``link_id`` names the customer link the message
+    carries: its lifetime starts when the worker sends the message (``start_link_lifetime``).
+    Flushes nothing else and never commits.
     """
     spec = spec_for(event, template)
     if channel not in CHANNELS:
@@ -138,11 +142,44 @@ async def enqueue(
             not_before=due,
             next_attempt_at=due,
             dedup_key=dedup_key(event, event_key, channel, recipient),
+            link_id=link_id,
         )
         .on_conflict_do_nothing(index_elements=[OutboxMessage.dedup_key])
         .returning(OutboxMessage.id)
     )
     return (await session.execute(statement)).scalar_one_or_none() is not None
+
+
+async def start_link_lifetime(session: AsyncSession, link_id: uuid.UUID) -> None:
+    """The message carrying the link was sent: its lifetime counts from now, once.
+
+    The link was issued with ``expires_at = created_at + lifetime``; the same lifetime now
+    starts at the send time, so a link held behind quiet hours loses none of it.
+    """
+    await session.execute(
+        update(CustomerLink)
+        .where(CustomerLink.id == link_id, CustomerLink.sent_at.is_(None))
+        .values(
+            sent_at=func.now(),
+            expires_at=func.now() + (CustomerLink.expires_at - CustomerLink.created_at),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def redact_finished(session: AsyncSession) -> int:
+    """Remove links and codes from finished messages that still hold one (older rows)."""
+    secrets = list(all_secret_fields())
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status.in_(("delivered", "dead")),
+            OutboxMessage.context.has_any(array(secrets)),
+        )
+        .values(context=OutboxMessage.context.op("-")(array(secrets)))
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def purge_finished(session: AsyncSession, older_than: timedelta) -> int:

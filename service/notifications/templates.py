@@ -382,6 +382,38 @@ _ALL = (
             ),
         },
     ),
+    # Seed 004 §5.4.10.5, for the supervisor or the security desk: who, which order, when.
+    # The technician's name is staff data (an employee), not a customer's.
+    Template(
+        key="incident.raised",
+        fields={
+            "work_order_number": FieldKind.TEXT,
+            "technician": FieldKind.TEXT,
+            "occurred_at": FieldKind.DATETIME,
+        },
+        subject={
+            "kk": "Қауіпсіздік оқиғасы",
+            "ru": "Угроза безопасности на объекте",
+            "en": "Safety incident on site",
+        },
+        text={
+            "kk": (
+                "Маман {technician} {occurred_at_date} {occurred_at_time} қауіп төнгендіктен "
+                "{work_order_number} тапсырысы бойынша нысаннан кетті. Маманға хабарласыңыз "
+                "және тақтада растаңыз."
+            ),
+            "ru": (
+                "Специалист {technician} покинул объект по наряду {work_order_number} "
+                "из-за угрозы безопасности ({occurred_at_date} {occurred_at_time}). "
+                "Свяжитесь со специалистом и подтвердите на доске."
+            ),
+            "en": (
+                "Technician {technician} left the site of work order {work_order_number} "
+                "for safety reasons ({occurred_at_date} {occurred_at_time}). Call the "
+                "technician and acknowledge it on the board."
+            ),
+        },
+    ),
     # Seed 000 §11: a missed deadline is apologised for, with the new control date.
     Template(
         key="sla.apology",
@@ -496,6 +528,30 @@ def render(key: str, language: Language, context: Mapping[str, Any], time_zone: 
         subject=template.subject[language].format_map(values),
         text=template.text[language].format_map(values),
     )
+
+
+# Fields that are secrets of their own: a link opening a customer's act or rating, a one-time
+# code. Needed until the message is sent, removed from the outbox row once it is finished.
+SECRET_KINDS = frozenset({FieldKind.URL, FieldKind.CODE})
+
+
+def secret_fields(key: str) -> frozenset[str]:
+    """The template's context fields that must not stay at rest once the message is sent."""
+    template = TEMPLATES.get(key)
+    if template is None:
+        return frozenset()
+    return frozenset(name for name, kind in template.fields.items() if kind in SECRET_KINDS)
+
+
+def all_secret_fields() -> tuple[str, ...]:
+    """Every field name any template treats as a secret (for sweeping old rows in SQL)."""
+    return tuple(sorted({name for t in _ALL for name in secret_fields(t.key)}))
+
+
+def redacted_context(key: str, context: Mapping[str, Any]) -> dict[str, Any]:
+    """The context without its secret fields (what a finished outbox row keeps)."""
+    secrets = secret_fields(key)
+    return {name: value for name, value in context.items() if name not in secrets}
 
 
 def placeholders(text: str) -> set[str]:

@@ -32,10 +32,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from service.db.base import utcnow
 from service.db.models import OutboxMessage
 from service.notifications.channels import ChannelSet, DeliveryFailed, build_channels
-from service.notifications.outbox import purge_finished
+from service.notifications.events import spec_for
+from service.notifications.outbox import (
+    purge_finished,
+    redact_finished,
+    start_link_lifetime,
+)
 from service.notifications.quiet_hours import AgreedWindow, earliest_send_time
 from service.notifications.schemas import OutgoingMessage, Recipient
-from service.notifications.templates import render
+from service.notifications.templates import redacted_context, render
 from service.settings import NotificationSettings, Settings
 
 if TYPE_CHECKING:
@@ -244,6 +249,10 @@ class Worker:
 
     async def deliver(self, claimed: Claimed) -> Outcome:
         """Render and send one claimed message, then record the outcome."""
+        expires = _expiry(claimed)
+        if expires is not None and utcnow() >= expires:
+            # A one-time code nobody can use any more: not sent late, and not kept.
+            return await self._failed(claimed, "expired before it could be sent", retryable=False)
         try:
             rendered = render(
                 claimed.template, claimed.language, claimed.context, claimed.time_zone
@@ -286,6 +295,9 @@ class Worker:
             lease_until=None,
             claim_token=None,
             last_error=None,
+            # Delivered: the link or one-time code has left, and is not kept at rest.
+            context=redacted_context(claimed.template, claimed.context),
+            start_link=True,
         )
         logger.info(
             "delivered delivery=%s event=%s channel=%s attempt=%d",
@@ -306,6 +318,8 @@ class Worker:
                 urgent=claimed.urgent,
                 agreed=claimed.agreed_window,
                 holidays=self.holidays,
+                # A retried visit notice is still not held past the visit.
+                deadline=_deadline(claimed),
             )
             await self._settle(
                 claimed.id,
@@ -333,6 +347,8 @@ class Worker:
             lease_until=None,
             claim_token=None,
             last_error=reason,
+            # Never sent, never will be: the link or code it carried is not kept either.
+            context=redacted_context(claimed.template, claimed.context),
         )
         logger.error(
             "dead delivery=%s event=%s attempt=%d: %s",
@@ -343,16 +359,32 @@ class Worker:
         )
         return Outcome(claimed.id, "dead", reason)
 
-    async def _settle(self, row_id: uuid.UUID, token: uuid.UUID | None, **values: Any) -> None:
-        """Write an outcome. Success always wins; a failure only counts for the current claim."""
+    async def _settle(
+        self,
+        row_id: uuid.UUID,
+        token: uuid.UUID | None,
+        *,
+        start_link: bool = False,
+        **values: Any,
+    ) -> None:
+        """Write an outcome. Success always wins; a failure only counts for the current claim.
+
+        ``start_link``: the message was sent, so the customer link it carries starts its
+        lifetime now (once: a duplicate delivery does not extend it).
+        """
         condition = (
             _TABLE.c.status != "delivered" if token is None else _TABLE.c.claim_token == token
         )
         async with self.sessionmaker() as session, session.begin():
             await session.execute(_RELAXED_COMMIT)
-            await session.execute(
-                update(_TABLE).where(_TABLE.c.id == row_id, condition).values(**values)
+            link_id = await session.scalar(
+                update(_TABLE)
+                .where(_TABLE.c.id == row_id, condition)
+                .values(**values)
+                .returning(_TABLE.c.link_id)
             )
+            if start_link and link_id is not None:
+                await start_link_lifetime(session, link_id)
 
     async def run_batch(self) -> list[Outcome]:
         """Claim one batch and deliver it concurrently."""
@@ -369,12 +401,16 @@ class Worker:
         return outcomes
 
     async def purge_if_due(self) -> None:
-        """Delete finished rows past retention, at most once an hour per worker."""
-        if self.retention is None or time.monotonic() - self._last_purge < _PURGE_EVERY_SECONDS:
+        """At most once an hour per worker: strip secrets left in finished rows (rows older
+        than this code), and delete finished rows past retention."""
+        if time.monotonic() - self._last_purge < _PURGE_EVERY_SECONDS:
             return
         self._last_purge = time.monotonic()
         async with self.sessionmaker() as session, session.begin():
-            purged = await purge_finished(session, self.retention)
+            await redact_finished(session)
+            purged = (
+                await purge_finished(session, self.retention) if self.retention is not None else 0
+            )
         if purged:
             logger.info("purged %d finished outbox messages", purged)
 
@@ -392,6 +428,28 @@ class Worker:
                 with suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=self.poll_seconds)
         logger.info("notification worker %s stopped", self.name)
+
+
+def _expiry(claimed: Claimed) -> datetime | None:
+    """When the message becomes worthless (a one-time code's validity), if its event says."""
+    try:
+        field = spec_for(claimed.event, claimed.template).lifetime_field
+    except ValueError:
+        return None
+    minutes = claimed.context.get(field) if field else None
+    if isinstance(minutes, bool) or not isinstance(minutes, int):
+        return None
+    return claimed.created_at + timedelta(minutes=minutes)
+
+
+def _deadline(claimed: Claimed) -> datetime | None:
+    """The moment the message is useless after (a visit's start), when its event has one."""
+    try:
+        field = spec_for(claimed.event, claimed.template).deadline_field
+    except ValueError:
+        return None
+    value = claimed.context.get(field) if field else None
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
 @asynccontextmanager

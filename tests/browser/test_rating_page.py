@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.async_api import Browser
+from playwright.async_api import Browser, Page
 from sqlalchemy import select
 
 from service.db.models import FollowUpTask, Rating
@@ -57,7 +58,8 @@ async def test_customer_rates_the_visit_on_the_page(
     await page.get_by_role("button", name="Отправить оценку").click()
     await page.wait_for_selector("#done", state="visible", timeout=20_000)
     assert await page.inner_text("#error") == ""
-    assert "Спасибо" in await page.inner_text("#done")
+    # A "no" opened a call-back: the reply is an apology with its due date, not plain thanks.
+    assert "Приносим извинения" in await page.inner_text("#done")
     await page.screenshot(path=str(artifacts / "rating-done.png"))
 
     # The link is spent: opening it again shows the thank-you state, not the form.
@@ -81,3 +83,73 @@ async def test_customer_rates_the_visit_on_the_page(
     }
     assert task is not None
     assert task.reasons == ["no_overshoes"]
+
+
+async def submit_rating(page: Page, score: int, no_to: str | None = None) -> None:
+    """Pick ``score`` stars, answer "yes" to everything but ``no_to``, and send."""
+    await page.click(f"label[for=score-{score}]")
+    for key in ("id_shown", "overshoes_on", "service_demonstrated", "area_clean"):
+        await page.check(f"input[name={key}][value={'no' if key == no_to else 'yes'}]")
+    await page.click("#send")
+    await page.wait_for_selector("#done", state="visible", timeout=20_000)
+    assert await page.inner_text("#error") == ""
+
+
+@pytest.mark.parametrize(
+    ("lang", "apology", "zone_word"),
+    [
+        ("ru", "Приносим извинения", "Мы позвоним Вам до"),
+        ("kk", "кешірім сұраймыз", "дейін сізге хабарласамыз"),
+        ("en", "we apologise", "We will call you by"),
+    ],
+)
+async def test_a_poor_rating_gets_an_apology_and_the_call_back_date_on_a_phone(
+    browser: Browser,
+    live_server: str,
+    build: Builder,
+    artifacts: Path,
+    lang: str,
+    apology: str,
+    zone_word: str,
+) -> None:
+    rated = await rated_visit(build)
+    page = await browser.new_page(viewport={"width": 390, "height": 844})
+    await page.goto(f"{live_server}{rated.path}?lang={lang}")
+    await submit_rating(page, 2)
+    reply = await page.inner_text("#done")
+    async with build.sessionmaker() as session:
+        task = await session.scalar(
+            select(FollowUpTask).where(FollowUpTask.visit_id == rated.visit.id)
+        )
+    assert task is not None
+    # The due date and time as the site (Asia/Almaty) reads them, and the zone named.
+    due = task.due_at.astimezone(ZoneInfo("Asia/Almaty"))
+    assert apology in reply
+    assert zone_word in reply
+    assert f"{due:%d.%m.%Y} {due:%H:%M}" in reply, reply
+    assert "UTC+05:00, Asia/Almaty" in reply
+    assert "Спасибо" not in reply
+    assert "Рахмет" not in reply
+    assert "Thank you" not in reply
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390
+    await page.screenshot(path=str(artifacts / f"rating-apology-390-{lang}.png"), full_page=True)
+    await page.close()
+
+
+async def test_a_good_rating_gets_the_thanks(
+    browser: Browser, live_server: str, build: Builder, artifacts: Path
+) -> None:
+    rated = await rated_visit(build)
+    page = await browser.new_page(viewport={"width": 390, "height": 844})
+    await page.goto(f"{live_server}{rated.path}?lang=ru")
+    await submit_rating(page, 5)
+    reply = await page.inner_text("#done")
+    assert reply == "Спасибо! Ваша оценка принята."
+    await page.screenshot(path=str(artifacts / "rating-thanks-390.png"), full_page=True)
+    await page.close()
+    async with build.sessionmaker() as session:
+        task = await session.scalar(
+            select(FollowUpTask).where(FollowUpTask.visit_id == rated.visit.id)
+        )
+    assert task is None

@@ -16,6 +16,7 @@ from service.db.models.coordination import (
 from service.db.models.customers import Customer
 from service.db.models.escalations import Escalation
 from service.db.models.follow_ups import FollowUpTask
+from service.db.models.incidents import Incident
 from service.db.models.mobile import (
     Device,
     IdempotencyKey,
@@ -49,6 +50,7 @@ __all__ = [
     "FollowUpTask",
     "Holiday",
     "IdempotencyKey",
+    "Incident",
     "OutboxMessage",
     "Photo",
     "Rating",

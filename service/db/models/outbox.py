@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
     String,
@@ -69,6 +70,7 @@ class OutboxMessage(UUIDPrimaryKey, Base):
     recipient_address: Mapped[str] = mapped_column(String(1024))
     language: Mapped[str] = mapped_column(String(2))
     template: Mapped[str] = mapped_column(String(64))
+    # Links and one-time codes in here are removed once the message is delivered or dead.
     context: Mapped[dict[str, Any]] = mapped_column(JSONB)
     time_zone: Mapped[str] = mapped_column(String(64))
     agreed_window: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
@@ -83,3 +85,7 @@ class OutboxMessage(UUIDPrimaryKey, Base):
     claim_token: Mapped[uuid.UUID | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The customer link this message carries: its lifetime starts when the message is sent.
+    link_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("customer_links.id", ondelete="SET NULL")
+    )

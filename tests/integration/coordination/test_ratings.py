@@ -20,6 +20,7 @@ from service.db.models import (
     Visit,
     WorkOrder,
 )
+from service.notifications.outbox import start_link_lifetime
 from tests.conftest import problem
 from tests.e2e.visit_flow import Phone, signature_body
 from tests.integration.builders import Builder
@@ -114,7 +115,13 @@ async def test_five_stars_and_all_yes_store_the_rating_and_open_nothing(
     rated = await rated_visit(build)
     response = await client.post(rated.path, json={"score": 5, "comment": " Рахмет! ", **ALL_YES})
     assert response.status_code == 200, response.text
-    assert response.json() == {"status": "received", "score": 5}
+    assert response.json() == {
+        "status": "received",
+        "score": 5,
+        "reply": "thanks",
+        "call_by": None,
+        "time_zone": None,
+    }
     async with build.sessionmaker() as session:
         rating = await session.scalar(select(Rating).where(Rating.visit_id == rated.visit.id))
     assert rating is not None
@@ -134,6 +141,11 @@ async def test_three_stars_open_a_task_with_an_owner_and_a_deadline(
     assert task is not None
     assert task.reasons == ["low_score"]
     assert task.status == "open"
+    # The customer is told sorry and by when someone calls, on the site's clock.
+    reply = response.json()
+    assert (reply["reply"], reply["time_zone"]) == ("apology", "Asia/Almaty")
+    assert reply["call_by"].endswith("+05:00")
+    assert datetime.fromisoformat(reply["call_by"]) == task.due_at
     # The least-loaded coordinator, ties broken by username: deterministic.
     first = min(rated.coordinators, key=lambda p: p.user.username)
     assert task.owner_id == first.user.id
@@ -416,3 +428,29 @@ async def test_follow_up_authorization(client: Any, build: Builder) -> None:
     supervisor = await build.person(Role.SUPERVISOR, home)
     resolved = await client.post(resolve[0], json=resolve[2], headers=supervisor.headers)
     assert resolved.status_code == 200, resolved.text
+
+
+async def test_the_rating_sms_names_its_link_whose_days_start_when_sent(build: Builder) -> None:
+    rated = await rated_visit(build)
+    async with build.sessionmaker() as session:
+        link = await session.scalar(
+            select(CustomerLink).where(
+                CustomerLink.visit_id == rated.visit.id, CustomerLink.purpose == "rating"
+            )
+        )
+        assert link is not None
+        message = await session.scalar(
+            select(OutboxMessage).where(
+                OutboxMessage.event == "rating.requested",
+                OutboxMessage.recipient_id == rated.area.customer.id,
+            )
+        )
+        assert message is not None
+        assert message.link_id == link.id
+        assert link.sent_at is None  # queued, not sent: its lifetime has not started
+        lifetime = link.expires_at - link.created_at
+        await start_link_lifetime(session, link.id)  # what the worker does once it is sent
+        await session.commit()
+        sent = await session.get_one(CustomerLink, link.id, populate_existing=True)
+    assert sent.sent_at is not None
+    assert sent.expires_at - sent.sent_at == lifetime == timedelta(days=7)

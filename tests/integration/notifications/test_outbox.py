@@ -189,6 +189,51 @@ async def test_a_visit_message_does_not_wait_past_the_visit(
     assert message.not_before <= datetime.now(UTC)
 
 
+async def visit_notice_due(
+    outbox: async_sessionmaker[AsyncSession], booked: datetime, visit: datetime
+) -> OutboxMessage:
+    """Book a visit at ``booked`` (a future moment) and return its queued notice."""
+    async with outbox() as session:
+        await enqueue(
+            session,
+            event="visit.booked",
+            event_key=str(uuid.uuid4()),
+            channel="sms",
+            recipient=customer(),
+            language="kk",
+            time_zone="Asia/Almaty",
+            context={"window_start": visit, "window_end": visit + timedelta(hours=2)},
+            now=booked,
+        )
+        await session.commit()
+    [message] = await rows(outbox)
+    return message
+
+
+async def test_a_friday_evening_booking_for_monday_nine_is_not_held_until_monday(
+    outbox: async_sessionmaker[AsyncSession],
+) -> None:
+    # 2031-03-07 is a Friday. Quiet hours alone would hold the notice until Monday 09:00,
+    # the minute the visit starts.
+    monday_nine = datetime(2031, 3, 10, 9, 0, tzinfo=ALMATY)
+    message = await visit_notice_due(
+        outbox, datetime(2031, 3, 7, 19, 8, tzinfo=ALMATY), monday_nine
+    )
+    assert not message.urgent
+    assert message.next_attempt_at <= datetime.now(UTC)  # due at once: Friday evening
+
+
+async def test_a_late_friday_night_booking_goes_on_saturday_morning(
+    outbox: async_sessionmaker[AsyncSession],
+) -> None:
+    monday_nine = datetime(2031, 3, 10, 9, 0, tzinfo=ALMATY)
+    message = await visit_notice_due(
+        outbox, datetime(2031, 3, 7, 22, 30, tzinfo=ALMATY), monday_nine
+    )
+    assert message.next_attempt_at == datetime(2031, 3, 8, 9, 0, tzinfo=ALMATY)
+    assert message.not_before == message.next_attempt_at
+
+
 @pytest.mark.parametrize(
     ("changes", "error"),
     [

@@ -10,9 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service.notifications.quiet_hours import (
+    NOTICE_LEAD,
     AgreedWindow,
     earliest_send_time,
     is_allowed_now,
+    send_before,
 )
 
 ALMATY = ZoneInfo("Asia/Almaty")  # UTC+5
@@ -199,3 +201,76 @@ def test_property_agreed_window(
     sent_local = result.astimezone(ZoneInfo(zone_name))
     assert sent_local.weekday() in weekdays
     assert window.start <= sent_local.time() < window.end
+
+
+# -- visit notices are never held past the visit ------------------------------------------
+# 2026-11-20 is a Friday, 2026-11-23 the Monday after.
+
+
+def test_friday_evening_booking_for_monday_nine_goes_on_friday_evening() -> None:
+    booked = local(ALMATY, 2026, 11, 20, 19, 8)
+    monday_nine = local(ALMATY, 2026, 11, 23, 9, 0)
+    sent = earliest_send_time(booked, ALMATY, deadline=monday_nine)
+    # Not Monday 09:00, the minute the visit starts: at once, on Friday evening.
+    assert sent == booked
+    assert sent < monday_nine - NOTICE_LEAD
+
+
+def test_late_friday_booking_for_monday_nine_waits_for_saturday_morning() -> None:
+    booked = local(ALMATY, 2026, 11, 20, 22, 30)
+    monday_nine = local(ALMATY, 2026, 11, 23, 9, 0)
+    assert earliest_send_time(booked, ALMATY, deadline=monday_nine) == local(
+        ALMATY, 2026, 11, 21, 9, 0
+    )
+
+
+def test_at_night_only_a_visit_early_next_morning_wakes_the_customer() -> None:
+    night = local(ALMATY, 2026, 11, 18, 23, 0)
+    # Before (or within the lead of) 09:00 the next morning: at once.
+    for early in (local(ALMATY, 2026, 11, 19, 8, 0), local(ALMATY, 2026, 11, 19, 9, 30)):
+        assert earliest_send_time(night, ALMATY, deadline=early) == night
+    # Later that morning: 09:00, still well before the visit.
+    later = local(ALMATY, 2026, 11, 19, 11, 0)
+    assert earliest_send_time(night, ALMATY, deadline=later) == local(ALMATY, 2026, 11, 19, 9, 0)
+    # A visit days ahead waits for working hours as any message does.
+    assert earliest_send_time(night, ALMATY, deadline=local(ALMATY, 2026, 11, 20, 15, 0)) == local(
+        ALMATY, 2026, 11, 19, 9, 0
+    )
+
+
+def test_a_visit_in_the_evening_after_working_hours_is_told_the_same_day() -> None:
+    # Working hours end at 18:00 but the visit is at 19:30: the notice goes now, not tomorrow.
+    booked = local(ALMATY, 2026, 11, 18, 18, 30)
+    visit = local(ALMATY, 2026, 11, 18, 19, 30)
+    assert earliest_send_time(booked, ALMATY, deadline=visit) == booked
+
+
+def test_send_before_a_deadline_already_past_goes_at_once() -> None:
+    night = local(ALMATY, 2026, 11, 18, 2, 0)
+    assert send_before(night, ALMATY, night - timedelta(hours=1)) == night
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    now=moments,
+    zone_name=st.sampled_from(ZONES),
+    ahead_minutes=st.integers(min_value=0, max_value=10 * 24 * 60),
+)
+def test_property_a_visit_notice_arrives_before_the_visit(
+    now: datetime, zone_name: str, ahead_minutes: int
+) -> None:
+    zone = ZoneInfo(zone_name)
+    visit = now + timedelta(minutes=ahead_minutes)
+    sent = earliest_send_time(now, zone_name, deadline=visit)
+    assert sent >= now
+    # Never at or after the visit unless there was no time at all; with time, a lead remains.
+    if sent > now:
+        assert sent <= visit - NOTICE_LEAD
+    local_sent = sent.astimezone(zone).time()
+    if not (time(9, 0) <= local_sent < time(21, 0)):
+        # At night only at once, and only for a visit before ~09:00 the next morning.
+        assert sent == now
+        local_now = now.astimezone(zone)
+        day = local_now.date() if local_now.time() < time(9) else local_now.date() + timedelta(1)
+        morning = datetime.combine(day, time(9), tzinfo=zone)
+        assert visit - NOTICE_LEAD < morning

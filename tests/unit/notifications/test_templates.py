@@ -141,3 +141,9 @@ def test_event_defaults_and_the_open_event_set() -> None:
         spec_for("visit.reminder_day_before", None)
     with pytest.raises(ValueError, match="dotted lower-case"):
         spec_for("VisitBooked", "visit.booked")
+
+
+def test_lifetime_fields_are_minutes() -> None:
+    for event, spec in EVENTS.items():
+        if spec.lifetime_field is not None:
+            assert TEMPLATES[spec.template].fields[spec.lifetime_field] is FieldKind.MINUTES, event
