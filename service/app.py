@@ -15,7 +15,6 @@ from litestar.config.compression import CompressionConfig
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -25,7 +24,10 @@ from litestar.template.config import TemplateConfig
 from service.acts.controllers import ActController, ActVerificationController
 from service.auth.actor import Actor
 from service.auth.controllers import AuthController, DeviceController
-from service.auth.guards import provide_actor
+from service.auth.guards import provide_actor, provide_login_throttle
+from service.auth.rate_limit import LoginRateLimitMiddleware
+from service.auth.sessions import bearer_session_is_live
+from service.auth.throttle import LoginThrottle
 from service.auth.tokens import ALGORITHM
 from service.common.nul_guard import NulGuardMiddleware
 from service.coordination.board_page import BoardPageController
@@ -69,11 +71,17 @@ PUBLIC_PATHS = [
 ]
 
 
-async def _actor_from_token(token: Token, _: ASGIConnection[Any, Any, Any, Any]) -> Actor | None:
+async def _actor_from_token(
+    token: Token, connection: ASGIConnection[Any, Any, Any, Any]
+) -> Actor | None:
+    """The caller, only while the token's session, user and device are live (else 401)."""
     try:
-        return Actor.from_claims(token.sub, token.extras)
+        actor = Actor.from_claims(token.sub, token.extras)
     except (KeyError, ValueError):
         return None
+    if not await bearer_session_is_live(connection.app.state.engine, actor):
+        return None
+    return actor
 
 
 def _auth(settings: Settings) -> JWTAuth[Actor, Token]:
@@ -88,21 +96,10 @@ def _auth(settings: Settings) -> JWTAuth[Actor, Token]:
     )
 
 
-def _login_rate_limit(settings: Settings) -> RateLimitConfig:
-    def is_auth_call(request: Request[Any, Any, Any]) -> bool:
-        # Logins, token refreshes and one-time codes are what an attacker would hammer.
-        path = request.url.path
-        return (
-            path.startswith("/api/v1/auth/")
-            or (path.startswith("/mobile/v1/sign/") and path.endswith("/otp"))
-            or (path == "/board/login" and request.method == "POST")
-        )
-
-    return RateLimitConfig(
-        rate_limit=("minute", settings.auth.login_rate_per_minute),
-        check_throttle_handler=is_auth_call,
-        set_rate_limit_headers=True,
-    )
+def _login_rate_limit() -> LoginRateLimitMiddleware:
+    # Logins, token refreshes, board logins and one-time codes are what an attacker would
+    # hammer: each has its own per-address bucket, counted in PostgreSQL by every process.
+    return LoginRateLimitMiddleware()
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -115,6 +112,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine = make_engine(settings.database)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.login_throttle = LoginThrottle(engine, settings.auth)
         app.state.blob_store = build_blob_store(settings)
         app.state.checklist_registry = TemplateRegistry()
         stop = asyncio.Event()
@@ -161,11 +159,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={
             "db_session": Provide(provide_db_session),
             "actor": Provide(provide_actor),
+            "login_throttle": Provide(provide_login_throttle),
         },
         lifespan=[lifespan],
         state=State({"settings": settings}),
         on_app_init=[auth.on_app_init],
-        middleware=[NulGuardMiddleware(), _login_rate_limit(settings).middleware],
+        middleware=[NulGuardMiddleware(), _login_rate_limit()],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.server.max_body_bytes,
         # Blobs are photos and PDFs: already compressed, and their Content-Length matters.
