@@ -110,6 +110,15 @@ class AuthService:
             return RefreshRejected("Refresh token reuse detected; the session has been revoked")
         if stored.expires_at <= now:
             return RefreshRejected("Refresh token expired")
+        live = await self.session.scalar(
+            select(AuthSession.id).where(
+                AuthSession.id == stored.family_id, AuthSession.revoked_at.is_(None)
+            )
+        )
+        if live is None:
+            # The session row is the truth (an operator may revoke it alone).
+            await self.revoke_family(stored.family_id, now)
+            return RefreshRejected("This session has been revoked")
         user = await self.session.scalar(
             select(User).where(User.id == stored.user_id).options(selectinload(User.territories))
         )
