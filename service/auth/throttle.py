@@ -152,7 +152,10 @@ class LoginThrottle:
                     )
                 )
             ).one()
-        wait = backoff_seconds(row.failures, self.settings) - (now - row.last_attempt_at).total_seconds()
+        wait = (
+            backoff_seconds(row.failures, self.settings)
+            - (now - row.last_attempt_at).total_seconds()
+        )
         raise TooManyRequests(
             "Too many failed logins for this account; try again later",
             retry_after=whole_seconds(wait),

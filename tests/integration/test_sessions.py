@@ -55,7 +55,9 @@ async def board_client(client: Any) -> AsyncIterator[Any]:
     client.cookies.clear()
 
 
-async def _technician_in_the_field(client: Any, build: Builder) -> tuple[Person, Person, Phone, Any]:
+async def _technician_in_the_field(
+    client: Any, build: Builder
+) -> tuple[Person, Person, Phone, Any]:
     area = await build.area()
     supervisor = await build.person(Role.SUPERVISOR, area.territory)
     technician = await build.technician_at(area, 0.5, 0.5)
@@ -73,7 +75,9 @@ async def test_a_revoked_device_is_refused_at_once_on_api_and_mobile(
     # The same technician's other phone and a desk login must survive the revocation.
     other_phone = await log_in(client, technician)
     assert await _api_status(client, phone.access_token) == 200
-    assert (await client.get("/mobile/v1/day", headers=_bearer(phone.access_token))).status_code == 200
+    assert (
+        await client.get("/mobile/v1/day", headers=_bearer(phone.access_token))
+    ).status_code == 200
 
     device = _claims(phone.access_token)["dev"]
     revoked = await client.post(

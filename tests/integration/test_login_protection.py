@@ -1,0 +1,256 @@
+"""Login protection shared by every process: per-surface address limits, per-account back-off."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import msgspec
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from litestar.testing.transport import TestClientTransport as LitestarTransport
+from sqlalchemy import func, select
+
+from service.app import create_app
+from service.auth.actor import Role
+from service.db.models import LoginFailure
+from service.settings import Settings
+from tests.conftest import ROOT, _free_port, problem
+from tests.integration.builders import PASSWORD, Builder
+
+_FORM_TOKEN = 'name="form_token" value="'
+
+
+class _PeerTransport(LitestarTransport):  # type: ignore[type-arg]
+    """The test transport, with the peer address taken from an X-Test-Peer header."""
+
+    def parse_request(self, request: httpx.Request) -> dict[str, Any]:
+        peer = request.headers.pop("x-test-peer", "testclient")
+        scope = super().parse_request(request)
+        scope["client"] = (peer, 40_000)
+        return scope
+
+
+@asynccontextmanager
+async def serving(settings: Settings, **auth: Any) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """Another app instance on the same database, with its own login-protection settings."""
+    app = create_app(
+        msgspec.structs.replace(settings, auth=msgspec.structs.replace(settings.auth, **auth))
+    )
+    async with AsyncTestClient(app=app, raise_server_exceptions=False) as client:
+        client._transport = _PeerTransport(client=client, raise_server_exceptions=False)
+        yield client
+
+
+class caller:  # noqa: N801 - reads as a function at the call sites
+    """Requests to one app instance arriving from one address."""
+
+    def __init__(self, client: AsyncTestClient[Litestar], address: str) -> None:
+        self.client = client
+        self.address = address
+
+    async def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.client.get(path, headers={"x-test-peer": self.address}, **kwargs)
+
+    async def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.client.post(path, headers={"x-test-peer": self.address}, **kwargs)
+
+
+def new_address() -> str:
+    """An address no other test uses."""
+    return f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
+
+
+async def clear_of_window_edge() -> None:
+    """Wait for a new minute when this one is about to end (counts would restart mid-test)."""
+    second = datetime.now(UTC).second
+    if second >= 54:
+        await asyncio.sleep(61 - second)
+
+
+async def login(client: caller, username: str, password: str = "wrong-password") -> Any:
+    return await client.post(
+        "/api/v1/auth/login", json={"username": username, "password": password}
+    )
+
+
+def assert_too_many(response: Any, longest: int) -> int:
+    """A 429 problem with a Retry-After of 1..longest seconds; returns the wait."""
+    assert response.status_code == 429, response.text
+    assert problem(response)["title"] == "Too many requests"
+    wait = int(response.headers["retry-after"])
+    assert 1 <= wait <= longest
+    return wait
+
+
+async def test_address_limits_are_counted_across_two_app_instances(settings: Settings) -> None:
+    await clear_of_window_edge()
+    address, nobody = new_address(), f"nobody-{uuid.uuid4().hex[:8]}"
+    async with (
+        serving(settings, login_rate_per_minute=3) as first,
+        serving(settings, login_rate_per_minute=3) as second,
+    ):
+        one, two = caller(first, address), caller(second, address)
+        codes = [
+            (await login(one, nobody)).status_code,
+            (await login(two, nobody)).status_code,
+            (await login(one, nobody)).status_code,
+        ]
+        assert codes == [401, 401, 401]
+        assert_too_many(await login(two, nobody), 60)
+        assert_too_many(await login(one, f"{nobody}-else"), 60)
+        # Other addresses and other endpoints are untouched.
+        assert (await login(caller(second, new_address()), nobody)).status_code == 401
+        assert (await one.get("/health")).status_code == 200
+
+
+async def test_each_surface_has_its_own_bucket(settings: Settings) -> None:
+    await clear_of_window_edge()
+    nobody = f"nobody-{uuid.uuid4().hex[:8]}"
+    async with serving(settings, login_rate_per_minute=2) as app:
+        client = caller(app, new_address())
+        otp = "/mobile/v1/sign/" + "x" * 40 + "/otp"
+        sent = [(await client.post(otp)).status_code for _ in range(2)]
+        assert 429 not in sent
+        assert_too_many(await client.post(otp), 60)
+
+        # The codes used up their own bucket: logins, refreshes and the board still answer.
+        assert [(await login(client, nobody)).status_code for _ in range(2)] == [401, 401]
+        refresh = {"refresh_token": "r" * 43}
+        refreshed = [
+            (await client.post("/api/v1/auth/refresh", json=refresh)).status_code for _ in range(2)
+        ]
+        assert refreshed == [401, 401]
+        board = [
+            (await client.post("/board/login", data={"username": "a", "password": "b"})).status_code
+            for _ in range(2)
+        ]
+        assert 429 not in board
+        assert_too_many(await login(client, nobody), 60)
+        assert_too_many(await client.post("/api/v1/auth/refresh", json=refresh), 60)
+        assert_too_many(
+            await client.post("/board/login", data={"username": "a", "password": "b"}), 60
+        )
+
+
+async def test_an_account_backs_off_exponentially_and_success_resets_it(
+    settings: Settings, build: Builder
+) -> None:
+    area = await build.area()
+    person = await build.person(Role.DISPATCHER, area.territory)
+    username = person.user.username
+    async with serving(
+        settings, login_free_failures=2, login_backoff_base_seconds=1.0, login_backoff_max_seconds=4
+    ) as app:
+        # A new address per attempt: the back-off follows the account, not the address.
+        def anywhere() -> caller:
+            return caller(app, new_address())
+
+        assert (await login(anywhere(), username)).status_code == 401
+        assert (await login(anywhere(), username)).status_code == 401
+        # Even the right password is refused while the account waits: no oracle.
+        assert assert_too_many(await login(anywhere(), username, PASSWORD), 1) == 1
+        await asyncio.sleep(1.1)
+        assert (await login(anywhere(), username, PASSWORD)).status_code == 200
+        async with build.sessionmaker() as session:
+            left = await session.scalar(
+                select(func.count()).where(LoginFailure.account == username)
+            )
+        assert left == 0  # success forgot the failures
+        assert [(await login(anywhere(), username)).status_code for _ in range(2)] == [401, 401]
+        assert_too_many(await login(anywhere(), username), 1)
+
+
+async def test_unknown_usernames_back_off_the_same_way_on_every_login_form(
+    settings: Settings,
+) -> None:
+    username = f"ghost-{uuid.uuid4().hex[:8]}"
+    async with serving(
+        settings, login_free_failures=2, login_backoff_base_seconds=1.0, login_backoff_max_seconds=4
+    ) as app:
+        client = caller(app, new_address())
+        assert [(await login(client, username)).status_code for _ in range(2)] == [401, 401]
+        assert assert_too_many(await login(client, username), 1) == 1
+        await asyncio.sleep(1.1)
+        assert (await login(client, username)).status_code == 401
+        # The next wait doubles.
+        assert assert_too_many(await login(client, username), 2) == 2
+
+        # The board's form shares the account's back-off and says so in the page.
+        form = await client.get("/board/login")
+        token = form.text.split(_FORM_TOKEN, 1)[1].split('"', 1)[0]
+        refused = await client.post(
+            "/board/login",
+            data={"username": username.upper(), "password": "x", "form_token": token},
+        )
+        assert refused.status_code == 429
+        assert refused.headers["content-type"].startswith("text/html")
+        assert 1 <= int(refused.headers["retry-after"]) <= 2
+        assert "Too many failed sign-in attempts" in refused.text or "Слишком много" in refused.text
+
+
+@contextmanager
+def uvicorn_server(database_url: str, **env: str) -> Iterator[str]:
+    """`naryad serve` in its own process on the test database."""
+    port = _free_port()
+    environment = {
+        **os.environ,
+        "NARYAD_ENV": "test",
+        "NARYAD_DATABASE_URL": database_url,
+        "NARYAD_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        **env,
+    }
+    environment.pop("FORWARDED_ALLOW_IPS", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("the server did not start")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_forwarded_for_counts_only_from_a_trusted_proxy(database_url: str) -> None:
+    def logins(url: str, forwarded_for: list[str]) -> list[int]:
+        return [
+            httpx.post(
+                f"{url}/api/v1/auth/login",
+                json={"username": f"nobody-{uuid.uuid4().hex}", "password": "wrong-password"},
+                headers={"X-Forwarded-For": address},
+            ).status_code
+            for address in forwarded_for
+        ]
+
+    asyncio.run(clear_of_window_edge())
+    limit = {"NARYAD_LOGIN_RATE_PER_MINUTE": "2"}
+    with uvicorn_server(database_url, **limit) as direct:
+        # Nobody is trusted by default: a spoofed header does not buy a fresh bucket.
+        assert logins(direct, [new_address() for _ in range(3)])[2] == 429
+    with uvicorn_server(database_url, NARYAD_TRUSTED_PROXIES="127.0.0.1/32", **limit) as proxied:
+        assert logins(proxied, [new_address() for _ in range(4)]) == [401] * 4
+        same = new_address()
+        assert logins(proxied, [same, same, same]) == [401, 401, 429]
