@@ -11,6 +11,8 @@ change at the next refresh (at most the access-token lifetime).
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Uuid, bindparam, text, update
@@ -49,11 +51,16 @@ async def session_is_live(db: AsyncConnection | AsyncSession, actor: Actor) -> b
     return (await db.execute(_LIVE_SESSION, params)).first() is not None
 
 
-async def bearer_session_is_live(engine: AsyncEngine, actor: Actor) -> bool:
-    """The check of a bearer request, before its own transaction exists (autocommit read)."""
+@asynccontextmanager
+async def autocommit(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A pooled connection whose statements commit alone (no BEGIN/ROLLBACK round trips)."""
     async with engine.connect() as connection:
-        # No BEGIN/ROLLBACK round trips around a single read.
-        connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        yield await connection.execution_options(isolation_level="AUTOCOMMIT")
+
+
+async def bearer_session_is_live(engine: AsyncEngine, actor: Actor) -> bool:
+    """The check of a bearer request, before its own transaction exists."""
+    async with autocommit(engine) as connection:
         return await session_is_live(connection, actor)
 
 

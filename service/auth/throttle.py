@@ -22,6 +22,7 @@ from litestar.di import NamedDependency
 from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from service.auth.sessions import autocommit
 from service.db.base import utcnow
 from service.db.models import LoginFailure, LoginRateWindow
 from service.errors import TooManyRequests
@@ -116,8 +117,7 @@ class LoginThrottle:
         """Count a request of a client to a surface; seconds to wait when over the limit."""
         now = now or utcnow()
         bucket = f"{surface}|{client}"[:200]
-        async with self.engine.connect() as connection:
-            connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        async with autocommit(self.engine) as connection:
             row = (
                 await connection.execute(
                     _HIT_WINDOW, {"bucket": bucket, "start": window_start(now)}
@@ -140,8 +140,7 @@ class LoginThrottle:
             "base": self.settings.login_backoff_base_seconds,
             "cap": self.settings.login_backoff_max_seconds,
         }
-        async with self.engine.connect() as connection:
-            connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        async with autocommit(self.engine) as connection:
             claimed = (await connection.execute(_CLAIM_ATTEMPT, params)).first()
             if claimed is not None:
                 return
@@ -163,8 +162,7 @@ class LoginThrottle:
 
     async def succeeded(self, username: str) -> None:
         """A correct password: the account's failures are forgotten."""
-        async with self.engine.connect() as connection:
-            connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        async with autocommit(self.engine) as connection:
             await connection.execute(
                 delete(LoginFailure).where(LoginFailure.account == account_key(username))
             )

@@ -78,7 +78,10 @@ async def clear_of_window_edge() -> None:
         await asyncio.sleep(61 - second)
 
 
-async def login(client: caller, username: str, password: str = "wrong-password") -> Any:
+WRONG = "wrong-password"
+
+
+async def login(client: caller, username: str, password: str = WRONG) -> Any:
     return await client.post(
         "/api/v1/auth/login", json={"username": username, "password": password}
     )
