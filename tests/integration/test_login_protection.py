@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -23,7 +23,8 @@ from sqlalchemy import func, select
 
 from service.app import create_app
 from service.auth.actor import Role
-from service.db.models import LoginFailure
+from service.db.models import LoginFailure, LoginRateWindow
+from service.jobs import JOBS, JobRunner
 from service.settings import Settings
 from tests.conftest import ROOT, _free_port, problem
 from tests.integration.builders import PASSWORD, Builder
@@ -257,3 +258,38 @@ def test_forwarded_for_counts_only_from_a_trusted_proxy(database_url: str) -> No
         assert logins(proxied, [new_address() for _ in range(4)]) == [401] * 4
         same = new_address()
         assert logins(proxied, [same, same, same]) == [401, 401, 429]
+
+
+async def test_the_periodic_job_forgets_old_counters(build: Builder) -> None:
+    now = datetime.now(UTC)
+    tag = uuid.uuid4().hex[:8]
+    async with build.sessionmaker() as session:
+        session.add_all(
+            [
+                LoginRateWindow(
+                    bucket=f"login|old-{tag}", window_start=now - timedelta(hours=1), hits=9
+                ),
+                LoginRateWindow(bucket=f"login|new-{tag}", window_start=now, hits=1),
+                LoginFailure(
+                    account=f"old-{tag}", failures=7, last_attempt_at=now - timedelta(days=2)
+                ),
+                LoginFailure(account=f"new-{tag}", failures=7, last_attempt_at=now),
+            ]
+        )
+        await session.commit()
+    runner = JobRunner(build.sessionmaker, store=None, jobs=JOBS)  # type: ignore[arg-type]
+    job = next(j for j in JOBS if j.name == "forget_login_counters")
+    assert await runner.run(job) >= 2
+    async with build.sessionmaker() as session:
+        windows = set(
+            await session.scalars(
+                select(LoginRateWindow.bucket).where(LoginRateWindow.bucket.like(f"%{tag}"))
+            )
+        )
+        accounts = set(
+            await session.scalars(
+                select(LoginFailure.account).where(LoginFailure.account.like(f"%{tag}"))
+            )
+        )
+    assert windows == {f"login|new-{tag}"}
+    assert accounts == {f"new-{tag}"}
