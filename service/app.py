@@ -25,6 +25,7 @@ from service.acts.controllers import ActController, ActVerificationController
 from service.auth.actor import Actor
 from service.auth.controllers import AuthController, DeviceController
 from service.auth.guards import provide_actor, provide_login_throttle
+from service.auth.openapi import document_rate_limits
 from service.auth.rate_limit import LoginRateLimitMiddleware
 from service.auth.sessions import bearer_session_is_live
 from service.auth.throttle import LoginThrottle
@@ -182,4 +183,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=settings.server.debug,
     )
     document_problem_responses(app.openapi_schema, PUBLIC_PATHS)
+    document_rate_limits(app.openapi_schema)
     return app
