@@ -28,7 +28,7 @@ class LoginRateLimitMiddleware(ASGIMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         """Count protected requests in the shared store; let everything else straight on."""
-        surface = surface_of(scope.get("method", ""), scope["path"])
+        surface = surface_of(str(scope.get("method", "")), scope["path"])
         if surface is not None:
             throttle: LoginThrottle = scope["litestar_app"].state.login_throttle
             retry_after = await throttle.hit(surface, client_address(scope))
