@@ -100,6 +100,7 @@ def _auth(settings: Settings) -> JWTAuth[Actor, Token]:
 def _login_rate_limit() -> LoginRateLimitMiddleware:
     # Logins, token refreshes, board logins and one-time codes are what an attacker would
     # hammer: each has its own per-address bucket, counted in PostgreSQL by every process.
+    # First in the chain, so a refused request is answered before its body is read.
     return LoginRateLimitMiddleware()
 
 
@@ -165,7 +166,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[lifespan],
         state=State({"settings": settings}),
         on_app_init=[auth.on_app_init],
-        middleware=[NulGuardMiddleware(), _login_rate_limit()],
+        middleware=[_login_rate_limit(), NulGuardMiddleware()],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.server.max_body_bytes,
         # Blobs are photos and PDFs: already compressed, and their Content-Length matters.
