@@ -23,7 +23,10 @@ from sqlalchemy import func, select
 
 from service.app import create_app
 from service.auth.actor import Role
+from service.auth.throttle import LoginThrottle
+from service.db.engine import make_engine
 from service.db.models import LoginFailure, LoginRateWindow
+from service.errors import TooManyRequests
 from service.jobs import JOBS, JobRunner
 from service.settings import Settings
 from tests.conftest import ROOT, _free_port, problem
@@ -293,3 +296,23 @@ async def test_the_periodic_job_forgets_old_counters(build: Builder) -> None:
         )
     assert windows == {f"login|new-{tag}"}
     assert accounts == {f"new-{tag}"}
+
+
+async def test_parallel_guesses_cannot_slip_through_together(settings: Settings) -> None:
+    engine = make_engine(settings.database)
+    throttle = LoginThrottle(engine, msgspec.structs.replace(settings.auth, login_free_failures=3))
+    username = f"target-{uuid.uuid4().hex[:8]}"
+
+    async def guess() -> bool:
+        try:
+            await throttle.claim_attempt(username)
+        except TooManyRequests:
+            return False
+        return True
+
+    try:
+        allowed = await asyncio.gather(*(guess() for _ in range(12)))
+    finally:
+        await engine.dispose()
+    # Each attempt is counted before its password is checked: only the free ones get through.
+    assert allowed.count(True) == 3
