@@ -48,7 +48,7 @@ class AuthService:
     ) -> None:
         self.session = session
         self.settings = settings
-        # Per-account back-off of password checks (None: internal callers that check none).
+        # Per-account back-off of password checks; None for callers that only rotate or revoke.
         self.throttle = throttle
 
     async def login(self, request: LoginRequest) -> TokenPair:
