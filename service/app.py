@@ -10,12 +10,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, Request
+from litestar import Litestar
 from litestar.config.compression import CompressionConfig
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -25,7 +24,11 @@ from litestar.template.config import TemplateConfig
 from service.acts.controllers import ActController, ActVerificationController
 from service.auth.actor import Actor
 from service.auth.controllers import AuthController, DeviceController
-from service.auth.guards import provide_actor
+from service.auth.guards import provide_actor, provide_login_throttle
+from service.auth.openapi import document_rate_limits
+from service.auth.rate_limit import LoginRateLimitMiddleware
+from service.auth.sessions import bearer_session_is_live
+from service.auth.throttle import LoginThrottle
 from service.auth.tokens import ALGORITHM
 from service.common.access_log import install_access_log_masking
 from service.common.nul_guard import NulGuardMiddleware
@@ -71,11 +74,17 @@ PUBLIC_PATHS = [
 ]
 
 
-async def _actor_from_token(token: Token, _: ASGIConnection[Any, Any, Any, Any]) -> Actor | None:
+async def _actor_from_token(
+    token: Token, connection: ASGIConnection[Any, Any, Any, Any]
+) -> Actor | None:
+    """The caller, only while the token's session, user and device are live (else 401)."""
     try:
-        return Actor.from_claims(token.sub, token.extras)
+        actor = Actor.from_claims(token.sub, token.extras)
     except (KeyError, ValueError):
         return None
+    if not await bearer_session_is_live(connection.app.state.engine, actor):
+        return None
+    return actor
 
 
 def _auth(settings: Settings) -> JWTAuth[Actor, Token]:
@@ -90,21 +99,11 @@ def _auth(settings: Settings) -> JWTAuth[Actor, Token]:
     )
 
 
-def _login_rate_limit(settings: Settings) -> RateLimitConfig:
-    def is_auth_call(request: Request[Any, Any, Any]) -> bool:
-        # Logins, token refreshes and one-time codes are what an attacker would hammer.
-        path = request.url.path
-        return (
-            path.startswith("/api/v1/auth/")
-            or (path.startswith("/mobile/v1/sign/") and path.endswith("/otp"))
-            or (path == "/board/login" and request.method == "POST")
-        )
-
-    return RateLimitConfig(
-        rate_limit=("minute", settings.auth.login_rate_per_minute),
-        check_throttle_handler=is_auth_call,
-        set_rate_limit_headers=True,
-    )
+def _login_rate_limit() -> LoginRateLimitMiddleware:
+    # Logins, token refreshes, board logins and one-time codes are what an attacker would
+    # hammer: each has its own per-address bucket, counted in PostgreSQL by every process.
+    # First in the chain, so a refused request is answered before its body is read.
+    return LoginRateLimitMiddleware()
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -119,6 +118,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine = make_engine(settings.database)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.login_throttle = LoginThrottle(engine, settings.auth)
         app.state.blob_store = build_blob_store(settings)
         app.state.checklist_registry = TemplateRegistry()
         stop = asyncio.Event()
@@ -167,11 +167,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={
             "db_session": Provide(provide_db_session),
             "actor": Provide(provide_actor),
+            "login_throttle": Provide(provide_login_throttle),
         },
         lifespan=[lifespan],
         state=State({"settings": settings}),
         on_app_init=[auth.on_app_init],
-        middleware=[NulGuardMiddleware(), _login_rate_limit(settings).middleware],
+        middleware=[_login_rate_limit(), NulGuardMiddleware()],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.server.max_body_bytes,
         # Blobs are photos and PDFs: already compressed, and their Content-Length matters.
@@ -191,4 +192,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
     document_problem_responses(app.openapi_schema, PUBLIC_PATHS)
     document_idempotency(app.openapi_schema)
     document_sync_payloads(app.openapi_schema)
+    document_rate_limits(app.openapi_schema)
     return app

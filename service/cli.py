@@ -41,13 +41,17 @@ def serve(host: str | None, port: int | None, workers: int, with_worker: bool) -
     if with_worker:
         os.environ["NARYAD_EMBEDDED_WORKER"] = "1"
     settings = load_settings()
+    trusted = list(settings.server.trusted_proxies)
     uvicorn.run(
         "service.app:create_app",
         factory=True,
         host=host or settings.server.host,
         port=port or settings.server.port,
         workers=workers,
-        proxy_headers=True,
+        # X-Forwarded-For/-Proto count only from NARYAD_TRUSTED_PROXIES; with none, the peer's
+        # own address is the client (uvicorn would otherwise trust 127.0.0.1 by default).
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
         log_level="info",
     )
 

@@ -47,6 +47,7 @@ class DomainError(Exception):
     status_code = 400
     title = "Bad request"
     type_slug = "bad-request"
+    headers: dict[str, str] | None = None
 
     def __init__(
         self, detail: str, *, errors: list[FieldError] | None = None, code: str | None = None
@@ -128,6 +129,19 @@ class PreconditionRequired(DomainError):
     type_slug = "precondition-required"
 
 
+class TooManyRequests(DomainError):
+    """Too many attempts; ``Retry-After`` says when the next one is allowed."""
+
+    status_code = 429
+    title = "Too many requests"
+    type_slug = "too-many-requests"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> Response[Any]:
     """Serialise a problem with the right media type."""
     return Response(
@@ -161,7 +175,8 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
             instance=request.url.path,
             errors=exc.errors,
             code=exc.code,
-        )
+        ),
+        headers=exc.headers,
     )
 
 

@@ -14,6 +14,7 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from service.auth.throttle import purge_login_counters
 from service.coordination.clocks import refresh_due_clocks
 from service.coordination.escalations import escalate_clocks
 from service.db.base import utcnow
@@ -71,6 +72,11 @@ async def forget_idempotency_keys(session: AsyncSession, _: BlobStore) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+async def forget_login_counters(session: AsyncSession, _: BlobStore) -> int:
+    """Drop login-protection windows long past and failures no longer remembered."""
+    return await purge_login_counters(session)
+
+
 JOBS: list[Job] = [
     Job("flag_late_visits", timedelta(minutes=1), flag_late_visits),
     Job("refresh_sla_clocks", timedelta(minutes=1), refresh_sla_clocks),
@@ -78,6 +84,7 @@ JOBS: list[Job] = [
     Job("escalate_clocks", timedelta(minutes=1), escalate_clocks),
     Job("expire_uploads", timedelta(minutes=5), expire_uploads),
     Job("forget_idempotency_keys", timedelta(hours=1), forget_idempotency_keys),
+    Job("forget_login_counters", timedelta(minutes=10), forget_login_counters),
 ]
 
 

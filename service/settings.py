@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -29,7 +30,24 @@ class AuthSettings(msgspec.Struct, frozen=True):
     access_ttl_seconds: int = 15 * 60
     refresh_ttl_seconds: int = 30 * 24 * 3600
     issuer: str = "naryad"
+    # Per client address and per surface (login, refresh, board login, signing OTP).
     login_rate_per_minute: int = 20
+    # Per account: this many failed logins are free, then 1 s, 2 s, 4 s... up to the cap.
+    login_free_failures: int = 5
+    login_backoff_base_seconds: float = 1.0
+    login_backoff_max_seconds: float = 900.0
+
+    def __post_init__(self) -> None:
+        """Refuse login-protection values that would switch it off or lock everyone out."""
+        if self.login_rate_per_minute < 1 or self.login_free_failures < 0:
+            raise SettingsError(
+                "NARYAD_LOGIN_RATE_PER_MINUTE must be >= 1 and NARYAD_LOGIN_FREE_FAILURES >= 0"
+            )
+        if not 0 < self.login_backoff_base_seconds <= self.login_backoff_max_seconds <= 86_400:
+            raise SettingsError(
+                "NARYAD_LOGIN_BACKOFF_BASE_SECONDS must be > 0 and at most "
+                "NARYAD_LOGIN_BACKOFF_MAX_SECONDS, which is at most 86400"
+            )
 
 
 class StorageSettings(msgspec.Struct, frozen=True):
@@ -58,6 +76,8 @@ class ServerSettings(msgspec.Struct, frozen=True):
     debug: bool = False
     # `naryad serve --with-worker`: deliver notifications and run jobs inside the API process.
     embedded_worker: bool = False
+    # CIDRs of reverse proxies whose X-Forwarded-For/-Proto count (none: the peer address).
+    trusted_proxies: tuple[str, ...] = ()
 
 
 class NotificationSettings(msgspec.Struct, frozen=True):
@@ -204,6 +224,21 @@ def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _trusted_proxies(raw: str | None) -> tuple[str, ...]:
+    """NARYAD_TRUSTED_PROXIES: comma-separated addresses or CIDRs, normalised."""
+    networks: list[str] = []
+    for part in (raw or "").split(","):
+        if not part.strip():
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(part.strip(), strict=False)))
+        except ValueError as exc:
+            raise SettingsError(
+                f"NARYAD_TRUSTED_PROXIES: {part.strip()!r} is not an address or CIDR"
+            ) from exc
+    return tuple(networks)
+
+
 def normalise_database_url(url: str) -> str:
     """Accept plain ``postgresql://`` URLs and use the asyncpg driver."""
     for prefix in ("postgresql://", "postgres://", "postgresql+psycopg://"):
@@ -312,6 +347,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             access_ttl_seconds=integer("ACCESS_TTL_SECONDS", 15 * 60),
             refresh_ttl_seconds=integer("REFRESH_TTL_SECONDS", 30 * 24 * 3600),
             login_rate_per_minute=integer("LOGIN_RATE_PER_MINUTE", 20),
+            login_free_failures=integer("LOGIN_FREE_FAILURES", 5),
+            login_backoff_base_seconds=number("LOGIN_BACKOFF_BASE_SECONDS", 1.0),
+            login_backoff_max_seconds=number("LOGIN_BACKOFF_MAX_SECONDS", 900.0),
         ),
         storage=StorageSettings(
             backend=backend,  # type: ignore[arg-type]
@@ -333,6 +371,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             max_body_bytes=integer("MAX_BODY_BYTES", 1024 * 1024),
             debug=_bool(get("DEBUG", "0") or "0"),
             embedded_worker=_bool(get("EMBEDDED_WORKER", "0") or "0"),
+            trusted_proxies=_trusted_proxies(get("TRUSTED_PROXIES")),
         ),
         notifications=notifications,
         issuer=_issuer_settings(env),

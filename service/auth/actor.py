@@ -31,6 +31,8 @@ class Actor:
     technician_id: uuid.UUID | None = None
     # The registered phone a mobile session is bound to (devices.id).
     device: uuid.UUID | None = None
+    # The login (auth_sessions.id, the refresh-token family) every request is checked against.
+    session: uuid.UUID | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -48,6 +50,7 @@ class Actor:
             "terr": sorted(str(t) for t in self.territory_ids),
             "tech": str(self.technician_id) if self.technician_id else None,
             "dev": str(self.device) if self.device else None,
+            "sid": str(self.session) if self.session else None,
         }
 
     @classmethod
@@ -55,10 +58,12 @@ class Actor:
         """Inverse of ``to_claims``."""
         tech = claims.get("tech")
         device = claims.get("dev")
+        session = claims.get("sid")
         return cls(
             user_id=uuid.UUID(subject),
             role=Role(claims["role"]),
             territory_ids=frozenset(uuid.UUID(t) for t in claims.get("terr", [])),
             technician_id=uuid.UUID(tech) if tech else None,
             device=uuid.UUID(device) if device else None,
+            session=uuid.UUID(session) if session else None,
         )

@@ -15,6 +15,7 @@ from service.auth.devices import DeviceRevoke, DeviceService, DeviceView, device
 from service.auth.guards import require_roles
 from service.auth.schemas import LoginRequest, RefreshRequest, TokenPair
 from service.auth.services import AuthService, RefreshRejected
+from service.auth.throttle import LoginThrottleDep
 from service.common.params import CurrentActor, DbSession
 from service.errors import Problem, problem_response
 
@@ -28,10 +29,14 @@ class AuthController(Controller):
 
     @post("/login", operation_id="Login", status_code=200)
     async def login(
-        self, data: JSONBody[LoginRequest], db_session: DbSession, state: State
+        self,
+        data: JSONBody[LoginRequest],
+        db_session: DbSession,
+        state: State,
+        login_throttle: LoginThrottleDep,
     ) -> TokenPair:
         """Exchange a username and password for tokens."""
-        return await AuthService(db_session, state.settings.auth).login(data)
+        return await AuthService(db_session, state.settings.auth, login_throttle).login(data)
 
     @post(
         "/refresh",

@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.services import record
 from service.auth.actor import Actor, Role
+from service.auth.sessions import revoke_sessions
 from service.db.base import utcnow
-from service.db.models import Device, RefreshToken, Technician
+from service.db.models import AuthSession, Device, RefreshToken, Technician
 from service.db.models.technicians import technician_territories
 from service.errors import Forbidden, NotFound, Unauthorized
 
@@ -97,6 +98,7 @@ class DeviceService:
                 )
                 .values(revoked_at=now)
             )
+            await revoke_sessions(self.session, AuthSession.device_id == device.id, now)
             await self.session.flush()
             await record(
                 self.session,
@@ -109,14 +111,12 @@ class DeviceService:
         return device
 
 
-async def require_active_device(session: AsyncSession, actor: Actor) -> None:
-    """Mobile calls need a technician token bound to a device that is not revoked."""
+def require_mobile_actor(actor: Actor) -> None:
+    """Mobile calls need a technician token bound to a device.
+
+    That the device is not revoked was already checked with the token's session.
+    """
     if actor.role is not Role.TECHNICIAN:
         raise Forbidden("The mobile API is for technicians")
     if actor.device is None:
         raise Unauthorized("Log in from the app with a device id")
-    device = await session.scalar(
-        select(Device).where(Device.id == actor.device, Device.user_id == actor.user_id)
-    )
-    if device is None or device.revoked_at is not None:
-        raise Unauthorized("This device has been revoked")

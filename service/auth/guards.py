@@ -7,10 +7,12 @@ from typing import Any
 
 from litestar import Request
 from litestar.connection import ASGIConnection
+from litestar.datastructures import State
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
 from service.auth.actor import Actor, Role
+from service.auth.throttle import LoginThrottle
 
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
 
@@ -39,3 +41,9 @@ async def provide_actor(request: Request[Any, Any, Any]) -> Actor:
     if not isinstance(actor, Actor):
         raise NotAuthorizedException("Authentication required")
     return actor
+
+
+async def provide_login_throttle(state: State) -> LoginThrottle:
+    """The process's shared login-protection store."""
+    throttle: LoginThrottle = state.login_throttle
+    return throttle

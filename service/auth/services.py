@@ -13,9 +13,11 @@ from sqlalchemy.orm import selectinload
 from service.auth.actor import Actor, Role
 from service.auth.passwords import verify_password
 from service.auth.schemas import LoginRequest, RefreshRequest, TokenPair
+from service.auth.sessions import revoke_sessions, start_session
+from service.auth.throttle import LoginThrottle
 from service.auth.tokens import issue_access_token, new_refresh_token, refresh_token_hash
 from service.db.base import utcnow
-from service.db.models import Device, RefreshToken, Technician, User
+from service.db.models import AuthSession, Device, RefreshToken, Technician, User
 from service.errors import Unauthorized
 from service.settings import AuthSettings
 
@@ -41,12 +43,22 @@ class RefreshRejected:
 class AuthService:
     """Issues and rotates tokens."""
 
-    def __init__(self, session: AsyncSession, settings: AuthSettings) -> None:
+    def __init__(
+        self, session: AsyncSession, settings: AuthSettings, throttle: LoginThrottle | None = None
+    ) -> None:
         self.session = session
         self.settings = settings
+        # Per-account back-off of password checks; None for callers that only rotate or revoke.
+        self.throttle = throttle
 
     async def login(self, request: LoginRequest) -> TokenPair:
-        """Check credentials and start a new token family."""
+        """Check credentials and start a new session (token family).
+
+        With a throttle, an account waiting out its back-off gets 429 before its password
+        is even checked, so a right guess then is no different from a wrong one.
+        """
+        if self.throttle is not None:
+            await self.throttle.claim_attempt(request.username)
         user = await self.session.scalar(
             select(User)
             .where(User.username == request.username.strip().lower())
@@ -55,15 +67,19 @@ class AuthService:
         if not verify_password(user.password_hash if user else None, request.password):
             raise Unauthorized("Wrong username or password")
         assert user is not None
+        if self.throttle is not None:
+            await self.throttle.succeeded(request.username)
         if not user.is_active:
             raise Unauthorized("This account is disabled")
         actor = await self.actor_for(user)
         if request.device_id is not None:
             device = await self.register_device(user.id, request.device_id, request.app_version)
             actor = replace(actor, device=device.id)
+        family_id = uuid.uuid4()
+        await start_session(self.session, family_id, user.id, actor.device)
         return await self._issue(
-            actor,
-            family_id=uuid.uuid4(),
+            replace(actor, session=family_id),
+            family_id=family_id,
             device_id=request.device_id,
             app_version=request.app_version,
         )
@@ -94,6 +110,15 @@ class AuthService:
             return RefreshRejected("Refresh token reuse detected; the session has been revoked")
         if stored.expires_at <= now:
             return RefreshRejected("Refresh token expired")
+        live = await self.session.scalar(
+            select(AuthSession.id).where(
+                AuthSession.id == stored.family_id, AuthSession.revoked_at.is_(None)
+            )
+        )
+        if live is None:
+            # The session row is the truth (an operator may revoke it alone).
+            await self.revoke_family(stored.family_id, now)
+            return RefreshRejected("This session has been revoked")
         user = await self.session.scalar(
             select(User).where(User.id == stored.user_id).options(selectinload(User.territories))
         )
@@ -113,27 +138,30 @@ class AuthService:
                 return RefreshRejected("This device has been revoked")
             actor = replace(actor, device=device.id)
         return await self._issue(
-            actor,
+            replace(actor, session=stored.family_id),
             family_id=stored.family_id,
             device_id=stored.device_id,
             app_version=stored.app_version,
         )
 
     async def revoke_family(self, family_id: uuid.UUID, now: datetime) -> None:
-        """Revoke every token of one login."""
+        """Revoke every token of one login; its access tokens stop working at once."""
         await self.session.execute(
             update(RefreshToken)
             .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
             .values(revoked_at=now)
         )
+        await revoke_sessions(self.session, AuthSession.id == family_id, now)
 
     async def revoke_user(self, user_id: uuid.UUID) -> None:
-        """Revoke every session of a user (deactivation)."""
+        """Revoke every session of a user (deactivation), on every surface."""
+        now = utcnow()
         await self.session.execute(
             update(RefreshToken)
             .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
-            .values(revoked_at=utcnow())
+            .values(revoked_at=now)
         )
+        await revoke_sessions(self.session, AuthSession.user_id == user_id, now)
 
     async def register_device(
         self, user_id: uuid.UUID, device_id: str, app_version: str | None

@@ -20,6 +20,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
+from service.auth.throttle import LoginThrottleDep
 from service.common.params import DbSession
 from service.coordination.board_session import (
     ACCESS_COOKIE,
@@ -51,7 +52,14 @@ from service.coordination.board_texts import (
 )
 from service.coordination.board_view import BoardPageService, BoardQuery
 from service.coordination.escalations import EscalationService
-from service.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
+from service.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+    ValidationFailed,
+)
 from service.incidents.services import IncidentService
 from service.settings import AuthSettings
 
@@ -220,6 +228,7 @@ class BoardPageController(Controller):
         data: Form,
         board: BoardDep,
         db_session: DbSession,
+        login_throttle: LoginThrottleDep,
     ) -> Response[Any]:
         """Check the credentials and open a cookie session; the form comes back on failure."""
         board.language = pick_language(data.get("language"), board.language)
@@ -232,7 +241,13 @@ class BoardPageController(Controller):
         if not username or not password:
             return board.login_page(error="wrong_credentials", username=username, status=401)
         try:
-            started = await BoardSessionService(db_session, board.auth).login(username, password)
+            started = await BoardSessionService(db_session, board.auth, login_throttle).login(
+                username, password
+            )
+        except TooManyRequests as refused:
+            page = board.login_page(error="too_many_attempts", username=username, status=429)
+            page.headers["Retry-After"] = str(refused.retry_after)
+            return page
         except Unauthorized:
             return board.login_page(error="wrong_credentials", username=username, status=401)
         except Forbidden:

@@ -25,6 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.auth.actor import Actor, Role
 from service.auth.schemas import LoginRequest, RefreshRequest, TokenPair
 from service.auth.services import AuthService, RefreshRejected
+from service.auth.sessions import session_is_live
+from service.auth.throttle import LoginThrottle
 from service.auth.tokens import ALGORITHM, refresh_token_hash
 from service.db.models import RefreshToken
 from service.errors import Forbidden
@@ -148,10 +150,12 @@ def expired_cookie(key: str, *, secure: bool) -> Cookie:
 class BoardSessionService:
     """Starts, resumes and ends board sessions on top of the auth service."""
 
-    def __init__(self, session: AsyncSession, settings: AuthSettings) -> None:
+    def __init__(
+        self, session: AsyncSession, settings: AuthSettings, throttle: LoginThrottle | None = None
+    ) -> None:
         self.session = session
         self.settings = settings
-        self.auth = AuthService(session, settings)
+        self.auth = AuthService(session, settings, throttle)
 
     async def login(self, username: str, password: str) -> BoardLogin:
         """Check credentials; only board roles get a session (others write nothing)."""
@@ -175,7 +179,9 @@ class BoardSessionService:
         if not seed:
             return None
         actor = self._actor(access) if access else None
-        if actor is not None:
+        # The server's session decides, not the cookie: a revoked device, a deactivated user
+        # or a logout elsewhere ends this one too (the refresh below is then refused as well).
+        if actor is not None and await session_is_live(self.session, actor):
             return ResumedSession(actor=actor, seed=seed)
         if not refresh:
             return None

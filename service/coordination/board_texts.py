@@ -40,6 +40,11 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "Тақта тек үйлестірушілерге, диспетчерлерге, басшыларға және әкімшілерге қолжетімді.",
         "The board is for coordinators, dispatchers, supervisors and administrators only.",
     ),
+    "too_many_attempts": (
+        "Слишком много неудачных попыток входа. Подождите немного и попробуйте снова.",
+        "Кіру әрекеттері тым көп болды. Біраз күтіп, қайталап көріңіз.",
+        "Too many failed sign-in attempts. Wait a little and try again.",
+    ),
     "form_expired": (
         "Форма устарела. Обновите страницу и попробуйте ещё раз.",
         "Пішін ескірді. Бетті жаңартып, қайталап көріңіз.",

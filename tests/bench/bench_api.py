@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
 
 from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from service.auth.actor import Actor, Role
-from service.auth.tokens import issue_access_token
 from service.db.engine import make_sessionmaker
 from service.db.models import Territory, User
 from service.demo.seed import seed
 from service.orders.services import WorkOrderFilters, WorkOrderService
-from service.settings import load_settings
-from tests.bench.support import bench_database_url, compare, live_server, migrate, recreate_database
+from tests.bench.support import (
+    bench_database_url,
+    bench_token,
+    compare,
+    live_server,
+    migrate,
+    recreate_database,
+)
 
 ORDERS = 100_000
 
@@ -105,8 +109,7 @@ def main() -> None:
     asyncio.run(recreate_database(url))
     migrate(url)
     actor = asyncio.run(prepare(url))
-    settings = load_settings({"NARYAD_DATABASE_URL": url})
-    token = issue_access_token(actor, settings.auth, datetime.now(UTC))
+    token = asyncio.run(bench_token(url, actor))
     headers = {"Authorization": f"Bearer {token}"}
     with live_server(url) as base:
         listed, bare, ratio = asyncio.run(

@@ -24,13 +24,18 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from service.auth.actor import Actor, Role
-from service.auth.tokens import issue_access_token
 from service.coordination.board import BoardFilters, OverdueBoard
 from service.coordination.kpis import KpiQuery, KpiService
 from service.db.engine import make_sessionmaker
-from service.settings import load_settings
 from tests.bench.bench_api import _nodes
-from tests.bench.support import bench_database_url, compare, live_server, migrate, recreate_database
+from tests.bench.support import (
+    bench_database_url,
+    bench_token,
+    compare,
+    live_server,
+    migrate,
+    recreate_database,
+)
 
 SMALL = 10_000
 LARGE = 1_000_000
@@ -442,13 +447,12 @@ def main() -> None:
     now = datetime.now(UTC)
     month_start = (now - timedelta(days=30)).replace(minute=0, second=0, microsecond=0)
     coordinator = uuid.uuid4()
-    settings = load_settings({"NARYAD_DATABASE_URL": url})
 
     asyncio.run(populate_small(url, coordinator, month_start))
     print(f"populated {SMALL:,} orders in {time.perf_counter() - started:.0f} s", flush=True)
     engine_ids = asyncio.run(_territories(url))
     actor = Actor(user_id=coordinator, role=Role.COORDINATOR, territory_ids=frozenset(engine_ids))
-    token = issue_access_token(actor, settings.auth, datetime.now(UTC))
+    token = asyncio.run(bench_token(url, actor))
     headers = {"Authorization": f"Bearer {token}"}
     board = "/api/v1/coordination/overdue?limit=50"
 

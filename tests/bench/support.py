@@ -9,14 +9,19 @@ import statistics
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
 import httpx
 from sqlalchemy.engine import make_url
 
+from service.auth.actor import Actor
+from service.auth.tokens import issue_access_token
 from service.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -133,3 +138,17 @@ async def compare(
         statistics.median(baseline_rates),
         statistics.median(ratios),
     )
+
+
+async def bench_token(url: str, actor: Actor) -> str:
+    """An access token for a real session of the actor's (existing) user."""
+    session_id = uuid.uuid4()
+    connection = await asyncpg.connect(url.replace("+asyncpg", ""))
+    try:
+        await connection.execute(
+            "INSERT INTO auth_sessions (id, user_id) VALUES ($1, $2)", session_id, actor.user_id
+        )
+    finally:
+        await connection.close()
+    settings = load_settings({"NARYAD_DATABASE_URL": url})
+    return issue_access_token(replace(actor, session=session_id), settings.auth, datetime.now(UTC))

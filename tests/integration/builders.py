@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -17,6 +17,7 @@ from service.auth.passwords import hash_password
 from service.auth.tokens import issue_access_token
 from service.db.models import (
     Absence,
+    AuthSession,
     Customer,
     Shift,
     Site,
@@ -44,6 +45,40 @@ def square_ewkt(lon: float, lat: float, size: float = 1.0) -> str:
     corners = [(lon, lat), (lon + size, lat), (lon + size, lat + size), (lon, lat + size)]
     ring = ", ".join(f"{x} {y}" for x, y in [*corners, corners[0]])
     return f"SRID=4326;MULTIPOLYGON((({ring})))"
+
+
+async def session_token(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, actor: Actor
+) -> tuple[Actor, str]:
+    """A server-side session for the actor's user and an access token naming it."""
+    session_id = uuid.uuid4()
+    async with sessionmaker() as session:
+        session.add(AuthSession(id=session_id, user_id=actor.user_id, device_id=actor.device))
+        await session.commit()
+    actor = replace(actor, session=session_id)
+    return actor, issue_access_token(actor, settings.auth, datetime.now(UTC))
+
+
+async def admin_token(settings: Settings) -> str:
+    """An access token of a new admin user, for callers without a builder."""
+    from service.db.engine import make_engine, make_sessionmaker
+
+    engine = make_engine(settings.database)
+    try:
+        sessionmaker = make_sessionmaker(engine)
+        async with sessionmaker() as session:
+            user = User(
+                username=f"admin{uuid.uuid4().hex[:12]}",
+                password_hash=_PASSWORD_HASH,
+                role=Role.ADMIN.value,
+                full_name="Администратор",
+            )
+            session.add(user)
+            await session.commit()
+        admin = Actor(user_id=user.id, role=Role.ADMIN, territory_ids=frozenset())
+        return (await session_token(sessionmaker, settings, admin))[1]
+    finally:
+        await engine.dispose()
 
 
 @dataclass
@@ -151,7 +186,7 @@ class Builder:
             territory_ids=frozenset(t.id for t in territories),
             technician_id=technician.id if technician else None,
         )
-        token = issue_access_token(actor, self.settings.auth, datetime.now(UTC))
+        actor, token = await session_token(self.sessionmaker, self.settings, actor)
         return Person(user=user, actor=actor, token=token, technician=technician)
 
     async def week(

@@ -7,10 +7,8 @@ from typing import Any
 
 import jwt
 import pytest
-from litestar.testing import AsyncTestClient
 from sqlalchemy import update
 
-from service.app import create_app
 from service.auth.actor import Role
 from service.auth.services import REUSE_GRACE
 from service.auth.tokens import refresh_token_hash
@@ -208,25 +206,3 @@ async def test_bad_login_bodies(client: Any) -> None:
         response = await client.post("/api/v1/auth/login", json=body)
         assert response.status_code == 400
         assert problem(response)["errors"]
-
-
-async def test_login_is_rate_limited(settings: Settings) -> None:
-    limited = create_app(
-        Settings(
-            environment=settings.environment,
-            database=settings.database,
-            auth=type(settings.auth)(**{**_fields(settings.auth), "login_rate_per_minute": 3}),
-            storage=settings.storage,
-            server=settings.server,
-        )
-    )
-    async with AsyncTestClient(app=limited) as client:
-        codes = [(await _login(client, "nobody", "wrong")).status_code for _ in range(5)]
-        assert codes[:3] == [401, 401, 401]
-        assert codes[3:] == [429, 429]
-        health = await client.get("/health")
-        assert health.status_code == 200  # only auth endpoints are throttled
-
-
-def _fields(struct: Any) -> dict[str, Any]:
-    return {name: getattr(struct, name) for name in struct.__struct_fields__}

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
-from uuid import uuid4
 
 import pytest
 import schemathesis
@@ -14,9 +13,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from service.auth.actor import Actor, Role
-from service.auth.tokens import issue_access_token
 from service.settings import Settings
+from tests.integration.builders import admin_token
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,9 +32,8 @@ def test_openapi_file_is_current() -> None:
 
 @pytest.fixture(scope="module")
 def admin_headers(settings: Settings) -> dict[str, str]:
-    """An admin token signed with the live server's secret."""
-    admin = Actor(user_id=uuid4(), role=Role.ADMIN, territory_ids=frozenset())
-    token = issue_access_token(admin, settings.auth, datetime.now(UTC))
+    """A real admin's token (a live session) signed with the live server's secret."""
+    token = asyncio.run(admin_token(settings))
     return {"Authorization": f"Bearer {token}"}
 
 

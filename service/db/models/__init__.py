@@ -26,6 +26,7 @@ from service.db.models.mobile import (
     VisitRecord,
 )
 from service.db.models.outbox import OutboxMessage
+from service.db.models.sessions import AuthSession, LoginFailure, LoginRateWindow
 from service.db.models.signing import ActSignature, CustomerLink
 from service.db.models.sites import Site
 from service.db.models.technicians import Technician, technician_territories
@@ -40,6 +41,7 @@ __all__ = [
     "ActNumberCounter",
     "ActSignature",
     "AuditEntry",
+    "AuthSession",
     "BusinessCalendar",
     "ChecklistAnswer",
     "ChecklistTemplate",
@@ -51,6 +53,8 @@ __all__ = [
     "Holiday",
     "IdempotencyKey",
     "Incident",
+    "LoginFailure",
+    "LoginRateWindow",
     "OutboxMessage",
     "Photo",
     "Rating",

@@ -1,0 +1,81 @@
+"""Server-side sessions: the check every authenticated request passes, and their revocation.
+
+An access token is only a claim about a session. Each bearer request (API and mobile) and
+each board request looks its session up: one primary-key probe joined to the user and the
+device, no ORM objects, no cache. Revoking a device, deactivating a user, logging out or
+detecting refresh-token reuse marks the session revoked and the next request, in any process,
+is refused. Roles must still match the user row; territories come from the token and follow a
+change at the next refresh (at most the access-token lifetime).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Uuid, bindparam, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+from service.auth.actor import Actor
+from service.db.models import AuthSession
+
+_LIVE_SESSION = text(
+    """
+    SELECT 1
+    FROM auth_sessions s
+    JOIN users u ON u.id = s.user_id
+    LEFT JOIN devices d ON d.id = s.device_id
+    WHERE s.id = :sid AND s.user_id = :sub AND s.revoked_at IS NULL
+      AND u.is_active AND u.role = :role
+      AND s.device_id IS NOT DISTINCT FROM :dev
+      AND (d.id IS NULL OR d.revoked_at IS NULL)
+    """
+).bindparams(
+    bindparam("sid", type_=Uuid()), bindparam("sub", type_=Uuid()), bindparam("dev", type_=Uuid())
+)
+
+
+async def session_is_live(db: AsyncConnection | AsyncSession, actor: Actor) -> bool:
+    """Whether the actor's session, user and device still allow access."""
+    if actor.session is None:
+        # Every token we issue names its session; one without is forged or pre-dates sessions.
+        return False
+    params = {
+        "sid": actor.session,
+        "sub": actor.user_id,
+        "role": actor.role.value,
+        "dev": actor.device,
+    }
+    return (await db.execute(_LIVE_SESSION, params)).first() is not None
+
+
+@asynccontextmanager
+async def autocommit(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A pooled connection whose statements commit alone (no BEGIN/ROLLBACK round trips)."""
+    async with engine.connect() as connection:
+        yield await connection.execution_options(isolation_level="AUTOCOMMIT")
+
+
+async def bearer_session_is_live(engine: AsyncEngine, actor: Actor) -> bool:
+    """The check of a bearer request, before its own transaction exists."""
+    async with autocommit(engine) as connection:
+        return await session_is_live(connection, actor)
+
+
+async def start_session(
+    db: AsyncSession, session_id: uuid.UUID, user_id: uuid.UUID, device: uuid.UUID | None
+) -> None:
+    """Record a new login (the refresh family's id)."""
+    db.add(AuthSession(id=session_id, user_id=user_id, device_id=device))
+    await db.flush()
+
+
+async def revoke_sessions(db: AsyncSession, condition: ColumnElement[bool], now: datetime) -> None:
+    """End the matching sessions: their access tokens are refused from the next request."""
+    await db.execute(
+        update(AuthSession)
+        .where(condition, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
