@@ -27,7 +27,8 @@ from service.auth.actor import Actor
 from service.auth.controllers import AuthController, DeviceController
 from service.auth.guards import provide_actor
 from service.auth.tokens import ALGORITHM
-from service.common.nul_guard import NulGuardMiddleware
+from service.common.request_guard import RequestGuardMiddleware, guard_requests_first
+from service.common.security_headers import security_headers
 from service.coordination.board_page import BoardPageController
 from service.coordination.controllers import CONTROLLERS as COORDINATION_CONTROLLERS
 from service.customers.controllers import CustomerController, SiteController
@@ -137,6 +138,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from mobile_api import TEMPLATES_DIR, mobile_router
 
     auth = _auth(settings)
+    guard = RequestGuardMiddleware(
+        read_timeout_seconds=settings.server.body_read_timeout_seconds,
+        max_json_depth=settings.server.max_json_depth,
+    )
     app = Litestar(
         route_handlers=[
             HealthController,
@@ -164,8 +169,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         lifespan=[lifespan],
         state=State({"settings": settings}),
-        on_app_init=[auth.on_app_init],
-        middleware=[NulGuardMiddleware(), _login_rate_limit(settings).middleware],
+        # The body guard goes in last so that it runs first, ahead of authentication.
+        on_app_init=[auth.on_app_init, guard_requests_first(guard)],
+        before_send=[security_headers(settings.server.public_base_url)],
+        middleware=[_login_rate_limit(settings).middleware],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.server.max_body_bytes,
         # Blobs are photos and PDFs: already compressed, and their Content-Length matters.

@@ -1,0 +1,241 @@
+"""Check request bodies while they stream in: size, read time, NUL characters, JSON depth.
+
+The guard runs first among the app's middleware, after routing (so it knows the route's
+body limit) and before authentication, rate limiting and any handler. It never buffers a
+body: each chunk is counted and scanned as it passes on to whoever reads it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from typing import Any
+
+import msgspec
+from litestar.config.app import AppConfig
+from litestar.enums import ScopeType
+from litestar.exceptions import HTTPException
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.errors import PROBLEM_JSON, Problem, send_raw
+
+# JSON spells NUL as \u0000; URLs and HTML forms (application/x-www-form-urlencoded) as %00.
+_JSON_NUL = b"\\u0000"
+_URL_NUL = b"%00"
+_FORM = b"application/x-www-form-urlencoded"
+# A slow upload must still average this rate once the read timeout's grace is spent, so a
+# client trickling a byte at a time cannot hold a connection for hours.
+MIN_UPLOAD_BYTES_PER_SECOND = 64 * 1024
+# The bytes that change a JSON scanner's state: quotes and backslashes inside strings,
+# brackets outside them.
+_JSON_STRUCTURE = re.compile(rb'[\\"\[\]{}]')
+_CLOSE_CONNECTION = {"Connection": "close"}
+
+
+class JsonDepthScanner:
+    """Tracks the nesting depth of a JSON text fed in pieces; strings and escapes are skipped."""
+
+    def __init__(self, max_depth: int) -> None:
+        self.max_depth = max_depth
+        self.depth = 0
+        self._in_string = False
+        # A backslash ended the previous piece: the first byte of the next one is escaped.
+        self._escape_pending = False
+
+    def feed(self, chunk: bytes) -> bool:
+        """Scan one piece; True once the depth has exceeded the limit."""
+        skip_to = 0
+        if self._escape_pending and chunk:
+            self._escape_pending = False
+            skip_to = 1
+        for match in _JSON_STRUCTURE.finditer(chunk, skip_to):
+            at = match.start()
+            if at < skip_to:
+                continue  # the byte after a backslash
+            byte = chunk[at]
+            if self._in_string:
+                if byte == 0x5C:  # backslash: the next byte is escaped, whatever it is
+                    if at + 1 < len(chunk):
+                        skip_to = at + 2
+                    else:
+                        self._escape_pending = True
+                elif byte == 0x22:  # closing quote
+                    self._in_string = False
+            elif byte == 0x22:
+                self._in_string = True
+            elif byte in (0x5B, 0x7B):  # [ {
+                self.depth += 1
+                if self.depth > self.max_depth:
+                    return True
+            elif byte in (0x5D, 0x7D):  # ] }
+                self.depth -= 1
+        return False
+
+
+class NulScanner:
+    """Finds a pattern in a body fed in pieces, including one split across two pieces."""
+
+    def __init__(self, pattern: bytes) -> None:
+        self.pattern = pattern
+        self._tail = b""
+
+    def feed(self, chunk: bytes) -> bool:
+        """Scan one piece; True when it (or its junction with the last one) holds a NUL."""
+        keep = len(self.pattern) - 1
+        joint = self._tail + chunk[:keep]
+        found = b"\x00" in chunk or self.pattern in chunk or self.pattern in joint
+        self._tail = chunk[-keep:] if len(chunk) >= keep else (self._tail + chunk)[-keep:]
+        return found
+
+
+def _problem(status: int, title: str, detail: str, path: str) -> bytes:
+    slug = title.lower().replace(" ", "-")
+    return msgspec.json.encode(
+        Problem(
+            type=f"https://naryad.dev/problems/{slug}",
+            title=title,
+            status=status,
+            detail=detail,
+            instance=path,
+        )
+    )
+
+
+async def _answer(send: Send, status: int, title: str, detail: str, path: str) -> None:
+    # Close the connection: the rest of the body was never read and must not be taken for
+    # the next request.
+    headers = [(b"content-type", PROBLEM_JSON.encode()), (b"connection", b"close")]
+    await send_raw(send, status, _problem(status, title, detail, path), headers)
+
+
+def _url_has_nul(scope: Scope) -> bool:
+    raw_query: bytes = scope.get("query_string", b"")
+    raw_path: bytes = scope.get("raw_path", b"") or b""
+    return (
+        _URL_NUL in raw_query
+        or b"\x00" in raw_query
+        or _URL_NUL in raw_path
+        or "\x00" in scope["path"]
+    )
+
+
+class RequestGuardMiddleware(ASGIMiddleware):
+    """413, 408 or 400 problem+json for bodies too large, too slow, with NULs or nested too deep.
+
+    Limits are per route (``request_max_body_size`` of the handler, its controller or the
+    app): the local blob store's signed PUT keeps its larger limit.
+    """
+
+    scopes = (ScopeType.HTTP,)
+
+    def __init__(self, *, read_timeout_seconds: float, max_json_depth: int) -> None:
+        self.read_timeout = read_timeout_seconds
+        self.max_json_depth = max_json_depth
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        """Refuse what the headers already give away, then watch the body as it is read."""
+        path = scope["path"]
+        if _url_has_nul(scope):
+            await _answer(send, 400, "Bad request", "NUL characters are not allowed", path)
+            return
+        headers = dict(scope.get("headers", []))
+        limit: int | None = scope["route_handler"].resolve_request_max_body_size()
+        declared_raw = headers.get(b"content-length")
+        declared: int | None = None
+        if declared_raw is not None:
+            if not declared_raw.isdigit():
+                await _answer(send, 400, "Bad request", "Content-Length must be a number", path)
+                return
+            declared = int(declared_raw)
+        if limit is not None and declared is not None and declared > limit:
+            await _answer(
+                send, 413, "Request body too large", f"The body may be at most {limit} bytes", path
+            )
+            return
+        media_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        body = _GuardedBody(
+            receive,
+            limit=limit,
+            deadline=self._deadline(declared, limit),
+            idle_timeout=self.read_timeout,
+            nul=NulScanner(_JSON_NUL) if media_type.endswith(b"json") else None,
+            depth=JsonDepthScanner(self.max_json_depth) if media_type.endswith(b"json") else None,
+        )
+        if media_type == _FORM:
+            body.nul = NulScanner(_URL_NUL)
+        await next_app(scope, body.receive, send)
+
+    def _deadline(self, declared: int | None, limit: int | None) -> float:
+        expected = declared if declared is not None else (limit or 0)
+        return time.monotonic() + self.read_timeout + expected / MIN_UPLOAD_BYTES_PER_SECOND
+
+
+class _GuardedBody:
+    """The receive callable handed to the app: the same messages, checked on the way."""
+
+    def __init__(
+        self,
+        receive: Receive,
+        *,
+        limit: int | None,
+        deadline: float,
+        idle_timeout: float,
+        nul: NulScanner | None,
+        depth: JsonDepthScanner | None,
+    ) -> None:
+        self._receive = receive
+        self.limit = limit
+        self.deadline = deadline
+        self.idle_timeout = idle_timeout
+        self.nul = nul
+        self.depth = depth
+        self.received = 0
+        self._complete = False
+
+    async def receive(self) -> Message:
+        if self._complete:
+            # After the body, receive() only waits for a disconnect: no timeout applies.
+            return await self._receive()
+        wait = min(self.idle_timeout, self.deadline - time.monotonic())
+        try:
+            async with asyncio.timeout(max(wait, 0.0)):
+                message: Any = await self._receive()
+        except TimeoutError:
+            raise HTTPException(
+                status_code=408,
+                detail="The request body did not arrive in time",
+                headers=_CLOSE_CONNECTION,
+            ) from None
+        if message["type"] != "http.request":
+            self._complete = True
+            return message  # type: ignore[no-any-return]
+        chunk: bytes = message.get("body", b"")
+        self.received += len(chunk)
+        if self.limit is not None and self.received > self.limit:
+            raise HTTPException(
+                status_code=413,
+                detail=f"The body may be at most {self.limit} bytes",
+                headers=_CLOSE_CONNECTION,
+            )
+        if self.nul is not None and self.nul.feed(chunk):
+            raise HTTPException(status_code=400, detail="NUL characters are not allowed")
+        if self.depth is not None and self.depth.feed(chunk):
+            raise HTTPException(
+                status_code=400,
+                detail=f"JSON may be nested at most {self.depth.max_depth} levels deep",
+            )
+        if not message.get("more_body", False):
+            self._complete = True
+        return message  # type: ignore[no-any-return]
+
+
+def guard_requests_first(guard: RequestGuardMiddleware) -> Any:
+    """An on_app_init hook that puts the guard before every other middleware (auth included)."""
+
+    def insert(app_config: AppConfig) -> AppConfig:
+        app_config.middleware.insert(0, guard)
+        return app_config
+
+    return insert
