@@ -26,6 +26,7 @@ from service.acts.controllers import ActController, ActVerificationController
 from service.auth.actor import Actor
 from service.auth.controllers import AuthController, DeviceController
 from service.auth.guards import provide_actor
+from service.auth.token_lifetime import bounded_token_class
 from service.auth.tokens import ALGORITHM
 from service.common.request_guard import RequestGuardMiddleware, guard_requests_first
 from service.common.security_headers import security_headers
@@ -86,6 +87,9 @@ def _auth(settings: Settings) -> JWTAuth[Actor, Token]:
         # Litestar searches these patterns anywhere in the path: anchor them to its start.
         exclude=[f"^{re.escape(prefix)}" for prefix in PUBLIC_PATHS],
         exclude_opt_key="exclude_from_auth",
+        token_cls=bounded_token_class(settings.auth),
+        # A token without iat would get "now" and pass the lifetime check.
+        require_claims=["iat"],
     )
 
 

@@ -203,6 +203,7 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
         403: "Forbidden",
         404: "Not found",
         405: "Method not allowed",
+        408: "Request timeout",
         413: "Request body too large",
         429: "Too many requests",
     }.get(status, "Request failed")
