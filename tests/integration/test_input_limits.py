@@ -91,7 +91,8 @@ async def test_deep_json_is_a_400_on_every_public_and_staff_body(
     # 64 levels are still a well-formed request that reaches validation.
     ok_depth = b'{"a":' * 63 + b"1" + b"}" * 63
     response = await client.post("/api/v1/auth/login", content=ok_depth, headers=json_type)
-    assert response.status_code == 400 and "nested" not in response.text
+    assert response.status_code == 400
+    assert "nested" not in response.text
     assert await build.count(Customer) == customers_before
     assert await build.count(RefreshToken) == logins_before
 
@@ -149,7 +150,8 @@ async def test_bodies_over_the_route_limit_are_cut_off_while_streaming(
         {"content-type": "application/json", "content-length": str(256 * 1024 * 1024)},
         [b"{"],
     )
-    assert status == 413 and headers["connection"] == "close"
+    assert status == 413
+    assert headers["connection"] == "close"
     # A malformed Content-Length is a 400, not a 500.
     status, _, _ = await call_app(
         app, "POST", "/api/v1/auth/login", {"content-length": "12abc"}, [b"{}"]
@@ -188,7 +190,8 @@ async def test_a_non_ascii_signature_is_refused_not_a_500(app: Litestar, client:
         assert response.status_code == 403, response.text
         assert problem(response)["code"] == "bad_signature"
     good = await client.get(f"{url.path}?{url.query}")
-    assert good.status_code == 200 and good.content == b"\xff\xd8photo"
+    assert good.status_code == 200
+    assert good.content == b"\xff\xd8photo"
 
 
 async def test_absences_with_from_after_to_are_a_422_naming_the_field(
@@ -210,7 +213,8 @@ async def test_absences_with_from_after_to_are_a_422_naming_the_field(
     response = await client.get(
         f"/api/v1/technicians/{technician.id}/absences", params=params, headers=dispatcher.headers
     )
-    assert response.status_code == 200 and response.json() == []
+    assert response.status_code == 200
+    assert response.json() == []
 
 
 async def test_a_token_living_longer_than_the_access_ttl_is_refused(
@@ -252,7 +256,8 @@ async def test_a_token_living_longer_than_the_access_ttl_is_refused(
         headers={"Cookie": f"board_access={long_lived}; board_seed={seed}"},
         follow_redirects=False,
     )
-    assert board.status_code == 303 and board.headers["location"].startswith("/board/login")
+    assert board.status_code == 303
+    assert board.headers["location"].startswith("/board/login")
 
 
 async def test_nosniff_on_api_pages_problems_and_blobs(app: Litestar, client: Any) -> None:

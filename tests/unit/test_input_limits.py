@@ -33,8 +33,9 @@ def test_depth_is_counted_across_pieces(piece: int) -> None:
 @pytest.mark.parametrize("piece", [1, 2, 5, 4096])
 def test_brackets_inside_strings_and_escapes_do_not_count(piece: int) -> None:
     # Brackets in strings, escaped quotes, and an escaped backslash just before a closing quote.
-    strings = json.dumps(["[[[[{{{{", 'say "[[[["', "ends with \\", "\\\"[[[["] * 40).encode()
-    assert b'\\\\"' in strings and b'\\"' in strings
+    strings = json.dumps(["[[[[{{{{", 'say "[[[["', "ends with \\", '\\"[[[['] * 40).encode()
+    assert b'\\\\"' in strings
+    assert b'\\"' in strings
     assert not _deepest(strings, 2, piece)
     # After those strings, real nesting is still counted from the right depth.
     tricky = b'["\\\\", "\\"[", ' + b"[" * 10 + b"]" * 10 + b"]"
