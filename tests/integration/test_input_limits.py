@@ -17,7 +17,7 @@ from litestar.testing import AsyncTestClient
 
 from service.auth.actor import Role
 from service.auth.tokens import ALGORITHM
-from service.db.models import Customer, RefreshToken
+from service.db.models import Customer, RefreshToken, WorkOrder
 from service.settings import Settings, load_settings
 from service.storage.keys import blob_key
 from service.storage.local import LocalBlobStore
@@ -305,3 +305,53 @@ async def test_hsts_only_when_the_public_url_is_https(settings: Settings) -> Non
                 == "max-age=31536000; includeSubDomains"
             )
             assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_dates_beyond_the_calendar_are_a_400_and_write_nothing(
+    client: Any, build: Builder
+) -> None:
+    area = await build.area()
+    dispatcher = await build.person(Role.DISPATCHER, area.territory)
+    technician = (await build.technician_at(area, 0.2, 0.2)).technician
+    assert technician is not None
+    before = await build.count(WorkOrder)
+    # 9999-12-31 at -12:00 is year 10000 in UTC; 0001-01-01 at +14:00 is year 0.
+    last, first = "9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00"
+    order = {
+        "type": "installation",
+        "customer_id": str(area.customer.id),
+        "site_id": str(area.site.id),
+        "control_deadline": last,
+    }
+    calls = [
+        ("POST", "/api/v1/work-orders", order, None),
+        (
+            "POST",
+            f"/api/v1/technicians/{technician.id}/absences",
+            {"period": {"start": first, "end": "0001-01-02T00:00:00+14:00"}},
+            None,
+        ),
+        ("GET", f"/api/v1/technicians/{technician.id}/absences", None, {"from": last, "to": last}),
+        ("GET", f"/api/v1/technicians/{technician.id}/day", None, {"date": "9999-12-31"}),
+    ]
+    for method, path, body, params in calls:
+        response = await client.request(
+            method, path, json=body, params=params, headers=dispatcher.headers
+        )
+        assert response.status_code == 400, (path, response.text)
+        assert problem(response)["code"] == "out_of_range"
+    assert await build.count(WorkOrder) == before
+
+
+async def test_openapi_declares_the_guard_statuses_and_html_pages(app: Litestar) -> None:
+    paths = app.openapi_schema.to_schema()["paths"]
+    login = paths["/api/v1/auth/login"]["post"]["responses"]
+    assert {"400", "408", "413", "429"} <= set(login)
+    assert "408" in paths["/api/v1/customers"]["post"]["responses"]
+    assert "429" not in paths["/api/v1/customers"]["post"]["responses"]
+    assert "429" in paths["/mobile/v1/sign/{token}/otp"]["post"]["responses"]
+    assert "408" not in paths["/api/v1/customers"]["get"]["responses"]
+    rating_page = paths["/rate/{token}"]["get"]["responses"]
+    for status in ("404", "409", "410"):
+        assert "text/html" in rating_page[status]["content"], status
+    assert "text/html" in paths["/verify/acts/{public_id}"]["get"]["responses"]["404"]["content"]
