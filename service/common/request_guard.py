@@ -16,8 +16,9 @@ import msgspec
 from litestar.config.app import AppConfig
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
+from litestar.handlers import HTTPRouteHandler
 from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 
 from service.errors import PROBLEM_JSON, Problem, send_raw
 
@@ -141,7 +142,12 @@ class RequestGuardMiddleware(ASGIMiddleware):
             await _answer(send, 400, "Bad request", "NUL characters are not allowed", path)
             return
         headers = dict(scope.get("headers", []))
-        limit: int | None = scope["route_handler"].resolve_request_max_body_size()
+        handler = scope["route_handler"]
+        limit = (
+            handler.resolve_request_max_body_size()
+            if isinstance(handler, HTTPRouteHandler)
+            else None
+        )
         declared_raw = headers.get(b"content-length")
         declared: int | None = None
         if declared_raw is not None:
@@ -194,7 +200,7 @@ class _GuardedBody:
         self.received = 0
         self._complete = False
 
-    async def receive(self) -> Message:
+    async def receive(self) -> ReceiveMessage:
         if self._complete:
             # After the body, receive() only waits for a disconnect: no timeout applies.
             return await self._receive()
