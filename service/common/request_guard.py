@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 from litestar.config.app import AppConfig
-from litestar.enums import ScopeType
+from litestar.enums import RequestEncodingType, ScopeType
 from litestar.exceptions import HTTPException
 from litestar.handlers import HTTPRouteHandler
 from litestar.middleware import ASGIMiddleware
@@ -160,22 +160,45 @@ class RequestGuardMiddleware(ASGIMiddleware):
                 send, 413, "Request body too large", f"The body may be at most {limit} bytes", path
             )
             return
-        media_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        body_format = _body_format(handler, headers.get(b"content-type", b""))
         body = _GuardedBody(
             receive,
             limit=limit,
             deadline=self._deadline(declared, limit),
             idle_timeout=self.read_timeout,
-            nul=NulScanner(_JSON_NUL) if media_type.endswith(b"json") else None,
-            depth=JsonDepthScanner(self.max_json_depth) if media_type.endswith(b"json") else None,
+            nul=(
+                NulScanner(_JSON_NUL if body_format == "json" else _URL_NUL)
+                if body_format != "raw"
+                else None
+            ),
+            depth=JsonDepthScanner(self.max_json_depth) if body_format == "json" else None,
         )
-        if media_type == _FORM:
-            body.nul = NulScanner(_URL_NUL)
         await next_app(scope, body.receive, send)
 
     def _deadline(self, declared: int | None, limit: int | None) -> float:
         expected = declared if declared is not None else (limit or 0)
         return time.monotonic() + self.read_timeout + expected / MIN_UPLOAD_BYTES_PER_SECOND
+
+
+def _body_format(handler: object, content_type: bytes) -> Literal["json", "form", "raw"]:
+    """How the body will be read: by what the handler decodes, not what the client claims.
+
+    Litestar decodes a `data` body as JSON whatever its Content-Type, so a deep or NUL-laden
+    JSON body sent as text/plain must be scanned all the same.
+    """
+    data = handler.parsed_data_field if isinstance(handler, HTTPRouteHandler) else None
+    if data is not None:
+        encoding = getattr(data.kwarg_definition, "media_type", None)
+        if encoding == RequestEncodingType.URL_ENCODED:
+            return "form"
+        if encoding in (RequestEncodingType.MULTI_PART, RequestEncodingType.MESSAGEPACK):
+            return "raw"  # files and binary: the handler checks them
+        return "json"
+    # Handlers that read the body themselves (blobs, idempotency replays): trust the type.
+    media_type = content_type.split(b";")[0].strip().lower()
+    if media_type.endswith(b"json"):
+        return "json"
+    return "form" if media_type == _FORM else "raw"
 
 
 class _GuardedBody:

@@ -88,6 +88,18 @@ async def test_deep_json_is_a_400_on_every_public_and_staff_body(
             response = await client.post(path, content=body, headers=headers)
             assert response.status_code == 400, (path, response.text)
             assert "nested" in str(problem(response)["detail"])
+    # The app decodes a JSON body whatever Content-Type the client claims: so does the guard.
+    for claimed in ({}, {"Content-Type": "text/plain"}, {"Content-Type": "multipart/form-data"}):
+        deep = await client.post("/api/v1/auth/login", content=DEEP, headers=claimed)
+        assert deep.status_code == 400, (claimed, deep.text)
+        assert "nested" in str(problem(deep)["detail"])
+        nul = await client.post(
+            "/api/v1/auth/login",
+            content=b'{"username": "a\\u0000", "password": "b"}',
+            headers=claimed,
+        )
+        assert nul.status_code == 400, (claimed, nul.text)
+        assert "NUL" in str(problem(nul)["detail"])
     # 64 levels are still a well-formed request that reaches validation.
     ok_depth = b'{"a":' * 63 + b"1" + b"}" * 63
     response = await client.post("/api/v1/auth/login", content=ok_depth, headers=json_type)
