@@ -29,10 +29,18 @@ _FORM = b"application/x-www-form-urlencoded"
 # A slow upload must still average this rate once the read timeout's grace is spent, so a
 # client trickling a byte at a time cannot hold a connection for hours.
 MIN_UPLOAD_BYTES_PER_SECOND = 64 * 1024
-# The bytes that change a JSON scanner's state: quotes and backslashes inside strings,
-# brackets outside them.
-_JSON_STRUCTURE = re.compile(rb'[\\"\[\]{}]')
+# Outside strings: a whole string in one match (skipped), a bracket, or the opening quote of
+# a string that runs past the end of the piece. Whole-string matches keep the scan in C.
+_JSON_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}"]', re.DOTALL)
+# Inside a string continued from the previous piece: up to and including its closing quote.
+_STRING_REST = re.compile(rb'[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_OPENERS = frozenset(b"[{")
 _CLOSE_CONNECTION = {"Connection": "close"}
+
+
+def _ends_in_escape(text: bytes) -> bool:
+    """Whether an odd run of backslashes ends the text (the next byte is escaped)."""
+    return (len(text) - len(text.rstrip(b"\\"))) % 2 == 1
 
 
 class JsonDepthScanner:
@@ -47,30 +55,32 @@ class JsonDepthScanner:
 
     def feed(self, chunk: bytes) -> bool:
         """Scan one piece; True once the depth has exceeded the limit."""
-        skip_to = 0
-        if self._escape_pending and chunk:
-            self._escape_pending = False
-            skip_to = 1
-        for match in _JSON_STRUCTURE.finditer(chunk, skip_to):
-            at = match.start()
-            if at < skip_to:
-                continue  # the byte after a backslash
-            byte = chunk[at]
-            if self._in_string:
-                if byte == 0x5C:  # backslash: the next byte is escaped, whatever it is
-                    if at + 1 < len(chunk):
-                        skip_to = at + 2
-                    else:
-                        self._escape_pending = True
-                elif byte == 0x22:  # closing quote
-                    self._in_string = False
-            elif byte == 0x22:
+        at = 0
+        if self._in_string:
+            if self._escape_pending:
+                if not chunk:
+                    return False
+                self._escape_pending = False
+                at = 1
+            rest = _STRING_REST.match(chunk, at)
+            if rest is None:  # the whole piece is inside the string
+                self._escape_pending = _ends_in_escape(chunk[at:])
+                return False
+            self._in_string = False
+            at = rest.end()
+        for match in _JSON_TOKEN.finditer(chunk, at):
+            token = match.group()
+            if len(token) > 1:
+                continue  # a complete string
+            if token == b'"':  # a string that continues in the next piece
                 self._in_string = True
-            elif byte in (0x5B, 0x7B):  # [ {
+                self._escape_pending = _ends_in_escape(chunk[match.end() :])
+                return False
+            if token[0] in _OPENERS:
                 self.depth += 1
                 if self.depth > self.max_depth:
                     return True
-            elif byte in (0x5D, 0x7D):  # ] }
+            else:
                 self.depth -= 1
         return False
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from service.auth.token_lifetime import (
     LIFETIME_LEEWAY_SECONDS,
@@ -104,3 +107,51 @@ def test_token_lifetime_is_bounded_by_the_access_ttl() -> None:
     assert claims_lifetime_is_allowed({"iat": 1000, "exp": 1000 + ttl}, auth)
     assert not claims_lifetime_is_allowed({"exp": 1000 + ttl}, auth)
     assert not claims_lifetime_is_allowed({"iat": "1000", "exp": 1000 + ttl}, auth)
+
+
+def _reference_max_depth(text: bytes) -> int:
+    """Byte by byte, the obvious way: the deepest nesting outside strings."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == ord("\\"):
+                escaped = True
+            elif byte == ord('"'):
+                in_string = False
+        elif byte == ord('"'):
+            in_string = True
+        elif byte in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in b"]}":
+            depth -= 1
+    return deepest
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet='ab"\\[]{}\n\u0416'),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text(alphabet='k"\\[{', max_size=3), inner, max_size=3)
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_JSON_VALUES, cuts=st.lists(st.integers(min_value=1, max_value=9), max_size=40))
+def test_the_depth_scanner_agrees_with_a_byte_by_byte_reading(value: Any, cuts: list[int]) -> None:
+    text = json.dumps(value, ensure_ascii=False).encode()
+    deepest = _reference_max_depth(text)
+    pieces, at = [], 0
+    for cut in cuts:
+        pieces.append(text[at : at + cut])
+        at += cut
+    pieces.append(text[at:])
+    for limit in {max(deepest - 1, 0), deepest}:
+        scanner = JsonDepthScanner(limit)
+        exceeded = any([scanner.feed(piece) for piece in pieces])
+        assert exceeded == (deepest > limit), (text, pieces, limit)
