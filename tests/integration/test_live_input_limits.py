@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import os
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +18,10 @@ import httpx
 import msgspec
 import pytest
 
+from service.settings import load_settings
+from service.storage import build_blob_store
+from service.storage.keys import blob_key
+from service.storage.local import LocalBlobStore
 from tests.conftest import ROOT
 
 MIB = 1024 * 1024
@@ -28,6 +35,7 @@ class Server:
     url: str
     pid: int
     port: int
+    blob_dir: str
 
     def memory_kib(self, field: str) -> int:
         """VmRSS (now) or VmHWM (peak) of the server process, in KiB."""
@@ -56,6 +64,7 @@ def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         "NARYAD_LOGIN_RATE_PER_MINUTE": "100000",
         "NARYAD_BODY_READ_TIMEOUT_SECONDS": str(READ_TIMEOUT_SECONDS),
     }
+    blob_dir = env["NARYAD_BLOB_DIR"]
     log = tmp_path_factory.mktemp("limits-server") / "server.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
@@ -74,7 +83,7 @@ def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
                 time.sleep(0.1)
         else:
             raise RuntimeError(f"the server did not start: {log.read_text()}")
-        yield Server(url=url, pid=process.pid, port=port)
+        yield Server(url=url, pid=process.pid, port=port, blob_dir=blob_dir)
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -215,3 +224,43 @@ def test_a_nul_split_across_tcp_writes_is_refused(server: Server) -> None:
         raw = _answer(sock, time.monotonic() + 1)
     assert _status(raw) == 400, raw
     assert b"NUL characters are not allowed" in raw
+
+
+def test_a_blob_upload_over_the_store_limit_is_refused_before_it_is_read(
+    server: Server,
+) -> None:
+    store = build_blob_store(
+        load_settings({"NARYAD_BLOB_DIR": server.blob_dir, "NARYAD_PUBLIC_BASE_URL": server.url})
+    )
+    assert isinstance(store, LocalBlobStore)
+    # A genuine grant for the largest photo, then 256 MiB claimed and streamed against it.
+    upload = asyncio.run(
+        store.presign_put(
+            blob_key("photos", "2026", "12", f"{uuid.uuid4()}.jpg"),
+            content_type="image/jpeg",
+            size=store.max_object_size,
+            sha256_hex="0" * 64,
+        )
+    )
+    Path(f"/proc/{server.pid}/clear_refs").write_text("5")
+    rss_before = server.memory_kib("VmRSS")
+    started = time.monotonic()
+    headers = {**upload.headers, "Content-Length": str(256 * MIB)}
+    response = httpx.put(upload.url, content=_stream(256 * MIB), headers=headers, timeout=30)
+    assert response.status_code == 413, response.text
+    assert time.monotonic() - started < 5
+    assert (server.memory_kib("VmHWM") - rss_before) / 1024 < 16
+    # A photo within the limit still streams in whole.
+    photo = os.urandom(3 * MIB)
+    key = blob_key("photos", "2026", "12", f"{uuid.uuid4()}.jpg")
+    upload = asyncio.run(
+        store.presign_put(
+            key,
+            content_type="image/jpeg",
+            size=len(photo),
+            sha256_hex=hashlib.sha256(photo).hexdigest(),
+        )
+    )
+    response = httpx.put(upload.url, content=photo, headers=dict(upload.headers), timeout=30)
+    assert response.status_code == 200, response.text
+    assert asyncio.run(store.get(key)) == photo
