@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import Callable
 from typing import Any, Literal
 
 import msgspec
@@ -164,7 +165,8 @@ class RequestGuardMiddleware(ASGIMiddleware):
             if not declared_raw.isdigit():
                 await _answer(send, 400, "Bad request", "Content-Length must be a number", path)
                 return
-            declared = int(declared_raw)
+            # Past 18 digits it is over any limit; int() of thousands of digits would raise.
+            declared = int(declared_raw) if len(declared_raw) <= 18 else 10**18
         if limit is not None and declared is not None and declared > limit:
             await _answer(
                 send, 413, "Request body too large", f"The body may be at most {limit} bytes", path
@@ -258,19 +260,25 @@ class _GuardedBody:
                 detail=f"The body may be at most {self.limit} bytes",
                 headers=_CLOSE_CONNECTION,
             )
+        # Refused mid-body, the rest is never read: the connection cannot carry another request.
         if self.nul is not None and self.nul.feed(chunk):
-            raise HTTPException(status_code=400, detail="NUL characters are not allowed")
+            raise HTTPException(
+                status_code=400,
+                detail="NUL characters are not allowed",
+                headers=_CLOSE_CONNECTION,
+            )
         if self.depth is not None and self.depth.feed(chunk):
             raise HTTPException(
                 status_code=400,
                 detail=f"JSON may be nested at most {self.depth.max_depth} levels deep",
+                headers=_CLOSE_CONNECTION,
             )
         if not message.get("more_body", False):
             self._complete = True
         return message  # type: ignore[no-any-return]
 
 
-def guard_requests_first(guard: RequestGuardMiddleware) -> Any:
+def guard_requests_first(guard: RequestGuardMiddleware) -> Callable[[AppConfig], AppConfig]:
     """An on_app_init hook that puts the guard before every other middleware (auth included)."""
 
     def insert(app_config: AppConfig) -> AppConfig:

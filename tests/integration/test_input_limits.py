@@ -164,6 +164,11 @@ async def test_bodies_over_the_route_limit_are_cut_off_while_streaming(
     )
     assert status == 413
     assert headers["connection"] == "close"
+    # Thousands of digits are over the limit too, not a 500 from int().
+    status, _, _ = await call_app(
+        app, "POST", "/api/v1/auth/login", {"content-length": "9" * 5000}, [b"{}"]
+    )
+    assert status == 413
     # A malformed Content-Length is a 400, not a 500.
     status, _, _ = await call_app(
         app, "POST", "/api/v1/auth/login", {"content-length": "12abc"}, [b"{}"]
