@@ -224,6 +224,7 @@ def test_a_nul_split_across_tcp_writes_is_refused(server: Server) -> None:
         raw = _answer(sock, time.monotonic() + 1)
     assert _status(raw) == 400, raw
     assert b"NUL characters are not allowed" in raw
+    assert b"connection: close" in raw.lower()
 
 
 def test_a_blob_upload_over_the_store_limit_is_refused_before_it_is_read(
@@ -264,3 +265,24 @@ def test_a_blob_upload_over_the_store_limit_is_refused_before_it_is_read(
     response = httpx.put(upload.url, content=photo, headers=dict(upload.headers), timeout=30)
     assert response.status_code == 200, response.text
     assert asyncio.run(store.get(key)) == photo
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        b"Authorization: Bearer a\x00b",
+        b"Authorization: Bearer \xff\xfe\xfd",
+        b"Idempotency-Key: \xd0\x9a\xd0\xbb\xd1\x8e\xd1\x87",
+        b"If-Match: \xff",
+        b"Accept-Language: \xff\x00",
+    ],
+)
+def test_odd_bytes_in_headers_are_never_a_server_error(server: Server, header: bytes) -> None:
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(
+            b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + header
+            + b"\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
+        )
+        raw = _answer(sock, time.monotonic() + 5)
+    assert 400 <= _status(raw) < 500, raw
