@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +15,7 @@ from service.auth.token_lifetime import (
     claims_lifetime_is_allowed,
     lifetime_is_allowed,
 )
+from service.cli import main
 from service.common.request_guard import JsonDepthScanner, NulScanner
 from service.settings import DEV_JWT_SECRET, SettingsError, load_settings
 
@@ -155,3 +157,17 @@ def test_the_depth_scanner_agrees_with_a_byte_by_byte_reading(value: Any, cuts: 
         scanner = JsonDepthScanner(limit)
         exceeded = any([scanner.feed(piece) for piece in pieces])
         assert exceeded == (deepest > limit), (text, pieces, limit)
+
+
+def test_serve_refuses_weak_production_secrets_with_one_clear_line() -> None:
+    runner = CliRunner()
+    for secret, message in (
+        (DEV_JWT_SECRET, "NARYAD_JWT_SECRET is the public development secret"),
+        ("s" * 31, "NARYAD_JWT_SECRET must be at least 32 bytes"),
+    ):
+        result = runner.invoke(
+            main, ["serve"], env={"NARYAD_ENV": "production", "NARYAD_JWT_SECRET": secret}
+        )
+        assert result.exit_code == 1
+        assert message in result.output
+        assert "Traceback" not in result.output
