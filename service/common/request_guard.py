@@ -11,6 +11,7 @@ import asyncio
 import re
 import time
 from collections.abc import Callable
+from itertools import accumulate
 from typing import Any, Literal
 
 import msgspec
@@ -30,12 +31,16 @@ _FORM = b"application/x-www-form-urlencoded"
 # A slow upload must still average this rate once the read timeout's grace is spent, so a
 # client trickling a byte at a time cannot hold a connection for hours.
 MIN_UPLOAD_BYTES_PER_SECOND = 64 * 1024
-# Outside strings: a whole string in one match (skipped), a bracket, or the opening quote of
-# a string that runs past the end of the piece. Whole-string matches keep the scan in C.
-_JSON_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}"]', re.DOTALL)
+# A complete JSON string; removing them all (in C) leaves brackets and at most one quote,
+# the start of a string that runs past the end of the piece. Possessive quantifiers: a
+# string left open fails in one pass instead of backtracking through it.
+_JSON_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"', re.DOTALL)
 # Inside a string continued from the previous piece: up to and including its closing quote.
-_STRING_REST = re.compile(rb'[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_OPENERS = frozenset(b"[{")
+_STRING_REST = re.compile(rb'[^"\\]*+(?:\\.[^"\\]*+)*+"', re.DOTALL)
+# Keep only brackets, with { } spelled [ ]: nesting is all that is measured.
+_SQUARE = bytes.maketrans(b"{}", b"[]")
+_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+_STEP = {ord("["): 1, ord("]"): -1}
 _CLOSE_CONNECTION = {"Connection": "close"}
 
 
@@ -45,7 +50,11 @@ def _ends_in_escape(text: bytes) -> bool:
 
 
 class JsonDepthScanner:
-    """Tracks the nesting depth of a JSON text fed in pieces; strings and escapes are skipped."""
+    """Tracks the nesting depth of a JSON text fed in pieces; strings and escapes are skipped.
+
+    The work per piece is a few C-level passes: strip strings, keep brackets, and only when
+    the piece could cross the limit, follow its running depth.
+    """
 
     def __init__(self, max_depth: int) -> None:
         self.max_depth = max_depth
@@ -69,20 +78,23 @@ class JsonDepthScanner:
                 return False
             self._in_string = False
             at = rest.end()
-        for match in _JSON_TOKEN.finditer(chunk, at):
-            token = match.group()
-            if len(token) > 1:
-                continue  # a complete string
-            if token == b'"':  # a string that continues in the next piece
-                self._in_string = True
-                self._escape_pending = _ends_in_escape(chunk[match.end() :])
-                return False
-            if token[0] in _OPENERS:
-                self.depth += 1
-                if self.depth > self.max_depth:
-                    return True
-            else:
-                self.depth -= 1
+        outside = _JSON_STRING.sub(b"", chunk[at:] if at else chunk)
+        quote = outside.find(b'"')
+        if quote >= 0:  # a string opens and runs on into the next piece
+            self._in_string = True
+            self._escape_pending = _ends_in_escape(chunk)
+            outside = outside[:quote]
+        return self._add(outside.translate(_SQUARE, _NOT_BRACKET))
+
+    def _add(self, brackets: bytes) -> bool:
+        opens = brackets.count(b"[")
+        net = 2 * opens - len(brackets)
+        if self.depth + opens > self.max_depth:
+            # It might cross: follow the running depth (map, accumulate and max run in C).
+            deepest = max(accumulate(map(_STEP.__getitem__, brackets), initial=self.depth))
+            if deepest > self.max_depth:
+                return True
+        self.depth += net
         return False
 
 
