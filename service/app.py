@@ -29,9 +29,11 @@ from service.auth.openapi import document_rate_limits
 from service.auth.rate_limit import LoginRateLimitMiddleware
 from service.auth.sessions import bearer_session_is_live
 from service.auth.throttle import LoginThrottle
+from service.auth.token_lifetime import bounded_token_class
 from service.auth.tokens import ALGORITHM
 from service.common.access_log import install_access_log_masking
-from service.common.nul_guard import NulGuardMiddleware
+from service.common.request_guard import RequestGuardMiddleware, guard_requests_first
+from service.common.security_headers import security_headers
 from service.coordination.board_page import BoardPageController
 from service.coordination.controllers import CONTROLLERS as COORDINATION_CONTROLLERS
 from service.customers.controllers import CustomerController, SiteController
@@ -96,6 +98,9 @@ def _auth(settings: Settings) -> JWTAuth[Actor, Token]:
         # Litestar searches these patterns anywhere in the path: anchor them to its start.
         exclude=[f"^{re.escape(prefix)}" for prefix in PUBLIC_PATHS],
         exclude_opt_key="exclude_from_auth",
+        token_cls=bounded_token_class(settings.auth),
+        # A token without iat would get "now" and pass the lifetime check.
+        require_claims=["iat"],
     )
 
 
@@ -142,6 +147,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from mobile_api.idempotency import document_idempotency
 
     auth = _auth(settings)
+    guard = RequestGuardMiddleware(
+        read_timeout_seconds=settings.server.body_read_timeout_seconds,
+        max_json_depth=settings.server.max_json_depth,
+    )
     app = Litestar(
         route_handlers=[
             HealthController,
@@ -171,8 +180,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         lifespan=[lifespan],
         state=State({"settings": settings}),
-        on_app_init=[auth.on_app_init],
-        middleware=[_login_rate_limit(), NulGuardMiddleware()],
+        # The body guard goes in last so that it runs first, ahead of authentication.
+        on_app_init=[auth.on_app_init, guard_requests_first(guard)],
+        before_send=[security_headers(settings.server.public_base_url)],
+        middleware=[_login_rate_limit()],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.server.max_body_bytes,
         # Blobs are photos and PDFs: already compressed, and their Content-Length matters.

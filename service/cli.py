@@ -11,11 +11,21 @@ from checklists.cli import checklists_group
 from reports.cli import acts_group
 from service.acts.cli import seal_cert_command
 from service.notifications.cli import worker_command
-from service.settings import load_settings
+from service.settings import SettingsError, load_settings
 from service.visit_checklists.cli import publish_command
 
 
-@click.group()
+class _Commands(click.Group):
+    """Reports a configuration error as one clear line instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except SettingsError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=_Commands)
 def main() -> None:
     """naryad: field-service work orders."""
 

@@ -16,6 +16,7 @@ from litestar.exceptions import (
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import Send
+from sqlalchemy.exc import DBAPIError
 
 logger = logging.getLogger("naryad.errors")
 
@@ -218,6 +219,7 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
         403: "Forbidden",
         404: "Not found",
         405: "Method not allowed",
+        408: "Request timeout",
         413: "Request body too large",
         429: "Too many requests",
     }.get(status, "Request failed")
@@ -233,6 +235,36 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
             errors=errors,
         ),
         headers=headers,
+    )
+
+
+def _caused_by_overflow(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(8):  # the driver wraps the error two or three times
+        if seen is None:
+            return False
+        if isinstance(seen, OverflowError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def out_of_range_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """400 for a value the client sent that cannot be represented (a date past year 9999 in UTC).
+
+    Anything else reaching here (a database error of another kind) stays a logged 500.
+    """
+    if not _caused_by_overflow(exc):
+        return internal_error_handler(request, exc)
+    return problem_response(
+        Problem(
+            type=_type_uri("bad-request"),
+            title="Bad request",
+            status=400,
+            detail="A date or number is outside the supported range",
+            instance=request.url.path,
+            code="out_of_range",
+        )
     )
 
 
@@ -253,5 +285,7 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     DomainError: domain_error_handler,
     HTTPException: http_exception_handler,
+    OverflowError: out_of_range_handler,
+    DBAPIError: out_of_range_handler,
     Exception: internal_error_handler,
 }

@@ -22,7 +22,7 @@ from service.settings import load_settings
 OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
 
 _ERRORS = {
-    "400": "Malformed request or schema violation",
+    "400": "Malformed request, schema violation, NUL characters or JSON nested too deep",
     "401": "Missing, invalid or expired credentials",
     "403": "The caller's role may not do this",
     "404": "Not found, or outside the caller's scope",
@@ -30,6 +30,20 @@ _ERRORS = {
     "413": "Request body too large",
     "422": "Breaks a business rule",
     "500": "Server failure (logged, no details)",
+}
+# Checked while the body streams in, so only operations that take a body can time out.
+_BODY_ERRORS = {
+    "408": "The request body did not arrive in time; the connection is closed",
+}
+# Pages that answer some errors as an HTML page for the person holding the link.
+_HTML_ERROR_PAGES = {
+    "RatingPage": ("404", "409", "410"),
+    "VerifyAct": ("404",),
+}
+_PAGE_ERROR_DESCRIPTIONS = {
+    "404": "The link is unknown (an HTML page, or problem+json when JSON is asked for)",
+    "409": "The link has been used (an HTML page)",
+    "410": "The link has expired (an HTML page)",
 }
 _PATCH_ERRORS = {
     "412": "If-Match does not match the current version",
@@ -77,6 +91,8 @@ def document_problem_responses(openapi: OpenAPI, public_paths: list[str]) -> Non
             errors = dict(_ERRORS)
             if method == "patch":
                 errors |= _PATCH_ERRORS
+            if method in ("post", "put", "patch"):
+                errors |= _BODY_ERRORS
             if public:
                 errors.pop("403")
             else:
@@ -88,6 +104,14 @@ def document_problem_responses(openapi: OpenAPI, public_paths: list[str]) -> Non
                 responses[status] = OpenAPIResponse(
                     description=keep or description,
                     content={"application/problem+json": problem},
+                )
+            for status in _HTML_ERROR_PAGES.get(operation.operation_id or "", ()):
+                responses[status] = OpenAPIResponse(
+                    description=_PAGE_ERROR_DESCRIPTIONS[status],
+                    content={
+                        "application/problem+json": problem,
+                        "text/html": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING)),
+                    },
                 )
             operation.responses = dict(sorted(responses.items()))
 

@@ -73,6 +73,10 @@ class ServerSettings(msgspec.Struct, frozen=True):
     port: int = 8000
     public_base_url: str = "http://127.0.0.1:8000"
     max_body_bytes: int = 1024 * 1024
+    # The longest wait for the next piece of a request body before answering 408.
+    body_read_timeout_seconds: float = 30.0
+    # JSON nested deeper than this is refused (400) before it is decoded.
+    max_json_depth: int = 64
     debug: bool = False
     # `naryad serve --with-worker`: deliver notifications and run jobs inside the API process.
     embedded_worker: bool = False
@@ -239,6 +243,14 @@ def _trusted_proxies(raw: str | None) -> tuple[str, ...]:
     return tuple(networks)
 
 
+MIN_SECRET_BYTES = 32
+
+
+def _check_secret_length(name: str, value: str) -> None:
+    if len(value.encode()) < MIN_SECRET_BYTES:
+        raise SettingsError(f"NARYAD_{name} must be at least {MIN_SECRET_BYTES} bytes")
+
+
 def normalise_database_url(url: str) -> str:
     """Accept plain ``postgresql://`` URLs and use the asyncpg driver."""
     for prefix in ("postgresql://", "postgres://", "postgresql+psycopg://"):
@@ -284,8 +296,17 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         if environment == "production":
             raise SettingsError("NARYAD_JWT_SECRET is required in production")
         secret = DEV_JWT_SECRET
-    if len(secret) < 32:
-        raise SettingsError("NARYAD_JWT_SECRET must be at least 32 characters")
+    if environment == "production" and secret == DEV_JWT_SECRET:
+        raise SettingsError(
+            "NARYAD_JWT_SECRET is the public development secret; production needs its own"
+        )
+    _check_secret_length("JWT_SECRET", secret)
+    if environment == "production":
+        # Every secret an attacker could brute-force offline from what the service hands out.
+        for name in ("URL_SIGNING_KEY", "NOTIFY_WEBHOOK_SECRET"):
+            value = get(name)
+            if value is not None:
+                _check_secret_length(name, value)
     backend = get("STORAGE", "local")
     if backend not in ("local", "s3"):
         raise SettingsError("NARYAD_STORAGE must be local or s3")
@@ -334,6 +355,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError("NARYAD_ESCALATION_HEAD_DELAY_MINUTES must be 1 to 43200")
     if not 60 <= escalation.apology_extension_minutes <= 43_200:
         raise SettingsError("NARYAD_ESCALATION_APOLOGY_EXTENSION_MINUTES must be 60 to 43200")
+    body_read_timeout = number("BODY_READ_TIMEOUT_SECONDS", 30.0)
+    if not 0.1 <= body_read_timeout <= 3600:
+        raise SettingsError("NARYAD_BODY_READ_TIMEOUT_SECONDS must be 0.1 to 3600")
+    max_json_depth = integer("MAX_JSON_DEPTH", 64)
+    if not 8 <= max_json_depth <= 512:
+        # Beyond a few hundred levels msgspec and the handlers run out of Python stack.
+        raise SettingsError("NARYAD_MAX_JSON_DEPTH must be 8 to 512")
     return Settings(
         environment=environment,  # type: ignore[arg-type]
         database=DatabaseSettings(
@@ -369,6 +397,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             port=integer("PORT", 8000),
             public_base_url=(get("PUBLIC_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/"),
             max_body_bytes=integer("MAX_BODY_BYTES", 1024 * 1024),
+            body_read_timeout_seconds=body_read_timeout,
+            max_json_depth=max_json_depth,
             debug=_bool(get("DEBUG", "0") or "0"),
             embedded_worker=_bool(get("EMBEDDED_WORKER", "0") or "0"),
             trusted_proxies=_trusted_proxies(get("TRUSTED_PROXIES")),

@@ -27,6 +27,7 @@ from service.auth.schemas import LoginRequest, RefreshRequest, TokenPair
 from service.auth.services import AuthService, RefreshRejected
 from service.auth.sessions import session_is_live
 from service.auth.throttle import LoginThrottle
+from service.auth.token_lifetime import claims_lifetime_is_allowed
 from service.auth.tokens import ALGORITHM, refresh_token_hash
 from service.db.models import RefreshToken
 from service.errors import Forbidden
@@ -217,8 +218,10 @@ class BoardSessionService:
                 self.settings.jwt_secret,
                 algorithms=[ALGORITHM],
                 issuer=self.settings.issuer,
-                options={"require": ["exp", "sub", "iss"]},
+                options={"require": ["exp", "iat", "sub", "iss"]},
             )
+            if not claims_lifetime_is_allowed(claims, self.settings):
+                return None
             actor = Actor.from_claims(claims["sub"], claims)
         except (jwt.PyJWTError, KeyError, ValueError):
             return None

@@ -279,6 +279,9 @@ class AvailabilityService:
     ) -> list[schemas.Absence]:
         """Absences overlapping [start, end)."""
         await self.technician(technician_id)
+        if end < start:
+            # PostgreSQL refuses a range whose bounds are reversed.
+            raise _problem("to", "`to` must not be before `from`", code="reversed_period")
         rows = (
             await self.session.scalars(
                 select(Absence)

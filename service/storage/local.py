@@ -528,7 +528,10 @@ class LocalBlobStore:
             raise SignedUrlRejected(
                 "the URL is not a valid signed URL", code="bad_signature"
             ) from exc
-        if not hmac.compare_digest(self._signature(grant), signature):
+        # compare_digest refuses non-ASCII str: compare bytes, which any signature encodes to.
+        if not hmac.compare_digest(
+            self._signature(grant).encode(), signature.encode(errors="replace")
+        ):
             raise SignedUrlRejected("the URL signature does not match", code="bad_signature")
         if grant.method != method:
             raise SignedUrlRejected(
