@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import anyio
 import jwt
 import msgspec
 import pytest
@@ -32,9 +33,17 @@ JUST_TOO_DEEP = b'{"a":' * 65 + b"1" + b"}" * 65
 
 
 async def call_app(
-    app: Litestar, method: str, path: str, headers: dict[str, str], chunks: Iterable[bytes]
+    client: AsyncTestClient[Litestar],
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    chunks: Iterable[bytes],
 ) -> tuple[int, dict[str, str], bytes]:
-    """Drive the ASGI app directly, delivering the body in exactly these pieces."""
+    """Drive the ASGI app directly, delivering the body in exactly these pieces.
+
+    The app runs on the test client's event loop (its portal thread), where the app's database
+    pool lives: an asyncpg connection used from another loop crashes the process.
+    """
     pieces = list(chunks)
     raw_path, _, query = path.partition("?")
     scope: dict[str, Any] = {
@@ -62,7 +71,13 @@ async def call_app(
     async def send(message: dict[str, Any]) -> None:
         received.append(message)
 
-    await app(scope, receive, send)  # type: ignore[arg-type]
+    await anyio.to_thread.run_sync(
+        client.blocking_portal.call,
+        client.app,
+        scope,
+        receive,  # type: ignore[arg-type]
+        send,  # type: ignore[arg-type]
+    )
     start = received[0]
     body = b"".join(m.get("body", b"") for m in received[1:])
     return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, body
@@ -113,7 +128,7 @@ async def test_a_nul_split_across_body_pieces_is_refused(app: Litestar, client: 
     body = b'{"username": "admin\\u0000", "password": "demo-password"}'
     at = body.index(b"\\u0000") + 3  # the escape is cut in the middle
     status, headers, answer = await call_app(
-        app,
+        client,
         "POST",
         "/api/v1/auth/login",
         {"content-type": "application/json", "content-length": str(len(body))},
@@ -124,7 +139,7 @@ async def test_a_nul_split_across_body_pieces_is_refused(app: Litestar, client: 
     assert "NUL" in msgspec.json.decode(answer)["detail"]
     form = b"username=coordinator%0&password=x"
     status, _, answer = await call_app(
-        app,
+        client,
         "POST",
         "/board/login",
         {"content-type": "application/x-www-form-urlencoded"},
@@ -149,14 +164,14 @@ async def test_bodies_over_the_route_limit_are_cut_off_while_streaming(
 
     # No Content-Length: a chunked body, counted as it arrives.
     status, headers, answer = await call_app(
-        app, "POST", "/api/v1/auth/login", {"content-type": "text/plain"}, counted()
+        client, "POST", "/api/v1/auth/login", {"content-type": "text/plain"}, counted()
     )
     assert status == 413, answer
     assert headers["connection"] == "close"
     assert msgspec.json.decode(answer)["status"] == 413
     # A declared length over the limit is answered before a single byte is read.
     status, headers, answer = await call_app(
-        app,
+        client,
         "POST",
         "/api/v1/auth/login",
         {"content-type": "application/json", "content-length": str(256 * 1024 * 1024)},
@@ -166,12 +181,12 @@ async def test_bodies_over_the_route_limit_are_cut_off_while_streaming(
     assert headers["connection"] == "close"
     # Thousands of digits are over the limit too, not a 500 from int().
     status, _, _ = await call_app(
-        app, "POST", "/api/v1/auth/login", {"content-length": "9" * 5000}, [b"{}"]
+        client, "POST", "/api/v1/auth/login", {"content-length": "9" * 5000}, [b"{}"]
     )
     assert status == 413
     # A malformed Content-Length is a 400, not a 500.
     status, _, _ = await call_app(
-        app, "POST", "/api/v1/auth/login", {"content-length": "12abc"}, [b"{}"]
+        client, "POST", "/api/v1/auth/login", {"content-length": "12abc"}, [b"{}"]
     )
     assert status == 400
 
