@@ -29,9 +29,7 @@ def test_preparation_before_departure_is_internal() -> None:
     templates = load_templates()
     for key in templates.keys():
         template = templates.get(key).template
-        internal = {
-            e.step.id for e in iter_steps(template) if not is_customer_visible(template, e)
-        }
+        internal = {e.step.id for e in iter_steps(template) if not is_customer_visible(template, e)}
         assert {"supervisor_check", "materials_ready", "geo_mismatch_note"} <= internal, key
         assert "show_id" not in internal
 
