@@ -200,7 +200,7 @@ def _arrival(
 
 def _round_metres(value: float) -> int:
     # Metres are all a customer can check against a door; GPS is no better than that.
-    return int(round(value))
+    return round(value)
 
 
 # Equipment ---------------------------------------------------------------------------------
@@ -235,6 +235,7 @@ def equipment_lines(
     pcs = unit_name("pcs", language)
     if installed:
         for item in installed:
+            replaced = {"replaced_serial": item.replaces_serial[:300]} if item.replaces_serial else {}
             lines.append(
                 reports.EquipmentLine(
                     name=item.name[:300],
