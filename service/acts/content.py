@@ -16,6 +16,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from msgspec import UNSET
+
 import reports
 from checklists import Answer, CompiledTemplate
 from checklists.geo import haversine_m
@@ -99,7 +101,7 @@ def checklist_rows(
                 label=_statement(step, texts, language)[:300],
                 answer=text[:MAX_ANSWER],
                 answered_at=(answer.answered_at or fallback_time).astimezone(zone),
-                **({"evidence": evidence[:MAX_EVIDENCE]} if evidence else {}),
+                evidence=evidence[:MAX_EVIDENCE] if evidence else UNSET,
             )
         )
     return tuple(rows)
@@ -235,7 +237,6 @@ def equipment_lines(
     pcs = unit_name("pcs", language)
     if installed:
         for item in installed:
-            replaced = {"replaced_serial": item.replaces_serial[:300]} if item.replaces_serial else {}
             lines.append(
                 reports.EquipmentLine(
                     name=item.name[:300],
@@ -244,11 +245,7 @@ def equipment_lines(
                     quantity=Decimal(1),
                     unit=pcs,
                     action="replaced" if item.replaces_serial else "installed",
-                    **(
-                        {"replaced_serial": item.replaces_serial[:300]}
-                        if item.replaces_serial
-                        else {}
-                    ),
+                    replaced_serial=item.replaces_serial[:300] or UNSET,
                 )
             )
     else:
