@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from types import MappingProxyType
+from zoneinfo import ZoneInfo
 
 from reports.snapshot import ActKind, Language, TaxIdKind, WorkType
 
@@ -271,6 +272,16 @@ def format_window(start: datetime, end: datetime, language: Language) -> str:
         day = start.strftime("%Y-%m-%d") if language == "en" else start.strftime("%d.%m.%Y")
         return f"{day} {start:%H:%M}–{end:%H:%M} ({format_utc_offset(start)})"
     return f"{format_datetime(start, language)} – {format_datetime(end, language)}"
+
+
+def in_zone(value: datetime, zone: ZoneInfo | None) -> datetime:
+    """The time on the site's clock (version 2 snapshots); as recorded when there is no zone."""
+    return value if zone is None else value.astimezone(zone)
+
+
+def format_zone(zone: ZoneInfo, at: datetime) -> str:
+    """The zone named once per page: "Asia/Almaty (UTC+05:00)"."""
+    return f"{zone.key} ({format_utc_offset(at.astimezone(zone))})"
 
 
 def format_utc_offset(value: datetime) -> str:

@@ -90,9 +90,27 @@ def render_act(
         },
         fonts=fonts,
         styles=make_styles(fonts),
+        one_offset=_one_offset(snapshot, checked_signatures),
     )
     with _BUILD_LOCK:
         return _build_pdf(act, checked_signatures)
+
+
+def _one_offset(snapshot: ActSnapshot, signatures: Sequence[Signature]) -> bool:
+    """Whether every time of a version 2 act has the same UTC offset on the site's clock."""
+    zone = snapshot.zone
+    if zone is None:
+        return False
+    times = [
+        snapshot.arrived_at,
+        snapshot.finished_at,
+        snapshot.agreed_window.start,
+        snapshot.agreed_window.end,
+        *(entry.answered_at for entry in snapshot.checklist),
+        *(photo.taken_at for photo in snapshot.photos if photo.taken_at is not None),
+        *(signature.signed_at for signature in signatures),
+    ]
+    return len({value.astimezone(zone).utcoffset() for value in times}) == 1
 
 
 def _signatures_by_role(
