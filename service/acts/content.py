@@ -282,4 +282,7 @@ def _quantity(value: Any) -> Decimal:
         quantity = Decimal(str(value))
     except InvalidOperation:
         return Decimal(1)
-    return quantity if quantity.is_finite() and quantity > 0 else Decimal(1)
+    if not quantity.is_finite() or quantity <= 0:
+        return Decimal(1)
+    # 1.0 and 1 must print (and hash) alike.
+    return quantity.quantize(Decimal(1)) if quantity == quantity.to_integral_value() else quantity

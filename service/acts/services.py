@@ -21,7 +21,6 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from functools import partial
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -39,6 +38,7 @@ from reports.errors import FontNotFound, InvalidAsset, InvalidSnapshot, ReportEr
 from reports.render import NO_ASSETS
 from reports.snapshot import revalidate_signatures, revalidate_snapshot
 from service.acts import schemas
+from service.acts.content import equipment_lines
 from service.acts.numbering import next_number, prefix_for
 from service.acts.sealing import SealConfigError, Sealer, load_sealer
 from service.acts.verification import (
@@ -196,24 +196,6 @@ def _invalid(exc: ReportError, default_field: str) -> ValidationFailed:
     return ValidationFailed(str(exc), errors=[FieldError(field=field, message=str(exc))])
 
 
-def _quantity(value: Any) -> Decimal:
-    number = Decimal(str(value))
-    return number.quantize(Decimal(1)) if number == number.to_integral_value() else number
-
-
-def _equipment(items: Sequence[Mapping[str, Any]]) -> tuple[reports.EquipmentLine, ...]:
-    return tuple(
-        reports.EquipmentLine(
-            name=str(item["name"]),
-            model=str(item.get("model") or ""),
-            serial=str(item.get("serial") or ""),
-            quantity=_quantity(item.get("quantity", 1)),
-            unit=str(item.get("unit") or "pcs"),
-        )
-        for item in items
-    )
-
-
 class ActService:
     """Drafting, signing, sealing, reading and verifying acts.
 
@@ -312,10 +294,11 @@ class ActService:
         employee_no: str | None = None,
         place: str | None = None,
     ) -> reports.ActSnapshot:
-        """Assemble an act snapshot of a visit from the database and the issuer settings.
+        """Assemble a version 2 act snapshot of a visit from the database and issuer settings.
 
         The act number and verify URL are placeholders that ``create_draft`` fills in. Times
-        are shown in the territory's time zone; the language is the customer's.
+        are on the site territory's clock, which the act names; the language is the
+        customer's. The contractor's side is confirmed by the seal statement.
         """
         visit = await VisitService(self.session, self.actor).get(visit_id)
         order = await self.session.get_one(WorkOrder, visit.work_order_id)
@@ -330,10 +313,14 @@ class ActService:
         finished = (finished_at or visit.finished_at or utcnow()).astimezone(zone)
         arrived = (arrived_at or visit.arrived_at or min(window.lower, finished)).astimezone(zone)
         issuer = self.settings.issuer
+        language = cast("reports.Language", customer.preferred_language)
         return reports.ActSnapshot(
+            version=2,
+            time_zone=territory.time_zone,
+            contractor_signature="seal_statement",
             act_number=DRAFT_NUMBER,
             kind=kind,
-            language=cast("reports.Language", customer.preferred_language),
+            language=language,
             place=place or issuer.place,
             act_date=finished.date(),
             issuer=reports.Issuer(
@@ -347,13 +334,15 @@ class ActService:
                 number=order.number,
                 type=cast("reports.WorkType", order.type),
                 requested_services=tuple(order.requested_services),
+                description=(order.description or "").strip()[:2000],
             ),
             customer=reports.Customer(name=customer.full_name, phones=tuple(customer.phones[:5])),
             acceptor=reports.Acceptor(name=acceptor_name or customer.full_name),
             site=reports.Site(address=site.address),
             technician=reports.Technician(
                 name=technician.full_name,
-                employee_no=employee_no or technician.id.hex[:8].upper(),
+                # A dash, never an invented number, for a technician recorded without one.
+                employee_no=employee_no or technician.personnel_no or "—",
             ),
             agreed_window=reports.TimeWindow(
                 start=window.lower.astimezone(zone), end=window.upper.astimezone(zone)
@@ -363,7 +352,16 @@ class ActService:
             works_performed=tuple(
                 order.requested_services if works_performed is None else works_performed
             ),
-            equipment=_equipment(order.equipment) if equipment is None else tuple(equipment),
+            equipment=(
+                equipment_lines(
+                    order_items=order.equipment,
+                    installed=(),
+                    checklist_serials=(),
+                    language=language,
+                )
+                if equipment is None
+                else tuple(equipment)
+            ),
             checklist=tuple(checklist),
             photos=tuple(photos),
             customer_remarks=customer_remarks,
