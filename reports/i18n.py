@@ -164,12 +164,21 @@ _LABELS: dict[str, tuple[str, str, str]] = {
     "unit.m": ("м", "м", "m"),
     "unit.kg": ("кг", "кг", "kg"),
     "unit.l": ("л", "л", "l"),
-    "contractor_seal": (
-        "Исполнитель подтверждает выполнение работ, указанных в акте; акт заверен электронной "
+    "contractor_statement": (
+        "Исполнитель подтверждает выполнение работ, указанных в акте. Подлинность акта "
+        "проверяется по QR-коду и SHA-256 документа.",
+        # NATIVE REVIEW
+        "Орындаушы актіде көрсетілген жұмыстардың орындалғанын растайды. Актінің "
+        "түпнұсқалығы QR-код және құжаттың SHA-256 бойынша тексеріледі.",
+        "The contractor confirms that the works listed in this act were performed. The act's "
+        "authenticity is checked by its QR code and document SHA-256.",
+    ),
+    "seal_statement": (
+        "Исполнитель подтверждает выполнение работ, указанных в акте; акт заверяется электронной "
         "печатью Исполнителя.",
         # NATIVE REVIEW
         "Орындаушы актіде көрсетілген жұмыстардың орындалғанын растайды; акт Орындаушының "
-        "электрондық мөрімен куәландырылды.",
+        "электрондық мөрімен куәландырылады.",
         "The contractor confirms that the works listed in this act were performed; the act is "
         "certified with the contractor's electronic seal.",
     ),

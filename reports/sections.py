@@ -42,6 +42,8 @@ PHOTO_BOX_HEIGHT = 42 * mm
 SIGNATURE_BOX = (62 * mm, 20 * mm)
 SECTION_MIN_ROOM = 40 * mm
 PARTY_LABEL_WIDTH = 54 * mm
+# Contractor signature modes whose statement (a label of the same name) replaces the line.
+STATEMENT_MODES = ("seal_statement", "contractor_statement")
 
 
 @dataclass(frozen=True)
@@ -478,17 +480,14 @@ def _signature_cell(
     styles = act.styles
     signature = act.signatures.get(role)
     width, height = SIGNATURE_BOX
-    if (
-        signature is None
-        and role == "contractor"
-        and act.snapshot.contractor_signature == ("seal_statement")
-    ):
-        # The contractor signs with its seal, not by hand: say so instead of an empty line.
+    mode = act.snapshot.contractor_signature
+    if signature is None and role == "contractor" and mode in STATEMENT_MODES:
+        # The contractor confirms by statement (and seal), not by hand: no empty line.
         return [
             Paragraph(f"<b>{markup(heading)}</b>", styles.body),
             para(note, styles.muted),
             Spacer(1, 1.5 * mm),
-            para(act.label("contractor_seal"), styles.body),
+            para(act.label(str(mode)), styles.body),
             Spacer(1, 1.5 * mm),
             para(default_name, styles.small),
         ]

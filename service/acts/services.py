@@ -35,6 +35,7 @@ from sqlalchemy.orm import defer
 
 import reports
 from reports.errors import FontNotFound, InvalidAsset, InvalidSnapshot, ReportError, SealError
+from reports.i18n import work_type_name
 from reports.render import NO_ASSETS
 from reports.snapshot import revalidate_signatures, revalidate_snapshot
 from service.acts import schemas
@@ -196,6 +197,14 @@ def _invalid(exc: ReportError, default_field: str) -> ValidationFailed:
     return ValidationFailed(str(exc), errors=[FieldError(field=field, message=str(exc))])
 
 
+def _works_performed(order: WorkOrder, language: reports.Language) -> tuple[str, ...]:
+    """The services ordered, or else the kind of work: an act of works never lists none."""
+    if order.requested_services:
+        return tuple(order.requested_services)
+    name = work_type_name(cast("reports.WorkType", order.type), language)
+    return (name[:1].upper() + name[1:],)
+
+
 class ActService:
     """Drafting, signing, sealing, reading and verifying acts.
 
@@ -317,7 +326,10 @@ class ActService:
         return reports.ActSnapshot(
             version=2,
             time_zone=territory.time_zone,
-            contractor_signature="seal_statement",
+            # Only a configured seal may be promised on the act.
+            contractor_signature=(
+                "seal_statement" if self.sealer is not None else "contractor_statement"
+            ),
             act_number=DRAFT_NUMBER,
             kind=kind,
             language=language,
@@ -350,7 +362,7 @@ class ActService:
             arrived_at=min(arrived, finished),
             finished_at=finished,
             works_performed=tuple(
-                order.requested_services if works_performed is None else works_performed
+                _works_performed(order, language) if works_performed is None else works_performed
             ),
             equipment=(
                 equipment_lines(

@@ -50,7 +50,8 @@ async def test_snapshot_for_assembles_the_visit_from_the_database(acts: Acts, fi
     async with acts.build.sessionmaker() as session:
         technician = await session.get_one(Technician, field.technician.actor.technician_id)
     assert snapshot.technician.employee_no == technician.personnel_no
-    assert snapshot.contractor_signature == "seal_statement"
+    # No seal configured here: the act must not promise one.
+    assert snapshot.contractor_signature == "contractor_statement"
     # Times in the territory's zone (Asia/Almaty, UTC+5), which the snapshot names.
     assert snapshot.time_zone == field.area.territory.time_zone == "Asia/Almaty"
     assert snapshot.agreed_window.start.utcoffset() == snapshot.finished_at.utcoffset()
