@@ -158,7 +158,8 @@ _LABELS: dict[str, tuple[str, str, str]] = {
     "action.installed": ("установлено", "орнатылды", "installed"),
     "action.replaced": ("заменено", "ауыстырылды", "replaced"),
     "action.removed": ("снято", "алынды", "removed"),
-    "replaced_serial": ("взамен", "орнына", "replacing"),
+    # Kazakh puts the postposition after the serial. NATIVE REVIEW
+    "replaced_serial": ("взамен {serial}", "{serial} орнына", "replacing {serial}"),
     "equipment_unnamed": ("Оборудование", "Жабдық", "Equipment"),
     "unit.pcs": ("шт", "дана", "pcs"),
     "unit.m": ("м", "м", "m"),

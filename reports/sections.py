@@ -302,7 +302,7 @@ def _item_cell(act: ActContent, line: EquipmentLine) -> Flowable:
         return para(line.name, act.styles.cell)
     action = act.label(f"action.{line.action}")
     if isinstance(line.replaced_serial, str) and line.replaced_serial:
-        action += f", {act.label('replaced_serial')} {line.replaced_serial}"
+        action += f", {act.label('replaced_serial', serial=line.replaced_serial)}"
     return Paragraph(
         f"{markup(line.name)}<br/><font size='7' color='#5B6570'>{markup(action)}</font>",
         act.styles.cell,

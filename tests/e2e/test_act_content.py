@@ -180,4 +180,4 @@ async def test_signed_act_pdf_tells_the_truth(
     assert "35 м" in text or "30 м" in text  # the arrival distance, as evidence
     if work_type == "repair":
         assert replaced["new"] in text
-        assert f"{label('replaced_serial', language)} {replaced['old']}" in text  # type: ignore[arg-type]
+        assert label("replaced_serial", language, serial=replaced["old"]) in text  # type: ignore[arg-type]
