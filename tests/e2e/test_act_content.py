@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from checklists.schema import step_kind
 from checklists.validation import is_customer_visible, iter_steps
 from reports import parse_snapshot
 from reports.i18n import format_quantity, label
-from service.db.models import Act, Customer, Technician, WorkOrder
+from service.db.models import Act, Customer, Technician, VisitChecklist, WorkOrder
 from tests.e2e.visit_flow import TEMPLATES, Phone, signature_body
 from tests.integration.builders import Builder
 from tests.integration.mobile.conftest import Field
@@ -86,13 +87,37 @@ def _flat(text: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("work_type", "language"),
-    [("repair", "ru"), ("repair", "kk"), ("installation", "ru"), ("installation", "kk")],
+    ("work_type", "language", "pinned_version"),
+    [
+        ("repair", "ru", None),
+        ("repair", "kk", None),
+        ("installation", "ru", None),
+        ("installation", "kk", None),
+        # A visit pinned to version 1 (no statements yet) borrows the newest version's texts.
+        ("repair", "ru", 1),
+    ],
 )
 async def test_signed_act_pdf_tells_the_truth(
-    app: Litestar, client: Any, build: Builder, field: Field, work_type: str, language: str
+    app: Litestar,
+    client: Any,
+    build: Builder,
+    field: Field,
+    work_type: str,
+    language: str,
+    pinned_version: int | None,
 ) -> None:
     async with build.sessionmaker() as session:
+        if pinned_version is not None:
+            old = TEMPLATES.get(work_type, pinned_version)
+            session.add(
+                VisitChecklist(
+                    visit_id=field.visit.id,
+                    template_key=old.key,
+                    template_version=old.version,
+                    content_hash=old.content_hash,
+                    pinned_at=datetime.now(UTC),
+                )
+            )
         await session.execute(
             update(WorkOrder).where(WorkOrder.id == field.order.id).values(type=work_type)
         )
@@ -139,10 +164,13 @@ async def test_signed_act_pdf_tells_the_truth(
     assert signed.status_code == 200, signed.text
     async with build.sessionmaker() as session:
         act = await session.scalar(select(Act).where(Act.id == link["act_id"]))
+        pin = await session.get_one(VisitChecklist, field.visit.id)
     assert act is not None
+    assert pin.template_version == (pinned_version or TEMPLATES.get(work_type).version)
     pdf = await app.state.blob_store.get(act.pdf_key)
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / f"act_{work_type}_{language}.pdf").write_bytes(pdf)
+    suffix = f"_v{pinned_version}" if pinned_version else ""
+    (ARTIFACTS / f"act_{work_type}_{language}{suffix}.pdf").write_bytes(pdf)
     text = _flat("\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages))
 
     template = TEMPLATES.get(work_type)
