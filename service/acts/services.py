@@ -493,7 +493,7 @@ class ActService:
         self, snapshot: reports.ActSnapshot, number: str, public_id: str
     ) -> reports.ActSnapshot:
         try:
-            return revalidate_snapshot(
+            checked = revalidate_snapshot(
                 msgspec.structs.replace(
                     snapshot,
                     act_number=number,
@@ -502,6 +502,8 @@ class ActService:
             )
         except InvalidSnapshot as exc:
             raise _invalid(exc, "snapshot") from exc
+        # An emoji typed on a phone must not make the act impossible to render at signing.
+        return reports.printable_snapshot(checked)
 
     @staticmethod
     def _content_fields(snapshot: reports.ActSnapshot, canonical: bytes) -> dict[str, Any]:

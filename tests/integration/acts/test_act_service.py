@@ -340,3 +340,13 @@ async def test_snapshot_of_another_order_is_refused(
     async with acts.service(one.technician) as service:
         with pytest.raises(ValidationFailed):
             await service.create_draft(one.visit.id, foreign)
+
+
+async def test_a_character_the_font_lacks_cannot_block_signing(acts: Acts, field: Field) -> None:
+    act = await acts.draft(field, acceptor=reports.Acceptor(name="Нұрланов Қанат 🙂"))
+    snapshot = reports.parse_snapshot(act.snapshot_json)
+    assert snapshot.acceptor.name == "Нұрланов Қанат \ufffd"
+    async with acts.service(field.technician) as service:
+        signed = await service.sign(act.id, signatures_for(act))
+    assert signed.status in ("signed", "sealed")
+    assert signed.pdf_sha256

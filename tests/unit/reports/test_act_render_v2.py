@@ -6,7 +6,13 @@ import re
 
 import pytest
 
-from reports import parse_snapshot, render_act
+from reports import (
+    UnsupportedCharacter,
+    canonical_json,
+    parse_snapshot,
+    printable_snapshot,
+    render_act,
+)
 from tests.unit.reports.builders import (
     customer_strokes_signature,
     load_sample,
@@ -87,3 +93,17 @@ def test_version_1_still_prints_step_ids_and_offsets_as_signed() -> None:
     assert render_act(snapshot, signatures=signatures, assets=assets) == render_act(
         snapshot, signatures=signatures, assets=assets
     )
+
+
+def test_characters_the_font_cannot_draw_are_replaced_before_freezing() -> None:
+    data = snapshot_v2_dict()
+    data["checklist"][1]["answer"] = "Әлия 👍"  # type: ignore[index]
+    snapshot = parse_snapshot(data)
+    with pytest.raises(UnsupportedCharacter):
+        render_act(snapshot)
+    printable = printable_snapshot(snapshot)
+    assert printable.checklist[1].answer == "Әлия \ufffd"
+    assert "Әлия \ufffd" in " ".join(page_texts(render_act(printable)))
+    # Text the font covers is left byte-for-byte alone.
+    clean = parse_snapshot(snapshot_v2_dict())
+    assert canonical_json(printable_snapshot(clean)) == canonical_json(clean)
