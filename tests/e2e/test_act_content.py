@@ -10,6 +10,7 @@ import io
 import re
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -65,13 +66,12 @@ class TruthfulPhone(Phone):
             self.expected[step.id] = payload["value"]
         elif kind == "number":
             payload["value"] = step.min if step.min is not None else 1
-            self.expected[step.id] = (
-                f"{format_quantity(__import__('decimal').Decimal(str(payload['value'])), lang)} "  # type: ignore[arg-type]
-                f"{step.unit.get(lang)}"
-            )
+            quantity = format_quantity(Decimal(str(payload["value"])), lang)  # type: ignore[arg-type]
+            self.expected[step.id] = f"{quantity} {step.unit.get(lang)}"
         elif kind == "photo":
             payload["photo_ids"] = [await self.photo(step.id) for _ in range(step.min_count)]
-            self.expected[step.id] = f"{step.min_count} фото" if lang != "en" else "photo"
+            key = "answer.photo" if step.min_count == 1 else "answer.photos"
+            self.expected[step.id] = label(key, lang, count=step.min_count)  # type: ignore[arg-type]
         elif kind == "serial":
             serial = f"SN{uuid.uuid4().hex[:10].upper()}"
             payload["value"] = [{"value": serial, "method": "scanned"}]
