@@ -12,7 +12,9 @@ from reports import (
     parse_snapshot,
     printable_snapshot,
     render_act,
+    snapshot_sha256,
 )
+from reports.samples import SAMPLE_ACTS_V2
 from tests.unit.reports.builders import (
     customer_strokes_signature,
     load_sample,
@@ -107,3 +109,16 @@ def test_characters_the_font_cannot_draw_are_replaced_before_freezing() -> None:
     # Text the font covers is left byte-for-byte alone.
     clean = parse_snapshot(snapshot_v2_dict())
     assert canonical_json(printable_snapshot(clean)) == canonical_json(clean)
+
+
+def test_version_2_samples_render_bound_to_their_signatures_without_ids_or_preparation() -> None:
+    for language, path in SAMPLE_ACTS_V2.items():
+        snapshot, signatures, assets = load_sample(path.name)
+        assert snapshot.version == 2
+        assert all(s.document_sha256 == snapshot_sha256(snapshot) for s in signatures)
+        text = " ".join(page_texts(render_act(snapshot, signatures=signatures, assets=assets)))
+        flat = re.sub(r"\s+", " ", text)
+        assert "Asia/Almaty (UTC+05:00)" in flat, language
+        for entry in snapshot.checklist:
+            assert entry.step_id not in flat
+        assert "supervisor_check" not in {e.step_id for e in snapshot.checklist}
