@@ -119,7 +119,8 @@ _INDEX: dict[Language, int] = {"ru": 0, "kk": 1, "en": 2}
 
 def main() -> None:
     """Write act_sample_v2*.json next to this module from the version 1 samples."""
-    for language, source in SAMPLE_ACTS.items():
+    for language in _INDEX:
+        source = SAMPLE_ACTS[language]
         envelope = json.loads(source.read_text("utf-8"))
         snapshot = _upgrade(envelope["snapshot"], language)
         document_sha256 = snapshot_sha256(parse_snapshot(snapshot))
