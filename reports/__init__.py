@@ -20,7 +20,7 @@ from reports.errors import (
     UnsupportedCharacter,
 )
 from reports.fonts import FONT_SEARCH_DIRS
-from reports.render import render_act
+from reports.render import printable_snapshot, render_act
 from reports.seal import (
     SealReport,
     SealStatus,
@@ -32,11 +32,14 @@ from reports.seal import (
     verify_seal,
 )
 from reports.snapshot import (
+    LATEST_VERSION,
     Acceptor,
     ActKind,
     ActSnapshot,
     ChecklistEntry,
+    ContractorSignatureMode,
     Customer,
+    EquipmentAction,
     EquipmentLine,
     GeoLocation,
     Issuer,
@@ -58,6 +61,7 @@ from reports.snapshot import (
 
 __all__ = [
     "FONT_SEARCH_DIRS",
+    "LATEST_VERSION",
     "MAX_ASSET_BYTES",
     "Acceptor",
     "ActKind",
@@ -67,7 +71,9 @@ __all__ = [
     "AssetNotImage",
     "AssetTooLarge",
     "ChecklistEntry",
+    "ContractorSignatureMode",
     "Customer",
+    "EquipmentAction",
     "EquipmentLine",
     "FontNotFound",
     "GeoLocation",
@@ -97,6 +103,7 @@ __all__ = [
     "parse_signatures",
     "parse_snapshot",
     "pkcs12_certificate",
+    "printable_snapshot",
     "render_act",
     "seal_pdf",
     "snapshot_sha256",

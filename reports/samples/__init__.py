@@ -11,3 +11,9 @@ SAMPLE_ACTS = {
     "kk": SAMPLES_DIR / "act_sample_kk.json",
     "en": SAMPLES_DIR / "act_sample_en.json",
 }
+# The same acts as snapshot version 2 (reports/samples/generate_v2.py derives them).
+SAMPLE_ACTS_V2 = {
+    "ru": SAMPLES_DIR / "act_sample_v2.json",
+    "kk": SAMPLES_DIR / "act_sample_v2_kk.json",
+    "en": SAMPLES_DIR / "act_sample_v2_en.json",
+}
