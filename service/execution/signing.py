@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -32,6 +33,7 @@ from service.audit.services import record
 from service.auth.actor import Actor
 from service.auth.services import AuthService
 from service.common.geo import point_ewkt
+from service.common.i18n import Language, pick_language
 from service.common.link_tokens import link_token_hash, new_link_token
 from service.common.schemas import AwareDatetime
 from service.common.schemas import Point as GeoPoint
@@ -57,7 +59,6 @@ from service.visit_checklists.registry import TemplateRegistry
 from service.visit_checklists.services import ChecklistService
 
 SIGN_LINK_TTL = timedelta(minutes=30)
-COPY_LINK_TTL = timedelta(days=30)
 OTP_TTL = timedelta(minutes=10)
 # Wrong codes allowed per link, across resent codes: a new code does not buy more guesses.
 OTP_ATTEMPTS = 5
@@ -121,6 +122,43 @@ class SignedAct(msgspec.Struct):
     snapshot_sha256: str
     pdf_sha256: str | None
     verify_url: str
+    # The customer's own copy (PDF once rendered; a "being prepared" page until then).
+    copy_url: str | None = None
+
+
+LinkState = Literal["open", "unknown", "used", "refused", "expired"]
+
+
+@dataclass(frozen=True, slots=True)
+class SigningPageView:
+    """The signing page, or why the link cannot show it; in the act's language when known."""
+
+    state: LinkState
+    issuer: tuple[str, str]  # the company's name and phone, to call when a link fails
+    language: Language | None = None
+    act: Act | None = None
+    snapshot: reports.ActSnapshot | None = None
+    low_vision: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerCopyView:
+    """The customer's copy link: a download once the PDF exists, else why not."""
+
+    state: Literal["open", "preparing", "unknown", "expired"]
+    issuer: tuple[str, str]
+    language: Language | None = None
+    url: str | None = None
+
+
+def _link_state(link: CustomerLink) -> LinkState:
+    if link.refused_at is not None:
+        return "refused"
+    if link.used_at is not None:
+        return "used"
+    if link.expires_at <= utcnow():
+        return "expired"
+    return "open"
 
 
 def _code_hash(link_id: uuid.UUID, code: str) -> str:
@@ -263,7 +301,9 @@ class SigningService:
         link = await self.session.scalar(stmt)
         if link is None:
             raise NotFound("This link is not valid")
-        if link.used_at is not None or link.refused_at is not None:
+        if link.refused_at is not None:
+            raise Conflict("The customer refused to sign with this link", code="link_refused")
+        if link.used_at is not None:
             raise Conflict("This link has already been used", code="link_used")
         if link.expires_at <= utcnow():
             raise Conflict(
@@ -271,13 +311,41 @@ class SigningService:
             )
         return link
 
-    async def page(self, token: str) -> tuple[Act, reports.ActSnapshot]:
-        """What the signing page shows: the exact frozen snapshot."""
-        link = await self.link(token)
+    async def page(self, token: str) -> SigningPageView:
+        """What the signing page shows: the exact frozen snapshot, or why it cannot."""
+        link = await self.session.scalar(
+            select(CustomerLink).where(
+                CustomerLink.token_hash == link_token_hash(token), CustomerLink.purpose == "sign"
+            )
+        )
+        if link is None or link.act_id is None:
+            return SigningPageView(state="unknown", issuer=self._issuer())
         act = await self.session.get_one(Act, link.act_id)
-        if act.status != "draft":
-            raise Conflict("This act is already signed", code="act_signed")
-        return act, reports.parse_snapshot(act.snapshot_json)
+        language = pick_language(act.language)
+        snapshot = reports.parse_snapshot(act.snapshot_json)
+        issuer = (snapshot.issuer.legal_name, snapshot.issuer.phone)
+        state = _link_state(link)
+        if state == "open" and act.status != "draft":
+            state = "used"
+        if state != "open":
+            return SigningPageView(state=state, language=language, issuer=issuer)  # type: ignore[arg-type]
+        customer = await self.session.scalar(
+            select(Customer)
+            .join(WorkOrder, WorkOrder.customer_id == Customer.id)
+            .where(WorkOrder.id == act.work_order_id)
+        )
+        return SigningPageView(
+            state="open",
+            language=language,
+            issuer=issuer,
+            act=act,
+            snapshot=snapshot,
+            low_vision=customer is not None and "low_vision" in customer.accessibility_needs,
+        )
+
+    def _issuer(self) -> tuple[str, str]:
+        issuer = self.state.settings.issuer
+        return issuer.legal_name, issuer.phone
 
     async def send_code(self, token: str) -> datetime:
         """Send a one-time code to the customer's phone; the submission must then carry it."""
@@ -401,13 +469,14 @@ class SigningService:
         )
         link.used_at = signed_at
         await self.session.flush()
-        await self._send_copy(visit, signed)
+        copy_url = await self._send_copy(visit, signed)
         return SignedAct(
             act_number=signed.number,
             status=signed.status,
             snapshot_sha256=signed.snapshot_sha256,
             pdf_sha256=signed.pdf_sha256,
             verify_url=f"{self.base_url}/verify/acts/{signed.public_id}",
+            copy_url=copy_url,
         )
 
     async def refuse(self, token: str, data: Refusal) -> None:
@@ -426,20 +495,34 @@ class SigningService:
             after={"reason": data.reason},
         )
 
-    async def copy_url(self, token: str) -> str:
-        """The customer's copy: a short-lived download URL of the signed PDF."""
+    async def copy(self, token: str) -> CustomerCopyView:
+        """The customer's copy: a short-lived download URL of the signed PDF once it exists."""
         link = await self.session.scalar(
             select(CustomerLink).where(
                 CustomerLink.token_hash == link_token_hash(token), CustomerLink.purpose == "copy"
             )
         )
-        if link is None or link.expires_at <= utcnow():
-            raise NotFound("This link is not valid")
+        if link is None or link.act_id is None:
+            return CustomerCopyView(state="unknown", issuer=self._issuer())
         act = await self.session.get_one(Act, link.act_id)
+        language = pick_language(act.language)
+        issuer = (act.issuer_name, self.state.settings.issuer.phone)
+        if link.expires_at <= utcnow():
+            return CustomerCopyView(state="expired", language=language, issuer=issuer)
         key = act.sealed_pdf_key or act.pdf_key
         if key is None:
-            raise NotFound("This link is not valid")
-        return await self.store.presign_get(key, expires_in=300, filename=f"{act.number}.pdf")
+            return CustomerCopyView(state="preparing", language=language, issuer=issuer)
+        url = await self.store.presign_get(key, expires_in=300, filename=f"{act.number}.pdf")
+        return CustomerCopyView(state="open", language=language, issuer=issuer, url=url)
+
+    async def copy_exists(self, token: str) -> bool:
+        """Whether a live copy link has this token (its QR code is drawn only then)."""
+        link = await self.session.scalar(
+            select(CustomerLink.expires_at).where(
+                CustomerLink.token_hash == link_token_hash(token), CustomerLink.purpose == "copy"
+            )
+        )
+        return link is not None and link > utcnow()
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -493,18 +576,20 @@ class SigningService:
                 assets[photo.sha256] = await self.store.get(photos[photo.sha256])
         return assets
 
-    async def _send_copy(self, visit: Visit, act: Act) -> None:
+    async def _send_copy(self, visit: Visit, act: Act) -> str:
         order = await self.session.get_one(WorkOrder, visit.work_order_id)
         customer = await self.session.get_one(Customer, order.customer_id)
         territory = await self.session.get_one(Territory, order.territory_id)
         token = new_link_token()
+        copy_url = f"{self.base_url}/mobile/v1/acts/copy/{token}"
         self.session.add(
             CustomerLink(
                 token_hash=link_token_hash(token),
                 purpose="copy",
                 act_id=act.id,
                 visit_id=visit.id,
-                expires_at=utcnow() + COPY_LINK_TTL,
+                expires_at=utcnow()
+                + timedelta(days=self.state.settings.customer_links.copy_link_days),
             )
         )
         phone = next(iter(order.contact_phones or customer.phones), None)
@@ -517,9 +602,10 @@ class SigningService:
                 recipient=Recipient(kind="customer", id=customer.id, address=phone),
                 language=customer.preferred_language,  # type: ignore[arg-type]
                 time_zone=territory.time_zone,
-                context={"act_url": f"{self.base_url}/mobile/v1/acts/copy/{token}"},
+                context={"act_url": copy_url},
             )
         await self.session.flush()
+        return copy_url
 
 
 def _acceptor(answers: dict[str, Answer]) -> str | None:
