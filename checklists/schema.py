@@ -83,6 +83,12 @@ class StepBase(Definition, frozen=True, tag_field="kind", kw_only=True):
     evidence: tuple[Evidence, ...] = ()
     # Where the rule comes from, e.g. "000 §12"; for people reading the template.
     source: str | None = None
+    # What the customer's act says was done, in the past tense ("Предъявлено служебное
+    # удостоверение"); the answer is printed beside it. `title` is the technician's wording.
+    statement: Text | None = None
+    # Kept in the internal record only, never printed on the customer's act (e.g. why the
+    # arrival position was far from the site). Every step of an internal phase is internal.
+    internal: bool = False
 
 
 class ConfirmStep(StepBase, frozen=True, tag="confirm", kw_only=True):
@@ -187,6 +193,8 @@ class Phase(Definition, frozen=True, kw_only=True):
     title: Text
     gate: tuple[Requirement, ...] = ()
     steps: tuple[Step, ...]
+    # Preparation the customer never sees (before departure): out of the customer's act.
+    internal: bool = False
 
 
 class Incident(Definition, frozen=True, kw_only=True):

@@ -66,6 +66,13 @@ def iter_steps(template: Template) -> Iterator[StepEntry]:
             order += 1
 
 
+def is_customer_visible(template: Template, entry: StepEntry) -> bool:
+    """Whether the step can be a row of the customer's act (a step of a non-internal phase)."""
+    if entry.phase_index is None or entry.step.internal:
+        return False
+    return not template.phases[entry.phase_index].internal
+
+
 def symbol_for(step: Step) -> Symbol:
     """The type a step's answer has inside conditions."""
     if isinstance(step, (ConfirmStep, YesNoStep, SignatureStep, GeoCheckStep)):
@@ -111,6 +118,7 @@ class _Validator:
         self._check_ids()
         self._check_step_fields()
         self._check_standing_rules()
+        self._check_statements()
         self._check_conditions()
         self._check_gates()
         self._check_outcomes()
@@ -191,6 +199,26 @@ class _Validator:
                         for i, option in enumerate(step.options)
                     ),
                     "option",
+                )
+
+    def _check_statements(self) -> None:
+        """Statements are all or nothing: once a template has one, every act row needs one.
+
+        Templates published before statements existed have none and stay valid (published
+        versions are immutable); the act then borrows a newer version's texts.
+        """
+        customer_visible = [
+            entry for entry in self.entries if is_customer_visible(self.template, entry)
+        ]
+        if not any(entry.step.statement is not None for entry in self.entries):
+            return
+        for entry in customer_visible:
+            if entry.step.statement is None:
+                self._issue(
+                    f"{entry.path}.statement",
+                    "a step printed on the customer's act needs a statement (or internal: true)",
+                    step_id=entry.step.id,
+                    field="statement",
                 )
 
     def _check_standing_rules(self) -> None:

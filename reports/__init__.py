@@ -32,11 +32,14 @@ from reports.seal import (
     verify_seal,
 )
 from reports.snapshot import (
+    LATEST_VERSION,
     Acceptor,
     ActKind,
     ActSnapshot,
     ChecklistEntry,
+    ContractorSignatureMode,
     Customer,
+    EquipmentAction,
     EquipmentLine,
     GeoLocation,
     Issuer,
@@ -58,6 +61,7 @@ from reports.snapshot import (
 
 __all__ = [
     "FONT_SEARCH_DIRS",
+    "LATEST_VERSION",
     "MAX_ASSET_BYTES",
     "Acceptor",
     "ActKind",
@@ -67,7 +71,9 @@ __all__ = [
     "AssetNotImage",
     "AssetTooLarge",
     "ChecklistEntry",
+    "ContractorSignatureMode",
     "Customer",
+    "EquipmentAction",
     "EquipmentLine",
     "FontNotFound",
     "GeoLocation",

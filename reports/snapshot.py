@@ -1,4 +1,10 @@
-"""The act snapshot (what the customer reads and signs) and the signatures kept beside it."""
+"""The act snapshot (what the customer reads and signs) and the signatures kept beside it.
+
+Two versions share one set of structs. Version 1 is what acts were signed with first; version 2
+adds what a customer needs to trust the act (see `ActSnapshot`). Every field version 2 added
+defaults to `msgspec.UNSET`, which msgspec never encodes: a version 1 snapshot decodes, encodes
+and hashes byte-for-byte as it did when it was signed.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,10 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from reports.errors import InvalidSignature, InvalidSnapshot
 
@@ -18,6 +26,13 @@ ActKind = Literal["completion", "handover"]
 WorkType = Literal["installation", "repair", "construction", "meter_check"]
 TaxIdKind = Literal["bin", "inn"]
 SignerRole = Literal["contractor", "customer"]
+SnapshotVersion = Literal[1, 2]
+# What happened to a piece of equipment during the visit (version 2).
+EquipmentAction = Literal["installed", "replaced", "removed"]
+# How the contractor's side is signed (version 2): by the technician on the device, or by a
+# statement that the contractor confirms the act with its seal, in place of an empty line.
+ContractorSignatureMode = Literal["technician", "seal_statement"]
+LATEST_VERSION: SnapshotVersion = 2
 
 Sha256Hex = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
@@ -26,6 +41,10 @@ ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
 OptionalText = Annotated[str, msgspec.Meta(max_length=300)]
 LongText = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 UnitInterval = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
+DescriptionText = Annotated[str, msgspec.Meta(max_length=2000)]
+ZoneName = Annotated[
+    str, msgspec.Meta(pattern=r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$", max_length=64)
+]
 
 MAX_STROKE_POINTS = 20_000
 
@@ -45,11 +64,16 @@ class Issuer(_Input, frozen=True, kw_only=True):
 
 
 class WorkOrder(_Input, frozen=True, kw_only=True):
-    """The work order (наряд) the visit belongs to."""
+    """The work order (наряд) the visit belongs to.
+
+    `description` (version 2): the customer's reported problem or request, as the order
+    recorded it ("" when the order has none).
+    """
 
     number: ShortText
     type: WorkType
     requested_services: Annotated[tuple[ShortText, ...], msgspec.Meta(max_length=50)] = ()
+    description: DescriptionText | UnsetType = UNSET
 
 
 class Customer(_Input, frozen=True, kw_only=True):
@@ -72,7 +96,7 @@ class Site(_Input, frozen=True, kw_only=True):
 
 
 class Technician(_Input, frozen=True, kw_only=True):
-    """The specialist who did the work."""
+    """The specialist who did the work; `employee_no` is the personnel number (табельный №)."""
 
     name: ShortText
     employee_no: ShortText
@@ -90,26 +114,44 @@ class TimeWindow(_Input, frozen=True, kw_only=True):
 
 
 class EquipmentLine(_Input, frozen=True, kw_only=True):
-    """One line of the equipment and materials table."""
+    """One line of the equipment and materials table.
+
+    `unit` is printed as is: in version 2 it is already in the act's language (шт / дана / pcs).
+    Version 2 adds `action` (installed, replaced or removed during the visit) and, for a
+    replacement, `replaced_serial`: the serial number of the unit taken out.
+    """
 
     name: ShortText
     model: OptionalText = ""
     serial: OptionalText = ""
     quantity: Decimal
     unit: Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
+    action: EquipmentAction | UnsetType = UNSET
+    replaced_serial: OptionalText | UnsetType = UNSET
 
     def __post_init__(self) -> None:
         if not self.quantity.is_finite() or self.quantity <= 0:
             raise ValueError("quantity must be a positive number")
+        if self.replaced_serial is not UNSET and self.action != "replaced":
+            raise ValueError("replaced_serial belongs to a replaced line only")
 
 
 class ChecklistEntry(_Input, frozen=True, kw_only=True):
-    """One answered checklist step, in the order it was answered."""
+    """One answered checklist step, in the order it was answered.
+
+    Version 1: `label` is the step's title as the technician's app shows it, `answer` a summary.
+    Version 2: `label` is the customer-facing statement in the past tense and the act's language
+    ("Показал служебное удостоверение"); `answer` is the answer as given, in human words (a name,
+    a choice label, a number with its unit, a serial, yes/no, "3 photos"), never a location;
+    `evidence` is what backs it, e.g. "35 m from the address (±12 m)". `step_id` is kept for
+    data and is never printed. Internal steps (preparation before departure) are not rows.
+    """
 
     step_id: Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
     label: ShortText
     answer: Annotated[str, msgspec.Meta(max_length=2000)]
     answered_at: AwareDatetime
+    evidence: OptionalText | UnsetType = UNSET
 
 
 class Photo(_Input, frozen=True, kw_only=True):
@@ -121,9 +163,20 @@ class Photo(_Input, frozen=True, kw_only=True):
 
 
 class ActSnapshot(_Input, frozen=True, kw_only=True):
-    """The frozen content of an act: exactly what the customer reads, signs and we hash."""
+    """The frozen content of an act: exactly what the customer reads, signs and we hash.
 
-    version: Literal[1] = 1
+    Version 2 (`version=2`, what new acts are built with) requires:
+    - `time_zone`: IANA name of the site's territory zone; every time is printed in it, with the
+      zone named once;
+    - `work_order.description` (the reported problem; may be "");
+    - `contractor_signature`: "technician" (the technician signs on the device) or
+      "seal_statement" (a statement that the contractor confirms the act replaces the line);
+    - `action` on every equipment line;
+    and gives checklist rows the meaning described in `ChecklistEntry`. A version 1 snapshot
+    must not carry any of these fields.
+    """
+
+    version: SnapshotVersion = 1
     act_number: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
     kind: ActKind
     language: Language
@@ -144,10 +197,45 @@ class ActSnapshot(_Input, frozen=True, kw_only=True):
     photos: Annotated[tuple[Photo, ...], msgspec.Meta(max_length=30)] = ()
     customer_remarks: Annotated[str, msgspec.Meta(max_length=2000)] = ""
     verify_url: Annotated[str, msgspec.Meta(pattern=r"^https?://\S+$", max_length=500)]
+    time_zone: ZoneName | UnsetType = UNSET
+    contractor_signature: ContractorSignatureMode | UnsetType = UNSET
 
     def __post_init__(self) -> None:
         if self.finished_at < self.arrived_at:
             raise ValueError("finished_at must not be before arrived_at")
+        if self.version == 1:
+            if self._version_2_fields_set():
+                raise ValueError("a version 1 snapshot carries no version 2 fields")
+            return
+        if self.time_zone is UNSET:
+            raise ValueError("time_zone is required in version 2")
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"time_zone {self.time_zone!r} is not a known IANA zone") from exc
+        if self.contractor_signature is UNSET:
+            raise ValueError("contractor_signature is required in version 2")
+        if self.work_order.description is UNSET:
+            raise ValueError("work_order.description is required in version 2")
+        if any(line.action is UNSET for line in self.equipment):
+            raise ValueError("every equipment line needs an action in version 2")
+
+    @property
+    def zone(self) -> ZoneInfo | None:
+        """The site's time zone (version 2); None for version 1, whose times keep their offset."""
+        return None if self.time_zone is UNSET else ZoneInfo(self.time_zone)
+
+    def _version_2_fields_set(self) -> bool:
+        return (
+            self.time_zone is not UNSET
+            or self.contractor_signature is not UNSET
+            or self.work_order.description is not UNSET
+            or any(
+                line.action is not UNSET or line.replaced_serial is not UNSET
+                for line in self.equipment
+            )
+            or any(entry.evidence is not UNSET for entry in self.checklist)
+        )
 
 
 class GeoLocation(_Input, frozen=True, kw_only=True):

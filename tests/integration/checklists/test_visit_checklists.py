@@ -133,30 +133,30 @@ async def test_visit_keeps_its_pinned_version_after_a_new_one(
     edited.mkdir()
     for source in TEMPLATES_DIR.glob("*.yaml"):
         shutil.copy(source, edited / source.name)
-    repair = (edited / "repair.v1.yaml").read_text(encoding="utf-8")
-    (edited / "repair.v1.yaml").write_text(
+    repair = (edited / "repair.v2.yaml").read_text(encoding="utf-8")
+    (edited / "repair.v2.yaml").write_text(
         repair.replace("Устранение повреждения", "Устранение повреждения (ред.)", 1),
         encoding="utf-8",
     )
     async with build.sessionmaker() as session:
         with pytest.raises(VersionConflict):
             await publish(session, edited)  # same version, other content
-    (edited / "repair.v1.yaml").rename(edited / "repair.v2.yaml")
-    v2 = (edited / "repair.v2.yaml").read_text(encoding="utf-8")
-    (edited / "repair.v2.yaml").write_text(
-        v2.replace("version: 1", "version: 2", 1), encoding="utf-8"
+    (edited / "repair.v2.yaml").rename(edited / "repair.v3.yaml")
+    v3 = (edited / "repair.v3.yaml").read_text(encoding="utf-8")
+    (edited / "repair.v3.yaml").write_text(
+        v3.replace("version: 2", "version: 3", 1), encoding="utf-8"
     )
     async with build.sessionmaker() as session:
         report = await publish(session, edited)
         await session.commit()
-    assert any(line.startswith("published repair v2") for line in report)
+    assert any(line.startswith("published repair v3") for line in report)
     _, other_tech, new_visit = await _scene(build)
     await _record(build, other_tech, new_visit, Answer(step_id="supervisor_check", value=True))
     async with build.sessionmaker() as session:
         service = ChecklistService(session, tech.actor, REGISTRY)
         old_pin, _ = await service.pin(await session.get_one(Visit, pinned_visit.id))
         new_pin, _ = await service.pin(await session.get_one(Visit, new_visit.id))
-    assert (old_pin.version, new_pin.version) == (1, 2)
+    assert (old_pin.version, new_pin.version) == (2, 3)
 
 
 async def test_published_versions_are_immutable(build: Builder) -> None:

@@ -23,8 +23,8 @@ def test_validate_shipped_templates(runner: CliRunner) -> None:
     result = runner.invoke(checklists_group, ["validate"])
     assert result.exit_code == 0, result.output
     installation = load_templates().get("installation")
-    assert f"ok    installation v1  sha256:{installation.content_hash}" in result.output
-    assert "4 template(s) valid" in result.output
+    assert f"ok    installation v2  sha256:{installation.content_hash}" in result.output
+    assert "8 template(s) valid" in result.output
 
 
 def test_validate_reports_file_line_and_path(runner: CliRunner, tmp_path: Path) -> None:

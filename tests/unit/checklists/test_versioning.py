@@ -107,9 +107,10 @@ def test_compilation_is_cached_by_content() -> None:
     assert compile_template(first.template) is first
 
 
-def test_shipped_templates_are_one_version_each_with_distinct_hashes() -> None:
+def test_shipped_templates_are_two_versions_each_with_distinct_hashes() -> None:
     templates = load_templates()
     assert templates.keys() == ("construction", "installation", "meter_check", "repair")
-    assert len(templates) == 4
-    assert all(compiled.version == 1 for compiled in templates)
-    assert len({compiled.content_hash for compiled in templates}) == 4
+    # v1 is published and immutable; v2 adds the act's statements and internal markers.
+    assert len(templates) == 8
+    assert all(templates.versions(key) == (1, 2) for key in templates.keys())
+    assert len({compiled.content_hash for compiled in templates}) == 8

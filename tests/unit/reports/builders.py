@@ -185,3 +185,57 @@ def image_xobjects(pdf: bytes) -> set[tuple[int, int]]:
     for page in reader.pages:
         visit(page.get("/Resources"))
     return found
+
+
+def snapshot_v2_dict(*, language: str = "ru", kind: str = "completion") -> dict[str, Any]:
+    """A valid version 2 snapshot: a repair visit with a replaced unit and statement rows."""
+    data = snapshot_dict(language=language, kind=kind, checklist_steps=0)
+    data["version"] = 2
+    data["time_zone"] = "Asia/Almaty"
+    data["contractor_signature"] = "seal_statement"
+    data["work_order"] = {
+        "number": "НР-2025-1",
+        "type": "repair",
+        "requested_services": ["Интернет 500 Мбит/с"],
+        "description": "Нет интернета с утра, на терминале мигает красный индикатор LOS",
+    }
+    data["equipment"] = [
+        {
+            "name": "Оптический терминал",
+            "model": "HG8245X6",
+            "serial": "48575443A1B2C3D4",
+            "quantity": 1,
+            "unit": "шт",
+            "action": "replaced",
+            "replaced_serial": "48575443FFEE0011",
+        },
+        {"name": "Патч-корд SC/APC", "quantity": 2, "unit": "шт", "action": "installed"},
+    ]
+    data["checklist"] = [
+        {
+            "step_id": "geo_arrival",
+            "label": "Прибыл по адресу объекта",
+            "answer": "Да",
+            "evidence": "35 м от адреса (±12 м)",
+            "answered_at": "2025-03-12T10:12:00+05:00",
+        },
+        {
+            "step_id": "acceptor_name",
+            "label": "Уточнил, кто принимает работу",
+            "answer": CUSTOMER_NAME,
+            "answered_at": "2025-03-12T10:14:00+05:00",
+        },
+        {
+            "step_id": "fault_cause",
+            "label": "Установил причину неисправности",
+            "answer": "Повреждение оптического кабеля",
+            "answered_at": "2025-03-12T10:40:00+05:00",
+        },
+        {
+            "step_id": "photo_after",
+            "label": "Сфотографировал место работ после",
+            "answer": "3 фото",
+            "answered_at": "2025-03-12T11:30:00+05:00",
+        },
+    ]
+    return data
