@@ -363,7 +363,9 @@ class CustomerCopyController(Controller):
         operation_id="CustomerActCopyQrCode",
         media_type="image/svg+xml",
     )
-    async def qr_code(self, token: FromPath[str], db_session: DbSession, state: State) -> Response[bytes]:
+    async def qr_code(
+        self, token: FromPath[str], db_session: DbSession, state: State
+    ) -> Response[bytes]:
         """The copy link as a QR code, for the customer to scan with their own phone."""
         service = SigningService(db_session, None, state=state)
         if not await service.copy_exists(token):

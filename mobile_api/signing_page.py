@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
+
+from msgspec import UNSET
 
 import reports
 from reports.i18n import format_quantity, format_utc_offset, label, title
@@ -37,7 +39,11 @@ _PAGE: dict[str, tuple[str, str, str]] = {
         "Акт мазмұны ол жасалған тілде көрсетілген.",
         "The act's content is shown in the language it was drawn up in.",
     ),
-    "times_in": ("Время указано по зоне {zone}.", "Уақыт {zone} белдеуі бойынша.", "Times: {zone}."),
+    "times_in": (
+        "Время указано по зоне {zone}.",
+        "Уақыт {zone} белдеуі бойынша.",
+        "Times: {zone}.",
+    ),
     "scroll_hint": (
         "Прочитайте акт до конца — подпись станет доступна внизу.",
         "Актіні соңына дейін оқыңыз — қол қою өрісі төменде ашылады.",
@@ -92,7 +98,11 @@ _PAGE: dict[str, tuple[str, str, str]] = {
     ),
     "signed": ("Акт подписан", "Актіге қол қойылды", "The act is signed"),
     "act_number": ("Номер акта", "Акт нөмірі", "Act number"),
-    "copy_link": ("Открыть вашу копию акта (PDF)", "Акт көшірмесін ашу (PDF)", "Open your copy (PDF)"),
+    "copy_link": (
+        "Открыть вашу копию акта (PDF)",
+        "Акт көшірмесін ашу (PDF)",
+        "Open your copy (PDF)",
+    ),
     "copy_qr": (
         "Отсканируйте код своим телефоном, чтобы сохранить копию акта.",
         "Акт көшірмесін сақтау үшін кодты өз телефоныңызбен сканерлеңіз.",
@@ -119,6 +129,11 @@ _PAGE: dict[str, tuple[str, str, str]] = {
         "The act is not signed. The contractor will contact you: {phone}.",
     ),
     "technical": ("Технические сведения", "Техникалық мәліметтер", "Technical details"),
+    "description": ("Обращение клиента", "Клиенттің өтініші", "The customer's request"),
+    "replaced_serial": ("вместо серийного №", "ауыстырылған сериялық №", "replacing serial No."),
+    "action.installed": ("установлено", "орнатылды", "installed"),
+    "action.replaced": ("заменено", "ауыстырылды", "replaced"),
+    "action.removed": ("снято", "алынды", "removed"),
     # Answers to the problem codes the page can receive from the server.
     "error.link_used": (
         "Эта ссылка уже использована.",
@@ -160,18 +175,14 @@ def page_text(key: str, language: Language) -> str:
 
 def page_texts(language: Language, phone: str) -> dict[str, str]:
     """Every page label in one language, with the company's phone filled in."""
-    return {key: in_language(entry, language).replace("{phone}", phone) for key, entry in _PAGE.items()}
+    return {
+        key: in_language(entry, language).replace("{phone}", phone) for key, entry in _PAGE.items()
+    }
 
 
 def site_zone(snapshot: reports.ActSnapshot) -> ZoneInfo | None:
-    """The site's time zone when the snapshot names one (version 2 acts do)."""
-    name = getattr(snapshot, "time_zone", None)
-    if not isinstance(name, str) or not name:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
+    """The site's time zone (version 2 snapshots name one; version 1 times keep their offset)."""
+    return snapshot.zone
 
 
 def local(value: datetime, zone: ZoneInfo | None) -> datetime:
@@ -211,7 +222,7 @@ def page_model(
         else f"{local_time(window.start, zone, lang)} – {local_time(window.end, zone, lang)}"
     )
     texts = {code: page_texts(code, phone) for code in LANGUAGES}
-    description = getattr(snapshot, "description", None)
+    description = snapshot.work_order.description
     return {
         "lang": lang,
         "nonce": nonce,
@@ -229,6 +240,7 @@ def page_model(
         "act_number": snapshot.act_number,
         "place_date": f"{snapshot.place}, {snapshot.act_date.isoformat()}",
         "zone_note": page_text("times_in", lang).format(zone=zone_name(zone, snapshot.finished_at)),
+        "description_title": page_text("description", lang),
         "description": description if isinstance(description, str) else "",
         "parties": [
             (
@@ -236,7 +248,11 @@ def page_model(
                 f"{snapshot.issuer.legal_name}, "
                 f"{label('tax_id.' + snapshot.issuer.tax_id_kind, lang)} {snapshot.issuer.tax_id}",
             ),
-            (label("technician", lang), snapshot.technician.name),
+            (
+                label("technician", lang),
+                f"{snapshot.technician.name}, "
+                f"{label('employee_no', lang)} {snapshot.technician.employee_no}",
+            ),
             (label("customer", lang), snapshot.customer.name),
             (label("acceptor", lang), snapshot.acceptor.name),
             (label("site", lang), snapshot.site.address),
@@ -248,18 +264,17 @@ def page_model(
         "works_title": label("section.works", lang),
         "works": list(snapshot.works_performed),
         "equipment_title": label("section.equipment", lang),
-        "equipment_columns": [
-            label(c, lang)
-            for c in ("col.item", "col.model", "col.serial", "col.quantity", "col.unit")
-        ],
-        "equipment": [
-            (e.name, e.model, e.serial, format_quantity(e.quantity, lang), e.unit)
-            for e in snapshot.equipment
-        ],
+        "equipment": [_equipment_card(e, lang) for e in snapshot.equipment],
         "checklist_title": label("section.checklist", lang),
         "checklist_columns": [label(c, lang) for c in ("col.time", "col.step", "col.answer")],
         "checklist": [
-            (local_time(c.answered_at, zone, lang), c.label, c.answer) for c in snapshot.checklist
+            (
+                local_time(c.answered_at, zone, lang),
+                c.label,
+                c.answer,
+                "" if c.evidence is UNSET else c.evidence,
+            )
+            for c in snapshot.checklist
         ],
         "photos_title": label("section.photos", lang),
         "photos": len(snapshot.photos),
@@ -267,6 +282,21 @@ def page_model(
         "sha_label": label("document_sha256", lang),
         "acceptor_name": snapshot.acceptor.name,
         "phone": phone,
+    }
+
+
+def _equipment_card(line: reports.EquipmentLine, lang: Language) -> dict[str, str]:
+    """One equipment line as the page's card: what, which unit, what happened to it."""
+    parts = [f"{label('col.serial', lang)}: {line.serial}"] if line.serial else []
+    if line.action is not UNSET:
+        action = page_text(f"action.{line.action}", lang)
+        if line.replaced_serial is not UNSET and line.replaced_serial:
+            action += f" ({page_text('replaced_serial', lang)} {line.replaced_serial})"
+        parts.append(action)
+    parts.append(f"{format_quantity(line.quantity, lang)} {line.unit}")
+    return {
+        "name": f"{line.name} · {line.model}" if line.model else line.name,
+        "detail": " · ".join(parts),
     }
 
 

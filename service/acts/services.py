@@ -56,7 +56,16 @@ from service.auth.actor import Actor, Role
 from service.common.pagination import keyset_page, split_page
 from service.common.scope import territory_condition
 from service.db.base import utcnow
-from service.db.models import Act, Customer, Site, Technician, Territory, Visit, WorkOrder
+from service.db.models import (
+    Act,
+    Customer,
+    CustomerLink,
+    Site,
+    Technician,
+    Territory,
+    Visit,
+    WorkOrder,
+)
 from service.db.models.acts import IMMUTABLE_MARKER
 from service.errors import Conflict, DomainError, FieldError, Forbidden, NotFound, ValidationFailed
 from service.scheduling.services import VisitService
@@ -819,3 +828,18 @@ async def find_public(session: AsyncSession, public_id: str) -> Act | None:
             defer(Act.snapshot_json, raiseload=True), defer(Act.signatures_json, raiseload=True)
         )
     )
+
+
+async def public_context(session: AsyncSession, act: Act) -> tuple[datetime | None, str]:
+    """When the customer refused to sign the act (None: did not) and the site's time zone."""
+    refused_at = await session.scalar(
+        select(func.max(CustomerLink.refused_at)).where(
+            CustomerLink.act_id == act.id, CustomerLink.purpose == "sign"
+        )
+    )
+    zone = await session.scalar(
+        select(Territory.time_zone)
+        .join(WorkOrder, WorkOrder.territory_id == Territory.id)
+        .where(WorkOrder.id == act.work_order_id)
+    )
+    return refused_at, zone or "UTC"
