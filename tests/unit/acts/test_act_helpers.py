@@ -183,7 +183,7 @@ def test_a_refused_act_says_so_in_plain_words() -> None:
     assert "12:00" in refused
     waiting = _render(view, "en")
     assert "Awaiting the customer&#x27;s signature" in waiting
-    assert "refused" not in waiting
+    assert "refused to sign" not in waiting
 
 
 def test_page_escapes_everything_it_shows() -> None:
