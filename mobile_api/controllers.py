@@ -349,7 +349,7 @@ class CustomerCopyController(Controller):
         """Redirect to a short-lived download of the signed PDF, or say why not yet."""
         view = await SigningService(db_session, None, state=state).copy(token)
         if view.state == "open" and view.url is not None:
-            return Redirect(view.url, headers={"Cache-Control": "no-store"})
+            return Redirect(view.url, status_code=307, headers={"Cache-Control": "no-store"})
         return _message_page(
             view.state,
             view.issuer,

@@ -3,7 +3,8 @@
 The technician freezes the act once the checklist reaches completion and gets a single-use,
 short-lived signing link. The customer reads the whole act (or hears it read aloud), signs on the
 canvas, optionally confirms a one-time code sent to their phone, and the signature is bound to
-the SHA-256 of the exact snapshot shown. Then the PDF is rendered, stored and hashed, and the
+the SHA-256 of the exact snapshot shown and stored at once; the worker then renders, stores and
+seals the PDF (service.acts.rendering), and the
 customer gets a link to their copy.
 """
 
@@ -376,7 +377,68 @@ class SigningService:
     async def submit(
         self, token: str, data: SignatureSubmission, user_agent: str | None
     ) -> SignedAct:
-        """Bind the signature to the snapshot hash, render and store the signed PDF."""
+        """Bind the signature to the snapshot hash and store it; the PDF follows (worker).
+
+        A replay of a submission that was already recorded (a double tap, a retry after a lost
+        answer) answers the same result and records nothing again.
+        """
+        try:
+            return await self._submit(token, data, user_agent)
+        except Conflict as exc:
+            if exc.code not in ("link_used", "act_signed"):
+                raise
+            replayed = await self._replayed(token, data)
+            if replayed is None:
+                raise
+            return replayed
+
+    async def _replayed(self, token: str, data: SignatureSubmission) -> SignedAct | None:
+        """The result of this very submission if it was recorded before, else None."""
+        link = await self.session.scalar(
+            select(CustomerLink).where(
+                CustomerLink.token_hash == link_token_hash(token),
+                CustomerLink.purpose == "sign",
+                CustomerLink.used_at.is_not(None),
+            )
+        )
+        if link is None:
+            return None
+        try:
+            png_sha = hashlib.sha256(_png(data.png_base64)).hexdigest()
+        except ValidationFailed:
+            return None
+        signature = await self.session.scalar(
+            select(ActSignature).where(
+                ActSignature.link_id == link.id,
+                ActSignature.png_sha256 == png_sha,
+                ActSignature.document_sha256 == data.document_sha256,
+                ActSignature.signer_name == data.signer_name.strip(),
+            )
+        )
+        if signature is None:
+            return None
+        act = await self.session.get_one(Act, signature.act_id)
+        return self._signed_act(act, link)
+
+    def _signed_act(self, act: Act, sign_link: CustomerLink) -> SignedAct:
+        return SignedAct(
+            act_number=act.number,
+            status=act.status,
+            snapshot_sha256=act.snapshot_sha256,
+            pdf_sha256=act.pdf_sha256,
+            verify_url=f"{self.base_url}/verify/acts/{act.public_id}",
+            copy_url=f"{self.base_url}/mobile/v1/acts/copy/{self._copy_token(sign_link)}",
+        )
+
+    def _copy_token(self, sign_link: CustomerLink) -> str:
+        """The copy link's token, derived from the signing link: a replay can answer it again."""
+        secret = self.state.settings.auth.jwt_secret.encode()
+        digest = hmac.new(secret, f"act-copy:{sign_link.id}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+    async def _submit(
+        self, token: str, data: SignatureSubmission, user_agent: str | None
+    ) -> SignedAct:
         link = await self.link(token)
         act = await self.session.get_one(Act, link.act_id)
         visit = await self.session.get_one(Visit, link.visit_id)
@@ -442,8 +504,8 @@ class SigningService:
                 Answer(step_id=step, value=str(act.id), answered_at=data.device_time or signed_at),
             )
         acts = ActService.from_state(self.session, technician, self.state)
-        assets = await self._assets(act)
-        signed = await acts.sign(act.id, [signature], assets)
+        # The PDF and its seal take seconds: the worker makes them (service.acts.rendering).
+        signed = await acts.record_signatures(act.id, [signature])
         self.session.add(
             ActSignature(
                 act_id=act.id,
@@ -469,15 +531,8 @@ class SigningService:
         )
         link.used_at = signed_at
         await self.session.flush()
-        copy_url = await self._send_copy(visit, signed)
-        return SignedAct(
-            act_number=signed.number,
-            status=signed.status,
-            snapshot_sha256=signed.snapshot_sha256,
-            pdf_sha256=signed.pdf_sha256,
-            verify_url=f"{self.base_url}/verify/acts/{signed.public_id}",
-            copy_url=copy_url,
-        )
+        await self._send_copy(visit, signed, link)
+        return self._signed_act(signed, link)
 
     async def refuse(self, token: str, data: Refusal) -> None:
         """Record that the customer refused to sign, and why."""
@@ -560,27 +615,11 @@ class SigningService:
             raise NotFound("This link is not valid")
         return await AuthService(self.session, self.state.settings.auth).actor_for(user)
 
-    async def _assets(self, act: Act) -> dict[str, bytes]:
-        snapshot = reports.parse_snapshot(act.snapshot_json)
-        assets: dict[str, bytes] = {}
-        photos = {
-            p.sha256: p.object_key
-            for p in (
-                await self.session.scalars(
-                    select(Photo).where(Photo.visit_id == act.visit_id, Photo.status == "stored")
-                )
-            ).all()
-        }
-        for photo in snapshot.photos:
-            if photo.sha256 in photos:
-                assets[photo.sha256] = await self.store.get(photos[photo.sha256])
-        return assets
-
-    async def _send_copy(self, visit: Visit, act: Act) -> str:
+    async def _send_copy(self, visit: Visit, act: Act, sign_link: CustomerLink) -> None:
         order = await self.session.get_one(WorkOrder, visit.work_order_id)
         customer = await self.session.get_one(Customer, order.customer_id)
         territory = await self.session.get_one(Territory, order.territory_id)
-        token = new_link_token()
+        token = self._copy_token(sign_link)
         copy_url = f"{self.base_url}/mobile/v1/acts/copy/{token}"
         self.session.add(
             CustomerLink(
@@ -605,7 +644,6 @@ class SigningService:
                 context={"act_url": copy_url},
             )
         await self.session.flush()
-        return copy_url
 
 
 def _acceptor(answers: dict[str, Answer]) -> str | None:
