@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, MediaType, Response, get, post
+from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
@@ -21,7 +21,15 @@ from service.common.i18n import pick_language
 from service.common.page_security import new_page_nonce, page_headers
 from service.common.params import DbSession
 from service.coordination.ratings import RatingLinks
-from service.errors import FieldError, NotFound, Problem, problem_response
+from service.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    Gone,
+    NotFound,
+    Problem,
+    problem_response,
+)
 from service.execution.photos import PhotoService, PhotoUploadRequest, PhotoView
 from service.execution.schemas import DayBundle
 from service.execution.services import BundleService
@@ -223,6 +231,22 @@ HTML_ERRORS = {
 }
 
 
+def _wants_json(request: Request[Any, Any, Any]) -> bool:
+    """A client that asks for JSON gets problem+json; a browser (or anything else) a page."""
+    return request.accept.best_match(["text/html", "application/json"]) == "application/json"
+
+
+def _link_error(state: str) -> DomainError:
+    """The problem a JSON client gets for a link that cannot show its page."""
+    if state == "expired":
+        return Gone("This link has expired; ask for a new one", code="link_expired")
+    if state == "used":
+        return Conflict("This link has already been used", code="link_used")
+    if state == "refused":
+        return Conflict("The customer refused to sign with this link", code="link_refused")
+    return NotFound("This link is not valid")
+
+
 def _message_page(
     state: str,
     issuer: tuple[str, str],
@@ -262,6 +286,7 @@ class SigningController(Controller):
     async def page(
         self,
         token: FromPath[str],
+        request: Request[Any, Any, Any],
         db_session: DbSession,
         state: State,
         accept_language: Annotated[
@@ -271,6 +296,8 @@ class SigningController(Controller):
         """The whole act, large text, read-aloud, then the signature box; else why not."""
         view = await SigningService(db_session, None, state=state).page(token)
         if view.state != "open" or view.act is None or view.snapshot is None:
+            if _wants_json(request):
+                raise _link_error(view.state)
             return _message_page(view.state, view.issuer, view.language, accept_language)
         nonce = new_page_nonce()
         return Template(
@@ -328,6 +355,9 @@ class CustomerCopyController(Controller):
         operation_id="CustomerActCopy",
         status_code=307,
         responses={
+            307: ResponseSpec(
+                None, description="To a short-lived download of the PDF (Location header)"
+            ),
             200: ResponseSpec(
                 str,
                 description="The PDF is being prepared: an HTML page that refreshes itself",
@@ -340,16 +370,19 @@ class CustomerCopyController(Controller):
     async def copy(
         self,
         token: FromPath[str],
+        request: Request[Any, Any, Any],
         db_session: DbSession,
         state: State,
         accept_language: Annotated[
             str | None, HeaderParameter(name="Accept-Language", required=False)
         ] = None,
-    ) -> Redirect | Template:
+    ) -> Response[Any]:
         """Redirect to a short-lived download of the signed PDF, or say why not yet."""
         view = await SigningService(db_session, None, state=state).copy(token)
         if view.state == "open" and view.url is not None:
             return Redirect(view.url, status_code=307, headers={"Cache-Control": "no-store"})
+        if view.state in ("unknown", "expired") and _wants_json(request):
+            raise _link_error(view.state)
         return _message_page(
             view.state,
             view.issuer,

@@ -535,10 +535,17 @@ class SigningService:
         return self._signed_act(signed, link)
 
     async def refuse(self, token: str, data: Refusal) -> None:
-        """Record that the customer refused to sign, and why."""
+        """Record that the customer refused to sign, and why (a blank reason is no reason)."""
+        reason = data.reason.strip()
+        if len(reason) < 3:
+            raise ValidationFailed(
+                "Give the reason for refusing",
+                errors=[FieldError(field="reason", message="at least 3 characters")],
+                code="reason_required",
+            )
         link = await self.link(token, for_update=True)
         link.refused_at = utcnow()
-        link.refusal_reason = data.reason
+        link.refusal_reason = reason
         await self.session.flush()
         technician = await self._technician(link)
         await record(
@@ -547,7 +554,7 @@ class SigningService:
             "act.refused",
             "act",
             link.act_id,
-            after={"reason": data.reason},
+            after={"reason": reason},
         )
 
     async def copy(self, token: str) -> CustomerCopyView:
