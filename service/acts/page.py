@@ -101,7 +101,7 @@ _STYLE = (
     "details{margin-top:2rem}"
     "summary{min-height:44px;padding:.5rem 0;cursor:pointer;font-weight:700}"
     "a{color:#0b3d91}main{overflow-wrap:anywhere}"
-    "nav a{display:inline-block;min-height:44px;padding:.5rem 0}"
+    "nav a,dd a{display:inline-block;min-height:44px;padding:.5rem 0}"
     "dl{margin:1rem 0}dt{font-weight:700;margin-top:.75rem}dd{margin:0}"
     "code{font-size:1.05rem;word-break:break-all;background:#f3f3f3;padding:.1rem .3rem}"
     "nav{margin-top:2rem;font-size:1.1rem}nav a{margin-right:1rem;color:#0b3d91}"
