@@ -32,4 +32,5 @@ def qr_svg(url: str, size: float = 240) -> bytes:
     widget = QrCodeWidget(url, barLevel="M", barBorder=4, barWidth=size, barHeight=size)
     drawing = Drawing(size, size)
     drawing.add(widget)
-    return renderSVG.drawToString(drawing).encode("utf-8")
+    svg: str = renderSVG.drawToString(drawing)
+    return svg.encode("utf-8")

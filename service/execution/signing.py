@@ -329,7 +329,7 @@ class SigningService:
         if state == "open" and act.status != "draft":
             state = "used"
         if state != "open":
-            return SigningPageView(state=state, language=language, issuer=issuer)  # type: ignore[arg-type]
+            return SigningPageView(state=state, language=language, issuer=issuer)
         customer = await self.session.scalar(
             select(Customer)
             .join(WorkOrder, WorkOrder.customer_id == Customer.id)
