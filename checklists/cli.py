@@ -168,7 +168,11 @@ def _describe(compiled: CompiledTemplate, lang: Lang) -> list[str]:
             lines.append(f"  - {rule.id}: {text(rule.text, f'$.standing_rules[{index}].text')}")
     for p_index, phase in enumerate(template.phases):
         path = f"$.phases[{p_index}]"
-        lines += ["", f"{p_index + 1}. {phase.id} — {text(phase.title, f'{path}.title')}"]
+        internal = " (internal: not on the customer's act)" if phase.internal else ""
+        lines += [
+            "",
+            f"{p_index + 1}. {phase.id} — {text(phase.title, f'{path}.title')}{internal}",
+        ]
         if phase.gate:
             lines.append(f"   gate: {_gate(compiled, phase.gate, lang)}")
         for s_index, step in enumerate(phase.steps):
@@ -205,10 +209,14 @@ def _describe(compiled: CompiledTemplate, lang: Lang) -> list[str]:
 
 def _describe_step(step: Step, path: str, text: _TextFn) -> list[str]:
     traits = [step_kind(step), "required" if step.required else "optional"]
+    if step.internal:
+        traits.append("internal")
     traits += _kind_traits(step)
     if step.evidence:
         traits.append("evidence: " + "+".join(step.evidence))
     lines = [f"   - {step.id} [{', '.join(traits)}]", f"       {text(step.title, f'{path}.title')}"]
+    if step.statement is not None:
+        lines.append(f"       act: {text(step.statement, f'{path}.statement')}")
     if step.visible_when:
         lines.append(f"       shown when: {step.visible_when}")
     if isinstance(step, ChoiceStep):

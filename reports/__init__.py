@@ -20,7 +20,7 @@ from reports.errors import (
     UnsupportedCharacter,
 )
 from reports.fonts import FONT_SEARCH_DIRS
-from reports.render import render_act
+from reports.render import printable_snapshot, render_act
 from reports.seal import (
     SealReport,
     SealStatus,
@@ -103,6 +103,7 @@ __all__ = [
     "parse_signatures",
     "parse_snapshot",
     "pkcs12_certificate",
+    "printable_snapshot",
     "render_act",
     "seal_pdf",
     "snapshot_sha256",

@@ -48,6 +48,13 @@ class FontSet:
             if ord(character) not in self.covered:
                 raise UnsupportedCharacter(field, character, FONT_DISPLAY_NAME)
 
+    def printable(self, text: str) -> str:
+        """`text` with every character the font cannot draw replaced by U+FFFD (or "?")."""
+        if all(ord(character) in self.covered for character in text):
+            return text
+        mark = "\ufffd" if 0xFFFD in self.covered else "?"
+        return "".join(c if ord(c) in self.covered else mark for c in text)
+
 
 _registered: dict[Path, FontSet] = {}
 _lock = threading.Lock()

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from types import MappingProxyType
+from zoneinfo import ZoneInfo
 
 from reports.snapshot import ActKind, Language, TaxIdKind, WorkType
 
@@ -122,6 +123,66 @@ _LABELS: dict[str, tuple[str, str, str]] = {
     "page_of": ("Стр. {page} из {pages}", "{pages} беттің {page}-беті", "Page {page} of {pages}"),
     "document_sha256": ("SHA-256 документа", "Құжаттың SHA-256", "Document SHA-256"),
     "verify": ("Проверка подлинности", "Түпнұсқалығын тексеру", "Verify at"),
+    # Version 2 of the act: the words its content is written with (see service/acts/content.py).
+    "time_zone": ("Время", "Уақыт", "Times"),
+    "description": ("Обращение клиента", "Тапсырыс берушінің өтініші", "Customer's request"),
+    "col.done": ("Что сделано", "Не істелді", "What was done"),
+    "answer.yes": ("Да", "Иә", "Yes"),
+    "answer.no": ("Нет", "Жоқ", "No"),
+    # Photos are counted with the numeral: "фото" does not decline in Russian or Kazakh.
+    "answer.photos": ("{count} фото", "{count} фото", "{count} photos"),
+    "answer.photo": ("{count} фото", "{count} фото", "{count} photo"),
+    "answer.at_site": ("У адреса объекта", "Нысан мекенжайында", "At the site address"),
+    "answer.away_from_site": (
+        "Вдали от адреса объекта",
+        "Нысан мекенжайынан алыс",
+        "Away from the site address",
+    ),
+    "answer.location_recorded": (
+        "Местоположение отмечено",
+        "Орналасқан жері белгіленді",
+        "Location recorded",
+    ),
+    # NATIVE REVIEW
+    "evidence.distance": (
+        "{distance} м от адреса (точность ±{accuracy} м)",
+        "мекенжайдан {distance} м (дәлдігі ±{accuracy} м)",
+        "{distance} m from the address (accuracy ±{accuracy} m)",
+    ),
+    "evidence.distance_no_accuracy": (
+        "{distance} м от адреса",
+        "мекенжайдан {distance} м",
+        "{distance} m from the address",
+    ),
+    "col.action": ("Действие", "Әрекет", "Action"),
+    "action.installed": ("установлено", "орнатылды", "installed"),
+    "action.replaced": ("заменено", "ауыстырылды", "replaced"),
+    "action.removed": ("снято", "алынды", "removed"),
+    # Kazakh puts the postposition after the serial. NATIVE REVIEW
+    "replaced_serial": ("взамен {serial}", "{serial} орнына", "replacing {serial}"),
+    "equipment_unnamed": ("Оборудование", "Жабдық", "Equipment"),
+    "unit.pcs": ("шт", "дана", "pcs"),
+    "unit.m": ("м", "м", "m"),
+    "unit.kg": ("кг", "кг", "kg"),
+    "unit.l": ("л", "л", "l"),
+    "contractor_statement": (
+        "Исполнитель подтверждает выполнение работ, указанных в акте. Подлинность акта "
+        "проверяется по QR-коду и SHA-256 документа.",
+        # NATIVE REVIEW
+        "Орындаушы актіде көрсетілген жұмыстардың орындалғанын растайды. Актінің "
+        "түпнұсқалығы QR-код және құжаттың SHA-256 бойынша тексеріледі.",
+        "The contractor confirms that the works listed in this act were performed. The act's "
+        "authenticity is checked by its QR code and document SHA-256.",
+    ),
+    "seal_statement": (
+        "Исполнитель подтверждает выполнение работ, указанных в акте; акт заверяется электронной "
+        "печатью Исполнителя.",
+        # NATIVE REVIEW
+        "Орындаушы актіде көрсетілген жұмыстардың орындалғанын растайды; акт Орындаушының "
+        "электрондық мөрімен куәландырылады.",
+        "The contractor confirms that the works listed in this act were performed; the act is "
+        "certified with the contractor's electronic seal.",
+    ),
 }
 
 _LANGUAGE_INDEX: Mapping[Language, int] = MappingProxyType({"ru": 0, "kk": 1, "en": 2})
@@ -156,6 +217,25 @@ def label(key: str, language: Language, **values: object) -> str:
 def label_keys() -> tuple[str, ...]:
     """Every label key (for tests that check all languages render)."""
     return tuple(_LABELS)
+
+
+def unit_name(unit: str, language: Language) -> str:
+    """A unit of measure in the act's language (pcs -> шт / дана / pcs); other units as given.
+
+    The one definition of unit names: order lines, installed items and the act all use it.
+    Russian and Kazakh short forms are accepted as codes too, so "шт" on an order reads
+    "дана" in a Kazakh act.
+    """
+    code = _UNIT_CODES.get(unit.strip().lower().rstrip("."), None)
+    return label(f"unit.{code}", language) if code else unit
+
+
+_UNIT_CODES: Mapping[str, str] = MappingProxyType(
+    {
+        "pcs": "pcs", "pc": "pcs", "piece": "pcs", "шт": "pcs", "дана": "pcs",
+        "m": "m", "м": "m", "kg": "kg", "кг": "kg", "l": "l", "л": "l",
+    }
+)  # fmt: skip
 
 
 def title(kind: ActKind, language: Language) -> str:
@@ -202,6 +282,16 @@ def format_window(start: datetime, end: datetime, language: Language) -> str:
         day = start.strftime("%Y-%m-%d") if language == "en" else start.strftime("%d.%m.%Y")
         return f"{day} {start:%H:%M}–{end:%H:%M} ({format_utc_offset(start)})"
     return f"{format_datetime(start, language)} – {format_datetime(end, language)}"
+
+
+def in_zone(value: datetime, zone: ZoneInfo | None) -> datetime:
+    """The time on the site's clock (version 2 snapshots); as recorded when there is no zone."""
+    return value if zone is None else value.astimezone(zone)
+
+
+def format_zone(zone: ZoneInfo, at: datetime) -> str:
+    """The zone named once per page: "Asia/Almaty (UTC+05:00)"."""
+    return f"{zone.key} ({format_utc_offset(at.astimezone(zone))})"
 
 
 def format_utc_offset(value: datetime) -> str:

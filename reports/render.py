@@ -34,6 +34,7 @@ from reports.snapshot import (
     Signature,
     SignerRole,
     canonical_json,
+    parse_snapshot,
     revalidate_signatures,
     revalidate_snapshot,
     snapshot_sha256,
@@ -90,9 +91,48 @@ def render_act(
         },
         fonts=fonts,
         styles=make_styles(fonts),
+        one_offset=_one_offset(snapshot, checked_signatures),
     )
     with _BUILD_LOCK:
         return _build_pdf(act, checked_signatures)
+
+
+def printable_snapshot(snapshot: ActSnapshot, *, font_dir: str | Path | None = None) -> ActSnapshot:
+    """The snapshot with characters the act's font cannot draw (emoji...) replaced by U+FFFD.
+
+    Applied before an act is frozen, so that text typed on a phone can never make the act
+    impossible to render, and what is hashed is exactly what the PDF shows.
+    """
+    fonts = load_fonts(font_dir)
+    data = msgspec.json.decode(canonical_json(snapshot))
+    return parse_snapshot(_SIGNATURE_ENCODER.encode(_printable(data, fonts)))
+
+
+def _printable(value: Any, fonts: FontSet) -> Any:
+    if isinstance(value, str):
+        return fonts.printable(value)
+    if isinstance(value, dict):
+        return {key: _printable(item, fonts) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_printable(item, fonts) for item in value]
+    return value
+
+
+def _one_offset(snapshot: ActSnapshot, signatures: Sequence[Signature]) -> bool:
+    """Whether every time of a version 2 act has the same UTC offset on the site's clock."""
+    zone = snapshot.zone
+    if zone is None:
+        return False
+    times = [
+        snapshot.arrived_at,
+        snapshot.finished_at,
+        snapshot.agreed_window.start,
+        snapshot.agreed_window.end,
+        *(entry.answered_at for entry in snapshot.checklist),
+        *(photo.taken_at for photo in snapshot.photos if photo.taken_at is not None),
+        *(signature.signed_at for signature in signatures),
+    ]
+    return len({value.astimezone(zone).utcoffset() for value in times}) == 1
 
 
 def _signatures_by_role(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from reportlab.lib.pagesizes import A4
@@ -33,7 +34,7 @@ from reports.layout import (
     table_style,
 )
 from reports.page import PAGE_MARGIN_LEFT, PAGE_MARGIN_RIGHT
-from reports.snapshot import ActSnapshot, ChecklistEntry, Signature, SignerRole
+from reports.snapshot import ActSnapshot, ChecklistEntry, EquipmentLine, Signature, SignerRole
 
 CONTENT_WIDTH = A4[0] - PAGE_MARGIN_LEFT - PAGE_MARGIN_RIGHT
 PHOTO_COLUMNS = 3
@@ -41,6 +42,8 @@ PHOTO_BOX_HEIGHT = 42 * mm
 SIGNATURE_BOX = (62 * mm, 20 * mm)
 SECTION_MIN_ROOM = 40 * mm
 PARTY_LABEL_WIDTH = 54 * mm
+# Contractor signature modes whose statement (a label of the same name) replaces the line.
+STATEMENT_MODES = ("seal_statement", "contractor_statement")
 
 
 @dataclass(frozen=True)
@@ -55,9 +58,22 @@ class ActContent:
     fonts: FontSet
     styles: Styles
 
+    # Version 2: whether every time of the act falls in one UTC offset of the site's zone, so
+    # the zone is named once and the times need no offset of their own.
+    one_offset: bool = field(default=False)
+
     def label(self, key: str, **values: object) -> str:
         """A label in the act's language."""
         return label(key, self.snapshot.language, **values)
+
+    def when(self, value: datetime) -> str:
+        """A date and time as the act prints it: on the site's clock from version 2 on."""
+        zone = self.snapshot.zone
+        if zone is None:
+            return i18n.format_datetime(value, self.snapshot.language)
+        return i18n.format_datetime(
+            value.astimezone(zone), self.snapshot.language, with_offset=not self.one_offset
+        )
 
 
 Section = tuple[str, list[Flowable]]
@@ -177,14 +193,28 @@ def _parties(act: ActContent) -> Flowable:
     ]
     if order.requested_services:
         rows.append((act.label("requested_services"), "; ".join(order.requested_services)))
-    rows += [
-        (
-            act.label("agreed_window"),
-            i18n.format_window(snapshot.agreed_window.start, snapshot.agreed_window.end, language),
-        ),
-        (act.label("arrived_at"), i18n.format_datetime(snapshot.arrived_at, language)),
-        (act.label("finished_at"), i18n.format_datetime(snapshot.finished_at, language)),
-    ]
+    if isinstance(order.description, str) and order.description:
+        rows.append((act.label("description"), order.description))
+    zone = snapshot.zone
+    if zone is None:
+        rows += [
+            (
+                act.label("agreed_window"),
+                i18n.format_window(
+                    snapshot.agreed_window.start, snapshot.agreed_window.end, language
+                ),
+            ),
+            (act.label("arrived_at"), i18n.format_datetime(snapshot.arrived_at, language)),
+            (act.label("finished_at"), i18n.format_datetime(snapshot.finished_at, language)),
+        ]
+    else:
+        rows += [
+            (act.label("agreed_window"), _local_window(act)),
+            (act.label("arrived_at"), act.when(snapshot.arrived_at)),
+            (act.label("finished_at"), act.when(snapshot.finished_at)),
+        ]
+        if act.one_offset:
+            rows.append((act.label("time_zone"), i18n.format_zone(zone, snapshot.finished_at)))
     table = Table(
         [[para(name, styles.cell_bold), para(value, styles.cell)] for name, value in rows],
         colWidths=[PARTY_LABEL_WIDTH, CONTENT_WIDTH - PARTY_LABEL_WIDTH],
@@ -203,6 +233,19 @@ def _parties(act: ActContent) -> Flowable:
         )
     )
     return table
+
+
+def _local_window(act: ActContent) -> str:
+    """The agreed window on the site's clock; the offset only when the act has several."""
+    zone = act.snapshot.zone
+    assert zone is not None
+    start = act.snapshot.agreed_window.start.astimezone(zone)
+    end = act.snapshot.agreed_window.end.astimezone(zone)
+    if start.date() == end.date() and act.one_offset:
+        language = act.snapshot.language
+        day = start.strftime("%Y-%m-%d") if language == "en" else start.strftime("%d.%m.%Y")
+        return f"{day} {start:%H:%M}–{end:%H:%M}"
+    return f"{act.when(start)} – {act.when(end)}"
 
 
 def _works(act: ActContent) -> Section:
@@ -234,7 +277,7 @@ def _equipment(act: ActContent) -> Section:
     body = [
         [
             para(str(index), styles.cell),
-            para(line.name, styles.cell),
+            _item_cell(act, line),
             para(line.model or "—", styles.cell),
             para(line.serial or "—", styles.cell),
             para(i18n.format_quantity(line.quantity, language), styles.cell_right),
@@ -253,10 +296,25 @@ def _equipment(act: ActContent) -> Section:
     return act.label("section.equipment"), [table]
 
 
+def _item_cell(act: ActContent, line: EquipmentLine) -> Flowable:
+    """The item's name; from version 2 on, with what was done to it (and the unit it replaced)."""
+    if not isinstance(line.action, str):
+        return para(line.name, act.styles.cell)
+    action = act.label(f"action.{line.action}")
+    if isinstance(line.replaced_serial, str) and line.replaced_serial:
+        action += f", {act.label('replaced_serial', serial=line.replaced_serial)}"
+    return Paragraph(
+        f"{markup(line.name)}<br/><font size='7' color='#5B6570'>{markup(action)}</font>",
+        act.styles.cell,
+    )
+
+
 def _checklist(act: ActContent) -> Section | None:
     entries = act.snapshot.checklist
     if not entries:
         return None
+    if act.snapshot.zone is not None:
+        return _checklist_v2(act)
     styles = act.styles
     language = act.snapshot.language
     widths = [25 * mm, 0, 66 * mm]
@@ -295,22 +353,54 @@ def _checklist(act: ActContent) -> Section | None:
     return act.label("section.checklist"), [table]
 
 
+def _checklist_v2(act: ActContent) -> Section:
+    """What was done, as statements with the answer and its evidence; no step ids."""
+    snapshot = act.snapshot
+    zone = snapshot.zone
+    assert zone is not None
+    styles = act.styles
+    widths = [25 * mm, 0, 66 * mm]
+    widths[1] = CONTENT_WIDTH - sum(widths)
+
+    def when(entry: ChecklistEntry) -> str:
+        local = entry.answered_at.astimezone(zone)
+        # Steps answered on the act's date show the time only; earlier ones show the date too.
+        if act.one_offset and local.date() == snapshot.act_date:
+            return f"{local:%H:%M}"
+        return act.when(local)
+
+    def answer(entry: ChecklistEntry) -> Flowable:
+        text = markup(entry.answer or "—")
+        if isinstance(entry.evidence, str) and entry.evidence:
+            text += f"<br/><font size='7' color='#5B6570'>{markup(entry.evidence)}</font>"
+        return Paragraph(text, styles.cell)
+
+    header = [
+        para(act.label("col.time"), styles.head_cell),
+        para(act.label("col.done"), styles.head_cell),
+        para(act.label("col.answer"), styles.head_cell),
+    ]
+    body = [
+        [para(when(entry), styles.cell), para(entry.label, styles.cell), answer(entry)]
+        for entry in snapshot.checklist
+    ]
+    table = Table([header, *body], colWidths=widths, repeatRows=1)
+    table.setStyle(grid_table_style(act.fonts.regular))
+    return act.label("section.checklist"), [table]
+
+
 def _photos(act: ActContent) -> Section | None:
     photos = act.snapshot.photos
     if not photos:
         return None
     styles = act.styles
-    language = act.snapshot.language
     column = CONTENT_WIDTH / PHOTO_COLUMNS
     inner = column - 4 * mm
     cells: list[list[Flowable]] = []
     for photo, image in zip(photos, act.photos, strict=True):
         caption = [f"<b>{markup(photo.caption)}</b>"] if photo.caption else []
         if photo.taken_at is not None:
-            caption.append(
-                f"{markup(act.label('taken_at'))}: "
-                f"{markup(i18n.format_datetime(photo.taken_at, language))}"
-            )
+            caption.append(f"{markup(act.label('taken_at'))}: {markup(act.when(photo.taken_at))}")
         caption.append(f"<font color='#5B6570'>SHA-256 {photo.sha256[:16]}…</font>")
         cells.append(
             [
@@ -388,9 +478,19 @@ def _signature_cell(
     act: ActContent, role: SignerRole, heading: str, default_name: str, note: str
 ) -> list[Flowable]:
     styles = act.styles
-    language = act.snapshot.language
     signature = act.signatures.get(role)
     width, height = SIGNATURE_BOX
+    mode = act.snapshot.contractor_signature
+    if signature is None and role == "contractor" and mode in STATEMENT_MODES:
+        # The contractor confirms by statement (and seal), not by hand: no empty line.
+        return [
+            Paragraph(f"<b>{markup(heading)}</b>", styles.body),
+            para(note, styles.muted),
+            Spacer(1, 1.5 * mm),
+            para(act.label(str(mode)), styles.body),
+            Spacer(1, 1.5 * mm),
+            para(default_name, styles.small),
+        ]
     if signature is None:
         mark: Flowable = blank_signature_box(width, height, act.fonts.regular)
     elif signature.strokes is not None:
@@ -415,7 +515,7 @@ def _signature_cell(
     if signature is not None:
         cell.append(
             para(
-                f"{act.label('signed_at')}: {i18n.format_datetime(signature.signed_at, language)}",
+                f"{act.label('signed_at')}: {act.when(signature.signed_at)}",
                 styles.muted,
             )
         )

@@ -29,9 +29,11 @@ SignerRole = Literal["contractor", "customer"]
 SnapshotVersion = Literal[1, 2]
 # What happened to a piece of equipment during the visit (version 2).
 EquipmentAction = Literal["installed", "replaced", "removed"]
-# How the contractor's side is signed (version 2): by the technician on the device, or by a
-# statement that the contractor confirms the act with its seal, in place of an empty line.
-ContractorSignatureMode = Literal["technician", "seal_statement"]
+# How the contractor's side is signed (version 2), so its line is never left empty:
+# "technician": the technician signs on the device; "seal_statement": a statement that the
+# contractor confirms the act and certifies it with its electronic seal (when a seal is
+# configured); "contractor_statement": the same confirmation without claiming a seal.
+ContractorSignatureMode = Literal["technician", "seal_statement", "contractor_statement"]
 LATEST_VERSION: SnapshotVersion = 2
 
 Sha256Hex = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
@@ -169,8 +171,10 @@ class ActSnapshot(_Input, frozen=True, kw_only=True):
     - `time_zone`: IANA name of the site's territory zone; every time is printed in it, with the
       zone named once;
     - `work_order.description` (the reported problem; may be "");
-    - `contractor_signature`: "technician" (the technician signs on the device) or
-      "seal_statement" (a statement that the contractor confirms the act replaces the line);
+    - `contractor_signature`: "technician" (the technician signs on the device),
+      "seal_statement" (the contractor confirms the act and certifies it with its electronic
+      seal) or "contractor_statement" (the confirmation alone, when no seal is configured): a
+      statement replaces the empty signature line;
     - `action` on every equipment line;
     and gives checklist rows the meaning described in `ChecklistEntry`. A version 1 snapshot
     must not carry any of these fields.

@@ -21,7 +21,6 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from functools import partial
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -36,9 +35,11 @@ from sqlalchemy.orm import defer
 
 import reports
 from reports.errors import FontNotFound, InvalidAsset, InvalidSnapshot, ReportError, SealError
+from reports.i18n import work_type_name
 from reports.render import NO_ASSETS
 from reports.snapshot import revalidate_signatures, revalidate_snapshot
 from service.acts import schemas
+from service.acts.content import equipment_lines
 from service.acts.numbering import next_number, prefix_for
 from service.acts.sealing import SealConfigError, Sealer, load_sealer
 from service.acts.verification import (
@@ -221,22 +222,12 @@ def _invalid(exc: ReportError, default_field: str) -> ValidationFailed:
     return ValidationFailed(str(exc), errors=[FieldError(field=field, message=str(exc))])
 
 
-def _quantity(value: Any) -> Decimal:
-    number = Decimal(str(value))
-    return number.quantize(Decimal(1)) if number == number.to_integral_value() else number
-
-
-def _equipment(items: Sequence[Mapping[str, Any]]) -> tuple[reports.EquipmentLine, ...]:
-    return tuple(
-        reports.EquipmentLine(
-            name=str(item["name"]),
-            model=str(item.get("model") or ""),
-            serial=str(item.get("serial") or ""),
-            quantity=_quantity(item.get("quantity", 1)),
-            unit=str(item.get("unit") or "pcs"),
-        )
-        for item in items
-    )
+def _works_performed(order: WorkOrder, language: reports.Language) -> tuple[str, ...]:
+    """The services ordered, or else the kind of work: an act of works never lists none."""
+    if order.requested_services:
+        return tuple(order.requested_services)
+    name = work_type_name(cast("reports.WorkType", order.type), language)
+    return (name[:1].upper() + name[1:],)
 
 
 class ActService:
@@ -339,10 +330,11 @@ class ActService:
         employee_no: str | None = None,
         place: str | None = None,
     ) -> reports.ActSnapshot:
-        """Assemble an act snapshot of a visit from the database and the issuer settings.
+        """Assemble a version 2 act snapshot of a visit from the database and issuer settings.
 
         The act number and verify URL are placeholders that ``create_draft`` fills in. Times
-        are shown in the territory's time zone; the language is the customer's.
+        are on the site territory's clock, which the act names; the language is the
+        customer's. The contractor's side is confirmed by the seal statement.
         """
         visit = await VisitService(self.session, self.actor).get(visit_id)
         order = await self.session.get_one(WorkOrder, visit.work_order_id)
@@ -357,10 +349,17 @@ class ActService:
         finished = (finished_at or visit.finished_at or utcnow()).astimezone(zone)
         arrived = (arrived_at or visit.arrived_at or min(window.lower, finished)).astimezone(zone)
         issuer = self.settings.issuer
+        language = cast("reports.Language", customer.preferred_language)
         return reports.ActSnapshot(
+            version=2,
+            time_zone=territory.time_zone,
+            # Only a configured seal may be promised on the act.
+            contractor_signature=(
+                "seal_statement" if self.sealer is not None else "contractor_statement"
+            ),
             act_number=DRAFT_NUMBER,
             kind=kind,
-            language=cast("reports.Language", customer.preferred_language),
+            language=language,
             place=place or issuer.place,
             act_date=finished.date(),
             issuer=reports.Issuer(
@@ -374,13 +373,15 @@ class ActService:
                 number=order.number,
                 type=cast("reports.WorkType", order.type),
                 requested_services=tuple(order.requested_services),
+                description=(order.description or "").strip()[:2000],
             ),
             customer=reports.Customer(name=customer.full_name, phones=tuple(customer.phones[:5])),
             acceptor=reports.Acceptor(name=acceptor_name or customer.full_name),
             site=reports.Site(address=site.address),
             technician=reports.Technician(
                 name=technician.full_name,
-                employee_no=employee_no or technician.id.hex[:8].upper(),
+                # A dash, never an invented number, for a technician recorded without one.
+                employee_no=employee_no or technician.personnel_no or "—",
             ),
             agreed_window=reports.TimeWindow(
                 start=window.lower.astimezone(zone), end=window.upper.astimezone(zone)
@@ -388,9 +389,18 @@ class ActService:
             arrived_at=min(arrived, finished),
             finished_at=finished,
             works_performed=tuple(
-                order.requested_services if works_performed is None else works_performed
+                _works_performed(order, language) if works_performed is None else works_performed
             ),
-            equipment=_equipment(order.equipment) if equipment is None else tuple(equipment),
+            equipment=(
+                equipment_lines(
+                    order_items=order.equipment,
+                    installed=(),
+                    checklist_serials=(),
+                    language=language,
+                )
+                if equipment is None
+                else tuple(equipment)
+            ),
             checklist=tuple(checklist),
             photos=tuple(photos),
             customer_remarks=customer_remarks,
@@ -510,7 +520,7 @@ class ActService:
         self, snapshot: reports.ActSnapshot, number: str, public_id: str
     ) -> reports.ActSnapshot:
         try:
-            return revalidate_snapshot(
+            checked = revalidate_snapshot(
                 msgspec.structs.replace(
                     snapshot,
                     act_number=number,
@@ -519,6 +529,8 @@ class ActService:
             )
         except InvalidSnapshot as exc:
             raise _invalid(exc, "snapshot") from exc
+        # An emoji typed on a phone must not make the act impossible to render at signing.
+        return reports.printable_snapshot(checked)
 
     @staticmethod
     def _content_fields(snapshot: reports.ActSnapshot, canonical: bytes) -> dict[str, Any]:

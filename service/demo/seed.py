@@ -170,6 +170,8 @@ async def seed(session: AsyncSession, rng_seed: int = 20261122) -> str:
             technician = Technician(
                 user_id=user.id,
                 full_name=name,
+                # tech7 carries personnel number 000007: easy to find on an act.
+                personnel_no=f"{number:06d}",
                 phone=_phone(rng, spec.code),
                 employment=rng.choice(["staff", "staff", "staff", "dealer", "partner"]),
                 skills=sorted(SKILL_SETS[number % len(SKILL_SETS)]),

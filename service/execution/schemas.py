@@ -114,6 +114,8 @@ class InstalledItem(msgspec.Struct, forbid_unknown_fields=True):
     serial: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
     method: Literal["scanned", "typed"] = "typed"
     model: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    # Serial of the unit this one replaced (a repair); the act lists both.
+    replaces_serial: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
 
 
 class EquipmentPayload(msgspec.Struct, forbid_unknown_fields=True):

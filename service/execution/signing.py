@@ -18,7 +18,6 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -29,6 +28,7 @@ from sqlalchemy.orm import selectinload
 import reports
 from checklists import Answer, evaluate
 from reports.snapshot import MAX_STROKE_POINTS
+from service.acts.content import AFTER_SIGNING
 from service.acts.services import ActService
 from service.audit.services import record
 from service.auth.actor import Actor
@@ -48,11 +48,11 @@ from service.db.models import (
     Territory,
     User,
     Visit,
-    VisitRecord,
     WorkOrder,
 )
 from service.db.models.visits import LIVE_STATUSES
 from service.errors import Conflict, FieldError, NotFound, Unauthorized, ValidationFailed
+from service.execution.act_draft import ActDrafter
 from service.execution.services import FieldworkService
 from service.notifications import Recipient, enqueue
 from service.storage import BlobStore, blob_key
@@ -63,12 +63,9 @@ SIGN_LINK_TTL = timedelta(minutes=30)
 OTP_TTL = timedelta(minutes=10)
 # Wrong codes allowed per link, across resent codes: a new code does not buy more guesses.
 OTP_ATTEMPTS = 5
-# Steps that the signature itself (and the goodbye after it) completes.
-AFTER_SIGNING = frozenset({"sign_act", "sign_handover_act", "thanked"})
 MAX_STROKES = 200
 MAX_POINTS = MAX_STROKE_POINTS  # what reports.SignatureStrokes accepts
 MAX_PNG_BYTES = 512 * 1024
-EMBEDDABLE = ("image/jpeg", "image/png", "image/webp")
 
 Point = tuple[
     Annotated[float, msgspec.Meta(ge=0, le=1)], Annotated[float, msgspec.Meta(ge=0, le=1)]
@@ -212,15 +209,13 @@ class SigningService:
                 code="checklist_incomplete",
             )
         acts = ActService.from_state(self.session, self.actor, self.state)
-        snapshot = await acts.snapshot_for(
-            visit.id,
+        snapshot = await ActDrafter(self.session, acts, self.registry).snapshot(
+            visit,
             kind=data.kind,
-            acceptor_name=data.acceptor_name or _acceptor(answers),
-            equipment=await self._installed(visit.id),
-            checklist=_log(template, answers, lang, utcnow()),
-            photos=await self._photos(visit.id, template, lang),
-            arrived_at=visit.arrived_at,
-            finished_at=utcnow(),
+            acceptor_name=data.acceptor_name,
+            template=template,
+            answers=answers,
+            state=state,
         )
         act = await acts.create_draft(visit.id, snapshot)
         token = new_link_token()
@@ -243,49 +238,6 @@ class SigningService:
             signing_url=f"{self.base_url}/mobile/v1/sign/{token}",
             expires_at=expires_at,
         )
-
-    async def _installed(self, visit_id: uuid.UUID) -> list[reports.EquipmentLine] | None:
-        rows = (
-            await self.session.scalars(
-                select(VisitRecord)
-                .where(VisitRecord.visit_id == visit_id, VisitRecord.kind == "equipment")
-                .order_by(VisitRecord.id)
-            )
-        ).all()
-        if not rows:
-            return None  # the order's equipment list stands
-        return [
-            reports.EquipmentLine(
-                name=item["name"],
-                model=item.get("model") or "",
-                serial=item["serial"],
-                quantity=Decimal(1),
-                unit="шт",
-            )
-            for row in rows
-            for item in row.data["items"]
-        ]
-
-    async def _photos(self, visit_id: uuid.UUID, template: Any, lang: str) -> list[reports.Photo]:
-        # HEIC stays as evidence in the store; the PDF embeds what the renderer can draw.
-        rows = (
-            await self.session.scalars(
-                select(Photo)
-                .where(
-                    Photo.visit_id == visit_id,
-                    Photo.status == "stored",
-                    Photo.content_type.in_(EMBEDDABLE),
-                )
-                .order_by(Photo.created_at)
-            )
-        ).all()
-        titles = template.titles.get(lang, {})
-        return [
-            reports.Photo(
-                sha256=p.sha256, caption=titles.get(p.step_id or "", ""), taken_at=p.taken_at
-            )
-            for p in rows
-        ]
 
     # -- the customer -----------------------------------------------------------------------
 
@@ -651,51 +603,6 @@ class SigningService:
                 context={"act_url": copy_url},
             )
         await self.session.flush()
-
-
-def _acceptor(answers: dict[str, Answer]) -> str | None:
-    name = answers.get("acceptor_name")
-    return str(name.value) if name is not None and name.value else None
-
-
-def _log(
-    template: Any, answers: dict[str, Answer], lang: str, fallback: datetime
-) -> list[reports.ChecklistEntry]:
-    """The checklist as the act prints it: step, answer, device time, in template order."""
-    titles = template.titles.get(lang, {})
-    entries = []
-    for step_id in template.steps:
-        answer = answers.get(step_id)
-        if answer is None or step_id in AFTER_SIGNING:
-            continue
-        entries.append(
-            reports.ChecklistEntry(
-                step_id=step_id,
-                label=titles.get(step_id, step_id),
-                answer=_summary(answer, lang),
-                answered_at=answer.answered_at or fallback,
-            )
-        )
-    return entries
-
-
-_YES = {"ru": "да", "kk": "иә", "en": "yes"}
-_NO = {"ru": "нет", "kk": "жоқ", "en": "no"}
-
-
-def _summary(answer: Answer, lang: str) -> str:
-    value = answer.value
-    if value is True:
-        return _YES.get(lang, "yes")
-    if value is False:
-        return _NO.get(lang, "no")
-    if answer.photo_ids:
-        return f"{len(answer.photo_ids)} фото" if lang != "en" else f"{len(answer.photo_ids)} photo"
-    if answer.location is not None:
-        return f"{answer.location.lat:.5f}, {answer.location.lon:.5f}"
-    if isinstance(value, tuple | list):
-        return ", ".join(getattr(v, "value", str(v)) for v in value)
-    return "" if value is None else str(value)[:200]
 
 
 def _png(data: str) -> bytes:

@@ -28,6 +28,7 @@ def technician_schema(technician: Technician) -> schemas.Technician:
         id=technician.id,
         user_id=technician.user_id,
         full_name=technician.full_name,
+        personnel_no=technician.personnel_no,
         phone=technician.phone,
         employment=technician.employment,
         skills=list(technician.skills),
@@ -41,6 +42,7 @@ def technician_schema(technician: Technician) -> schemas.Technician:
 
 def _audit_view(technician: Technician) -> dict[str, object]:
     return {
+        "personnel_no": technician.personnel_no,
         "employment": technician.employment,
         "skills": list(technician.skills),
         "territory_ids": sorted(str(t.id) for t in technician.territories),
@@ -107,6 +109,7 @@ class TechnicianService:
         territories = await self._territories(data.territory_ids)
         if await self.session.scalar(select(exists().where(User.username == data.username))):
             raise Conflict(f"Username {data.username} is taken", code="duplicate_username")
+        await self._check_personnel_no(data.personnel_no)
         user = User(
             username=data.username,
             password_hash=hash_password(data.password),
@@ -118,6 +121,7 @@ class TechnicianService:
         technician = Technician(
             user_id=user.id,
             full_name=data.full_name,
+            personnel_no=data.personnel_no,
             phone=data.phone,
             employment=data.employment,
             skills=sorted(set(data.skills)),
@@ -143,6 +147,8 @@ class TechnicianService:
         technician = await self.get(technician_id)
         before = _audit_view(technician)
         changes = changed_fields(patch)
+        if "personnel_no" in changes:
+            await self._check_personnel_no(changes["personnel_no"], technician.id)
         if "territory_ids" in changes:
             technician.territories = await self._territories(changes.pop("territory_ids"))
         if "home_base" in changes:
@@ -173,6 +179,19 @@ class TechnicianService:
     async def deactivate(self, technician_id: uuid.UUID) -> None:
         """Technicians are never deleted (their visits stay on record); they are deactivated."""
         await self.update(technician_id, schemas.TechnicianUpdate(active=False))
+
+    async def _check_personnel_no(
+        self, personnel_no: str, technician_id: uuid.UUID | None = None
+    ) -> None:
+        """Personnel numbers are unique across the company, whoever may see the holder."""
+        clash = exists().where(Technician.personnel_no == personnel_no)
+        if technician_id is not None:
+            clash = clash.where(Technician.id != technician_id)
+        if await self.session.scalar(select(clash)):
+            raise Conflict(
+                f"Personnel number {personnel_no} is already used",
+                code="duplicate_personnel_no",
+            )
 
     async def _territories(self, territory_ids: list[uuid.UUID]) -> list[Territory]:
         wanted = set(territory_ids)

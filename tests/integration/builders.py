@@ -133,6 +133,7 @@ class Builder:
                 technician = Technician(
                     user_id=user.id,
                     full_name="Серікбаев Қанат",
+                    personnel_no=uuid.uuid4().hex[:10].upper(),
                     phone="+77019876543",
                     skills=["installation", "repair"],
                     home_base=await session.scalar(

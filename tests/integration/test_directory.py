@@ -211,12 +211,14 @@ async def test_technician_lifecycle_and_deactivation(client: Any, build: Builder
     admin = await build.person(Role.ADMIN)
     supervisor = await build.person(Role.SUPERVISOR, area.territory)
     username = f"tech-{area.territory.code.lower()}"
+    personnel_no = f"P-{area.territory.code.upper()}"[:20]
     created = await client.post(
         "/api/v1/technicians",
         json={
             "username": username,
             "password": "long-enough-password",
             "full_name": "Ахметов Нұрлан",
+            "personnel_no": personnel_no,
             "phone": "+77051112233",
             "home_base": area.point(0.1, 0.1),
             "territory_ids": [str(area.territory.id)],
@@ -227,6 +229,7 @@ async def test_technician_lifecycle_and_deactivation(client: Any, build: Builder
     assert created.status_code == 201, created.text
     technician = created.json()
     assert technician["skills"] == ["fiber", "repair"]
+    assert technician["personnel_no"] == personnel_no
     listed = await client.get(
         "/api/v1/technicians", params={"skill": "fiber"}, headers=supervisor.headers
     )
@@ -259,11 +262,15 @@ async def test_technician_bad_input_writes_nothing(client: Any, build: Builder) 
         "username": "new-tech",
         "password": "long-enough-password",
         "full_name": "Петров Пётр",
+        "personnel_no": "770001",
         "phone": "+79131234567",
         "home_base": area.point(),
         "territory_ids": [str(area.territory.id)],
     }
     cases = [
+        ({"personnel_no": "abc 1"}, 400),
+        ({"personnel_no": ""}, 400),
+        ({"personnel_no": "1" * 21}, 400),
         ({"password": "short"}, 400),
         ({"phone": "+7 913 123"}, 400),
         ({"territory_ids": []}, 400),
@@ -278,3 +285,57 @@ async def test_technician_bad_input_writes_nothing(client: Any, build: Builder) 
         assert response.status_code == status, (change, response.text)
         problem(response)
     assert (await build.count(User), await build.count(Technician)) == (users, technicians)
+
+
+async def test_personnel_numbers_are_unique_and_patchable(client: Any, build: Builder) -> None:
+    area = await build.area()
+    admin = await build.person(Role.ADMIN)
+    first = await build.person(Role.TECHNICIAN, area.territory)
+    second = await build.person(Role.TECHNICIAN, area.territory)
+    number = f"N-{area.territory.code}"
+    url = "/api/v1/technicians/{}"
+    changed = await client.patch(
+        url.format(first.actor.technician_id), json={"personnel_no": number}, headers=admin.headers
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["personnel_no"] == number
+    # Patching a technician to their own number again is no clash.
+    again = await client.patch(
+        url.format(first.actor.technician_id), json={"personnel_no": number}, headers=admin.headers
+    )
+    assert again.status_code == 200, again.text
+    before = (
+        await client.get(url.format(second.actor.technician_id), headers=admin.headers)
+    ).json()
+    clash = await client.patch(
+        url.format(second.actor.technician_id), json={"personnel_no": number}, headers=admin.headers
+    )
+    assert clash.status_code == 409
+    assert problem(clash)["code"] == "duplicate_personnel_no"
+    after = (await client.get(url.format(second.actor.technician_id), headers=admin.headers)).json()
+    assert after["personnel_no"] == before["personnel_no"] != number
+    counts = (await build.count(User), await build.count(Technician))
+    created = await client.post(
+        "/api/v1/technicians",
+        json={
+            "username": f"dup-{area.territory.code.lower()}",
+            "password": "long-enough-password",
+            "full_name": "Петров Пётр",
+            "personnel_no": number,
+            "phone": "+79131234567",
+            "home_base": area.point(),
+            "territory_ids": [str(area.territory.id)],
+        },
+        headers=admin.headers,
+    )
+    assert created.status_code == 409
+    assert problem(created)["code"] == "duplicate_personnel_no"
+    assert (await build.count(User), await build.count(Technician)) == counts
+    supervisor = await build.person(Role.SUPERVISOR, area.territory)
+    forbidden = await client.patch(
+        url.format(first.actor.technician_id),
+        json={"personnel_no": "999999"},
+        headers=supervisor.headers,
+    )
+    assert forbidden.status_code == 403
+    problem(forbidden)

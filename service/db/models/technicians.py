@@ -33,6 +33,9 @@ class Technician(UUIDPrimaryKey, Timestamps, Base):
         ForeignKey("users.id", ondelete="RESTRICT"), unique=True
     )
     full_name: Mapped[str] = mapped_column(String(200))
+    # The employer's personnel number (табельный номер), printed on acts; NULL only for
+    # technicians created before numbers were recorded.
+    personnel_no: Mapped[str | None] = mapped_column(String(20), unique=True)
     phone: Mapped[str] = mapped_column(String(16))
     employment: Mapped[str] = mapped_column(String(16), default="staff", server_default="staff")
     skills: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default="{}")

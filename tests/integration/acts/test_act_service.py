@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import msgspec
@@ -17,7 +18,7 @@ from service.acts.sealing import Sealer
 from service.acts.services import ActStorageFailed
 from service.audit.services import verify_chain
 from service.auth.actor import Role
-from service.db.models import Act
+from service.db.models import Act, Technician
 from service.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from service.storage import IntegrityError, LocalBlobStore
 from tests.integration.acts.conftest import Acts, Field, signatures_for
@@ -37,12 +38,24 @@ async def test_snapshot_for_assembles_the_visit_from_the_database(acts: Acts, fi
     assert snapshot.site.address == field.area.site.address
     assert snapshot.technician.name == "Серікбаев Қанат"
     assert snapshot.works_performed == ("Домашний интернет 500 Мбит/с",)
-    assert [(e.name, e.serial, str(e.quantity), e.unit) for e in snapshot.equipment] == [
-        ("ONT", "48575443ABCD", "1", "шт"),
-        ("Кабель оптический", "", "18", "м"),
+    # Units in the act's language: the order's "шт" reads "дана" in a Kazakh act.
+    assert [(e.name, e.serial, str(e.quantity), e.unit, e.action) for e in snapshot.equipment] == [
+        ("ONT", "48575443ABCD", "1", "дана", "installed"),
+        ("Кабель оптический", "", "18", "м", "installed"),
     ]
-    # Times in the territory's zone (Asia/Almaty, UTC+5).
+    assert snapshot.version == 2
+    assert snapshot.work_order.description == field.order.description
+    assert snapshot.work_order.description
+    # The technician's real personnel number, not a piece of their id.
+    async with acts.build.sessionmaker() as session:
+        technician = await session.get_one(Technician, field.technician.actor.technician_id)
+    assert snapshot.technician.employee_no == technician.personnel_no
+    # No seal configured here: the act must not promise one.
+    assert snapshot.contractor_signature == "contractor_statement"
+    # Times in the territory's zone (Asia/Almaty, UTC+5), which the snapshot names.
+    assert snapshot.time_zone == field.area.territory.time_zone == "Asia/Almaty"
     assert snapshot.agreed_window.start.utcoffset() == snapshot.finished_at.utcoffset()
+    assert snapshot.finished_at.utcoffset() == timedelta(hours=5)
     assert snapshot.issuer.legal_name == acts.settings.issuer.legal_name
 
 
@@ -327,3 +340,13 @@ async def test_snapshot_of_another_order_is_refused(
     async with acts.service(one.technician) as service:
         with pytest.raises(ValidationFailed):
             await service.create_draft(one.visit.id, foreign)
+
+
+async def test_a_character_the_font_lacks_cannot_block_signing(acts: Acts, field: Field) -> None:
+    act = await acts.draft(field, acceptor=reports.Acceptor(name="Нұрланов Қанат 🙂"))
+    snapshot = reports.parse_snapshot(act.snapshot_json)
+    assert snapshot.acceptor.name == "Нұрланов Қанат \ufffd"
+    async with acts.service(field.technician) as service:
+        signed = await service.sign(act.id, signatures_for(act))
+    assert signed.status in ("signed", "sealed")
+    assert signed.pdf_sha256

@@ -13,7 +13,7 @@ QUESTION_MARK = "?"
 
 def test_newest_version_of_every_template_has_a_statement_per_act_row() -> None:
     templates = load_templates()
-    for key in templates.keys():
+    for key in tuple(templates.keys()):
         template = templates.get(key).template
         visible = [e for e in iter_steps(template) if is_customer_visible(template, e)]
         assert visible, key
@@ -27,11 +27,9 @@ def test_newest_version_of_every_template_has_a_statement_per_act_row() -> None:
 
 def test_preparation_before_departure_is_internal() -> None:
     templates = load_templates()
-    for key in templates.keys():
+    for key in tuple(templates.keys()):
         template = templates.get(key).template
-        internal = {
-            e.step.id for e in iter_steps(template) if not is_customer_visible(template, e)
-        }
+        internal = {e.step.id for e in iter_steps(template) if not is_customer_visible(template, e)}
         assert {"supervisor_check", "materials_ready", "geo_mismatch_note"} <= internal, key
         assert "show_id" not in internal
 

@@ -112,5 +112,5 @@ def test_shipped_templates_are_two_versions_each_with_distinct_hashes() -> None:
     assert templates.keys() == ("construction", "installation", "meter_check", "repair")
     # v1 is published and immutable; v2 adds the act's statements and internal markers.
     assert len(templates) == 8
-    assert all(templates.versions(key) == (1, 2) for key in templates.keys())
+    assert all(templates.versions(key) == (1, 2) for key in tuple(templates.keys()))
     assert len({compiled.content_hash for compiled in templates}) == 8

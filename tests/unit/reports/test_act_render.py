@@ -183,7 +183,17 @@ def test_every_label_in_every_language_is_covered_by_the_font() -> None:
 
     for key in label_keys():
         for language in ("ru", "kk", "en"):
-            text = label(key, language, page=1, pages=2, number="А-1")
+            text = label(
+                key,
+                language,
+                page=1,
+                pages=2,
+                number="А-1",
+                count=3,
+                distance=35,
+                accuracy=12,
+                serial="S1",
+            )
             assert text
             fonts.check_text(f"label {key}/{language}", text)
     fonts.check_text("kazakh letters", KAZAKH_LETTERS)
