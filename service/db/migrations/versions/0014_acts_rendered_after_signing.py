@@ -5,7 +5,7 @@ time; the PDF's fields are filled in once, by the renderer, and must be there be
 The immutability trigger allows exactly that one change (and signed -> sealed, as before).
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013 (assigned 0012; chained after act-content's 0013, merged into this branch)
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0014"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
