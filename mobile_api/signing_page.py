@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from msgspec import UNSET
 
 import reports
-from reports.i18n import format_quantity, format_utc_offset, label, title
+from reports.i18n import format_quantity, format_utc_offset, format_zone, in_zone, label, title
 from service.common.i18n import LANGUAGES, Language, in_language
 
 # Page-only texts; Kazakh strings await a native speaker's review.
@@ -129,11 +129,6 @@ _PAGE: dict[str, tuple[str, str, str]] = {
         "The act is not signed. The contractor will contact you: {phone}.",
     ),
     "technical": ("Технические сведения", "Техникалық мәліметтер", "Technical details"),
-    "description": ("Обращение клиента", "Клиенттің өтініші", "The customer's request"),
-    "replaced_serial": ("вместо серийного №", "ауыстырылған сериялық №", "replacing serial No."),
-    "action.installed": ("установлено", "орнатылды", "installed"),
-    "action.replaced": ("заменено", "ауыстырылды", "replaced"),
-    "action.removed": ("снято", "алынды", "removed"),
     # Answers to the problem codes the page can receive from the server.
     "error.link_used": (
         "Эта ссылка уже использована.",
@@ -187,7 +182,7 @@ def site_zone(snapshot: reports.ActSnapshot) -> ZoneInfo | None:
 
 def local(value: datetime, zone: ZoneInfo | None) -> datetime:
     """A time in the site's zone (or in the offset it was recorded with)."""
-    return value.astimezone(zone) if zone is not None else value
+    return in_zone(value, zone)
 
 
 def local_time(value: datetime, zone: ZoneInfo | None, language: Language) -> str:
@@ -198,8 +193,7 @@ def local_time(value: datetime, zone: ZoneInfo | None, language: Language) -> st
 
 def zone_name(zone: ZoneInfo | None, sample: datetime) -> str:
     """How the page names the zone: «Asia/Almaty (UTC+05:00)»."""
-    offset = format_utc_offset(local(sample, zone))
-    return f"{zone.key} ({offset})" if zone is not None else offset
+    return format_zone(zone, sample) if zone is not None else format_utc_offset(sample)
 
 
 def page_model(
@@ -240,7 +234,7 @@ def page_model(
         "act_number": snapshot.act_number,
         "place_date": f"{snapshot.place}, {snapshot.act_date.isoformat()}",
         "zone_note": page_text("times_in", lang).format(zone=zone_name(zone, snapshot.finished_at)),
-        "description_title": page_text("description", lang),
+        "description_title": label("description", lang),
         "description": description if isinstance(description, str) else "",
         "parties": [
             (
@@ -289,9 +283,9 @@ def _equipment_card(line: reports.EquipmentLine, lang: Language) -> dict[str, st
     """One equipment line as the page's card: what, which unit, what happened to it."""
     parts = [f"{label('col.serial', lang)}: {line.serial}"] if line.serial else []
     if line.action is not UNSET:
-        action = page_text(f"action.{line.action}", lang)
+        action = label(f"action.{line.action}", lang)
         if line.replaced_serial is not UNSET and line.replaced_serial:
-            action += f" ({page_text('replaced_serial', lang)} {line.replaced_serial})"
+            action += f" ({label('replaced_serial', lang, serial=line.replaced_serial)})"
         parts.append(action)
     parts.append(f"{format_quantity(line.quantity, lang)} {line.unit}")
     return {

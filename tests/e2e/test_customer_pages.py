@@ -110,7 +110,8 @@ async def test_refusing_needs_a_reason_then_shows_only_the_refusal(
         row = await session.get_one(CustomerLink, link_id)
         assert row.refused_at is None
         assert row.refusal_reason is None
-    assert await build.count(AuditEntry, AuditEntry.action == "act.refused") == 0
+    refusals = (AuditEntry.action == "act.refused", AuditEntry.entity_id == str(link["act_id"]))
+    assert await build.count(AuditEntry, *refusals) == 0
 
     refused = await client.post(
         link["path"] + "/refuse", json={"reason": "  Не согласен с объёмом работ  "}
@@ -119,6 +120,7 @@ async def test_refusing_needs_a_reason_then_shows_only_the_refusal(
     async with build.sessionmaker() as session:
         row = await session.get_one(CustomerLink, link_id)
         assert row.refusal_reason == "Не согласен с объёмом работ"
+    assert await build.count(AuditEntry, *refusals) == 1
     page = await client.get(link["path"], headers={"Accept-Language": "ru"})
     assert page.status_code == 409
     assert "Сіз бұл актіге қол қоюдан бас тарттыңыз" in page.text

@@ -76,8 +76,8 @@ async def test_full_visit_to_a_signed_act(
     assert await build.count(ActSignature, ActSignature.act_id == link["act_id"]) == 1
 
     renderer = ActRenderer(build.sessionmaker, app.state.blob_store, app.state.settings)
-    assert await renderer.drain() == 1
-    assert await renderer.drain() == 0  # rendered once
+    assert await renderer.drain() >= 1  # this act, and any other test left waiting
+    assert await renderer.drain() == 0  # each rendered once
     ready = await client.get(copy_path, follow_redirects=False)
     assert ready.status_code == 307
     qr = await client.get(copy_path + "/qr.svg")
