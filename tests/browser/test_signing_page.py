@@ -297,22 +297,52 @@ async def test_refusing_asks_for_a_reason_and_then_shows_only_the_refusal(
     await context.close()
 
 
-async def test_read_aloud_checks_for_a_voice(
+# The phone's voices, as the page sees them; what it would have said is kept in __spoken.
+FAKE_VOICES = """(langs) => {
+  window.__spoken = [];
+  const voices = langs.map((lang) => ({lang, name: "test " + lang, voiceURI: lang,
+                                       default: false, localService: true}));
+  Object.defineProperty(speechSynthesis, "getVoices", {value: () => voices});
+  Object.defineProperty(speechSynthesis, "speak",
+                        {value: (u) => window.__spoken.push({text: u.text, lang: u.lang})});
+}"""
+
+
+async def test_read_aloud_reads_the_act_and_offers_another_voice(
     browser: Browser, worker_server: str, build: Builder, artifacts: Path
 ) -> None:
     link = await _signing_link(worker_server, build, "kk")
     context = await _phone(browser, 390, "kk")
     page = await context.new_page()
+
+    # A Kazakh voice exists: the act is read with it at once.
     await page.goto(link["signing_url"])
+    await page.evaluate(FAKE_VOICES, ["kk-KZ", "ru-RU"])
     await page.click("#read-aloud")
-    await page.wait_for_timeout(1500)  # the page waits up to 1 s for the voice list
-    voices = await page.evaluate("speechSynthesis.getVoices().map((v) => v.lang)")
-    if not any(v.lower().startswith("kk") for v in voices):
-        assert await page.is_visible("#voice-box")
-        assert "дауыс жоқ" in await page.inner_text("#voice-message")
-        await page.screenshot(path=str(artifacts / "read-aloud-no-voice-kk-390.png"))
-    else:
-        assert await page.inner_text("#read-aloud") == "Оқуды тоқтату"
+    spoken = await page.evaluate("() => window.__spoken")
+    assert [s["lang"] for s in spoken] == ["kk-KZ"]
+    text = spoken[0]["text"]
+    assert link["act_number"] in text
+    assert "Нұрланова Әлия Қанатқызы" in text  # an answer, as answered
+    # Human content only: no hashes, ids or links.
+    assert link["snapshot_sha256"] not in text
+    assert "http" not in text
+    assert "sha" not in text.lower()
+    assert link["act_id"] not in text
+
+    # No voice for Kazakh on this phone: the page says so and offers the voices it has.
+    await page.goto(link["signing_url"])
+    await page.evaluate(FAKE_VOICES, ["ru-RU", "en-US"])
+    await page.click("#read-aloud")
+    await page.wait_for_selector("#voice-box", state="visible")
+    assert "дауыс жоқ" in await page.inner_text("#voice-message")
+    choices = await page.locator("#voice-choices button").all_inner_texts()
+    assert choices == ["Русский", "English"]
+    await page.screenshot(path=str(artifacts / "read-aloud-no-voice-kk-390.png"))
+    await page.click("#voice-choices button:text('Русский')")
+    spoken = await page.evaluate("() => window.__spoken")
+    assert [s["lang"] for s in spoken] == ["ru-RU"]
+    assert link["snapshot_sha256"] not in spoken[0]["text"]
     await context.close()
 
 
