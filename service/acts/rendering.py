@@ -54,8 +54,11 @@ class ActRenderer:
     sealer: Sealer | None = None
     _retry_at: dict[uuid.UUID, float] = field(default_factory=dict)
 
-    async def render_next(self) -> uuid.UUID | None:
-        """Render one waiting act; its id, or None when none is waiting (or all are taken)."""
+    async def render_next(self, act_id: uuid.UUID | None = None) -> uuid.UUID | None:
+        """Render one waiting act (``act_id``: that one only); its id, or None when none waits.
+
+        None also when every waiting act is being rendered by another worker.
+        """
         now = time.monotonic()
         waiting = [act_id for act_id, at in self._retry_at.items() if at > now]
         async with self.sessionmaker() as session, session.begin():
@@ -68,6 +71,8 @@ class ActRenderer:
             )
             if waiting:
                 query = query.where(Act.id.not_in(waiting))
+            if act_id is not None:
+                query = query.where(Act.id == act_id)
             act = await session.scalar(query)
             if act is None:
                 return None
