@@ -164,7 +164,8 @@ async def test_signed_act_pdf_tells_the_truth(
     signed = await client.post(token_path, json=signature_body(link["snapshot_sha256"]))
     assert signed.status_code == 200, signed.text
     # The submit answers at once; the worker renders the PDF (service.acts.rendering).
-    await ActRenderer(build.sessionmaker, app.state.blob_store, app.state.settings).drain()
+    renderer = ActRenderer(build.sessionmaker, app.state.blob_store, app.state.settings)
+    assert await renderer.render_next(uuid.UUID(link["act_id"])) is not None
     async with build.sessionmaker() as session:
         act = await session.scalar(select(Act).where(Act.id == link["act_id"]))
         pin = await session.get_one(VisitChecklist, field.visit.id)
