@@ -256,15 +256,15 @@ def _message_page(
     refresh: bool = False,
 ) -> Template:
     """A customer link's answer when it cannot show what it was made for (never JSON)."""
-    security = new_page_nonce()
+    nonce = new_page_nonce()
     lang = pick_language(language, accept_language=accept_language)
     return Template(
         "customer_message.html.j2",
         context=message_model(
-            state, lang, company=issuer[0], phone=issuer[1], nonce=security, refresh=refresh
+            state, lang, company=issuer[0], phone=issuer[1], nonce=nonce, refresh=refresh
         ),
         status_code=MESSAGE_STATUS[state],
-        headers={**page_headers(security, form_action="'none'"), "Content-Language": lang},
+        headers={**page_headers(nonce, form_action="'none'"), "Content-Language": lang},
         media_type=MediaType.HTML,
     )
 
