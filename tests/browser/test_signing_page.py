@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from service.db.models import Act, ActSignature, Customer
 from tests.browser.axe import serious_violations
 from tests.conftest import serve_app
-from tests.e2e.visit_flow import Phone
+from tests.e2e.visit_flow import Phone, signature_body
 from tests.integration.builders import PASSWORD, Builder
 from tests.integration.coordination.rating_helpers import rated_visit
 
@@ -182,6 +182,30 @@ async def _draw(page: Page) -> None:
     await page.mouse.up()
 
 
+async def test_the_copy_link_says_it_is_being_prepared_until_the_pdf_exists(
+    browser: Browser, live_server: str, build: Builder, artifacts: Path
+) -> None:
+    # The shared server runs no worker: the PDF never comes, the page keeps saying so.
+    link = await _signing_link(live_server, build, "ru")
+    async with httpx.AsyncClient(timeout=30) as client:
+        signed = await client.post(
+            link["signing_url"], json=signature_body(link["snapshot_sha256"])
+        )
+    assert signed.status_code == 200, signed.text
+    for width in SHOT_WIDTHS:
+        context = await _phone(browser, width, "ru", bypass_csp=True)
+        page = await context.new_page()
+        response = await page.goto(signed.json()["copy_url"])
+        assert response is not None
+        assert response.status == 200
+        assert "Копия акта готовится" in await page.inner_text("h1")
+        assert await page.locator("main[data-refresh]").count() == 1
+        await _assert_fits(page, f"preparing {width}px", act_shown=False)
+        await page.screenshot(path=str(artifacts / f"copy-preparing-ru-{width}.png"))
+        assert await serious_violations(page) == [], ("preparing", width)
+        await context.close()
+
+
 @pytest.mark.parametrize("language", ["kk", "ru", "en"])
 async def test_the_customer_reads_signs_and_gets_a_copy_on_any_phone(
     browser: Browser, worker_server: str, build: Builder, artifacts: Path, language: str
@@ -293,7 +317,11 @@ async def test_refusing_asks_for_a_reason_and_then_shows_only_the_refusal(
     assert await page.is_hidden("#sign-section")
     assert await page.is_hidden("#done")
     assert "Отказ от подписи записан" in await page.inner_text("#refused")
+    await _assert_fits(page, "refused 320px", act_shown=False)
     await page.screenshot(path=str(artifacts / "refused-ru-320.png"))
+    await page.set_viewport_size({"width": 390, "height": 800})
+    await _assert_fits(page, "refused 390px", act_shown=False)
+    await page.screenshot(path=str(artifacts / "refused-ru-390.png"))
     await context.close()
 
 
