@@ -44,7 +44,6 @@ from service.db.models import (
     ActSignature,
     Customer,
     CustomerLink,
-    Photo,
     Territory,
     User,
     Visit,
