@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, MediaType, Response, get, post
+from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
@@ -15,10 +15,21 @@ from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from mobile_api.deps import Technician
 from mobile_api.schemas import PushRequest, PushResponse
-from mobile_api.signing_page import page_model
+from mobile_api.signing_page import MESSAGE_STATUS, message_model, page_model
+from reports.qr import qr_svg
+from service.common.i18n import pick_language
+from service.common.page_security import new_page_nonce, page_headers
 from service.common.params import DbSession
 from service.coordination.ratings import RatingLinks
-from service.errors import FieldError, Problem, problem_response
+from service.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    Gone,
+    NotFound,
+    Problem,
+    problem_response,
+)
 from service.execution.photos import PhotoService, PhotoUploadRequest, PhotoView
 from service.execution.schemas import DayBundle
 from service.execution.services import BundleService
@@ -228,6 +239,59 @@ class ActController(Controller):
         return await SigningService(db_session, technician, state=state).start(visit_id, data)
 
 
+HTML_ERRORS = {
+    status: ResponseSpec(
+        str,
+        description=description,
+        media_type=MediaType.HTML,
+        generate_examples=False,
+    )
+    for status, description in (
+        (404, "Unknown link: an HTML page in the customer's language"),
+        (409, "Used or refused link: an HTML page in the customer's language"),
+        (410, "Expired link: an HTML page in the customer's language"),
+    )
+}
+
+
+def _wants_json(request: Request[Any, Any, Any]) -> bool:
+    """A client that asks for JSON gets problem+json; a browser (or anything else) a page."""
+    return request.accept.best_match(["text/html", "application/json"]) == "application/json"
+
+
+def _link_error(state: str) -> DomainError:
+    """The problem a JSON client gets for a link that cannot show its page."""
+    if state == "expired":
+        return Gone("This link has expired; ask for a new one", code="link_expired")
+    if state == "used":
+        return Conflict("This link has already been used", code="link_used")
+    if state == "refused":
+        return Conflict("The customer refused to sign with this link", code="link_refused")
+    return NotFound("This link is not valid")
+
+
+def _message_page(
+    state: str,
+    issuer: tuple[str, str],
+    language: str | None,
+    accept_language: str | None,
+    *,
+    refresh: bool = False,
+) -> Template:
+    """A customer link's answer when it cannot show what it was made for (never JSON)."""
+    nonce = new_page_nonce()
+    lang = pick_language(language, accept_language=accept_language)
+    return Template(
+        "customer_message.html.j2",
+        context=message_model(
+            state, lang, company=issuer[0], phone=issuer[1], nonce=nonce, refresh=refresh
+        ),
+        status_code=MESSAGE_STATUS[state],
+        headers={**page_headers(nonce, form_action="'none'"), "Content-Language": lang},
+        media_type=MediaType.HTML,
+    )
+
+
 class SigningController(Controller):
     """The customer's side: no account, a single-use token in the URL."""
 
@@ -235,14 +299,41 @@ class SigningController(Controller):
     tags = ["signing"]
     opt = {"exclude_from_auth": True}
 
-    @get("/", operation_id="SigningPage", media_type=MediaType.HTML, include_in_schema=True)
-    async def page(self, token: FromPath[str], db_session: DbSession, state: State) -> Template:
-        """The whole act, large text, read-aloud, then the signature box."""
-        act, snapshot = await SigningService(db_session, None, state=state).page(token)
+    @get(
+        "/",
+        operation_id="SigningPage",
+        media_type=MediaType.HTML,
+        include_in_schema=True,
+        responses=HTML_ERRORS,
+    )
+    async def page(
+        self,
+        token: FromPath[str],
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        state: State,
+        accept_language: Annotated[
+            str | None, HeaderParameter(name="Accept-Language", required=False)
+        ] = None,
+    ) -> Template:
+        """The whole act, large text, read-aloud, then the signature box; else why not."""
+        view = await SigningService(db_session, None, state=state).page(token)
+        if view.state != "open" or view.act is None or view.snapshot is None:
+            if _wants_json(request):
+                raise _link_error(view.state)
+            return _message_page(view.state, view.issuer, view.language, accept_language)
+        nonce = new_page_nonce()
         return Template(
             "sign.html.j2",
-            context=page_model(snapshot, act.snapshot_sha256, token),
-            headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+            context=page_model(
+                view.snapshot,
+                view.act.snapshot_sha256,
+                token,
+                nonce=nonce,
+                large_text=view.low_vision,
+            ),
+            headers={**page_headers(nonce), "Content-Language": view.snapshot.language},
+            media_type=MediaType.HTML,
         )
 
     @post("/", operation_id="SubmitSignature", status_code=200)
@@ -254,7 +345,7 @@ class SigningController(Controller):
         state: State,
         user_agent: Annotated[str | None, HeaderParameter(name="User-Agent")] = None,
     ) -> SignedAct:
-        """Sign: the signature is bound to the snapshot hash; the PDF is rendered and stored."""
+        """Sign: the signature is bound to the snapshot hash; the PDF follows in the background."""
         service = SigningService(db_session, None, state=state)
         return await service.submit(token, data, user_agent)
 
@@ -276,13 +367,72 @@ class SigningController(Controller):
 
 
 class CustomerCopyController(Controller):
-    """The customer's copy of the signed act, from the SMS link."""
+    """The customer's copy of the signed act, from the SMS link or the QR code."""
 
     path = "/acts/copy/{token:str}"
     tags = ["signing"]
     opt = {"exclude_from_auth": True}
 
-    @get("/", operation_id="CustomerActCopy", status_code=307)
-    async def copy(self, token: FromPath[str], db_session: DbSession, state: State) -> Redirect:
-        """Redirect to a short-lived download of the signed PDF."""
-        return Redirect(await SigningService(db_session, None, state=state).copy_url(token))
+    @get(
+        "/",
+        operation_id="CustomerActCopy",
+        status_code=307,
+        responses={
+            307: ResponseSpec(
+                None, description="To a short-lived download of the PDF (Location header)"
+            ),
+            200: ResponseSpec(
+                str,
+                description="The PDF is being prepared: an HTML page that refreshes itself",
+                media_type=MediaType.HTML,
+                generate_examples=False,
+            ),
+            **{status: spec for status, spec in HTML_ERRORS.items() if status != 409},
+        },
+    )
+    async def copy(
+        self,
+        token: FromPath[str],
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        state: State,
+        accept_language: Annotated[
+            str | None, HeaderParameter(name="Accept-Language", required=False)
+        ] = None,
+    ) -> Response[Any]:
+        """Redirect to a short-lived download of the signed PDF, or say why not yet."""
+        view = await SigningService(db_session, None, state=state).copy(token)
+        if view.state == "open" and view.url is not None:
+            return Redirect(view.url, status_code=307, headers={"Cache-Control": "no-store"})
+        if view.state in ("unknown", "expired") and _wants_json(request):
+            raise _link_error(view.state)
+        return _message_page(
+            view.state,
+            view.issuer,
+            view.language,
+            accept_language,
+            refresh=view.state == "preparing",
+        )
+
+    @get(
+        "/qr.svg",
+        operation_id="CustomerActCopyQrCode",
+        media_type="image/svg+xml",
+    )
+    async def qr_code(
+        self, token: FromPath[str], db_session: DbSession, state: State
+    ) -> Response[bytes]:
+        """The copy link as a QR code, for the customer to scan with their own phone."""
+        service = SigningService(db_session, None, state=state)
+        if not await service.copy_exists(token):
+            raise NotFound("This link is not valid")
+        url = f"{state.settings.server.public_base_url}/mobile/v1/acts/copy/{token}"
+        return Response(
+            qr_svg(url),
+            media_type="image/svg+xml",
+            headers={
+                "Cache-Control": "private, max-age=3600",
+                "X-Content-Type-Options": "nosniff",
+                "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+            },
+        )

@@ -1,17 +1,49 @@
-"""The signing page's view model: every label in the customer's language, the act in full."""
+"""The signing page's view model: every label in the customer's language, the act in full.
+
+The act's content is frozen in the language it was drawn up in (the signature is bound to its
+hash); the page's own texts (buttons, hints, messages) are sent in all three languages so the
+customer can switch them without reloading the page and losing a drawn signature.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from msgspec import UNSET
 
 import reports
-from reports.i18n import format_datetime, format_quantity, format_window, label, title
-from service.common.i18n import Language, in_language
+from reports.i18n import format_quantity, format_utc_offset, format_zone, in_zone, label, title
+from service.common.i18n import LANGUAGES, Language, in_language
 
 # Page-only texts; Kazakh strings await a native speaker's review.
-_PAGE = {
+_PAGE: dict[str, tuple[str, str, str]] = {
     "read_aloud": ("Прочитать вслух", "Дауыстап оқу", "Read aloud"),
     "stop_reading": ("Остановить чтение", "Оқуды тоқтату", "Stop reading"),
+    "no_voice": (
+        "На этом телефоне нет голоса для чтения на языке акта.",
+        "Бұл телефонда акт тілінде оқитын дауыс жоқ.",
+        "This phone has no voice that reads the act's language.",
+    ),
+    "read_with": ("Читать голосом:", "Мына дауыспен оқу:", "Read with the voice:"),
+    "no_speech": (
+        "Этот браузер не умеет читать вслух.",
+        "Бұл браузер дауыстап оқи алмайды.",
+        "This browser cannot read aloud.",
+    ),
+    "large_text": ("Крупный текст", "Ірі мәтін", "Large text"),
+    "language": ("Язык страницы", "Бет тілі", "Page language"),
+    "act_language_note": (
+        "Содержание акта показано на языке, на котором он составлен.",
+        "Акт мазмұны ол жасалған тілде көрсетілген.",
+        "The act's content is shown in the language it was drawn up in.",
+    ),
+    "times_in": (
+        "Время указано по зоне {zone}.",
+        "Уақыт {zone} белдеуі бойынша.",
+        "Times: {zone}.",
+    ),
     "scroll_hint": (
         "Прочитайте акт до конца — подпись станет доступна внизу.",
         "Актіні соңына дейін оқыңыз — қол қою өрісі төменде ашылады.",
@@ -23,19 +55,112 @@ _PAGE = {
         "Your full name",
     ),
     "sign_here": ("Распишитесь в рамке", "Жақтаудың ішіне қол қойыңыз", "Sign inside the box"),
-    "clear": ("Стереть", "Өшіру", "Clear"),
+    "pad_label": (
+        "Поле для подписи: проведите пальцем, чтобы расписаться",
+        "Қол қою өрісі: қол қою үшін саусақпен сызыңыз",
+        "Signature box: draw your signature with a finger",
+    ),
+    "clear": ("Стереть подпись", "Қолды өшіру", "Clear the signature"),
     "send_code": ("Получить код по SMS", "SMS арқылы код алу", "Get a code by SMS"),
     "code": ("Код из SMS", "SMS-тегі код", "Code from the SMS"),
     "sign": ("Подписать акт", "Актіге қол қою", "Sign the act"),
+    "signing": (
+        "Отправляем подпись…",
+        "Қолыңыз жіберілуде…",
+        "Sending your signature…",
+    ),
     "refuse": ("Отказаться от подписи", "Қол қоюдан бас тарту", "Refuse to sign"),
     "refuse_reason": ("Причина отказа", "Бас тарту себебі", "Reason for refusing"),
-    "signed": (
-        "Акт подписан. Копия придёт в SMS.",
-        "Актіге қол қойылды. Көшірмесі SMS-пен келеді.",
-        "The act is signed. Your copy will arrive by SMS.",
+    "refuse_confirm": (
+        "Подтвердить отказ от подписи",
+        "Қол қоюдан бас тартуды растау",
+        "Confirm the refusal",
     ),
-    "refused": ("Отказ записан.", "Бас тарту тіркелді.", "Your refusal has been recorded."),
+    "refuse_warning": (
+        "Акт останется неподписанным. Укажите причину — её увидит исполнитель.",
+        "Акт қол қойылмаған күйде қалады. Себебін жазыңыз — оны орындаушы көреді.",
+        "The act will stay unsigned. Give the reason; the contractor will see it.",
+    ),
+    "reason_required": (
+        "Напишите причину отказа (не меньше 3 символов).",
+        "Бас тарту себебін жазыңыз (кемінде 3 таңба).",
+        "Write the reason for refusing (at least 3 characters).",
+    ),
+    "name_required": (
+        "Напишите ваше имя (не меньше 2 символов).",
+        "Атыңызды жазыңыз (кемінде 2 таңба).",
+        "Write your name (at least 2 characters).",
+    ),
+    "signature_required": (
+        "Распишитесь в рамке.",
+        "Жақтаудың ішіне қол қойыңыз.",
+        "Sign inside the box.",
+    ),
+    "signed": ("Акт подписан", "Актіге қол қойылды", "The act is signed"),
+    "act_number": ("Номер акта", "Акт нөмірі", "Act number"),
+    "copy_link": (
+        "Открыть вашу копию акта (PDF)",
+        "Акт көшірмесін ашу (PDF)",
+        "Open your copy (PDF)",
+    ),
+    "copy_qr": (
+        "Отсканируйте код своим телефоном, чтобы сохранить копию акта.",
+        "Акт көшірмесін сақтау үшін кодты өз телефоныңызбен сканерлеңіз.",
+        "Scan the code with your own phone to keep a copy of the act.",
+    ),
+    "copy_sms": (
+        "Ссылка на копию придёт также в SMS.",
+        "Көшірме сілтемесі SMS-пен де келеді.",
+        "The link to your copy also comes by SMS.",
+    ),
+    "return_phone": (
+        "Пожалуйста, верните телефон специалисту.",
+        "Телефонды маманға қайтарыңыз.",
+        "Please return the phone to the technician.",
+    ),
+    "refused": (
+        "Отказ от подписи записан",
+        "Қол қоюдан бас тарту тіркелді",
+        "Your refusal has been recorded",
+    ),
+    "refused_hint": (
+        "Акт не подписан. Исполнитель свяжется с вами: {phone}.",
+        "Акт қол қойылмады. Орындаушы сізбен хабарласады: {phone}.",
+        "The act is not signed. The contractor will contact you: {phone}.",
+    ),
+    "technical": ("Технические сведения", "Техникалық мәліметтер", "Technical details"),
+    # Answers to the problem codes the page can receive from the server.
+    "error.link_used": (
+        "Эта ссылка уже использована.",
+        "Бұл сілтеме бұрын пайдаланылған.",
+        "This link has already been used.",
+    ),
+    "error.link_expired": (
+        "Срок действия ссылки истёк. Попросите специалиста о новой.",
+        "Сілтеменің мерзімі өтті. Маманнан жаңасын сұраңыз.",
+        "This link has expired. Ask the technician for a new one.",
+    ),
+    "error.document_changed": (
+        "Акт изменился. Обновите страницу и прочитайте его снова.",
+        "Акт өзгерді. Бетті жаңартып, қайта оқыңыз.",
+        "The act has changed. Reload the page and read it again.",
+    ),
+    "error.wrong_code": ("Код не подходит.", "Код сәйкес емес.", "The code does not match."),
+    "error.generic": (
+        "Не получилось. Попробуйте ещё раз или позвоните: {phone}.",
+        "Сәтсіз аяқталды. Қайталап көріңіз немесе хабарласыңыз: {phone}.",
+        "That did not work. Try again or call {phone}.",
+    ),
+    "error.network": (
+        "Нет связи с сервером. Проверьте интернет и попробуйте ещё раз.",
+        "Сервермен байланыс жоқ. Интернетті тексеріп, қайталаңыз.",
+        "No connection to the server. Check the internet and try again.",
+    ),
 }
+LANGUAGE_NAMES: dict[Language, str] = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
+SPEECH_LANGUAGES: dict[Language, str] = {"ru": "ru-RU", "kk": "kk-KZ", "en": "en-GB"}
+# Error codes the page translates; anything else is the generic message with the phone.
+_ERROR_CODES = ("link_used", "link_expired", "document_changed", "wrong_code")
 
 
 def page_text(key: str, language: Language) -> str:
@@ -43,51 +168,106 @@ def page_text(key: str, language: Language) -> str:
     return in_language(_PAGE[key], language)
 
 
-def page_model(snapshot: reports.ActSnapshot, snapshot_sha256: str, token: str) -> dict[str, Any]:
+def page_texts(language: Language, phone: str) -> dict[str, str]:
+    """Every page label in one language, with the company's phone filled in."""
+    return {
+        key: in_language(entry, language).replace("{phone}", phone) for key, entry in _PAGE.items()
+    }
+
+
+def site_zone(snapshot: reports.ActSnapshot) -> ZoneInfo | None:
+    """The site's time zone (version 2 snapshots name one; version 1 times keep their offset)."""
+    return snapshot.zone
+
+
+def local(value: datetime, zone: ZoneInfo | None) -> datetime:
+    """A time in the site's zone (or in the offset it was recorded with)."""
+    return in_zone(value, zone)
+
+
+def local_time(value: datetime, zone: ZoneInfo | None, language: Language) -> str:
+    """Date and wall-clock time; the zone is named once per page, not after every time."""
+    pattern = "%Y-%m-%d %H:%M" if language == "en" else "%d.%m.%Y %H:%M"
+    return local(value, zone).strftime(pattern)
+
+
+def zone_name(zone: ZoneInfo | None, sample: datetime) -> str:
+    """How the page names the zone: «Asia/Almaty (UTC+05:00)»."""
+    return format_zone(zone, sample) if zone is not None else format_utc_offset(sample)
+
+
+def page_model(
+    snapshot: reports.ActSnapshot,
+    snapshot_sha256: str,
+    token: str,
+    *,
+    nonce: str,
+    large_text: bool = False,
+) -> dict[str, Any]:
     """Everything the template shows, already in the customer's language."""
     lang = snapshot.language
-    t = {key: page_text(key, lang) for key in _PAGE}
+    phone = snapshot.issuer.phone
+    zone = site_zone(snapshot)
+    window = snapshot.agreed_window
+    same_day = local(window.start, zone).date() == local(window.end, zone).date()
+    window_text = (
+        f"{local_time(window.start, zone, lang)}–{local(window.end, zone):%H:%M}"
+        if same_day
+        else f"{local_time(window.start, zone, lang)} – {local_time(window.end, zone, lang)}"
+    )
+    texts = {code: page_texts(code, phone) for code in LANGUAGES}
+    description = snapshot.work_order.description
     return {
         "lang": lang,
-        "speech_lang": {"ru": "ru-RU", "kk": "kk-KZ", "en": "en-GB"}[lang],
+        "nonce": nonce,
+        "large_text": large_text,
+        "speech_lang": SPEECH_LANGUAGES[lang],
+        "speech_languages": SPEECH_LANGUAGES,
+        "languages": [(code, LANGUAGE_NAMES[code]) for code in ("kk", "ru", "en")],
         "token": token,
         "sha256": snapshot_sha256,
-        "t": t,
+        "t": texts[lang],
+        "texts": texts,
+        "error_codes": list(_ERROR_CODES),
         "title": title(snapshot.kind, lang),
         "number": label("act_short", lang, number=snapshot.act_number),
+        "act_number": snapshot.act_number,
         "place_date": f"{snapshot.place}, {snapshot.act_date.isoformat()}",
+        "zone_note": page_text("times_in", lang).format(zone=zone_name(zone, snapshot.finished_at)),
+        "description_title": label("description", lang),
+        "description": description if isinstance(description, str) else "",
         "parties": [
             (
                 label("contractor", lang),
                 f"{snapshot.issuer.legal_name}, "
                 f"{label('tax_id.' + snapshot.issuer.tax_id_kind, lang)} {snapshot.issuer.tax_id}",
             ),
-            (label("technician", lang), snapshot.technician.name),
+            (
+                label("technician", lang),
+                f"{snapshot.technician.name}, "
+                f"{label('employee_no', lang)} {snapshot.technician.employee_no}",
+            ),
             (label("customer", lang), snapshot.customer.name),
             (label("acceptor", lang), snapshot.acceptor.name),
             (label("site", lang), snapshot.site.address),
             (label("work_order", lang), snapshot.work_order.number),
-            (
-                label("agreed_window", lang),
-                format_window(snapshot.agreed_window.start, snapshot.agreed_window.end, lang),
-            ),
-            (label("arrived_at", lang), format_datetime(snapshot.arrived_at, lang)),
-            (label("finished_at", lang), format_datetime(snapshot.finished_at, lang)),
+            (label("agreed_window", lang), window_text),
+            (label("arrived_at", lang), local_time(snapshot.arrived_at, zone, lang)),
+            (label("finished_at", lang), local_time(snapshot.finished_at, zone, lang)),
         ],
         "works_title": label("section.works", lang),
         "works": list(snapshot.works_performed),
         "equipment_title": label("section.equipment", lang),
-        "equipment_columns": [
-            label(c, lang)
-            for c in ("col.item", "col.model", "col.serial", "col.quantity", "col.unit")
-        ],
-        "equipment": [
-            (e.name, e.model, e.serial, format_quantity(e.quantity, lang), e.unit)
-            for e in snapshot.equipment
-        ],
+        "equipment": [_equipment_card(e, lang) for e in snapshot.equipment],
         "checklist_title": label("section.checklist", lang),
+        "checklist_columns": [label(c, lang) for c in ("col.time", "col.step", "col.answer")],
         "checklist": [
-            (format_datetime(c.answered_at, lang, with_offset=False), c.label, c.answer)
+            (
+                local_time(c.answered_at, zone, lang),
+                c.label,
+                c.answer,
+                "" if c.evidence is UNSET else c.evidence,
+            )
             for c in snapshot.checklist
         ],
         "photos_title": label("section.photos", lang),
@@ -95,4 +275,94 @@ def page_model(snapshot: reports.ActSnapshot, snapshot_sha256: str, token: str) 
         "statement": label(f"statement.{snapshot.kind}", lang),
         "sha_label": label("document_sha256", lang),
         "acceptor_name": snapshot.acceptor.name,
+        "phone": phone,
+    }
+
+
+def _equipment_card(line: reports.EquipmentLine, lang: Language) -> dict[str, str]:
+    """One equipment line as the page's card: what, which unit, what happened to it."""
+    parts = [f"{label('col.serial', lang)}: {line.serial}"] if line.serial else []
+    if line.action is not UNSET:
+        action = label(f"action.{line.action}", lang)
+        if line.replaced_serial is not UNSET and line.replaced_serial:
+            action += f" ({label('replaced_serial', lang, serial=line.replaced_serial)})"
+        parts.append(action)
+    parts.append(f"{format_quantity(line.quantity, lang)} {line.unit}")
+    return {
+        "name": f"{line.name} · {line.model}" if line.model else line.name,
+        "detail": " · ".join(parts),
+    }
+
+
+# The pages a customer's link may answer instead of the act: (title, explanation) per state.
+_MESSAGES: dict[str, tuple[tuple[str, str, str], tuple[str, str, str]]] = {
+    "unknown": (
+        ("Ссылка недействительна", "Сілтеме жарамсыз", "This link is not valid"),
+        (
+            "Проверьте ссылку из SMS или попросите специалиста прислать новую.",
+            "SMS-тегі сілтемені тексеріңіз немесе маманнан жаңасын сұраңыз.",
+            "Check the link from the SMS, or ask the technician for a new one.",
+        ),
+    ),
+    "used": (
+        ("Ссылка уже использована", "Сілтеме бұрын пайдаланылған", "This link has been used"),
+        (
+            "По этой ссылке акт уже подписан. Копия акта приходит в SMS.",
+            "Бұл сілтеме бойынша актіге қол қойылған. Акт көшірмесі SMS-пен келеді.",
+            "The act behind this link is already signed. Your copy comes by SMS.",
+        ),
+    ),
+    "refused": (
+        (
+            "Вы отказались подписать этот акт",
+            "Сіз бұл актіге қол қоюдан бас тарттыңыз",
+            "You refused to sign this act",
+        ),
+        (
+            "Отказ записан. Если это ошибка, позвоните исполнителю.",
+            "Бас тарту тіркелді. Егер бұл қате болса, орындаушыға қоңырау шалыңыз.",
+            "The refusal is recorded. If this is a mistake, call the contractor.",
+        ),
+    ),
+    "expired": (
+        ("Срок действия ссылки истёк", "Сілтеменің мерзімі өтті", "This link has expired"),
+        (
+            "Попросите специалиста или исполнителя прислать новую ссылку.",
+            "Маманнан немесе орындаушыдан жаңа сілтеме сұраңыз.",
+            "Ask the technician or the contractor for a new link.",
+        ),
+    ),
+    "preparing": (
+        ("Копия акта готовится", "Акт көшірмесі дайындалуда", "Your copy is being prepared"),
+        (
+            "Акт подписан. Файл будет готов через несколько секунд — страница обновится сама.",
+            "Актіге қол қойылды. Файл бірнеше секундта дайын болады — бет өздігінен жаңарады.",
+            "The act is signed. The file is ready in a few seconds; this page refreshes itself.",
+        ),
+    ),
+}
+_CONTACT = (
+    "Телефон исполнителя {name}:",
+    "Орындаушы {name} телефоны:",
+    "Contractor {name}, phone:",
+)
+# HTTP status of each state of a customer link.
+MESSAGE_STATUS = {"unknown": 404, "used": 409, "refused": 409, "expired": 410, "preparing": 200}
+
+
+def message_model(
+    state: str, language: Language, *, company: str, phone: str, nonce: str, refresh: bool = False
+) -> dict[str, Any]:
+    """A customer link's answer when it cannot show the act: what happened and whom to call."""
+    heading, hint = _MESSAGES[state]
+    return {
+        "lang": language,
+        "nonce": nonce,
+        "state": state,
+        "heading": in_language(heading, language),
+        "hint": in_language(hint, language),
+        "contact": in_language(_CONTACT, language).format(name=company),
+        "phone": phone,
+        "phone_uri": "tel:" + "".join(ch for ch in phone if ch.isdigit() or ch == "+"),
+        "refresh": refresh,
     }

@@ -23,3 +23,14 @@ def qr_drawing(url: str, size: float, font_name: str) -> Drawing:
 def draw_qr(canvas: Any, url: str, x: float, y: float, size: float, font_name: str) -> None:
     """Draw the QR code of `url` with its lower-left corner at (x, y)."""
     renderPDF.draw(qr_drawing(url, size, font_name), canvas, x, y)
+
+
+def qr_svg(url: str, size: float = 240) -> bytes:
+    """`url` as a QR code in a standalone SVG document (for web pages, no script, no fonts)."""
+    from reportlab.graphics import renderSVG
+
+    widget = QrCodeWidget(url, barLevel="M", barBorder=4, barWidth=size, barHeight=size)
+    drawing = Drawing(size, size)
+    drawing.add(widget)
+    svg: str = renderSVG.drawToString(drawing)
+    return svg.encode("utf-8")

@@ -146,8 +146,13 @@ async def run_background(
     store: BlobStore,
     stop: asyncio.Event,
 ) -> None:
-    """Notification delivery and periodic jobs until ``stop`` (the embedded worker)."""
+    """Notification delivery, periodic jobs and act PDFs until ``stop`` (the embedded worker)."""
+    from service.acts.rendering import ActRenderer, worker_sealer
     from service.notifications.worker import background_worker
 
+    renderer = ActRenderer(sessionmaker, store, settings, worker_sealer(settings))
     async with background_worker(settings, sessionmaker):
-        await JobRunner(sessionmaker, store, jobs=jobs_for(settings)).loop(stop)
+        await asyncio.gather(
+            JobRunner(sessionmaker, store, jobs=jobs_for(settings)).loop(stop),
+            renderer.loop(stop),
+        )

@@ -101,9 +101,12 @@ def document_problem_responses(openapi: OpenAPI, public_paths: list[str]) -> Non
             for status, description in errors.items():
                 existing = responses.get(status)
                 keep = existing.description if isinstance(existing, OpenAPIResponse) else None
+                # Customer pages answer a browser with an HTML page and a client with JSON.
+                declared = existing.content if isinstance(existing, OpenAPIResponse) else None
+                pages = {k: v for k, v in (declared or {}).items() if k == "text/html"}
                 responses[status] = OpenAPIResponse(
                     description=keep or description,
-                    content={"application/problem+json": problem},
+                    content={**pages, "application/problem+json": problem},
                 )
             for status in _HTML_ERROR_PAGES.get(operation.operation_id or "", ()):
                 responses[status] = OpenAPIResponse(
@@ -113,6 +116,11 @@ def document_problem_responses(openapi: OpenAPI, public_paths: list[str]) -> Non
                         "text/html": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING)),
                     },
                 )
+            for status, response in responses.items():
+                # Other errors an operation declares (410 of an expired customer link) too.
+                content = response.content if isinstance(response, OpenAPIResponse) else None
+                if status >= "400" and content and "text/html" in content:
+                    content["application/problem+json"] = problem
             operation.responses = dict(sorted(responses.items()))
 
 

@@ -149,6 +149,13 @@ class RatingSettings(msgspec.Struct, frozen=True):
     follow_up_working_days: int = 2
 
 
+class CustomerLinkSettings(msgspec.Struct, frozen=True):
+    """Links a customer opens without an account (the signing link's lifetime is fixed)."""
+
+    # NARYAD_COPY_LINK_DAYS: how long the link to the customer's copy of a signed act works.
+    copy_link_days: int = 365
+
+
 _TAX_ID = re.compile(r"[0-9]{9,12}")
 _ACT_PREFIX = re.compile(r"[^\s/\\]{1,12}")
 
@@ -218,6 +225,7 @@ class Settings(msgspec.Struct, frozen=True):
     seal: SealSettings = SealSettings()
     ratings: RatingSettings = RatingSettings()
     escalation: EscalationSettings = EscalationSettings()
+    customer_links: CustomerLinkSettings = CustomerLinkSettings()
 
 
 class SettingsError(ValueError):
@@ -362,6 +370,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if not 8 <= max_json_depth <= 512:
         # Beyond a few hundred levels msgspec and the handlers run out of Python stack.
         raise SettingsError("NARYAD_MAX_JSON_DEPTH must be 8 to 512")
+    customer_links = CustomerLinkSettings(copy_link_days=integer("COPY_LINK_DAYS", 365))
+    if not 1 <= customer_links.copy_link_days <= 3660:
+        raise SettingsError("NARYAD_COPY_LINK_DAYS must be 1 to 3660")
     return Settings(
         environment=environment,  # type: ignore[arg-type]
         database=DatabaseSettings(
@@ -408,4 +419,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         seal=_seal_settings(env),
         ratings=ratings,
         escalation=escalation,
+        customer_links=customer_links,
     )

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
@@ -101,9 +102,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app served by uvicorn in its own process, on the test database."""
+@contextmanager
+def serve_app(
+    database_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[str]:
+    """The app served by uvicorn in its own process, on the test database; its base URL."""
     port = _free_port()
     env = {
         **os.environ,
@@ -112,6 +117,7 @@ def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
         "NARYAD_DATABASE_URL": database_url,
         "NARYAD_BLOB_DIR": str(tmp_path_factory.mktemp("fuzz-blobs")),
         "NARYAD_LOGIN_RATE_PER_MINUTE": "100000",
+        **(extra_env or {}),
     }
     log = tmp_path_factory.mktemp("fuzz-server") / "server.log"
     process = subprocess.Popen(
@@ -136,3 +142,10 @@ def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app served by uvicorn in its own process, on the test database."""
+    with serve_app(database_url, tmp_path_factory) as url:
+        yield url

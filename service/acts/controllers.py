@@ -7,18 +7,26 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import State, UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.openapi import ResponseSpec
 from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect
 
-from service.acts.page import HTML_HEADERS, render_not_found, render_verification
+from service.acts.page import html_headers, render_not_found, render_verification
 from service.acts.schemas import Act, ActPage, ActStatus, ActVerification, PdfVerification
-from service.acts.services import ActFilters, ActService, act_schema, etag_for, find_public
+from service.acts.services import (
+    ActFilters,
+    ActService,
+    act_schema,
+    etag_for,
+    find_public,
+    public_context,
+)
 from service.acts.verification import MAX_UPLOAD_BYTES, choose_language, public_view
 from service.auth.guards import EVERYONE, require_roles
+from service.common.page_security import new_page_nonce
 from service.common.pagination import DEFAULT_LIMIT
 from service.common.params import CurrentActor, DbSession, PageCursor, PageLimit
 from service.errors import NotFound
@@ -141,21 +149,36 @@ class ActVerificationController(Controller):
             if wants_json or "text/html" not in accept:
                 raise NotFound("No act has this verification id")
             language = choose_language(lang, request.headers.get("accept-language"), "ru")
+            nonce = new_page_nonce()
             return Response(
-                render_not_found(language).encode("utf-8"),
+                render_not_found(language, nonce=nonce).encode("utf-8"),
                 status_code=404,
-                media_type="text/html; charset=utf-8",
-                headers={**HTML_HEADERS, "Cache-Control": "no-store"},
+                media_type=MediaType.HTML,
+                headers={**html_headers(nonce), "Content-Language": language},
             )
-        view = public_view(act, settings.server.public_base_url)
+        refused_at, time_zone = await public_context(db_session, act)
+        view = public_view(act, settings.server.public_base_url, refused_at)
         caching = {"Cache-Control": "public, max-age=60", "Vary": "Accept, Accept-Language"}
         if wants_json:
             return Response(
                 msgspec.json.encode(view), media_type="application/json", headers=caching
             )
         language = choose_language(lang, request.headers.get("accept-language"), act.language)
+        nonce = new_page_nonce()
+        page = render_verification(
+            view,
+            language,
+            time_zone=time_zone,
+            phone=settings.issuer.phone,
+            nonce=nonce,
+            refused_at=refused_at,
+        )
         return Response(
-            render_verification(view, language).encode("utf-8"),
-            media_type="text/html; charset=utf-8",
-            headers={**HTML_HEADERS, **caching, "Content-Language": language},
+            page.encode("utf-8"),
+            media_type=MediaType.HTML,
+            headers={
+                **html_headers(nonce),
+                "Vary": "Accept, Accept-Language",
+                "Content-Language": language,
+            },
         )

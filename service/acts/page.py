@@ -2,31 +2,62 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
+from datetime import datetime
 from html import escape
 from typing import cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reports import i18n
 from reports.snapshot import TaxIdKind
 from service.acts.schemas import ActVerification
 from service.acts.verification import LANGUAGES, Language
+from service.common.page_security import page_headers
 
 # Kazakh wording is ours (NATIVE REVIEW), in the spirit of the glossary in DOMAIN.md.
 _TEXT: dict[str, tuple[str, str, str]] = {
     # key: (ru, kk, en)
     "page_title": ("Проверка акта", "Актіні тексеру", "Act verification"),
     "status.draft": (
-        "Акт ещё не подписан",
-        "Актіге әлі қол қойылмаған",
-        "The act has not been signed yet",
+        "Ожидает подписи клиента",
+        "Клиенттің қолын күтуде",
+        "Awaiting the customer's signature",
     ),
-    "status.signed": ("Акт подписан", "Актіге қол қойылған", "The act is signed"),
+    "status.refused": (
+        "Клиент отказался подписать акт",
+        "Клиент актіге қол қоюдан бас тартты",
+        "The customer refused to sign the act",
+    ),
+    "status.signed": (
+        "Акт подписан клиентом",
+        "Актіге клиент қол қойған",
+        "Signed by the customer",
+    ),
     "status.sealed": (
-        "Акт подписан и заверен электронной печатью исполнителя",
-        "Актіге қол қойылған және орындаушының электрондық мөрімен расталған",
-        "The act is signed and sealed with the contractor's electronic seal",
+        "Акт подписан клиентом и заверен электронной печатью исполнителя",
+        "Актіге клиент қол қойған және орындаушының электрондық мөрімен расталған",
+        "Signed by the customer and sealed with the contractor's electronic seal",
     ),
+    "status": ("Состояние", "Күйі", "Status"),
+    "kind_of_work": ("Вид работ", "Жұмыс түрі", "Kind of work"),
+    "kind.completion": (
+        "Выполнение работ (акт выполненных работ)",
+        "Жұмыстарды орындау (орындалған жұмыстар актісі)",
+        "Work completed (act of completed works)",
+    ),
+    "kind.handover": (
+        "Передача оборудования (акт приёма-передачи)",
+        "Жабдықты беру (қабылдау-беру актісі)",
+        "Equipment handover (handover act)",
+    ),
+    "refused_at": ("Отказ записан", "Бас тарту тіркелген уақыты", "Refusal recorded"),
+    "contact": ("Контакты исполнителя", "Орындаушының байланысы", "Contractor's contact"),
+    "phone": ("Телефон", "Телефон", "Phone"),
+    "times_in": (
+        "Время указано по зоне {zone}.",
+        "Уақыт {zone} белдеуі бойынша.",
+        "Times: {zone}.",
+    ),
+    "technical": ("Технические сведения", "Техникалық мәліметтер", "Technical details"),
     "document": ("Документ", "Құжат", "Document"),
     "date": ("Дата", "Күні", "Date"),
     "signed_at": ("Подписан", "Қол қойылған уақыты", "Signed"),
@@ -66,31 +97,29 @@ _STYLE = (
     ".status{font-size:1.5rem;font-weight:700;padding:.75rem 1rem;border-radius:.5rem;"
     "border:3px solid #1b5e20;background:#e8f5e9;color:#1b5e20}"
     ".status.draft{border-color:#8a5a00;background:#fff8e1;color:#6d4700}"
+    ".status.refused{border-color:#a4161a;background:#fdecea;color:#8b0f12}"
+    "details{margin-top:2rem}"
+    "summary{min-height:44px;padding:.5rem 0;cursor:pointer;font-weight:700}"
+    "a{color:#0b3d91}main{overflow-wrap:anywhere}"
+    "nav a,dd a{display:inline-block;min-height:44px;padding:.5rem 0}"
     "dl{margin:1rem 0}dt{font-weight:700;margin-top:.75rem}dd{margin:0}"
     "code{font-size:1.05rem;word-break:break-all;background:#f3f3f3;padding:.1rem .3rem}"
     "nav{margin-top:2rem;font-size:1.1rem}nav a{margin-right:1rem;color:#0b3d91}"
     "@media (prefers-color-scheme:dark){body{background:#111;color:#eee}"
     "code{background:#222}nav a{color:#9ecbff}}"
 )
-_STYLE_HASH = base64.b64encode(hashlib.sha256(_STYLE.encode()).digest()).decode()
 
-HTML_HEADERS = {
-    # Nothing runs on this page; only its own inline stylesheet is allowed.
-    "Content-Security-Policy": (
-        f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; base-uri 'none'; "
-        "form-action 'none'; frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Robots-Tag": "noindex",
-}
+
+def html_headers(nonce: str) -> dict[str, str]:
+    """The board's nonce CSP (nothing on this page runs), no framing, not indexed."""
+    return {**page_headers(nonce, form_action="'none'"), "X-Robots-Tag": "noindex"}
 
 
 def _t(key: str, language: Language) -> str:
     return _TEXT[key][LANGUAGES.index(language)]
 
 
-def _page(language: Language, title: str, body: str, public_id: str | None) -> str:
+def _page(language: Language, title: str, body: str, public_id: str | None, nonce: str) -> str:
     links = ""
     if public_id is not None:
         items = []
@@ -106,29 +135,46 @@ def _page(language: Language, title: str, body: str, public_id: str | None) -> s
         f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="robots" content="noindex">'
-        f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
+        f'<title>{escape(title)}</title><style nonce="{nonce}">{_STYLE}</style></head>'
         f"<body><main>{body}{links}</main></body></html>"
     )
 
 
-def render_verification(view: ActVerification, language: Language) -> str:
-    """The verification page of one act."""
+def render_verification(
+    view: ActVerification,
+    language: Language,
+    *,
+    time_zone: str,
+    phone: str,
+    nonce: str,
+    refused_at: datetime | None = None,
+) -> str:
+    """The verification page of one act, for people: plain words, local time, no personal data."""
+    zone = _zone(time_zone)
+    status = "refused" if view.status == "draft" and refused_at is not None else view.status
     rows: list[tuple[str, str]] = [
         (_t("document", language), f"{i18n.title(view.kind, language)} №\u00a0{view.number}"),
         (_t("date", language), i18n.format_long_date(view.act_date, language)),
+        (_t("kind_of_work", language), _t(f"kind.{view.kind}", language)),
+    ]
+    moments = [
+        (key, value)
+        for key, value in (
+            ("signed_at", view.signed_at),
+            ("sealed_at", view.sealed_at),
+            ("refused_at", refused_at if status == "refused" else None),
+        )
+        if value is not None
+    ]
+    rows.extend((_t(key, language), _local(value, zone, language)) for key, value in moments)
+    contractor = [
         (
             i18n.label("contractor", language),
             f"{view.issuer.legal_name}, "
             f"{i18n.tax_id_label(cast('TaxIdKind', view.issuer.tax_id_kind), language)} "
             f"{view.issuer.tax_id}",
         ),
-        (i18n.label("customer", language), view.customer_initials),
-        (i18n.label("technician", language), view.technician_initials),
     ]
-    if view.signed_at is not None:
-        rows.append((_t("signed_at", language), i18n.format_datetime(view.signed_at, language)))
-    if view.sealed_at is not None:
-        rows.append((_t("sealed_at", language), i18n.format_datetime(view.sealed_at, language)))
     hashes = [
         (_t(name, language), value)
         for name, value in (
@@ -141,21 +187,47 @@ def render_verification(view: ActVerification, language: Language) -> str:
     ]
     details = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in rows)
     checksums = "".join(f"<dt>{escape(k)}</dt><dd><code>{escape(v)}</code></dd>" for k, v in hashes)
-    status_class = "status draft" if view.status == "draft" else "status"
-    status_text = escape(_t(f"status.{view.status}", language))
+    phone_uri = "tel:" + "".join(ch for ch in phone if ch.isdigit() or ch == "+")
+    contact = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in contractor) + (
+        f"<dt>{escape(_t('phone', language))}</dt>"
+        f'<dd><a href="{escape(phone_uri)}">{escape(phone)}</a></dd>'
+    )
+    status_class = {"draft": "status draft", "refused": "status refused"}.get(status, "status")
+    status_text = escape(_t(f"status.{status}", language))
     title = _t("page_title", language)
+    zone_note = _t("times_in", language).format(zone=_zone_label(zone, view, refused_at))
     body = (
         f"<h1>{escape(title)}</h1>"
         f'<p class="{status_class}" role="status">{status_text}</p>'
         f"<dl>{details}</dl>"
+        + (f"<p>{escape(zone_note)}</p>" if moments else "")
+        + f"<h2>{escape(_t('contact', language))}</h2><dl>{contact}</dl>"
+        f"<details><summary>{escape(_t('technical', language))}</summary>"
         f"<h2>{escape(_t('hashes', language))}</h2><dl>{checksums}</dl>"
-        f"<p>{escape(_t('how_to', language))}</p>"
+        f"<p>{escape(_t('how_to', language))}</p></details>"
     )
-    return _page(language, f"{title}: {view.number}", body, view.public_id)
+    return _page(language, f"{title}: {view.number}", body, view.public_id, nonce)
 
 
-def render_not_found(language: Language) -> str:
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _local(value: datetime, zone: ZoneInfo, language: Language) -> str:
+    pattern = "%Y-%m-%d %H:%M" if language == "en" else "%d.%m.%Y %H:%M"
+    return value.astimezone(zone).strftime(pattern)
+
+
+def _zone_label(zone: ZoneInfo, view: ActVerification, refused_at: datetime | None) -> str:
+    sample = view.signed_at or refused_at or datetime.now(zone)
+    return f"{zone.key} ({i18n.format_utc_offset(sample.astimezone(zone))})"
+
+
+def render_not_found(language: Language, *, nonce: str) -> str:
     """The page for an unknown or malformed id: says nothing about what exists."""
     title = _t("not_found", language)
     body = f"<h1>{escape(title)}</h1><p>{escape(_t('not_found_hint', language))}</p>"
-    return _page(language, title, body, None)
+    return _page(language, title, body, None, nonce)

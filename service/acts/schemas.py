@@ -96,6 +96,8 @@ class ActVerification(msgspec.Struct):
     sealed_at: datetime | None
     audit_hash: str | None
     verify_url: str
+    # Set when the customer refused to sign (the act then stays a draft).
+    refused_at: datetime | None = None
 
 
 class SealCheck(msgspec.Struct):

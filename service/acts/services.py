@@ -57,7 +57,17 @@ from service.auth.actor import Actor, Role
 from service.common.pagination import keyset_page, split_page
 from service.common.scope import territory_condition
 from service.db.base import utcnow
-from service.db.models import Act, Customer, Site, Technician, Territory, Visit, WorkOrder
+from service.db.models import (
+    Act,
+    Customer,
+    CustomerLink,
+    Photo,
+    Site,
+    Technician,
+    Territory,
+    Visit,
+    WorkOrder,
+)
 from service.db.models.acts import IMMUTABLE_MARKER
 from service.errors import Conflict, DomainError, FieldError, Forbidden, NotFound, ValidationFailed
 from service.scheduling.services import VisitService
@@ -190,6 +200,21 @@ def sealer_from_state(state: State) -> Sealer | None:
     return cast("Sealer | None", cached)
 
 
+def _checked_signatures(signatures: Sequence[reports.Signature]) -> tuple[reports.Signature, ...]:
+    """Signatures revalidated as the renderer will read them; the customer's is required."""
+    try:
+        checked = tuple(revalidate_signatures(signatures))
+    except ReportError as exc:
+        raise _invalid(exc, "signatures") from exc
+    if not any(s.role == "customer" for s in checked):
+        raise ValidationFailed(
+            "The customer's signature is required",
+            errors=[FieldError(field="signatures", message="no customer signature")],
+            code="customer_signature_required",
+        )
+    return checked
+
+
 def _invalid(exc: ReportError, default_field: str) -> ValidationFailed:
     field = getattr(exc, "field", None) or default_field
     if isinstance(exc, InvalidAsset):
@@ -277,6 +302,8 @@ class ActService:
         """A short-lived download URL of the act's final PDF (the sealed one when sealed)."""
         act = await self.get(act_id)
         key = act.sealed_pdf_key or act.pdf_key
+        if key is None and act.status == "signed":
+            raise Conflict("The act is signed; its PDF is being prepared", code="pdf_pending")
         if key is None:
             raise Conflict("The act has not been signed yet; it has no PDF", code="act_not_signed")
         return await self.blob_store.presign_get(key, filename=f"{act.number}.pdf")
@@ -561,16 +588,7 @@ class ActService:
                 f"Act {act.number} is already {act.status}; a signed act cannot be changed",
                 code="act_signed",
             )
-        try:
-            checked = revalidate_signatures(signatures)
-        except ReportError as exc:
-            raise _invalid(exc, "signatures") from exc
-        if not any(s.role == "customer" for s in checked):
-            raise ValidationFailed(
-                "The customer's signature is required",
-                errors=[FieldError(field="signatures", message="no customer signature")],
-                code="customer_signature_required",
-            )
+        checked = _checked_signatures(signatures)
         pdf = await self._render(self.stored_snapshot(act), checked, assets)
         retain_until = act_retain_until(self.settings.storage)
         stored = await self._store(act, pdf, retain_until)
@@ -614,6 +632,104 @@ class ActService:
         if sealed is not None and self.sealer is not None:
             await self._mark_sealed(act, sealed, self.sealer)
         return act
+
+    async def record_signatures(
+        self, act_id: uuid.UUID, signatures: Sequence[reports.Signature]
+    ) -> Act:
+        """Mark the act signed with these signatures; its PDF is rendered afterwards.
+
+        Everything the signature binds (the snapshot, its hash, the signatures) is stored in
+        the caller's transaction; ``render_signed`` (the worker) adds the PDF and the seal.
+        """
+        self._require_writer()
+        act = await self.get(act_id, for_update=True)
+        if act.status != "draft":
+            raise Conflict(
+                f"Act {act.number} is already {act.status}; a signed act cannot be changed",
+                code="act_signed",
+            )
+        checked = _checked_signatures(signatures)
+        self.stored_snapshot(act)  # refuses a snapshot that no longer matches its hash
+        signatures_json = msgspec.json.encode(checked, order="sorted").decode("utf-8")
+        entry = await record(
+            self.session,
+            self.actor,
+            "act.signed",
+            "act",
+            act.id,
+            before={"status": act.status},
+            after={
+                "status": "signed",
+                "number": act.number,
+                "snapshot_sha256": act.snapshot_sha256,
+                "signatures_sha256": hashlib.sha256(signatures_json.encode()).hexdigest(),
+                "signers": sorted(s.role for s in checked),
+                "pdf": "pending",
+            },
+        )
+        act.status = "signed"
+        act.signatures_json = signatures_json
+        act.retain_until = act_retain_until(self.settings.storage)
+        act.signed_at = utcnow()
+        act.signed_by = self.actor.user_id
+        act.audit_hash = entry.hash
+        await self._flush()
+        return act
+
+    async def render_signed(self, act: Act, assets: Mapping[str, bytes] = NO_ASSETS) -> Act:
+        """Render, store and seal the PDF of an act signed without one (``act`` is locked)."""
+        if act.status != "signed" or act.pdf_key is not None or act.signatures_json is None:
+            return act
+        signatures = reports.parse_signatures(act.signatures_json)
+        pdf = await self._render(self.stored_snapshot(act), signatures, assets)
+        stored = await self._store(act, pdf, act.retain_until)
+        sealed: StoredPdf | None = None
+        if self.sealer is not None:
+            try:
+                sealed = await self._sealed_copy(act, pdf, self.sealer, act.retain_until)
+            except (SealError, ActStorageFailed):
+                logger.warning("act %s rendered but not sealed: the seal failed", act.id)
+        entry = await record(
+            self.session,
+            self.actor,
+            "act.rendered",
+            "act",
+            act.id,
+            before={"status": act.status, "pdf": "pending"},
+            after={
+                "status": act.status,
+                "number": act.number,
+                "snapshot_sha256": act.snapshot_sha256,
+                "pdf_key": stored.key,
+                "pdf_sha256": stored.sha256,
+                "pdf_size": stored.size,
+            },
+        )
+        act.pdf_key = stored.key
+        act.pdf_sha256 = stored.sha256
+        act.pdf_size = stored.size
+        act.audit_hash = entry.hash
+        await self._flush()
+        if sealed is not None and self.sealer is not None:
+            await self._mark_sealed(act, sealed, self.sealer)
+        return act
+
+    async def photo_assets(self, act: Act) -> dict[str, bytes]:
+        """The bytes of the photos the act's snapshot shows, keyed by their SHA-256."""
+        snapshot = reports.parse_snapshot(act.snapshot_json)
+        wanted = {photo.sha256 for photo in snapshot.photos}
+        if not wanted:
+            return {}
+        rows = (
+            await self.session.execute(
+                select(Photo.sha256, Photo.object_key).where(
+                    Photo.visit_id == act.visit_id,
+                    Photo.status == "stored",
+                    Photo.sha256.in_(wanted),
+                )
+            )
+        ).all()
+        return {sha: await self.blob_store.get(key) for sha, key in dict(rows).items()}
 
     async def seal(self, act_id: uuid.UUID) -> Act:
         """Seal a signed act that was signed while no seal was configured (or sealing failed)."""
@@ -831,3 +947,18 @@ async def find_public(session: AsyncSession, public_id: str) -> Act | None:
             defer(Act.snapshot_json, raiseload=True), defer(Act.signatures_json, raiseload=True)
         )
     )
+
+
+async def public_context(session: AsyncSession, act: Act) -> tuple[datetime | None, str]:
+    """When the customer refused to sign the act (None: did not) and the site's time zone."""
+    refused_at = await session.scalar(
+        select(func.max(CustomerLink.refused_at)).where(
+            CustomerLink.act_id == act.id, CustomerLink.purpose == "sign"
+        )
+    )
+    zone = await session.scalar(
+        select(Territory.time_zone)
+        .join(WorkOrder, WorkOrder.territory_id == Territory.id)
+        .where(WorkOrder.id == act.work_order_id)
+    )
+    return refused_at, zone or "UTC"

@@ -6,6 +6,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal, cast
 
 from service.acts import schemas
@@ -52,7 +53,9 @@ def verify_url(base_url: str, public_id: str) -> str:
     return f"{base_url.rstrip('/')}/verify/acts/{public_id}"
 
 
-def public_view(act: Act, base_url: str) -> schemas.ActVerification:
+def public_view(
+    act: Act, base_url: str, refused_at: datetime | None = None
+) -> schemas.ActVerification:
     """The public, PII-free view of an act."""
     return schemas.ActVerification(
         public_id=act.public_id,
@@ -72,6 +75,7 @@ def public_view(act: Act, base_url: str) -> schemas.ActVerification:
         sealed_at=act.sealed_at,
         audit_hash=act.audit_hash,
         verify_url=verify_url(base_url, act.public_id),
+        refused_at=refused_at if act.status == "draft" else None,
     )
 
 

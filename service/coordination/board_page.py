@@ -7,7 +7,6 @@ caller with the login page.
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -21,6 +20,7 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from service.auth.throttle import LoginThrottleDep
+from service.common.page_security import new_page_nonce, page_headers
 from service.common.params import DbSession
 from service.coordination.board_session import (
     ACCESS_COOKIE,
@@ -78,7 +78,7 @@ class BoardRequest:
     secure: bool
     auth: AuthSettings
     cookies: list[Cookie] = field(default_factory=list)
-    nonce: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    nonce: str = field(default_factory=new_page_nonce)
 
     @property
     def csrf(self) -> str:
@@ -88,17 +88,7 @@ class BoardRequest:
 
     def headers(self) -> dict[str, str]:
         """No caching, no framing, and only this response's inline script and style."""
-        return {
-            "Cache-Control": "no-store",
-            "Referrer-Policy": "same-origin",
-            "X-Content-Type-Options": "nosniff",
-            "X-Frame-Options": "DENY",
-            "Content-Security-Policy": (
-                f"default-src 'none'; script-src 'nonce-{self.nonce}'; "
-                f"style-src 'nonce-{self.nonce}'; img-src 'self' data:; connect-src 'self'; "
-                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-            ),
-        }
+        return page_headers(self.nonce, referrer_policy="same-origin")
 
     def page(self, name: str, context: dict[str, Any], status: int = 200) -> Template:
         """A rendered template with the session's cookies and the page headers."""

@@ -9,11 +9,12 @@ from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.exceptions import ValidationException
 from litestar.openapi import ResponseSpec
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from litestar.response import Template
 
 from service.auth.actor import Role
 from service.auth.guards import require_roles
+from service.common.page_security import new_page_nonce, page_headers
 from service.common.pagination import DEFAULT_LIMIT
 from service.common.params import CurrentActor, DbSession, PageCursor, PageLimit
 from service.coordination import rating_schemas as schemas
@@ -64,14 +65,24 @@ class RatingPageController(Controller):
         lang: Annotated[
             str | None, QueryParameter(description="Page language: ru, kk or en")
         ] = None,
+        accept_language: Annotated[
+            str | None, HeaderParameter(name="Accept-Language", required=False)
+        ] = None,
     ) -> Template:
         """Stars, a comment and four yes/no questions, in the customer's language."""
-        view = await RatingService(db_session, state.settings.ratings).page(token, lang)
+        view = await RatingService(db_session, state.settings.ratings).page(
+            token, lang, accept_language
+        )
+        nonce = new_page_nonce()
+        issuer = state.settings.issuer
         return Template(
             "rate.html.j2",
-            context=page_model(view, token),
+            context=page_model(
+                view, token, nonce=nonce, company=issuer.legal_name, phone=issuer.phone
+            ),
             status_code=STATUS_CODES[view.state],
-            headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+            headers={**page_headers(nonce), "Content-Language": view.language},
+            media_type=MediaType.HTML,
         )
 
     @post(

@@ -79,14 +79,23 @@ _STARS: dict[Language, tuple[str, ...]] = {
     "kk": ("өте нашар", "нашар", "қанағаттанарлық", "жақсы", "өте жақсы"),
     "en": ("very poor", "poor", "fair", "good", "excellent"),
 }
+# Under a dead link's message: whom to call.
+_CONTACT = (
+    "Телефон исполнителя {name}:",
+    "Орындаушы {name} телефоны:",
+    "Contractor {name}, phone:",
+)
 LANGUAGE_NAMES = (("kk", "Қазақша"), ("ru", "Русский"), ("en", "English"))
 STATUS_CODES = {"open": 200, "used": 409, "expired": 410, "invalid": 404}
 
 
-def page_model(view: RatingPage, token: str) -> dict[str, Any]:
+def page_model(
+    view: RatingPage, token: str, *, nonce: str = "", company: str = "", phone: str = ""
+) -> dict[str, Any]:
     """Everything the template shows, already in the customer's language."""
     lang = view.language
     t = {key: in_language(texts, lang) for key, texts in _TEXTS.items()}
+    t["contact"] = in_language(_CONTACT, lang).format(name=company)
     hello = (
         t["hello"].format(name=view.customer_first_name)
         if view.customer_first_name
@@ -94,6 +103,9 @@ def page_model(view: RatingPage, token: str) -> dict[str, Any]:
     )
     return {
         "lang": lang,
+        "nonce": nonce,
+        "phone": phone,
+        "phone_uri": "tel:" + "".join(ch for ch in phone if ch.isdigit() or ch == "+"),
         "state": view.state,
         "token": token,
         "t": t,

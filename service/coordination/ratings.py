@@ -205,15 +205,27 @@ class RatingService:
             raise Gone("This rating link has expired", code="link_expired")
         return link
 
-    async def page(self, token: str, lang: str | None) -> RatingPage:
-        """What the page shows; a dead link is a state of the page, not an error body."""
+    async def page(
+        self, token: str, lang: str | None, accept_language: str | None = None
+    ) -> RatingPage:
+        """What the page shows; a dead link is a state of the page, not an error body.
+
+        Its language: the one asked for, else the customer's when the link is known, else
+        the browser's.
+        """
         link = await self._find(token)
         state = self._state(link)
-        if state != "open" or link is None:
-            return RatingPage(state=state, language=pick_language(lang))
+        if link is None:
+            return RatingPage(
+                state=state, language=pick_language(lang, accept_language=accept_language)
+            )
         visit = await self.session.get_one(Visit, link.visit_id)
         order = await self.session.get_one(WorkOrder, visit.work_order_id)
         customer = await self.session.get_one(Customer, order.customer_id)
+        if state != "open":
+            return RatingPage(
+                state=state, language=pick_language(lang, customer.preferred_language)
+            )
         technician = await self.session.get_one(Technician, visit.technician_id)
         territory = await self.session.get_one(Territory, order.territory_id)
         when = visit.finished_at or visit.agreed_window.lower or link.created_at

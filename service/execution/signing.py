@@ -3,7 +3,8 @@
 The technician freezes the act once the checklist reaches completion and gets a single-use,
 short-lived signing link. The customer reads the whole act (or hears it read aloud), signs on the
 canvas, optionally confirms a one-time code sent to their phone, and the signature is bound to
-the SHA-256 of the exact snapshot shown. Then the PDF is rendered, stored and hashed, and the
+the SHA-256 of the exact snapshot shown and stored at once; the worker then renders, stores and
+seals the PDF (service.acts.rendering), and the
 customer gets a link to their copy.
 """
 
@@ -15,6 +16,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -32,6 +34,7 @@ from service.audit.services import record
 from service.auth.actor import Actor
 from service.auth.services import AuthService
 from service.common.geo import point_ewkt
+from service.common.i18n import Language, pick_language
 from service.common.link_tokens import link_token_hash, new_link_token
 from service.common.schemas import AwareDatetime
 from service.common.schemas import Point as GeoPoint
@@ -50,7 +53,6 @@ from service.db.models import (
 from service.db.models.visits import LIVE_STATUSES
 from service.errors import Conflict, FieldError, NotFound, Unauthorized, ValidationFailed
 from service.execution.act_draft import ActDrafter
-from service.execution.photos import sort_for_act
 from service.execution.services import FieldworkService
 from service.notifications import Recipient, enqueue
 from service.storage import BlobStore, blob_key
@@ -58,7 +60,6 @@ from service.visit_checklists.registry import TemplateRegistry
 from service.visit_checklists.services import ChecklistService
 
 SIGN_LINK_TTL = timedelta(minutes=30)
-COPY_LINK_TTL = timedelta(days=30)
 OTP_TTL = timedelta(minutes=10)
 # Wrong codes allowed per link, across resent codes: a new code does not buy more guesses.
 OTP_ATTEMPTS = 5
@@ -119,6 +120,43 @@ class SignedAct(msgspec.Struct):
     snapshot_sha256: str
     pdf_sha256: str | None
     verify_url: str
+    # The customer's own copy (PDF once rendered; a "being prepared" page until then).
+    copy_url: str | None = None
+
+
+LinkState = Literal["open", "unknown", "used", "refused", "expired"]
+
+
+@dataclass(frozen=True, slots=True)
+class SigningPageView:
+    """The signing page, or why the link cannot show it; in the act's language when known."""
+
+    state: LinkState
+    issuer: tuple[str, str]  # the company's name and phone, to call when a link fails
+    language: Language | None = None
+    act: Act | None = None
+    snapshot: reports.ActSnapshot | None = None
+    low_vision: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerCopyView:
+    """The customer's copy link: a download once the PDF exists, else why not."""
+
+    state: Literal["open", "preparing", "unknown", "expired"]
+    issuer: tuple[str, str]
+    language: Language | None = None
+    url: str | None = None
+
+
+def _link_state(link: CustomerLink) -> LinkState:
+    if link.refused_at is not None:
+        return "refused"
+    if link.used_at is not None:
+        return "used"
+    if link.expires_at <= utcnow():
+        return "expired"
+    return "open"
 
 
 def otp_key(server_secret: str) -> bytes:
@@ -226,7 +264,9 @@ class SigningService:
         link = await self.session.scalar(stmt)
         if link is None:
             raise NotFound("This link is not valid")
-        if link.used_at is not None or link.refused_at is not None:
+        if link.refused_at is not None:
+            raise Conflict("The customer refused to sign with this link", code="link_refused")
+        if link.used_at is not None:
             raise Conflict("This link has already been used", code="link_used")
         if link.expires_at <= utcnow():
             raise Conflict(
@@ -234,13 +274,41 @@ class SigningService:
             )
         return link
 
-    async def page(self, token: str) -> tuple[Act, reports.ActSnapshot]:
-        """What the signing page shows: the exact frozen snapshot."""
-        link = await self.link(token)
+    async def page(self, token: str) -> SigningPageView:
+        """What the signing page shows: the exact frozen snapshot, or why it cannot."""
+        link = await self.session.scalar(
+            select(CustomerLink).where(
+                CustomerLink.token_hash == link_token_hash(token), CustomerLink.purpose == "sign"
+            )
+        )
+        if link is None or link.act_id is None:
+            return SigningPageView(state="unknown", issuer=self._issuer())
         act = await self.session.get_one(Act, link.act_id)
-        if act.status != "draft":
-            raise Conflict("This act is already signed", code="act_signed")
-        return act, reports.parse_snapshot(act.snapshot_json)
+        language = pick_language(act.language)
+        snapshot = reports.parse_snapshot(act.snapshot_json)
+        issuer = (snapshot.issuer.legal_name, snapshot.issuer.phone)
+        state = _link_state(link)
+        if state == "open" and act.status != "draft":
+            state = "used"
+        if state != "open":
+            return SigningPageView(state=state, language=language, issuer=issuer)
+        customer = await self.session.scalar(
+            select(Customer)
+            .join(WorkOrder, WorkOrder.customer_id == Customer.id)
+            .where(WorkOrder.id == act.work_order_id)
+        )
+        return SigningPageView(
+            state="open",
+            language=language,
+            issuer=issuer,
+            act=act,
+            snapshot=snapshot,
+            low_vision=customer is not None and "low_vision" in customer.accessibility_needs,
+        )
+
+    def _issuer(self) -> tuple[str, str]:
+        issuer = self.state.settings.issuer
+        return issuer.legal_name, issuer.phone
 
     async def send_code(self, token: str) -> datetime:
         """Send a one-time code to the customer's phone; the submission must then carry it."""
@@ -271,7 +339,68 @@ class SigningService:
     async def submit(
         self, token: str, data: SignatureSubmission, user_agent: str | None
     ) -> SignedAct:
-        """Bind the signature to the snapshot hash, render and store the signed PDF."""
+        """Bind the signature to the snapshot hash and store it; the PDF follows (worker).
+
+        A replay of a submission that was already recorded (a double tap, a retry after a lost
+        answer) answers the same result and records nothing again.
+        """
+        try:
+            return await self._submit(token, data, user_agent)
+        except Conflict as exc:
+            if exc.code not in ("link_used", "act_signed"):
+                raise
+            replayed = await self._replayed(token, data)
+            if replayed is None:
+                raise
+            return replayed
+
+    async def _replayed(self, token: str, data: SignatureSubmission) -> SignedAct | None:
+        """The result of this very submission if it was recorded before, else None."""
+        link = await self.session.scalar(
+            select(CustomerLink).where(
+                CustomerLink.token_hash == link_token_hash(token),
+                CustomerLink.purpose == "sign",
+                CustomerLink.used_at.is_not(None),
+            )
+        )
+        if link is None:
+            return None
+        try:
+            png_sha = hashlib.sha256(_png(data.png_base64)).hexdigest()
+        except ValidationFailed:
+            return None
+        signature = await self.session.scalar(
+            select(ActSignature).where(
+                ActSignature.link_id == link.id,
+                ActSignature.png_sha256 == png_sha,
+                ActSignature.document_sha256 == data.document_sha256,
+                ActSignature.signer_name == data.signer_name.strip(),
+            )
+        )
+        if signature is None:
+            return None
+        act = await self.session.get_one(Act, signature.act_id)
+        return self._signed_act(act, link)
+
+    def _signed_act(self, act: Act, sign_link: CustomerLink) -> SignedAct:
+        return SignedAct(
+            act_number=act.number,
+            status=act.status,
+            snapshot_sha256=act.snapshot_sha256,
+            pdf_sha256=act.pdf_sha256,
+            verify_url=f"{self.base_url}/verify/acts/{act.public_id}",
+            copy_url=f"{self.base_url}/mobile/v1/acts/copy/{self._copy_token(sign_link)}",
+        )
+
+    def _copy_token(self, sign_link: CustomerLink) -> str:
+        """The copy link's token, derived from the signing link: a replay can answer it again."""
+        secret = self.state.settings.auth.jwt_secret.encode()
+        digest = hmac.new(secret, f"act-copy:{sign_link.id}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+    async def _submit(
+        self, token: str, data: SignatureSubmission, user_agent: str | None
+    ) -> SignedAct:
         link = await self.link(token)
         act = await self.session.get_one(Act, link.act_id)
         visit = await self.session.get_one(Visit, link.visit_id)
@@ -310,6 +439,7 @@ class SigningService:
             raise Conflict(
                 "The act changed since the page was opened; reload it", code="document_changed"
             )
+        await self._require_photos_present(act)
         png_sha = hashlib.sha256(png).hexdigest()
         technician = await self._technician(link)
         signed_at = utcnow()
@@ -337,8 +467,8 @@ class SigningService:
                 Answer(step_id=step, value=str(act.id), answered_at=data.device_time or signed_at),
             )
         acts = ActService.from_state(self.session, technician, self.state)
-        assets = await self._assets(act)
-        signed = await acts.sign(act.id, [signature], assets)
+        # The PDF and its seal take seconds: the worker makes them (service.acts.rendering).
+        signed = await acts.record_signatures(act.id, [signature])
         self.session.add(
             ActSignature(
                 act_id=act.id,
@@ -364,20 +494,21 @@ class SigningService:
         )
         link.used_at = signed_at
         await self.session.flush()
-        await self._send_copy(visit, signed)
-        return SignedAct(
-            act_number=signed.number,
-            status=signed.status,
-            snapshot_sha256=signed.snapshot_sha256,
-            pdf_sha256=signed.pdf_sha256,
-            verify_url=f"{self.base_url}/verify/acts/{signed.public_id}",
-        )
+        await self._send_copy(visit, signed, link)
+        return self._signed_act(signed, link)
 
     async def refuse(self, token: str, data: Refusal) -> None:
-        """Record that the customer refused to sign, and why."""
+        """Record that the customer refused to sign, and why (a blank reason is no reason)."""
+        reason = data.reason.strip()
+        if len(reason) < 3:
+            raise ValidationFailed(
+                "Give the reason for refusing",
+                errors=[FieldError(field="reason", message="at least 3 characters")],
+                code="reason_required",
+            )
         link = await self.link(token, for_update=True)
         link.refused_at = utcnow()
-        link.refusal_reason = data.reason
+        link.refusal_reason = reason
         await self.session.flush()
         technician = await self._technician(link)
         await record(
@@ -386,23 +517,37 @@ class SigningService:
             "act.refused",
             "act",
             link.act_id,
-            after={"reason": data.reason},
+            after={"reason": reason},
         )
 
-    async def copy_url(self, token: str) -> str:
-        """The customer's copy: a short-lived download URL of the signed PDF."""
+    async def copy(self, token: str) -> CustomerCopyView:
+        """The customer's copy: a short-lived download URL of the signed PDF once it exists."""
         link = await self.session.scalar(
             select(CustomerLink).where(
                 CustomerLink.token_hash == link_token_hash(token), CustomerLink.purpose == "copy"
             )
         )
-        if link is None or link.expires_at <= utcnow():
-            raise NotFound("This link is not valid")
+        if link is None or link.act_id is None:
+            return CustomerCopyView(state="unknown", issuer=self._issuer())
         act = await self.session.get_one(Act, link.act_id)
+        language = pick_language(act.language)
+        issuer = (act.issuer_name, self.state.settings.issuer.phone)
+        if link.expires_at <= utcnow():
+            return CustomerCopyView(state="expired", language=language, issuer=issuer)
         key = act.sealed_pdf_key or act.pdf_key
         if key is None:
-            raise NotFound("This link is not valid")
-        return await self.store.presign_get(key, expires_in=300, filename=f"{act.number}.pdf")
+            return CustomerCopyView(state="preparing", language=language, issuer=issuer)
+        url = await self.store.presign_get(key, expires_in=300, filename=f"{act.number}.pdf")
+        return CustomerCopyView(state="open", language=language, issuer=issuer, url=url)
+
+    async def copy_exists(self, token: str) -> bool:
+        """Whether a live copy link has this token (its QR code is drawn only then)."""
+        link = await self.session.scalar(
+            select(CustomerLink.expires_at).where(
+                CustomerLink.token_hash == link_token_hash(token), CustomerLink.purpose == "copy"
+            )
+        )
+        return link is not None and link > utcnow()
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -442,43 +587,51 @@ class SigningService:
             raise NotFound("This link is not valid")
         return await AuthService(self.session, self.state.settings.auth).actor_for(user)
 
-    async def _assets(self, act: Act) -> dict[str, bytes]:
+    async def _require_photos_present(self, act: Act) -> None:
+        """Refuse a signature when a photo the customer sees can no longer be rendered.
+
+        Photos were decoded at confirm and when the act was drawn up, and removal is refused
+        once an act exists; only bytes lost from the store since can fail the PDF. A HEAD per
+        photo keeps the submit fast; the customer may not sign other content than they read,
+        so the technician draws the act up again.
+        """
         snapshot = reports.parse_snapshot(act.snapshot_json)
         wanted = {photo.sha256 for photo in snapshot.photos}
-        rows = (
-            await self.session.scalars(
-                select(Photo).where(
-                    Photo.visit_id == act.visit_id,
-                    Photo.status == "stored",
-                    Photo.sha256.in_(wanted),
+        if not wanted:
+            return
+        keys = dict(
+            (
+                await self.session.execute(
+                    select(Photo.sha256, Photo.object_key).where(
+                        Photo.visit_id == act.visit_id,
+                        Photo.status == "stored",
+                        Photo.sha256.in_(wanted),
+                    )
                 )
-            )
-        ).all()
-        # Checked again here: what reaches the renderer decodes (no asset can fail a signature).
-        checked = await sort_for_act(self.store, list(rows))
-        assets = {p.sha256: checked.embeddable[p.id] for p in rows if p.id in checked.embeddable}
-        if wanted - assets.keys():
-            # Only a draft frozen before photos were checked, or bytes lost from the store since:
-            # the customer may not sign other content than they read, so the act is redrawn.
+            ).all()
+        )
+        present = {sha for sha, key in keys.items() if await self.store.head(key) is not None}
+        if wanted - present:
             raise Conflict(
                 "A photo in this act can no longer be shown; ask the technician to draw up the "
                 "act again",
                 code="act_photo_unusable",
             )
-        return assets
 
-    async def _send_copy(self, visit: Visit, act: Act) -> None:
+    async def _send_copy(self, visit: Visit, act: Act, sign_link: CustomerLink) -> None:
         order = await self.session.get_one(WorkOrder, visit.work_order_id)
         customer = await self.session.get_one(Customer, order.customer_id)
         territory = await self.session.get_one(Territory, order.territory_id)
-        token = new_link_token()
+        token = self._copy_token(sign_link)
+        copy_url = f"{self.base_url}/mobile/v1/acts/copy/{token}"
         self.session.add(
             CustomerLink(
                 token_hash=link_token_hash(token),
                 purpose="copy",
                 act_id=act.id,
                 visit_id=visit.id,
-                expires_at=utcnow() + COPY_LINK_TTL,
+                expires_at=utcnow()
+                + timedelta(days=self.state.settings.customer_links.copy_link_days),
             )
         )
         phone = next(iter(order.contact_phones or customer.phones), None)
@@ -491,7 +644,7 @@ class SigningService:
                 recipient=Recipient(kind="customer", id=customer.id, address=phone),
                 language=customer.preferred_language,  # type: ignore[arg-type]
                 time_zone=territory.time_zone,
-                context={"act_url": f"{self.base_url}/mobile/v1/acts/copy/{token}"},
+                context={"act_url": copy_url},
             )
         await self.session.flush()
 

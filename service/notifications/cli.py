@@ -12,6 +12,7 @@ from service.settings import load_settings
 
 
 async def _run_worker(once: bool, concurrency: int | None) -> int:
+    from service.acts.rendering import ActRenderer, worker_sealer
     from service.db.engine import make_engine, make_sessionmaker
     from service.jobs import JobRunner, jobs_for
     from service.notifications.channels import build_channels
@@ -29,17 +30,20 @@ async def _run_worker(once: bool, concurrency: int | None) -> int:
     overrides = {"concurrency": concurrency} if concurrency else {}
     sessionmaker = make_sessionmaker(engine)
     worker = Worker.from_settings(sessionmaker, channels, settings.notifications, **overrides)
-    jobs = JobRunner(sessionmaker, build_blob_store(settings), jobs=jobs_for(settings))
+    store = build_blob_store(settings)
+    jobs = JobRunner(sessionmaker, store, jobs=jobs_for(settings))
+    renderer = ActRenderer(sessionmaker, store, settings, worker_sealer(settings))
     try:
         if once:
             await jobs.run_due()
+            await renderer.drain()
             outcomes = await worker.drain()
             return len(outcomes)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        await asyncio.gather(worker.run(stop), jobs.loop(stop))
+        await asyncio.gather(worker.run(stop), jobs.loop(stop), renderer.loop(stop))
         return 0
     finally:
         await channels.aclose()

@@ -23,6 +23,7 @@ from checklists.schema import step_kind
 from checklists.validation import is_customer_visible, iter_steps
 from reports import parse_snapshot
 from reports.i18n import format_quantity, label
+from service.acts.rendering import ActRenderer
 from service.db.models import Act, Customer, Technician, VisitChecklist, WorkOrder
 from tests.e2e.visit_flow import TEMPLATES, Phone, signature_body
 from tests.integration.builders import Builder
@@ -162,6 +163,9 @@ async def test_signed_act_pdf_tells_the_truth(
     token_path = link["signing_url"].split("127.0.0.1:8000", 1)[-1]
     signed = await client.post(token_path, json=signature_body(link["snapshot_sha256"]))
     assert signed.status_code == 200, signed.text
+    # The submit answers at once; the worker renders the PDF (service.acts.rendering).
+    renderer = ActRenderer(build.sessionmaker, app.state.blob_store, app.state.settings)
+    assert await renderer.render_next(uuid.UUID(link["act_id"])) is not None
     async with build.sessionmaker() as session:
         act = await session.scalar(select(Act).where(Act.id == link["act_id"]))
         pin = await session.get_one(VisitChecklist, field.visit.id)

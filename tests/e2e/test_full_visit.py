@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from typing import Any
 
 import pytest
 from litestar import Litestar
 from sqlalchemy import select
 
+from service.acts.rendering import ActRenderer
 from service.db.models import Act, ActSignature, OutboxMessage, Visit, WorkOrder
 from tests.conftest import problem
 from tests.e2e.visit_flow import Phone, signature_body
@@ -55,9 +57,35 @@ async def test_full_visit_to_a_signed_act(
     signed = await client.post(token_path, json=signature_body(link["snapshot_sha256"]))
     assert signed.status_code == 200, signed.text
     result = signed.json()
-    assert result["status"] in ("signed", "sealed")
-    reused = await client.post(token_path, json=signature_body(link["snapshot_sha256"]))
+    # Signed in the request; the PDF is the worker's, so the answer does not wait for it.
+    assert result["status"] == "signed"
+    assert result["pdf_sha256"] is None
+    # A replay (double tap, lost answer) gets the same answer and records nothing again ...
+    replayed = await client.post(token_path, json=signature_body(link["snapshot_sha256"]))
+    assert replayed.status_code == 200, replayed.text
+    assert replayed.json() == result
+    # ... while another signature on the spent link is refused.
+    other = {**signature_body(link["snapshot_sha256"]), "signer_name": "Someone Else"}
+    reused = await client.post(token_path, json=other)
     assert reused.status_code == 409
+    assert problem(reused)["code"] == "link_used"
+    copy_path = result["copy_url"].split("127.0.0.1:8000", 1)[-1]
+    preparing = await client.get(copy_path, follow_redirects=False)
+    assert preparing.status_code == 200
+    assert preparing.headers["content-type"] == "text/html; charset=utf-8"
+    assert "data-refresh" in preparing.text  # it checks again by itself
+    assert await build.count(ActSignature, ActSignature.act_id == link["act_id"]) == 1
+
+    renderer = ActRenderer(build.sessionmaker, app.state.blob_store, app.state.settings)
+    act_id = uuid.UUID(link["act_id"])
+    assert await renderer.render_next(act_id) == act_id
+    assert await renderer.render_next(act_id) is None  # rendered once
+    ready = await client.get(copy_path, follow_redirects=False)
+    assert ready.status_code == 307
+    qr = await client.get(copy_path + "/qr.svg")
+    assert qr.status_code == 200
+    assert qr.headers["content-type"].startswith("image/svg+xml")
+    assert b"<svg" in qr.content
 
     async with build.sessionmaker() as session:
         act = await session.scalar(select(Act).where(Act.id == link["act_id"]))
@@ -70,7 +98,8 @@ async def test_full_visit_to_a_signed_act(
     assert signature.document_sha256 == act.snapshot_sha256 == link["snapshot_sha256"]
     pdf = await app.state.blob_store.get(act.pdf_key)
     assert pdf.startswith(b"%PDF")
-    assert hashlib.sha256(pdf).hexdigest() == act.pdf_sha256 == result["pdf_sha256"]
+    assert hashlib.sha256(pdf).hexdigest() == act.pdf_sha256
+    assert act.status == "signed"  # no seal configured in tests
     assert copy_sms is not None
 
     # With the act signed, the checklist allows completion.
@@ -105,7 +134,9 @@ async def test_refusal_is_recorded_and_the_link_dies(
     path = link["signing_url"].split("127.0.0.1:8000", 1)[-1]
     refused = await client.post(path + "/refuse", json={"reason": "Не согласен с объёмом работ"})
     assert refused.status_code == 200
-    assert (await client.get(path)).status_code == 409
+    again = await client.get(path)
+    assert again.status_code == 409
+    assert "Сіз бұл актіге қол қоюдан бас тарттыңыз" in again.text  # in the act's language
     assert (
         await client.post(path, json=signature_body(link["snapshot_sha256"]))
     ).status_code == 409

@@ -48,8 +48,11 @@ async def test_unknown_and_misused_tokens_are_404(
     sha = link["snapshot_sha256"]
     token = link["path"].rsplit("/", 1)[-1]
     for path in ("/mobile/v1/sign/" + "x" * 43, link["path"] + "x"):
+        # The page a customer's browser opens answers an HTML page, never JSON.
+        page = await client.get(path)
+        assert page.status_code == 404, page.text
+        assert page.headers["content-type"] == "text/html; charset=utf-8"
         calls = [
-            await client.get(path),
             await client.post(path, json=signature_body(sha)),
             await client.post(path + "/otp"),
             await client.post(path + "/refuse", json={"reason": "Не согласен"}),
@@ -60,6 +63,6 @@ async def test_unknown_and_misused_tokens_are_404(
     # A signing token is not a copy token.
     copy = await client.get(f"/mobile/v1/acts/copy/{token}", follow_redirects=False)
     assert copy.status_code == 404
-    problem(copy)
+    assert copy.headers["content-type"] == "text/html; charset=utf-8"
     # None of it touched the live link.
     assert (await client.get(link["path"])).status_code == 200

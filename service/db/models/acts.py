@@ -32,17 +32,23 @@ IMMUTABLE_MARKER = "act_immutable"
 class Act(UUIDPrimaryKey, Timestamps, Base):
     """One act of a visit: its frozen snapshot, the stored PDF(s) and their hashes.
 
-    Once signed, the database refuses every change except signed -> sealed (trigger in 0008).
+    Once signed, the database refuses every change except filling in the PDF once (0014) and
+    signed -> sealed (trigger in 0008).
     """
 
     __tablename__ = "acts"
     __table_args__ = (
         CheckConstraint(f"kind IN {ACT_KINDS!r}", name="kind"),
         CheckConstraint(f"status IN {ACT_STATUSES!r}", name="status"),
+        # A signed act may wait a moment for its PDF (rendered by the worker, 0014).
         CheckConstraint(
-            "status = 'draft' OR (pdf_key IS NOT NULL AND pdf_sha256 IS NOT NULL "
-            "AND pdf_size IS NOT NULL AND signatures_json IS NOT NULL AND signed_at IS NOT NULL)",
-            name="signed_has_pdf",
+            "status = 'draft' OR (signatures_json IS NOT NULL AND signed_at IS NOT NULL)",
+            name="signed_has_signatures",
+        ),
+        CheckConstraint(
+            "(pdf_key IS NULL) = (pdf_sha256 IS NULL) AND (pdf_key IS NULL) = (pdf_size IS NULL) "
+            "AND (status <> 'sealed' OR pdf_key IS NOT NULL)",
+            name="pdf_complete",
         ),
         CheckConstraint(
             "status <> 'sealed' OR (sealed_pdf_key IS NOT NULL AND sealed_pdf_sha256 IS NOT NULL "
@@ -59,6 +65,11 @@ class Act(UUIDPrimaryKey, Timestamps, Base):
         Index("ix_acts_work_order", "work_order_id"),
         Index("ix_acts_pdf_sha256", "pdf_sha256"),
         Index("ix_acts_sealed_pdf_sha256", "sealed_pdf_sha256"),
+        Index(
+            "ix_acts_awaiting_pdf",
+            "signed_at",
+            postgresql_where=text("status = 'signed' AND pdf_key IS NULL"),
+        ),
         # The renderer writes the first half of the snapshot hash as the PDF's permanent /ID.
         Index("ix_acts_snapshot_id_prefix", text("left(snapshot_sha256, 32)")),
     )

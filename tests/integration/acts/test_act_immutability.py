@@ -82,10 +82,46 @@ async def test_sealed_act_refuses_every_change(acts: Acts, field: Field, sealer:
 
 async def test_signed_needs_its_pdf_and_sealed_its_sealed_pdf(acts: Acts, field: Field) -> None:
     act = await acts.draft(field)
-    with pytest.raises(IntegrityError, match="ck_acts_signed_has_pdf"):
+    with pytest.raises(IntegrityError, match="ck_acts_signed_has_signatures"):
         await _execute(acts, "UPDATE acts SET status = 'signed' WHERE id = :id", id=act.id)
     with pytest.raises(IntegrityError, match="ck_acts_"):
         await _execute(acts, "UPDATE acts SET status = 'sealed' WHERE id = :id", id=act.id)
+
+
+_SIGN_WITHOUT_PDF = (
+    "UPDATE acts SET status = 'signed', signatures_json = '[]', signed_at = now() WHERE id = :id"
+)
+_FILL_PDF = (
+    "UPDATE acts SET pdf_key = :key, pdf_sha256 = repeat('a', 64), pdf_size = 10 WHERE id = :id"
+)
+
+
+async def test_a_signed_act_gets_its_pdf_once_and_nothing_else(acts: Acts, field: Field) -> None:
+    act = await acts.draft(field)
+    await _execute(acts, _SIGN_WITHOUT_PDF, id=act.id)
+    # Not sealed before its PDF exists; the PDF's fields come together.
+    with pytest.raises(IntegrityError, match="ck_acts_"):
+        await _execute(
+            acts,
+            "UPDATE acts SET status = 'sealed', sealed_pdf_key = 'k', sealed_pdf_sha256 = "
+            "repeat('b', 64), sealed_pdf_size = 1, sealed_at = now() WHERE id = :id",
+            id=act.id,
+        )
+    with pytest.raises(IntegrityError, match="ck_acts_pdf_complete"):
+        await _execute(acts, "UPDATE acts SET pdf_key = 'k' WHERE id = :id", id=act.id)
+    # The PDF may not bring another change with it.
+    with pytest.raises(IntegrityError, match="act_immutable"):
+        await _execute(
+            acts,
+            "UPDATE acts SET pdf_key = 'k', pdf_sha256 = repeat('a', 64), pdf_size = 10, "
+            "snapshot_json = '{}' WHERE id = :id",
+            id=act.id,
+        )
+    await _execute(acts, _FILL_PDF, key="acts/first.pdf", id=act.id)
+    assert (await acts.row(act.id)).pdf_key == "acts/first.pdf"
+    with pytest.raises(IntegrityError, match="act_immutable"):
+        await _execute(acts, _FILL_PDF, key="acts/second.pdf", id=act.id)
+    assert (await acts.row(act.id)).pdf_key == "acts/first.pdf"
 
 
 async def test_drafts_may_change_and_acts_cannot_be_truncated(acts: Acts, field: Field) -> None:

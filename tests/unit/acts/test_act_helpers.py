@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import re
 from datetime import UTC, date, datetime
@@ -13,7 +12,7 @@ import pytest
 from reports import parse_snapshot, render_act, snapshot_sha256
 from reports.samples import SAMPLE_ACT
 from service.acts.numbering import format_number, prefix_for
-from service.acts.page import HTML_HEADERS, render_not_found, render_verification
+from service.acts.page import html_headers, render_not_found, render_verification
 from service.acts.schemas import ActVerification, PublicIssuer
 from service.acts.verification import (
     NotAPdf,
@@ -122,22 +121,69 @@ def _view(**changes: object) -> ActVerification:
     return ActVerification(**values)  # type: ignore[arg-type]
 
 
+def _render(view: ActVerification, language: str = "ru", **kwargs: object) -> str:
+    options: dict[str, object] = {
+        "time_zone": "Asia/Almaty",
+        "phone": "+7 727 000 11 22",
+        "nonce": "n0nce",
+        **kwargs,
+    }
+    return render_verification(view, language, **options)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(
     ("language", "phrases"),
     [
-        ("ru", ["Акт выполненных работ №\u00a0АВР-2026-000123", "«12» марта 2026 г.", "БИН"]),
-        ("kk", ["Орындалған жұмыстар актісі", "2026 жылғы 12 наурыз", "БСН"]),
-        ("en", ["Act of completed works", "12 March 2026", "signed and sealed"]),
+        (
+            "ru",
+            [
+                "Акт выполненных работ №\u00a0АВР-2026-000123",
+                "«12» марта 2026 г.",
+                "БИН",
+                "Выполнение работ",
+                "Акт подписан клиентом",
+            ],
+        ),
+        ("kk", ["Орындалған жұмыстар актісі", "2026 жылғы 12 наурыз", "БСН", "Техникалық"]),
+        ("en", ["Act of completed works", "12 March 2026", "Signed by the customer and sealed"]),
     ],
 )
 def test_page_in_each_language(language: str, phrases: list[str]) -> None:
-    page = render_verification(_view(), language)  # type: ignore[arg-type]
+    page = _render(_view(), language)
     assert f'<html lang="{language}">' in page
     for phrase in phrases:
         assert phrase in page
+    # The hashes are there, but folded under "technical details".
+    technical = page.split("<details>", 1)
+    assert len(technical) == 2
     for digest in ("a" * 64, "b" * 64, "c" * 64, "d" * 64):
-        assert digest in page
+        assert digest not in technical[0]
+        assert digest in technical[1]
     assert "<script" not in page
+
+
+def test_page_shows_local_time_with_the_zone_named_once_and_no_personal_data() -> None:
+    page = _render(_view(), "ru")
+    # 06:48 UTC is 11:48 in Almaty (UTC+05:00 since 2024).
+    assert "12.03.2026 11:48" in page
+    assert "06:48" not in page
+    assert page.count("Asia/Almaty") == 1
+    assert "UTC+05:00" in page
+    assert "Н. Ә." not in page
+    assert "С. Қ." not in page
+    assert 'href="tel:+77270001122"' in page
+
+
+def test_a_refused_act_says_so_in_plain_words() -> None:
+    view = _view(
+        status="draft", signed_at=None, sealed_at=None, pdf_sha256=None, sealed_pdf_sha256=None
+    )
+    refused = _render(view, "en", refused_at=datetime(2026, 3, 12, 7, 0, tzinfo=UTC))
+    assert "The customer refused to sign the act" in refused
+    assert "12:00" in refused
+    waiting = _render(view, "en")
+    assert "Awaiting the customer&#x27;s signature" in waiting
+    assert "refused to sign" not in waiting
 
 
 def test_page_escapes_everything_it_shows() -> None:
@@ -147,16 +193,16 @@ def test_page_escapes_everything_it_shows() -> None:
         ),
         number="<img src=x onerror=alert(1)>",
     )
-    page = render_verification(hostile, "ru")
+    page = _render(hostile, "ru")
     assert "<script>" not in page
     assert "<img" not in page
     assert "&lt;script&gt;" in page
 
 
-def test_page_style_is_the_one_the_csp_allows() -> None:
-    page = render_not_found("kk")
-    style = re.search(r"<style>(.*?)</style>", page, re.S)
-    assert style is not None
-    digest = base64.b64encode(hashlib.sha256(style.group(1).encode()).digest()).decode()
-    assert f"'sha256-{digest}'" in HTML_HEADERS["Content-Security-Policy"]
+def test_page_style_carries_the_nonce_the_csp_allows() -> None:
+    page = render_not_found("kk", nonce="abc123")
+    assert re.search(r'<style nonce="abc123">', page)
+    policy = html_headers("abc123")["Content-Security-Policy"]
+    assert "style-src 'nonce-abc123'" in policy
+    assert "frame-ancestors 'none'" in policy
     assert "Акт табылмады" in page

@@ -1,0 +1,32 @@
+"""Headers of server-rendered pages: a per-response nonce CSP, no framing, no sniffing.
+
+The coordinator board and the customer pages (signing, copy, rating, verify) share this one
+mechanism: every inline ``<script>`` and ``<style>`` carries the response's nonce, nothing
+else runs, and no other site may frame the page (clickjacking a signature).
+"""
+
+from __future__ import annotations
+
+import secrets
+
+
+def new_page_nonce() -> str:
+    """A fresh CSP nonce for one response."""
+    return secrets.token_urlsafe(16)
+
+
+def page_headers(
+    nonce: str, *, referrer_policy: str = "no-referrer", form_action: str = "'self'"
+) -> dict[str, str]:
+    """No caching, no framing, and only this response's nonce-tagged script and style."""
+    return {
+        "Cache-Control": "no-store",
+        "Referrer-Policy": referrer_policy,
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Content-Security-Policy": (
+            f"default-src 'none'; script-src 'nonce-{nonce}'; "
+            f"style-src 'nonce-{nonce}'; img-src 'self' data:; connect-src 'self'; "
+            f"form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
+        ),
+    }
