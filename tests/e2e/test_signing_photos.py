@@ -16,6 +16,7 @@ from litestar import Litestar
 from sqlalchemy import select
 
 import reports
+from service.acts.rendering import ActRenderer
 from service.db.base import utcnow
 from service.db.models import Act, AuditEntry, Photo
 from service.execution.photos import photo_count_text, photos_label
@@ -135,6 +136,9 @@ async def test_an_act_with_a_heic_photo_and_a_bad_stored_asset_is_signed(
 
     signed = await client.post(link["path"], json=signature_body(link["snapshot_sha256"]))
     assert signed.status_code == 200, signed.text
+    # The submit answers at once; the worker renders the PDF (service.acts.rendering).
+    renderer = ActRenderer(build.sessionmaker, app.state.blob_store, app.state.settings)
+    assert await renderer.render_next(uuid.UUID(link["act_id"])) is not None
     async with build.sessionmaker() as session:
         act = await session.get_one(Act, link["act_id"])
     assert act.status in ("signed", "sealed")
