@@ -8,8 +8,9 @@ caller with the login page.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl
 
 from litestar import Controller, MediaType, Request, Response, get, post
@@ -64,6 +65,19 @@ from service.incidents.services import IncidentService
 from service.settings import AuthSettings
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+@dataclass(frozen=True, slots=True)
+class _AckForm:
+    """What differs between the board's acknowledge forms (escalations, incidents)."""
+
+    kind: Literal["escalation", "incident"]
+    target_id: uuid.UUID
+    text_prefix: str  # "incident_" for the incident form's own "comment required" text
+    done_notice: str
+    gone_notice: str
+
+
 NOTICES = frozenset({"acknowledged", "escalation_gone", "incident_acknowledged", "incident_gone"})
 # Values of the login form are bounded like the JSON login's, so nothing oversized reaches it.
 _FIELD_MAX = {"username": 64, "password": 256}
@@ -307,31 +321,15 @@ class BoardPageController(Controller):
         """Acknowledge an escalation with a comment; errors come back next to its form."""
         if board.session is None:
             return board.redirect("/board/login")
-        if not csrf_valid(board.auth, board.session, data.get("csrf")):
-            return self._refused(board)
-        comment = data.get("comment", "")
-        back = data.get("back")
-        error, status = "comment_required", 422
-        if comment.strip():
-            try:
-                # A savepoint: whatever the service flushed before refusing is undone.
-                async with db_session.begin_nested():
-                    await EscalationService(db_session, board.session.actor).acknowledge(
-                        escalation_id, comment
-                    )
-                return board.redirect(_back_url(back, "acknowledged"))
-            except (NotFound, Conflict):
-                return board.redirect(_back_url(back, "escalation_gone"))
-            except ValidationFailed as exc:
-                error = "comment_too_long" if exc.code == "comment_too_long" else "comment_required"
-            except Forbidden:
-                return self._refused(board)
-        context = await BoardPageService(db_session, board.session.actor).context(
-            BoardQuery.parse(dict(parse_qsl(back or ""))),
-            board.language,
-            ack_error=(escalation_id, error, comment),
+        service = EscalationService(db_session, board.session.actor)
+        return await self._acknowledge(
+            board,
+            board.session,
+            db_session,
+            data,
+            lambda comment: service.acknowledge(escalation_id, comment),
+            _AckForm("escalation", escalation_id, "", "acknowledged", "escalation_gone"),
         )
-        return board.page("board/page.html.j2", {**context, "csrf": board.csrf}, status)
 
     @post("/incidents/{incident_id:uuid}/acknowledge", media_type=MediaType.HTML, status_code=303)
     async def acknowledge_incident(
@@ -344,33 +342,52 @@ class BoardPageController(Controller):
         """Acknowledge a safety incident with a comment; errors come back next to its form."""
         if board.session is None:
             return board.redirect("/board/login")
-        if not csrf_valid(board.auth, board.session, data.get("csrf")):
+        service = IncidentService(db_session, board.session.actor)
+        return await self._acknowledge(
+            board,
+            board.session,
+            db_session,
+            data,
+            lambda comment: service.acknowledge(incident_id, comment),
+            _AckForm(
+                "incident", incident_id, "incident_", "incident_acknowledged", "incident_gone"
+            ),
+        )
+
+    async def _acknowledge(
+        self,
+        board: BoardDep,
+        session: ResumedSession,
+        db_session: DbSession,
+        data: dict[str, str],
+        acknowledge: Callable[[str], Awaitable[object]],
+        form: _AckForm,
+    ) -> Response[Any]:
+        """One acknowledge form: CSRF, a required comment, then back to the board or its error."""
+        if not csrf_valid(board.auth, session, data.get("csrf")):
             return self._refused(board)
         comment = data.get("comment", "")
         back = data.get("back")
-        error, status = "incident_comment_required", 422
+        error, status = f"{form.text_prefix}comment_required", 422
         if comment.strip():
             try:
                 # A savepoint: whatever the service flushed before refusing is undone.
                 async with db_session.begin_nested():
-                    await IncidentService(db_session, board.session.actor).acknowledge(
-                        incident_id, comment
-                    )
-                return board.redirect(_back_url(back, "incident_acknowledged"))
+                    await acknowledge(comment)
+                return board.redirect(_back_url(back, form.done_notice))
             except (NotFound, Conflict):
-                return board.redirect(_back_url(back, "incident_gone"))
+                return board.redirect(_back_url(back, form.gone_notice))
             except ValidationFailed as exc:
-                error = (
-                    "comment_too_long"
-                    if exc.code == "comment_too_long"
-                    else "incident_comment_required"
-                )
+                if exc.code == "comment_too_long":
+                    error = "comment_too_long"
             except Forbidden:
                 return self._refused(board)
-        context = await BoardPageService(db_session, board.session.actor).context(
+        refused = (form.target_id, error, comment)
+        context = await BoardPageService(db_session, session.actor).context(
             BoardQuery.parse(dict(parse_qsl(back or ""))),
             board.language,
-            incident_error=(incident_id, error, comment),
+            ack_error=refused if form.kind == "escalation" else None,
+            incident_error=refused if form.kind == "incident" else None,
         )
         return board.page("board/page.html.j2", {**context, "csrf": board.csrf}, status)
 
