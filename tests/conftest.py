@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
@@ -102,24 +103,38 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class ServedApp:
+    """An app served by uvicorn in its own process: where to reach it, what to measure."""
+
+    url: str
+    port: int
+    pid: int
+    blob_dir: str
+    log: Path
+
+
 @contextmanager
-def serve_app(
+def serve_process(
     database_url: str,
     tmp_path_factory: pytest.TempPathFactory,
     extra_env: dict[str, str] | None = None,
-) -> Iterator[str]:
-    """The app served by uvicorn in its own process, on the test database; its base URL."""
+) -> Iterator[ServedApp]:
+    """`naryad serve` in its own process on the test database, until the block ends."""
     port = _free_port()
+    blob_dir = str(tmp_path_factory.mktemp("served-blobs"))
     env = {
         **os.environ,
         "NARYAD_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "NARYAD_ENV": "test",
         "NARYAD_DATABASE_URL": database_url,
-        "NARYAD_BLOB_DIR": str(tmp_path_factory.mktemp("fuzz-blobs")),
+        "NARYAD_BLOB_DIR": blob_dir,
         "NARYAD_LOGIN_RATE_PER_MINUTE": "100000",
         **(extra_env or {}),
     }
-    log = tmp_path_factory.mktemp("fuzz-server") / "server.log"
+    # uvicorn reads this itself: only NARYAD_TRUSTED_PROXIES may decide whom to trust.
+    env.pop("FORWARDED_ALLOW_IPS", None)
+    log = tmp_path_factory.mktemp("served-app") / "server.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
         cwd=ROOT,
@@ -127,7 +142,7 @@ def serve_app(
         stdout=subprocess.DEVNULL,
         stderr=log.open("wb"),  # the server's tracebacks, when a case finds a 500
     )
-    print(f"fuzzed server log: {log}")
+    print(f"served app log: {log}")
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -137,11 +152,22 @@ def serve_app(
             except httpx.TransportError:
                 time.sleep(0.1)
         else:
-            raise RuntimeError("the server did not start")
-        yield url
+            raise RuntimeError(f"the server did not start: {log.read_text()}")
+        yield ServedApp(url=url, port=port, pid=process.pid, blob_dir=blob_dir, log=log)
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@contextmanager
+def serve_app(
+    database_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[str]:
+    """The app served by uvicorn in its own process, on the test database; its base URL."""
+    with serve_process(database_url, tmp_path_factory, extra_env) as served:
+        yield served.url
 
 
 @pytest.fixture(scope="session")

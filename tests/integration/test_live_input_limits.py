@@ -6,12 +6,9 @@ import asyncio
 import hashlib
 import os
 import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -22,72 +19,27 @@ from service.settings import load_settings
 from service.storage import build_blob_store
 from service.storage.keys import blob_key
 from service.storage.local import LocalBlobStore
-from tests.conftest import ROOT
+from tests.conftest import ServedApp, serve_process
 
 MIB = 1024 * 1024
 READ_TIMEOUT_SECONDS = 1.0
 
 
-@dataclass(frozen=True)
-class Server:
-    """A served app: its URL and the process to measure."""
-
-    url: str
-    pid: int
-    port: int
-    blob_dir: str
-
-    def memory_kib(self, field: str) -> int:
-        """VmRSS (now) or VmHWM (peak) of the server process, in KiB."""
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith(f"{field}:"):
-                return int(line.split()[1])
-        raise AssertionError(f"no {field} in /proc/{self.pid}/status")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def memory_kib(server: ServedApp, field: str) -> int:
+    """VmRSS (now) or VmHWM (peak) of the server process, in KiB."""
+    for line in Path(f"/proc/{server.pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no {field} in /proc/{server.pid}/status")
 
 
 @pytest.fixture(scope="module")
-def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
     """The app with a short body read timeout, in one uvicorn process (no workers)."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "NARYAD_ENV": "test",
-        "NARYAD_DATABASE_URL": database_url,
-        "NARYAD_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-        "NARYAD_BLOB_DIR": str(tmp_path_factory.mktemp("limits-blobs")),
-        "NARYAD_LOGIN_RATE_PER_MINUTE": "100000",
-        "NARYAD_BODY_READ_TIMEOUT_SECONDS": str(READ_TIMEOUT_SECONDS),
-    }
-    blob_dir = env["NARYAD_BLOB_DIR"]
-    log = tmp_path_factory.mktemp("limits-server") / "server.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("wb"),
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError(f"the server did not start: {log.read_text()}")
-        yield Server(url=url, pid=process.pid, port=port, blob_dir=blob_dir)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-    assert b"Traceback" not in log.read_bytes(), log.read_text()
+    timeout = {"NARYAD_BODY_READ_TIMEOUT_SECONDS": str(READ_TIMEOUT_SECONDS)}
+    with serve_process(database_url, tmp_path_factory, timeout) as served:
+        yield served
+    assert b"Traceback" not in served.log.read_bytes(), served.log.read_text()
 
 
 def _stream(total: int, piece: int = MIB) -> Iterator[bytes]:
@@ -117,14 +69,14 @@ def _status(raw: bytes) -> int:
     return int(raw.split(b" ", 2)[1])
 
 
-def test_a_256_mib_body_leaves_memory_flat(server: Server) -> None:
+def test_a_256_mib_body_leaves_memory_flat(server: ServedApp) -> None:
     # Warm the process up (imports, first request) so the baseline is honest.
     for _ in range(3):
         httpx.post(f"{server.url}/api/v1/auth/login", json={"username": "a", "password": "b"})
     # Reset the peak (VmHWM) to the current RSS, so the peak after is this test's own.
     Path(f"/proc/{server.pid}/clear_refs").write_text("5")
-    rss_before = server.memory_kib("VmRSS")
-    peak_before = server.memory_kib("VmHWM")
+    rss_before = memory_kib(server, "VmRSS")
+    peak_before = memory_kib(server, "VmHWM")
     assert peak_before - rss_before < 1024, "the peak was not reset"
     started = time.monotonic()
     for content_type in ("application/json", "application/x-www-form-urlencoded", "text/plain"):
@@ -141,8 +93,8 @@ def test_a_256_mib_body_leaves_memory_flat(server: Server) -> None:
         assert response.status_code == 413, response.text
         assert response.headers["content-type"].startswith("application/problem+json")
     elapsed = time.monotonic() - started
-    rss_after = server.memory_kib("VmRSS")
-    peak_after = server.memory_kib("VmHWM")
+    rss_after = memory_kib(server, "VmRSS")
+    peak_after = memory_kib(server, "VmHWM")
     grown_mib = (peak_after - rss_before) / 1024
     print(
         f"server RSS before {rss_before / 1024:.1f} MiB (peak {peak_before / 1024:.1f}), "
@@ -153,7 +105,7 @@ def test_a_256_mib_body_leaves_memory_flat(server: Server) -> None:
     assert httpx.get(f"{server.url}/health").status_code == 200
 
 
-def test_a_declared_length_over_the_limit_is_answered_at_once(server: Server) -> None:
+def test_a_declared_length_over_the_limit_is_answered_at_once(server: ServedApp) -> None:
     with socket.create_connection(("127.0.0.1", server.port)) as sock:
         sock.sendall(
             b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
@@ -167,7 +119,7 @@ def test_a_declared_length_over_the_limit_is_answered_at_once(server: Server) ->
     assert b"connection: close" in raw.lower()
 
 
-def test_a_short_body_times_out_with_408_and_a_closed_connection(server: Server) -> None:
+def test_a_short_body_times_out_with_408_and_a_closed_connection(server: ServedApp) -> None:
     with socket.create_connection(("127.0.0.1", server.port)) as sock:
         sock.sendall(
             b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
@@ -185,7 +137,7 @@ def test_a_short_body_times_out_with_408_and_a_closed_connection(server: Server)
     assert READ_TIMEOUT_SECONDS * 0.9 <= waited < READ_TIMEOUT_SECONDS + 3
 
 
-def test_a_trickled_body_cannot_outlast_its_deadline(server: Server) -> None:
+def test_a_trickled_body_cannot_outlast_its_deadline(server: ServedApp) -> None:
     # One byte every half second never trips the idle timeout, but the whole body has a deadline.
     with socket.create_connection(("127.0.0.1", server.port)) as sock:
         sock.sendall(
@@ -208,7 +160,7 @@ def test_a_trickled_body_cannot_outlast_its_deadline(server: Server) -> None:
     assert time.monotonic() - started < 5
 
 
-def test_a_nul_split_across_tcp_writes_is_refused(server: Server) -> None:
+def test_a_nul_split_across_tcp_writes_is_refused(server: ServedApp) -> None:
     body = b'{"username": "admin\\u0000", "password": "demo-password"}'
     at = body.index(b"\\u0000") + 2
     with socket.create_connection(("127.0.0.1", server.port)) as sock:
@@ -228,7 +180,7 @@ def test_a_nul_split_across_tcp_writes_is_refused(server: Server) -> None:
 
 
 def test_a_blob_upload_over_the_store_limit_is_refused_before_it_is_read(
-    server: Server,
+    server: ServedApp,
 ) -> None:
     store = build_blob_store(
         load_settings({"NARYAD_BLOB_DIR": server.blob_dir, "NARYAD_PUBLIC_BASE_URL": server.url})
@@ -244,13 +196,13 @@ def test_a_blob_upload_over_the_store_limit_is_refused_before_it_is_read(
         )
     )
     Path(f"/proc/{server.pid}/clear_refs").write_text("5")
-    rss_before = server.memory_kib("VmRSS")
+    rss_before = memory_kib(server, "VmRSS")
     started = time.monotonic()
     headers = {**upload.headers, "Content-Length": str(256 * MIB)}
     response = httpx.put(upload.url, content=_stream(256 * MIB), headers=headers, timeout=30)
     assert response.status_code == 413, response.text
     assert time.monotonic() - started < 5
-    assert (server.memory_kib("VmHWM") - rss_before) / 1024 < 16
+    assert (memory_kib(server, "VmHWM") - rss_before) / 1024 < 16
     # A photo within the limit still streams in whole.
     photo = os.urandom(3 * MIB)
     key = blob_key("photos", "2026", "12", f"{uuid.uuid4()}.jpg")
@@ -277,7 +229,7 @@ def test_a_blob_upload_over_the_store_limit_is_refused_before_it_is_read(
         b"Accept-Language: \xff\x00",
     ],
 )
-def test_odd_bytes_in_headers_are_never_a_server_error(server: Server, header: bytes) -> None:
+def test_odd_bytes_in_headers_are_never_a_server_error(server: ServedApp, header: bytes) -> None:
     with socket.create_connection(("127.0.0.1", server.port)) as sock:
         sock.sendall(
             b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"

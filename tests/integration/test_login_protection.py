@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-import subprocess
-import sys
-import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import msgspec
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from litestar.testing.transport import TestClientTransport as LitestarTransport
@@ -29,7 +26,7 @@ from service.db.models import LoginFailure, LoginRateWindow
 from service.errors import TooManyRequests
 from service.jobs import JOBS, JobRunner
 from service.settings import Settings
-from tests.conftest import ROOT, _free_port, problem
+from tests.conftest import problem, serve_app
 from tests.integration.builders import PASSWORD, Builder
 
 _FORM_TOKEN = 'name="form_token" value="'
@@ -231,42 +228,9 @@ async def test_unknown_usernames_back_off_the_same_way_on_every_login_form(
         assert "Too many failed sign-in attempts" in refused.text
 
 
-@contextmanager
-def uvicorn_server(database_url: str, **env: str) -> Iterator[str]:
-    """`naryad serve` in its own process on the test database."""
-    port = _free_port()
-    environment = {
-        **os.environ,
-        "NARYAD_ENV": "test",
-        "NARYAD_DATABASE_URL": database_url,
-        "NARYAD_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-        **env,
-    }
-    environment.pop("FORWARDED_ALLOW_IPS", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("the server did not start")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def test_forwarded_for_counts_only_from_a_trusted_proxy(database_url: str) -> None:
+def test_forwarded_for_counts_only_from_a_trusted_proxy(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     def logins(url: str, forwarded_for: list[str]) -> list[int]:
         return [
             httpx.post(
@@ -278,11 +242,12 @@ def test_forwarded_for_counts_only_from_a_trusted_proxy(database_url: str) -> No
         ]
 
     limit = {"NARYAD_LOGIN_RATE_PER_MINUTE": "2"}
-    with uvicorn_server(database_url, **limit) as direct:
+    with serve_app(database_url, tmp_path_factory, limit) as direct:
         asyncio.run(clear_of_window_edge())
         # Nobody is trusted by default: a spoofed header does not buy a fresh bucket.
         assert logins(direct, [new_address() for _ in range(3)])[2] == 429
-    with uvicorn_server(database_url, NARYAD_TRUSTED_PROXIES="127.0.0.1/32", **limit) as proxied:
+    trusted = {**limit, "NARYAD_TRUSTED_PROXIES": "127.0.0.1/32"}
+    with serve_app(database_url, tmp_path_factory, trusted) as proxied:
         asyncio.run(clear_of_window_edge())
         assert logins(proxied, [new_address() for _ in range(4)]) == [401] * 4
         same = new_address()
