@@ -6,7 +6,8 @@ import asyncio
 import statistics
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import text
@@ -19,6 +20,8 @@ from tests.bench.support import bench_database_url, compare, live_server, migrat
 
 VISITS = 12
 PASSWORD = "bench-password-123"
+
+ALMATY = ZoneInfo("Asia/Almaty")
 
 SETUP = [
     """INSERT INTO territories (id, code, name, time_zone, area) VALUES (:territory, 'MOB', 'Bench',
@@ -64,8 +67,10 @@ async def prepare(url: str) -> dict[str, uuid.UUID]:
                 **ids,
                 "password_hash": hash_password(PASSWORD),
                 "visits": VISITS,
-                "day_start": datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-                - timedelta(hours=2),
+                # 09:00 on the technician's own day, so all twelve visits fall on it.
+                "day_start": datetime.now(ALMATY).replace(
+                    hour=9, minute=0, second=0, microsecond=0
+                ),
             }
             for statement in SETUP:
                 await session.execute(text(statement), params)
