@@ -228,10 +228,11 @@ def equipment_lines(
 ) -> tuple[reports.EquipmentLine, ...]:
     """The act's equipment table: what was installed or replaced, with serial numbers.
 
-    Items recorded on site replace the order's list (they are what was actually left); without
-    any, the order's list stands. Serials answered in the checklist (repairs record them there)
-    that no item carries become lines of their own, so no installed or replacement unit is
-    missing from the act.
+    Items recorded on site replace the order's list (they are what was actually left); with
+    only serials scanned, the order's items carrying those serials are named; with nothing
+    recorded at all, the order's list stands (callers drafting from a visit pass no lines
+    instead). Serials answered in the checklist (repairs record them there) that no item
+    carries become lines of their own, so no installed or replacement unit is missing.
     """
     lines: list[reports.EquipmentLine] = []
     pcs = unit_name("pcs", language)
@@ -249,7 +250,11 @@ def equipment_lines(
                 )
             )
     else:
+        scanned = set(checklist_serials := list(checklist_serials))
         for order_item in order_items:
+            # Serials scanned on site: a planned item is named only when its serial was scanned.
+            if scanned and str(order_item.get("serial") or "") not in scanned:
+                continue
             lines.append(
                 reports.EquipmentLine(
                     name=str(order_item["name"])[:300],

@@ -223,11 +223,14 @@ def _invalid(exc: ReportError, default_field: str) -> ValidationFailed:
 
 
 def _works_performed(order: WorkOrder, language: reports.Language) -> tuple[str, ...]:
-    """The services ordered, or else the kind of work: an act of works never lists none."""
-    if order.requested_services:
-        return tuple(order.requested_services)
+    """The kind of work done, for each service the order named (an act never lists none).
+
+    A repair order names the service that failed ("Низкая скорость"): alone, that reads as if
+    the symptom were the work, so each line says what kind of work it was.
+    """
     name = work_type_name(cast("reports.WorkType", order.type), language)
-    return (name[:1].upper() + name[1:],)
+    kind = name[:1].upper() + name[1:]
+    return tuple(f"{kind}: {service}"[:2000] for service in order.requested_services) or (kind,)
 
 
 class ActService:

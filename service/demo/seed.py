@@ -319,5 +319,7 @@ def _demo_visit(
             technician_id=technician.id,
             agreed_window=Range(start, start + timedelta(hours=2), bounds="[)"),
             status=status,
+            # A visit on site has arrived: its act prints when (never the window's start).
+            arrived_at=start + timedelta(minutes=10) if status == "on_site" else None,
         )
     return None

@@ -6,7 +6,7 @@ builder (``service.acts.content``); ``ActService.snapshot_for`` adds the parties
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -80,7 +80,8 @@ class ActDrafter:
             fallback_time=now,
         )
         installed = await self._installed(visit)
-        equipment = None
+        # Only what was recorded on site: the order's planned list is not what was left.
+        equipment: tuple[reports.EquipmentLine, ...] = ()
         checklist_serials = [
             serial
             for step_id in EQUIPMENT_SERIAL_STEPS
@@ -102,7 +103,7 @@ class ActDrafter:
             equipment=equipment,
             checklist=rows + photo_rows,
             photos=photos,
-            arrived_at=visit.arrived_at,
+            arrived_at=visit.arrived_at or _first_on_site(answers, rows),
             finished_at=now,
         )
 
@@ -178,6 +179,19 @@ class ActDrafter:
             answered_at=now.astimezone(zone),
         )
         return embedded, (note,)
+
+
+def _first_on_site(
+    answers: Mapping[str, Answer], rows: Sequence[reports.ChecklistEntry]
+) -> datetime | None:
+    """When arrival was not recorded as such: the check-in answer, else the first act row.
+
+    Preparation answered at the depot is not a row, so it never counts as being on site.
+    """
+    arrival = answers.get("geo_arrival")
+    if arrival is not None and arrival.answered_at is not None:
+        return arrival.answered_at
+    return min((row.answered_at for row in rows), default=None)
 
 
 def _acceptor(answers: Mapping[str, Answer], state: ChecklistState) -> str | None:

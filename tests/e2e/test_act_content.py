@@ -22,9 +22,17 @@ from sqlalchemy import select, update
 from checklists.schema import step_kind
 from checklists.validation import is_customer_visible, iter_steps
 from reports import parse_snapshot
-from reports.i18n import format_quantity, label
+from reports.i18n import format_quantity, label, work_type_name
 from service.acts.rendering import ActRenderer
-from service.db.models import Act, Customer, Technician, VisitChecklist, WorkOrder
+from service.db.models import (
+    Act,
+    ChecklistAnswer,
+    Customer,
+    Technician,
+    Visit,
+    VisitChecklist,
+    WorkOrder,
+)
 from tests.e2e.visit_flow import TEMPLATES, Phone, signature_body
 from tests.integration.builders import Builder
 from tests.integration.mobile.conftest import Field
@@ -213,3 +221,53 @@ async def test_signed_act_pdf_tells_the_truth(
     if work_type == "repair":
         assert replaced["new"] in text
         assert label("replaced_serial", language, serial=replaced["old"]) in text  # type: ignore[arg-type]
+
+
+async def test_an_act_claims_no_arrival_or_equipment_that_was_not_recorded(
+    client: Any, build: Builder, field: Field
+) -> None:
+    # As the demo data has it: the visit is on site, its arrival never recorded as such, and
+    # the order plans a patch cord that the technician never records as left.
+    async with build.sessionmaker() as session:
+        await session.execute(
+            update(WorkOrder)
+            .where(WorkOrder.id == field.order.id)
+            .values(type="repair", equipment=[{"name": "Патч-корд SC/APC", "quantity": 1}])
+        )
+        await session.execute(
+            update(Visit)
+            .where(Visit.id == field.visit.id)
+            .values(status="on_site", arrived_at=None)
+        )
+        await session.commit()
+    day = await client.get("/mobile/v1/day", headers=field.phone.headers())
+    (visit,) = day.json()["visits"]
+    phone = TruthfulPhone(
+        client, field.phone.access_token, visit["visit_id"], visit["location"], language="ru"
+    )
+    await phone.answer_until_signing("repair")
+    started = await client.post(
+        f"/mobile/v1/visits/{visit['visit_id']}/acts", json={}, headers=field.phone.headers()
+    )
+    assert started.status_code == 201, started.text
+    async with build.sessionmaker() as session:
+        act = await session.get_one(Act, uuid.UUID(started.json()["act_id"]))
+        checked_in = await session.scalar(
+            select(ChecklistAnswer.answered_at).where(
+                ChecklistAnswer.visit_id == field.visit.id,
+                ChecklistAnswer.step_id == "geo_arrival",
+            )
+        )
+    snapshot = parse_snapshot(act.snapshot_json)
+    # The arrival printed is the check-in, not the start of the agreed window.
+    assert checked_in is not None
+    assert snapshot.arrived_at == checked_in
+    assert snapshot.arrived_at != snapshot.agreed_window.start
+    # Only what was recorded on site is in the equipment table, never the order's plan.
+    names = [line.name for line in snapshot.equipment]
+    assert not any("Патч-корд" in name for name in names), names
+    # The kind of work is said with the service it concerned.
+    name = work_type_name("repair", snapshot.language)
+    kind = name[:1].upper() + name[1:]
+    assert snapshot.works_performed
+    assert all(work.startswith(kind) for work in snapshot.works_performed), kind

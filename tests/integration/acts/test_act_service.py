@@ -37,7 +37,8 @@ async def test_snapshot_for_assembles_the_visit_from_the_database(acts: Acts, fi
     assert snapshot.acceptor.name == "Нұрланов Қанат"
     assert snapshot.site.address == field.area.site.address
     assert snapshot.technician.name == "Серікбаев Қанат"
-    assert snapshot.works_performed == ("Домашний интернет 500 Мбит/с",)
+    # The kind of work with the service it concerned, never the service alone.
+    assert snapshot.works_performed == ("Қосу (инсталляция): Домашний интернет 500 Мбит/с",)
     # Units in the act's language: the order's "шт" reads "дана" in a Kazakh act.
     assert [(e.name, e.serial, str(e.quantity), e.unit, e.action) for e in snapshot.equipment] == [
         ("ONT", "48575443ABCD", "1", "дана", "installed"),

@@ -230,7 +230,17 @@ def test_order_equipment_stands_without_records_and_units_follow_the_language() 
         checklist_serials=["A1"],
         language="en",
     )
+    # Only serials were recorded on site: the planned ONT carrying one is named, the cable
+    # (never recorded as used) is not claimed.
     assert [(line.name, line.quantity, line.unit, line.serial) for line in lines] == [
-        ("Кабель", Decimal("18.5"), "m", ""),
         ("ONT", Decimal(1), "pcs", "A1"),
+    ]
+    planned = equipment_lines(
+        order_items=[{"name": "Кабель", "quantity": 18.5, "unit": "m"}],
+        installed=[],
+        checklist_serials=[],
+        language="en",
+    )
+    assert [(line.name, line.quantity, line.unit) for line in planned] == [
+        ("Кабель", Decimal("18.5"), "m"),
     ]
