@@ -228,6 +228,9 @@ async def test_the_customer_reads_signs_and_gets_a_copy_on_any_phone(
     switch = page.locator(f"button.language[data-lang='{other}']")
     assert await switch.get_attribute("aria-pressed") == "true"
     assert await page.evaluate("document.getElementById('pad').toDataURL()") == drawn
+    # Screen readers follow: the page says its new language; the act keeps its own.
+    assert await page.evaluate("document.documentElement.lang") == other
+    assert await page.get_attribute("#act", "lang") == language
     await page.click(f"button.language[data-lang='{language}']")
     await page.fill("#name", "Нұрланова Әлия Қанатқызы")
 
@@ -352,6 +355,8 @@ async def test_read_aloud_reads_the_act_and_offers_another_voice(
     text = spoken[0]["text"]
     assert link["act_number"] in text
     assert "Нұрланова Әлия Қанатқызы" in text  # an answer, as answered
+    # A pause between each label and its value: never "Тапсырыс берушіНұрланова".
+    assert ". Нұрланова Әлия Қанатқызы" in text
     # Human content only: no hashes, ids or links.
     assert link["snapshot_sha256"] not in text
     assert "http" not in text
