@@ -156,8 +156,8 @@ class ActVerificationController(Controller):
                 media_type=MediaType.HTML,
                 headers={**html_headers(nonce), "Content-Language": language},
             )
-        refused_at, time_zone = await public_context(db_session, act)
-        view = public_view(act, settings.server.public_base_url, refused_at)
+        refused_at, time_zone, work_type = await public_context(db_session, act)
+        view = public_view(act, settings.server.public_base_url, refused_at, work_type)
         caching = {"Cache-Control": "public, max-age=60", "Vary": "Accept, Accept-Language"}
         if wants_json:
             return Response(

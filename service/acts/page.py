@@ -8,7 +8,7 @@ from typing import cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reports import i18n
-from reports.snapshot import TaxIdKind
+from reports.snapshot import TaxIdKind, WorkType
 from service.acts.schemas import ActVerification
 from service.acts.verification import LANGUAGES, Language
 from service.common.page_security import page_headers
@@ -140,6 +140,14 @@ def _page(language: Language, title: str, body: str, public_id: str | None, nonc
     )
 
 
+def _kind_of_work(view: ActVerification, language: Language) -> str:
+    """The work done ("Устранение повреждения"), as the act names it; else the act's kind."""
+    if view.work_type in ("installation", "repair", "construction", "meter_check"):
+        name = i18n.work_type_name(cast("WorkType", view.work_type), language)
+        return name[:1].upper() + name[1:]
+    return _t(f"kind.{view.kind}", language)
+
+
 def render_verification(
     view: ActVerification,
     language: Language,
@@ -155,7 +163,7 @@ def render_verification(
     rows: list[tuple[str, str]] = [
         (_t("document", language), f"{i18n.title(view.kind, language)} №\u00a0{view.number}"),
         (_t("date", language), i18n.format_long_date(view.act_date, language)),
-        (_t("kind_of_work", language), _t(f"kind.{view.kind}", language)),
+        (_t("kind_of_work", language), _kind_of_work(view, language)),
     ]
     moments = [
         (key, value)

@@ -98,6 +98,8 @@ class ActVerification(msgspec.Struct):
     verify_url: str
     # Set when the customer refused to sign (the act then stays a draft).
     refused_at: datetime | None = None
+    # The kind of work the act is about (installation, repair, construction, meter_check).
+    work_type: str | None = None
 
 
 class SealCheck(msgspec.Struct):

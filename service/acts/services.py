@@ -952,16 +952,22 @@ async def find_public(session: AsyncSession, public_id: str) -> Act | None:
     )
 
 
-async def public_context(session: AsyncSession, act: Act) -> tuple[datetime | None, str]:
-    """When the customer refused to sign the act (None: did not) and the site's time zone."""
+async def public_context(
+    session: AsyncSession, act: Act
+) -> tuple[datetime | None, str, str | None]:
+    """When the customer refused to sign (None: did not), the site's zone, the kind of work."""
     refused_at = await session.scalar(
         select(func.max(CustomerLink.refused_at)).where(
             CustomerLink.act_id == act.id, CustomerLink.purpose == "sign"
         )
     )
-    zone = await session.scalar(
-        select(Territory.time_zone)
-        .join(WorkOrder, WorkOrder.territory_id == Territory.id)
-        .where(WorkOrder.id == act.work_order_id)
-    )
-    return refused_at, zone or "UTC"
+    place = (
+        await session.execute(
+            select(Territory.time_zone, WorkOrder.type)
+            .join(WorkOrder, WorkOrder.territory_id == Territory.id)
+            .where(WorkOrder.id == act.work_order_id)
+        )
+    ).first()
+    if place is None:
+        return refused_at, "UTC", None
+    return refused_at, place.time_zone or "UTC", place.type

@@ -54,7 +54,10 @@ def verify_url(base_url: str, public_id: str) -> str:
 
 
 def public_view(
-    act: Act, base_url: str, refused_at: datetime | None = None
+    act: Act,
+    base_url: str,
+    refused_at: datetime | None = None,
+    work_type: str | None = None,
 ) -> schemas.ActVerification:
     """The public, PII-free view of an act."""
     return schemas.ActVerification(
@@ -76,6 +79,7 @@ def public_view(
         audit_hash=act.audit_hash,
         verify_url=verify_url(base_url, act.public_id),
         refused_at=refused_at if act.status == "draft" else None,
+        work_type=work_type,
     )
 
 

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from reports import parse_snapshot
+from reports.i18n import work_type_name
 from service.db.models import Act, ActSignature, AuditEntry, Customer, CustomerLink
 from service.settings import SettingsError, load_settings
 from tests.conftest import problem
@@ -135,10 +137,14 @@ async def test_refusing_needs_a_reason_then_shows_only_the_refusal(
     _assert_page_headers(verify)
     assert "The customer refused to sign the act" in verify.text
     assert "Awaiting" not in verify.text
+    # The kind of work is the work done, not the kind of document.
+    work_type = parse_snapshot(act.snapshot_json).work_order.type
+    assert work_type_name(work_type, "en").capitalize() in verify.text
     as_json = await client.get(
         f"/verify/acts/{act.public_id}", headers={"Accept": "application/json"}
     )
     assert as_json.json()["refused_at"] is not None
+    assert as_json.json()["work_type"] == work_type
 
 
 async def _link_id(build: Builder, link: dict[str, str], purpose: str) -> Any:
