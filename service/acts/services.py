@@ -848,7 +848,8 @@ class ActService:
                 code="too_large",
             )
         try:
-            claims = inspect_pdf(data)
+            # Hashing and scanning up to 20 MiB: off the event loop.
+            claims = await anyio.to_thread.run_sync(inspect_pdf, data)
         except NotAPdf as exc:
             raise ValidationFailed(
                 "The file is not a PDF document",

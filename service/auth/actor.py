@@ -55,15 +55,22 @@ class Actor:
 
     @classmethod
     def from_claims(cls, subject: str, claims: dict[str, Any]) -> Actor:
-        """Inverse of ``to_claims``."""
-        tech = claims.get("tech")
-        device = claims.get("dev")
-        session = claims.get("sid")
+        """Inverse of ``to_claims``; ValueError for claims of the wrong shape."""
+        territories = claims.get("terr", [])
+        if not isinstance(territories, list):
+            raise ValueError("terr must be a list")  # a string would iterate per character
         return cls(
-            user_id=uuid.UUID(subject),
+            user_id=_uuid(subject),
             role=Role(claims["role"]),
-            territory_ids=frozenset(uuid.UUID(t) for t in claims.get("terr", [])),
-            technician_id=uuid.UUID(tech) if tech else None,
-            device=uuid.UUID(device) if device else None,
-            session=uuid.UUID(session) if session else None,
+            territory_ids=frozenset(_uuid(t) for t in territories),
+            technician_id=_uuid(claims["tech"]) if claims.get("tech") else None,
+            device=_uuid(claims["dev"]) if claims.get("dev") else None,
+            session=_uuid(claims["sid"]) if claims.get("sid") else None,
         )
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    """A UUID from a claim that must be its string form."""
+    if not isinstance(value, str):
+        raise ValueError(f"expected a UUID string, got {type(value).__name__}")
+    return uuid.UUID(value)

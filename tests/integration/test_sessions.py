@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from service.auth.actor import Actor, Role
 from service.auth.services import REUSE_GRACE
-from service.auth.tokens import issue_access_token, refresh_token_hash
+from service.auth.tokens import ALGORITHM, issue_access_token, refresh_token_hash
 from service.db.models import AuthSession, RefreshToken, User
 from service.settings import Settings
 from tests.conftest import problem
@@ -248,6 +248,28 @@ async def test_forged_tokens_signed_with_the_secret_are_refused(
         assert problem(response)["status"] == 401
     assert await _api_status(client, admin.token) == 200
     assert await _api_status(client, dispatcher.token) == 200
+
+
+async def test_signed_tokens_with_claims_of_the_wrong_shape_are_a_401(
+    client: Any, build: Builder, settings: Settings
+) -> None:
+    admin = await build.person(Role.ADMIN)
+    claims = _claims(admin.token)
+    for name, wrong in (
+        ("sid", 5),
+        ("sid", [str(admin.actor.session)]),
+        ("terr", 5),
+        ("terr", [5]),
+        ("terr", str(uuid.uuid4())),
+        ("tech", 7),
+        ("dev", ["phone"]),
+        ("role", ["admin"]),
+    ):
+        token = jwt.encode({**claims, name: wrong}, settings.auth.jwt_secret, algorithm=ALGORITHM)
+        response = await client.get("/api/v1/territories", headers=_bearer(token))
+        assert response.status_code == 401, (name, wrong, response.text)
+        assert problem(response)["status"] == 401
+    assert await _api_status(client, admin.token) == 200
 
 
 async def test_logins_record_their_session(client: Any, build: Builder) -> None:

@@ -91,6 +91,15 @@ def test_a_rendered_act_claims_its_snapshot_hash() -> None:
     assert inspect_pdf(stripped).snapshot_sha256 == ()
 
 
+def test_a_file_stuffed_with_claims_keeps_the_last_few_once_each() -> None:
+    # 100,000 distinct /ID claims (a hostile upload): the reader shows the last one, and only
+    # a handful are kept; the old list-based scan took about a minute on this input.
+    ids = [f"{n:032x}" for n in range(100_000)]
+    data = b"%PDF-1.7\n" + b"".join(f"/ID[<{i}>]".encode() for i in ids + ids[-3:])
+    claims = inspect_pdf(data)
+    assert claims.id_prefixes == tuple(reversed(ids[-8:]))
+
+
 @pytest.mark.parametrize(
     "data", [b"", b"GIF89a", b"<html>" + b" " * 2000 + b"%PDF-", b"PK\x03\x04"]
 )
