@@ -178,7 +178,10 @@ async def provide_board(
     """Resume the cookie session (rotating an expired access token) and pick the language."""
     settings: AuthSettings = state.settings.auth
     cookies = request.cookies
-    secure = request.url.scheme == "https"
+    # Secure when served over https, or when the public address is (behind a TLS proxy the
+    # request may arrive as plain http): the cookies carry the session's tokens.
+    public_https = state.settings.server.public_base_url.startswith("https://")
+    secure = public_https or request.url.scheme == "https"
     asked = request.query_params.get("lang")
     language = pick_language(
         asked, cookies.get(LANGUAGE_COOKIE), accept_language=request.headers.get("accept-language")

@@ -337,6 +337,12 @@ async def test_hsts_only_when_the_public_url_is_https(settings: Settings) -> Non
                 == "max-age=31536000; includeSubDomains"
             )
             assert response.headers["x-content-type-options"] == "nosniff"
+        # Behind a TLS proxy the request arrives as plain http: the board's cookies, which
+        # carry its tokens, are still never sent over plain http.
+        form = await client.get("http://testserver.local/board/login")
+        cookies = form.headers.get_list("set-cookie")
+        assert cookies
+        assert all("secure" in cookie.lower() for cookie in cookies), cookies
 
 
 async def test_dates_beyond_the_calendar_are_a_400_and_write_nothing(
