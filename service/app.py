@@ -13,12 +13,13 @@ from typing import Any
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
 from litestar.connection import ASGIConnection
-from litestar.datastructures import State
+from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.security.jwt import JWTAuth, Token
+from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from service.acts.controllers import ActController, ActVerificationController
@@ -60,10 +61,14 @@ from service.visit_checklists.registry import TemplateRegistry
 API_VERSION = "0.1.0"
 # Server-rendered pages of service/ (the rating page, the board).
 SERVICE_TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+# Vendored scripts and styles the app serves itself (no CDN).
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+STATIC_PATH = "/static"
 PUBLIC_PATHS = [
     "/health",
     "/ready",
     "/schema",
+    "/static/",
     "/api/v1/auth/",
     "/blobs/",
     "/verify/",
@@ -109,6 +114,18 @@ def _login_rate_limit() -> LoginRateLimitMiddleware:
     # hammer: each has its own per-address bucket, counted in PostgreSQL by every process.
     # First in the chain, so a refused request is answered before its body is read.
     return LoginRateLimitMiddleware()
+
+
+def _swagger_ui() -> SwaggerRenderPlugin:
+    # Served by the app itself, never a CDN: /schema must work on a machine without internet.
+    assets = f"{STATIC_PATH}/vendor/swagger-ui"
+    return SwaggerRenderPlugin(
+        path="/",
+        js_url=f"{assets}/swagger-ui-bundle.js",
+        css_url=f"{assets}/swagger-ui.css",
+        standalone_preset_js_url=f"{assets}/swagger-ui-standalone-preset.js",
+        favicon=f"<link rel='icon' type='image/png' href='{assets}/favicon-32x32.png'>",
+    )
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -172,6 +189,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             BlobController,
             mobile_router,
             BoardPageController,
+            create_static_files_router(
+                path=STATIC_PATH,
+                directories=[STATIC_DIR],
+                include_in_schema=False,
+                # Vendored files change only with the app's version.
+                cache_control=CacheControlHeader(max_age=86400, public=True),
+            ),
         ],
         dependencies={
             "db_session": Provide(provide_db_session),
@@ -193,7 +217,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             version=API_VERSION,
             description="Field-service work orders: dispatch, technicians, checklists, acts.",
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin(path="/")],
+            render_plugins=[_swagger_ui()],
         ),
         template_config=TemplateConfig(
             directory=[TEMPLATES_DIR, SERVICE_TEMPLATES_DIR], engine=JinjaTemplateEngine
