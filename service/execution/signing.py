@@ -27,6 +27,7 @@ from sqlalchemy.orm import selectinload
 
 import reports
 from checklists import Answer, evaluate
+from checklists.schema import Outcome
 from reports.snapshot import MAX_STROKE_POINTS
 from service.acts.content import AFTER_SIGNING
 from service.acts.services import ActService
@@ -70,6 +71,11 @@ MAX_PNG_BYTES = 512 * 1024
 Point = tuple[
     Annotated[float, msgspec.Meta(ge=0, le=1)], Annotated[float, msgspec.Meta(ge=0, le=1)]
 ]
+
+
+# The outcome a refusal on the signing page leads to, and its question the customer answered.
+REFUSED_OUTCOME: Outcome = "customer_refused_to_sign"
+REFUSAL_REASON_STEP = "refusal_reason"
 
 
 class ActStart(msgspec.Struct, forbid_unknown_fields=True):
@@ -519,6 +525,27 @@ class SigningService:
             link.act_id,
             after={"reason": reason},
         )
+        await self._record_refusal_reason(link, technician, reason)
+
+    async def _record_refusal_reason(
+        self, link: CustomerLink, technician: Actor, reason: str
+    ) -> None:
+        """The customer's own words answer the refusal outcome's question for the technician."""
+        visit = await self.session.get_one(Visit, link.visit_id)
+        checklists = ChecklistService(self.session, technician, self.registry)
+        _, template = await checklists.pin(visit)
+        if REFUSAL_REASON_STEP not in template.steps:
+            return
+        try:
+            async with self.session.begin_nested():
+                await checklists.record(
+                    visit,
+                    Answer(step_id=REFUSAL_REASON_STEP, value=reason, answered_at=utcnow()),
+                    outcome=REFUSED_OUTCOME,
+                )
+        except (ValidationFailed, Conflict):
+            # A template whose refusal asks otherwise: the technician answers it on the phone.
+            return
 
     async def copy(self, token: str) -> CustomerCopyView:
         """The customer's copy: a short-lived download URL of the signed PDF once it exists."""

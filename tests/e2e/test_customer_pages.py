@@ -11,11 +11,18 @@ from sqlalchemy import select, update
 
 from reports import parse_snapshot
 from reports.i18n import work_type_name
-from service.db.models import Act, ActSignature, AuditEntry, Customer, CustomerLink
+from service.db.models import (
+    Act,
+    ActSignature,
+    AuditEntry,
+    ChecklistAnswer,
+    Customer,
+    CustomerLink,
+)
 from service.settings import SettingsError, load_settings
 from tests.conftest import problem
 from tests.e2e.test_signing_rules import _signing_link
-from tests.e2e.visit_flow import signature_body
+from tests.e2e.visit_flow import Phone, signature_body
 from tests.integration.builders import Builder
 from tests.integration.mobile.conftest import Field
 
@@ -215,3 +222,25 @@ async def test_the_rating_page_is_hardened_and_says_whom_to_call(client: Any) ->
     _assert_page_headers(page)
     assert "This link is not valid" in page.text
     assert "+7 700 000 00 00" in page.text
+
+
+async def test_the_customers_reason_answers_the_technicians_refusal_outcome(
+    client: Any, build: Builder, field: Field
+) -> None:
+    link = await _signing_link(client, field)
+    refused = await client.post(link["path"] + "/refuse", json={"reason": "Не согласен со сроками"})
+    assert refused.status_code == 200, refused.text
+    # The technician ends the visit without typing the customer's words again.
+    day = (await client.get("/mobile/v1/day", headers=field.phone.headers())).json()
+    visit = day["visits"][0]
+    phone = Phone(client, field.phone.access_token, visit["visit_id"], visit["location"])
+    ended = await phone.push(phone.op("outcome", {"outcome": "customer_refused_to_sign"}))
+    assert ended[0]["status"] == "applied", ended
+    async with build.sessionmaker() as session:
+        reason = await session.scalar(
+            select(ChecklistAnswer.value).where(
+                ChecklistAnswer.visit_id == field.visit.id,
+                ChecklistAnswer.step_id == "refusal_reason",
+            )
+        )
+    assert reason == "Не согласен со сроками"
