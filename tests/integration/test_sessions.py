@@ -97,6 +97,36 @@ async def test_a_revoked_device_is_refused_at_once_on_api_and_mobile(
     assert await _api_status(client, other_phone.access_token) == 200
 
 
+async def test_devices_are_listed_and_revoked_only_within_the_callers_scope(
+    client: Any, build: Builder
+) -> None:
+    supervisor, technician, phone, _ = await _technician_in_the_field(client, build)
+    device = _claims(phone.access_token)["dev"]
+    elsewhere = await build.area()
+    other_supervisor = await build.person(Role.SUPERVISOR, elsewhere.territory)
+    dispatcher = await build.person(Role.DISPATCHER, elsewhere.territory)
+    revoke = f"/api/v1/devices/{device}/revoke"
+
+    assert (await client.get("/api/v1/devices")).status_code == 401
+    assert (await client.post(revoke, json={"reason": "x"})).status_code == 401
+    # A technician may not revoke, not even their own phone; a dispatcher only lists.
+    for person in (technician, dispatcher):
+        refused = await client.post(revoke, json={"reason": "x"}, headers=person.headers)
+        assert refused.status_code == 403, refused.text
+        problem(refused)
+    assert (await client.get("/api/v1/devices", headers=technician.headers)).status_code == 403
+    # Another territory's supervisor neither sees the phone nor reaches it.
+    listed = await client.get("/api/v1/devices", headers=other_supervisor.headers)
+    assert listed.status_code == 200
+    assert device not in {d["id"] for d in listed.json()}
+    hidden = await client.post(revoke, json={"reason": "x"}, headers=other_supervisor.headers)
+    assert hidden.status_code == 404, hidden.text
+    # Nothing was revoked by any of them: the phone still works.
+    assert await _api_status(client, phone.access_token) == 200
+    mine = await client.get("/api/v1/devices", headers=supervisor.headers)
+    assert device in {d["id"] for d in mine.json()}
+
+
 async def test_a_deactivated_technician_is_refused_on_api_and_sync_push(
     client: Any, build: Builder
 ) -> None:
