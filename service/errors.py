@@ -256,6 +256,10 @@ def out_of_range_handler(request: Request[Any, Any, Any], exc: Exception) -> Res
     """
     if not _caused_by_overflow(exc):
         return internal_error_handler(request, exc)
+    if not isinstance(exc, DBAPIError):
+        # Raised in our own date arithmetic: usually a client's extreme date, but it could be a
+        # bug of ours, so it is logged rather than only answered.
+        logger.warning("out-of-range value on %s", request.url.path, exc_info=exc)
     return problem_response(
         Problem(
             type=_type_uri("bad-request"),
