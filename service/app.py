@@ -109,13 +109,6 @@ def _auth(settings: Settings) -> JWTAuth[Actor, Token]:
     )
 
 
-def _login_rate_limit() -> LoginRateLimitMiddleware:
-    # Logins, token refreshes, board logins and one-time codes are what an attacker would
-    # hammer: each has its own per-address bucket, counted in PostgreSQL by every process.
-    # First in the chain, so a refused request is answered before its body is read.
-    return LoginRateLimitMiddleware()
-
-
 def _swagger_ui() -> SwaggerRenderPlugin:
     # Served by the app itself, never a CDN: /schema must work on a machine without internet.
     assets = f"{STATIC_PATH}/vendor/swagger-ui"
@@ -207,7 +200,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # The body guard goes in last so that it runs first, ahead of authentication.
         on_app_init=[auth.on_app_init, guard_requests_first(guard)],
         before_send=[security_headers(settings.server.public_base_url)],
-        middleware=[_login_rate_limit()],
+        # Logins, refreshes, board logins and one-time codes each have a per-address bucket,
+        # counted in PostgreSQL by every process; checked after the body guard and
+        # authentication, before a handler reads the body.
+        middleware=[LoginRateLimitMiddleware()],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.server.max_body_bytes,
         # Blobs are photos and PDFs: already compressed, and their Content-Length matters.
