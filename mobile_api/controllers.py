@@ -6,6 +6,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Any, Literal
 
+import anyio.to_thread
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.openapi import ResponseSpec
@@ -427,8 +428,10 @@ class CustomerCopyController(Controller):
         if not await service.copy_exists(token):
             raise NotFound("This link is not valid")
         url = f"{state.settings.server.public_base_url}/mobile/v1/acts/copy/{token}"
+        # Drawing the code takes tens of milliseconds of reportlab: off the event loop.
+        svg = await anyio.to_thread.run_sync(qr_svg, url)
         return Response(
-            qr_svg(url),
+            svg,
             media_type="image/svg+xml",
             headers={
                 "Cache-Control": "private, max-age=3600",

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from service.db.models import Act, CustomerLink
 from tests.conftest import problem
@@ -64,5 +66,31 @@ async def test_unknown_and_misused_tokens_are_404(
     copy = await client.get(f"/mobile/v1/acts/copy/{token}", follow_redirects=False)
     assert copy.status_code == 404
     assert copy.headers["content-type"] == "text/html; charset=utf-8"
+    # Nor does it draw a copy link's QR code; neither does an unknown token.
+    for qr_token in (token, "y" * 43):
+        qr = await client.get(f"/mobile/v1/acts/copy/{qr_token}/qr.svg")
+        assert qr.status_code == 404, qr.text
+        assert "svg" not in qr.headers["content-type"]
     # None of it touched the live link.
     assert (await client.get(link["path"])).status_code == 200
+
+
+async def test_an_expired_copy_link_draws_no_qr_code(
+    client: Any, build: Builder, field: Field
+) -> None:
+    link = await _signing_link(client, field)
+    signed = await client.post(link["path"], json=signature_body(link["snapshot_sha256"]))
+    assert signed.status_code == 200, signed.text
+    copy_path = signed.json()["copy_url"].split("127.0.0.1:8000", 1)[-1]
+    live = await client.get(copy_path + "/qr.svg")
+    assert live.status_code == 200, live.text
+    assert live.headers["content-type"].startswith("image/svg+xml")
+    async with build.sessionmaker() as session, session.begin():
+        await session.execute(
+            update(CustomerLink)
+            .where(CustomerLink.purpose == "copy", CustomerLink.act_id == link["act_id"])
+            .values(expires_at=datetime.now(UTC) - timedelta(minutes=1))
+        )
+    expired = await client.get(copy_path + "/qr.svg")
+    assert 400 <= expired.status_code < 500, expired.text
+    assert "svg" not in expired.headers["content-type"]
