@@ -139,36 +139,13 @@ def judge_bytes(data: bytes, *, size: int, sha256_hex: str, declared: str) -> Ph
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class ActPhotos:
-    """A visit's stored photos sorted for an act: bytes the renderer can draw, and the rest."""
-
-    embeddable: dict[uuid.UUID, bytes]
-    not_embeddable: list[Photo]  # HEIC: evidence kept in the store, but no thumbnail
-    unusable: list[tuple[Photo, str]]  # missing or undecodable bytes, with the reason
-
-
-async def sort_for_act(store: BlobStore, photos: list[Photo]) -> ActPhotos:
-    """Read each photo off the loop and check it decodes, so no bad asset reaches the renderer."""
-    embeddable: dict[uuid.UUID, bytes] = {}
-    not_embeddable: list[Photo] = []
-    unusable: list[tuple[Photo, str]] = []
-    for photo in photos:
-        try:
-            data = await store.get(photo.object_key)
-        except BlobNotFound:
-            unusable.append((photo, "the stored object is missing"))
-            continue
-        # Any other storage failure propagates: an outage must not freeze an act without photos.
-        if hashlib.sha256(data).hexdigest() != photo.sha256:
-            unusable.append((photo, "the stored bytes do not match the photo's SHA-256"))
-        elif await anyio.to_thread.run_sync(is_embeddable, data):
-            embeddable[photo.id] = data
-        elif photo.content_type == "image/heic":
-            not_embeddable.append(photo)
-        else:
-            unusable.append((photo, f"the stored bytes do not decode as {photo.content_type}"))
-    return ActPhotos(embeddable, not_embeddable, unusable)
+def _stored_bytes_problem(data: bytes, photo: Photo) -> str | None:
+    """Why a photo's stored bytes cannot be embedded in an act, or None when they can."""
+    if hashlib.sha256(data).hexdigest() != photo.sha256:
+        return "the stored bytes do not match the photo's SHA-256"
+    if not is_embeddable(data):
+        return f"the stored bytes do not decode as {photo.content_type}"
+    return None
 
 
 class PhotoService:
@@ -443,23 +420,43 @@ class PhotosForAct:
 
     embedded: list[Photo]
     note: str | None  # None when every photo taken is embedded
-    skipped: list[tuple[Photo, str]]
+    skipped: list[tuple[Photo, str]]  # missing or undecodable bytes, with the reason
 
 
 async def photos_for_act(store: BlobStore, stored: list[Photo], lang: str) -> PhotosForAct:
     """Choose the photos an act embeds: only bytes that decode reach the renderer.
 
-    HEIC photos (and any beyond the snapshot's limit) are counted in a note instead; a photo
-    whose stored bytes are missing or do not decode is skipped and reported in ``skipped``.
+    Photos are read in order until the snapshot's limit is embeddable; each is hashed and
+    decoded off the event loop and its bytes dropped at once. HEIC photos (never drawn) and any
+    beyond the limit are counted from their content type, unread, in a note. A photo whose
+    stored bytes are missing or do not decode is skipped and reported in ``skipped``; any other
+    storage failure propagates (an outage must not freeze an act without photos).
     """
-    checked = await sort_for_act(store, stored)
-    embeddable = [p for p in stored if p.id in checked.embeddable]
-    embedded, over = embeddable[:MAX_ACT_PHOTOS], embeddable[MAX_ACT_PHOTOS:]
-    heic = len(checked.not_embeddable)
+    embedded: list[Photo] = []
+    skipped: list[tuple[Photo, str]] = []
+    heic = over = 0
+    for photo in stored:
+        if photo.content_type == "image/heic":
+            heic += 1
+            continue
+        if len(embedded) >= MAX_ACT_PHOTOS:
+            over += 1
+            continue
+        try:
+            data = await store.get(photo.object_key)
+        except BlobNotFound:
+            skipped.append((photo, "the stored object is missing"))
+            continue
+        problem = await anyio.to_thread.run_sync(_stored_bytes_problem, data, photo)
+        del data
+        if problem is None:
+            embedded.append(photo)
+        else:
+            skipped.append((photo, problem))
     note = None
     if heic or over:
-        note = photo_count_text(len(embeddable) + heic, heic, len(over), lang)
-    return PhotosForAct(embedded, note, checked.unusable)
+        note = photo_count_text(len(embedded) + over + heic, heic, over, lang)
+    return PhotosForAct(embedded, note, skipped)
 
 
 def photos_label(lang: str) -> str:
