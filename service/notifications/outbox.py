@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 from sqlalchemy import delete, func, update
-from sqlalchemy.dialects.postgresql import array, insert
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.base import utcnow
@@ -33,7 +33,7 @@ from service.notifications.schemas import (
     Recipient,
     RecipientKind,
 )
-from service.notifications.templates import all_secret_fields, prepare_context
+from service.notifications.templates import prepare_context
 
 _PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,253}\.[^@\s]{1,63}$")
@@ -165,21 +165,6 @@ async def start_link_lifetime(session: AsyncSession, link_id: uuid.UUID) -> None
         )
         .execution_options(synchronize_session=False)
     )
-
-
-async def redact_finished(session: AsyncSession) -> int:
-    """Remove links and codes from finished messages that still hold one (older rows)."""
-    secrets = list(all_secret_fields())
-    result = await session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.status.in_(("delivered", "dead")),
-            OutboxMessage.context.has_any(array(secrets)),
-        )
-        .values(context=OutboxMessage.context.op("-")(array(secrets)))
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def purge_finished(session: AsyncSession, older_than: timedelta) -> int:

@@ -33,11 +33,7 @@ from service.db.base import utcnow
 from service.db.models import OutboxMessage
 from service.notifications.channels import ChannelSet, DeliveryFailed, build_channels
 from service.notifications.events import spec_for
-from service.notifications.outbox import (
-    purge_finished,
-    redact_finished,
-    start_link_lifetime,
-)
+from service.notifications.outbox import purge_finished, start_link_lifetime
 from service.notifications.quiet_hours import AgreedWindow, earliest_send_time
 from service.notifications.schemas import OutgoingMessage, Recipient
 from service.notifications.templates import redacted_context, render
@@ -401,16 +397,12 @@ class Worker:
         return outcomes
 
     async def purge_if_due(self) -> None:
-        """At most once an hour per worker: strip secrets left in finished rows (rows older
-        than this code), and delete finished rows past retention."""
-        if time.monotonic() - self._last_purge < _PURGE_EVERY_SECONDS:
+        """Delete finished rows past retention, at most once an hour per worker."""
+        if self.retention is None or time.monotonic() - self._last_purge < _PURGE_EVERY_SECONDS:
             return
         self._last_purge = time.monotonic()
         async with self.sessionmaker() as session, session.begin():
-            await redact_finished(session)
-            purged = (
-                await purge_finished(session, self.retention) if self.retention is not None else 0
-            )
+            purged = await purge_finished(session, self.retention)
         if purged:
             logger.info("purged %d finished outbox messages", purged)
 

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.db.models import CustomerLink, OutboxMessage
 from service.notifications import Recipient, enqueue
 from service.notifications.channels import ChannelSet, DeliveryFailed
-from service.notifications.outbox import redact_finished, start_link_lifetime
+from service.notifications.outbox import start_link_lifetime
 from service.notifications.schemas import OutgoingMessage
+from service.notifications.templates import all_secret_fields
 from service.notifications.worker import Worker
 from tests.integration.notifications.support import notify_settings, rows
 
@@ -24,6 +27,18 @@ pytestmark = pytest.mark.asyncio
 
 PHONE = "+77011234567"
 RATING_URL = "https://naryad.example/rate/SECRET-token-abcdefghijklmnop"
+
+
+def redact_finished_sql() -> str:
+    """The one-off sweep of migration 0019 (rows finished before settle-time redaction)."""
+    path = Path(__file__).parents[3] / "service/db/migrations/versions/0019_incidents.py"
+    spec = importlib.util.spec_from_file_location("incidents_migration", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sql: str = module.REDACT_FINISHED
+    return sql
 
 
 def log_worker(make_worker: Callable[..., Worker]) -> Worker:
@@ -88,7 +103,7 @@ class Refusing:
         raise DeliveryFailed("gateway said 400", retryable=False)
 
 
-async def test_a_dead_message_keeps_no_code_and_old_rows_are_swept(
+async def test_a_dead_message_keeps_no_code_and_the_migration_sweeps_old_rows(
     outbox: async_sessionmaker[AsyncSession], make_worker: Callable[..., Worker]
 ) -> None:
     # A gateway that refuses (4xx is not retried): the code is never sent, and not kept.
@@ -103,7 +118,9 @@ async def test_a_dead_message_keeps_no_code_and_old_rows_are_swept(
         "code" not in m.context and "rating_url" not in m.context for m in await rows(outbox)
     )
 
-    # Rows finished by an older version still hold their secrets: the hourly sweep strips them.
+    # Rows finished by an older version still hold their secrets: the migration strips them.
+    sweep = redact_finished_sql()
+    assert all(f"'{name}'" in sweep for name in all_secret_fields())
     await queue_code_and_link(outbox)
     async with outbox() as session:
         await session.execute(
@@ -111,7 +128,8 @@ async def test_a_dead_message_keeps_no_code_and_old_rows_are_swept(
             .where(OutboxMessage.status == "pending")
             .values(status="delivered", delivered_at=func.now())
         )
-        assert await redact_finished(session) == 2
+        result = await session.execute(text(sweep))
+        assert getattr(result, "rowcount", None) == 2
         await session.commit()
     assert all(
         "code" not in m.context and "rating_url" not in m.context for m in await rows(outbox)

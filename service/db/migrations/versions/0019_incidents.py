@@ -5,7 +5,8 @@ Revises: 0012
 
 A safety exit writes an incident with the outcome (one per visit and kind). A customer link's
 lifetime counts from the moment the worker sent the message carrying it, so the outbox row
-names the link and the link records when it was sent.
+names the link and the link records when it was sent. Finished outbox rows no longer keep the
+links and one-time codes they carried; rows finished before that are stripped here, once.
 """
 
 from __future__ import annotations
@@ -20,6 +21,17 @@ revision: str = "0019"
 down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+# Rows finished (delivered or dead) before the worker redacted them at settle time still hold
+# the links and one-time codes they carried. The keys are every context field a template treats
+# as a secret at this revision (templates.all_secret_fields()), written out: a migration does
+# not follow later template changes.
+REDACT_FINISHED = """
+UPDATE outbox_messages
+SET context = context - ARRAY['act_url', 'code', 'rating_url']
+WHERE status IN ('delivered', 'dead')
+  AND context ?| ARRAY['act_url', 'code', 'rating_url']
+"""
 
 
 def upgrade() -> None:
@@ -104,6 +116,7 @@ def upgrade() -> None:
         ["id"],
         ondelete="SET NULL",
     )
+    op.execute(REDACT_FINISHED)
 
 
 def downgrade() -> None:
