@@ -233,6 +233,27 @@ def _works_performed(order: WorkOrder, language: reports.Language) -> tuple[str,
     return tuple(f"{kind}: {service}"[:2000] for service in order.requested_services) or (kind,)
 
 
+async def photo_keys(session: AsyncSession, act: Act) -> dict[str, str]:
+    """The storage keys of the stored photos the act's snapshot shows, keyed by SHA-256.
+
+    A photo the snapshot names but no stored photo of the visit holds is absent from the map.
+    """
+    snapshot = reports.parse_snapshot(act.snapshot_json)
+    wanted = {photo.sha256 for photo in snapshot.photos}
+    if not wanted:
+        return {}
+    rows = (
+        await session.execute(
+            select(Photo.sha256, Photo.object_key).where(
+                Photo.visit_id == act.visit_id,
+                Photo.status == "stored",
+                Photo.sha256.in_(wanted),
+            )
+        )
+    ).all()
+    return dict(rows)
+
+
 class ActService:
     """Drafting, signing, sealing, reading and verifying acts.
 
@@ -719,20 +740,8 @@ class ActService:
 
     async def photo_assets(self, act: Act) -> dict[str, bytes]:
         """The bytes of the photos the act's snapshot shows, keyed by their SHA-256."""
-        snapshot = reports.parse_snapshot(act.snapshot_json)
-        wanted = {photo.sha256 for photo in snapshot.photos}
-        if not wanted:
-            return {}
-        rows = (
-            await self.session.execute(
-                select(Photo.sha256, Photo.object_key).where(
-                    Photo.visit_id == act.visit_id,
-                    Photo.status == "stored",
-                    Photo.sha256.in_(wanted),
-                )
-            )
-        ).all()
-        return {sha: await self.blob_store.get(key) for sha, key in dict(rows).items()}
+        keys = await photo_keys(self.session, act)
+        return {sha: await self.blob_store.get(key) for sha, key in keys.items()}
 
     async def seal(self, act_id: uuid.UUID) -> Act:
         """Seal a signed act that was signed while no seal was configured (or sealing failed)."""

@@ -10,6 +10,7 @@ customer gets a link to their copy.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -30,7 +31,7 @@ from checklists import Answer, evaluate
 from checklists.schema import Outcome
 from reports.snapshot import MAX_STROKE_POINTS
 from service.acts.content import AFTER_SIGNING
-from service.acts.services import ActService
+from service.acts.services import ActService, photo_keys
 from service.audit.services import record
 from service.auth.actor import Actor
 from service.auth.services import AuthService
@@ -45,7 +46,6 @@ from service.db.models import (
     ActSignature,
     Customer,
     CustomerLink,
-    Photo,
     Territory,
     User,
     Visit,
@@ -432,6 +432,10 @@ class SigningService:
                 errors=[FieldError(field="strokes", message="too many points")],
             )
         png = _png(data.png_base64)
+        if act.status == "draft":
+            # Storage is asked before the rows are locked (a HEAD per photo, all at once); the
+            # snapshot hash is checked again under the lock, so these are the photos signed.
+            await self._require_photos_present(act)
         # The code is checked last, so that a form error does not spend one of its attempts.
         otp_verified = await self._check_code(link, data.otp)
         link = await self.link(token, for_update=True)
@@ -445,7 +449,6 @@ class SigningService:
             raise Conflict(
                 "The act changed since the page was opened; reload it", code="document_changed"
             )
-        await self._require_photos_present(act)
         png_sha = hashlib.sha256(png).hexdigest()
         technician = await self._technician(link)
         signed_at = utcnow()
@@ -622,22 +625,12 @@ class SigningService:
         photo keeps the submit fast; the customer may not sign other content than they read,
         so the technician draws the act up again.
         """
-        snapshot = reports.parse_snapshot(act.snapshot_json)
-        wanted = {photo.sha256 for photo in snapshot.photos}
+        wanted = {photo.sha256 for photo in reports.parse_snapshot(act.snapshot_json).photos}
         if not wanted:
             return
-        keys = dict(
-            (
-                await self.session.execute(
-                    select(Photo.sha256, Photo.object_key).where(
-                        Photo.visit_id == act.visit_id,
-                        Photo.status == "stored",
-                        Photo.sha256.in_(wanted),
-                    )
-                )
-            ).all()
-        )
-        present = {sha for sha, key in keys.items() if await self.store.head(key) is not None}
+        keys = await photo_keys(self.session, act)
+        heads = await asyncio.gather(*(self.store.head(key) for key in keys.values()))
+        present = {sha for sha, info in zip(keys, heads, strict=True) if info is not None}
         if wanted - present:
             raise Conflict(
                 "A photo in this act can no longer be shown; ask the technician to draw up the "
