@@ -7,7 +7,18 @@ from datetime import datetime
 from typing import Any
 
 from geoalchemy2 import Geography
-from sqlalchemy import Boolean, CheckConstraint, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -20,7 +31,11 @@ class CustomerLink(UUIDPrimaryKey, Base):
     """A link a customer opens without an account; only its SHA-256 is stored."""
 
     __tablename__ = "customer_links"
-    __table_args__ = (CheckConstraint(f"purpose IN {LINK_PURPOSES!r}", name="purpose"),)
+    __table_args__ = (
+        CheckConstraint(f"purpose IN {LINK_PURPOSES!r}", name="purpose"),
+        # The verify page looks up an act's signing links (was the act refused?).
+        Index("ix_customer_links_sign_act", "act_id", postgresql_where=text("purpose = 'sign'")),
+    )
 
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     purpose: Mapped[str] = mapped_column(String(8))
