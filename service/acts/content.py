@@ -36,13 +36,14 @@ from checklists.schema import (
     TextStep,
     YesNoStep,
 )
+from checklists.validation import is_customer_visible, iter_steps
 from reports.i18n import format_quantity, label, unit_name
 
 # Steps that the signature itself (and the goodbye after it) completes: not yet true when the
 # customer reads the act.
 AFTER_SIGNING = frozenset({"sign_act", "sign_handover_act", "thanked"})
 # Preparation the customer never sees; a safety net for templates published before phases
-# could be marked internal.
+# could be marked internal (a version-1 pin with no newer version to borrow markers from).
 INTERNAL_PHASES = frozenset({"before_departure"})
 MAX_ANSWER = 2000
 MAX_EVIDENCE = 300
@@ -84,12 +85,15 @@ def checklist_rows(
     """
     pinned = source.pinned
     texts = source.texts()
+    # A step internal in either version stays out: a pin from before steps and phases could be
+    # marked internal borrows the markers of the version whose statements it follows.
+    internal = _internal_steps(pinned) | _internal_steps(texts)
     rows = []
     for step_id, compiled in pinned.steps.items():
         answer = answers.get(step_id)
         if answer is None or step_id not in answered or step_id in AFTER_SIGNING:
             continue
-        if compiled.phase_index is None or not _customer_visible(pinned, texts, step_id):
+        if compiled.phase_index is None or step_id in internal:
             continue
         step = compiled.step
         text, evidence = answer_text(step, answer, language, site)
@@ -107,15 +111,18 @@ def checklist_rows(
     return tuple(rows)
 
 
-def _customer_visible(pinned: CompiledTemplate, texts: CompiledTemplate, step_id: str) -> bool:
-    for template in (pinned, texts):
-        compiled = template.steps.get(step_id)
-        if compiled is None or compiled.phase_index is None:
-            continue
-        phase = template.template.phases[compiled.phase_index]
-        if compiled.step.internal or phase.internal or phase.id in INTERNAL_PHASES:
-            return False
-    return True
+def _internal_steps(template: CompiledTemplate) -> frozenset[str]:
+    """The ids of a version's phase steps that the customer's act never shows."""
+    phases = template.template.phases
+    return frozenset(
+        entry.step.id
+        for entry in iter_steps(template.template)
+        if entry.phase_index is not None
+        and (
+            not is_customer_visible(template.template, entry)
+            or phases[entry.phase_index].id in INTERNAL_PHASES
+        )
+    )
 
 
 def _statement(step: Step, texts: CompiledTemplate, language: reports.Language) -> str:
