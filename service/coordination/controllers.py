@@ -12,7 +12,6 @@ from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from service.auth.actor import Role
 from service.auth.guards import STAFF, require_roles
 from service.common.pagination import DEFAULT_LIMIT
 from service.common.params import CurrentActor, DbSession, PageCursor, PageLimit
@@ -31,7 +30,6 @@ from service.coordination.services import (
 from service.db.base import utcnow
 from service.orders.schemas import Priority, WorkType
 
-BOARD_READERS = require_roles(Role.DISPATCHER, Role.COORDINATOR, Role.SUPERVISOR)
 READERS = require_roles(*STAFF)
 ADMIN = require_roles()
 CSV = "text/csv"
@@ -65,7 +63,7 @@ class CoordinationController(Controller):
     @get(
         "/overdue",
         operation_id="ListOverdueWorkOrders",
-        guards=[BOARD_READERS],
+        guards=[READERS],
         operation_class=_CsvOperation,
         responses={
             200: ResponseSpec(
@@ -117,7 +115,7 @@ class CoordinationController(Controller):
             )
         return Response(await board.page(filters, cursor, limit))
 
-    @get("/kpis", operation_id="GetKpis", guards=[BOARD_READERS])
+    @get("/kpis", operation_id="GetKpis", guards=[READERS])
     async def kpis(
         self,
         db_session: DbSession,
@@ -141,7 +139,7 @@ class CoordinationController(Controller):
     @get(
         "/work-orders/{order_id:uuid}/clocks",
         operation_id="GetWorkOrderClocks",
-        guards=[BOARD_READERS],
+        guards=[READERS],
     )
     async def clocks(
         self, order_id: FromPath[uuid.UUID], db_session: DbSession, actor: CurrentActor
@@ -156,7 +154,7 @@ class EscalationController(Controller):
     path = "/api/v1/coordination/escalations"
     tags = ["coordination"]
 
-    @get("/", operation_id="ListEscalations", guards=[BOARD_READERS])
+    @get("/", operation_id="ListEscalations", guards=[READERS])
     async def list_escalations(
         self,
         db_session: DbSession,
@@ -177,7 +175,7 @@ class EscalationController(Controller):
     @post(
         "/{escalation_id:uuid}/acknowledge",
         operation_id="AcknowledgeEscalation",
-        guards=[BOARD_READERS],
+        guards=[READERS],
         status_code=200,
     )
     async def acknowledge(

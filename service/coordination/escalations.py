@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.services import record
 from service.auth.actor import STAFF_ROLES, Actor
+from service.common.acknowledgement import ACK_COMMENT_MAX, clean_comment
 from service.common.pagination import decode_cursor, split_page
 from service.common.scope import territory_condition
 from service.common.staff import staff_ids, staff_recipients
@@ -55,7 +56,7 @@ from service.db.models import (
 )
 from service.db.models.coordination import OPEN_ORDER_STATUSES
 from service.db.models.visits import LIVE_STATUSES
-from service.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from service.errors import Conflict, Forbidden, NotFound
 from service.notifications import Recipient, enqueue
 from service.settings import EscalationSettings
 
@@ -415,26 +416,6 @@ def escalation_schema(row: Any) -> schemas.Escalation:
     )
 
 
-def clean_comment(comment: str | None) -> str:
-    """The trimmed comment, or a 422 on ``comment``."""
-    text = (comment or "").strip()
-    if not text:
-        message = "a comment saying what was done is required"
-        raise ValidationFailed(
-            "An acknowledgement needs a comment",
-            errors=[FieldError(field="comment", message=message)],
-            code="comment_required",
-        )
-    if len(text) > schemas.ESCALATION_COMMENT_MAX:
-        message = f"at most {schemas.ESCALATION_COMMENT_MAX} characters"
-        raise ValidationFailed(
-            "The comment is too long",
-            errors=[FieldError(field="comment", message=message)],
-            code="comment_too_long",
-        )
-    return text
-
-
 class EscalationService:
     """Escalations of the caller's territories (all for admins), and their acknowledgement."""
 
@@ -496,7 +477,7 @@ class EscalationService:
     async def acknowledge(self, escalation_id: uuid.UUID, comment: str) -> schemas.Escalation:
         """Record what was done; a comment is required and an escalation is acknowledged once."""
         self._require_staff()
-        text = clean_comment(comment)
+        text = clean_comment(comment, ACK_COMMENT_MAX)
         row = (
             await self.session.execute(
                 self._select().where(Escalation.id == escalation_id).with_for_update(of=Escalation)

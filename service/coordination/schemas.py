@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from service.common.acknowledgement import AckComment
 from service.common.schemas import Name
 from service.orders.schemas import Priority, WorkType
 
@@ -498,7 +499,6 @@ class Kpis(msgspec.Struct):
 
 EscalationLevel = Literal["warning", "breach", "head"]
 EscalationStatus = Literal["pending", "acknowledged", "all"]
-ESCALATION_COMMENT_MAX = 2000
 
 
 class Escalation(msgspec.Struct):
@@ -540,11 +540,4 @@ class EscalationPage(msgspec.Struct):
 class EscalationAck(msgspec.Struct, forbid_unknown_fields=True):
     """What was done about an escalation; 1 to 2000 characters once trimmed."""
 
-    # Checked by the service, so a missing or blank comment is a 422 with a field error.
-    comment: Annotated[
-        str,
-        msgspec.Meta(
-            max_length=4 * ESCALATION_COMMENT_MAX,
-            description="Required: 1 to 2000 characters after trimming",
-        ),
-    ] = ""
+    comment: AckComment = ""

@@ -8,15 +8,14 @@ from typing import Annotated
 from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from service.auth.actor import Role
-from service.auth.guards import require_roles
+from service.auth.guards import STAFF, require_roles
 from service.common.pagination import DEFAULT_LIMIT
 from service.common.params import CurrentActor, DbSession, PageCursor, PageLimit
 from service.incidents import schemas
 from service.incidents.services import IncidentService
 
 # Supervisors receive incidents; coordinators and dispatchers of the territory see them too.
-INCIDENT_STAFF = require_roles(Role.DISPATCHER, Role.COORDINATOR, Role.SUPERVISOR)
+INCIDENT_STAFF = require_roles(*STAFF)
 
 
 class IncidentController(Controller):

@@ -8,8 +8,9 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from service.common.acknowledgement import AckComment
+
 IncidentStatus = Literal["pending", "acknowledged", "all"]
-COMMENT_MAX = 2000
 
 
 class Incident(msgspec.Struct):
@@ -47,11 +48,4 @@ class IncidentPage(msgspec.Struct):
 class IncidentAck(msgspec.Struct, forbid_unknown_fields=True):
     """What was done about an incident; 1 to 2000 characters once trimmed."""
 
-    # Checked by the service, so a missing or blank comment is a 422 with a field error.
-    comment: Annotated[
-        str,
-        msgspec.Meta(
-            max_length=4 * COMMENT_MAX,
-            description="Required: 1 to 2000 characters after trimming",
-        ),
-    ] = ""
+    comment: AckComment = ""

@@ -22,13 +22,14 @@ from sqlalchemy.orm import aliased
 
 from checklists.schema import Incident as IncidentDefinition
 from service.audit.services import record
-from service.auth.actor import Actor, Role
+from service.auth.actor import STAFF_ROLES, Actor
+from service.common.acknowledgement import ACK_COMMENT_MAX, clean_comment
 from service.common.pagination import decode_cursor, split_page
 from service.common.scope import territory_condition
 from service.common.staff import desk_address, staff_ids
 from service.db.base import utcnow
 from service.db.models import Incident, Technician, Territory, User, Visit, WorkOrder
-from service.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from service.errors import Conflict, Forbidden, NotFound
 from service.incidents import schemas
 from service.notifications import Recipient, enqueue
 from service.settings import Settings
@@ -157,26 +158,6 @@ async def raise_incident(
     return incident_id
 
 
-def clean_comment(comment: str | None) -> str:
-    """The trimmed comment, or a 422 on ``comment``."""
-    text = (comment or "").strip()
-    if not text:
-        raise ValidationFailed(
-            "An acknowledgement needs a comment",
-            errors=[FieldError(field="comment", message="say what was done; required")],
-            code="comment_required",
-        )
-    if len(text) > schemas.COMMENT_MAX:
-        raise ValidationFailed(
-            "The comment is too long",
-            errors=[
-                FieldError(field="comment", message=f"at most {schemas.COMMENT_MAX} characters")
-            ],
-            code="comment_too_long",
-        )
-    return text
-
-
 def incident_schema(row: Any) -> schemas.Incident:
     """A row of (Incident, order number, technician name, acknowledger name) to the schema."""
     incident: Incident = row[0]
@@ -210,7 +191,7 @@ class IncidentService:
         self.actor = actor
 
     def _require_staff(self) -> None:
-        if self.actor.role is Role.TECHNICIAN:
+        if self.actor.role not in STAFF_ROLES:
             raise Forbidden("Incidents are for staff")
 
     def _select(self) -> Select[Incident, str, str, str]:
@@ -289,7 +270,7 @@ class IncidentService:
     async def acknowledge(self, incident_id: uuid.UUID, comment: str) -> schemas.Incident:
         """Record who acknowledged, when and what was done; an incident is acknowledged once."""
         self._require_staff()
-        text = clean_comment(comment)
+        text = clean_comment(comment, ACK_COMMENT_MAX)
         row = (
             await self.session.execute(
                 self._select().where(Incident.id == incident_id).with_for_update(of=Incident)

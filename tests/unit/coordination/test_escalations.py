@@ -7,13 +7,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from service.common.acknowledgement import ACK_COMMENT_MAX, clean_comment
 from service.coordination.escalations import (
     BREACH,
     HEAD,
     WARNING,
     ClockView,
     EscalationPolicy,
-    clean_comment,
     due_levels,
     new_control_date,
 )
@@ -131,13 +131,13 @@ def test_settings_read_the_head_delay_and_refuse_nonsense() -> None:
 @pytest.mark.parametrize("comment", ["", "   ", "\n\t ", None])
 def test_a_blank_comment_is_refused(comment: str | None) -> None:
     with pytest.raises(ValidationFailed) as caught:
-        clean_comment(comment)
+        clean_comment(comment, ACK_COMMENT_MAX)
     assert caught.value.errors
     assert caught.value.errors[0].field == "comment"
 
 
 def test_comment_is_trimmed_and_bounded() -> None:
-    assert clean_comment("  called the customer  ") == "called the customer"
-    assert clean_comment(" " + "x" * 2000 + " ") == "x" * 2000
+    assert clean_comment("  called the customer  ", ACK_COMMENT_MAX) == "called the customer"
+    assert clean_comment(" " + "x" * 2000 + " ", ACK_COMMENT_MAX) == "x" * 2000
     with pytest.raises(ValidationFailed):
-        clean_comment("x" * 2001)
+        clean_comment("x" * 2001, ACK_COMMENT_MAX)
