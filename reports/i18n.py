@@ -132,6 +132,19 @@ _LABELS: dict[str, tuple[str, str, str]] = {
     # Photos are counted with the numeral: "фото" does not decline in Russian or Kazakh.
     "answer.photos": ("{count} фото", "{count} фото", "{count} photos"),
     "answer.photo": ("{count} фото", "{count} фото", "{count} photo"),
+    # The row counting a visit's photos when some are not embedded; labelled "section.photos".
+    # NATIVE REVIEW (the three Kazakh texts)
+    "photos.taken": ("сделано фото: {count}", "түсірілген фото: {count}", "{count} photos taken"),
+    "photos.heic": (
+        "{count} в формате HEIC не встроены в акт и хранятся в системе",
+        "HEIC форматындағы {count} фото актіге енгізілмеген, жүйеде сақталады",
+        "{count} HEIC photos are not embedded in the act and are kept in storage",
+    ),
+    "photos.over": (
+        "{count} сверх {limit} не встроены в акт и хранятся в системе",
+        "{limit}-дан асқан {count} фото актіге енгізілмеген, жүйеде сақталады",
+        "{count} photos beyond {limit} are not embedded in the act and are kept in storage",
+    ),
     "answer.at_site": ("У адреса объекта", "Нысан мекенжайында", "At the site address"),
     "answer.away_from_site": (
         "Вдали от адреса объекта",

@@ -18,7 +18,9 @@ import msgspec
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import reports
 from checklists import Location
+from reports.i18n import label
 from service.audit.services import record
 from service.auth.actor import Actor
 from service.common.schemas import AwareDatetime
@@ -388,29 +390,16 @@ class PhotoService:
                 ) from exc
 
 
-_PHOTOS_LABEL = {"ru": "Фотографии", "kk": "Фотосуреттер", "en": "Photos"}
-# Kazakh text to be reviewed by a native speaker (DOMAIN.md glossary).
-_TAKEN = {"ru": "сделано фото: {n}", "kk": "түсірілген фото: {n}", "en": "{n} photos taken"}
-_HEIC = {
-    "ru": "{n} в формате HEIC не встроены в акт и хранятся в системе",
-    "kk": "HEIC форматындағы {n} фото актіге енгізілмеген, жүйеде сақталады",
-    "en": "{n} HEIC photos are not embedded in the act and are kept in storage",
-}
-_OVER = {
-    "ru": "{n} сверх {limit} не встроены в акт и хранятся в системе",
-    "kk": "{limit}-дан асқан {n} фото актіге енгізілмеген, жүйеде сақталады",
-    "en": "{n} photos beyond {limit} are not embedded in the act and are kept in storage",
-}
 MAX_ACT_PHOTOS = 30  # reports.ActSnapshot.photos holds at most this many
 
 
-def photo_count_text(taken: int, heic: int, over_limit: int, lang: str) -> str:
+def photo_count_text(taken: int, heic: int, over_limit: int, lang: reports.Language) -> str:
     """How many photos were taken and which are not embedded, in the act's language."""
-    parts = [_TAKEN.get(lang, _TAKEN["en"]).format(n=taken)]
+    parts = [label("photos.taken", lang, count=taken)]
     if heic:
-        parts.append(_HEIC.get(lang, _HEIC["en"]).format(n=heic))
+        parts.append(label("photos.heic", lang, count=heic))
     if over_limit:
-        parts.append(_OVER.get(lang, _OVER["en"]).format(n=over_limit, limit=MAX_ACT_PHOTOS))
+        parts.append(label("photos.over", lang, count=over_limit, limit=MAX_ACT_PHOTOS))
     return "; ".join(parts)
 
 
@@ -423,7 +412,9 @@ class PhotosForAct:
     skipped: list[tuple[Photo, str]]  # missing or undecodable bytes, with the reason
 
 
-async def photos_for_act(store: BlobStore, stored: list[Photo], lang: str) -> PhotosForAct:
+async def photos_for_act(
+    store: BlobStore, stored: list[Photo], lang: reports.Language
+) -> PhotosForAct:
     """Choose the photos an act embeds: only bytes that decode reach the renderer.
 
     Photos are read in order until the snapshot's limit is embeddable; each is hashed and
@@ -459,6 +450,6 @@ async def photos_for_act(store: BlobStore, stored: list[Photo], lang: str) -> Ph
     return PhotosForAct(embedded, note, skipped)
 
 
-def photos_label(lang: str) -> str:
-    """The act row's label for the photo count."""
-    return _PHOTOS_LABEL.get(lang, _PHOTOS_LABEL["en"])
+def photos_label(lang: reports.Language) -> str:
+    """The act row's label for the photo count: the word of the act's photo section."""
+    return label("section.photos", lang)

@@ -193,6 +193,7 @@ def test_every_label_in_every_language_is_covered_by_the_font() -> None:
                 distance=35,
                 accuracy=12,
                 serial="S1",
+                limit=30,
             )
             assert text
             fonts.check_text(f"label {key}/{language}", text)
