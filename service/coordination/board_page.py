@@ -67,15 +67,35 @@ from service.settings import AuthSettings
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
+_AckKind = Literal["escalation", "incident"]
+
+
 @dataclass(frozen=True, slots=True)
-class _AckForm:
+class _AckTexts:
     """What differs between the board's acknowledge forms (escalations, incidents)."""
 
-    kind: Literal["escalation", "incident"]
-    target_id: uuid.UUID
     text_prefix: str  # "incident_" for the incident form's own "comment required" text
     done_notice: str
     gone_notice: str
+
+
+_ACK_TEXTS: dict[_AckKind, _AckTexts] = {
+    "escalation": _AckTexts("", "acknowledged", "escalation_gone"),
+    "incident": _AckTexts("incident_", "incident_acknowledged", "incident_gone"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _AckForm:
+    """The acknowledge form posted: of which kind, for which escalation or incident."""
+
+    kind: _AckKind
+    target_id: uuid.UUID
+
+    @property
+    def texts(self) -> _AckTexts:
+        """The error and notice names of the form's kind."""
+        return _ACK_TEXTS[self.kind]
 
 
 NOTICES = frozenset({"acknowledged", "escalation_gone", "incident_acknowledged", "incident_gone"})
@@ -331,7 +351,7 @@ class BoardPageController(Controller):
             db_session,
             data,
             lambda comment: service.acknowledge(escalation_id, comment),
-            _AckForm("escalation", escalation_id, "", "acknowledged", "escalation_gone"),
+            _AckForm("escalation", escalation_id),
         )
 
     @post("/incidents/{incident_id:uuid}/acknowledge", media_type=MediaType.HTML, status_code=303)
@@ -352,9 +372,7 @@ class BoardPageController(Controller):
             db_session,
             data,
             lambda comment: service.acknowledge(incident_id, comment),
-            _AckForm(
-                "incident", incident_id, "incident_", "incident_acknowledged", "incident_gone"
-            ),
+            _AckForm("incident", incident_id),
         )
 
     async def _acknowledge(
@@ -371,15 +389,15 @@ class BoardPageController(Controller):
             return self._refused(board)
         comment = data.get("comment", "")
         back = data.get("back")
-        error, status = f"{form.text_prefix}comment_required", 422
+        error, status = f"{form.texts.text_prefix}comment_required", 422
         if comment.strip():
             try:
                 # A savepoint: whatever the service flushed before refusing is undone.
                 async with db_session.begin_nested():
                     await acknowledge(comment)
-                return board.redirect(_back_url(back, form.done_notice))
+                return board.redirect(_back_url(back, form.texts.done_notice))
             except (NotFound, Conflict):
-                return board.redirect(_back_url(back, form.gone_notice))
+                return board.redirect(_back_url(back, form.texts.gone_notice))
             except ValidationFailed as exc:
                 if exc.code == "comment_too_long":
                     error = "comment_too_long"
