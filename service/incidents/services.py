@@ -26,7 +26,7 @@ from service.auth.actor import STAFF_ROLES, Actor
 from service.common.acknowledgement import ACK_COMMENT_MAX, clean_comment
 from service.common.pagination import decode_cursor, split_page
 from service.common.scope import territory_condition
-from service.common.staff import desk_address, staff_ids
+from service.common.staff import desk_address, staff_ids, staff_recipients
 from service.db.base import utcnow
 from service.db.models import Incident, Technician, Territory, User, Visit, WorkOrder
 from service.errors import Conflict, Forbidden, NotFound
@@ -76,25 +76,25 @@ async def addressees(
     territory: Territory,
     routing: IncidentRouting,
 ) -> Addressees:
-    """The first notified role with active users in the territory, else the fallback's desk."""
-    for role in definition.notify:
-        users = await staff_ids(session, territory.id, role)
-        if users:
-            recipients = [Recipient(kind="user", id=u, address=f"user:{u}") for u in users]
-            return Addressees(role, users, recipients)
-    for role in definition.fallback_notify:
+    """The first notified role with active users in the territory, else the fallback's desk.
+
+    Security has no user accounts: named as a fallback, it is told at its desk.
+    """
+
+    def desk(role: str) -> Addressees:
+        return Addressees(
+            role, [], [Recipient(kind="user", address=routing.desk(role, territory.code))]
+        )
+
+    notify = definition.notify
+    for position, role in enumerate((*notify, *definition.fallback_notify)):
         users = [] if role == SECURITY else await staff_ids(session, territory.id, role)
         if users:
-            recipients = [Recipient(kind="user", id=u, address=f"user:{u}") for u in users]
-            return Addressees(role, users, recipients)
-        if role == SECURITY:
-            desk = routing.desk(role, territory.code)
-            return Addressees(role, [], [Recipient(kind="user", address=desk)])
+            return Addressees(role, users, staff_recipients(role, territory.code, users))
+        if role == SECURITY and position >= len(notify):
+            return desk(role)
     # Nobody named and no fallback: the first notified role's desk still hears of it.
-    role = definition.notify[0] if definition.notify else SECURITY
-    return Addressees(
-        role, [], [Recipient(kind="user", address=routing.desk(role, territory.code))]
-    )
+    return desk(notify[0] if notify else SECURITY)
 
 
 async def raise_incident(
@@ -248,11 +248,13 @@ class IncidentService:
                 .limit(limit)
             )
         ).all()
+        if len(pending) >= limit:
+            return [incident_schema(r) for r in pending]
         settled = (
             await self.session.execute(
                 stmt.where(Incident.acknowledged_at > utcnow() - recent)
                 .order_by(Incident.acknowledged_at.desc(), Incident.id)
-                .limit(max(0, limit - len(pending)))
+                .limit(limit - len(pending))
             )
         ).all()
         return [incident_schema(r) for r in [*pending, *settled]]
