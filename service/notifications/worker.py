@@ -18,7 +18,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator, Collection, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from service.db.base import utcnow
 from service.db.models import OutboxMessage
 from service.notifications.channels import ChannelSet, DeliveryFailed, build_channels
-from service.notifications.events import spec_for
+from service.notifications.events import EventSpec, spec_for
 from service.notifications.outbox import purge_finished, start_link_lifetime
 from service.notifications.quiet_hours import AgreedWindow, earliest_send_time
 from service.notifications.schemas import OutgoingMessage, Recipient
@@ -422,13 +422,18 @@ class Worker:
         logger.info("notification worker %s stopped", self.name)
 
 
-def _expiry(claimed: Claimed) -> datetime | None:
-    """When the message becomes worthless (a one-time code's validity), if its event says."""
+def _named_value(claimed: Claimed, name: Callable[[EventSpec], str | None]) -> object:
+    """The context value under the field the message's event spec names, if it names one."""
     try:
-        field = spec_for(claimed.event, claimed.template).lifetime_field
+        field = name(spec_for(claimed.event, claimed.template))
     except ValueError:
         return None
-    minutes = claimed.context.get(field) if field else None
+    return claimed.context.get(field) if field else None
+
+
+def _expiry(claimed: Claimed) -> datetime | None:
+    """When the message becomes worthless (a one-time code's validity), if its event says."""
+    minutes = _named_value(claimed, lambda spec: spec.lifetime_field)
     if isinstance(minutes, bool) or not isinstance(minutes, int):
         return None
     return claimed.created_at + timedelta(minutes=minutes)
@@ -436,11 +441,7 @@ def _expiry(claimed: Claimed) -> datetime | None:
 
 def _deadline(claimed: Claimed) -> datetime | None:
     """The moment the message is useless after (a visit's start), when its event has one."""
-    try:
-        field = spec_for(claimed.event, claimed.template).deadline_field
-    except ValueError:
-        return None
-    value = claimed.context.get(field) if field else None
+    value = _named_value(claimed, lambda spec: spec.deadline_field)
     return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
