@@ -99,6 +99,52 @@ async def test_acknowledging_on_the_board(board: Any, build: Builder, field: Fie
     assert again.headers["location"] == "/board?notice=incident_gone"
 
 
+async def test_an_anonymous_acknowledgement_goes_to_the_login(
+    board: Any, build: Builder, field: Field
+) -> None:
+    await push(board, field, safety_exit(field))
+    incident = await incident_of(build, field)
+    audit = await build.count(AuditEntry)
+    response = await board.post(
+        f"{BOARD}/incidents/{incident.id}/acknowledge",
+        data={"csrf": "none", "comment": "Reached him", "back": ""},
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/board/login"
+    stored = await incident_of(build, field)
+    assert (stored.acknowledged_at, stored.acknowledged_by, stored.ack_comment) == (
+        None,
+        None,
+        None,
+    )
+    assert await build.count(AuditEntry) == audit
+
+
+async def test_another_territorys_staff_cannot_acknowledge_it(
+    board: Any, build: Builder, field: Field
+) -> None:
+    await push(board, field, safety_exit(field))
+    incident = await incident_of(build, field)
+    stranger = await build.person(Role.SUPERVISOR, (await build.area()).territory)
+    await login(board, stranger)
+    token = csrf((await page(board)).text)
+    audit = await build.count(AuditEntry)
+    response = await board.post(
+        f"{BOARD}/incidents/{incident.id}/acknowledge",
+        data={"csrf": token, "comment": "Reached him", "back": ""},
+    )
+    # Outside the caller's territories the incident does not exist.
+    assert response.status_code == 303
+    assert response.headers["location"] == "/board?notice=incident_gone"
+    stored = await incident_of(build, field)
+    assert (stored.acknowledged_at, stored.acknowledged_by, stored.ack_comment) == (
+        None,
+        None,
+        None,
+    )
+    assert await build.count(AuditEntry) == audit
+
+
 async def test_a_board_over_several_zones_names_each_times_zone(
     board: Any, build: Builder, field: Field
 ) -> None:
