@@ -1,7 +1,7 @@
 """Technicians' personnel numbers (табельный номер), printed on acts.
 
 Revision ID: 0013
-Revises: 0012
+Revises: 0018
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Photos can be removed or replaced by the technician; a refusal keeps its reason.
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0017
 """
 
 from __future__ import annotations

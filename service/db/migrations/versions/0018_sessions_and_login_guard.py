@@ -1,7 +1,7 @@
 """Server-side sessions checked on every request; login protection shared by all processes.
 
 Revision ID: 0018
-Revises: 0012
+Revises: 0019
 """
 
 from __future__ import annotations

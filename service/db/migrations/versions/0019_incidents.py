@@ -1,7 +1,7 @@
 """Incidents of visits; customer links' send time; the outbox row's link.
 
 Revision ID: 0019
-Revises: 0012
+Revises: 0015
 
 A safety exit writes an incident with the outcome (one per visit and kind). A customer link's
 lifetime counts from the moment the worker sent the message carrying it, so the outbox row
