@@ -128,7 +128,7 @@ def demo_seed(if_empty: bool) -> None:
 @click.option("--check", is_flag=True, help="Exit 1 when openapi.yaml is stale.")
 def openapi(check: bool) -> None:
     """Write openapi.yaml from the app."""
-    from service.openapi import OPENAPI_PATH, openapi_is_current, write_openapi
+    from service.contract import OPENAPI_PATH, openapi_is_current, write_openapi
 
     if check:
         if not openapi_is_current():

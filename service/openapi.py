@@ -1,12 +1,10 @@
-"""openapi.yaml generated from the app, problem+json error documentation, staleness check."""
+"""OpenAPI documentation the app adds to its schema: problem+json errors, sync payloads."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, cast
 
 import msgspec
-import yaml
 from litestar.openapi.spec import (
     Components,
     OpenAPI,
@@ -16,10 +14,6 @@ from litestar.openapi.spec import (
     Reference,
     Schema,
 )
-
-from service.settings import load_settings
-
-OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
 
 _ERRORS = {
     "400": "Malformed request, schema violation, NUL characters or JSON nested too deep",
@@ -151,22 +145,3 @@ def document_sync_payloads(openapi: OpenAPI) -> None:
         description=f"The operation's data; its shape follows `type` ({by_type}).",
     )
     components.schemas = dict(sorted(schemas.items()))
-
-
-def render_openapi() -> str:
-    """The app's OpenAPI document as YAML (stable key order)."""
-    from service.app import create_app
-
-    app = create_app(load_settings({}))
-    schema = app.openapi_schema.to_schema()
-    return yaml.safe_dump(schema, sort_keys=True, allow_unicode=True, width=100)
-
-
-def write_openapi(path: Path = OPENAPI_PATH) -> None:
-    """Regenerate the committed file."""
-    path.write_text(render_openapi(), encoding="utf-8")
-
-
-def openapi_is_current(path: Path = OPENAPI_PATH) -> bool:
-    """Whether the committed file matches the app."""
-    return path.exists() and path.read_text(encoding="utf-8") == render_openapi()

@@ -19,7 +19,7 @@ from service.board.overdue import BoardFilters, OverdueBoard
 from service.common.pagination import DEFAULT_LIMIT
 from service.common.params import CurrentActor, DbSession, PageCursor, PageLimit
 from service.db.base import utcnow
-from service.orders.schemas import Priority, WorkType
+from service.db.models.work_orders import Priority, WorkType
 
 READERS = require_roles(*STAFF)
 CSV = "text/csv"

@@ -42,11 +42,11 @@ from service.common.scope import territory_condition
 from service.db.base import utcnow
 from service.db.models import Technician, Territory, User
 from service.db.models.technicians import technician_territories
+from service.db.models.work_orders import Priority, WorkType
 from service.errors import ValidationFailed
 from service.escalations.services import EscalationService
 from service.incidents.schemas import Incident
 from service.incidents.services import IncidentService
-from service.orders.schemas import Priority, WorkType
 
 PAGE_SIZE = 25
 ESCALATION_LIMIT = 50

@@ -14,6 +14,7 @@ from service.auth.actor import Role
 from service.auth.guards import EVERYONE, require_roles
 from service.common.pagination import DEFAULT_LIMIT
 from service.common.params import CurrentActor, DbSession, PageCursor, PageLimit
+from service.db.models.work_orders import WorkType
 from service.orders.schemas import (
     StatusName,
     WorkOrder,
@@ -21,7 +22,6 @@ from service.orders.schemas import (
     WorkOrderCreate,
     WorkOrderPage,
     WorkOrderUpdate,
-    WorkType,
 )
 from service.orders.services import WorkOrderFilters, WorkOrderService, etag_for, order_schema
 

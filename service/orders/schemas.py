@@ -9,9 +9,8 @@ from typing import Annotated, Literal
 import msgspec
 
 from service.common.schemas import AwareDatetime, Phone, Reason
+from service.db.models.work_orders import Priority, WorkType
 
-WorkType = Literal["installation", "repair", "construction", "meter_check"]
-Priority = Literal["low", "normal", "high", "urgent"]
 StatusName = Literal[
     "new", "scheduled", "in_progress", "completed", "closed", "cancelled", "on_hold"
 ]

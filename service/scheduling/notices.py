@@ -2,7 +2,7 @@
 
 Customers get an SMS in their language, in the site's time zone; quiet hours apply to
 non-urgent messages (seed 000 §9). Technicians learn of changes through their phone's change
-feed (service.execution.feed); the dispatch desk gets lateness alerts through the webhook.
+feed (service.technicians.feed); the dispatch desk gets lateness alerts through the webhook.
 """
 
 from __future__ import annotations

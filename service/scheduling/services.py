@@ -28,13 +28,13 @@ from service.db.models import (
 from service.db.models.technicians import technician_territories
 from service.db.models.visits import LIVE_STATUSES
 from service.errors import Conflict, FieldError, NotFound, ValidationFailed
-from service.execution import feed
 from service.orders.lifecycle import Status, TransitionRefused, transition
 from service.orders.services import WorkOrderService
 from service.scheduling import notices, planning, queries, schemas
 from service.scheduling.planning import Interval, TechnicianDay, TravelModel
 from service.sla import kinds
 from service.sla.events import record_visit_event
+from service.technicians import feed
 from service.territories.services import validate_time_zone
 
 OVERLAP_CONSTRAINT = "ex_visits_technician_no_overlap"

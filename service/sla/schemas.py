@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from service.common.schemas import Name
-from service.orders.schemas import Priority, WorkType
+from service.db.models.work_orders import Priority, WorkType
 
 Segment = Literal["b2c", "b2b"]
 AreaKind = Literal["urban", "rural"]

@@ -20,7 +20,7 @@ from checklists import (
     load_templates,
 )
 from service.db.models import ChecklistTemplate
-from service.execution import feed
+from service.technicians import feed
 
 
 class TemplateRegistry:

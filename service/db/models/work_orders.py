@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import (
     CheckConstraint,
@@ -22,6 +22,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db.base import Base, Timestamps, UUIDPrimaryKey
 
+# The API types of the same vocabularies: they live here, below orders and sla, which both use them.
+WorkType = Literal["installation", "repair", "construction", "meter_check"]
+Priority = Literal["low", "normal", "high", "urgent"]
 WORK_TYPES = ("installation", "repair", "construction", "meter_check")
 PRIORITIES = ("low", "normal", "high", "urgent")
 STATUSES = ("new", "scheduled", "in_progress", "completed", "closed", "cancelled", "on_hold")
