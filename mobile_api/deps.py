@@ -8,8 +8,8 @@ from litestar import Request
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 
-from service.auth.actor import Actor
 from service.auth.devices import require_mobile_actor
+from service.common.actor import Actor
 
 
 async def provide_technician(request: Request[Any, Any, Any]) -> Actor:

@@ -48,7 +48,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.auth.actor import Actor
+from service.common.actor import Actor
 from service.db.base import utcnow
 from service.db.engine import hold_transaction, release_transaction
 from service.db.models import IdempotencyKey

@@ -23,7 +23,6 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from service.acts.controllers import ActController, ActVerificationController
-from service.auth.actor import Actor
 from service.auth.controllers import AuthController, DeviceController
 from service.auth.guards import provide_actor, provide_login_throttle
 from service.auth.openapi import document_rate_limits
@@ -35,6 +34,7 @@ from service.auth.tokens import ALGORITHM
 from service.board.controllers import CONTROLLERS as BOARD_CONTROLLERS
 from service.board.page import BoardPageController
 from service.common.access_log import install_access_log_masking
+from service.common.actor import Actor
 from service.common.request_guard import RequestGuardMiddleware, guard_requests_first
 from service.common.security_headers import security_headers
 from service.customers.controllers import CustomerController, SiteController

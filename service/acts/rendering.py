@@ -22,8 +22,8 @@ from sqlalchemy.orm import selectinload
 
 from service.acts.sealing import SealConfigError, Sealer, load_sealer
 from service.acts.services import ActService
-from service.auth.actor import Actor
 from service.auth.services import AuthService
+from service.common.actor import Actor
 from service.db.models import Act, User
 from service.settings import Settings
 from service.storage import BlobStore

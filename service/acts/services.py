@@ -53,7 +53,7 @@ from service.acts.verification import (
     verify_url,
 )
 from service.audit.services import record
-from service.auth.actor import Actor, Role
+from service.common.actor import Actor, Role
 from service.common.pagination import keyset_page, split_page
 from service.common.scope import territory_condition
 from service.db.base import utcnow

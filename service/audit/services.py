@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.chain import GENESIS_HASH, entry_hash
-from service.auth.actor import Actor
+from service.common.actor import Actor
 from service.db.base import utcnow
 from service.db.models import AuditEntry
 

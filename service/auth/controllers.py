@@ -10,12 +10,12 @@ from litestar.datastructures import State
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from service.auth.actor import Role
 from service.auth.devices import DeviceRevoke, DeviceService, DeviceView, device_view
 from service.auth.guards import require_roles
 from service.auth.schemas import LoginRequest, RefreshRequest, TokenPair
 from service.auth.services import AuthService, RefreshRejected
 from service.auth.throttle import LoginThrottleDep
+from service.common.actor import Role
 from service.common.params import CurrentActor, DbSession
 from service.errors import Problem, problem_response
 

@@ -10,8 +10,8 @@ from sqlalchemy import Select, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.services import record
-from service.auth.actor import Actor, Role
 from service.auth.sessions import revoke_sessions
+from service.common.actor import Actor, Role
 from service.db.base import utcnow
 from service.db.models import AuthSession, Device, RefreshToken, Technician
 from service.db.models.technicians import technician_territories

@@ -11,8 +11,8 @@ from litestar.datastructures import State
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
-from service.auth.actor import Actor, Role
 from service.auth.throttle import LoginThrottle
+from service.common.actor import Actor, Role
 
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
 

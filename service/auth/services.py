@@ -10,12 +10,12 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from service.auth.actor import Actor, Role
 from service.auth.passwords import verify_password
 from service.auth.schemas import LoginRequest, RefreshRequest, TokenPair
 from service.auth.sessions import revoke_sessions, start_session
 from service.auth.throttle import LoginThrottle
 from service.auth.tokens import issue_access_token, new_refresh_token, refresh_token_hash
+from service.common.actor import Actor, Role
 from service.db.base import utcnow
 from service.db.models import AuthSession, Device, RefreshToken, Technician, User
 from service.errors import Unauthorized

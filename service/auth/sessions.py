@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Uuid, bindparam, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from service.auth.actor import Actor
+from service.common.actor import Actor
 from service.db.models import AuthSession
 
 _LIVE_SESSION = text(

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 import jwt
 
-from service.auth.actor import Actor
+from service.common.actor import Actor
 from service.settings import AuthSettings
 
 ALGORITHM = "HS256"

@@ -27,8 +27,8 @@ from typing import Any
 from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.auth.actor import Actor
 from service.board import schemas
+from service.common.actor import Actor
 from service.db.base import utcnow
 from service.db.models.coordination import OPEN_ORDER_STATUSES
 from service.errors import FieldError, ValidationFailed

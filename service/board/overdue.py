@@ -34,8 +34,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from service.auth.actor import Actor
 from service.board import schemas
+from service.common.actor import Actor
 from service.common.pagination import decode_cursor, split_page
 from service.common.scope import territory_condition
 from service.db.base import utcnow

@@ -22,13 +22,13 @@ from litestar.datastructures import Cookie
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.auth.actor import Actor, Role
 from service.auth.schemas import LoginRequest, RefreshRequest, TokenPair
 from service.auth.services import AuthService, RefreshRejected
 from service.auth.sessions import session_is_live
 from service.auth.throttle import LoginThrottle
 from service.auth.token_lifetime import claims_lifetime_is_allowed
 from service.auth.tokens import ALGORITHM, refresh_token_hash
+from service.common.actor import Actor, Role
 from service.db.models import RefreshToken
 from service.errors import Forbidden
 from service.settings import AuthSettings

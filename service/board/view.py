@@ -20,7 +20,6 @@ import msgspec
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.auth.actor import Actor
 from service.board import schemas
 from service.board.kpis import KpiQuery, KpiService, kpi_period
 from service.board.overdue import BoardFilters, OverdueBoard
@@ -37,6 +36,7 @@ from service.board.texts import (
     format_span,
     text,
 )
+from service.common.actor import Actor
 from service.common.pagination import decode_cursor
 from service.common.scope import territory_condition
 from service.db.base import utcnow

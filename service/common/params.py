@@ -8,7 +8,7 @@ from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.auth.actor import Actor
+from service.common.actor import Actor
 
 DbSession = NamedDependency[AsyncSession]
 CurrentActor = NamedDependency[Actor]

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, false, true
 
-from service.auth.actor import Actor
+from service.common.actor import Actor
 
 
 def territory_condition(actor: Actor, column: Any) -> ColumnElement[bool]:

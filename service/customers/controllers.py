@@ -8,8 +8,8 @@ from typing import Annotated
 from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from service.auth.actor import Role
 from service.auth.guards import STAFF, require_roles
+from service.common.actor import Role
 from service.common.pagination import DEFAULT_LIMIT
 from service.common.params import CurrentActor, DbSession, PageCursor, PageLimit
 from service.customers.schemas import (

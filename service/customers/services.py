@@ -9,7 +9,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.services import record
-from service.auth.actor import Actor
+from service.common.actor import Actor
 from service.common.geo import point_ewkt, point_from_wkb
 from service.common.pagination import keyset_page, split_page
 from service.common.patching import changed_fields, snapshot

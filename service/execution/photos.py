@@ -22,7 +22,7 @@ import reports
 from checklists import Location
 from reports.i18n import label
 from service.audit.services import record
-from service.auth.actor import Actor
+from service.common.actor import Actor
 from service.common.schemas import AwareDatetime
 from service.db.base import utcnow
 from service.db.models import Act, Photo, Visit

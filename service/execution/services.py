@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from checklists import Answer, Location, evaluate
 from service.audit.services import record
-from service.auth.actor import Actor
+from service.common.actor import Actor
 from service.common.geo import point_from_wkb
 from service.common.schemas import Window
 from service.db.base import utcnow

@@ -33,8 +33,8 @@ from reports.snapshot import MAX_STROKE_POINTS
 from service.acts.content import AFTER_SIGNING
 from service.acts.services import ActService, photo_keys
 from service.audit.services import record
-from service.auth.actor import Actor
 from service.auth.services import AuthService
+from service.common.actor import Actor
 from service.common.geo import point_ewkt
 from service.common.i18n import Language, pick_language
 from service.common.link_tokens import link_token_hash, new_link_token

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from checklists import Location
-from service.auth.actor import Actor
+from service.common.actor import Actor
 from service.common.schemas import AwareDatetime
 from service.db.base import utcnow
 from service.db.models import SyncOperation, TechnicianChange, Visit

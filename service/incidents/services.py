@@ -22,8 +22,8 @@ from sqlalchemy.orm import aliased
 
 from checklists.schema import Incident as IncidentDefinition
 from service.audit.services import record
-from service.auth.actor import STAFF_ROLES, Actor
 from service.common.acknowledgement import ACK_COMMENT_MAX, clean_comment
+from service.common.actor import STAFF_ROLES, Actor
 from service.common.pagination import decode_cursor, split_page
 from service.common.scope import territory_condition
 from service.common.staff import desk_address, staff_ids, staff_recipients

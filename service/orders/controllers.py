@@ -10,8 +10,8 @@ from litestar import Controller, Response, get, patch, post
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
-from service.auth.actor import Role
 from service.auth.guards import EVERYONE, require_roles
+from service.common.actor import Role
 from service.common.pagination import DEFAULT_LIMIT
 from service.common.params import CurrentActor, DbSession, PageCursor, PageLimit
 from service.db.models.work_orders import WorkType

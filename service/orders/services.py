@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from service.audit.services import record
-from service.auth.actor import Actor, Role
+from service.common.actor import Actor, Role
 from service.common.pagination import keyset_page, split_page
 from service.common.patching import changed_fields, snapshot
 from service.common.scope import territory_condition

@@ -12,8 +12,8 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from litestar.response import Template
 
-from service.auth.actor import Role
 from service.auth.guards import require_roles
+from service.common.actor import Role
 from service.common.page_security import new_page_nonce, page_headers
 from service.common.pagination import DEFAULT_LIMIT
 from service.common.params import CurrentActor, DbSession, PageCursor, PageLimit

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.services import record
-from service.auth.actor import Actor
+from service.common.actor import Actor
 from service.common.pagination import keyset_page, split_page
 from service.common.scope import territory_condition
 from service.db.base import utcnow

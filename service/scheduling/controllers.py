@@ -9,8 +9,8 @@ from typing import Annotated
 from litestar import Controller, delete, get, patch, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from service.auth.actor import Role
 from service.auth.guards import EVERYONE, STAFF, require_roles
+from service.common.actor import Role
 from service.common.params import CurrentActor, DbSession
 from service.scheduling import schemas
 from service.scheduling.services import (

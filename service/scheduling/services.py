@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.services import record
-from service.auth.actor import Actor, Role
+from service.common.actor import Actor, Role
 from service.common.schemas import Point, Window
 from service.db.base import utcnow
 from service.db.models import (

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.services import to_audit_json
-from service.auth.actor import Actor
+from service.common.actor import Actor
 from service.db.base import utcnow
 from service.db.models import Visit, WorkOrder, WorkOrderEvent
 from service.sla import kinds

@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from service.audit.services import record
-from service.auth.actor import Actor, Role
 from service.auth.passwords import hash_password
 from service.auth.services import AuthService
+from service.common.actor import Actor, Role
 from service.common.geo import point_ewkt, point_from_wkb
 from service.common.pagination import keyset_page, split_page
 from service.common.patching import changed_fields

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.services import record
-from service.auth.actor import Actor
+from service.common.actor import Actor
 from service.common.pagination import keyset_page, split_page
 from service.common.patching import changed_fields
 from service.common.scope import territory_condition

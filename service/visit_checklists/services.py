@@ -23,7 +23,7 @@ from checklists import (
     evaluate,
     validate_answer,
 )
-from service.auth.actor import Actor
+from service.common.actor import Actor
 from service.common.geo import point_from_wkb
 from service.db.base import utcnow
 from service.db.models import ChecklistAnswer, Site, Visit, VisitChecklist, WorkOrder

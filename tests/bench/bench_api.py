@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from service.auth.actor import Actor, Role
+from service.common.actor import Actor, Role
 from service.db.engine import make_sessionmaker
 from service.db.models import Territory, User
 from service.demo.seed import seed

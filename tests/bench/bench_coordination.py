@@ -23,9 +23,9 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from service.auth.actor import Actor, Role
 from service.board.kpis import KpiQuery, KpiService
 from service.board.overdue import BoardFilters, OverdueBoard
+from service.common.actor import Actor, Role
 from service.db.engine import make_sessionmaker
 from tests.bench.bench_api import _nodes
 from tests.bench.support import (

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from service.auth.actor import Actor, Role
+from service.common.actor import Actor, Role
 from service.db.engine import make_sessionmaker
 from service.db.models import WorkOrder
 from service.scheduling.services import SlotService

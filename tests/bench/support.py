@@ -20,8 +20,8 @@ import asyncpg
 import httpx
 from sqlalchemy.engine import make_url
 
-from service.auth.actor import Actor
 from service.auth.tokens import issue_access_token
+from service.common.actor import Actor
 from service.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,8 +11,8 @@ from playwright.async_api import Browser
 from sqlalchemy import select, update
 
 from checklists.schema import Incident as IncidentDefinition
-from service.auth.actor import Role
 from service.board.texts import format_short
+from service.common.actor import Role
 from service.db.models import Incident, Technician, User, Visit, WorkOrder
 from service.incidents.services import IncidentRouting, raise_incident
 from tests.integration.builders import PASSWORD, Builder

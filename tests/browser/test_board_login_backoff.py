@@ -9,7 +9,7 @@ import pytest
 from playwright.async_api import Browser
 from sqlalchemy import update
 
-from service.auth.actor import Role
+from service.common.actor import Role
 from service.db.models import LoginFailure
 from tests.integration.builders import PASSWORD, Builder
 

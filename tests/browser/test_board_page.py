@@ -13,7 +13,7 @@ import pytest
 from playwright.async_api import Browser, Page
 from sqlalchemy import update
 
-from service.auth.actor import Role
+from service.common.actor import Role
 from service.db.models import (
     Escalation,
     Rating,

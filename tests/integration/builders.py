@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.auth.actor import Actor, Role
 from service.auth.passwords import hash_password
 from service.auth.tokens import issue_access_token
+from service.common.actor import Actor, Role
 from service.db.models import (
     Absence,
     AuthSession,

@@ -9,9 +9,9 @@ import jwt
 import pytest
 from sqlalchemy import update
 
-from service.auth.actor import Role
 from service.auth.services import REUSE_GRACE
 from service.auth.tokens import refresh_token_hash
+from service.common.actor import Role
 from service.db.models import RefreshToken
 from service.settings import Settings
 from tests.conftest import problem

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from service.app import _auth
-from service.auth.actor import Role
+from service.common.actor import Role
 from service.settings import Settings
 from tests.conftest import problem
 from tests.integration.builders import Builder

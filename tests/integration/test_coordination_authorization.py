@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from service.auth.actor import Role
+from service.common.actor import Role
 from service.db.models import BusinessCalendar
 from tests.conftest import problem
 from tests.integration.builders import Builder

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.services import record, verify_chain
-from service.auth.actor import Role
+from service.common.actor import Role
 from service.db.base import Base
 from service.db.migrate import include_object
 from service.db.models import AuditEntry, Visit

@@ -16,8 +16,8 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from service.auth.actor import Role
 from service.auth.tokens import ALGORITHM
+from service.common.actor import Role
 from service.db.models import Customer, RefreshToken, WorkOrder
 from service.settings import Settings, load_settings
 from service.storage.keys import blob_key

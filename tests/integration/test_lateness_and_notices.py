@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from service.auth.actor import Role
+from service.common.actor import Role
 from service.db.models import OutboxMessage, Visit
 from service.scheduling.services import LatenessService
 from tests.integration.builders import Builder

@@ -19,8 +19,8 @@ from litestar.testing.transport import TestClientTransport as LitestarTransport
 from sqlalchemy import func, select, update
 
 from service.app import create_app
-from service.auth.actor import Role
 from service.auth.throttle import LoginThrottle
+from service.common.actor import Role
 from service.db.engine import make_engine
 from service.db.models import LoginFailure, LoginRateWindow
 from service.errors import TooManyRequests

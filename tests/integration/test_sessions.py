@@ -11,9 +11,9 @@ import jwt
 import pytest
 from sqlalchemy import select, update
 
-from service.auth.actor import Actor, Role
 from service.auth.services import REUSE_GRACE
 from service.auth.tokens import ALGORITHM, issue_access_token, refresh_token_hash
+from service.common.actor import Actor, Role
 from service.db.models import AuthSession, RefreshToken, User
 from service.settings import Settings
 from tests.conftest import problem

@@ -18,7 +18,7 @@ import reports
 from reports import make_dev_certificate, pkcs12_certificate
 from service.acts.sealing import Sealer
 from service.acts.services import ActService
-from service.auth.actor import Role
+from service.common.actor import Role
 from service.db.models import Act, AuditEntry, Visit, WorkOrder
 from service.settings import Settings
 from service.storage import BlobStore, build_blob_store

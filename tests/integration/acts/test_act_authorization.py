@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from service.auth.actor import Role
+from service.common.actor import Role
 from tests.conftest import problem
 from tests.integration.acts.conftest import Acts, Field
 from tests.integration.builders import Builder, Person

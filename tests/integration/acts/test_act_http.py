@@ -11,7 +11,7 @@ import pytest
 
 from service.acts.sealing import Sealer
 from service.acts.verification import MAX_UPLOAD_BYTES
-from service.auth.actor import Role
+from service.common.actor import Role
 from service.db.models import Act, AuditEntry
 from tests.conftest import problem
 from tests.integration.acts.conftest import Acts, Field

@@ -17,7 +17,7 @@ from reports import verify_seal
 from service.acts.sealing import Sealer
 from service.acts.services import ActStorageFailed
 from service.audit.services import verify_chain
-from service.auth.actor import Role
+from service.common.actor import Role
 from service.db.models import Act, Technician
 from service.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from service.storage import IntegrityError, LocalBlobStore

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import update
 
-from service.auth.actor import Role
+from service.common.actor import Role
 from service.db.models import SlaClock, Technician, User, WorkOrder
 from tests.conftest import problem
 from tests.integration.builders import Area, Builder, Person

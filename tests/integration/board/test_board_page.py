@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from service.auth.actor import Role
 from service.auth.services import REUSE_GRACE
 from service.auth.tokens import refresh_token_hash
 from service.board import view as board_view
+from service.common.actor import Role
 from service.db.models import AuditEntry, Escalation, RefreshToken, WorkOrder
 from tests.integration.builders import PASSWORD, Area, Builder, Person
 

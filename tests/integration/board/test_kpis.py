@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import Range
 
-from service.auth.actor import Role
+from service.common.actor import Role
 from service.db.models import (
     ChecklistAnswer,
     ChecklistTemplate,

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from checklists import TEMPLATES_DIR, Answer, Location, VersionConflict
-from service.auth.actor import Role
+from service.common.actor import Role
 from service.db.models import ChecklistAnswer, ChecklistTemplate, Visit
 from service.errors import Conflict, ValidationFailed
 from service.visit_checklists.registry import TemplateRegistry, publish

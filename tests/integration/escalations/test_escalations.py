@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
-from service.auth.actor import Role
+from service.common.actor import Role
 from service.db.models import AuditEntry, Escalation, OutboxMessage, WorkOrder, WorkOrderEvent
 from service.errors import Forbidden
 from service.escalations.services import EscalationService, escalate_clocks

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from service.auth.actor import Role
 from service.board.texts import format_short
+from service.common.actor import Role
 from service.db.models import AuditEntry, Incident
 from tests.integration.board.test_board_page import BOARD, board, csrf, login, page
 from tests.integration.builders import Builder

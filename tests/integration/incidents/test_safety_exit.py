@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from checklists.schema import Incident as IncidentDefinition
-from service.auth.actor import Role
+from service.common.actor import Role
 from service.db.models import Incident, OutboxMessage, Territory, Visit, WorkOrder
 from service.incidents.services import IncidentRouting, raise_incident
 from service.settings import Settings

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from service.auth.actor import Role
+from service.common.actor import Role
 from tests.integration.builders import PASSWORD, Area, Builder, Person
 
 

@@ -34,7 +34,7 @@ from sqlalchemy import func, select, text
 
 from mobile_api.deps import Technician, provide_technician
 from mobile_api.idempotency import IdempotencyMiddleware, lock_key, request_fingerprint
-from service.auth.actor import Actor
+from service.common.actor import Actor
 from service.common.params import DbSession
 from service.db.base import utcnow
 from service.db.models import IdempotencyKey, Photo, SyncOperation, VisitRecord

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from mobile_api.idempotency import lock_key
-from service.auth.actor import Role
+from service.common.actor import Role
 from service.db.models import Device, IdempotencyKey
 from tests.conftest import problem
 from tests.integration.builders import Builder

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from service.auth.actor import Role
+from service.common.actor import Role
 from service.db.models import OutboxMessage, Visit, WorkOrder
 from service.ratings.services import RatingLinks, request_rating
 from tests.integration.builders import Area, Builder, Person

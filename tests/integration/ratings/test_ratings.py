@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from service.auth.actor import Role
+from service.common.actor import Role
 from service.db.models import (
     AuditEntry,
     CustomerLink,

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from service.auth.actor import Role
+from service.common.actor import Role
 from service.db.models import SlaClock, Visit, WorkOrder, WorkOrderEvent
 from service.sla.calendar import Period, WorkingCalendar, make_week
 from service.sla.clocks import refresh_due_clocks
