@@ -35,8 +35,10 @@ from service.db.models.visits import LIVE_STATUSES
 from service.errors import Conflict, FieldError, NotFound, ValidationFailed
 from service.execution import schemas
 from service.incidents.services import IncidentRouting, raise_incident
+from service.orders import visit_lifecycle
 from service.orders.lifecycle import Status, TransitionRefused, transition
 from service.orders.schemas import EquipmentItem
+from service.orders.visit_lifecycle import VisitStatus, VisitTransitionRefused
 from service.ratings.services import RatingLinks, request_rating
 from service.scheduling.services import LatenessService
 from service.sla import kinds
@@ -115,8 +117,12 @@ class FieldworkService:
 
     async def arrive(self, visit: Visit, location: Location, at: datetime) -> dict[str, Any]:
         """At the door: distance to the site is measured and flagged beyond the radius."""
-        if visit.status not in ("planned", "en_route"):
-            raise Conflict(f"A visit that is {visit.status} cannot arrive", code="not_planned")
+        try:
+            arrived = visit_lifecycle.transition(visit.status, VisitStatus.ON_SITE)
+        except VisitTransitionRefused as exc:
+            raise Conflict(
+                f"A visit that is {visit.status} cannot arrive", code="not_planned"
+            ) from exc
         order = await self.session.get_one(WorkOrder, visit.work_order_id)
         point = f"SRID=4326;POINT({location.lon!r} {location.lat!r})"
         distance = float(
@@ -127,7 +133,7 @@ class FieldworkService:
             )
             or 0.0
         )
-        visit.status = "on_site"
+        visit.status = arrived.value
         visit.arrived_at = at
         visit.arrival_location = point
         visit.arrival_distance_m = round(distance, 1)
@@ -219,7 +225,8 @@ class FieldworkService:
     ) -> dict[str, Any]:
         """End the visit; the checklist engine decides whether this outcome is allowed now."""
         self._require_live(visit)
-        if visit.status == "planned" and payload.outcome != "no_access":
+        # Live but not yet at the door: only "nobody opened" may end it (or anything en route).
+        if not visit_lifecycle.can_transition(visit.status, payload.outcome):
             raise Conflict("Arrive first", code="not_arrived")
         for given in payload.answers:
             answer = msgspec.convert(
@@ -248,7 +255,7 @@ class FieldworkService:
             # e.g. waiting for an adult: the visit stays open and may still end as no_access.
             visit.outcome_reason = payload.reason or payload.outcome
         else:
-            visit.status = payload.outcome
+            visit.status = visit_lifecycle.transition(visit.status, payload.outcome).value
             visit.outcome_reason = payload.reason
             visit.finished_at = at
             target = Status.COMPLETED if payload.outcome == "completed" else Status.ON_HOLD

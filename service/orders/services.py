@@ -27,8 +27,9 @@ from service.errors import (
     PreconditionRequired,
     ValidationFailed,
 )
-from service.orders import schemas
+from service.orders import schemas, visit_lifecycle
 from service.orders.lifecycle import Status, TransitionRefused, transition
+from service.orders.visit_lifecycle import VisitStatus
 from service.sla import kinds
 from service.sla.events import record_order_event
 
@@ -282,7 +283,7 @@ class WorkOrderService:
             )
         ).all()
         for visit in live:
-            visit.status = "cancelled"
+            visit.status = visit_lifecycle.transition(visit.status, VisitStatus.CANCELLED).value
         await self.session.flush()
         await record_order_event(self.session, kinds.ORDER_CANCELLED, order, self.actor)
         await record(

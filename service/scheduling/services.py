@@ -28,8 +28,10 @@ from service.db.models import (
 from service.db.models.technicians import technician_territories
 from service.db.models.visits import LIVE_STATUSES
 from service.errors import Conflict, FieldError, NotFound, ValidationFailed
+from service.orders import visit_lifecycle
 from service.orders.lifecycle import Status, TransitionRefused, transition
 from service.orders.services import WorkOrderService
+from service.orders.visit_lifecycle import VisitStatus, VisitTransitionRefused
 from service.scheduling import notices, planning, queries, schemas
 from service.scheduling.planning import Interval, TechnicianDay, TravelModel
 from service.sla import kinds
@@ -515,7 +517,7 @@ class VisitService:
                 work_order_id=order.id,
                 technician_id=fit.technician_id,
                 agreed_window=queries.to_range(window),
-                status="planned",
+                status=VisitStatus.PLANNED.value,
                 agreed_with=data.agreed_by.name,
                 agreement_channel=data.agreed_by.channel,
                 agreed_at=now,
@@ -687,13 +689,15 @@ class VisitService:
     async def cancel(self, visit_id: uuid.UUID, reason: str) -> Visit:
         """Cancel a visit that has not started; the order goes back to new."""
         visit = await self.get(visit_id, for_update=True)
-        if visit.status not in ("planned", "en_route"):
+        try:
+            cancelled = visit_lifecycle.transition(visit.status, VisitStatus.CANCELLED)
+        except VisitTransitionRefused as exc:
             raise Conflict(
                 f"A visit that is {visit.status} cannot be cancelled", code="not_cancellable"
-            )
+            ) from exc
         order = await self.session.get_one(WorkOrder, visit.work_order_id)
         before = _audit_view(visit)
-        visit.status = "cancelled"
+        visit.status = cancelled.value
         visit.cancel_reason = reason
         if order.status == Status.SCHEDULED:
             self._move(order, Status.NEW)
@@ -951,9 +955,12 @@ class LatenessService:
         self, visit: Visit, eta: datetime, at: datetime | None = None
     ) -> Visit:
         """The technician is on the way: tell the customer the ETA; flag lateness at once."""
-        if visit.status not in ("planned", "en_route"):
-            raise Conflict(f"A visit that is {visit.status} cannot be en route", code="not_planned")
-        visit.status = "en_route"
+        try:
+            visit.status = visit_lifecycle.transition(visit.status, VisitStatus.EN_ROUTE).value
+        except VisitTransitionRefused as exc:
+            raise Conflict(
+                f"A visit that is {visit.status} cannot be en route", code="not_planned"
+            ) from exc
         visit.en_route_at = visit.en_route_at or at or utcnow()
         visit.eta = eta
         await self.session.flush()
