@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import anyio.to_thread
 from litestar import Controller, MediaType, Request, Response, get, post
@@ -18,7 +18,7 @@ from mobile_api.deps import Technician
 from mobile_api.schemas import PushRequest, PushResponse
 from mobile_api.signing_page import MESSAGE_STATUS, message_model, page_model
 from reports.qr import qr_svg
-from service.common.i18n import pick_language
+from service.common.i18n import Language, pick_language
 from service.common.page_security import new_page_nonce, page_headers
 from service.common.params import DbSession
 from service.errors import (
@@ -136,7 +136,7 @@ class MobileVisitController(Controller):
         db_session: DbSession,
         technician: Technician,
         state: State,
-        lang: Annotated[Literal["ru", "kk", "en"], QueryParameter()] = "ru",
+        lang: Annotated[Language, QueryParameter()] = "ru",
     ) -> VisitChecklistView:
         """The engine's state for the technician's own visit."""
         service = ChecklistService(db_session, technician, state.checklist_registry)

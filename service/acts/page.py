@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from reports import i18n
 from reports.snapshot import TaxIdKind, WorkType
 from service.acts.schemas import ActVerification
-from service.acts.verification import LANGUAGES, Language
+from service.common.i18n import LANGUAGES, Language
 from service.common.page_security import page_headers
 
 # Kazakh wording is ours (NATIVE REVIEW), in the spirit of the glossary in DOMAIN.md.

@@ -7,15 +7,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, cast
+from typing import cast
 
 from service.acts import schemas
+from service.common.i18n import LANGUAGES, Language
 from service.db.models import Act
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 PUBLIC_ID_PATTERN = r"^[A-Za-z0-9_-]{16,32}$"
-Language = Literal["ru", "kk", "en"]
-LANGUAGES: tuple[Language, ...] = ("ru", "kk", "en")
 
 _PUBLIC_ID = re.compile(PUBLIC_ID_PATTERN)
 # What reports.render_act writes: Info /Subject (sha256:<snapshot hash>) and the trailer

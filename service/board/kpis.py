@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.board import schemas
 from service.common.actor import Actor
 from service.db.base import utcnow
-from service.db.models.coordination import OPEN_ORDER_STATUSES
+from service.db.models.work_orders import OPEN_ORDER_STATUSES
 from service.errors import FieldError, ValidationFailed
 
 FINAL_VISIT_STATUSES = (

@@ -48,8 +48,8 @@ from service.db.models import (
     WorkOrder,
     WorkOrderEvent,
 )
-from service.db.models.coordination import OPEN_ORDER_STATUSES
 from service.db.models.visits import LIVE_STATUSES
+from service.db.models.work_orders import OPEN_ORDER_STATUSES
 from service.sla import kinds
 
 DUE_SOON = timedelta(hours=2)

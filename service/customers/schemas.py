@@ -8,9 +8,9 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from service.common.i18n import Language
 from service.common.schemas import Name, Phone, Point, ShortText
 
-Language = Literal["kk", "ru", "en"]
 Segment = Literal["b2c", "b2b"]
 AccessibilityNeed = Literal["low_vision", "hearing", "mobility"]
 Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]

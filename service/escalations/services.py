@@ -42,7 +42,6 @@ from service.common.acknowledgement import ACK_COMMENT_MAX, clean_comment
 from service.common.actor import STAFF_ROLES, Actor
 from service.common.pagination import decode_cursor, split_page
 from service.common.scope import territory_condition
-from service.common.staff import staff_ids, staff_recipients
 from service.db.base import utcnow
 from service.db.models import (
     Customer,
@@ -52,11 +51,12 @@ from service.db.models import (
     Visit,
     WorkOrder,
 )
-from service.db.models.coordination import OPEN_ORDER_STATUSES
 from service.db.models.visits import LIVE_STATUSES
+from service.db.models.work_orders import OPEN_ORDER_STATUSES
 from service.errors import Conflict, Forbidden, NotFound
 from service.escalations import schemas
 from service.notifications import Recipient, enqueue
+from service.notifications.staff import staff_ids, staff_recipients
 from service.settings import EscalationSettings
 from service.sla import kinds
 from service.sla.events import record_event

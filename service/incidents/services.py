@@ -26,12 +26,12 @@ from service.common.acknowledgement import ACK_COMMENT_MAX, clean_comment
 from service.common.actor import STAFF_ROLES, Actor
 from service.common.pagination import decode_cursor, split_page
 from service.common.scope import territory_condition
-from service.common.staff import desk_address, staff_ids, staff_recipients
 from service.db.base import utcnow
 from service.db.models import Incident, Technician, Territory, User, Visit, WorkOrder
 from service.errors import Conflict, Forbidden, NotFound
 from service.incidents import schemas
 from service.notifications import Recipient, enqueue
+from service.notifications.staff import desk_address, staff_ids, staff_recipients
 from service.settings import Settings
 
 INCIDENT_EVENT = "incident.raised"

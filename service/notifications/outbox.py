@@ -21,15 +21,14 @@ from sqlalchemy import delete, func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.common.i18n import LANGUAGES, Language
 from service.db.base import utcnow
 from service.db.models import CustomerLink, OutboxMessage
 from service.notifications.events import spec_for
 from service.notifications.quiet_hours import AgreedWindow, earliest_send_time
 from service.notifications.schemas import (
     CHANNELS,
-    LANGUAGES,
     ChannelName,
-    Language,
     Recipient,
     RecipientKind,
 )

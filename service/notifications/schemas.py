@@ -8,11 +8,11 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from service.common.i18n import Language
+
 ChannelName = Literal["sms", "email", "push", "webhook"]
-Language = Literal["kk", "ru", "en"]
 RecipientKind = Literal["customer", "user", "technician"]
 CHANNELS: tuple[ChannelName, ...] = ("sms", "email", "push", "webhook")
-LANGUAGES: tuple[Language, ...] = ("kk", "ru", "en")
 
 Address = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
 

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from service.notifications.schemas import LANGUAGES, Language
+from service.common.i18n import LANGUAGES, Language
 
 SIGNATURE = "naryad"
 _EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

@@ -19,6 +19,7 @@ from service.common.scope import territory_condition
 from service.customers.services import CustomerService, SiteService
 from service.db.base import utcnow
 from service.db.models import Visit, WorkOrder
+from service.db.models.work_orders import OPEN_ORDER_STATUSES
 from service.errors import (
     FieldError,
     InvalidTransition,
@@ -33,7 +34,6 @@ from service.orders.visit_lifecycle import VisitStatus
 from service.sla import kinds
 from service.sla.events import record_order_event
 
-OPEN_STATUSES = ("new", "scheduled", "in_progress", "on_hold")
 AUDITED_FIELDS = (
     "number",
     "type",
@@ -106,7 +106,7 @@ def order_schema(order: WorkOrder, now: datetime | None = None) -> schemas.WorkO
         overdue=bool(
             order.control_deadline
             and order.control_deadline < now
-            and order.status in OPEN_STATUSES
+            and order.status in OPEN_ORDER_STATUSES
         ),
         cancel_reason=order.cancel_reason,
         hold_reason=order.hold_reason,

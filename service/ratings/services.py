@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.audit.services import record
 from service.common.i18n import Language, pick_language
 from service.common.link_tokens import link_token_hash, new_link_token
-from service.common.staff import staff_condition, staff_recipients
 from service.db.base import utcnow
 from service.db.models import (
     Customer,
@@ -37,6 +36,7 @@ from service.db.models import (
 )
 from service.errors import Conflict, Gone, NotFound
 from service.notifications import Recipient, enqueue
+from service.notifications.staff import staff_condition, staff_recipients
 from service.ratings.schemas import RatingReceived, RatingSubmission
 from service.settings import RatingSettings, Settings
 from service.sla.calendar import MAX_SCAN_DAYS, CalendarError, WorkingCalendar

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.common.staff import desk_address
 from service.db.models import Customer, Territory, Visit, WorkOrder
 from service.notifications import Recipient, enqueue
+from service.notifications.staff import desk_address
 
 
 async def _to_customer(

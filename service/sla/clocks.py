@@ -32,7 +32,7 @@ from service.db.models import (
     WorkOrder,
     WorkOrderEvent,
 )
-from service.db.models.coordination import OPEN_ORDER_STATUSES
+from service.db.models.work_orders import OPEN_ORDER_STATUSES
 from service.sla import kinds
 from service.sla.calendar import (
     CalendarTime,

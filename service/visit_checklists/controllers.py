@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated
 
 from litestar import Controller, get
 from litestar.datastructures import State
 from litestar.params import FromPath, QueryParameter
 
 from service.auth.guards import EVERYONE, require_roles
+from service.common.i18n import Language
 from service.common.params import CurrentActor, DbSession
 from service.visit_checklists.schemas import VisitChecklistView
 from service.visit_checklists.services import ChecklistService
@@ -28,7 +29,7 @@ class VisitChecklistController(Controller):
         db_session: DbSession,
         actor: CurrentActor,
         state: State,
-        lang: Annotated[Literal["ru", "kk", "en"], QueryParameter()] = "ru",
+        lang: Annotated[Language, QueryParameter()] = "ru",
     ) -> VisitChecklistView:
         """Pinned template version, engine state (phase, next steps, blockers, compliance)."""
         service = ChecklistService(db_session, actor, state.checklist_registry)

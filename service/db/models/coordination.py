@@ -28,14 +28,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db.base import Base, Timestamps, UUIDPrimaryKey, utcnow
 from service.db.models.visits import Visit
-from service.db.models.work_orders import WorkOrder
+from service.db.models.work_orders import OPEN_ORDER_STATUSES, WorkOrder
 
 MEASURES = ("calendar", "business")
 AREA_KINDS = ("urban", "rural")
 HOLIDAY_KINDS = ("holiday", "short_day", "working_day_transfer")
 CLOCK_TARGETS = ("response", "arrival", "resolution")
 CLOCK_STATUSES = ("running", "warning", "paused", "met", "breached", "cancelled")
-OPEN_ORDER_STATUSES = ("new", "scheduled", "in_progress", "on_hold")
 _OPEN_ORDER = text(f"status IN {OPEN_ORDER_STATUSES!r}")
 
 

@@ -28,6 +28,8 @@ Priority = Literal["low", "normal", "high", "urgent"]
 WORK_TYPES = ("installation", "repair", "construction", "meter_check")
 PRIORITIES = ("low", "normal", "high", "urgent")
 STATUSES = ("new", "scheduled", "in_progress", "completed", "closed", "cancelled", "on_hold")
+# Still owed to the customer: the clocks run, the board and escalations watch these.
+OPEN_ORDER_STATUSES = ("new", "scheduled", "in_progress", "on_hold")
 
 
 class WorkOrder(UUIDPrimaryKey, Timestamps, Base):

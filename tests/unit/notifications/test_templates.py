@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from service.common.i18n import LANGUAGES
 from service.notifications.events import EVENTS, spec_for
-from service.notifications.schemas import LANGUAGES
 from service.notifications.templates import (
     TEMPLATES,
     FieldKind,

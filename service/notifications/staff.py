@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import User, user_territories
-from service.notifications import Recipient
+from service.notifications.schemas import Recipient
 
 
 def staff_condition(territory_id: uuid.UUID, role: str) -> ColumnElement[bool]:
