@@ -9,12 +9,13 @@ from typing import Annotated, Any
 import anyio.to_thread
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
-from mobile_api.deps import Technician
+from mobile_api.deps import Technician, provide_signing
 from mobile_api.schemas import PushRequest, PushResponse
 from mobile_api.signing_page import MESSAGE_STATUS, message_model, page_model
 from reports.qr import qr_svg
@@ -38,6 +39,7 @@ from service.execution.signing import (
     Refusal,
     SignatureSubmission,
     SignedAct,
+    SigningDeps,
     SigningLink,
     SigningService,
 )
@@ -226,6 +228,7 @@ class ActController(Controller):
 
     path = "/visits/{visit_id:uuid}/acts"
     tags = ["mobile"]
+    dependencies = {"signing": Provide(provide_signing, sync_to_thread=False)}
 
     @post("/", operation_id="StartActSigning", status_code=201)
     async def start(
@@ -234,10 +237,10 @@ class ActController(Controller):
         data: JSONBody[ActStart],
         db_session: DbSession,
         technician: Technician,
-        state: State,
+        signing: SigningDeps,
     ) -> SigningLink:
         """Freeze the act snapshot (checklist at completion) and get a single-use signing link."""
-        return await SigningService(db_session, technician, state=state).start(visit_id, data)
+        return await SigningService(db_session, technician, signing).start(visit_id, data)
 
 
 HTML_ERRORS = {
@@ -298,6 +301,7 @@ class SigningController(Controller):
 
     path = "/sign/{token:str}"
     tags = ["signing"]
+    dependencies = {"signing": Provide(provide_signing, sync_to_thread=False)}
     opt = {"exclude_from_auth": True}
 
     @get(
@@ -312,13 +316,13 @@ class SigningController(Controller):
         token: FromPath[str],
         request: Request[Any, Any, Any],
         db_session: DbSession,
-        state: State,
+        signing: SigningDeps,
         accept_language: Annotated[
             str | None, HeaderParameter(name="Accept-Language", required=False)
         ] = None,
     ) -> Template:
         """The whole act, large text, read-aloud, then the signature box; else why not."""
-        view = await SigningService(db_session, None, state=state).page(token)
+        view = await SigningService(db_session, None, signing).page(token)
         if view.state != "open" or view.act is None or view.snapshot is None:
             if _wants_json(request):
                 raise _link_error(view.state)
@@ -343,27 +347,31 @@ class SigningController(Controller):
         token: FromPath[str],
         data: JSONBody[SignatureSubmission],
         db_session: DbSession,
-        state: State,
+        signing: SigningDeps,
         user_agent: Annotated[str | None, HeaderParameter(name="User-Agent")] = None,
     ) -> SignedAct:
         """Sign: the signature is bound to the snapshot hash; the PDF follows in the background."""
-        service = SigningService(db_session, None, state=state)
+        service = SigningService(db_session, None, signing)
         return await service.submit(token, data, user_agent)
 
     @post("/otp", operation_id="SendSigningCode", status_code=202)
     async def send_code(
-        self, token: FromPath[str], db_session: DbSession, state: State
+        self, token: FromPath[str], db_session: DbSession, signing: SigningDeps
     ) -> dict[str, str]:
         """Send a one-time code to the customer's phone."""
-        expires = await SigningService(db_session, None, state=state).send_code(token)
+        expires = await SigningService(db_session, None, signing).send_code(token)
         return {"expires_at": expires.isoformat()}
 
     @post("/refuse", operation_id="RefuseToSign", status_code=200)
     async def refuse(
-        self, token: FromPath[str], data: JSONBody[Refusal], db_session: DbSession, state: State
+        self,
+        token: FromPath[str],
+        data: JSONBody[Refusal],
+        db_session: DbSession,
+        signing: SigningDeps,
     ) -> dict[str, str]:
         """Record the customer's refusal and its reason."""
-        await SigningService(db_session, None, state=state).refuse(token, data)
+        await SigningService(db_session, None, signing).refuse(token, data)
         return {"status": "refused"}
 
 
@@ -372,6 +380,7 @@ class CustomerCopyController(Controller):
 
     path = "/acts/copy/{token:str}"
     tags = ["signing"]
+    dependencies = {"signing": Provide(provide_signing, sync_to_thread=False)}
     opt = {"exclude_from_auth": True}
 
     @get(
@@ -396,13 +405,13 @@ class CustomerCopyController(Controller):
         token: FromPath[str],
         request: Request[Any, Any, Any],
         db_session: DbSession,
-        state: State,
+        signing: SigningDeps,
         accept_language: Annotated[
             str | None, HeaderParameter(name="Accept-Language", required=False)
         ] = None,
     ) -> Response[Any]:
         """Redirect to a short-lived download of the signed PDF, or say why not yet."""
-        view = await SigningService(db_session, None, state=state).copy(token)
+        view = await SigningService(db_session, None, signing).copy(token)
         if view.state == "open" and view.url is not None:
             return Redirect(view.url, status_code=307, headers={"Cache-Control": "no-store"})
         if view.state in ("unknown", "expired") and _wants_json(request):
@@ -421,13 +430,13 @@ class CustomerCopyController(Controller):
         media_type="image/svg+xml",
     )
     async def qr_code(
-        self, token: FromPath[str], db_session: DbSession, state: State
+        self, token: FromPath[str], db_session: DbSession, signing: SigningDeps
     ) -> Response[bytes]:
         """The copy link as a QR code, for the customer to scan with their own phone."""
-        service = SigningService(db_session, None, state=state)
+        service = SigningService(db_session, None, signing)
         if not await service.copy_exists(token):
             raise NotFound("This link is not valid")
-        url = f"{state.settings.server.public_base_url}/mobile/v1/acts/copy/{token}"
+        url = f"{signing.settings.server.public_base_url}/mobile/v1/acts/copy/{token}"
         # Drawing the code takes tens of milliseconds of reportlab: off the event loop.
         svg = await anyio.to_thread.run_sync(qr_svg, url)
         return Response(

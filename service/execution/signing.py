@@ -19,11 +19,11 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import msgspec
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
 import reports
@@ -31,6 +31,7 @@ from checklists import Answer, evaluate
 from checklists.schema import Outcome
 from reports.snapshot import MAX_STROKE_POINTS
 from service.acts.content import AFTER_SIGNING
+from service.acts.sealing import Sealer
 from service.acts.services import ActService, photo_keys
 from service.audit.services import record
 from service.auth.services import AuthService
@@ -56,6 +57,7 @@ from service.errors import Conflict, FieldError, NotFound, Unauthorized, Validat
 from service.execution.act_draft import ActDrafter
 from service.execution.services import FieldworkService
 from service.notifications import Recipient, enqueue
+from service.settings import Settings
 from service.storage import BlobStore, blob_key
 from service.visit_checklists.registry import TemplateRegistry
 from service.visit_checklists.services import ChecklistService
@@ -179,23 +181,39 @@ def code_hash(key: bytes, link_id: uuid.UUID, code: str) -> str:
     return hmac.new(key, f"{link_id}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
+@dataclass(frozen=True)
+class SigningDeps:
+    """What signing needs from the running app, handed over explicitly."""
+
+    settings: Settings
+    registry: TemplateRegistry
+    store: BlobStore
+    sealer: Sealer | None
+    # One-time code attempts are counted in a transaction of their own (kept on failure).
+    sessionmaker: async_sessionmaker[AsyncSession]
+
+
 class SigningService:
     """From a finished checklist to a signed, stored act."""
 
-    def __init__(
-        self,
-        session: AsyncSession,
-        actor: Actor | None,
-        *,
-        state: Any,
-    ) -> None:
+    def __init__(self, session: AsyncSession, actor: Actor | None, deps: SigningDeps) -> None:
         self.session = session
         self.actor = actor
-        self.state = state
-        self.registry: TemplateRegistry = state.checklist_registry
-        self.store: BlobStore = state.blob_store
-        self.base_url: str = state.settings.server.public_base_url
-        self.otp_key = otp_key(state.settings.auth.jwt_secret)
+        self.deps = deps
+        self.settings = deps.settings
+        self.registry = deps.registry
+        self.store = deps.store
+        self.base_url = deps.settings.server.public_base_url
+        self.otp_key = otp_key(deps.settings.auth.jwt_secret)
+
+    def _acts(self, actor: Actor) -> ActService:
+        return ActService(
+            self.session,
+            actor,
+            settings=self.settings,
+            blob_store=self.store,
+            sealer=self.deps.sealer,
+        )
 
     # -- the technician ---------------------------------------------------------------------
 
@@ -224,7 +242,7 @@ class SigningService:
                 or [FieldError(field="checklist", message=str(state.current_phase))],
                 code="checklist_incomplete",
             )
-        acts = ActService.from_state(self.session, self.actor, self.state)
+        acts = self._acts(self.actor)
         snapshot = await ActDrafter(self.session, acts, self.registry, self.store).snapshot(
             visit,
             kind=data.kind,
@@ -313,7 +331,7 @@ class SigningService:
         )
 
     def _issuer(self) -> tuple[str, str]:
-        issuer = self.state.settings.issuer
+        issuer = self.settings.issuer
         return issuer.legal_name, issuer.phone
 
     async def send_code(self, token: str) -> datetime:
@@ -400,7 +418,7 @@ class SigningService:
 
     def _copy_token(self, sign_link: CustomerLink) -> str:
         """The copy link's token, derived from the signing link: a replay can answer it again."""
-        secret = self.state.settings.auth.jwt_secret.encode()
+        secret = self.settings.auth.jwt_secret.encode()
         digest = hmac.new(secret, f"act-copy:{sign_link.id}".encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
@@ -475,7 +493,7 @@ class SigningService:
                 visit,
                 Answer(step_id=step, value=str(act.id), answered_at=data.device_time or signed_at),
             )
-        acts = ActService.from_state(self.session, technician, self.state)
+        acts = self._acts(technician)
         # The PDF and its seal take seconds: the worker makes them (service.acts.rendering).
         signed = await acts.record_signatures(act.id, [signature])
         self.session.add(
@@ -561,7 +579,7 @@ class SigningService:
             return CustomerCopyView(state="unknown", issuer=self._issuer())
         act = await self.session.get_one(Act, link.act_id)
         language = pick_language(act.language)
-        issuer = (act.issuer_name, self.state.settings.issuer.phone)
+        issuer = (act.issuer_name, self.settings.issuer.phone)
         if link.expires_at <= utcnow():
             return CustomerCopyView(state="expired", language=language, issuer=issuer)
         key = act.sealed_pdf_key or act.pdf_key
@@ -589,7 +607,7 @@ class SigningService:
             raise Unauthorized("The code has expired; request a new one")
         # Counted in a transaction of its own: the request's transaction rolls back with the
         # error below, and an uncounted wrong code would allow guessing without end.
-        async with self.state.sessionmaker() as counter, counter.begin():
+        async with self.deps.sessionmaker() as counter, counter.begin():
             spent = await counter.scalar(
                 update(CustomerLink)
                 .where(CustomerLink.id == link.id, CustomerLink.otp_attempts < OTP_ATTEMPTS)
@@ -615,7 +633,7 @@ class SigningService:
         )
         if user is None:
             raise NotFound("This link is not valid")
-        return await AuthService(self.session, self.state.settings.auth).actor_for(user)
+        return await AuthService(self.session, self.settings.auth).actor_for(user)
 
     async def _require_photos_present(self, act: Act) -> None:
         """Refuse a signature when a photo the customer sees can no longer be rendered.
@@ -650,8 +668,7 @@ class SigningService:
                 purpose="copy",
                 act_id=act.id,
                 visit_id=visit.id,
-                expires_at=utcnow()
-                + timedelta(days=self.state.settings.customer_links.copy_link_days),
+                expires_at=utcnow() + timedelta(days=self.settings.customer_links.copy_link_days),
             )
         )
         phone = next(iter(order.contact_phones or customer.phones), None)
