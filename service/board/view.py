@@ -44,6 +44,7 @@ from service.db.models import Technician, Territory, User
 from service.db.models.technicians import technician_territories
 from service.db.models.work_orders import Priority, WorkType
 from service.errors import ValidationFailed
+from service.escalations import schemas as escalation_schemas
 from service.escalations.services import EscalationService
 from service.incidents.schemas import Incident
 from service.incidents.services import IncidentService
@@ -485,7 +486,7 @@ class BoardPageService:
 
     @staticmethod
     def _escalation(
-        escalation: schemas.Escalation,
+        escalation: escalation_schemas.Escalation,
         codes: Mapping[uuid.UUID, str],
         clock: BoardClock,
         ack_error: tuple[uuid.UUID, str, str] | None,
