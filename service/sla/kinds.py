@@ -1,6 +1,6 @@
 """Kinds of work-order events (the log SLA clocks are computed from) and what they carry.
 
-Services record an event with ``service.coordination.events.record_event`` in the same
+Services record an event with ``service.sla.events.record_event`` in the same
 transaction as the change it describes. ``at`` is when the fact happened (for the phone, the
 device time of the operation); ``data`` is small JSON. Times inside ``data`` are RFC 3339.
 
