@@ -172,7 +172,7 @@ async def test_an_act_redrafted_while_the_customer_signs_is_not_signed(
     async def redraft_meanwhile(self: SigningService, row: CustomerLink, code: str | None) -> bool:
         # Between the request's first read of the act and its lock, the act gets new text
         # (committed on the app's own engine: the app runs on another event loop).
-        async with self.state.sessionmaker() as session:
+        async with self.deps.sessionmaker() as session:
             act = await session.get_one(Act, row.act_id)
             snapshot = reports.parse_snapshot(act.snapshot_json)
             changed = msgspec.structs.replace(snapshot, customer_remarks="Дописано")
