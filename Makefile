@@ -37,6 +37,7 @@ db: venv
 
 migrate: db
 	@$(BIN)/naryad db upgrade
+	@$(BIN)/naryad calendar refresh
 	@$(BIN)/naryad checklists publish
 
 seed: migrate

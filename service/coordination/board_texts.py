@@ -51,6 +51,16 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "This form has expired. Reload the page and try again.",
     ),
     "forbidden_title": ("Действие отклонено", "Әрекет қабылданбады", "Request refused"),
+    "calendar_year_missing": (
+        "Нет праздничного календаря на {year} год ({codes}): сроки SLA считают все будни "
+        "рабочими. Выполните «naryad calendar refresh» или внесите праздники вручную.",
+        # NATIVE REVIEW
+        "{year} жылға мерекелер күнтізбесі жоқ ({codes}): SLA мерзімдері барлық жұмыс "
+        "күндерін жұмыс күні деп санайды. «naryad calendar refresh» орындаңыз немесе "
+        "мерекелерді қолмен енгізіңіз.",
+        "No holiday calendar for {year} ({codes}): SLA deadlines count every weekday as "
+        "working. Run “naryad calendar refresh” or enter the holidays by hand.",
+    ),
     "back_to_board": ("Вернуться к доске", "Тақтаға оралу", "Back to the board"),
     "as_of": ("Данные на", "Деректер уақыты", "As of"),
     "auto_refresh": (
