@@ -10,9 +10,9 @@ import click
 from checklists.cli import checklists_group
 from reports.cli import acts_group
 from service.acts.cli import seal_cert_command
-from service.notifications.cli import worker_command
 from service.settings import SettingsError, load_settings
 from service.visit_checklists.cli import publish_command
+from service.worker import worker_command
 
 
 class _Commands(click.Group):
@@ -156,8 +156,8 @@ def calendar_refresh(years: str | None, codes: tuple[str, ...]) -> None:
     """Rewrite KZ/RU holidays from the `holidays` library; administrator overrides are kept."""
     import datetime as dt
 
-    from service.coordination.holiday_sources import refresh_calendars
     from service.db.engine import make_engine, make_sessionmaker
+    from service.sla.holiday_sources import refresh_calendars
 
     this_year = dt.datetime.now(dt.UTC).year
     try:
