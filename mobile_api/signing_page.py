@@ -88,8 +88,8 @@ _PAGE: dict[str, Message] = {
         "No connection to the server. Check the internet and try again.",
     ),
 }
-LANGUAGE_NAMES: dict[Language, str] = msg("signing.language_names", "English")
-SPEECH_LANGUAGES: dict[Language, str] = msg("signing.speech_languages", "en-GB")
+LANGUAGE_NAMES: dict[Language, str] = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
+SPEECH_LANGUAGES: dict[Language, str] = {"ru": "ru-RU", "kk": "kk-KZ", "en": "en-GB"}
 # Error codes the page translates; anything else is the generic message with the phone.
 _ERROR_CODES = ("link_used", "link_expired", "document_changed", "wrong_code")
 

@@ -57,7 +57,7 @@ _TEXT: dict[str, Message] = {
     ),
     "language": msg("act_page.language", "Language"),
 }
-_LANGUAGE_NAMES = msg("act_page.language_names", "English")
+_LANGUAGE_NAMES = {"ru": "Русский", "kk": "Қазақша", "en": "English"}
 
 _STYLE = (
     "body{margin:0;font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',"
