@@ -81,7 +81,7 @@ openapi: venv
 # into each language's .po (translations and translator comments are kept), compile the .mo
 # files. The .mo files are committed, so an installed package needs no build step; a test
 # fails when one is older than its .po.
-I18N_DOMAINS := naryad:service/locale:service/locale/babel.cfg
+I18N_DOMAINS := naryad:service/locale:service/locale/babel.cfg reports:reports/locale:reports/locale/babel.cfg
 i18n: venv
 	@for spec in $(I18N_DOMAINS); do \
 		IFS=: read -r domain dir cfg <<< "$$spec"; \

@@ -18,11 +18,11 @@ from service.common.i18n import LANGUAGES, Message, in_language, translations
 
 ROOT = Path(__file__).resolve().parents[2]
 # (domain, directory of the catalogs, extraction config)
-DOMAINS = [("naryad", ROOT / "service" / "locale", ROOT / "service" / "locale" / "babel.cfg")]
-if (ROOT / "reports" / "locale").is_dir():
-    DOMAINS.append(
-        ("reports", ROOT / "reports" / "locale", ROOT / "reports" / "locale" / "babel.cfg")
-    )
+DOMAINS = [
+    ("naryad", ROOT / "service" / "locale", ROOT / "service" / "locale" / "babel.cfg"),
+    # The reports library has its own domain: it may not import the service.
+    ("reports", ROOT / "reports" / "locale", ROOT / "reports" / "locale" / "babel.cfg"),
+]
 KEYWORDS = {**DEFAULT_KEYWORDS, "msg": ((1, "c"), 2), "_msg": ((1, "c"), 2)}
 TRANSLATED = ("ru", "kk")  # English is the source language
 
