@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
+from importlib.metadata import version
 
 import holidays as holiday_library
 from sqlalchemy import delete, extract, select
@@ -117,7 +118,7 @@ async def refresh_calendars(
             "%d dates kept as administrator overrides",
             result.calendar_code,
             result.year,
-            holiday_library.__version__,
+            version("holidays"),
             result.added,
             result.changed,
             result.removed,
