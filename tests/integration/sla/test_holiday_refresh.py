@@ -160,7 +160,7 @@ async def test_a_missing_coming_year_is_reported_and_shown_to_admins_only(
     try:
         assert (await login(client, admin, language="en")).status_code == 303
         html = (await page(client)).text
-        notice = re.search(r'<p class="notice calendar-notice" role="note">([^<]+)</p>', html)
+        notice = re.search(r'<p class="calendar-warning" role="note">([^<]+)</p>', html)
         assert notice, html[:2000]
         assert f"No holiday calendar for {year + 1}" in notice[1]
         assert stale.code in notice[1]
