@@ -77,25 +77,32 @@ format: venv
 openapi: venv
 	$(BIN)/naryad openapi
 
-# Texts: extract msg()/gettext calls from the code and templates into the .pot, merge new ones
-# into each language's .po (translations and translator comments are kept), compile the .mo
-# files. The .mo files are committed, so an installed package needs no build step; a test
-# fails when one is older than its .po.
+# Texts: extract msg()/gettext calls from the code and templates into the .pot; when the set of
+# texts changed, merge it into each language's .po (translations and translator comments are
+# kept); compile the .mo files. An unchanged set leaves the files alone (no date-only churn).
+# The .mo files are committed, so an installed package needs no build step; a test fails when
+# one is older than its .po.
 I18N_DOMAINS := naryad:service/locale:service/locale/babel.cfg reports:reports/locale:reports/locale/babel.cfg
 i18n: venv
-	@for spec in $(I18N_DOMAINS); do \
+	@set -e; for spec in $(I18N_DOMAINS); do \
 		IFS=: read -r domain dir cfg <<< "$$spec"; \
-		$(BIN)/pybabel extract -F $$cfg -k msg:1c,2 -k _msg:1c,2 --no-location --sort-output \
-			--project naryad -o $$dir/$$domain.pot . && \
-		for lang in ru kk en; do \
-			if [ -f $$dir/$$lang/LC_MESSAGES/$$domain.po ]; then \
-				$(BIN)/pybabel update -i $$dir/$$domain.pot -d $$dir -D $$domain -l $$lang \
-					--no-fuzzy-matching --ignore-obsolete -w 100; \
-			else \
-				$(BIN)/pybabel init -i $$dir/$$domain.pot -d $$dir -D $$domain -l $$lang -w 100; \
-			fi; \
-		done && \
-		$(BIN)/pybabel compile -d $$dir -D $$domain --statistics || exit 1; \
+		$(BIN)/pybabel -q extract -F $$cfg -k msg:1c,2 -k _msg:1c,2 --no-location --sort-output \
+			--project naryad -o $$dir/$$domain.pot.new .; \
+		if [ -f $$dir/$$domain.pot ] && cmp -s <(grep -v '^"POT-Creation-Date' $$dir/$$domain.pot) \
+				<(grep -v '^"POT-Creation-Date' $$dir/$$domain.pot.new); then \
+			rm $$dir/$$domain.pot.new; \
+		else \
+			mv $$dir/$$domain.pot.new $$dir/$$domain.pot; \
+			for lang in ru kk en; do \
+				if [ -f $$dir/$$lang/LC_MESSAGES/$$domain.po ]; then \
+					$(BIN)/pybabel update -i $$dir/$$domain.pot -d $$dir -D $$domain -l $$lang \
+						--no-fuzzy-matching --ignore-obsolete -w 100; \
+				else \
+					$(BIN)/pybabel init -i $$dir/$$domain.pot -d $$dir -D $$domain -l $$lang -w 100; \
+				fi; \
+			done; \
+		fi; \
+		$(BIN)/pybabel compile -d $$dir -D $$domain --statistics; \
 	done
 
 bench: PROFILE = bench
