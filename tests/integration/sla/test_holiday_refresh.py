@@ -170,3 +170,34 @@ async def test_a_missing_coming_year_is_reported_and_shown_to_admins_only(
     finally:
         client.follow_redirects = follow
         client.cookies.clear()
+
+
+async def test_the_admin_api_shows_where_each_day_comes_from(
+    client: Any, build: Builder, cleanup: list[uuid.UUID]
+) -> None:
+    admin = await build.person(Role.ADMIN)
+    calendar = await _calendar(
+        build,
+        "RU",
+        [Holiday(day=date(2027, 6, 12), name="День России", kind="holiday", source="library")],
+    )
+    cleanup.append(calendar.id)
+    base = f"/api/v1/coordination/calendars/{calendar.id}/holidays"
+    added = await client.post(
+        base,
+        json={"items": [{"date": "2027-07-01", "name": "День компании"}]},
+        headers=admin.headers,
+    )
+    assert added.status_code == 201, added.text
+    listed = (await client.get(base, params={"year": 2027}, headers=admin.headers)).json()
+    assert {d["date"]: d["source"] for d in listed["items"]} == {
+        "2027-06-12": "library",
+        "2027-07-01": "admin",
+    }
+    # A refresh keeps the administrator's day and fills in the library's year around it.
+    async with build.sessionmaker() as session, session.begin():
+        await refresh_calendars(session, [2027], codes=[calendar.code])
+    listed = (await client.get(base, params={"year": 2027}, headers=admin.headers)).json()
+    sources = {d["date"]: d["source"] for d in listed["items"]}
+    assert sources["2027-07-01"] == "admin"
+    assert sources["2027-11-05"] == "library"
