@@ -36,7 +36,7 @@ from service.board.texts import (
     format_span,
     text,
 )
-from service.common.actor import Actor
+from service.common.actor import Actor, Role
 from service.common.pagination import decode_cursor
 from service.common.scope import territory_condition
 from service.db.base import utcnow
@@ -48,6 +48,7 @@ from service.escalations import schemas as escalation_schemas
 from service.escalations.services import EscalationService
 from service.incidents.schemas import Incident
 from service.incidents.services import IncidentService
+from service.sla.holiday_sources import calendars_without_year
 
 PAGE_SIZE = 25
 ESCALATION_LIMIT = 50
@@ -245,7 +246,17 @@ class BoardPageService:
             "escalations": [self._escalation(e, codes, clock, ack_error) for e in escalations],
             "incidents": [self._incident(i, codes, clock, incident_error) for i in incidents],
             "incidents_pending": sum(1 for i in incidents if i.acknowledged_at is None),
+            "calendar_notice": await self._calendar_notice(local_now.year + 1, language),
         }
+
+    async def _calendar_notice(self, year: int, language: BoardLanguage) -> str | None:
+        """For those who can fix it, a warning when calendars lack the coming year's holidays."""
+        if self.actor.role not in (Role.ADMIN, Role.SUPERVISOR):
+            return None
+        missing = await calendars_without_year(self.session, year)
+        if not missing:
+            return None
+        return text("calendar_year_missing", language, year=year, codes=", ".join(missing))
 
     @staticmethod
     def _several_zones(query: BoardQuery, territories: list[Territory]) -> bool:
