@@ -24,7 +24,7 @@ from litestar.template.config import TemplateConfig
 
 from service.acts.controllers import ActController, ActVerificationController
 from service.auth.actor import Actor
-from service.auth.controllers import AuthController, DeviceController
+from service.auth.controllers import AuthController, DeviceController, MeController
 from service.auth.guards import provide_actor, provide_login_throttle
 from service.auth.openapi import document_rate_limits
 from service.auth.rate_limit import LoginRateLimitMiddleware
@@ -166,6 +166,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HealthController,
             AuthController,
             DeviceController,
+            MeController,
             TerritoryController,
             CustomerController,
             SiteController,

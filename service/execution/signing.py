@@ -119,8 +119,11 @@ class Refusal(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class SignedAct(msgspec.Struct):
-    """The outcome shown to the customer."""
+    """The outcome shown to the customer, with the ids of what it links to."""
 
+    act_id: uuid.UUID
+    visit_id: uuid.UUID
+    work_order_id: uuid.UUID
     act_number: str
     status: str
     snapshot_sha256: str
@@ -390,6 +393,9 @@ class SigningService:
 
     def _signed_act(self, act: Act, sign_link: CustomerLink) -> SignedAct:
         return SignedAct(
+            act_id=act.id,
+            visit_id=act.visit_id,
+            work_order_id=act.work_order_id,
             act_number=act.number,
             status=act.status,
             snapshot_sha256=act.snapshot_sha256,
