@@ -45,6 +45,7 @@ _PAGE_ERROR_DESCRIPTIONS = {
     "409": "The link has been used (an HTML page)",
     "410": "The link has expired (an HTML page)",
 }
+_CREDENTIAL_PATH = "/api/v1/auth/"
 _PATCH_ERRORS = {
     "412": "If-Match does not match the current version",
     "428": "If-Match is required",
@@ -88,6 +89,9 @@ def document_problem_responses(openapi: OpenAPI, public_paths: list[str]) -> Non
             operation = getattr(item, method, None)
             if operation is None:
                 continue
+            if public:
+                # No bearer token: the URL's own token, the body's credentials, or nothing.
+                operation.security = []
             errors = dict(_ERRORS)
             if method == "patch":
                 errors |= _PATCH_ERRORS
@@ -95,6 +99,9 @@ def document_problem_responses(openapi: OpenAPI, public_paths: list[str]) -> Non
                 errors |= _BODY_ERRORS
             if public:
                 errors.pop("403")
+                # Only the credential endpoints themselves answer 401 without a bearer token.
+                if not path.startswith(_CREDENTIAL_PATH):
+                    errors.pop("401")
             else:
                 errors["401"] = _ERRORS["401"]
             responses = operation.responses or {}
