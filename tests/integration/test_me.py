@@ -14,9 +14,7 @@ from tests.integration.mobile.conftest import log_in
 pytestmark = pytest.mark.asyncio
 
 
-async def test_staff_me_names_the_user_and_their_territories(
-    client: Any, build: Builder
-) -> None:
+async def test_staff_me_names_the_user_and_their_territories(client: Any, build: Builder) -> None:
     area = await build.area()
     other = await build.area()
     dispatcher = await build.person(Role.DISPATCHER, area.territory)
