@@ -43,7 +43,11 @@ from service.errors import EXCEPTION_HANDLERS
 from service.health.controllers import HealthController
 from service.incidents.controllers import IncidentController
 from service.jobs import run_background
-from service.openapi import document_problem_responses, document_sync_payloads
+from service.openapi import (
+    document_deprecated_query_names,
+    document_problem_responses,
+    document_sync_payloads,
+)
 from service.orders.controllers import WorkOrderController
 from service.scheduling.controllers import (
     OrderSchedulingController,
@@ -224,5 +228,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     document_problem_responses(app.openapi_schema, PUBLIC_PATHS)
     document_idempotency(app.openapi_schema)
     document_sync_payloads(app.openapi_schema)
+    document_deprecated_query_names(app.openapi_schema)
     document_rate_limits(app.openapi_schema)
     return app

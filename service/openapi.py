@@ -13,6 +13,7 @@ from litestar.openapi.spec import (
     OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
+    Parameter,
     Reference,
     Schema,
 )
@@ -165,6 +166,25 @@ def document_sync_payloads(openapi: OpenAPI) -> None:
         },
     )
     components.schemas = dict(sorted(schemas.items()))
+
+
+def document_deprecated_query_names(openapi: OpenAPI) -> None:
+    """Mark the old names of renamed query parameters deprecated where the new name is offered."""
+    from service.common.params import DEPRECATED_QUERY_NAMES
+
+    for item in (openapi.paths or {}).values():
+        for method in ("get", "post", "put", "patch", "delete"):
+            operation = getattr(item, method, None)
+            parameters = (
+                [p for p in (operation.parameters or []) if isinstance(p, Parameter)]
+                if operation
+                else []
+            )
+            offered = {p.name for p in parameters if p.param_in == "query"}
+            for parameter in parameters:
+                current = DEPRECATED_QUERY_NAMES.get(parameter.name)
+                if parameter.param_in == "query" and current in offered:
+                    parameter.deprecated = True
 
 
 def render_openapi() -> str:

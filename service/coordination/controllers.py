@@ -14,7 +14,17 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from service.auth.guards import STAFF, require_roles
 from service.common.pagination import DEFAULT_LIMIT
-from service.common.params import CurrentActor, DbSession, PageCursor, PageLimit
+from service.common.params import (
+    CurrentActor,
+    DbSession,
+    OldTechnicianFilter,
+    OldTerritoryFilter,
+    PageCursor,
+    PageLimit,
+    TechnicianFilter,
+    TerritoryFilter,
+    renamed_query,
+)
 from service.coordination import schemas
 from service.coordination.board import BoardFilters, OverdueBoard
 from service.coordination.escalations import EscalationService
@@ -79,9 +89,9 @@ class CoordinationController(Controller):
         request: Request[Any, Any, Any],
         db_session: DbSession,
         actor: CurrentActor,
-        territory: FromQuery[uuid.UUID | None] = None,
+        territory_id: TerritoryFilter = None,
         type: FromQuery[WorkType | None] = None,
-        technician: FromQuery[uuid.UUID | None] = None,
+        technician_id: TechnicianFilter = None,
         priority: FromQuery[Priority | None] = None,
         bucket: Annotated[
             list[schemas.Bucket] | None, QueryParameter(description="Any of these buckets")
@@ -91,12 +101,14 @@ class CoordinationController(Controller):
         ] = None,
         cursor: PageCursor = None,
         limit: PageLimit = DEFAULT_LIMIT,
+        territory: OldTerritoryFilter = None,
+        technician: OldTechnicianFilter = None,
     ) -> Response[Any]:
         """Open orders past or near their control deadline, most overdue first."""
         filters = BoardFilters(
-            territory_id=territory,
+            territory_id=renamed_query(territory_id, territory, "territory"),
             type=type,
-            technician_id=technician,
+            technician_id=renamed_query(technician_id, technician, "technician"),
             priority=priority,
             buckets=tuple(dict.fromkeys(bucket or ())),
         )
@@ -127,13 +139,20 @@ class CoordinationController(Controller):
         to: Annotated[
             datetime | None, QueryParameter(description="RFC 3339, exclusive; default now")
         ] = None,
-        territory: FromQuery[uuid.UUID | None] = None,
-        technician: FromQuery[uuid.UUID | None] = None,
+        territory_id: TerritoryFilter = None,
+        technician_id: TechnicianFilter = None,
+        territory: OldTerritoryFilter = None,
+        technician: OldTechnicianFilter = None,
     ) -> schemas.Kpis:
         """Quality figures over a period for the caller's territories."""
         start, end = kpi_period(from_, to, utcnow())
         return await KpiService(db_session, actor).compute(
-            KpiQuery(start=start, end=end, territory_id=territory, technician_id=technician)
+            KpiQuery(
+                start=start,
+                end=end,
+                territory_id=renamed_query(territory_id, territory, "territory"),
+                technician_id=renamed_query(technician_id, technician, "technician"),
+            )
         )
 
     @get(
@@ -163,13 +182,17 @@ class EscalationController(Controller):
             schemas.EscalationStatus,
             QueryParameter(description="pending (default), acknowledged or all"),
         ] = "pending",
-        territory: FromQuery[uuid.UUID | None] = None,
+        territory_id: TerritoryFilter = None,
         cursor: PageCursor = None,
         limit: PageLimit = DEFAULT_LIMIT,
+        territory: OldTerritoryFilter = None,
     ) -> schemas.EscalationPage:
         """Escalations of the caller's territories: pending oldest first, others newest first."""
         return await EscalationService(db_session, actor).page(
-            status, territory_id=territory, cursor=cursor, limit=limit
+            status,
+            territory_id=renamed_query(territory_id, territory, "territory"),
+            cursor=cursor,
+            limit=limit,
         )
 
     @post(
