@@ -22,7 +22,11 @@ from litestar.security.jwt import JWTAuth, Token
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from service.acts.controllers import ActController, ActVerificationController
+from service.acts.controllers import (
+    ActController,
+    ActVerificationController,
+    CustomerLinksController,
+)
 from service.auth.actor import Actor
 from service.auth.controllers import AuthController, DeviceController, MeController
 from service.auth.guards import provide_actor, provide_login_throttle
@@ -190,6 +194,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             IncidentController,
             ActController,
             ActVerificationController,
+            CustomerLinksController,
             BlobController,
             mobile_router,
             BoardPageController,

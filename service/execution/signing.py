@@ -37,7 +37,7 @@ from service.auth.actor import Actor
 from service.auth.services import AuthService
 from service.common.geo import point_ewkt
 from service.common.i18n import Language, pick_language
-from service.common.link_tokens import link_token_hash, new_link_token
+from service.common.link_tokens import derived_link_token, link_token_hash, new_link_token
 from service.common.schemas import AwareDatetime
 from service.common.schemas import Point as GeoPoint
 from service.db.base import utcnow
@@ -76,6 +76,11 @@ Point = tuple[
 # The outcome a refusal on the signing page leads to, and its question the customer answered.
 REFUSED_OUTCOME: Outcome = "customer_refused_to_sign"
 REFUSAL_REASON_STEP = "refusal_reason"
+
+
+# The copy link's token is derived from the signing link's id: a replay can answer it again,
+# and staff can be shown it (service/acts/customer_links.py).
+COPY_LABEL = "act-copy"
 
 
 class ActStart(msgspec.Struct, forbid_unknown_fields=True):
@@ -406,9 +411,7 @@ class SigningService:
 
     def _copy_token(self, sign_link: CustomerLink) -> str:
         """The copy link's token, derived from the signing link: a replay can answer it again."""
-        secret = self.state.settings.auth.jwt_secret.encode()
-        digest = hmac.new(secret, f"act-copy:{sign_link.id}".encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        return derived_link_token(self.state.settings.auth.jwt_secret, COPY_LABEL, sign_link.id)
 
     async def _submit(
         self, token: str, data: SignatureSubmission, user_agent: str | None

@@ -86,6 +86,7 @@ ENDPOINTS = [
     ),
     Endpoint("GET", "/api/v1/work-orders/{order}/visits", ALL, scoped=True),
     Endpoint("GET", "/api/v1/visits/{visit}", ALL, scoped=True),
+    Endpoint("GET", "/api/v1/visits/{visit}/customer-links", PLANNERS, scoped=True),
     Endpoint(
         "PATCH",
         "/api/v1/visits/{visit}",
