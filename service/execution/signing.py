@@ -94,6 +94,8 @@ class SigningLink(msgspec.Struct):
     """Where the customer signs, valid once and only until ``expires_at``."""
 
     act_id: uuid.UUID
+    visit_id: uuid.UUID
+    work_order_id: uuid.UUID
     act_number: str
     snapshot_sha256: str
     signing_url: str
@@ -257,6 +259,8 @@ class SigningService:
         await self.session.flush()
         return SigningLink(
             act_id=act.id,
+            visit_id=act.visit_id,
+            work_order_id=act.work_order_id,
             act_number=act.number,
             snapshot_sha256=act.snapshot_sha256,
             signing_url=f"{self.base_url}/mobile/v1/sign/{token}",
