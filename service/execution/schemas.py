@@ -258,4 +258,5 @@ def typed_operation(fields: dict[str, Any]) -> Operation:
     Raises ``msgspec.ValidationError`` when the payload does not fit its type: the sync protocol
     rejects that one operation, not the batch it came in.
     """
-    return msgspec.convert(fields, Operation, from_attributes=True)  # type: ignore[arg-type]
+    operation: Operation = msgspec.convert(fields, Operation, from_attributes=True)
+    return operation
