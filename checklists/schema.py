@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 import msgspec
 
@@ -199,6 +199,9 @@ class Phase(Definition, frozen=True, kw_only=True):
 
 class Incident(Definition, frozen=True, kw_only=True):
     """What the service must raise when an outcome is recorded (e.g. a safety incident)."""
+
+    # The API's name for it: "Incident" is the raised incident (service/incidents) there.
+    __schema_name__: ClassVar[str] = "IncidentRule"
 
     kind: Identifier
     notify: tuple[Identifier, ...]

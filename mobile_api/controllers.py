@@ -19,6 +19,7 @@ from mobile_api.deps import Technician, provide_signing
 from mobile_api.schemas import PushRequest, PushResponse
 from mobile_api.signing_page import MESSAGE_STATUS, message_model, page_model
 from reports.qr import qr_svg
+from service.auth.me import Me, MeService
 from service.common.i18n import Language, pick_language
 from service.common.page_security import new_page_nonce, page_headers
 from service.common.params import DbSession
@@ -86,6 +87,25 @@ class DayController(Controller):
         if if_none_match == bundle.etag:
             return Response(None, status_code=HTTP_304_NOT_MODIFIED, headers={"ETag": bundle.etag})
         return Response(bundle, headers={"ETag": bundle.etag, "Cache-Control": "private"})
+
+
+class MobileMeController(Controller):
+    """The technician behind the phone."""
+
+    path = "/me"
+    tags = ["mobile"]
+
+    @get("/", operation_id="GetMobileMe")
+    async def me(
+        self,
+        db_session: DbSession,
+        technician: Technician,
+        accept_language: Annotated[
+            str | None, HeaderParameter(name="Accept-Language", required=False)
+        ] = None,
+    ) -> Me:
+        """Who am I on this phone: user, technician id, personnel number, territories."""
+        return await MeService(db_session, technician).me(accept_language)
 
 
 class SyncController(Controller):

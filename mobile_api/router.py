@@ -9,6 +9,7 @@ from mobile_api.controllers import (
     ActController,
     CustomerCopyController,
     DayController,
+    MobileMeController,
     MobileVisitController,
     PhotoController,
     SigningController,
@@ -21,6 +22,7 @@ mobile_router = Router(
     path="/mobile/v1",
     route_handlers=[
         DayController,
+        MobileMeController,
         SyncController,
         MobileVisitController,
         PhotoController,

@@ -22,8 +22,12 @@ from litestar.security.jwt import JWTAuth, Token
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from service.acts.controllers import ActController, ActVerificationController
-from service.auth.controllers import AuthController, DeviceController
+from service.acts.controllers import (
+    ActController,
+    ActVerificationController,
+    CustomerLinksController,
+)
+from service.auth.controllers import AuthController, DeviceController, MeController
 from service.auth.guards import provide_actor, provide_login_throttle
 from service.auth.openapi import document_rate_limits
 from service.auth.rate_limit import LoginRateLimitMiddleware
@@ -44,7 +48,11 @@ from service.escalations.controllers import CONTROLLERS as ESCALATION_CONTROLLER
 from service.health.controllers import HealthController
 from service.incidents.controllers import IncidentController
 from service.jobs import run_background
-from service.openapi import document_problem_responses, document_sync_payloads
+from service.openapi import (
+    document_deprecated_query_names,
+    document_problem_responses,
+    document_sync_payloads,
+)
 from service.orders.controllers import WorkOrderController
 from service.ratings.controllers import CONTROLLERS as RATING_CONTROLLERS
 from service.scheduling.controllers import (
@@ -169,6 +177,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HealthController,
             AuthController,
             DeviceController,
+            MeController,
             TerritoryController,
             CustomerController,
             SiteController,
@@ -185,6 +194,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             IncidentController,
             ActController,
             ActVerificationController,
+            CustomerLinksController,
             BlobController,
             mobile_router,
             BoardPageController,
@@ -229,5 +239,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     document_problem_responses(app.openapi_schema, PUBLIC_PATHS)
     document_idempotency(app.openapi_schema)
     document_sync_payloads(app.openapi_schema)
+    document_deprecated_query_names(app.openapi_schema)
     document_rate_limits(app.openapi_schema)
     return app

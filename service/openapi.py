@@ -11,6 +11,7 @@ from litestar.openapi.spec import (
     OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
+    Parameter,
     Reference,
     Schema,
 )
@@ -39,6 +40,7 @@ _PAGE_ERROR_DESCRIPTIONS = {
     "409": "The link has been used (an HTML page)",
     "410": "The link has expired (an HTML page)",
 }
+_CREDENTIAL_PATH = "/api/v1/auth/"
 _PATCH_ERRORS = {
     "412": "If-Match does not match the current version",
     "428": "If-Match is required",
@@ -82,6 +84,9 @@ def document_problem_responses(openapi: OpenAPI, public_paths: list[str]) -> Non
             operation = getattr(item, method, None)
             if operation is None:
                 continue
+            if public:
+                # No bearer token: the URL's own token, the body's credentials, or nothing.
+                operation.security = []
             errors = dict(_ERRORS)
             if method == "patch":
                 errors |= _PATCH_ERRORS
@@ -89,6 +94,9 @@ def document_problem_responses(openapi: OpenAPI, public_paths: list[str]) -> Non
                 errors |= _BODY_ERRORS
             if public:
                 errors.pop("403")
+                # Only the credential endpoints themselves answer 401 without a bearer token.
+                if not path.startswith(_CREDENTIAL_PATH):
+                    errors.pop("401")
             else:
                 errors["401"] = _ERRORS["401"]
             responses = operation.responses or {}
@@ -119,29 +127,55 @@ def document_problem_responses(openapi: OpenAPI, public_paths: list[str]) -> Non
 
 
 def document_sync_payloads(openapi: OpenAPI) -> None:
-    """Type ``OperationIn.payload``: one payload schema per operation ``type``.
+    """Show ``OperationIn`` as the tagged union the service decodes each operation into.
 
-    The payload is decoded by the service once ``type`` is known, so the struct declares a
-    plain object; the contract still names the shape each type expects.
+    The wire struct keeps the payload as plain JSON so that a payload which does not fit its
+    type is that operation's rejection rather than a 400 for the whole batch; the contract
+    shows the typed shape: one schema per ``type`` (the discriminator), each with its payload.
     """
-    from service.execution.schemas import PAYLOADS
+    from service.execution.schemas import Operation
 
     components = openapi.components if isinstance(openapi.components, Components) else Components()
     openapi.components = components
     schemas = dict(components.schemas or {})
-    operation = schemas.get("OperationIn")
-    if not isinstance(operation, Schema) or not operation.properties:
+    if "OperationIn" not in schemas:
         return
-    types = list(dict.fromkeys(PAYLOADS.values()))
-    _, payload_schemas = msgspec.json.schema_components(
-        types, ref_template="#/components/schemas/{name}"
+    (union,), typed = msgspec.json.schema_components(
+        [Operation], ref_template="#/components/schemas/{name}"
     )
-    for name, schema in payload_schemas.items():
+    for name, schema in typed.items():
         # Plain JSON Schema dicts (OpenAPI 3.1 uses JSON Schema 2020-12) serialise as they are.
         schemas.setdefault(name, cast("Any", schema))
-    by_type = ", ".join(f"`{kind}`: {payload.__name__}" for kind, payload in PAYLOADS.items())
-    operation.properties["payload"] = Schema(
-        any_of=[Reference(ref=f"#/components/schemas/{t.__name__}") for t in types],
-        description=f"The operation's data; its shape follows `type` ({by_type}).",
+    # Tags are exclusive, so exactly one member matches: oneOf, which generators map to a union.
+    schemas["OperationIn"] = cast(
+        "Any",
+        {
+            "oneOf": union["anyOf"],
+            "discriminator": union["discriminator"],
+            "description": (
+                "One operation recorded offline; `type` selects its schema and its payload. "
+                "A payload that does not fit its type is rejected for that operation alone "
+                "(result `rejected`, code `invalid_payload`); an unknown `type` is a 400."
+            ),
+        },
     )
     components.schemas = dict(sorted(schemas.items()))
+
+
+def document_deprecated_query_names(openapi: OpenAPI) -> None:
+    """Mark the old names of renamed query parameters deprecated where the new name is offered."""
+    from service.common.params import DEPRECATED_QUERY_NAMES
+
+    for item in (openapi.paths or {}).values():
+        for method in ("get", "post", "put", "patch", "delete"):
+            operation = getattr(item, method, None)
+            parameters = (
+                [p for p in (operation.parameters or []) if isinstance(p, Parameter)]
+                if operation
+                else []
+            )
+            offered = {p.name for p in parameters if p.param_in == "query"}
+            for parameter in parameters:
+                current = DEPRECATED_QUERY_NAMES.get(parameter.name)
+                if parameter.param_in == "query" and current in offered:
+                    parameter.deprecated = True

@@ -14,6 +14,7 @@ from litestar.openapi import ResponseSpec
 from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect
 
+from service.acts.customer_links import CustomerLinkService, VisitCustomerLinks
 from service.acts.page import html_headers, render_not_found, render_verification
 from service.acts.schemas import Act, ActPage, ActStatus, ActVerification, PdfVerification
 from service.acts.services import (
@@ -26,6 +27,7 @@ from service.acts.services import (
 )
 from service.acts.verification import MAX_UPLOAD_BYTES, choose_language, public_view
 from service.auth.guards import EVERYONE, require_roles
+from service.common.actor import Role
 from service.common.page_security import new_page_nonce
 from service.common.pagination import DEFAULT_LIMIT
 from service.common.params import CurrentActor, DbSession, PageCursor, PageLimit
@@ -182,3 +184,25 @@ class ActVerificationController(Controller):
                 "Content-Language": language,
             },
         )
+
+
+class CustomerLinksController(Controller):
+    """The links a visit's customer was sent, for staff answering the customer's call."""
+
+    path = "/api/v1/visits/{visit_id:uuid}/customer-links"
+    tags = ["acts"]
+
+    @get(
+        "/",
+        operation_id="GetVisitCustomerLinks",
+        guards=[require_roles(Role.ADMIN, Role.DISPATCHER, Role.COORDINATOR)],
+    )
+    async def customer_links(
+        self,
+        visit_id: FromPath[uuid.UUID],
+        db_session: DbSession,
+        actor: CurrentActor,
+        state: State,
+    ) -> VisitCustomerLinks:
+        """The current copy-of-the-act and rating links of a visit, with the act's id."""
+        return await CustomerLinkService(db_session, actor, state.settings).for_visit(visit_id)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import State
 from litestar.openapi import ResponseSpec
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
 from service.auth.devices import DeviceRevoke, DeviceService, DeviceView, device_view
 from service.auth.guards import require_roles
+from service.auth.me import Me, MeService
 from service.auth.schemas import LoginRequest, RefreshRequest, TokenPair
 from service.auth.services import AuthService, RefreshRejected
 from service.auth.throttle import LoginThrottleDep
@@ -100,3 +101,22 @@ class DeviceController(Controller):
     ) -> DeviceView:
         """Revoke a lost or stolen phone: its tokens stop working immediately."""
         return device_view(await DeviceService(db_session, actor).revoke(device_id, data.reason))
+
+
+class MeController(Controller):
+    """The caller's own identity."""
+
+    path = "/api/v1/me"
+    tags = ["auth"]
+
+    @get("/", operation_id="GetMe")
+    async def me(
+        self,
+        db_session: DbSession,
+        actor: CurrentActor,
+        accept_language: Annotated[
+            str | None, HeaderParameter(name="Accept-Language", required=False)
+        ] = None,
+    ) -> Me:
+        """Who am I: user id, username, role, territories, technician id and personnel number."""
+        return await MeService(db_session, actor).me(accept_language)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -17,7 +16,17 @@ from service.board import schemas
 from service.board.kpis import KpiQuery, KpiService, kpi_period
 from service.board.overdue import BoardFilters, OverdueBoard
 from service.common.pagination import DEFAULT_LIMIT
-from service.common.params import CurrentActor, DbSession, PageCursor, PageLimit
+from service.common.params import (
+    CurrentActor,
+    DbSession,
+    OldTechnicianFilter,
+    OldTerritoryFilter,
+    PageCursor,
+    PageLimit,
+    TechnicianFilter,
+    TerritoryFilter,
+    renamed_query,
+)
 from service.db.base import utcnow
 from service.db.models.work_orders import Priority, WorkType
 
@@ -69,9 +78,9 @@ class BoardController(Controller):
         request: Request[Any, Any, Any],
         db_session: DbSession,
         actor: CurrentActor,
-        territory: FromQuery[uuid.UUID | None] = None,
+        territory_id: TerritoryFilter = None,
         type: FromQuery[WorkType | None] = None,
-        technician: FromQuery[uuid.UUID | None] = None,
+        technician_id: TechnicianFilter = None,
         priority: FromQuery[Priority | None] = None,
         bucket: Annotated[
             list[schemas.Bucket] | None, QueryParameter(description="Any of these buckets")
@@ -81,12 +90,14 @@ class BoardController(Controller):
         ] = None,
         cursor: PageCursor = None,
         limit: PageLimit = DEFAULT_LIMIT,
+        territory: OldTerritoryFilter = None,
+        technician: OldTechnicianFilter = None,
     ) -> Response[Any]:
         """Open orders past or near their control deadline, most overdue first."""
         filters = BoardFilters(
-            territory_id=territory,
+            territory_id=renamed_query(territory_id, territory, "territory"),
             type=type,
-            technician_id=technician,
+            technician_id=renamed_query(technician_id, technician, "technician"),
             priority=priority,
             buckets=tuple(dict.fromkeys(bucket or ())),
         )
@@ -117,13 +128,20 @@ class BoardController(Controller):
         to: Annotated[
             datetime | None, QueryParameter(description="RFC 3339, exclusive; default now")
         ] = None,
-        territory: FromQuery[uuid.UUID | None] = None,
-        technician: FromQuery[uuid.UUID | None] = None,
+        territory_id: TerritoryFilter = None,
+        technician_id: TechnicianFilter = None,
+        territory: OldTerritoryFilter = None,
+        technician: OldTechnicianFilter = None,
     ) -> schemas.Kpis:
         """Quality figures over a period for the caller's territories."""
         start, end = kpi_period(from_, to, utcnow())
         return await KpiService(db_session, actor).compute(
-            KpiQuery(start=start, end=end, territory_id=territory, technician_id=technician)
+            KpiQuery(
+                start=start,
+                end=end,
+                territory_id=renamed_query(territory_id, territory, "territory"),
+                technician_id=renamed_query(technician_id, technician, "technician"),
+            )
         )
 
 

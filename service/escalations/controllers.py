@@ -6,11 +6,19 @@ import uuid
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from service.auth.guards import STAFF, require_roles
 from service.common.pagination import DEFAULT_LIMIT
-from service.common.params import CurrentActor, DbSession, PageCursor, PageLimit
+from service.common.params import (
+    CurrentActor,
+    DbSession,
+    OldTerritoryFilter,
+    PageCursor,
+    PageLimit,
+    TerritoryFilter,
+    renamed_query,
+)
 from service.escalations import schemas
 from service.escalations.services import EscalationService
 
@@ -32,13 +40,17 @@ class EscalationController(Controller):
             schemas.EscalationStatus,
             QueryParameter(description="pending (default), acknowledged or all"),
         ] = "pending",
-        territory: FromQuery[uuid.UUID | None] = None,
+        territory_id: TerritoryFilter = None,
         cursor: PageCursor = None,
         limit: PageLimit = DEFAULT_LIMIT,
+        territory: OldTerritoryFilter = None,
     ) -> schemas.EscalationPage:
         """Escalations of the caller's territories: pending oldest first, others newest first."""
         return await EscalationService(db_session, actor).page(
-            status, territory_id=territory, cursor=cursor, limit=limit
+            status,
+            territory_id=renamed_query(territory_id, territory, "territory"),
+            cursor=cursor,
+            limit=limit,
         )
 
     @post(

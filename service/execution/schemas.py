@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from checklists.schema import Location, SerialEntry
 from service.common.schemas import AwareDatetime, Point, Window
 from service.orders.schemas import EquipmentItem
 
@@ -94,11 +95,27 @@ class ArrivedPayload(msgspec.Struct, forbid_unknown_fields=True):
     """At the site (the operation's location is required)."""
 
 
+# The engine checks a value against its step's kind; the union only rules out shapes no kind has.
+AnswerValue = Annotated[
+    bool | int | float | str | list[SerialEntry] | None,
+    msgspec.Meta(
+        description=(
+            "The answer, shaped by the step's kind (see the checklist template): "
+            "`confirm` true; `yes_no` true or false; `choice` the option's value (string); "
+            "`text` and `person_name` a non-blank string; `number` an integer or number within "
+            "the step's min and max; `signature` the signature id (string); `serial` a list of "
+            "{value, method: scanned|typed}; `photo` and `geo_check` null (their photos go in "
+            "`photo_ids`, their position in the operation's `location`)."
+        )
+    ),
+]
+
+
 class AnswerPayload(msgspec.Struct, forbid_unknown_fields=True):
     """One checklist answer."""
 
     step_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-    value: Any = None
+    value: AnswerValue = None
     photo_ids: list[str] = []
 
 
@@ -158,14 +175,88 @@ class OutcomePayload(msgspec.Struct, forbid_unknown_fields=True):
     answers: Annotated[list[AnswerPayload], msgspec.Meta(max_length=20)] = []
 
 
-PAYLOADS: dict[str, type[msgspec.Struct]] = {
-    "en_route": EnRoutePayload,
-    "arrived": ArrivedPayload,
-    "checklist_answer": AnswerPayload,
-    "photo_attached": PhotoAttachedPayload,
-    "equipment_installed": EquipmentPayload,
-    "note": NotePayload,
-    "outcome": OutcomePayload,
-    "photo_removed": PhotoRemovedPayload,
-    "photo_replaced": PhotoReplacedPayload,
-}
+class _Operation(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, tag_field="type"):
+    """What every operation recorded offline carries; ``type`` names its payload."""
+
+    id: uuid.UUID
+    visit_id: uuid.UUID
+    device_time: AwareDatetime
+    location: Location | None = None
+
+
+class EnRouteOperation(_Operation, tag="en_route"):
+    """The technician set off for the visit."""
+
+    payload: EnRoutePayload
+
+
+class ArrivedOperation(_Operation, tag="arrived"):
+    """The technician is at the site; ``location`` is required."""
+
+    payload: ArrivedPayload = msgspec.field(default_factory=ArrivedPayload)
+
+
+class ChecklistAnswerOperation(_Operation, tag="checklist_answer"):
+    """An answer to one checklist step."""
+
+    payload: AnswerPayload
+
+
+class PhotoAttachedOperation(_Operation, tag="photo_attached"):
+    """A confirmed photo added to a photo step."""
+
+    payload: PhotoAttachedPayload
+
+
+class EquipmentInstalledOperation(_Operation, tag="equipment_installed"):
+    """Equipment left with the customer."""
+
+    payload: EquipmentPayload
+
+
+class NoteOperation(_Operation, tag="note"):
+    """A free-text note on the visit."""
+
+    payload: NotePayload
+
+
+class OutcomeOperation(_Operation, tag="outcome"):
+    """How the visit ended."""
+
+    payload: OutcomePayload
+
+
+class PhotoRemovedOperation(_Operation, tag="photo_removed"):
+    """A photo taken back before the act is frozen."""
+
+    payload: PhotoRemovedPayload
+
+
+class PhotoReplacedOperation(_Operation, tag="photo_replaced"):
+    """A photo replaced by another before the act is frozen."""
+
+    payload: PhotoReplacedPayload
+
+
+Operation = (
+    EnRouteOperation
+    | ArrivedOperation
+    | ChecklistAnswerOperation
+    | PhotoAttachedOperation
+    | EquipmentInstalledOperation
+    | NoteOperation
+    | OutcomeOperation
+    | PhotoRemovedOperation
+    | PhotoReplacedOperation
+)
+"""One operation recorded offline, tagged by ``type``: the contract's shape of every operation."""
+
+
+def typed_operation(fields: dict[str, Any]) -> Operation:
+    """Decode one operation's fields (its payload still plain JSON) into its typed struct.
+
+    Raises ``msgspec.ValidationError`` when the payload does not fit its type: the sync protocol
+    rejects that one operation, not the batch it came in.
+    """
+    operation: Operation = msgspec.convert(fields, Operation, from_attributes=True)
+    return operation

@@ -38,7 +38,7 @@ from service.auth.services import AuthService
 from service.common.actor import Actor
 from service.common.geo import point_ewkt
 from service.common.i18n import Language, pick_language
-from service.common.link_tokens import link_token_hash, new_link_token
+from service.common.link_tokens import derived_link_token, link_token_hash, new_link_token
 from service.common.schemas import AwareDatetime
 from service.common.schemas import Point as GeoPoint
 from service.db.base import utcnow
@@ -80,6 +80,11 @@ REFUSED_OUTCOME: Outcome = "customer_refused_to_sign"
 REFUSAL_REASON_STEP = "refusal_reason"
 
 
+# The copy link's token is derived from the signing link's id: a replay can answer it again,
+# and staff can be shown it (service/acts/customer_links.py).
+COPY_LABEL = "act-copy"
+
+
 class ActStart(msgspec.Struct, forbid_unknown_fields=True):
     """Which act to freeze, and who accepts the work on the customer's behalf."""
 
@@ -91,6 +96,8 @@ class SigningLink(msgspec.Struct):
     """Where the customer signs, valid once and only until ``expires_at``."""
 
     act_id: uuid.UUID
+    visit_id: uuid.UUID
+    work_order_id: uuid.UUID
     act_number: str
     snapshot_sha256: str
     signing_url: str
@@ -121,8 +128,11 @@ class Refusal(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class SignedAct(msgspec.Struct):
-    """The outcome shown to the customer."""
+    """The outcome shown to the customer, with the ids of what it links to."""
 
+    act_id: uuid.UUID
+    visit_id: uuid.UUID
+    work_order_id: uuid.UUID
     act_number: str
     status: str
     snapshot_sha256: str
@@ -267,6 +277,8 @@ class SigningService:
         await self.session.flush()
         return SigningLink(
             act_id=act.id,
+            visit_id=act.visit_id,
+            work_order_id=act.work_order_id,
             act_number=act.number,
             snapshot_sha256=act.snapshot_sha256,
             signing_url=f"{self.base_url}/mobile/v1/sign/{token}",
@@ -408,6 +420,9 @@ class SigningService:
 
     def _signed_act(self, act: Act, sign_link: CustomerLink) -> SignedAct:
         return SignedAct(
+            act_id=act.id,
+            visit_id=act.visit_id,
+            work_order_id=act.work_order_id,
             act_number=act.number,
             status=act.status,
             snapshot_sha256=act.snapshot_sha256,
@@ -418,9 +433,7 @@ class SigningService:
 
     def _copy_token(self, sign_link: CustomerLink) -> str:
         """The copy link's token, derived from the signing link: a replay can answer it again."""
-        secret = self.settings.auth.jwt_secret.encode()
-        digest = hmac.new(secret, f"act-copy:{sign_link.id}".encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        return derived_link_token(self.settings.auth.jwt_secret, COPY_LABEL, sign_link.id)
 
     async def _submit(
         self, token: str, data: SignatureSubmission, user_agent: str | None

@@ -31,7 +31,12 @@ MAX_CLOCK_SKEW = timedelta(hours=24)
 
 
 class OperationIn(msgspec.Struct, forbid_unknown_fields=True):
-    """One operation recorded offline."""
+    """One operation recorded offline, as it arrives.
+
+    The payload stays plain JSON until the operation is applied, where it is decoded into its
+    typed ``schemas.Operation``: a payload that does not fit is that operation's rejection, not
+    the batch's. The contract (openapi.yaml) shows the typed union.
+    """
 
     id: uuid.UUID
     type: schemas.OperationType
@@ -171,7 +176,7 @@ class SyncService:
     async def _apply(self, operation: OperationIn) -> dict[str, Any]:
         if operation.device_time > utcnow() + MAX_CLOCK_SKEW:
             raise ValidationFailed("The device time is in the future", code="device_time")
-        payload = msgspec.convert(operation.payload, schemas.PAYLOADS[operation.type])
+        payload = schemas.typed_operation(msgspec.structs.asdict(operation)).payload
         visit = await self.fieldwork.own_visit(operation.visit_id)
         at = operation.device_time
         match payload:

@@ -6,11 +6,19 @@ import uuid
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from service.auth.guards import STAFF, require_roles
 from service.common.pagination import DEFAULT_LIMIT
-from service.common.params import CurrentActor, DbSession, PageCursor, PageLimit
+from service.common.params import (
+    CurrentActor,
+    DbSession,
+    OldTerritoryFilter,
+    PageCursor,
+    PageLimit,
+    TerritoryFilter,
+    renamed_query,
+)
 from service.incidents import schemas
 from service.incidents.services import IncidentService
 
@@ -33,13 +41,17 @@ class IncidentController(Controller):
             schemas.IncidentStatus,
             QueryParameter(description="all (default), pending or acknowledged"),
         ] = "all",
-        territory: FromQuery[uuid.UUID | None] = None,
+        territory_id: TerritoryFilter = None,
         cursor: PageCursor = None,
         limit: PageLimit = DEFAULT_LIMIT,
+        territory: OldTerritoryFilter = None,
     ) -> schemas.IncidentPage:
         """Incidents of the caller's territories, newest first."""
         return await IncidentService(db_session, actor).page(
-            status, territory_id=territory, cursor=cursor, limit=limit
+            status,
+            territory_id=renamed_query(territory_id, territory, "territory"),
+            cursor=cursor,
+            limit=limit,
         )
 
     @get("/{incident_id:uuid}", operation_id="GetIncident", guards=[INCIDENT_STAFF])

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.services import record
 from service.common.i18n import Language, pick_language
-from service.common.link_tokens import link_token_hash, new_link_token
+from service.common.link_tokens import derived_link_token, link_token_hash
 from service.db.base import utcnow
 from service.db.models import (
     Customer,
@@ -45,6 +45,8 @@ from service.sla.clocks import territory_measure
 logger = logging.getLogger("naryad.ratings")
 
 LOW_SCORE = 3
+# The label a rating link's token is derived under (service/acts/customer_links.py reads it).
+RATING_LABEL = "rating"
 # What the customer confirms, and the follow-up reason a 'no' gives.
 CONFIRMATIONS = {
     "id_shown": "id_not_shown",
@@ -60,6 +62,8 @@ class RatingLinks:
 
     base_url: str
     ttl: timedelta
+    # Tokens are derived from the link's id with this secret, so staff can be shown the link.
+    secret: str
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RatingLinks:
@@ -67,6 +71,7 @@ class RatingLinks:
         return cls(
             base_url=settings.server.public_base_url,
             ttl=timedelta(days=settings.ratings.link_days),
+            secret=settings.auth.jwt_secret,
         )
 
 
@@ -130,13 +135,14 @@ async def request_rating(
     if phone is None:
         logger.info("visit %s: no phone to send the rating link to", visit.id)
         return False
-    token = new_link_token()
+    link_id = uuid.uuid4()
+    token = derived_link_token(links.secret, RATING_LABEL, link_id)
     issued_at = utcnow()
     # A replayed completion (or two racing ones) finds the visit's link and sends nothing.
     issued = await session.scalar(
         insert(CustomerLink)
         .values(
-            id=uuid.uuid4(),
+            id=link_id,
             token_hash=link_token_hash(token),
             purpose="rating",
             visit_id=visit.id,

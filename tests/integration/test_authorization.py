@@ -58,6 +58,7 @@ ENDPOINTS = [
     Endpoint("GET", "/api/v1/technicians/{technician}", STAFF, scoped=True),
     Endpoint("PATCH", "/api/v1/technicians/{technician}", ADMIN, body={"skills": ["repair"]}),
     Endpoint("DELETE", "/api/v1/technicians/{technician}", ADMIN),
+    Endpoint("GET", "/api/v1/me", ALL),
     Endpoint("GET", "/api/v1/work-orders", ALL),
     Endpoint("POST", "/api/v1/work-orders", DISPATCH, body={}),
     Endpoint("GET", "/api/v1/work-orders/{order}", ALL, scoped=True),
@@ -85,6 +86,7 @@ ENDPOINTS = [
     ),
     Endpoint("GET", "/api/v1/work-orders/{order}/visits", ALL, scoped=True),
     Endpoint("GET", "/api/v1/visits/{visit}", ALL, scoped=True),
+    Endpoint("GET", "/api/v1/visits/{visit}/customer-links", PLANNERS, scoped=True),
     Endpoint(
         "PATCH",
         "/api/v1/visits/{visit}",

@@ -44,7 +44,9 @@ async def rated_visit(build: Builder, *, coordinators: int = 1) -> Rated:
         status="completed",
     )
     async with build.sessionmaker() as session:
-        links = RatingLinks(base_url="https://naryad.example", ttl=timedelta(days=7))
+        links = RatingLinks(
+            base_url="https://naryad.example", ttl=timedelta(days=7), secret="test-secret"
+        )
         order_row = await session.get_one(WorkOrder, order.id)
         visit_row = await session.get_one(Visit, visit.id)
         assert await request_rating(session, visit_row, order_row, links)

@@ -181,7 +181,9 @@ async def rated_visit_in(build: Builder, rated: Rated) -> Rated:
         status="completed",
     )
     async with build.sessionmaker() as session:
-        links = RatingLinks(base_url="https://naryad.example", ttl=timedelta(days=7))
+        links = RatingLinks(
+            base_url="https://naryad.example", ttl=timedelta(days=7), secret="test-secret"
+        )
         order_row = await session.get_one(WorkOrder, order.id)
         visit_row = await session.get_one(Visit, visit.id)
         assert await request_rating(session, visit_row, order_row, links)
