@@ -84,7 +84,7 @@ _LOCK_OPERATIONS = text(
 
 # Operations whose handler checks everything before its only write, an insert the database has
 # no reason to refuse (the visit is locked and live): they need no savepoint of their own.
-_CHECKED_BEFORE_WRITING = frozenset({"note", "equipment"})
+_CHECKED_BEFORE_WRITING = frozenset({"note", "equipment_installed"})
 
 
 def _outcome_of(exc: Exception) -> tuple[str, str, str]:
