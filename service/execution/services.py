@@ -9,7 +9,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
-from sqlalchemy import exists, func, select, tuple_
+from sqlalchemy import Uuid, any_, bindparam, exists, func, select, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -80,7 +81,10 @@ class FieldworkService:
         found = {
             visit.id: visit
             for visit in await self.session.scalars(
-                select(Visit).where(Visit.id.in_(visit_ids)).order_by(Visit.id).with_for_update()
+                select(Visit)
+                .where(Visit.id == any_(bindparam("ids", sorted(visit_ids), type_=ARRAY(Uuid()))))
+                .order_by(Visit.id)
+                .with_for_update()
             )
         }
         for visit_id in visit_ids:

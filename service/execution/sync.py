@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import BigInteger, bindparam, func, select, text
+from sqlalchemy import BigInteger, Uuid, any_, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -82,6 +82,11 @@ _LOCK_OPERATIONS = text(
     "SELECT count(pg_advisory_xact_lock(key)) FROM unnest(:keys) AS key"
 ).bindparams(bindparam("keys", type_=ARRAY(BigInteger)))
 
+def _ids_param(ids: list[uuid.UUID]) -> Any:
+    """One array parameter: the same statement text (and prepared statement) for any batch size."""
+    return bindparam("ids", sorted(set(ids)), type_=ARRAY(Uuid()))
+
+
 # Operations whose handler checks everything before its only write, an insert the database has
 # no reason to refuse (the visit is locked and live): they need no savepoint of their own.
 _CHECKED_BEFORE_WRITING = frozenset({"note", "equipment_installed"})
@@ -148,7 +153,9 @@ class SyncService:
         known: dict[uuid.UUID, SyncOperation] = {
             stored.id: stored
             for stored in await self.session.scalars(
-                select(SyncOperation).where(SyncOperation.id.in_({o.id for o in operations}))
+                select(SyncOperation).where(
+                    SyncOperation.id == any_(_ids_param([o.id for o in operations]))
+                )
             )
         }
         await self.fieldwork.lock_visits({o.visit_id for o in operations if o.id not in known})
