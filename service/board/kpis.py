@@ -42,6 +42,7 @@ FINAL_VISIT_STATUSES = (
     "customer_refused_to_sign",
 )
 
+
 def _scope(alias: str) -> str:
     """The caller's territories, read from the row's own copy of its order's territory.
 

@@ -10,8 +10,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from sqlalchemy import Uuid, any_, bindparam, exists, func, select, tuple_
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from checklists import Answer, Location, evaluate

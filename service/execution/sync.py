@@ -82,6 +82,7 @@ _LOCK_OPERATIONS = text(
     "SELECT count(pg_advisory_xact_lock(key)) FROM unnest(:keys) AS key"
 ).bindparams(bindparam("keys", type_=ARRAY(BigInteger)))
 
+
 def _ids_param(ids: list[uuid.UUID]) -> Any:
     """One array parameter: the same statement text (and prepared statement) for any batch size."""
     return bindparam("ids", sorted(set(ids)), type_=ARRAY(Uuid()))

@@ -116,9 +116,7 @@ async def test_legacy_entries_verify_and_a_forged_link_is_found(build: Builder) 
     # Legacy rows and forgeries are rolled back: the other tests verify the shared log.
     async with build.sessionmaker() as session:
         head = GENESIS_HASH
-        first_legacy = await session.scalar(
-            text("SELECT count(*) FROM audit_log WHERE chain = 0")
-        )
+        first_legacy = await session.scalar(text("SELECT count(*) FROM audit_log WHERE chain = 0"))
         assert first_legacy == 0
         for n in range(3):
             head = await _insert_raw(session, LEGACY_CHAIN, head, f"legacy-{n}")

@@ -193,7 +193,10 @@ class World:
                 return op(visit_id, "arrived", **at)
             case "answer":
                 return op(
-                    visit_id, "checklist_answer", {"step_id": "supervisor_check", "value": True}, **at
+                    visit_id,
+                    "checklist_answer",
+                    {"step_id": "supervisor_check", "value": True},
+                    **at,
                 )
             case "wrong_answer":
                 return op(

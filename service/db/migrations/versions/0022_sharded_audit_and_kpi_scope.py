@@ -51,7 +51,7 @@ def _territory_copies() -> None:
     for table in SCOPED_TABLES:
         op.add_column(table, sa.Column("territory_id", sa.Uuid(), nullable=True))
         op.execute(
-            f"UPDATE {table} AS t SET territory_id = wo.territory_id FROM work_orders wo"
+            f"UPDATE {table} AS t SET territory_id = wo.territory_id FROM work_orders wo"  # noqa: S608
             " WHERE wo.id = t.work_order_id"
         )
         op.execute(
