@@ -7,6 +7,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,23 +33,36 @@ async def push(client: Any, phone: Phone, operations: list[dict[str, Any]]) -> l
     return results
 
 
+_counting: ContextVar[list[str] | None] = ContextVar("counting", default=None)
+
+
 @contextmanager
 def statements(client: Any) -> Iterator[list[str]]:
-    """Every statement the app sends (BEGIN and COMMIT included) while the block runs."""
+    """Every statement the app sends for this test's requests (BEGIN and COMMIT included).
+
+    A context variable set here reaches the app's tasks started from this block (tasks copy
+    the context they start in); statements from tasks started before it (a request an earlier
+    test left running) are not this block's and are not counted.
+    """
     sent: list[str] = []
     engine = client.app.state.engine.sync_engine
+    token = _counting.set(sent)
+
+    def note(statement: str) -> None:
+        if _counting.get() is sent:
+            sent.append(statement)
 
     def on_execute(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        sent.append(statement)
+        note(statement)
 
     def on_begin(conn: Any) -> None:
-        sent.append("BEGIN")
+        note("BEGIN")
 
     def on_commit(conn: Any) -> None:
-        sent.append("COMMIT")
+        note("COMMIT")
 
     def on_rollback(conn: Any) -> None:
-        sent.append("ROLLBACK")
+        note("ROLLBACK")
 
     listeners = [
         ("before_cursor_execute", on_execute),
@@ -61,6 +75,7 @@ def statements(client: Any) -> Iterator[list[str]]:
     try:
         yield sent
     finally:
+        _counting.reset(token)
         for name, listener in listeners:
             event.remove(engine, name, listener)
 
@@ -76,6 +91,8 @@ async def test_a_hundred_operations_take_at_most_fifteen_statements(
     with statements(client) as sent:
         results = await push(client, field.phone, notes(field.visit.id, 100))
     assert [r["status"] for r in results] == ["applied"] * 100
+    # The counter saw the request's work (it counts this task's statements only).
+    assert sum(s.startswith("INSERT INTO sync_operations") for s in sent) == 1
     assert len(sent) <= 15, "\n".join(sent)
     # Five of the first push plus the hundred, each stored once.
     assert await build.count(VisitRecord, VisitRecord.visit_id == field.visit.id) == 105
