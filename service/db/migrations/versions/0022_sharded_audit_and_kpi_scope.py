@@ -1,7 +1,7 @@
 """Audit chains per shard of aggregates; the territory copied onto the rows KPIs count.
 
 Revision ID: 0022
-Revises: 0020
+Revises: 0024
 
 Every audit append took one global advisory lock held to COMMIT, so every audited write in the
 system queued behind the longest one. Entries now join one of 64 chains by their aggregate
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0022"
-down_revision: str | None = "0020"
+down_revision: str | None = "0024"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
