@@ -190,7 +190,7 @@ def audit() -> None:
 
 @audit.command("verify")
 def audit_verify() -> None:
-    """Recompute the hash chain; exit 1 at the first broken entry."""
+    """Recompute every hash chain; exit 1 at the first broken entry."""
     from service.audit.services import verify_chain
     from service.db.engine import make_engine, make_sessionmaker
 
@@ -202,7 +202,7 @@ def audit_verify() -> None:
         finally:
             await engine.dispose()
         if report.intact:
-            click.echo(f"audit chain intact: {report.entries} entries")
+            click.echo(f"audit chain intact: {report.entries} entries in {report.chains} chains")
             return None
         return f"audit chain broken at entry {report.first_broken_id}"
 

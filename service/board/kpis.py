@@ -1,4 +1,4 @@
-"""Quality figures computed in SQL from the records, one query per family.
+"""Quality figures computed in SQL from the records, every family in one statement.
 
 Every query is limited to the caller's territories (all for admins), optionally one territory
 and one technician. Definitions are in the response schema (``schemas.Kpis``); in short, for a
@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import TextClause, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.board import schemas
@@ -41,20 +42,40 @@ FINAL_VISIT_STATUSES = (
     "customer_refused_to_sign",
 )
 
-# :scoped false means every territory (an admin without a territory filter).
-_SCOPE = "(NOT CAST(:scoped AS boolean) OR wo.territory_id = ANY(CAST(:territories AS uuid[])))"
+
+def _scope(alias: str) -> str:
+    """The caller's territories, read from the row's own copy of its order's territory.
+
+    :scoped false means every territory (an admin without a territory filter).
+    """
+    return (
+        f"(NOT CAST(:scoped AS boolean)"
+        f" OR {alias}.territory_id = ANY(CAST(:territories AS uuid[])))"
+    )
+
+
+def _tech_order(order_id: str) -> str:
+    """Orders the technician has (had) a visit on, when the filter is given."""
+    # A column name of this module, never a value: values are bound parameters.
+    return (
+        "(CAST(:technician AS uuid) IS NULL OR EXISTS (SELECT 1 FROM visits tv"  # noqa: S608
+        f" WHERE tv.work_order_id = {order_id} AND tv.technician_id = CAST(:technician AS uuid)"
+        " AND tv.status <> 'cancelled'))"
+    )
+
+
 _TECH_VISIT = "(CAST(:technician AS uuid) IS NULL OR v.technician_id = CAST(:technician AS uuid))"
-_TECH_ORDER = (
-    "(CAST(:technician AS uuid) IS NULL OR EXISTS (SELECT 1 FROM visits tv"
-    " WHERE tv.work_order_id = wo.id AND tv.technician_id = CAST(:technician AS uuid)"
-    " AND tv.status <> 'cancelled'))"
-)
 _FINAL = "(" + ", ".join(f"'{status}'" for status in FINAL_VISIT_STATUSES) + ")"
 _OPEN = "(" + ", ".join(f"'{status}'" for status in OPEN_ORDER_STATUSES) + ")"
 _FRAGMENTS = {
-    "$SCOPE": _SCOPE,
+    "$VISIT_SCOPE": _scope("v"),
+    "$EVENT_SCOPE": _scope("e"),
+    "$CLOCK_SCOPE": _scope("c"),
+    "$RATING_SCOPE": _scope("r"),
+    "$ORDER_SCOPE": _scope("wo"),
     "$TECH_VISIT": _TECH_VISIT,
-    "$TECH_ORDER": _TECH_ORDER,
+    "$TECH_OF_CLOCK": _tech_order("c.work_order_id"),
+    "$TECH_OF_ORDER": _tech_order("wo.id"),
     "$FINAL": _FINAL,
     "$OPEN": _OPEN,
 }
@@ -67,76 +88,63 @@ def _query(sql: str) -> TextClause:
     return text(sql)
 
 
-ARRIVAL = _query(
+# Every family in one statement. The visits of the period (arrived, ended or booked in it) are
+# read once, through the three period indexes, and every visit figure is a filter over them;
+# the other tables are read by their own period index. No row is joined to work_orders for its
+# territory: each carries a copy (migration 0022).
+MONTH = _query(
     """
-    SELECT count(*) AS arrivals,
-           count(*) FILTER (WHERE v.agreed_window @> v.arrived_at) AS on_time
-    FROM visits v JOIN work_orders wo ON wo.id = v.work_order_id
-    WHERE v.arrived_at >= :start AND v.arrived_at < :end AND $SCOPE AND $TECH_VISIT
-    """
-)
-
-OUTCOMES = _query(
-    """
-    SELECT count(*) AS ended, count(*) FILTER (WHERE v.status = 'no_access') AS no_access
-    FROM visits v JOIN work_orders wo ON wo.id = v.work_order_id
-    WHERE v.finished_at >= :start AND v.finished_at < :end AND v.status IN $FINAL
-      AND $SCOPE AND $TECH_VISIT
-    """
-)
-
-RESOLUTION = _query(
-    """
-    WITH done AS (
-        SELECT DISTINCT ON (v.work_order_id)
-               v.work_order_id, v.id, v.finished_at, wo.created_at AS registered_at
-        FROM visits v JOIN work_orders wo ON wo.id = v.work_order_id
-        WHERE v.status = 'completed' AND v.finished_at >= :start AND v.finished_at < :end
-          AND $SCOPE AND $TECH_VISIT
-        ORDER BY v.work_order_id, v.finished_at
+    WITH period_visits AS MATERIALIZED (
+        SELECT v.id, v.work_order_id, v.status, v.agreed_window, v.arrived_at, v.finished_at,
+               v.arrived_at >= :start AND v.arrived_at < :end AS arrived_in,
+               v.finished_at >= :start AND v.finished_at < :end AND v.status IN $FINAL
+                   AS ended_in,
+               v.created_at >= :start AND v.created_at < :end AS booked_in
+        FROM visits v
+        WHERE (v.arrived_at >= :start AND v.arrived_at < :end
+               OR v.finished_at >= :start AND v.finished_at < :end
+               OR v.created_at >= :start AND v.created_at < :end)
+          AND $VISIT_SCOPE AND $TECH_VISIT
+    ), visit_figures AS (
+        SELECT count(*) FILTER (WHERE arrived_in) AS arrivals,
+               count(*) FILTER (WHERE arrived_in AND agreed_window @> arrived_at) AS on_time,
+               count(*) FILTER (WHERE ended_in) AS ended,
+               count(*) FILTER (WHERE ended_in AND status = 'no_access') AS no_access,
+               count(*) FILTER (WHERE booked_in) AS booked
+        FROM period_visits
+    ), done AS (
+        SELECT DISTINCT ON (work_order_id) work_order_id, id, finished_at
+        FROM period_visits
+        WHERE status = 'completed' AND finished_at >= :start AND finished_at < :end
+        ORDER BY work_order_id, finished_at
     ), counted AS (
-        SELECT d.work_order_id, d.finished_at, d.registered_at,
+        SELECT d.work_order_id, d.finished_at, wo.created_at AS registered_at,
                count(*) FILTER (WHERE a.status <> 'cancelled') AS visits,
                coalesce(bool_or(a.id <> d.id AND a.status IN $FINAL
                                 AND a.finished_at < d.finished_at), false) AS earlier
-        FROM done d JOIN visits a ON a.work_order_id = d.work_order_id
-        GROUP BY d.work_order_id, d.finished_at, d.registered_at
-    )
-    SELECT count(*) AS completed,
-           count(*) FILTER (WHERE NOT earlier) AS first_visit,
-           avg(visits) AS visits_per_order,
-           percentile_cont(0.5) WITHIN GROUP (
-               ORDER BY extract(epoch FROM finished_at - registered_at) / 60
-           ) AS median_minutes
-    FROM counted
-    """
-)
-
-RESCHEDULES = _query(
-    """
-    SELECT NULL AS reason, count(*) AS n
-    FROM visits v JOIN work_orders wo ON wo.id = v.work_order_id
-    WHERE v.created_at >= :start AND v.created_at < :end AND $SCOPE AND $TECH_VISIT
-    UNION ALL
-    SELECT coalesce(e.data->>'reason', 'unknown') AS reason, count(*) AS n
-    FROM work_order_events e
-    JOIN work_orders wo ON wo.id = e.work_order_id
-    LEFT JOIN visits v ON v.id = e.visit_id
-    WHERE e.kind = 'visit.rescheduled' AND e.occurred_at >= :start AND e.occurred_at < :end
-      AND $SCOPE AND $TECH_VISIT
-    GROUP BY 1
-    """
-)
-
-CHECKLISTS = _query(
-    """
-    WITH ended AS (
-        SELECT v.id AS visit_id, vc.template_key, vc.template_version
-        FROM visits v
-        JOIN work_orders wo ON wo.id = v.work_order_id
-        JOIN visit_checklists vc ON vc.visit_id = v.id
-        WHERE v.finished_at >= :start AND v.finished_at < :end AND v.status IN $FINAL
-          AND $SCOPE AND $TECH_VISIT
+        FROM done d
+        JOIN work_orders wo ON wo.id = d.work_order_id
+        JOIN visits a ON a.work_order_id = d.work_order_id
+        GROUP BY d.work_order_id, d.finished_at, wo.created_at
+    ), resolution AS (
+        SELECT count(*) AS completed,
+               count(*) FILTER (WHERE NOT earlier) AS first_visit,
+               avg(visits) AS visits_per_order,
+               percentile_cont(0.5) WITHIN GROUP (
+                   ORDER BY extract(epoch FROM finished_at - registered_at) / 60
+               ) AS median_minutes
+        FROM counted
+    ), moves AS (
+        SELECT coalesce(e.data->>'reason', 'unknown') AS reason, count(*) AS n
+        FROM work_order_events e
+        LEFT JOIN visits v ON v.id = e.visit_id
+        WHERE e.kind = 'visit.rescheduled' AND e.occurred_at >= :start AND e.occurred_at < :end
+          AND $EVENT_SCOPE AND $TECH_VISIT
+        GROUP BY 1
+    ), ended AS (
+        SELECT pv.id AS visit_id, vc.template_key, vc.template_version
+        FROM period_visits pv JOIN visit_checklists vc ON vc.visit_id = pv.id
+        WHERE pv.ended_in
     ), steps AS MATERIALIZED (
         -- Each template version is read once, not once per visit.
         SELECT t.key, t.version, s->>'id' AS step_id
@@ -156,43 +164,46 @@ CHECKLISTS = _query(
         JOIN steps st ON st.key = e.template_key AND st.version = e.template_version
         LEFT JOIN answered a ON a.visit_id = e.visit_id AND a.step_id = st.step_id
         GROUP BY e.visit_id
+    ), checklists AS (
+        SELECT count(*) AS visits,
+               avg(answered::float / required) AS compliance,
+               count(*) FILTER (WHERE answered = required) AS complete
+        FROM scored
+    ), deadlines AS (
+        SELECT c.target,
+               count(*) FILTER (WHERE c.status = 'met') AS met,
+               count(*) FILTER (WHERE c.status = 'breached') AS breached
+        FROM sla_clocks c
+        WHERE c.settled_at >= :start AND c.settled_at < :end AND $CLOCK_SCOPE AND $TECH_OF_CLOCK
+        GROUP BY c.target
+    ), rated AS (
+        SELECT r.score, count(*) AS n
+        FROM ratings r
+        LEFT JOIN visits v ON v.id = r.visit_id
+        WHERE r.created_at >= :start AND r.created_at < :end AND $RATING_SCOPE AND $TECH_VISIT
+        GROUP BY r.score
+    ), overdue AS (
+        SELECT count(*) AS open_orders,
+               count(*) FILTER (WHERE wo.control_deadline < :now) AS overdue
+        FROM work_orders wo
+        WHERE wo.status IN $OPEN AND $ORDER_SCOPE AND $TECH_OF_ORDER
     )
-    SELECT count(*) AS visits,
-           avg(answered::float / required) AS compliance,
-           count(*) FILTER (WHERE answered = required) AS complete
-    FROM scored
+    SELECT (SELECT to_jsonb(x) FROM visit_figures x) AS visits,
+           (SELECT to_jsonb(x) FROM resolution x) AS resolution,
+           (SELECT coalesce(jsonb_agg(to_jsonb(x)), '[]') FROM moves x) AS moves,
+           (SELECT to_jsonb(x) FROM checklists x) AS checklists,
+           (SELECT coalesce(jsonb_agg(to_jsonb(x)), '[]') FROM deadlines x) AS deadlines,
+           (SELECT coalesce(jsonb_agg(to_jsonb(x)), '[]') FROM rated x) AS ratings,
+           (SELECT to_jsonb(x) FROM overdue x) AS overdue
     """
-)
-
-DEADLINES = _query(
-    """
-    SELECT c.target,
-           count(*) FILTER (WHERE c.status = 'met') AS met,
-           count(*) FILTER (WHERE c.status = 'breached') AS breached
-    FROM sla_clocks c JOIN work_orders wo ON wo.id = c.work_order_id
-    WHERE c.settled_at >= :start AND c.settled_at < :end AND $SCOPE AND $TECH_ORDER
-    GROUP BY c.target
-    """
-)
-
-RATINGS = _query(
-    """
-    SELECT r.score, count(*) AS n
-    FROM ratings r
-    JOIN work_orders wo ON wo.id = r.work_order_id
-    LEFT JOIN visits v ON v.id = r.visit_id
-    WHERE r.created_at >= :start AND r.created_at < :end AND $SCOPE AND $TECH_VISIT
-    GROUP BY r.score
-    """
-)
-
-OVERDUE = _query(
-    """
-    SELECT count(*) AS open_orders,
-           count(*) FILTER (WHERE wo.control_deadline < :now) AS overdue
-    FROM work_orders wo
-    WHERE wo.status IN $OPEN AND $SCOPE AND $TECH_ORDER
-    """
+).columns(
+    visits=JSONB,
+    resolution=JSONB,
+    moves=JSONB,
+    checklists=JSONB,
+    deadlines=JSONB,
+    ratings=JSONB,
+    overdue=JSONB,
 )
 
 
@@ -271,18 +282,19 @@ class KpiService:
         # Month-sized sorts and hashes stay in memory; LOCAL ends with the request's transaction.
         await run(text("SET LOCAL work_mem = '32MB'"))
 
-        arrival = (await run(ARRIVAL, params)).one()
-        outcomes = (await run(OUTCOMES, params)).one()
-        resolution = (await run(RESOLUTION, params)).one()
-        moves = (await run(RESCHEDULES, params)).all()
-        checklists = (await run(CHECKLISTS, params)).one()
-        deadlines = {row.target: row for row in (await run(DEADLINES, params)).all()}
-        ratings = {int(row.score): int(row.n) for row in (await run(RATINGS, params)).all()}
-        overdue = (await run(OVERDUE, params)).one()
-
-        booked = next(int(r.n) for r in moves if r.reason is None)
+        row = (await run(MONTH, params)).one()
+        visits, resolution, checklists, overdue = (
+            _Figures(row.visits),
+            _Figures(row.resolution),
+            _Figures(row.checklists),
+            _Figures(row.overdue),
+        )
+        arrival = outcomes = visits
+        deadlines = {d["target"]: _Figures(d) for d in row.deadlines}
+        ratings = {int(r["score"]): int(r["n"]) for r in row.ratings}
+        booked = int(visits.booked)
         by_reason = sorted(
-            ((str(r.reason), int(r.n)) for r in moves if r.reason is not None),
+            ((str(r["reason"]), int(r["n"])) for r in row.moves),
             key=lambda item: (-item[1], item[0]),
         )
         rescheduled = sum(n for _, n in by_reason)
@@ -353,6 +365,16 @@ class KpiService:
                 overdue_share=_share(int(overdue.overdue), int(overdue.open_orders)),
             ),
         )
+
+
+class _Figures:
+    """One family's JSON object, its fields read as attributes."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self._values = values
+
+    def __getattr__(self, name: str) -> Any:
+        return self._values[name]
 
 
 def _round(value: Any, digits: int = 2) -> float | None:

@@ -14,18 +14,21 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from service.db.savepoints import use_one_savepoint_name
 from service.settings import DatabaseSettings
 
 
 def make_engine(settings: DatabaseSettings) -> AsyncEngine:
     """Create the process's engine; connections are checked before use after idling."""
-    return create_async_engine(
+    engine = create_async_engine(
         settings.url,
         pool_size=settings.pool_size,
         max_overflow=settings.max_overflow,
         pool_pre_ping=True,
         echo=settings.echo,
     )
+    use_one_savepoint_name(engine)
+    return engine
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -9,8 +9,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
-from sqlalchemy import exists, func, select, tuple_
-from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy import Uuid, any_, bindparam, exists, func, select, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from checklists import Answer, Location, evaluate
@@ -69,12 +69,41 @@ class FieldworkService:
         self.incident_routing = incident_routing or IncidentRouting()
         # Only the sync path ends visits; other users of this service never need the links.
         self.rating_links = rating_links
+        # Visits locked in this transaction (None: no such visit), each read once.
+        self._locked: dict[uuid.UUID, Visit | None] = {}
+
+    async def lock_visits(self, visit_ids: set[uuid.UUID]) -> None:
+        """Lock these visits in one statement; ``own_visit`` then answers from them.
+
+        Locked in id order, so two batches sharing visits queue instead of deadlocking.
+        """
+        if not visit_ids:
+            return
+        found = {
+            visit.id: visit
+            for visit in await self.session.scalars(
+                select(Visit)
+                .where(Visit.id == any_(bindparam("ids", sorted(visit_ids), type_=ARRAY(Uuid()))))
+                .order_by(Visit.id)
+                .with_for_update()
+            )
+        }
+        for visit_id in visit_ids:
+            self._locked[visit_id] = found.get(visit_id)
+
+    def forget_visit(self, visit_id: uuid.UUID) -> None:
+        """Read the visit again next time (its changes were rolled back with a savepoint)."""
+        self._locked.pop(visit_id, None)
 
     async def own_visit(self, visit_id: uuid.UUID) -> Visit:
         """The caller's visit, locked; taken away or cancelled ones are conflicts, others 404."""
-        visit = await self.session.scalar(
-            select(Visit).where(Visit.id == visit_id).with_for_update()
-        )
+        if visit_id in self._locked:
+            visit = self._locked[visit_id]
+        else:
+            visit = await self.session.scalar(
+                select(Visit).where(Visit.id == visit_id).with_for_update()
+            )
+            self._locked[visit_id] = visit
         if visit is None:
             raise NotFound("Visit not found")
         if visit.technician_id != self.actor.technician_id:
@@ -195,12 +224,12 @@ class FieldworkService:
     async def note(self, visit: Visit, text: str, at: datetime, op: uuid.UUID) -> dict[str, Any]:
         """A free-text note on the visit."""
         self._require_live(visit)
+        # Not flushed: a batch's notes are inserted together (the request flushes before commit).
         self.session.add(
             VisitRecord(
                 visit_id=visit.id, kind="note", data={"text": text}, device_time=at, operation_id=op
             )
         )
-        await self.session.flush()
         return {"recorded": "note"}
 
     async def equipment(
@@ -217,7 +246,6 @@ class FieldworkService:
                 operation_id=op,
             )
         )
-        await self.session.flush()
         return {"recorded": len(payload.items)}
 
     async def outcome(

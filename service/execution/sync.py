@@ -8,11 +8,13 @@ from datetime import timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import func, select, text
+from sqlalchemy import BigInteger, Uuid, any_, bindparam, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from checklists import Location
+from service.audit.services import audit_batch
 from service.common.actor import Actor
 from service.common.schemas import AwareDatetime
 from service.db.base import utcnow
@@ -81,6 +83,38 @@ def _lock_key(operation_id: uuid.UUID) -> int:
     return int.from_bytes(operation_id.bytes[:8], "big", signed=True)
 
 
+_LOCK_OPERATIONS = text(
+    "SELECT count(pg_advisory_xact_lock(key)) FROM unnest(:keys) AS key"
+).bindparams(bindparam("keys", type_=ARRAY(BigInteger)))
+
+
+def _ids_param(ids: list[uuid.UUID]) -> Any:
+    """One array parameter: the same statement text (and prepared statement) for any batch size."""
+    return bindparam("ids", sorted(set(ids)), type_=ARRAY(Uuid()))
+
+
+# Operations whose handler checks everything before its only write, an insert the database has
+# no reason to refuse (the visit is locked and live): they need no savepoint of their own.
+_CHECKED_BEFORE_WRITING = frozenset({"note", "equipment_installed"})
+
+
+def _outcome_of(exc: Exception) -> tuple[str, str, str]:
+    """(status, code, message) of an operation that was not applied."""
+    match exc:
+        case msgspec.ValidationError():
+            return "rejected", "invalid_payload", str(exc)
+        case NotFound():
+            return "rejected", "not_found", exc.detail
+        case Conflict():
+            return "conflict", exc.code or "conflict", exc.detail
+        case DomainError():
+            details = "".join(f"; {e.field}: {e.message}" for e in exc.errors or [])
+            return "rejected", exc.code or "invalid", exc.detail + details
+        case IntegrityError():
+            return "conflict", "conflict", str(exc.orig).splitlines()[0]
+    raise exc
+
+
 class SyncService:
     """Applies pushed operations and answers pulls for the calling technician."""
 
@@ -108,70 +142,104 @@ class SyncService:
         self.store = store
 
     async def push(self, operations: list[OperationIn]) -> list[OperationResult]:
-        """Apply a batch; each operation stands alone (one bad one does not lose the others)."""
+        """Apply a batch; each operation stands alone (one bad one does not lose the others).
+
+        Set-wise: the batch's operation ids are locked and looked up in one statement each, its
+        visits locked once, the new operation rows (and notes) inserted together at the end, and
+        its audit entries appended as one batch.
+        """
+        if not operations:
+            return []
+        fingerprints = [_fingerprint(operation) for operation in operations]
+        # Two deliveries of the same operation (a retry racing the original) queue here; sorted,
+        # so two batches sharing operations never wait for each other in a cycle.
+        await self.session.execute(
+            _LOCK_OPERATIONS, {"keys": sorted({_lock_key(o.id) for o in operations})}
+        )
+        known: dict[uuid.UUID, SyncOperation] = {
+            stored.id: stored
+            for stored in await self.session.scalars(
+                select(SyncOperation).where(
+                    SyncOperation.id == any_(_ids_param([o.id for o in operations]))
+                )
+            )
+        }
+        await self.fieldwork.lock_visits({o.visit_id for o in operations if o.id not in known})
         results: dict[int, OperationResult] = {}
-        # Device order; the batch order breaks ties, so per-visit order is the phone's.
-        for index in sorted(range(len(operations)), key=lambda i: (operations[i].device_time, i)):
-            results[index] = await self._one(operations[index])
+        async with audit_batch(self.session) as audit_queue:
+            # Device order; the batch order breaks ties, so per-visit order is the phone's.
+            for index in sorted(
+                range(len(operations)), key=lambda i: (operations[i].device_time, i)
+            ):
+                operation, fingerprint = operations[index], fingerprints[index]
+                stored = known.get(operation.id)
+                if stored is not None:
+                    results[index] = self._seen_before(operation, fingerprint, stored)
+                    continue
+                stored = await self._one(operation, fingerprint, audit_queue)
+                known[operation.id] = stored
+                results[index] = OperationResult(
+                    id=operation.id,
+                    status=stored.status,
+                    code=stored.code,
+                    message=stored.message,
+                    result=stored.result,
+                )
+        await self.session.flush()
         return [results[i] for i in range(len(operations))]
 
-    async def _one(self, operation: OperationIn) -> OperationResult:
-        fingerprint = _fingerprint(operation)
-        # Two deliveries of the same operation (a retry racing the original) queue here.
-        await self.session.execute(select(func.pg_advisory_xact_lock(_lock_key(operation.id))))
-        stored = await self.session.get(SyncOperation, operation.id)
-        if stored is not None:
-            if (
-                stored.payload_sha256 != fingerprint
-                or stored.technician_id != self.actor.technician_id
-            ):
-                return OperationResult(
-                    id=operation.id,
-                    status="rejected",
-                    code="id_reused",
-                    message="This operation id was used for other data",
-                )
+    def _seen_before(
+        self, operation: OperationIn, fingerprint: str, stored: SyncOperation
+    ) -> OperationResult:
+        """A duplicate carries the first outcome; the same id with other data is refused."""
+        if stored.payload_sha256 != fingerprint or stored.technician_id != self.actor.technician_id:
             return OperationResult(
                 id=operation.id,
-                status="duplicate",
-                code=stored.code,
-                message=stored.message,
-                result=stored.result,
-                original_status=stored.status,
+                status="rejected",
+                code="id_reused",
+                message="This operation id was used for other data",
             )
-        status, code, message, result = "applied", None, None, None
-        try:
-            async with self.session.begin_nested():
-                result = await self._apply(operation)
-        except msgspec.ValidationError as exc:
-            status, code, message = "rejected", "invalid_payload", str(exc)
-        except NotFound as exc:
-            status, code, message = "rejected", "not_found", exc.detail
-        except Conflict as exc:
-            status, code, message = "conflict", exc.code or "conflict", exc.detail
-        except DomainError as exc:
-            status, code = "rejected", exc.code or "invalid"
-            message = exc.detail + "".join(f"; {e.field}: {e.message}" for e in exc.errors or [])
-        except IntegrityError as exc:
-            status, code, message = "conflict", "conflict", str(exc.orig).splitlines()[0]
-        self.session.add(
-            SyncOperation(
-                id=operation.id,
-                technician_id=self.actor.technician_id,
-                visit_id=operation.visit_id,
-                type=operation.type,
-                device_time=operation.device_time,
-                payload_sha256=fingerprint,
-                status=status,
-                code=code,
-                message=message,
-                result=result,
-            )
-        )
-        await self.session.flush()
         return OperationResult(
-            id=operation.id, status=status, code=code, message=message, result=result
+            id=operation.id,
+            status="duplicate",
+            code=stored.code,
+            message=stored.message,
+            result=stored.result,
+            original_status=stored.status,
         )
+
+    async def _one(
+        self, operation: OperationIn, fingerprint: str, audit_queue: list[Any]
+    ) -> SyncOperation:
+        status, code, message, result = "applied", None, None, None
+        queued = len(audit_queue)
+        try:
+            if operation.type in _CHECKED_BEFORE_WRITING:
+                # Refused (if at all) before anything is written: no savepoint to pay for.
+                result = await self._apply(operation)
+            else:
+                async with self.session.begin_nested():
+                    result = await self._apply(operation)
+        except (msgspec.ValidationError, DomainError, IntegrityError) as exc:
+            # The operation's writes were rolled back with its savepoint: so are its entries,
+            # and the visit it changed is read again by the next operation on it.
+            del audit_queue[queued:]
+            self.fieldwork.forget_visit(operation.visit_id)
+            status, code, message = _outcome_of(exc)
+        stored = SyncOperation(
+            id=operation.id,
+            technician_id=self.actor.technician_id,
+            visit_id=operation.visit_id,
+            type=operation.type,
+            device_time=operation.device_time,
+            payload_sha256=fingerprint,
+            status=status,
+            code=code,
+            message=message,
+            result=result,
+        )
+        self.session.add(stored)
+        return stored
 
     async def _apply(self, operation: OperationIn) -> dict[str, Any]:
         if operation.device_time > utcnow() + MAX_CLOCK_SKEW:

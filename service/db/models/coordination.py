@@ -54,6 +54,8 @@ class WorkOrderEvent(Base):
     work_order_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("work_orders.id", ondelete="RESTRICT")
     )
+    # A copy of the work order's territory (filled by a trigger, migration 0022) for KPI scope.
+    territory_id: Mapped[uuid.UUID | None]
     visit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("visits.id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(String(40))
     # When the fact happened (device time for the phone); recorded_at is when we learnt it.
@@ -177,6 +179,8 @@ class SlaClock(Base):
     work_order_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("work_orders.id", ondelete="CASCADE"), primary_key=True
     )
+    # A copy of the work order's territory (filled by a trigger, migration 0022) for KPI scope.
+    territory_id: Mapped[uuid.UUID | None]
     target: Mapped[str] = mapped_column(String(12), primary_key=True)
     status: Mapped[str] = mapped_column(String(12))
     policy_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -219,6 +223,8 @@ class Rating(UUIDPrimaryKey, Base):
     work_order_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("work_orders.id", ondelete="RESTRICT")
     )
+    # A copy of the work order's territory (filled by a trigger, migration 0022) for KPI scope.
+    territory_id: Mapped[uuid.UUID | None]
     visit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("visits.id", ondelete="SET NULL"))
     score: Mapped[int] = mapped_column(SmallInteger)
     comment: Mapped[str | None] = mapped_column(Text)

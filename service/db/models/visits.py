@@ -82,6 +82,8 @@ class Visit(UUIDPrimaryKey, Timestamps, Base):
     work_order_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("work_orders.id", ondelete="RESTRICT")
     )
+    # A copy of the work order's territory (filled by a trigger, migration 0022) for KPI scope.
+    territory_id: Mapped[uuid.UUID | None]
     technician_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("technicians.id", ondelete="RESTRICT")
     )
