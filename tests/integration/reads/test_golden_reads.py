@@ -1,0 +1,95 @@
+"""The read paths answer byte for byte what the code before their rewrite answered.
+
+The golden files were captured from the ORM-based list and day bundle on the fixed data set of
+``golden_data``; run with ``NARYAD_WRITE_GOLDEN=1`` only to record a deliberate contract change.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tests.integration.reads import golden_data
+
+pytestmark = pytest.mark.asyncio
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+async def log_in(client: Any, username: str, device_id: str | None = None) -> dict[str, str]:
+    """Bearer headers of a fresh login."""
+    body = {"username": username, "password": golden_data.PASSWORD}
+    if device_id:
+        body |= {"device_id": device_id, "app_version": "2.3.1"}
+    response = await client.post("/api/v1/auth/login", json=body)
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture
+async def golden(client: Any, test_sessions: async_sessionmaker[AsyncSession]) -> None:
+    """The fixed rows in the test database."""
+    async with test_sessions() as session:
+        await golden_data.insert(session)
+        await session.commit()
+
+
+def check(name: str, body: bytes) -> None:
+    """Compare with (or, deliberately, record) the golden bytes."""
+    path = GOLDEN / f"{name}.json"
+    if os.environ.get("NARYAD_WRITE_GOLDEN") == "1":
+        GOLDEN.mkdir(exist_ok=True)
+        path.write_bytes(body)
+    assert body == path.read_bytes(), f"{name} differs from {path}"
+
+
+async def test_work_order_pages_are_byte_identical(client: Any, golden: None) -> None:
+    headers = await log_in(client, golden_data.DISPATCHER_NAME)
+    params = {"territory_id": str(golden_data.TERRITORY)}
+    first = await client.get("/api/v1/work-orders", params=params, headers=headers)
+    assert first.status_code == 200, first.text
+    check("list_page_1", first.content)
+    cursor = first.json()["next_cursor"]
+    assert cursor
+    second = await client.get(
+        "/api/v1/work-orders", params={**params, "cursor": cursor}, headers=headers
+    )
+    check("list_page_2", second.content)
+    filtered = await client.get(
+        "/api/v1/work-orders",
+        params={**params, "status": ["new", "on_hold"], "type": "repair", "limit": 5},
+        headers=headers,
+    )
+    check("list_filtered", filtered.content)
+    searched = await client.get(
+        "/api/v1/work-orders", params={**params, "q": "заявка 1"}, headers=headers
+    )
+    check("list_searched", searched.content)
+
+
+async def test_technician_list_is_byte_identical(client: Any, golden: None) -> None:
+    headers = await log_in(client, golden_data.TECH_NAME, "golden-phone-list")
+    listed = await client.get("/api/v1/work-orders", headers=headers)
+    assert listed.status_code == 200, listed.text
+    check("list_technician", listed.content)
+
+
+async def test_day_bundle_is_byte_identical(client: Any, golden: None) -> None:
+    headers = await log_in(client, golden_data.TECH_NAME, "golden-phone-day")
+    day = await client.get(
+        "/mobile/v1/day", params={"date": golden_data.DAY.isoformat()}, headers=headers
+    )
+    assert day.status_code == 200, day.text
+    assert day.headers["etag"] == day.json()["etag"]
+    check("day_bundle", day.content)
+    unchanged = await client.get(
+        "/mobile/v1/day",
+        params={"date": golden_data.DAY.isoformat()},
+        headers={**headers, "If-None-Match": day.headers["etag"]},
+    )
+    assert unchanged.status_code == 304
+    assert unchanged.headers["etag"] == day.headers["etag"]
