@@ -1,0 +1,337 @@
+"""The ceiling: the work-order list and the day bundle served as directly as Python allows.
+
+A plain ASGI app on the same uvicorn, an asyncpg pool and msgspec, answering the same requests
+as naryad with the same keyset SQL, the same JSON bytes (it encodes naryad's own response
+structs), the same JWT verification and scope, and the same per-request session/user/device
+check. It does nothing else: no framework, no ORM, no middleware, no transaction. `make bench`
+divides naryad's throughput by this app's on the same request in the same run; a test proves
+that both answer the same bytes (tests/integration/reads/test_ceiling_matches.py).
+
+Only what the benchmark requests is implemented: `GET /health`, `GET /api/v1/work-orders`
+(`limit`, `cursor`, `territory_id`) and `GET /mobile/v1/day` (`date`, `If-None-Match`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import jwt
+import msgspec
+
+from service.auth.actor import Actor, Role
+from service.auth.token_lifetime import claims_lifetime_is_allowed
+from service.auth.tokens import ALGORITHM
+from service.common.geo import point_from_wkb
+from service.common.pagination import decode_cursor, encode_cursor
+from service.common.schemas import Window
+from service.execution.schemas import CustomerOnSite, DayBundle, PinnedChecklist, VisitBundle
+from service.orders.schemas import EquipmentItem, WorkOrder, WorkOrderPage
+from service.orders.services import OPEN_STATUSES
+from service.settings import Settings, load_settings
+
+LIVE_SESSION = """
+SELECT 1 FROM auth_sessions s
+JOIN users u ON u.id = s.user_id
+LEFT JOIN devices d ON d.id = s.device_id
+WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND u.is_active AND u.role = $3
+  AND s.device_id IS NOT DISTINCT FROM $4 AND (d.id IS NULL OR d.revoked_at IS NULL)
+"""
+ORDER_COLUMNS = """
+o.id, o.number, o.type, o.priority, o.status, o.description, o.requested_services,
+o.required_skills, o.equipment, o.contact_phones, o.customer_id, o.site_id, o.territory_id,
+o.control_deadline, o.cancel_reason, o.hold_reason, o.version, o.created_at, o.updated_at
+"""
+TECHNICIAN_SCOPE = """EXISTS (SELECT 1 FROM visits v WHERE v.work_order_id = o.id
+    AND v.technician_id = $1 AND v.status <> 'cancelled')"""
+DAY_VISITS = """
+SELECT v.id, v.status, lower(v.agreed_window), upper(v.agreed_window), v.planned_start,
+       v.version, o.id, o.number, o.type, o.priority, o.description, o.requested_services,
+       o.equipment, o.contact_phones, s.address, ST_AsBinary(s.location), s.access_notes,
+       c.full_name, c.phones, c.preferred_language, c.accessibility_needs,
+       vc.template_key, vc.template_version, vc.content_hash
+FROM visits v
+JOIN work_orders o ON o.id = v.work_order_id
+JOIN sites s ON s.id = o.site_id
+JOIN customers c ON c.id = o.customer_id
+LEFT JOIN visit_checklists vc ON vc.visit_id = v.id
+WHERE v.technician_id = $1 AND v.status <> 'cancelled' AND v.agreed_window && tstzrange($2, $3)
+ORDER BY lower(v.agreed_window)
+"""
+LATEST_TEMPLATES = """
+SELECT DISTINCT ON (key) key, version, content_hash FROM checklist_templates
+WHERE key = ANY($1) ORDER BY key, version DESC
+"""
+TEMPLATE_CONTENT = """
+SELECT key, version, content FROM checklist_templates
+WHERE (key, version) IN (SELECT * FROM unnest($1::text[], $2::int[]))
+"""
+_EQUIPMENT = msgspec.json.Decoder(list[EquipmentItem])
+_JSON = [(b"content-type", b"application/json")]
+
+
+class Ceiling:
+    """The app: a pool, the auth settings and a template cache; nothing else per process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.pool: asyncpg.Pool | None = None
+        # Templates never change under a key@version: kept raw, as the database gave them.
+        self.templates: dict[tuple[str, int], msgspec.Raw] = {}
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """ASGI entry point."""
+        if scope["type"] == "lifespan":
+            await self.lifespan(receive, send)
+            return
+        path = scope["path"]
+        if path == "/health":
+            await respond(send, 200, b'{"status":"ok"}')
+            return
+        actor = self.actor(scope)
+        if actor is None:
+            await respond(send, 401, b'{"status":401}')
+            return
+        query = parse_qs(scope["query_string"].decode())
+        assert self.pool is not None
+        async with self.pool.acquire() as connection:
+            live = await connection.fetchval(
+                LIVE_SESSION, actor.session, actor.user_id, actor.role.value, actor.device
+            )
+            if not live:
+                await respond(send, 401, b'{"status":401}')
+                return
+            if path.rstrip("/") == "/api/v1/work-orders":
+                body = await self.work_orders(connection, actor, query)
+                await respond(send, 200, body)
+                return
+            if path.rstrip("/") == "/mobile/v1/day" and actor.role is Role.TECHNICIAN:
+                etag, body = await self.day(connection, actor, query)
+                if header(scope, b"if-none-match") == etag:
+                    await respond(send, 304, b"", [(b"etag", etag.encode())])
+                else:
+                    extra = [(b"etag", etag.encode()), (b"cache-control", b"private")]
+                    await respond(send, 200, body, extra)
+                return
+        await respond(send, 404, b'{"status":404}')
+
+    async def lifespan(self, receive: Any, send: Any) -> None:
+        """Open the pool at startup, close it at shutdown."""
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                dsn = self.settings.database.url.replace("+asyncpg", "")
+                self.pool = await asyncpg.create_pool(dsn, min_size=2, max_size=10)
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self.pool is not None:
+                    await self.pool.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def actor(self, scope: Any) -> Actor | None:
+        """The verified caller: signature, issuer, exp, iat and the TTL bound, as naryad does."""
+        raw = header(scope, b"authorization")
+        if not raw or not raw.startswith("Bearer "):
+            return None
+        auth = self.settings.auth
+        try:
+            claims = jwt.decode(
+                raw[7:],
+                auth.jwt_secret,
+                algorithms=[ALGORITHM],
+                issuer=auth.issuer,
+                options={"require": ["exp", "iat", "sub"]},
+            )
+            if not claims_lifetime_is_allowed(claims, auth):
+                return None
+            actor = Actor.from_claims(claims["sub"], claims)
+        except (jwt.PyJWTError, KeyError, ValueError):
+            return None
+        return actor if actor.session is not None else None
+
+    async def work_orders(
+        self, connection: asyncpg.Connection, actor: Actor, query: dict[str, list[str]]
+    ) -> bytes:
+        """One keyset page, newest first, in the caller's scope."""
+        limit = int(query.get("limit", ["50"])[0])
+        args: list[Any] = []
+        conditions = []
+        if actor.role is Role.TECHNICIAN:
+            args.append(actor.technician_id)
+            conditions.append(TECHNICIAN_SCOPE)
+        elif not actor.is_admin:
+            args.append(list(actor.territory_ids))
+            conditions.append(f"o.territory_id = ANY(${len(args)})")
+        if "territory_id" in query:
+            args.append(uuid.UUID(query["territory_id"][0]))
+            conditions.append(f"o.territory_id = ${len(args)}")
+        if "cursor" in query:
+            after = decode_cursor(query["cursor"][0])
+            args.extend((after.created_at, after.id))
+            conditions.append(f"(o.created_at, o.id) < (${len(args) - 1}, ${len(args)})")
+        args.append(limit + 1)
+        where = " AND ".join(conditions) or "true"
+        rows = await connection.fetch(
+            f"SELECT {ORDER_COLUMNS} FROM work_orders o WHERE {where}"  # noqa: S608 - fixed parts
+            f" ORDER BY o.created_at DESC, o.id DESC LIMIT ${len(args)}",
+            *args,
+        )
+        now = datetime.now(UTC)
+        items = [
+            WorkOrder(
+                id=r[0],
+                number=r[1],
+                type=r[2],
+                priority=r[3],
+                status=r[4],
+                description=r[5],
+                requested_services=r[6],
+                required_skills=r[7],
+                equipment=_EQUIPMENT.decode(r[8]),
+                contact_phones=r[9],
+                customer_id=r[10],
+                site_id=r[11],
+                territory_id=r[12],
+                control_deadline=r[13],
+                overdue=bool(r[13] and r[13] < now and r[4] in OPEN_STATUSES),
+                cancel_reason=r[14],
+                hold_reason=r[15],
+                version=r[16],
+                created_at=r[17],
+                updated_at=r[18],
+            )
+            for r in rows[:limit]
+        ]
+        next_cursor = (
+            encode_cursor(rows[limit - 1][17], rows[limit - 1][0]) if len(rows) > limit else None
+        )
+        return msgspec.json.encode(WorkOrderPage(items=items, next_cursor=next_cursor))
+
+    async def day(
+        self, connection: asyncpg.Connection, actor: Actor, query: dict[str, list[str]]
+    ) -> tuple[str, bytes]:
+        """The technician's visits of one local day with their templates, and its ETag."""
+        zone_name = await connection.fetchval(
+            "SELECT time_zone FROM technicians WHERE id = $1", actor.technician_id
+        )
+        zone = ZoneInfo(zone_name)
+        first = (
+            date.fromisoformat(query["date"][0])
+            if "date" in query
+            else datetime.now(UTC).astimezone(zone).date()
+        )
+        start = datetime.combine(first, time(0), tzinfo=zone)
+        end = datetime.combine(first + timedelta(days=1), time(0), tzinfo=zone)
+        rows = await connection.fetch(DAY_VISITS, actor.technician_id, start, end)
+        unpinned = sorted({r[8] for r in rows if r[21] is None})
+        latest = {
+            key: PinnedChecklist(key, version, digest)
+            for key, version, digest in (
+                await connection.fetch(LATEST_TEMPLATES, unpinned) if unpinned else []
+            )
+        }
+        visits = []
+        for r in rows:
+            contact_phones, customer_phones = r[13], r[18]
+            visits.append(
+                VisitBundle(
+                    visit_id=r[0],
+                    status=r[1],
+                    window=Window(start=r[2], end=r[3]),
+                    planned_start=r[4],
+                    work_order_id=r[6],
+                    work_order_number=r[7],
+                    work_type=r[8],
+                    priority=r[9],
+                    description=r[10],
+                    requested_services=r[11],
+                    equipment=_EQUIPMENT.decode(r[12]),
+                    address=r[14],
+                    location=point_from_wkb(r[15]),
+                    access_notes=r[16],
+                    customer=CustomerOnSite(
+                        name=r[17],
+                        phone=next(iter(contact_phones or customer_phones), None),
+                        language=r[19],
+                        accessibility_needs=r[20],
+                    ),
+                    checklist=(
+                        PinnedChecklist(r[21], r[22], r[23]) if r[21] is not None else latest[r[8]]
+                    ),
+                    version=r[5],
+                )
+            )
+        pins = sorted({(v.checklist.key, v.checklist.version) for v in visits})
+        missing = [pin for pin in pins if pin not in self.templates]
+        if missing:
+            for key, version, content in await connection.fetch(
+                TEMPLATE_CONTENT, [k for k, _ in missing], [v for _, v in missing]
+            ):
+                # Re-encoded once: compact, in the key order PostgreSQL's jsonb gives.
+                self.templates[(key, version)] = msgspec.Raw(
+                    msgspec.json.encode(msgspec.json.decode(content))
+                )
+        templates = {f"{key}@{version}": self.templates[(key, version)] for key, version in pins}
+        digest = msgspec.json.encode([visits, sorted(templates)], order="sorted")
+        etag = '"' + hashlib.sha256(digest).hexdigest()[:32] + '"'
+        bundle = DayBundle(
+            technician_id=actor.technician_id,  # type: ignore[arg-type]
+            time_zone=zone_name,
+            start=start,
+            end=end,
+            visits=visits,
+            templates=templates,
+            etag=etag,
+        )
+        return etag, msgspec.json.encode(bundle)
+
+
+def header(scope: Any, name: bytes) -> str | None:
+    """A request header's value."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+async def respond(
+    send: Any, status: int, body: bytes, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    """A complete response in two messages."""
+    headers = [*(_JSON if body else []), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers + (extra or [])})
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app() -> Ceiling:
+    """The app on the settings of the environment (NARYAD_DATABASE_URL, NARYAD_JWT_SECRET)."""
+    return Ceiling(load_settings())
+
+
+def main() -> None:
+    """Serve the ceiling with uvicorn configured as `naryad serve` configures it."""
+    import uvicorn
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("NARYAD_PORT", "8001")))
+    args = parser.parse_args()
+    uvicorn.run(
+        "tests.bench.ceiling:create_app",
+        factory=True,
+        host="127.0.0.1",
+        port=args.port,
+        proxy_headers=False,
+        log_level="info",
+    )
+
+
+if __name__ == "__main__":
+    main()
