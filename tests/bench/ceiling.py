@@ -307,7 +307,9 @@ async def respond(
 ) -> None:
     """A complete response in two messages."""
     headers = [*(_JSON if body else []), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers + (extra or [])})
+    await send(
+        {"type": "http.response.start", "status": status, "headers": headers + (extra or [])}
+    )
     await send({"type": "http.response.body", "body": body})
 
 

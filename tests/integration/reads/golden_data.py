@@ -58,7 +58,7 @@ STATEMENTS = [
          territory_id, control_deadline, cancel_reason, hold_reason, version, created_at,
          updated_at)
        SELECT ('00000000-0000-4000-8002-' || lpad(g::text, 12, '0'))::uuid,
-         'WO-G-' || lpad(g::text, 4, '0'),
+         'WO-G-' || lpad(g::text, greatest(4, length(g::text)), '0'),
          (ARRAY['installation','repair','construction','meter_check'])[1 + g % 4],
          (ARRAY['low','normal','high','urgent'])[1 + g % 4],
          (ARRAY['new','scheduled','in_progress','completed','closed','cancelled','on_hold'])
@@ -97,8 +97,11 @@ STATEMENTS = [
 ]
 
 
-async def insert(session: AsyncSession) -> None:
-    """The fixed rows (committed by the caller); a second call in the same database is a no-op."""
+async def insert(session: AsyncSession, orders: int = ORDERS) -> None:
+    """The fixed rows (committed by the caller); a second call in the same database is a no-op.
+
+    ``orders`` above the default adds orders after the golden ones (for `make bench`).
+    """
     if await session.scalar(text("SELECT 1 FROM territories WHERE id = :t"), {"t": TERRITORY}):
         return
     params: dict[str, Any] = {
@@ -110,7 +113,7 @@ async def insert(session: AsyncSession) -> None:
         "dispatcher_name": DISPATCHER_NAME,
         "tech_name": TECH_NAME,
         "password_hash": hash_password(PASSWORD),
-        "orders": ORDERS,
+        "orders": orders,
     }
     for statement in STATEMENTS:
         await session.execute(text(statement), params)

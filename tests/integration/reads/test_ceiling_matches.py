@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from service.settings import Settings
 from tests.bench.ceiling import Ceiling
 from tests.integration.reads import golden_data
-from tests.integration.reads.test_golden_reads import golden, log_in  # noqa: F401 - fixture
+from tests.integration.reads.conftest import log_in
 
 pytestmark = pytest.mark.asyncio
 
