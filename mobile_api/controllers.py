@@ -22,6 +22,7 @@ from service.common.i18n import pick_language
 from service.common.page_security import new_page_nonce, page_headers
 from service.common.params import DbSession
 from service.coordination.ratings import RatingLinks
+from service.db.engine import READ_ONLY
 from service.errors import (
     Conflict,
     DomainError,
@@ -57,6 +58,7 @@ class DayController(Controller):
     @get(
         "/",
         operation_id="GetMobileDay",
+        opt={READ_ONLY: True},
         responses={
             200: ResponseSpec(DayBundle, description="Day bundle", generate_examples=False),
             304: ResponseSpec(None, description="Unchanged since If-None-Match"),

@@ -18,8 +18,14 @@ class DatabaseSettings(msgspec.Struct, frozen=True):
     """Where PostgreSQL is and how many connections to keep."""
 
     url: str
-    pool_size: int = 10
-    max_overflow: int = 10
+    # Eight API processes at 5 + 5 hold at most 80 connections: inside PostgreSQL's default
+    # max_connections of 100 with room for workers, migrations and psql.
+    pool_size: int = 5
+    max_overflow: int = 5
+    # Connections older than this are replaced at checkout (no pre-ping round trip per checkout).
+    pool_recycle_seconds: int = 1800
+    # Behind PgBouncer in transaction mode: no prepared statements survive a transaction.
+    pgbouncer: bool = False
     echo: bool = False
 
 
@@ -377,8 +383,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         environment=environment,  # type: ignore[arg-type]
         database=DatabaseSettings(
             url=normalise_database_url(get("DATABASE_URL", DEFAULT_DATABASE_URL) or ""),
-            pool_size=integer("DB_POOL_SIZE", 10),
-            max_overflow=integer("DB_MAX_OVERFLOW", 10),
+            pool_size=integer("DB_POOL_SIZE", 5),
+            max_overflow=integer("DB_MAX_OVERFLOW", 5),
+            pool_recycle_seconds=integer("DB_POOL_RECYCLE_SECONDS", 1800),
+            pgbouncer=_bool(get("DB_PGBOUNCER", "0") or "0"),
             echo=_bool(get("DB_ECHO", "0") or "0"),
         ),
         auth=AuthSettings(
