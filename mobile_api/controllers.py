@@ -80,12 +80,12 @@ class DayController(Controller):
     ) -> Response[Any]:
         """The technician's visits in order with everything needed offline, and an ETag."""
         start = first or on
-        bundle = await BundleService(db_session, technician, state.checklist_registry).day(
-            start, last or start
+        etag, bundle = await BundleService(db_session, technician, state.checklist_registry).day(
+            start, last or start, if_none_match
         )
-        if if_none_match == bundle.etag:
-            return Response(None, status_code=HTTP_304_NOT_MODIFIED, headers={"ETag": bundle.etag})
-        return Response(bundle, headers={"ETag": bundle.etag, "Cache-Control": "private"})
+        if bundle is None:
+            return Response(None, status_code=HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        return Response(bundle, headers={"ETag": etag, "Cache-Control": "private"})
 
 
 class SyncController(Controller):

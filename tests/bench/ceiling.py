@@ -14,7 +14,6 @@ Only what the benchmark requests is implemented: `GET /health`, `GET /api/v1/wor
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
@@ -29,10 +28,9 @@ import msgspec
 from service.auth.actor import Actor, Role
 from service.auth.token_lifetime import claims_lifetime_is_allowed
 from service.auth.tokens import ALGORITHM
-from service.common.geo import point_from_wkb
 from service.common.pagination import decode_cursor, encode_cursor
-from service.common.schemas import Window
-from service.execution.schemas import CustomerOnSite, DayBundle, PinnedChecklist, VisitBundle
+from service.execution.day_reads import DAY_VISITS_SQL, VERSION_VECTOR_SQL, day_etag, visit_bundle
+from service.execution.schemas import DayBundle
 from service.orders.schemas import EquipmentItem, WorkOrder, WorkOrderPage
 from service.orders.services import OPEN_STATUSES
 from service.settings import Settings, load_settings
@@ -51,26 +49,18 @@ o.control_deadline, o.cancel_reason, o.hold_reason, o.version, o.created_at, o.u
 """
 TECHNICIAN_SCOPE = """EXISTS (SELECT 1 FROM visits v WHERE v.work_order_id = o.id
     AND v.technician_id = $1 AND v.status <> 'cancelled')"""
-DAY_VISITS = """
-SELECT v.id, v.status, lower(v.agreed_window), upper(v.agreed_window), v.planned_start,
-       v.version, o.id, o.number, o.type, o.priority, o.description, o.requested_services,
-       o.equipment, o.contact_phones, s.address, ST_AsBinary(s.location), s.access_notes,
-       c.full_name, c.phones, c.preferred_language, c.accessibility_needs,
-       vc.template_key, vc.template_version, vc.content_hash
-FROM visits v
-JOIN work_orders o ON o.id = v.work_order_id
-JOIN sites s ON s.id = o.site_id
-JOIN customers c ON c.id = o.customer_id
-LEFT JOIN visit_checklists vc ON vc.visit_id = v.id
-WHERE v.technician_id = $1 AND v.status <> 'cancelled' AND v.agreed_window && tstzrange($2, $3)
-ORDER BY lower(v.agreed_window)
-"""
-LATEST_TEMPLATES = """
-SELECT DISTINCT ON (key) key, version, content_hash FROM checklist_templates
-WHERE key = ANY($1) ORDER BY key, version DESC
-"""
+# naryad's day SQL (named parameters) in asyncpg's numbered form: the same statements.
+DAY_VISITS = (
+    DAY_VISITS_SQL.replace(":technician", "$1").replace(":start", "$2").replace(":end", "$3")
+)
+VERSION_VECTOR = (
+    VERSION_VECTOR_SQL.replace(":technician", "$1::uuid")
+    .replace(":first", "$2::date")
+    .replace(":last", "$3::date")
+    .replace(":now", "$4::timestamptz")
+)
 TEMPLATE_CONTENT = """
-SELECT key, version, content FROM checklist_templates
+SELECT key, version, content::text FROM checklist_templates
 WHERE (key, version) IN (SELECT * FROM unnest($1::text[], $2::int[]))
 """
 _EQUIPMENT = msgspec.json.Decoder(list[EquipmentItem])
@@ -113,8 +103,9 @@ class Ceiling:
                 await respond(send, 200, body)
                 return
             if path.rstrip("/") == "/mobile/v1/day" and actor.role is Role.TECHNICIAN:
-                etag, body = await self.day(connection, actor, query)
-                if header(scope, b"if-none-match") == etag:
+                known = header(scope, b"if-none-match")
+                etag, body = await self.day(connection, actor, query, known)
+                if known == etag:
                     await respond(send, 304, b"", [(b"etag", etag.encode())])
                 else:
                     extra = [(b"etag", etag.encode()), (b"cache-control", b"private")]
@@ -216,59 +207,25 @@ class Ceiling:
         return msgspec.json.encode(WorkOrderPage(items=items, next_cursor=next_cursor))
 
     async def day(
-        self, connection: asyncpg.Connection, actor: Actor, query: dict[str, list[str]]
+        self,
+        connection: asyncpg.Connection,
+        actor: Actor,
+        query: dict[str, list[str]],
+        known_etag: str | None,
     ) -> tuple[str, bytes]:
-        """The technician's visits of one local day with their templates, and its ETag."""
-        zone_name = await connection.fetchval(
-            "SELECT time_zone FROM technicians WHERE id = $1", actor.technician_id
+        """The ETag of the technician's local day and, unless it is known, the bundle's bytes."""
+        asked = date.fromisoformat(query["date"][0]) if "date" in query else None
+        zone_name, first, last, digest = await connection.fetchrow(
+            VERSION_VECTOR, actor.technician_id, asked, asked, datetime.now(UTC)
         )
+        etag = day_etag(zone_name, first, last, digest)
+        if etag == known_etag:
+            return etag, b""
         zone = ZoneInfo(zone_name)
-        first = (
-            date.fromisoformat(query["date"][0])
-            if "date" in query
-            else datetime.now(UTC).astimezone(zone).date()
-        )
         start = datetime.combine(first, time(0), tzinfo=zone)
-        end = datetime.combine(first + timedelta(days=1), time(0), tzinfo=zone)
+        end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone)
         rows = await connection.fetch(DAY_VISITS, actor.technician_id, start, end)
-        unpinned = sorted({r[8] for r in rows if r[21] is None})
-        latest = {
-            key: PinnedChecklist(key, version, digest)
-            for key, version, digest in (
-                await connection.fetch(LATEST_TEMPLATES, unpinned) if unpinned else []
-            )
-        }
-        visits = []
-        for r in rows:
-            contact_phones, customer_phones = r[13], r[18]
-            visits.append(
-                VisitBundle(
-                    visit_id=r[0],
-                    status=r[1],
-                    window=Window(start=r[2], end=r[3]),
-                    planned_start=r[4],
-                    work_order_id=r[6],
-                    work_order_number=r[7],
-                    work_type=r[8],
-                    priority=r[9],
-                    description=r[10],
-                    requested_services=r[11],
-                    equipment=_EQUIPMENT.decode(r[12]),
-                    address=r[14],
-                    location=point_from_wkb(r[15]),
-                    access_notes=r[16],
-                    customer=CustomerOnSite(
-                        name=r[17],
-                        phone=next(iter(contact_phones or customer_phones), None),
-                        language=r[19],
-                        accessibility_needs=r[20],
-                    ),
-                    checklist=(
-                        PinnedChecklist(r[21], r[22], r[23]) if r[21] is not None else latest[r[8]]
-                    ),
-                    version=r[5],
-                )
-            )
+        visits = [visit_bundle(row) for row in rows]
         pins = sorted({(v.checklist.key, v.checklist.version) for v in visits})
         missing = [pin for pin in pins if pin not in self.templates]
         if missing:
@@ -280,8 +237,6 @@ class Ceiling:
                     msgspec.json.encode(msgspec.json.decode(content))
                 )
         templates = {f"{key}@{version}": self.templates[(key, version)] for key, version in pins}
-        digest = msgspec.json.encode([visits, sorted(templates)], order="sorted")
-        etag = '"' + hashlib.sha256(digest).hexdigest()[:32] + '"'
         bundle = DayBundle(
             technician_id=actor.technician_id,  # type: ignore[arg-type]
             time_zone=zone_name,
