@@ -22,6 +22,8 @@ class RoundTripProxy:
     upstream_port: int
     round_trips: int = 0
     port: int = 0
+    # Local ports of the proxy's connections to PostgreSQL (pg_stat_activity.client_port).
+    upstream_ports: set[int] = field(default_factory=set)
     _server: asyncio.Server | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -43,6 +45,7 @@ class RoundTripProxy:
         upstream_reader, upstream_writer = await asyncio.open_connection(
             self.upstream_host, self.upstream_port
         )
+        self.upstream_ports.add(upstream_writer.get_extra_info("sockname")[1])
         # Per connection: has the server spoken since the client last wrote?
         state = {"server_spoke": True}
 

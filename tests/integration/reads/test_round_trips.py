@@ -7,7 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.settings import Settings
 from tests.conftest import serve_app
@@ -79,3 +81,29 @@ async def test_list_and_day_round_trips(served: str, proxy: RoundTripProxy) -> N
     assert listed <= 1 + 2
     assert day <= 1 + 4
     assert revalidated <= 1 + 1
+
+
+async def test_a_connection_the_server_closed_is_not_a_500(
+    served: str, proxy: RoundTripProxy, test_sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async with httpx.AsyncClient(base_url=served, timeout=30) as app:
+        staff = await log_in(app, golden_data.DISPATCHER_NAME)
+        phone = await log_in(app, golden_data.TECH_NAME, "terminated-phone")
+        list_path = f"/api/v1/work-orders?territory_id={golden_data.TERRITORY}"
+        day_path = f"/mobile/v1/day?date={golden_data.DAY.isoformat()}"
+        assert (await app.get(list_path, headers=staff)).status_code == 200
+        for path, headers in ((list_path, staff), (day_path, phone)):
+            # Every pooled connection of the served app is closed by the server, as on a
+            # restart or failover; no pre-ping will notice before the request uses one.
+            async with test_sessions() as session:
+                terminated = await session.scalar(
+                    text(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                        "WHERE client_port = ANY(:ports)"
+                    ),
+                    {"ports": sorted(proxy.upstream_ports)},
+                )
+                await session.commit()
+            assert (terminated or 0) >= 1
+            response = await app.get(path, headers=headers)
+            assert response.status_code == 200, response.text
