@@ -232,7 +232,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.server.max_body_bytes,
         # Blobs are photos and PDFs: already compressed, and their Content-Length matters.
-        compression_config=CompressionConfig(backend="gzip", minimum_size=2048, exclude="/blobs"),
+        compression_config=(
+            CompressionConfig(
+                backend="gzip",
+                minimum_size=2048,
+                exclude="/blobs",
+                gzip_compress_level=settings.server.gzip_level,
+            )
+            if settings.server.gzip_level
+            else None
+        ),
         openapi_config=OpenAPIConfig(
             title="naryad",
             version=API_VERSION,
