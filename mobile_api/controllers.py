@@ -21,7 +21,7 @@ from reports.qr import qr_svg
 from service.common.i18n import pick_language
 from service.common.page_security import new_page_nonce, page_headers
 from service.common.params import DbSession
-from service.db.engine import READ_ONLY
+from service.db.engine import READ_ONLY, SNAPSHOT
 from service.errors import (
     Conflict,
     DomainError,
@@ -113,7 +113,7 @@ class SyncController(Controller):
         )
         return PushResponse(results=await service.push(data.operations))
 
-    @get("/pull", operation_id="SyncPull")
+    @get("/pull", operation_id="SyncPull", opt={SNAPSHOT: True})
     async def pull(
         self,
         db_session: DbSession,

@@ -39,12 +39,12 @@ from service.common.request_guard import RequestGuardMiddleware, guard_requests_
 from service.common.security_headers import security_headers
 from service.customers.controllers import CustomerController, SiteController
 from service.db.engine import (
-    READ_ONLY,
     RequestSessionCloser,
     close_request_session,
     make_engine,
     make_read_sessionmaker,
     make_sessionmaker,
+    make_snapshot_sessionmaker,
     open_request_session,
     provide_db_session,
 )
@@ -105,10 +105,9 @@ async def _actor_from_token(
         actor = Actor.from_claims(token.sub, token.extras)
     except (KeyError, ValueError):
         return None
-    read_only = connection.scope["method"] in ("GET", "HEAD") and bool(
-        connection.route_handler.opt.get(READ_ONLY)
+    session = open_request_session(
+        connection.scope, connection.app.state, connection.route_handler.opt
     )
-    session = open_request_session(connection.scope, connection.app.state, read_only)
     try:
         live = await request_session_is_live(session, actor)
     except BaseException:
@@ -160,6 +159,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.read_sessionmaker = make_read_sessionmaker(engine)
+        app.state.snapshot_sessionmaker = make_snapshot_sessionmaker(engine)
         app.state.login_throttle = LoginThrottle(engine, settings.auth)
         app.state.blob_store = build_blob_store(settings)
         app.state.checklist_registry = TemplateRegistry()

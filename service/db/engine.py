@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,20 +67,35 @@ def make_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
     )
 
 
+def make_snapshot_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose transaction reads one snapshot throughout (REPEATABLE READ)."""
+    return async_sessionmaker(
+        engine.execution_options(isolation_level="REPEATABLE READ"),
+        expire_on_commit=False,
+        autoflush=False,
+    )
+
+
 # Route handlers with this opt read only: their statements need no shared transaction.
 READ_ONLY = "naryad_read_only"
+# Route handlers with this opt read everything from one snapshot (REPEATABLE READ), which must
+# be chosen before the request's first statement, the session check.
+SNAPSHOT = "naryad_snapshot"
 _REQUEST_SESSION = "naryad.request_session"
 
 
-def open_request_session(scope: Scope, state: State, read_only: bool) -> AsyncSession:
+def open_request_session(scope: Scope, state: State, opt: Mapping[str, Any]) -> AsyncSession:
     """The request's one session, opened by authentication (its first statement is the check).
 
-    ``provide_db_session`` hands the same session to the handler; ``RequestSessionCloser``
-    closes it when the handler never asked for it.
+    The handler's opt picks its kind (``SNAPSHOT``, ``READ_ONLY`` for GETs, else a plain
+    transaction). ``provide_db_session`` hands the same session to the handler;
+    ``RequestSessionCloser`` closes it when the handler never asked for it.
     """
-    maker: async_sessionmaker[AsyncSession] = (
-        state.read_sessionmaker if read_only else state.sessionmaker
-    )
+    maker: async_sessionmaker[AsyncSession] = state.sessionmaker
+    if opt.get(SNAPSHOT):
+        maker = state.snapshot_sessionmaker
+    elif opt.get(READ_ONLY) and scope.get("method") in ("GET", "HEAD"):
+        maker = state.read_sessionmaker
     session = maker()
     scope.setdefault("state", {})[_REQUEST_SESSION] = session
     return session

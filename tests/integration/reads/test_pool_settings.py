@@ -10,8 +10,6 @@ from sqlalchemy import text
 from service.db.engine import make_engine
 from service.settings import Settings, SettingsError, load_settings
 
-pytestmark = pytest.mark.asyncio
-
 
 def test_defaults_let_eight_processes_share_a_hundred_connections() -> None:
     database = load_settings({}).database
@@ -31,6 +29,7 @@ def test_gzip_level_is_low_by_default_and_bounded() -> None:
         load_settings({"NARYAD_GZIP_LEVEL": "10"})
 
 
+@pytest.mark.asyncio
 async def test_pgbouncer_mode_prepares_nothing_under_a_reused_name(settings: Settings) -> None:
     database = load_settings(
         {"NARYAD_DATABASE_URL": settings.database.url, "NARYAD_DB_PGBOUNCER": "1"}
@@ -55,6 +54,7 @@ async def test_pgbouncer_mode_prepares_nothing_under_a_reused_name(settings: Set
     assert len(ours) == 1
 
 
+@pytest.mark.asyncio
 async def test_list_is_gzipped_at_the_configured_level(client: Any, golden: None) -> None:
     from tests.integration.reads import golden_data
     from tests.integration.reads.conftest import log_in
@@ -68,3 +68,37 @@ async def test_list_is_gzipped_at_the_configured_level(client: Any, golden: None
     assert response.status_code == 200
     assert response.headers["content-encoding"] == "gzip"
     assert len(response.json()["items"]) == 50
+
+
+@pytest.mark.asyncio
+async def test_pull_reads_one_snapshot(client: Any, settings: Settings) -> None:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from service.db.engine import SNAPSHOT, make_snapshot_sessionmaker, open_request_session
+
+    # The route is marked, so authentication opens its session at REPEATABLE READ.
+    pull = next(
+        route
+        for route in client.app.routes
+        if route.path == "/mobile/v1/sync/pull"  # type: ignore[union-attr]
+    )
+    handler = next(
+        h
+        for h in pull.route_handlers  # type: ignore[union-attr]
+        if "GET" in h.http_methods
+    )
+    assert handler.opt.get(SNAPSHOT)
+    engine = make_engine(settings.database)
+    try:
+
+        class State:
+            sessionmaker = None  # not to be chosen
+            snapshot_sessionmaker = make_snapshot_sessionmaker(engine)
+
+        scope: dict[str, Any] = {"method": "GET"}
+        session: AsyncSession = open_request_session(scope, State(), handler.opt)  # type: ignore[arg-type]
+        async with session:
+            level = await session.scalar(text("SELECT current_setting('transaction_isolation')"))
+        assert level == "repeatable read"
+    finally:
+        await engine.dispose()
