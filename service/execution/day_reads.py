@@ -12,11 +12,12 @@ bytes (a key@version never changes).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 import msgspec
-from sqlalchemy import Row, bindparam, text
+from sqlalchemy import bindparam, text
 from sqlalchemy.types import Date, DateTime, Uuid
 
 from service.common.geo import point_from_wkb
@@ -97,7 +98,7 @@ def day_etag(time_zone: str, first: date, last: date, digest: str | None) -> str
     return '"' + hashlib.sha256(vector.encode()).hexdigest()[:32] + '"'
 
 
-def visit_bundle(row: Row[Any] | tuple[Any, ...]) -> schemas.VisitBundle:
+def visit_bundle(row: Sequence[Any]) -> schemas.VisitBundle:
     """A row of ``DAY_VISITS`` to the phone's visit, the same bytes as the ORM-built one."""
     contact_phones, customer_phones = row[13], row[18]
     return schemas.VisitBundle(

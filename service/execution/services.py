@@ -388,7 +388,7 @@ class BundleService:
             start=start,
             end=end,
             visits=bundles,
-            templates=templates,  # type: ignore[arg-type]
+            templates=templates,
             etag=etag,
         )
         return etag, bundle

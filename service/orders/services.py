@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import msgspec
 from sqlalchemy import (
     ColumnElement,
-    Row,
     Select,
     Text,
     cast,
@@ -19,9 +19,11 @@ from sqlalchemy import (
     literal_column,
     select,
     text,
+    type_coerce,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.types import NullType
 
 from service.audit.services import record
 from service.auth.actor import Actor, Role
@@ -62,6 +64,9 @@ AUDITED_FIELDS = (
     "territory_id",
 )
 _SEARCH_TOKEN = re.compile(r"\w+", re.UNICODE)
+# asyncpg already returns text[] as a list of str: skip SQLAlchemy's per-item ARRAY processing
+# (profiled at a third of the list's Python time).
+_RAW = NullType()
 # Exactly the response's columns, in the order of ``schemas.WorkOrder`` (less ``overdue``);
 # equipment comes as JSON text for msgspec to decode straight into its structs.
 LIST_COLUMNS = (
@@ -71,10 +76,10 @@ LIST_COLUMNS = (
     WorkOrder.priority,
     WorkOrder.status,
     WorkOrder.description,
-    WorkOrder.requested_services,
-    WorkOrder.required_skills,
+    type_coerce(WorkOrder.requested_services, _RAW),
+    type_coerce(WorkOrder.required_skills, _RAW),
     cast(WorkOrder.equipment, Text),
-    WorkOrder.contact_phones,
+    type_coerce(WorkOrder.contact_phones, _RAW),
     WorkOrder.customer_id,
     WorkOrder.site_id,
     WorkOrder.territory_id,
@@ -151,30 +156,50 @@ def order_schema(order: WorkOrder, now: datetime | None = None) -> schemas.WorkO
     )
 
 
-def order_schema_from_row(row: Row[Any], now: datetime) -> schemas.WorkOrder:
+def order_schema_from_row(row: Sequence[Any], now: datetime) -> schemas.WorkOrder:
     """A row of ``LIST_COLUMNS`` to the API schema, the same bytes as ``order_schema``."""
-    deadline, status = row[13], row[4]
+    (
+        order_id,
+        number,
+        work_type,
+        priority,
+        status,
+        description,
+        requested_services,
+        required_skills,
+        equipment,
+        contact_phones,
+        customer_id,
+        site_id,
+        territory_id,
+        deadline,
+        cancel_reason,
+        hold_reason,
+        version,
+        created_at,
+        updated_at,
+    ) = row
     return schemas.WorkOrder(
-        id=row[0],
-        number=row[1],
-        type=row[2],
-        priority=row[3],
+        id=order_id,
+        number=number,
+        type=work_type,
+        priority=priority,
         status=status,
-        description=row[5],
-        requested_services=row[6],
-        required_skills=row[7],
-        equipment=_EQUIPMENT.decode(row[8]),
-        contact_phones=row[9],
-        customer_id=row[10],
-        site_id=row[11],
-        territory_id=row[12],
+        description=description,
+        requested_services=requested_services,
+        required_skills=required_skills,
+        equipment=_EQUIPMENT.decode(equipment),
+        contact_phones=contact_phones,
+        customer_id=customer_id,
+        site_id=site_id,
+        territory_id=territory_id,
         control_deadline=deadline,
         overdue=bool(deadline and deadline < now and status in OPEN_STATUSES),
-        cancel_reason=row[14],
-        hold_reason=row[15],
-        version=row[16],
-        created_at=row[17],
-        updated_at=row[18],
+        cancel_reason=cancel_reason,
+        hold_reason=hold_reason,
+        version=version,
+        created_at=created_at,
+        updated_at=updated_at,
     )
 
 
@@ -201,7 +226,9 @@ class WorkOrderService:
 
     def list_query(self, filters: WorkOrderFilters, cursor: str | None, limit: int) -> Select[Any]:
         """The SELECT behind a page (also used by `make bench` to EXPLAIN it)."""
-        stmt: Select[Any] = select(*LIST_COLUMNS).where(scope_condition(self.actor))
+        stmt: Select[Any] = select(*LIST_COLUMNS).where(  # type: ignore[assignment]
+            scope_condition(self.actor)
+        )
         if filters.status:
             stmt = stmt.where(WorkOrder.status.in_(filters.status))
         if filters.type:
