@@ -3,7 +3,7 @@
 # Usage: infra/system-deps.sh [run|test|bench]
 #   run   PostgreSQL with PostGIS (when NARYAD_PRIVATE_PG=1, i.e. no external database), fonts
 #   test  run + Chromium for the browser tests
-#   bench test + Pango for the WeasyPrint comparison
+#   bench test + Pango for the WeasyPrint comparison, wrk as the load generator
 set -euo pipefail
 
 profile="${1:-run}"
@@ -37,6 +37,7 @@ fi
 if [[ "$profile" == bench ]]; then
     need libpango-1.0-0 sh -c 'ldconfig -p | grep -q libpango-1.0.so.0'
     need libpangoft2-1.0-0 sh -c 'ldconfig -p | grep -q libpangoft2-1.0.so.0'
+    need wrk sh -c 'command -v wrk'
 fi
 
 if [[ ${#packages[@]} -eq 0 ]]; then

@@ -23,6 +23,7 @@ from service.auth.me import Me, MeService
 from service.common.i18n import Language, pick_language
 from service.common.page_security import new_page_nonce, page_headers
 from service.common.params import DbSession
+from service.db.engine import READ_ONLY, SNAPSHOT
 from service.errors import (
     Conflict,
     DomainError,
@@ -60,6 +61,7 @@ class DayController(Controller):
     @get(
         "/",
         operation_id="GetMobileDay",
+        opt={READ_ONLY: True},
         responses={
             200: ResponseSpec(DayBundle, description="Day bundle", generate_examples=False),
             304: ResponseSpec(None, description="Unchanged since If-None-Match"),
@@ -81,12 +83,12 @@ class DayController(Controller):
     ) -> Response[Any]:
         """The technician's visits in order with everything needed offline, and an ETag."""
         start = first or on
-        bundle = await BundleService(db_session, technician, state.checklist_registry).day(
-            start, last or start
+        etag, bundle = await BundleService(db_session, technician, state.checklist_registry).day(
+            start, last or start, if_none_match
         )
-        if if_none_match == bundle.etag:
-            return Response(None, status_code=HTTP_304_NOT_MODIFIED, headers={"ETag": bundle.etag})
-        return Response(bundle, headers={"ETag": bundle.etag, "Cache-Control": "private"})
+        if bundle is None:
+            return Response(None, status_code=HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        return Response(bundle, headers={"ETag": etag, "Cache-Control": "private"})
 
 
 class MobileMeController(Controller):
@@ -133,7 +135,7 @@ class SyncController(Controller):
         )
         return PushResponse(results=await service.push(data.operations))
 
-    @get("/pull", operation_id="SyncPull")
+    @get("/pull", operation_id="SyncPull", opt={SNAPSHOT: True})
     async def pull(
         self,
         db_session: DbSession,

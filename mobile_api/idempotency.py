@@ -50,7 +50,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.common.actor import Actor
 from service.db.base import utcnow
-from service.db.engine import hold_transaction, release_transaction
+from service.db.engine import hold_transaction, release_transaction, take_request_session
 from service.db.models import IdempotencyKey
 from service.errors import PROBLEM_JSON, Problem
 
@@ -235,7 +235,8 @@ class IdempotencyMiddleware(ASGIMiddleware):
             return  # the client left before its body arrived: nothing to run, no one to answer
         fingerprint = request_fingerprint("POST", path, request_body)
         sessionmaker: async_sessionmaker[AsyncSession] = scope["litestar_app"].state.sessionmaker
-        async with sessionmaker() as session:
+        # The session authentication opened (and checked the caller in) becomes the held one.
+        async with take_request_session(scope) or sessionmaker() as session:
             refusal, replay = await _claim(session, actor, key, path, fingerprint)
             if refusal is not None or replay is not None:
                 await session.rollback()  # releases the lock at once

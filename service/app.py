@@ -31,7 +31,7 @@ from service.auth.controllers import AuthController, DeviceController, MeControl
 from service.auth.guards import provide_actor, provide_login_throttle
 from service.auth.openapi import document_rate_limits
 from service.auth.rate_limit import LoginRateLimitMiddleware
-from service.auth.sessions import bearer_session_is_live
+from service.auth.sessions import request_session_is_live
 from service.auth.throttle import LoginThrottle
 from service.auth.token_lifetime import bounded_token_class
 from service.auth.tokens import ALGORITHM
@@ -42,7 +42,16 @@ from service.common.actor import Actor
 from service.common.request_guard import RequestGuardMiddleware, guard_requests_first
 from service.common.security_headers import security_headers
 from service.customers.controllers import CustomerController, SiteController
-from service.db.engine import make_engine, make_sessionmaker, provide_db_session
+from service.db.engine import (
+    RequestSessionCloser,
+    close_request_session,
+    make_engine,
+    make_read_sessionmaker,
+    make_sessionmaker,
+    make_snapshot_sessionmaker,
+    open_request_session,
+    provide_db_session,
+)
 from service.errors import EXCEPTION_HANDLERS
 from service.escalations.controllers import CONTROLLERS as ESCALATION_CONTROLLERS
 from service.health.controllers import HealthController
@@ -95,12 +104,25 @@ PUBLIC_PATHS = [
 async def _actor_from_token(
     token: Token, connection: ASGIConnection[Any, Any, Any, Any]
 ) -> Actor | None:
-    """The caller, only while the token's session, user and device are live (else 401)."""
+    """The caller, only while the token's session, user and device are live (else 401).
+
+    The check is the first statement of the request's one session, which the handler then
+    uses; read-only handlers get a session without BEGIN/COMMIT.
+    """
     try:
         actor = Actor.from_claims(token.sub, token.extras)
     except (KeyError, ValueError):
         return None
-    if not await bearer_session_is_live(connection.app.state.engine, actor):
+    session = open_request_session(
+        connection.scope, connection.app.state, connection.route_handler.opt
+    )
+    try:
+        live = await request_session_is_live(session, actor)
+    except BaseException:
+        await close_request_session(connection.scope)
+        raise
+    if not live:
+        await close_request_session(connection.scope)
         return None
     return actor
 
@@ -144,6 +166,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine = make_engine(settings.database)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.read_sessionmaker = make_read_sessionmaker(engine)
+        app.state.snapshot_sessionmaker = make_snapshot_sessionmaker(engine)
         app.state.login_throttle = LoginThrottle(engine, settings.auth)
         app.state.blob_store = build_blob_store(settings)
         app.state.checklist_registry = TemplateRegistry()
@@ -219,11 +243,21 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Logins, refreshes, board logins and one-time codes each have a per-address bucket,
         # counted in PostgreSQL by every process; checked after the body guard and
         # authentication, before a handler reads the body.
-        middleware=[LoginRateLimitMiddleware()],
+        # The closer sits inside authentication, which may open the request's session.
+        middleware=[RequestSessionCloser(), LoginRateLimitMiddleware()],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.server.max_body_bytes,
         # Blobs are photos and PDFs: already compressed, and their Content-Length matters.
-        compression_config=CompressionConfig(backend="gzip", minimum_size=2048, exclude="/blobs"),
+        compression_config=(
+            CompressionConfig(
+                backend="gzip",
+                minimum_size=2048,
+                exclude="/blobs",
+                gzip_compress_level=settings.server.gzip_level,
+            )
+            if settings.server.gzip_level
+            else None
+        ),
         openapi_config=OpenAPIConfig(
             title="naryad",
             version=API_VERSION,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Request
@@ -14,14 +14,15 @@ from litestar.handlers.base import BaseRouteHandler
 from service.auth.throttle import LoginThrottle
 from service.common.actor import Actor, Role
 
-Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+# Async: Litestar runs a synchronous guard in a worker thread, a hop on every request.
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 
 
 def require_roles(*roles: Role) -> Guard:
     """A guard letting through only the given roles (admins always pass)."""
     allowed = frozenset(roles) | {Role.ADMIN}
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         actor = connection.user
         if not isinstance(actor, Actor):
             raise NotAuthorizedException("Authentication required")

@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Uuid, bindparam, text, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from service.common.actor import Actor
@@ -58,10 +59,20 @@ async def autocommit(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
         yield await connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
-async def bearer_session_is_live(engine: AsyncEngine, actor: Actor) -> bool:
-    """The check of a bearer request, before its own transaction exists."""
-    async with autocommit(engine) as connection:
-        return await session_is_live(connection, actor)
+async def request_session_is_live(session: AsyncSession, actor: Actor) -> bool:
+    """The check of a bearer request, as the first statement of the request's own session.
+
+    Pooled connections are not pinged before use: when the server has closed this one (a
+    restart, a failover, an idle timeout, pg_terminate_backend), the pool drops it and the
+    check runs again on a fresh connection. Nothing ran before it, so the retry is safe.
+    """
+    try:
+        return await session_is_live(session, actor)
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        await session.rollback()
+        return await session_is_live(session, actor)
 
 
 async def start_session(

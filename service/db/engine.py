@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from litestar.datastructures import State
-from litestar.types import Scope
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -18,14 +22,35 @@ from service.db.savepoints import use_one_savepoint_name
 from service.settings import DatabaseSettings
 
 
+def _unique_statement_name() -> str:
+    # PgBouncer may hand the next transaction another server connection: names must not clash.
+    return f"__naryad_{uuid.uuid4().hex}__"
+
+
 def make_engine(settings: DatabaseSettings) -> AsyncEngine:
-    """Create the process's engine; connections are checked before use after idling."""
+    """Create the process's engine.
+
+    No pre-ping (it cost a round trip per checkout): connections are recycled by age, and a
+    request whose first statement meets a connection the server has closed retries once (see
+    ``service.auth.sessions.request_session_is_live``). Behind PgBouncer in transaction mode
+    (``NARYAD_DB_PGBOUNCER=1``) nothing is prepared under a reusable name or cached per
+    connection, since the next transaction may run on another server connection.
+    """
+    connect_args: dict[str, Any] = {}
+    if settings.pgbouncer:
+        connect_args = {
+            "statement_cache_size": 0,  # asyncpg's own cache
+            "prepared_statement_cache_size": 0,  # SQLAlchemy's cache in its asyncpg adapter
+            "prepared_statement_name_func": _unique_statement_name,
+        }
     engine = create_async_engine(
         settings.url,
         pool_size=settings.pool_size,
         max_overflow=settings.max_overflow,
-        pool_pre_ping=True,
+        pool_recycle=settings.pool_recycle_seconds,
+        pool_pre_ping=False,
         echo=settings.echo,
+        connect_args=connect_args,
     )
     use_one_savepoint_name(engine)
     return engine
@@ -34,6 +59,75 @@ def make_engine(settings: DatabaseSettings) -> AsyncEngine:
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded attributes after commit (responses are built after it)."""
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def make_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for read-only requests: each statement runs alone, no BEGIN/COMMIT round trips."""
+    return async_sessionmaker(
+        engine.execution_options(isolation_level="AUTOCOMMIT"),
+        expire_on_commit=False,
+        autoflush=False,
+    )
+
+
+def make_snapshot_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose transaction reads one snapshot throughout (REPEATABLE READ)."""
+    return async_sessionmaker(
+        engine.execution_options(isolation_level="REPEATABLE READ"),
+        expire_on_commit=False,
+        autoflush=False,
+    )
+
+
+# Route handlers with this opt read only: their statements need no shared transaction.
+READ_ONLY = "naryad_read_only"
+# Route handlers with this opt read everything from one snapshot (REPEATABLE READ), which must
+# be chosen before the request's first statement, the session check.
+SNAPSHOT = "naryad_snapshot"
+_REQUEST_SESSION = "naryad.request_session"
+
+
+def open_request_session(scope: Scope, state: State, opt: Mapping[str, Any]) -> AsyncSession:
+    """The request's one session, opened by authentication (its first statement is the check).
+
+    The handler's opt picks its kind (``SNAPSHOT``, ``READ_ONLY`` for GETs, else a plain
+    transaction). ``provide_db_session`` hands the same session to the handler;
+    ``RequestSessionCloser`` closes it when the handler never asked for it.
+    """
+    maker: async_sessionmaker[AsyncSession] = state.sessionmaker
+    if opt.get(SNAPSHOT):
+        maker = state.snapshot_sessionmaker
+    elif opt.get(READ_ONLY) and scope.get("method") in ("GET", "HEAD"):
+        maker = state.read_sessionmaker
+    session = maker()
+    scope.setdefault("state", {})[_REQUEST_SESSION] = session
+    return session
+
+
+def take_request_session(scope: Scope) -> AsyncSession | None:
+    """The session authentication opened, now owned by the caller (None: there is none)."""
+    session = scope.get("state", {}).pop(_REQUEST_SESSION, None)
+    return session if isinstance(session, AsyncSession) else None
+
+
+async def close_request_session(scope: Scope) -> None:
+    """Close the request's session if nobody took it (rolls back whatever it began)."""
+    session = take_request_session(scope)
+    if session is not None:
+        await session.close()
+
+
+class RequestSessionCloser(ASGIMiddleware):
+    """Closes a session authentication opened for a handler that never used it."""
+
+    scopes = (ScopeType.HTTP,)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        """Run the request; then close a session left behind."""
+        try:
+            await next_app(scope, receive, send)
+        finally:
+            await close_request_session(scope)
 
 
 _HELD_TRANSACTION = "naryad.held_transaction"
@@ -79,6 +173,9 @@ async def provide_db_session(state: State, scope: Scope) -> AsyncIterator[AsyncS
     """
     held = held_transaction(scope)
     if held is not None:
+        # The middleware's transaction is the request's: a session authentication opened for
+        # its check has done its job.
+        await close_request_session(scope)
         held.provided = True
         try:
             yield held.session
@@ -89,7 +186,7 @@ async def provide_db_session(state: State, scope: Scope) -> AsyncIterator[AsyncS
             await held.session.flush()
         return
     sessionmaker: async_sessionmaker[AsyncSession] = state.sessionmaker
-    async with sessionmaker() as session:
+    async with take_request_session(scope) or sessionmaker() as session:
         try:
             yield session
         except BaseException:

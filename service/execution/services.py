@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -24,7 +23,6 @@ from service.db.models import (
     Customer,
     Photo,
     Site,
-    Technician,
     TechnicianChange,
     Visit,
     VisitChecklist,
@@ -34,6 +32,7 @@ from service.db.models import (
 from service.db.models.visits import LIVE_STATUSES
 from service.errors import Conflict, FieldError, NotFound, ValidationFailed
 from service.execution import schemas
+from service.execution.day_reads import DAY_VISITS, VERSION_VECTOR, day_etag, visit_bundle
 from service.incidents.services import IncidentRouting, raise_incident
 from service.orders import visit_lifecycle
 from service.orders.lifecycle import Status, TransitionRefused, transition
@@ -381,42 +380,53 @@ class BundleService:
         self.actor = actor
         self.registry = registry
 
-    async def day(self, start_day: date | None, end_day: date | None) -> schemas.DayBundle:
-        """Visits from start_day to end_day (local, inclusive, at most 7 days)."""
-        technician = await self.session.get_one(Technician, self.actor.technician_id)
-        zone = ZoneInfo(technician.time_zone)
-        first = start_day or utcnow().astimezone(zone).date()
-        last = end_day or first
+    async def day(
+        self, start_day: date | None, end_day: date | None, known_etag: str | None = None
+    ) -> tuple[str, schemas.DayBundle | None]:
+        """The ETag of the visits from start_day to end_day (local, inclusive, at most 7 days)
+        and their bundle, or None when the ETag is ``known_etag`` (nothing is built then)."""
+        vector = (
+            await self.session.execute(
+                VERSION_VECTOR,
+                {
+                    "technician": self.actor.technician_id,
+                    "first": start_day,
+                    "last": end_day,
+                    "now": utcnow(),
+                },
+            )
+        ).one_or_none()
+        if vector is None:
+            raise NotFound("Technician not found")
+        time_zone, first, last, digest = vector
         if last < first or (last - first).days >= MAX_DAYS:
             raise ValidationFailed(
                 f"The range is 1 to {MAX_DAYS} days",
                 errors=[FieldError(field="to", message=f"at most {MAX_DAYS} days after from")],
             )
+        etag = day_etag(time_zone, first, last, digest)
+        if etag == known_etag:
+            return etag, None
+        zone = ZoneInfo(time_zone)
         start = datetime.combine(first, time(0), tzinfo=zone)
         end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone)
-        visits = (
-            await self.session.scalars(
-                select(Visit)
-                .where(
-                    Visit.technician_id == technician.id,
-                    Visit.status != "cancelled",
-                    Visit.agreed_window.op("&&")(func.tstzrange(start, end)),
-                )
-                .order_by(func.lower(Visit.agreed_window))
-            )
-        ).all()
-        bundles = await self.visits(list(visits))
-        templates = await self.templates({(b.checklist.key, b.checklist.version) for b in bundles})
-        body = msgspec.json.encode([bundles, sorted(templates)], order="sorted")
-        return schemas.DayBundle(
-            technician_id=technician.id,
-            time_zone=technician.time_zone,
+        rows = await self.session.execute(
+            DAY_VISITS, {"technician": self.actor.technician_id, "start": start, "end": end}
+        )
+        bundles = [visit_bundle(row) for row in rows]
+        templates = await self.registry.encoded(
+            self.session, ((b.checklist.key, b.checklist.version) for b in bundles)
+        )
+        bundle = schemas.DayBundle(
+            technician_id=self.actor.technician_id,  # type: ignore[arg-type]
+            time_zone=time_zone,
             start=start,
             end=end,
             visits=bundles,
             templates=templates,
-            etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"',
+            etag=etag,
         )
+        return etag, bundle
 
     async def visit(self, visit: Visit) -> schemas.VisitBundle:
         """One visit's bundle."""

@@ -286,7 +286,9 @@ class SyncService:
         The cursor is a transaction-id horizon: every transaction below it has finished, so no
         change committed later can carry a smaller one (a sequence number could).
         """
-        await self.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        if not self.session.in_transaction():
+            # Over HTTP the route's SNAPSHOT opt has already begun it at REPEATABLE READ.
+            await self.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         horizon = int(
             await self.session.scalar(
                 text("SELECT (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint")

@@ -14,6 +14,7 @@ from service.auth.guards import EVERYONE, require_roles
 from service.common.actor import Role
 from service.common.pagination import DEFAULT_LIMIT
 from service.common.params import CurrentActor, DbSession, PageCursor, PageLimit
+from service.db.engine import READ_ONLY
 from service.db.models.work_orders import WorkType
 from service.orders.schemas import (
     StatusName,
@@ -38,7 +39,12 @@ class WorkOrderController(Controller):
     path = "/api/v1/work-orders"
     tags = ["work-orders"]
 
-    @get("/", operation_id="ListWorkOrders", guards=[require_roles(*EVERYONE)])
+    @get(
+        "/",
+        operation_id="ListWorkOrders",
+        guards=[require_roles(*EVERYONE)],
+        opt={READ_ONLY: True},
+    )
     async def list_work_orders(
         self,
         db_session: DbSession,

@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import msgspec
-from sqlalchemy import ColumnElement, Select, exists, func, literal_column, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Text,
+    cast,
+    exists,
+    func,
+    literal_column,
+    select,
+    text,
+    type_coerce,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.types import NullType
 
 from service.audit.services import record
 from service.common.actor import Actor, Role
@@ -51,6 +65,33 @@ AUDITED_FIELDS = (
     "territory_id",
 )
 _SEARCH_TOKEN = re.compile(r"\w+", re.UNICODE)
+# asyncpg already returns text[] as a list of str: skip SQLAlchemy's per-item ARRAY processing
+# (profiled at a third of the list's Python time).
+_RAW = NullType()
+# Exactly the response's columns, in the order of ``schemas.WorkOrder`` (less ``overdue``);
+# equipment comes as JSON text for msgspec to decode straight into its structs.
+LIST_COLUMNS = (
+    WorkOrder.id,
+    WorkOrder.number,
+    WorkOrder.type,
+    WorkOrder.priority,
+    WorkOrder.status,
+    WorkOrder.description,
+    type_coerce(WorkOrder.requested_services, _RAW),
+    type_coerce(WorkOrder.required_skills, _RAW),
+    cast(WorkOrder.equipment, Text),
+    type_coerce(WorkOrder.contact_phones, _RAW),
+    WorkOrder.customer_id,
+    WorkOrder.site_id,
+    WorkOrder.territory_id,
+    WorkOrder.control_deadline,
+    WorkOrder.cancel_reason,
+    WorkOrder.hold_reason,
+    WorkOrder.version,
+    WorkOrder.created_at,
+    WorkOrder.updated_at,
+)
+_EQUIPMENT = msgspec.json.Decoder(list[schemas.EquipmentItem])
 
 
 class WorkOrderFilters(msgspec.Struct, frozen=True):
@@ -116,6 +157,53 @@ def order_schema(order: WorkOrder, now: datetime | None = None) -> schemas.WorkO
     )
 
 
+def order_schema_from_row(row: Sequence[Any], now: datetime) -> schemas.WorkOrder:
+    """A row of ``LIST_COLUMNS`` to the API schema, the same bytes as ``order_schema``."""
+    (
+        order_id,
+        number,
+        work_type,
+        priority,
+        status,
+        description,
+        requested_services,
+        required_skills,
+        equipment,
+        contact_phones,
+        customer_id,
+        site_id,
+        territory_id,
+        deadline,
+        cancel_reason,
+        hold_reason,
+        version,
+        created_at,
+        updated_at,
+    ) = row
+    return schemas.WorkOrder(
+        id=order_id,
+        number=number,
+        type=work_type,
+        priority=priority,
+        status=status,
+        description=description,
+        requested_services=requested_services,
+        required_skills=required_skills,
+        equipment=_EQUIPMENT.decode(equipment),
+        contact_phones=contact_phones,
+        customer_id=customer_id,
+        site_id=site_id,
+        territory_id=territory_id,
+        control_deadline=deadline,
+        overdue=bool(deadline and deadline < now and status in OPEN_STATUSES),
+        cancel_reason=cancel_reason,
+        hold_reason=hold_reason,
+        version=version,
+        created_at=created_at,
+        updated_at=updated_at,
+    )
+
+
 def scope_condition(actor: Actor) -> ColumnElement[bool]:
     """Technicians see orders they hold a live visit for; staff their territories."""
     if actor.role is Role.TECHNICIAN:
@@ -137,11 +225,11 @@ class WorkOrderService:
     def _scoped(self) -> Select[WorkOrder]:
         return select(WorkOrder).where(scope_condition(self.actor))
 
-    def list_query(
-        self, filters: WorkOrderFilters, cursor: str | None, limit: int
-    ) -> Select[WorkOrder]:
+    def list_query(self, filters: WorkOrderFilters, cursor: str | None, limit: int) -> Select[Any]:
         """The SELECT behind a page (also used by `make bench` to EXPLAIN it)."""
-        stmt = self._scoped()
+        stmt: Select[Any] = select(*LIST_COLUMNS).where(  # type: ignore[assignment]
+            scope_condition(self.actor)
+        )
         if filters.status:
             stmt = stmt.where(WorkOrder.status.in_(filters.status))
         if filters.type:
@@ -168,11 +256,11 @@ class WorkOrderService:
         self, filters: WorkOrderFilters, cursor: str | None, limit: int
     ) -> schemas.WorkOrderPage:
         """Orders in scope matching the filters, newest first (keyset pages)."""
-        rows = (await self.session.scalars(self.list_query(filters, cursor, limit))).all()
-        items, next_cursor = split_page(rows, limit, lambda o: (o.created_at, o.id))
+        rows = (await self.session.execute(self.list_query(filters, cursor, limit))).all()
+        items, next_cursor = split_page(rows, limit, lambda row: (row[17], row[0]))
         now = utcnow()
         return schemas.WorkOrderPage(
-            items=[order_schema(o, now) for o in items], next_cursor=next_cursor
+            items=[order_schema_from_row(row, now) for row in items], next_cursor=next_cursor
         )
 
     async def get(self, order_id: uuid.UUID, *, for_update: bool = False) -> WorkOrder:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from checklists import (
@@ -32,6 +33,29 @@ class TemplateRegistry:
 
     def __init__(self) -> None:
         self._cache = TemplateSet()
+        # Contents as the day bundle sends them, encoded once per key@version.
+        self._encoded: dict[tuple[str, int], msgspec.Raw] = {}
+
+    async def encoded(
+        self, session: AsyncSession, pins: Iterable[tuple[str, int]]
+    ) -> dict[str, msgspec.Raw]:
+        """Template contents by "key@version" in key order, as JSON bytes, from memory."""
+        wanted = sorted(set(pins))
+        missing = [pin for pin in wanted if pin not in self._encoded]
+        if missing:
+            rows = await session.execute(
+                select(
+                    ChecklistTemplate.key,
+                    ChecklistTemplate.version,
+                    cast(ChecklistTemplate.content, Text),
+                ).where(tuple_(ChecklistTemplate.key, ChecklistTemplate.version).in_(missing))
+            )
+            for key, version, content in rows:
+                # Compact, in the key order jsonb keeps: the bytes the ORM path produced.
+                self._encoded[(key, version)] = msgspec.Raw(
+                    msgspec.json.encode(msgspec.json.decode(content))
+                )
+        return {f"{key}@{version}": self._encoded[(key, version)] for key, version in wanted}
 
     async def latest_pin(self, session: AsyncSession, key: str) -> Pin:
         """The newest published version of ``key``."""

@@ -1,18 +1,27 @@
-"""Shared bench plumbing: a bench database, a live server, a small load generator."""
+"""Shared bench plumbing: a bench database, live servers, and `wrk` as the load generator.
+
+Throughput comes from `wrk` (Debian's package, installed by infra/system-deps.sh for the bench
+profile): an httpx loop in Python caps a server near 1,000 req/s on these machines and so
+measures itself as much as the server. The server under load is pinned to CPU 0 and wrk to
+CPU 1 with `taskset` when the machine has both, so the generator never takes the server's core
+(PostgreSQL is left to the scheduler). Figures are ratios over interleaved rounds (A, B, A, B,
+...), printed as the median with the min-max spread, never single absolute runs.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import os
+import re
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -60,20 +69,28 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+SERVER_CPU = "0"
+LOAD_CPU = "1"
+
+
+def pinned(command: list[str], cpu: str) -> list[str]:
+    """The command under `taskset -c cpu` when taskset exists and the machine has two CPUs."""
+    if shutil.which("taskset") and (os.cpu_count() or 1) >= 2:
+        return ["taskset", "-c", cpu, *command]
+    return command
+
+
 @contextmanager
-def live_server(url: str, extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    """uvicorn serving the app in its own process on the given database."""
+def serve(command: list[str], env: Mapping[str, str]) -> Iterator[str]:
+    """A server process (pinned to the server CPU) on a free port, until the block ends.
+
+    ``command`` is completed with ``--port N``; the process must answer ``GET /health``.
+    """
     port = free_port()
-    env = {
-        **os.environ,
-        "NARYAD_DATABASE_URL": url,
-        "NARYAD_LOGIN_RATE_PER_MINUTE": "100000",
-        **(extra_env or {}),
-    }
     process = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
+        pinned([*command, "--port", str(port)], SERVER_CPU),
         cwd=ROOT,
-        env=env,
+        env=dict(env),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -86,35 +103,95 @@ def live_server(url: str, extra_env: dict[str, str] | None = None) -> Iterator[s
             except httpx.TransportError:
                 time.sleep(0.1)
         else:
-            raise RuntimeError("server did not start")
+            raise RuntimeError(f"{command} did not start")
         yield base
     finally:
         process.terminate()
         process.wait(timeout=10)
 
 
-async def requests_per_second(
-    client: httpx.AsyncClient,
-    path: str,
-    headers: dict[str, str],
-    seconds: float,
-    concurrency: int = 8,
+def server_env(url: str, extra_env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment a bench server runs in."""
+    return {
+        **os.environ,
+        "NARYAD_DATABASE_URL": url,
+        "NARYAD_LOGIN_RATE_PER_MINUTE": "100000",
+        **(extra_env or {}),
+    }
+
+
+@contextmanager
+def live_server(url: str, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """naryad as `make run` serves it (`naryad serve`: uvicorn, one process) on the database."""
+    with serve([sys.executable, "-m", "service.cli", "serve"], server_env(url, extra_env)) as base:
+        yield base
+
+
+@contextmanager
+def ceiling_server(url: str) -> Iterator[str]:
+    """The ceiling app (tests/bench/ceiling.py) on the same uvicorn settings and database."""
+    with serve([sys.executable, "-m", "tests.bench.ceiling"], server_env(url)) as base:
+        yield base
+
+
+_RATE = re.compile(r"^Requests/sec:\s+([0-9.]+)", re.MULTILINE)
+_NON_2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
+_ERRORS = re.compile(r"Socket errors: .*")
+
+
+def wrk_rate(
+    url: str, headers: Mapping[str, str], seconds: float = 3.0, connections: int = 8
 ) -> float:
-    """Completed 200 responses per second with a fixed number of concurrent callers."""
-    done = 0
-    deadline = time.perf_counter() + seconds
+    """Requests per second wrk completes against ``url``; any non-2xx/3xx answer is an error."""
+    if shutil.which("wrk") is None:
+        raise RuntimeError("wrk is missing: run `bash infra/system-deps.sh bench` (as root)")
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    result = subprocess.run(
+        pinned([*command, url], LOAD_CPU), check=True, capture_output=True, text=True
+    )
+    failed = _NON_2XX.search(result.stdout)
+    if failed:
+        raise RuntimeError(f"{url}: {failed.group(1)} non-2xx answers\n{result.stdout}")
+    match = _RATE.search(result.stdout)
+    if match is None:
+        raise RuntimeError(f"unexpected wrk output: {result.stdout}")
+    return float(match.group(1))
 
-    async def caller() -> None:
-        nonlocal done
-        while time.perf_counter() < deadline:
-            response = await client.get(path, headers=headers)
-            if response.status_code != 200:
-                raise RuntimeError(f"{path}: {response.status_code} {response.text[:200]}")
-            done += 1
 
-    started = time.perf_counter()
-    await asyncio.gather(*(caller() for _ in range(concurrency)))
-    return done / (time.perf_counter() - started)
+@dataclass(frozen=True)
+class Target:
+    """One request to put load on: a full URL and its headers."""
+
+    url: str
+    headers: Mapping[str, str]
+
+
+def interleaved(
+    targets: Mapping[str, Target], rounds: int = 5, seconds: float = 3.0
+) -> dict[str, list[float]]:
+    """Requests/s of every target per round, the targets taking turns within each round."""
+    for target in targets.values():
+        wrk_rate(target.url, target.headers, 1)  # warm up: pools, caches, JIT-free imports
+    rates: dict[str, list[float]] = {name: [] for name in targets}
+    for _ in range(rounds):
+        for name, target in targets.items():
+            rates[name].append(wrk_rate(target.url, target.headers, seconds))
+    return rates
+
+
+def ratios(subject: list[float], baseline: list[float]) -> list[float]:
+    """Per-round subject/baseline."""
+    return [s / b for s, b in zip(subject, baseline, strict=True)]
+
+
+def spread(values: list[float], digits: int = 2) -> str:
+    """Median with min-max, e.g. ``0.53 (0.49-0.57, 5 rounds)``."""
+    return (
+        f"{statistics.median(values):.{digits}f} "
+        f"({min(values):.{digits}f}-{max(values):.{digits}f}, {len(values)} rounds)"
+    )
 
 
 async def compare(
@@ -122,21 +199,27 @@ async def compare(
     subject: str,
     baseline: str,
     headers: dict[str, str],
-    rounds: int = 3,
-    seconds: float = 2.0,
+    rounds: int = 5,
+    seconds: float = 3.0,
 ) -> tuple[float, float, float]:
-    """Interleaved rounds of subject and baseline; medians and the median of per-round ratios."""
-    subject_rates, baseline_rates = [], []
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
-        await requests_per_second(client, subject, headers, 0.5)  # warm up
-        for _ in range(rounds):
-            baseline_rates.append(await requests_per_second(client, baseline, headers, seconds))
-            subject_rates.append(await requests_per_second(client, subject, headers, seconds))
-    ratios = [s / b for s, b in zip(subject_rates, baseline_rates, strict=True)]
+    """wrk on subject and baseline in interleaved rounds; medians and the median per-round ratio.
+
+    Also prints the ratio's spread over the rounds.
+    """
+    rates = interleaved(
+        {
+            "baseline": Target(base_url + baseline, headers),
+            "subject": Target(base_url + subject, headers),
+        },
+        rounds,
+        seconds,
+    )
+    per_round = ratios(rates["subject"], rates["baseline"])
+    print(f"  {subject} / {baseline}: {spread(per_round, 3)}")
     return (
-        statistics.median(subject_rates),
-        statistics.median(baseline_rates),
-        statistics.median(ratios),
+        statistics.median(rates["subject"]),
+        statistics.median(rates["baseline"]),
+        statistics.median(per_round),
     )
 
 
