@@ -195,7 +195,7 @@ def order_schema_from_row(row: Sequence[Any], now: datetime) -> schemas.WorkOrde
         site_id=site_id,
         territory_id=territory_id,
         control_deadline=deadline,
-        overdue=bool(deadline and deadline < now and status in OPEN_STATUSES),
+        overdue=bool(deadline and deadline < now and status in OPEN_ORDER_STATUSES),
         cancel_reason=cancel_reason,
         hold_reason=hold_reason,
         version=version,
