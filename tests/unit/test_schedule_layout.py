@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from service.staff.schedule_layout import Axis, day_axis, week_axis, week_start
+from service.staff.schedule_layout import Axis, day_axis, placement_css, week_axis, week_start
 
 ALMATY = ZoneInfo("Asia/Almaty")  # UTC+5, no daylight saving
 BERLIN = ZoneInfo("Europe/Berlin")  # daylight saving: 2026-03-29 has 23 hours, 2026-10-25 has 25
@@ -116,3 +117,21 @@ def test_week_axis_has_seven_local_days_starting_monday() -> None:
     span = axis.span(local(DAY, 12), local(DAY, 14))
     assert span is not None
     assert span.left == pytest.approx((4 + 12 / 24) / 7 * 100)
+
+
+def test_a_span_maps_to_the_nearest_quarter_percent_classes() -> None:
+    axis = day_axis(DAY, ALMATY)
+    span = axis.span(local(DAY, 10), local(DAY, 12))
+    assert span is not None
+    assert span.classes == "pl-67 pw-67"  # 16.667% -> 66.67 quarter-percent steps
+    full = axis.span(local(DAY, 8), local(DAY, 20))
+    assert full is not None
+    assert full.classes == "pl-0 pw-400"
+
+
+def test_the_served_placement_stylesheet_is_the_generated_one() -> None:
+    served = Path(__file__).parents[2] / "service/static/staff/schedule-placement.css"
+    css = placement_css()
+    assert served.read_text() == css
+    assert ".pl-67{left:16.75%}" in css
+    assert ".pw-400{width:100%}" in css
