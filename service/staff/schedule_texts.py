@@ -141,6 +141,11 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "Бұл бару бойынша кешігу белгісі жоқ.",
         "This visit has no lateness alert.",
     ),
+    "bad_query": (
+        "Неверный параметр адреса: {name}.",
+        "Мекенжай параметрі қате: {name}.",
+        "A parameter of the address is not valid: {name}.",
+    ),
     "error_changed": (
         "Визит изменился, пока страница была открыта. Проверьте и повторите.",
         "Бет ашық тұрғанда бару өзгерді. Тексеріп, қайталаңыз.",
