@@ -51,6 +51,7 @@ from service.scheduling.controllers import (
     VisitController,
 )
 from service.settings import Settings, load_settings
+from service.staff.web import STAFF_ROUTES
 from service.storage import build_blob_store
 from service.storage.controllers import BlobController
 from service.technicians.controllers import TechnicianController
@@ -76,8 +77,9 @@ PUBLIC_PATHS = [
     "/mobile/v1/sign/",
     "/mobile/v1/acts/copy/",
     "/rate/",
-    # The coordinator board authenticates with its own HttpOnly cookie session.
+    # Staff pages (board, dispatch, their sign-in) authenticate with the staff cookie session.
     "/board",
+    "/staff/",
 ]
 
 
@@ -182,6 +184,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             BlobController,
             mobile_router,
             BoardPageController,
+            *STAFF_ROUTES,
             create_static_files_router(
                 path=STATIC_PATH,
                 directories=[STATIC_DIR],
