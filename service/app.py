@@ -51,6 +51,7 @@ from service.scheduling.controllers import (
     VisitController,
 )
 from service.settings import Settings, load_settings
+from service.staff.schedule_pages import DispatchBoardPages
 from service.staff.web import STAFF_ROUTES
 from service.storage import build_blob_store
 from service.storage.controllers import BlobController
@@ -185,6 +186,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             mobile_router,
             BoardPageController,
             *STAFF_ROUTES,
+            DispatchBoardPages,
             create_static_files_router(
                 path=STATIC_PATH,
                 directories=[STATIC_DIR],

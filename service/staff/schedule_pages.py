@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import State
+from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 from markupsafe import Markup
 
@@ -114,9 +115,9 @@ class DispatchBoardPages(Controller):
         self,
         staff: StaffDep,
         db_session: DbSession,
-        territory: str | None = None,
-        day: str | None = None,
-        view: str | None = None,
+        territory: FromQuery[str | None] = None,
+        day: FromQuery[str | None] = None,
+        view: FromQuery[str | None] = None,
     ) -> Response[Any]:
         """The schedule board: technicians x hours of a day (or days of a week)."""
         refused = _gate(staff)
@@ -152,9 +153,9 @@ class DispatchBoardPages(Controller):
         request: Request[Any, Any, Any],
         staff: StaffDep,
         db_session: DbSession,
-        territory: str | None = None,
-        day: str | None = None,
-        view: str | None = None,
+        territory: FromQuery[str | None] = None,
+        day: FromQuery[str | None] = None,
+        view: FromQuery[str | None] = None,
     ) -> Response[Any]:
         """The board's grid, re-rendered only when its version changed (else 304)."""
         if staff.session is None:
@@ -194,8 +195,8 @@ class DispatchBoardPages(Controller):
         staff: StaffDep,
         db_session: DbSession,
         state: State,
-        territory: str | None = None,
-        day: str | None = None,
+        territory: FromQuery[str | None] = None,
+        day: FromQuery[str | None] = None,
     ) -> Response[Any]:
         """The territory map: outlines, the day's sites, technicians' last positions."""
         refused = _gate(staff)
@@ -233,9 +234,9 @@ class DispatchBoardPages(Controller):
         self,
         staff: StaffDep,
         db_session: DbSession,
-        territory: str | None = None,
-        notice: str | None = None,
-        error: str | None = None,
+        territory: FromQuery[str | None] = None,
+        notice: FromQuery[str | None] = None,
+        error: FromQuery[str | None] = None,
     ) -> Response[Any]:
         """Today's lateness alerts with the customer's phone and the two answers."""
         refused = _gate(staff)
@@ -263,7 +264,7 @@ class DispatchBoardPages(Controller):
 
     @get("/lateness/fragment", name="dispatch_lateness_fragment")
     async def lateness_fragment(
-        self, staff: StaffDep, db_session: DbSession, territory: str | None = None
+        self, staff: StaffDep, db_session: DbSession, territory: FromQuery[str | None] = None
     ) -> Response[Any]:
         """The inbox list, for the page's polling."""
         if staff.session is None:
@@ -288,7 +289,7 @@ class DispatchBoardPages(Controller):
 
     @post("/lateness/{visit_id:uuid}/informed", name="dispatch_lateness_informed", status_code=303)
     async def customer_informed(
-        self, staff: StaffDep, db_session: DbSession, visit_id: uuid.UUID, data: Form
+        self, staff: StaffDep, db_session: DbSession, visit_id: FromPath[uuid.UUID], data: Form
     ) -> Response[Any]:
         """Record that the desk told the customer the visit runs late."""
         refused = _gate(staff, data)
@@ -308,7 +309,7 @@ class DispatchBoardPages(Controller):
 
     @post("/lateness/{visit_id:uuid}/reassign", name="dispatch_lateness_reassign", status_code=303)
     async def reassign(
-        self, staff: StaffDep, db_session: DbSession, visit_id: uuid.UUID, data: Form
+        self, staff: StaffDep, db_session: DbSession, visit_id: FromPath[uuid.UUID], data: Form
     ) -> Response[Any]:
         """Give the late visit to the best free technician for the same window."""
         refused = _gate(staff, data)
