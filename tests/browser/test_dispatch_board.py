@@ -260,7 +260,8 @@ async def test_lateness_inbox_shows_the_alert_raised_by_the_lateness_job(
     )
     await page.set_viewport_size({"width": 1024, "height": 800})
     wide = await page.evaluate(
-        "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 1024)"
+        "[...document.querySelectorAll('body *')]"
+        ".filter(e => e.getBoundingClientRect().right > 1024)"
         ".map(e => e.tagName + '.' + e.className).slice(0, 8)"
     )
     assert wide == []  # nothing sticks out sideways at 1024 px
