@@ -51,6 +51,7 @@ from service.scheduling.controllers import (
     VisitController,
 )
 from service.settings import Settings, load_settings
+from service.staff.dispatch_page import DispatchPageController
 from service.staff.web import STAFF_ROUTES
 from service.storage import build_blob_store
 from service.storage.controllers import BlobController
@@ -80,6 +81,7 @@ PUBLIC_PATHS = [
     # Staff pages (board, dispatch, their sign-in) authenticate with the staff cookie session.
     "/board",
     "/staff/",
+    "/dispatch",
 ]
 
 
@@ -185,6 +187,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             mobile_router,
             BoardPageController,
             *STAFF_ROUTES,
+            DispatchPageController,
             create_static_files_router(
                 path=STATIC_PATH,
                 directories=[STATIC_DIR],
