@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.acts.services import ActFilters, ActService
 from service.auth.actor import Actor, Role
-from service.coordination.services import ClockService
+from service.sla.services import ClockService
 from service.db.models import (
     Customer,
     Rating,
