@@ -54,6 +54,7 @@ from service.scheduling.controllers import (
 )
 from service.settings import Settings, load_settings
 from service.sla.controllers import CONTROLLERS as SLA_CONTROLLERS
+from service.staff.customers_page import DispatchCustomerController
 from service.staff.dispatch_page import DispatchPageController
 from service.staff.web import STAFF_ROUTES
 from service.storage import build_blob_store
@@ -194,6 +195,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             BoardPageController,
             *STAFF_ROUTES,
             DispatchPageController,
+            DispatchCustomerController,
             create_static_files_router(
                 path=STATIC_PATH,
                 directories=[STATIC_DIR],

@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.acts.services import ActFilters, ActService
 from service.auth.actor import Actor, Role
-from service.sla.services import ClockService
 from service.db.models import (
     Customer,
     Rating,
@@ -35,6 +34,7 @@ from service.errors import NotFound, PreconditionFailed
 from service.orders.services import WorkOrderService
 from service.scheduling import schemas as scheduling
 from service.scheduling.services import SlotService, VisitService
+from service.sla.services import ClockService
 from service.staff.texts import Language, all_texts, format_local, format_span, format_window
 from service.storage.base import BlobStore
 

@@ -15,16 +15,13 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
-import msgspec
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath
-from litestar.response import Redirect, Template
+from litestar.response import Redirect
 
 from service.acts.services import ActService
 from service.common.params import DbSession
-from service.customers import schemas as customer_schemas
-from service.customers.services import CustomerService, SiteService
 from service.db.models import User
 from service.errors import (
     Conflict,
@@ -64,7 +61,13 @@ _MAX_FIELD = 2000
 # Service refusals that mean "someone else got this slot first".
 TAKEN = frozenset({"overlap"})
 SLOT_GONE = frozenset(
-    {"overlaps_visit", "no_candidate", planning.CAPACITY, planning.UNREACHABLE, planning.NEXT_AT_RISK}
+    {
+        "overlaps_visit",
+        "no_candidate",
+        planning.CAPACITY,
+        planning.UNREACHABLE,
+        planning.NEXT_AT_RISK,
+    }
 )
 
 

@@ -329,3 +329,56 @@ async def test_reschedule_without_a_reason_is_refused_in_the_page(
     assert await build.count(
         AuditEntry, AuditEntry.entity_id == str(visit.id), AuditEntry.action == "visit.rescheduled"
     ) == 0
+
+
+async def test_customer_form_checks_phones_and_points_and_keeps_what_was_typed(
+    web: Any, scene: Scene, build: Builder
+) -> None:
+    from service.db.models import Customer, Site
+
+    await sign_in(web, scene.dispatcher)
+    form = await web.get("/dispatch/customers/new")
+    assert form.status_code == 200
+    assert 'id="site-lat"' in form.text  # the hook a map picker fills
+    typed = {
+        "csrf": csrf(form.text),
+        "territory": str(scene.area.territory.id),
+        "full_name": "Ахметова Динара",
+        "phones": "701 12",
+        "preferred_language": "kk",
+        "address": "г. Алматы, ул. Толе би, 5",
+        "lat": str(scene.area.origin[1] + 0.4),
+        "lon": str(scene.area.origin[0] + 0.4),
+    }
+    refused = await web.post("/dispatch/customers", data=typed)
+    assert refused.status_code == 422
+    assert "Phone as +77011234567 (with the country code)." in refused.text
+    assert 'value="Ахметова Динара"' in refused.text
+    assert 'value="701 12"' in refused.text
+    assert await build.count(Customer, Customer.full_name == "Ахметова Динара") == 0
+    outside = await web.post("/dispatch/customers", data={**typed, "phones": "8 701 555 44 33",
+                                                          "lat": "95"})
+    assert outside.status_code == 422
+    assert "Latitude −90 to 90" in outside.text
+    assert await build.count(Customer, Customer.full_name == "Ахметова Динара") == 0
+    saved = await web.post("/dispatch/customers", data={**typed, "phones": "8 701 555 44 33"})
+    assert saved.status_code == 303, saved.text
+    async with build.sessionmaker() as session:
+        customer = await session.scalar(
+            select(Customer).where(Customer.full_name == "Ахметова Динара")
+        )
+        assert customer is not None
+        assert customer.phones == ["+77015554433"]
+        assert await session.scalar(select(Site.address).where(Site.customer_id == customer.id))
+    # Another territory's dispatcher does not see the customer.
+    web.cookies.clear()
+    await sign_in(web, scene.other_dispatcher)
+    assert (await web.get(f"/dispatch/customers/{customer.id}")).status_code == 404
+    token = csrf((await web.get("/dispatch")).text)
+    changed = await web.post(
+        f"/dispatch/customers/{customer.id}",
+        data={"csrf": token, "full_name": "Чужой", "phones": "+77010000000"},
+    )
+    assert changed.status_code == 404
+    async with build.sessionmaker() as session:
+        assert (await session.get_one(Customer, customer.id)).full_name == "Ахметова Динара"
