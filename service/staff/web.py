@@ -138,6 +138,8 @@ class StaffRequest:
     query: str
     cookies: list[Cookie] = field(default_factory=list)
     nonce: str = field(default_factory=new_page_nonce)
+    # Origins of signed blob URLs the page shows as images (photos), allowed by its CSP.
+    image_origins: list[str] = field(default_factory=list)
 
     @property
     def csrf(self) -> str:
@@ -156,7 +158,9 @@ class StaffRequest:
 
     def headers(self) -> dict[str, str]:
         """No caching, no framing, and only this response's nonce-tagged script and style."""
-        return page_headers(self.nonce, referrer_policy="same-origin")
+        return page_headers(
+            self.nonce, referrer_policy="same-origin", image_origins=tuple(self.image_origins)
+        )
 
     def layout(self, area: StaffArea | None, user_name: str = "") -> dict[str, Any]:
         """What the shared layout shows: navigation for the role, languages, who is signed in."""
