@@ -19,13 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.services import record
 from service.auth.actor import Actor
-from service.coordination import kinds
-from service.coordination.events import record_event
 from service.db.base import utcnow
 from service.db.models import Visit, WorkOrder
 from service.errors import Conflict, NotFound
 from service.scheduling import schemas as scheduling_schemas
 from service.scheduling.services import VisitService
+from service.sla import kinds
+from service.sla.events import record_event
 from service.staff.schedule import ScheduleBoardService, TerritoryRef
 from service.staff.schedule_layout import local_midnight
 
