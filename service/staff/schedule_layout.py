@@ -107,7 +107,7 @@ class Axis:
     def day_ticks(self) -> list[Tick]:
         """One tick per local midnight inside the axis (week view), labelled with the date."""
         day = self.start.astimezone(self.zone).date()
-        ticks = []
+        ticks: list[Tick] = []
         while True:
             at = local_midnight(day, self.zone)
             if at >= self.end:

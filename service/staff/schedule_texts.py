@@ -12,10 +12,6 @@ from service.common.i18n import Language, in_language
 # key: (ru, kk, en)
 TEXTS: dict[str, tuple[str, str, str]] = {
     "subnav_label": ("Диспетчерская", "Диспетчерлік", "Dispatch"),
-    "nav_queue": ("Очередь", "Кезек", "Queue"),
-    "nav_schedule": ("График", "Кесте", "Schedule"),
-    "nav_map": ("Карта", "Карта", "Map"),
-    "nav_lateness": ("Опоздания", "Кешігулер", "Lateness"),
     "schedule_title": ("График техников", "Техниктер кестесі", "Technicians' schedule"),
     "map_title": ("Карта территории", "Аумақ картасы", "Territory map"),
     "lateness_title": ("Опоздания за сегодня", "Бүгінгі кешігулер", "Today's late visits"),

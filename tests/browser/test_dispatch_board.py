@@ -260,11 +260,11 @@ async def test_lateness_inbox_shows_the_alert_raised_by_the_lateness_job(
         assert await LatenessService(session).sweep(now) == 1  # the job's own sweep
         await session.commit()
     await page.reload()
-    row = page.locator("table.lateness tbody tr", has_text=late_order.number)
-    assert await row.locator('a[href="tel:+77011234567"]').count() == 1
+    alert = page.locator("table.lateness tbody tr", has_text=late_order.number)
+    assert await alert.locator('a[href="tel:+77011234567"]').count() == 1
     await page.screenshot(path=str(artifacts / "dispatch-lateness-1440.png"), full_page=True)
     assert await serious_violations(page) == []
-    await row.get_by_role("button", name="Клиент предупреждён").click()
+    await alert.get_by_role("button", name="Клиент предупреждён").click()
     await page.wait_for_selector("p.notice[role=status]")
     assert (
         "Предупреждён"

@@ -104,6 +104,9 @@ async def test_schedule_page_shows_own_territory_and_404s_another(web: Any, buil
     assert "10:00–12:00" in page.text
     assert "nonce-" in page.headers["content-security-policy"]
     assert "style=" not in page.text  # placement is by class: the CSP allows no style attribute
+    queue = await web.get("/dispatch")  # the queue page links to the board by its tabs
+    assert queue.status_code == 200
+    assert 'href="/dispatch/schedule"' in queue.text
     refused = await web.get("/dispatch/schedule", params={"territory": other.territory.code})
     assert refused.status_code == 404
     assert elsewhere.number not in refused.text
