@@ -213,7 +213,7 @@ class DispatchPanel:
             ],
             "clocks": [
                 {
-                    "target": c.target,
+                    "target": t.get(f"target.{c.target}", c.target),
                     "status": c.status,
                     "status_label": t.get(f"clock.{c.status}", c.status),
                     "due": format_local(c.due_at, zone) if c.due_at else None,

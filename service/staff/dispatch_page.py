@@ -624,6 +624,8 @@ class DispatchPageController(Controller):
             context["technicians"] = await panel.technicians_for(order_id)
         staff.image_origins = context.pop("image_origins")
         t = all_texts(staff.language)
+        if form is not None and form.errors and not form.message:
+            form.message = t["err.form"]
         return staff.page(
             "staff/dispatch/order.html.j2",
             {
