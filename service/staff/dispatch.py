@@ -183,6 +183,7 @@ class DispatchPanel:
                     "id": v.id,
                     "version": v.version,
                     "status": v.status,
+                    "status_label": t.get(f"visit.{v.status}", v.status),
                     "window": format_window(
                         v.agreed_window.lower,  # type: ignore[arg-type]
                         v.agreed_window.upper,  # type: ignore[arg-type]

@@ -353,7 +353,8 @@ class DispatchPageController(Controller):
                 with_offers=True,
                 offers_day=_date(data.get("day")),
             )
-        assert slot is not None and agreement is not None
+        assert slot is not None
+        assert agreement is not None
         actions = DispatchActions(db_session, staff.session.actor)
         return await self._run(
             staff,

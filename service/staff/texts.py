@@ -93,8 +93,10 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     "dispatch_title": ("Диспетчерская", "Диспетчерлік", "Dispatch"),
     "queue_title": ("Незапланированные наряды", "Жоспарланбаған нарядтар", "Unscheduled orders"),
     "queue_hint": (
-        "Новые, приостановленные, без доступа и требующие повторного визита — по контрольному сроку.",
-        "Жаңа, тоқтатылған, кіру мүмкін болмаған және қайта келуді қажет ететін — бақылау мерзімі бойынша.",
+        "Новые, приостановленные, без доступа и требующие повторного визита — "
+        "по контрольному сроку.",
+        "Жаңа, тоқтатылған, кіру мүмкін болмаған және қайта келуді қажет ететін — "
+        "бақылау мерзімі бойынша.",
         "New, on hold, no access and needs revisit, by control deadline.",
     ),
     "search": ("Поиск", "Іздеу", "Search"),
@@ -260,7 +262,8 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     ),
     "err.stale": (
         "Наряд изменился, пока вы работали. Проверьте новые данные — введённое сохранено.",
-        "Сіз жұмыс істеп жатқанда наряд өзгерді. Жаңа деректерді тексеріңіз — енгізілгендер сақталды.",
+        "Сіз жұмыс істеп жатқанда наряд өзгерді. "
+        "Жаңа деректерді тексеріңіз — енгізілгендер сақталды.",
         "The order changed while you were working. Check the new data; what you typed is kept.",
     ),
     "err.refused": ("Не получилось: {detail}", "Болмады: {detail}", "Not done: {detail}"),
@@ -310,6 +313,24 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     "event.visit.needs_revisit": ("Нужен повторный визит", "Қайта келу қажет", "Revisit needed"),
     "event.customer.contacted": ("Звонок клиенту", "Клиентке қоңырау", "Customer contacted"),
     "event.customer.notified": ("Клиент уведомлён", "Клиентке хабарланды", "Customer notified"),
+    "visit.planned": ("Запланирован", "Жоспарланған", "Planned"),
+    "visit.en_route": ("В пути", "Жолда", "En route"),
+    "visit.on_site": ("На месте", "Орнында", "On site"),
+    "visit.completed": ("Выполнен", "Орындалды", "Completed"),
+    "visit.no_access": ("Нет доступа", "Кіру мүмкін болмады", "No access"),
+    "visit.waiting_for_adult": ("Ждёт взрослого", "Ересекті күтуде", "Waiting for an adult"),
+    "visit.aborted_safety": (
+        "Прерван (безопасность)",
+        "Тоқтатылды (қауіпсіздік)",
+        "Aborted (safety)",
+    ),
+    "visit.needs_revisit": ("Нужен повторный визит", "Қайта келу қажет", "Needs revisit"),
+    "visit.customer_refused_to_sign": (
+        "Клиент не подписал",
+        "Клиент қол қоймады",
+        "Customer refused to sign",
+    ),
+    "visit.cancelled": ("Отменён", "Болдырылмады", "Cancelled"),
     # Customers and sites
     "customer_title": ("Клиент", "Клиент", "Customer"),
     "full_name": ("ФИО или название", "Аты-жөні немесе атауы", "Full name or company"),

@@ -91,9 +91,7 @@ async def test_dispatcher_books_from_an_offer_and_the_technician_sees_it(
     await first.wait_for()
     await first.focus()
     await page.keyboard.press("ArrowDown")
-    chosen = await page.evaluate(
-        "document.querySelector('#book input[name=slot]:checked').value"
-    )
+    chosen = await page.evaluate("document.querySelector('#book input[name=slot]:checked').value")
     await page.fill("#book-agreed", "Сәуле Жұмабекова")
     await page.select_option("#book-channel", "phone")
     await page.set_viewport_size({"width": 1024, "height": 768})
@@ -150,7 +148,9 @@ async def test_dispatcher_books_from_an_offer_and_the_technician_sees_it(
     await page.locator("#form-message").wait_for()
     assert "Give a reason." in await page.inner_text("#visits")
     assert await page.locator("textarea[name=note]").first.input_value() == "Клиент просит позже"
-    await page.screenshot(path=str(artifacts / "dispatch-reschedule-refused-1024.png"), full_page=True)
+    await page.screenshot(
+        path=str(artifacts / "dispatch-reschedule-refused-1024.png"), full_page=True
+    )
     async with build.sessionmaker() as session:
         again = await session.get_one(Visit, visit.id)
         assert again.agreed_window == visit.agreed_window

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from service.auth.actor import Role
+from service.errors import PreconditionFailed
 from service.staff.customer_forms import customer_create, normalise_phone, phones_of, site_fields
 from service.staff.dispatch import agreement_from, check_version, parse_slot, slot_value
 from service.staff.queue import decode_cursor, encode_cursor, phone_digits, time_left_minutes
 from service.staff.texts import TEXTS, format_span, format_window
 from service.staff.web import _with_language, safe_next
-from service.errors import PreconditionFailed
 
 
 @pytest.mark.parametrize(
@@ -56,8 +56,13 @@ def test_slot_values_round_trip_and_refuse_garbage() -> None:
     best = parse_slot(slot_value(start, start + timedelta(hours=2), None))
     assert best is not None
     assert best[1] is None
-    for bad in ("", "x", "a|b|c", f"{start.isoformat()}|{start.isoformat()}|",
-                "2026-12-05T11:00|2026-12-05T13:00|"):
+    for bad in (
+        "",
+        "x",
+        "a|b|c",
+        f"{start.isoformat()}|{start.isoformat()}|",
+        "2026-12-05T11:00|2026-12-05T13:00|",
+    ):
         assert parse_slot(bad) is None, bad
 
 
@@ -129,7 +134,9 @@ def test_phones_are_normalised_and_checked_like_the_api() -> None:
     bad, errors = customer_create({"territory": territory, "full_name": "Әлия", "phones": "701"})
     assert bad is None
     assert set(errors) == {"phones"}
-    missing, errors = customer_create({"territory": "", "full_name": "Әлия", "phones": "+77015554433"})
+    missing, errors = customer_create(
+        {"territory": "", "full_name": "Әлия", "phones": "+77015554433"}
+    )
     assert missing is None
     assert set(errors) == {"territory"}
 
