@@ -183,6 +183,7 @@ class DispatchPanel:
                     "id": v.id,
                     "version": v.version,
                     "status": v.status,
+                    "status_label": t.get(f"visit.{v.status}", v.status),
                     "window": format_window(
                         v.agreed_window.lower,  # type: ignore[arg-type]
                         v.agreed_window.upper,  # type: ignore[arg-type]
@@ -213,7 +214,7 @@ class DispatchPanel:
             ],
             "clocks": [
                 {
-                    "target": c.target,
+                    "target": t.get(f"target.{c.target}", c.target),
                     "status": c.status,
                     "status_label": t.get(f"clock.{c.status}", c.status),
                     "due": format_local(c.due_at, zone) if c.due_at else None,

@@ -353,7 +353,8 @@ class DispatchPageController(Controller):
                 with_offers=True,
                 offers_day=_date(data.get("day")),
             )
-        assert slot is not None and agreement is not None
+        assert slot is not None
+        assert agreement is not None
         actions = DispatchActions(db_session, staff.session.actor)
         return await self._run(
             staff,
@@ -624,6 +625,8 @@ class DispatchPageController(Controller):
             context["technicians"] = await panel.technicians_for(order_id)
         staff.image_origins = context.pop("image_origins")
         t = all_texts(staff.language)
+        if form is not None and form.errors and not form.message:
+            form.message = t["err.form"]
         return staff.page(
             "staff/dispatch/order.html.j2",
             {

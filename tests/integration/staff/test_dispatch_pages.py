@@ -172,10 +172,12 @@ async def test_another_territorys_order_is_a_404_page(web: Any, scene: Scene) ->
         data={"csrf": token, "version": "1", "slot": "x", "agreed_with": "A", "channel": "phone"},
     )
     assert booked.status_code == 404
-    assert (await web.post(
-        f"/dispatch/orders/{scene.order.id}/cancel",
-        data={"csrf": token, "version": "1", "reason": "Дубликат"},
-    )).status_code == 404
+    assert (
+        await web.post(
+            f"/dispatch/orders/{scene.order.id}/cancel",
+            data={"csrf": token, "version": "1", "reason": "Дубликат"},
+        )
+    ).status_code == 404
 
 
 async def _panel(web: Any, scene: Scene, **params: str) -> Any:
@@ -235,8 +237,13 @@ async def test_booking_form_errors_keep_what_was_typed_and_write_nothing(
     assert slot
     refused = await web.post(
         f"/dispatch/orders/{scene.order.id}/book",
-        data={"csrf": csrf(page.text), "version": "1", "slot": slot[1], "agreed_with": "",
-              "channel": "sms"},
+        data={
+            "csrf": csrf(page.text),
+            "version": "1",
+            "slot": slot[1],
+            "agreed_with": "",
+            "channel": "sms",
+        },
     )
     assert refused.status_code == 422
     assert "Say who agreed, and how." in refused.text
@@ -246,8 +253,13 @@ async def test_booking_form_errors_keep_what_was_typed_and_write_nothing(
     # A form without the session's CSRF token does nothing either.
     forged = await web.post(
         f"/dispatch/orders/{scene.order.id}/book",
-        data={"csrf": "forged", "version": "1", "slot": slot[1], "agreed_with": "A",
-              "channel": "phone"},
+        data={
+            "csrf": "forged",
+            "version": "1",
+            "slot": slot[1],
+            "agreed_with": "A",
+            "channel": "phone",
+        },
     )
     assert forged.status_code == 403
     assert await build.count(Visit, Visit.work_order_id == scene.order.id) == 0
@@ -295,8 +307,13 @@ async def test_a_taken_slot_shows_just_taken_with_fresh_offers(
     assert taken.status_code == 201, taken.text
     lost = await web.post(
         f"/dispatch/orders/{scene.order.id}/book",
-        data={"csrf": csrf(page.text), "version": "1", "slot": slot[1],
-              "agreed_with": "Әлия", "channel": "phone"},
+        data={
+            "csrf": csrf(page.text),
+            "version": "1",
+            "slot": slot[1],
+            "agreed_with": "Әлия",
+            "channel": "phone",
+        },
     )
     assert lost.status_code == 409
     assert "That window was just taken. Here are fresh offers." in lost.text
@@ -320,15 +337,27 @@ async def test_reschedule_without_a_reason_is_refused_in_the_page(
     assert slot
     refused = await web.post(
         f"/dispatch/orders/{scene.order.id}/visits/{visit.id}/reschedule",
-        data={"csrf": csrf(page.text), "version": str(visit.version), "slot": slot[1],
-              "reason": "", "agreed_with": "Әлия", "channel": "phone", "note": "позже"},
+        data={
+            "csrf": csrf(page.text),
+            "version": str(visit.version),
+            "slot": slot[1],
+            "reason": "",
+            "agreed_with": "Әлия",
+            "channel": "phone",
+            "note": "позже",
+        },
     )
     assert refused.status_code == 422
     assert "Give a reason." in refused.text
     assert "позже</textarea>" in refused.text
-    assert await build.count(
-        AuditEntry, AuditEntry.entity_id == str(visit.id), AuditEntry.action == "visit.rescheduled"
-    ) == 0
+    assert (
+        await build.count(
+            AuditEntry,
+            AuditEntry.entity_id == str(visit.id),
+            AuditEntry.action == "visit.rescheduled",
+        )
+        == 0
+    )
 
 
 async def test_customer_form_checks_phones_and_points_and_keeps_what_was_typed(
@@ -356,8 +385,9 @@ async def test_customer_form_checks_phones_and_points_and_keeps_what_was_typed(
     assert 'value="Ахметова Динара"' in refused.text
     assert 'value="701 12"' in refused.text
     assert await build.count(Customer, Customer.full_name == "Ахметова Динара") == 0
-    outside = await web.post("/dispatch/customers", data={**typed, "phones": "8 701 555 44 33",
-                                                          "lat": "95"})
+    outside = await web.post(
+        "/dispatch/customers", data={**typed, "phones": "8 701 555 44 33", "lat": "95"}
+    )
     assert outside.status_code == 422
     assert "Latitude −90 to 90" in outside.text
     assert await build.count(Customer, Customer.full_name == "Ахметова Динара") == 0
