@@ -208,6 +208,12 @@ async def test_lateness_inbox_page_informed_form_needs_csrf_and_records_once(
     token = _CSRF.search(page.text)
     assert token
     url = f"/dispatch/lateness/{visit.id}/informed"
+    live = await web.get("/dispatch/lateness/fragment")  # what the page polls
+    assert live.status_code == 200
+    assert f'data-visit="{visit.id}"' in live.text
+    assert "<html" not in live.text
+    kazakh = await web.get("/dispatch/lateness", params={"lang": "kk"})
+    assert "Бүгінгі кешігулер" in kazakh.text
 
     async def contacts() -> int:
         async with build.sessionmaker() as session:
