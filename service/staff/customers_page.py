@@ -86,7 +86,7 @@ class DispatchCustomerController(Controller):
                     msgspec.convert({**site, "customer_id": str(created.id)}, schemas.SiteCreate)
                 )
         except ValidationFailed as exc:
-            field = (exc.errors or [None])[0]
+            field = exc.errors[0] if exc.errors else None
             name = field.field if field else "form"
             return await _page(
                 staff, db_session, None, data, {"lat" if name == "location" else name: "x"}, 422

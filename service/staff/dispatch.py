@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.acts.services import ActFilters, ActService
 from service.auth.actor import Actor, Role
+from service.common.schemas import Window
 from service.db.models import (
     Customer,
     Rating,
@@ -78,7 +79,7 @@ class FormState:
     message: str | None = None
 
 
-def parse_slot(value: str | None) -> tuple[scheduling.Window, uuid.UUID | None] | None:
+def parse_slot(value: str | None) -> tuple[Window, uuid.UUID | None] | None:
     """A slot radio value ``start|end|technician`` (technician may be empty), else None."""
     if not value:
         return None
@@ -92,7 +93,7 @@ def parse_slot(value: str | None) -> tuple[scheduling.Window, uuid.UUID | None] 
         return None
     if start.tzinfo is None or end.tzinfo is None or end <= start:
         return None
-    return scheduling.Window(start=start, end=end), technician
+    return Window(start=start, end=end), technician
 
 
 def slot_value(start: datetime, end: datetime, technician_id: uuid.UUID | None) -> str:
@@ -362,7 +363,7 @@ class DispatchActions:
         self,
         order_id: uuid.UUID,
         version: str | None,
-        window: scheduling.Window,
+        window: Window,
         technician_id: uuid.UUID | None,
         agreement: scheduling.Agreement,
     ) -> Visit:

@@ -14,6 +14,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import msgspec
 from sqlalchemy import ColumnElement, Select, and_, exists, func, literal_column, or_, select
@@ -145,9 +146,7 @@ class QueueService:
         )
         return [(r.id, r.code, r.name) for r in rows]
 
-    def query(
-        self, filters: QueueFilters, cursor: QueueCursor | None, limit: int
-    ) -> Select[tuple[WorkOrder, str, list[str], str, str, str, str | None]]:
+    def query(self, filters: QueueFilters, cursor: QueueCursor | None, limit: int) -> Select[Any]:
         """The SELECT behind a page (also what EXPLAIN checks)."""
         last_visit = (
             select(Visit.status)
@@ -185,7 +184,7 @@ class QueueService:
         if filters.territory_id:
             stmt = stmt.where(WorkOrder.territory_id == filters.territory_id)
         if filters.skill:
-            stmt = stmt.where(WorkOrder.required_skills.any(filters.skill))
+            stmt = stmt.where(WorkOrder.required_skills.contains([filters.skill]))
         if filters.q and filters.q.strip():
             stmt = stmt.where(_search(filters.q))
         if cursor is not None:

@@ -156,6 +156,10 @@ async def test_queue_shows_own_territory_only_and_finds_by_phone(
     assert scene.order.number in by_address.text
     by_type = await web.get("/dispatch/queue", params={"type": "installation"})
     assert scene.order.number not in by_type.text
+    by_skill = await web.get("/dispatch/queue", params={"skill": "repair", "priority": "normal"})
+    assert scene.order.number in by_skill.text
+    other_skill = await web.get("/dispatch/queue", params={"skill": "welding"})
+    assert scene.order.number not in other_skill.text
 
 
 async def test_another_territorys_order_is_a_404_page(web: Any, scene: Scene) -> None:
