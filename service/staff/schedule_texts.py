@@ -7,7 +7,7 @@ speaker's review. Templates get them as ``dt``.
 
 from __future__ import annotations
 
-from service.common.i18n import Language, in_language
+from service.common.i18n import LANGUAGES, Language
 
 # key: (ru, kk, en)
 TEXTS: dict[str, tuple[str, str, str]] = {
@@ -151,5 +151,10 @@ TEXTS: dict[str, tuple[str, str, str]] = {
 
 
 def dispatch_texts(language: Language) -> dict[str, str]:
-    """Every text of these pages in ``language``."""
-    return {key: in_language(entry, language) for key, entry in TEXTS.items()}
+    """Every text of these pages in ``language``.
+
+    Picked from the table here rather than through ``service.common.i18n`` (which moves to
+    gettext catalogs), so these pages keep working on either side of that move.
+    """
+    column = {"ru": 0, "kk": 1, "en": 2}[language if language in LANGUAGES else "ru"]
+    return {key: entry[column] for key, entry in TEXTS.items()}
