@@ -12,7 +12,7 @@ PRIVATE_PG := $(if $(NARYAD_DATABASE_URL),,1)
 export NARYAD_DATABASE_URL ?= postgresql+asyncpg://naryad:naryad@127.0.0.1:$(or $(NARYAD_PG_PORT),54329)/naryad
 export NARYAD_S3_EMULATOR_PORT ?= 59000
 
-.PHONY: help venv db migrate seed run serve worker test lint format openapi bench stop clean
+.PHONY: help venv db migrate seed run serve worker test lint format openapi i18n bench stop clean
 
 help:
 	@echo "make run    - set up everything and serve the API on http://127.0.0.1:8000"
@@ -20,6 +20,7 @@ help:
 	@echo "make lint   - ruff and mypy"
 	@echo "make bench  - performance figures as ratios"
 	@echo "make openapi- regenerate openapi.yaml"
+	@echo "make i18n   - extract texts into the gettext catalogs and compile them"
 	@echo "make stop   - stop the private PostgreSQL and the S3 emulator"
 
 $(STAMP): pyproject.toml
@@ -37,6 +38,7 @@ db: venv
 
 migrate: db
 	@$(BIN)/naryad db upgrade
+	@$(BIN)/naryad calendar refresh
 	@$(BIN)/naryad checklists publish
 
 seed: migrate
@@ -75,6 +77,34 @@ format: venv
 
 openapi: venv
 	$(BIN)/naryad openapi
+
+# Texts: extract msg()/gettext calls from the code and templates into the .pot; when the set of
+# texts changed, merge it into each language's .po (translations and translator comments are
+# kept); compile the .mo files. An unchanged set leaves the files alone (no date-only churn).
+# The .mo files are committed, so an installed package needs no build step; a test fails when
+# one is older than its .po.
+I18N_DOMAINS := naryad:service/locale:service/locale/babel.cfg reports:reports/locale:reports/locale/babel.cfg
+i18n: venv
+	@set -e; for spec in $(I18N_DOMAINS); do \
+		IFS=: read -r domain dir cfg <<< "$$spec"; \
+		$(BIN)/pybabel -q extract -F $$cfg -k msg:1c,2 -k _msg:1c,2 --no-location --sort-output \
+			--project naryad -o $$dir/$$domain.pot.new .; \
+		if [ -f $$dir/$$domain.pot ] && cmp -s <(grep -v '^"POT-Creation-Date' $$dir/$$domain.pot) \
+				<(grep -v '^"POT-Creation-Date' $$dir/$$domain.pot.new); then \
+			rm $$dir/$$domain.pot.new; \
+		else \
+			mv $$dir/$$domain.pot.new $$dir/$$domain.pot; \
+			for lang in ru kk en; do \
+				if [ -f $$dir/$$lang/LC_MESSAGES/$$domain.po ]; then \
+					$(BIN)/pybabel update -i $$dir/$$domain.pot -d $$dir -D $$domain -l $$lang \
+						--no-fuzzy-matching --ignore-obsolete -w 100; \
+				else \
+					$(BIN)/pybabel init -i $$dir/$$domain.pot -d $$dir -D $$domain -l $$lang -w 100; \
+				fi; \
+			done; \
+		fi; \
+		$(BIN)/pybabel compile -d $$dir -D $$domain --statistics; \
+	done
 
 bench: PROFILE = bench
 bench: migrate

@@ -15,145 +15,76 @@ from msgspec import UNSET
 
 import reports
 from reports.i18n import format_quantity, format_utc_offset, format_zone, in_zone, label, title
-from service.common.i18n import LANGUAGES, Language, in_language
+from service.common.i18n import LANGUAGES, Language, Message, in_language, msg
 
 # Page-only texts; Kazakh strings await a native speaker's review.
-_PAGE: dict[str, tuple[str, str, str]] = {
-    "read_aloud": ("Прочитать вслух", "Дауыстап оқу", "Read aloud"),
-    "stop_reading": ("Остановить чтение", "Оқуды тоқтату", "Stop reading"),
-    "no_voice": (
-        "На этом телефоне нет голоса для чтения на языке акта.",
-        "Бұл телефонда акт тілінде оқитын дауыс жоқ.",
-        "This phone has no voice that reads the act's language.",
-    ),
-    "read_with": ("Читать голосом:", "Мына дауыспен оқу:", "Read with the voice:"),
-    "no_speech": (
-        "Этот браузер не умеет читать вслух.",
-        "Бұл браузер дауыстап оқи алмайды.",
-        "This browser cannot read aloud.",
-    ),
-    "large_text": ("Крупный текст", "Ірі мәтін", "Large text"),
-    "language": ("Язык страницы", "Бет тілі", "Page language"),
-    "act_language_note": (
-        "Содержание акта показано на языке, на котором он составлен.",
-        "Акт мазмұны ол жасалған тілде көрсетілген.",
+_PAGE: dict[str, Message] = {
+    "read_aloud": msg("signing.read_aloud", "Read aloud"),
+    "stop_reading": msg("signing.stop_reading", "Stop reading"),
+    "no_voice": msg("signing.no_voice", "This phone has no voice that reads the act's language."),
+    "read_with": msg("signing.read_with", "Read with the voice:"),
+    "no_speech": msg("signing.no_speech", "This browser cannot read aloud."),
+    "large_text": msg("signing.large_text", "Large text"),
+    "language": msg("signing.language", "Page language"),
+    "act_language_note": msg(
+        "signing.act_language_note",
         "The act's content is shown in the language it was drawn up in.",
     ),
-    "times_in": (
-        "Время указано по зоне {zone}.",
-        "Уақыт {zone} белдеуі бойынша.",
-        "Times: {zone}.",
-    ),
-    "scroll_hint": (
-        "Прочитайте акт до конца — подпись станет доступна внизу.",
-        "Актіні соңына дейін оқыңыз — қол қою өрісі төменде ашылады.",
+    "times_in": msg("signing.times_in", "Times: {zone}."),
+    "scroll_hint": msg(
+        "signing.scroll_hint",
         "Read the act to the end; the signature box opens below it.",
     ),
-    "your_name": (
-        "Ваши фамилия, имя, отчество",
-        "Тегіңіз, атыңыз, әкеңіздің аты",
-        "Your full name",
-    ),
-    "sign_here": ("Распишитесь в рамке", "Жақтаудың ішіне қол қойыңыз", "Sign inside the box"),
-    "pad_label": (
-        "Поле для подписи: проведите пальцем, чтобы расписаться",
-        "Қол қою өрісі: қол қою үшін саусақпен сызыңыз",
-        "Signature box: draw your signature with a finger",
-    ),
-    "clear": ("Стереть подпись", "Қолды өшіру", "Clear the signature"),
-    "send_code": ("Получить код по SMS", "SMS арқылы код алу", "Get a code by SMS"),
-    "code": ("Код из SMS", "SMS-тегі код", "Code from the SMS"),
-    "sign": ("Подписать акт", "Актіге қол қою", "Sign the act"),
-    "signing": (
-        "Отправляем подпись…",
-        "Қолыңыз жіберілуде…",
-        "Sending your signature…",
-    ),
-    "refuse": ("Отказаться от подписи", "Қол қоюдан бас тарту", "Refuse to sign"),
-    "refuse_reason": ("Причина отказа", "Бас тарту себебі", "Reason for refusing"),
-    "refuse_confirm": (
-        "Подтвердить отказ от подписи",
-        "Қол қоюдан бас тартуды растау",
-        "Confirm the refusal",
-    ),
-    "refuse_warning": (
-        "Акт останется неподписанным. Укажите причину — её увидит исполнитель.",
-        "Акт қол қойылмаған күйде қалады. Себебін жазыңыз — оны орындаушы көреді.",
+    "your_name": msg("signing.your_name", "Your full name"),
+    "sign_here": msg("signing.sign_here", "Sign inside the box"),
+    "pad_label": msg("signing.pad_label", "Signature box: draw your signature with a finger"),
+    "clear": msg("signing.clear", "Clear the signature"),
+    "send_code": msg("signing.send_code", "Get a code by SMS"),
+    "code": msg("signing.code", "Code from the SMS"),
+    "sign": msg("signing.sign", "Sign the act"),
+    "signing": msg("signing.signing", "Sending your signature…"),
+    "refuse": msg("signing.refuse", "Refuse to sign"),
+    "refuse_reason": msg("signing.refuse_reason", "Reason for refusing"),
+    "refuse_confirm": msg("signing.refuse_confirm", "Confirm the refusal"),
+    "refuse_warning": msg(
+        "signing.refuse_warning",
         "The act will stay unsigned. Give the reason; the contractor will see it.",
     ),
-    "reason_required": (
-        "Напишите причину отказа (не меньше 3 символов).",
-        "Бас тарту себебін жазыңыз (кемінде 3 таңба).",
+    "reason_required": msg(
+        "signing.reason_required",
         "Write the reason for refusing (at least 3 characters).",
     ),
-    "name_required": (
-        "Напишите ваше имя (не меньше 2 символов).",
-        "Атыңызды жазыңыз (кемінде 2 таңба).",
-        "Write your name (at least 2 characters).",
-    ),
-    "signature_required": (
-        "Распишитесь в рамке.",
-        "Жақтаудың ішіне қол қойыңыз.",
-        "Sign inside the box.",
-    ),
-    "signed": ("Акт подписан", "Актіге қол қойылды", "The act is signed"),
-    "act_number": ("Номер акта", "Акт нөмірі", "Act number"),
-    "copy_link": (
-        "Открыть вашу копию акта (PDF)",
-        "Акт көшірмесін ашу (PDF)",
-        "Open your copy (PDF)",
-    ),
-    "copy_qr": (
-        "Отсканируйте код своим телефоном, чтобы сохранить копию акта.",
-        "Акт көшірмесін сақтау үшін кодты өз телефоныңызбен сканерлеңіз.",
+    "name_required": msg("signing.name_required", "Write your name (at least 2 characters)."),
+    "signature_required": msg("signing.signature_required", "Sign inside the box."),
+    "signed": msg("signing.signed", "The act is signed"),
+    "act_number": msg("signing.act_number", "Act number"),
+    "copy_link": msg("signing.copy_link", "Open your copy (PDF)"),
+    "copy_qr": msg(
+        "signing.copy_qr",
         "Scan the code with your own phone to keep a copy of the act.",
     ),
-    "copy_sms": (
-        "Ссылка на копию придёт также в SMS.",
-        "Көшірме сілтемесі SMS-пен де келеді.",
-        "The link to your copy also comes by SMS.",
-    ),
-    "return_phone": (
-        "Пожалуйста, верните телефон специалисту.",
-        "Телефонды маманға қайтарыңыз.",
-        "Please return the phone to the technician.",
-    ),
-    "refused": (
-        "Отказ от подписи записан",
-        "Қол қоюдан бас тарту тіркелді",
-        "Your refusal has been recorded",
-    ),
-    "refused_hint": (
-        "Акт не подписан. Исполнитель свяжется с вами: {phone}.",
-        "Акт қол қойылмады. Орындаушы сізбен хабарласады: {phone}.",
+    "copy_sms": msg("signing.copy_sms", "The link to your copy also comes by SMS."),
+    "return_phone": msg("signing.return_phone", "Please return the phone to the technician."),
+    "refused": msg("signing.refused", "Your refusal has been recorded"),
+    "refused_hint": msg(
+        "signing.refused_hint",
         "The act is not signed. The contractor will contact you: {phone}.",
     ),
-    "technical": ("Технические сведения", "Техникалық мәліметтер", "Technical details"),
+    "technical": msg("signing.technical", "Technical details"),
     # Answers to the problem codes the page can receive from the server.
-    "error.link_used": (
-        "Эта ссылка уже использована.",
-        "Бұл сілтеме бұрын пайдаланылған.",
-        "This link has already been used.",
-    ),
-    "error.link_expired": (
-        "Срок действия ссылки истёк. Попросите специалиста о новой.",
-        "Сілтеменің мерзімі өтті. Маманнан жаңасын сұраңыз.",
+    "error.link_used": msg("signing.error.link_used", "This link has already been used."),
+    "error.link_expired": msg(
+        "signing.error.link_expired",
         "This link has expired. Ask the technician for a new one.",
     ),
-    "error.document_changed": (
-        "Акт изменился. Обновите страницу и прочитайте его снова.",
-        "Акт өзгерді. Бетті жаңартып, қайта оқыңыз.",
+    "error.document_changed": msg(
+        "signing.error.document_changed",
         "The act has changed. Reload the page and read it again.",
     ),
-    "error.wrong_code": ("Код не подходит.", "Код сәйкес емес.", "The code does not match."),
-    "error.generic": (
-        "Не получилось. Попробуйте ещё раз или позвоните: {phone}.",
-        "Сәтсіз аяқталды. Қайталап көріңіз немесе хабарласыңыз: {phone}.",
-        "That did not work. Try again or call {phone}.",
-    ),
-    "error.network": (
-        "Нет связи с сервером. Проверьте интернет и попробуйте ещё раз.",
-        "Сервермен байланыс жоқ. Интернетті тексеріп, қайталаңыз.",
+    "error.wrong_code": msg("signing.error.wrong_code", "The code does not match."),
+    "error.generic": msg("signing.error.generic", "That did not work. Try again or call {phone}."),
+    "error.network": msg(
+        "signing.error.network",
         "No connection to the server. Check the internet and try again.",
     ),
 }
@@ -295,57 +226,41 @@ def _equipment_card(line: reports.EquipmentLine, lang: Language) -> dict[str, st
 
 
 # The pages a customer's link may answer instead of the act: (title, explanation) per state.
-_MESSAGES: dict[str, tuple[tuple[str, str, str], tuple[str, str, str]]] = {
+_MESSAGES: dict[str, tuple[Message, Message]] = {
     "unknown": (
-        ("Ссылка недействительна", "Сілтеме жарамсыз", "This link is not valid"),
-        (
-            "Проверьте ссылку из SMS или попросите специалиста прислать новую.",
-            "SMS-тегі сілтемені тексеріңіз немесе маманнан жаңасын сұраңыз.",
+        msg("signing.state.unknown.heading", "This link is not valid"),
+        msg(
+            "signing.state.unknown.hint",
             "Check the link from the SMS, or ask the technician for a new one.",
         ),
     ),
     "used": (
-        ("Ссылка уже использована", "Сілтеме бұрын пайдаланылған", "This link has been used"),
-        (
-            "По этой ссылке акт уже подписан. Копия акта приходит в SMS.",
-            "Бұл сілтеме бойынша актіге қол қойылған. Акт көшірмесі SMS-пен келеді.",
+        msg("signing.state.used.heading", "This link has been used"),
+        msg(
+            "signing.state.used.hint",
             "The act behind this link is already signed. Your copy comes by SMS.",
         ),
     ),
     "refused": (
-        (
-            "Вы отказались подписать этот акт",
-            "Сіз бұл актіге қол қоюдан бас тарттыңыз",
-            "You refused to sign this act",
-        ),
-        (
-            "Отказ записан. Если это ошибка, позвоните исполнителю.",
-            "Бас тарту тіркелді. Егер бұл қате болса, орындаушыға қоңырау шалыңыз.",
+        msg("signing.state.refused.heading", "You refused to sign this act"),
+        msg(
+            "signing.state.refused.hint",
             "The refusal is recorded. If this is a mistake, call the contractor.",
         ),
     ),
     "expired": (
-        ("Срок действия ссылки истёк", "Сілтеменің мерзімі өтті", "This link has expired"),
-        (
-            "Попросите специалиста или исполнителя прислать новую ссылку.",
-            "Маманнан немесе орындаушыдан жаңа сілтеме сұраңыз.",
-            "Ask the technician or the contractor for a new link.",
-        ),
+        msg("signing.state.expired.heading", "This link has expired"),
+        msg("signing.state.expired.hint", "Ask the technician or the contractor for a new link."),
     ),
     "preparing": (
-        ("Копия акта готовится", "Акт көшірмесі дайындалуда", "Your copy is being prepared"),
-        (
-            "Акт подписан. Файл будет готов через несколько секунд — страница обновится сама.",
-            "Актіге қол қойылды. Файл бірнеше секундта дайын болады — бет өздігінен жаңарады.",
+        msg("signing.state.preparing.heading", "Your copy is being prepared"),
+        msg(
+            "signing.state.preparing.hint",
             "The act is signed. The file is ready in a few seconds; this page refreshes itself.",
         ),
     ),
 }
-_CONTACT = (
-    "Телефон исполнителя {name}:",
-    "Орындаушы {name} телефоны:",
-    "Contractor {name}, phone:",
-)
+_CONTACT = msg("signing.contact", "Contractor {name}, phone:")
 # HTTP status of each state of a customer link.
 MESSAGE_STATUS = {"unknown": 404, "used": 409, "refused": 409, "expired": 410, "preparing": 200}
 

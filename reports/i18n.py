@@ -1,229 +1,195 @@
-"""Labels and date/number formats of the act in Russian, Kazakh and English."""
+"""Labels and date/number formats of the act in Russian, Kazakh and English.
+
+The labels are English here; Russian and Kazakh are in this library's own gettext catalogs
+(``reports/locale/{ru,kk,en}/LC_MESSAGES/reports.po``, domain ``reports``, built by
+`make i18n`), so the library keeps importing nothing from the service. Dates and numbers are
+formatted by Babel.
+"""
 
 from __future__ import annotations
 
+import gettext
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cache
+from pathlib import Path
 from types import MappingProxyType
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+from babel.numbers import format_decimal
+from babel.support import Translations
 
 from reports.snapshot import ActKind, Language, TaxIdKind, WorkType
 
 LANGUAGES: tuple[Language, ...] = ("ru", "kk", "en")
+DOMAIN = "reports"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+
+
+class Label(NamedTuple):
+    """A translatable label: its context and its English source."""
+
+    context: str
+    english: str
+
+
+def _msg(context: str, english: str) -> Label:
+    """Mark a label for translation (pybabel extracts ``_msg`` calls as context + message)."""
+    return Label(context, english)
+
+
+@cache
+def _translations(language: Language) -> gettext.NullTranslations:
+    found = Translations.load(str(LOCALE_DIR), [language], domain=DOMAIN)
+    if language != "en" and not isinstance(found, Translations):
+        # Without its catalog a Russian or Kazakh act would quietly print in English.
+        raise FileNotFoundError(f"no compiled {DOMAIN}.mo for {language} in {LOCALE_DIR}")
+    return found
+
 
 # Kazakh labels follow the glossary in DOMAIN.md; like the glossary they await review by a
-# native speaker. Entries marked "NATIVE REVIEW" are our own wording, not from the glossary.
-_LABELS: dict[str, tuple[str, str, str]] = {
-    # key: (ru, kk, en)
-    "title.completion": (
-        "Акт выполненных работ",
-        "Орындалған жұмыстар актісі",
-        "Act of completed works",
-    ),
-    "title.handover": (
-        "Акт сдачи-приёма выполненных работ, оборудования и материалов",
-        # NATIVE REVIEW: our translation of the handover act title.
-        "Орындалған жұмыстарды, жабдықты және материалдарды тапсыру-қабылдау актісі",
+# native speaker (the catalog marks each "needs native review"; "NATIVE REVIEW" notes there
+# mark our own wording, not from the glossary).
+_LABELS: dict[str, Label] = {
+    "title.completion": _msg("act.title.completion", "Act of completed works"),
+    "title.handover": _msg(
+        "act.title.handover",
         "Handover act for completed works, equipment and materials",
     ),
-    "number": ("№", "№", "No."),
+    "number": _msg("act.number", "No."),
     # NATIVE REVIEW: Kazakh puts the number before the noun.
-    "act_short": ("Акт № {number}", "№ {number} акт", "Act No. {number}"),
-    "continued": ("продолжение", "жалғасы", "continued"),
-    "tax_id.bin": ("БИН", "БСН", "BIN"),
+    "act_short": _msg("act.act_short", "Act No. {number}"),
+    "continued": _msg("act.continued", "continued"),
+    "tax_id.bin": _msg("act.tax_id.bin", "BIN"),
     # NATIVE REVIEW: ИНН is a Russian registry number; Kazakh text keeps the Russian abbreviation.
-    "tax_id.inn": ("ИНН", "ИНН", "INN"),
-    "address": ("Адрес", "Мекенжай", "Address"),
-    "phone": ("Тел.", "Тел.", "Tel."),
-    "contractor": ("Исполнитель", "Орындаушы", "Contractor"),
-    "customer": ("Заказчик", "Тапсырыс беруші", "Customer"),
-    "acceptor": ("Работу принял(а)", "Жұмысты қабылдаған", "Accepted by"),
-    "technician": ("Специалист", "Маман", "Technician"),
-    "employee_no": ("таб. №", "табель №", "employee No."),
-    "site": ("Адрес объекта", "Объектінің мекенжайы", "Site address"),
-    "work_order": ("Наряд", "Тапсырыс", "Work order"),
-    "work_type": ("Вид работ", "Жұмыс түрі", "Type of work"),
-    "work_type.installation": (
-        "подключение (инсталляция)",
-        "қосу (инсталляция)",
-        "installation / connection",
+    "tax_id.inn": _msg("act.tax_id.inn", "INN"),
+    "address": _msg("act.address", "Address"),
+    "phone": _msg("act.phone", "Tel."),
+    "contractor": _msg("act.contractor", "Contractor"),
+    "customer": _msg("act.customer", "Customer"),
+    "acceptor": _msg("act.acceptor", "Accepted by"),
+    "technician": _msg("act.technician", "Technician"),
+    "employee_no": _msg("act.employee_no", "employee No."),
+    "site": _msg("act.site", "Site address"),
+    "work_order": _msg("act.work_order", "Work order"),
+    "work_type": _msg("act.work_type", "Type of work"),
+    "work_type.installation": _msg("act.work_type.installation", "installation / connection"),
+    "work_type.repair": _msg("act.work_type.repair", "repair"),
+    "work_type.construction": _msg(
+        "act.work_type.construction", "construction and installation works"
     ),
-    "work_type.repair": ("устранение повреждения", "зақымдануды жою", "repair"),
-    "work_type.construction": (
-        "строительно-монтажные работы",
-        "құрылыс-монтаж жұмыстары",
-        "construction and installation works",
+    "work_type.meter_check": _msg("act.work_type.meter_check", "meter check"),
+    "requested_services": _msg("act.requested_services", "Requested services"),
+    "agreed_window": _msg("act.agreed_window", "Agreed visit window"),
+    "arrived_at": _msg("act.arrived_at", "Actual arrival"),
+    "finished_at": _msg("act.finished_at", "Work finished"),
+    "section.works": _msg("act.section.works", "Works performed"),
+    "section.equipment": _msg("act.section.equipment", "Equipment and materials"),
+    "section.checklist": _msg("act.section.checklist", "Checklist log"),
+    "section.photos": _msg("act.section.photos", "Photos"),
+    "section.signatures": _msg("act.section.signatures", "Signatures"),
+    "col.no": _msg("act.col.no", "No."),
+    "col.description": _msg("act.col.description", "Description"),
+    "col.item": _msg("act.col.item", "Item"),
+    "col.model": _msg("act.col.model", "Model"),
+    "col.serial": _msg("act.col.serial", "Serial number"),
+    "col.quantity": _msg("act.col.quantity", "Qty"),
+    "col.unit": _msg("act.col.unit", "Unit"),
+    "col.time": _msg("act.col.time", "Time"),
+    "col.step": _msg("act.col.step", "Step"),
+    "col.answer": _msg("act.col.answer", "Result"),
+    "none": _msg("act.none", "none"),
+    "statement.completion": _msg(
+        "act.statement.completion",
+        "The works listed above have been performed. The customer has read this "
+        "act and has no claims as to the scope and quality of the works.",
     ),
-    "work_type.meter_check": (
-        "проверка прибора учёта",
-        "есептеу құралын тексеру",
-        "meter check",
+    "statement.handover": _msg(
+        "act.statement.handover",
+        "The works have been performed; the equipment and materials listed in "
+        "this act have been handed over to the customer in working order and in "
+        "the quantities stated. The customer has read this act and has no claims.",
     ),
-    "requested_services": (
-        "Заказанные услуги",
-        "Тапсырыс берілген қызметтер",
-        "Requested services",
-    ),
-    "agreed_window": (
-        "Согласованное время визита",
-        "Келісілген келу уақыты",
-        "Agreed visit window",
-    ),
-    "arrived_at": ("Фактическое прибытие", "Нақты келген уақыты", "Actual arrival"),
-    "finished_at": ("Окончание работ", "Жұмыстың аяқталуы", "Work finished"),
-    "section.works": ("Выполненные работы", "Орындалған жұмыстар", "Works performed"),
-    "section.equipment": (
-        "Оборудование и материалы",
-        "Жабдық және материалдар",
-        "Equipment and materials",
-    ),
-    "section.checklist": ("Ход выполнения работ", "Жұмыстың орындалу барысы", "Checklist log"),
-    "section.photos": ("Фотофиксация", "Фотосуреттер", "Photos"),
-    "section.signatures": ("Подписи сторон", "Тараптардың қолдары", "Signatures"),
-    "col.no": ("№", "№", "No."),
-    "col.description": ("Наименование работ", "Жұмыстардың атауы", "Description"),
-    "col.item": ("Наименование", "Атауы", "Item"),
-    "col.model": ("Модель", "Моделі", "Model"),
-    "col.serial": ("Серийный номер", "Сериялық нөмір", "Serial number"),
-    "col.quantity": ("Кол-во", "Саны", "Qty"),
-    "col.unit": ("Ед.", "Өлш.", "Unit"),
-    "col.time": ("Время", "Уақыты", "Time"),
-    "col.step": ("Этап", "Кезең", "Step"),
-    "col.answer": ("Результат", "Нәтиже", "Result"),
-    "none": ("нет", "жоқ", "none"),
-    "statement.completion": (
-        "Перечисленные работы выполнены. Заказчик ознакомлен с содержанием акта, "
-        "претензий по объёму и качеству работ не имеет.",
-        # NATIVE REVIEW
-        "Жоғарыда аталған жұмыстар орындалды. Тапсырыс беруші акт мазмұнымен танысты, "
-        "жұмыстардың көлемі мен сапасына шағымы жоқ.",
-        "The works listed above have been performed. The customer has read this act and "
-        "has no claims as to the scope and quality of the works.",
-    ),
-    "statement.handover": (
-        "Работы выполнены; оборудование и материалы, перечисленные в акте, переданы Заказчику "
-        "в исправном состоянии и в указанном количестве. Заказчик ознакомлен с содержанием "
-        "акта, претензий не имеет.",
-        # NATIVE REVIEW
-        "Жұмыстар орындалды; актіде аталған жабдық пен материалдар Тапсырыс берушіге жарамды "
-        "күйде және көрсетілген санда тапсырылды. Тапсырыс беруші акт мазмұнымен танысты, "
-        "шағымы жоқ.",
-        "The works have been performed; the equipment and materials listed in this act have "
-        "been handed over to the customer in working order and in the quantities stated. "
-        "The customer has read this act and has no claims.",
-    ),
-    "remarks": ("Замечания Заказчика", "Тапсырыс берушінің ескертпелері", "Customer's remarks"),
-    "signature": ("подпись", "қолы", "signature"),
-    "signed_at": ("Подписано", "Қол қойылды", "Signed"),
-    "location": ("Геопозиция", "Геолокация", "Location"),
-    "metres": ("м", "м", "m"),
-    "taken_at": ("Снято", "Түсірілді", "Taken"),
+    "remarks": _msg("act.remarks", "Customer's remarks"),
+    "signature": _msg("act.signature", "signature"),
+    "signed_at": _msg("act.signed_at", "Signed"),
+    "location": _msg("act.location", "Location"),
+    "metres": _msg("act.metres", "m"),
+    "taken_at": _msg("act.taken_at", "Taken"),
     # NATIVE REVIEW: "{pages} беттің {page}-беті" is the usual Kazakh order for "page x of y".
-    "page_of": ("Стр. {page} из {pages}", "{pages} беттің {page}-беті", "Page {page} of {pages}"),
-    "document_sha256": ("SHA-256 документа", "Құжаттың SHA-256", "Document SHA-256"),
-    "verify": ("Проверка подлинности", "Түпнұсқалығын тексеру", "Verify at"),
+    "page_of": _msg("act.page_of", "Page {page} of {pages}"),
+    "document_sha256": _msg("act.document_sha256", "Document SHA-256"),
+    "verify": _msg("act.verify", "Verify at"),
     # Version 2 of the act: the words its content is written with (see service/acts/content.py).
-    "time_zone": ("Время", "Уақыт", "Times"),
-    "description": ("Обращение клиента", "Тапсырыс берушінің өтініші", "Customer's request"),
-    "col.done": ("Что сделано", "Не істелді", "What was done"),
-    "answer.yes": ("Да", "Иә", "Yes"),
-    "answer.no": ("Нет", "Жоқ", "No"),
+    "time_zone": _msg("act.time_zone", "Times"),
+    "description": _msg("act.description", "Customer's request"),
+    "col.done": _msg("act.col.done", "What was done"),
+    "answer.yes": _msg("act.answer.yes", "Yes"),
+    "answer.no": _msg("act.answer.no", "No"),
     # Photos are counted with the numeral: "фото" does not decline in Russian or Kazakh.
-    "answer.photos": ("{count} фото", "{count} фото", "{count} photos"),
-    "answer.photo": ("{count} фото", "{count} фото", "{count} photo"),
+    "answer.photos": _msg("act.answer.photos", "{count} photos"),
+    "answer.photo": _msg("act.answer.photo", "{count} photo"),
     # The row counting a visit's photos when some are not embedded; labelled "section.photos".
     # NATIVE REVIEW (the three Kazakh texts)
-    "photos.taken": ("сделано фото: {count}", "түсірілген фото: {count}", "{count} photos taken"),
-    "photos.heic": (
-        "{count} в формате HEIC не встроены в акт и хранятся в системе",
-        "HEIC форматындағы {count} фото актіге енгізілмеген, жүйеде сақталады",
+    "photos.taken": _msg("act.photos.taken", "{count} photos taken"),
+    "photos.heic": _msg(
+        "act.photos.heic",
         "{count} HEIC photos are not embedded in the act and are kept in storage",
     ),
-    "photos.over": (
-        "{count} сверх {limit} не встроены в акт и хранятся в системе",
-        "{limit}-дан асқан {count} фото актіге енгізілмеген, жүйеде сақталады",
+    "photos.over": _msg(
+        "act.photos.over",
         "{count} photos beyond {limit} are not embedded in the act and are kept in storage",
     ),
-    "answer.at_site": ("У адреса объекта", "Нысан мекенжайында", "At the site address"),
-    "answer.away_from_site": (
-        "Вдали от адреса объекта",
-        "Нысан мекенжайынан алыс",
-        "Away from the site address",
-    ),
-    "answer.location_recorded": (
-        "Местоположение отмечено",
-        "Орналасқан жері белгіленді",
-        "Location recorded",
-    ),
+    "answer.at_site": _msg("act.answer.at_site", "At the site address"),
+    "answer.away_from_site": _msg("act.answer.away_from_site", "Away from the site address"),
+    "answer.location_recorded": _msg("act.answer.location_recorded", "Location recorded"),
     # NATIVE REVIEW
-    "evidence.distance": (
-        "{distance} м от адреса (точность ±{accuracy} м)",
-        "мекенжайдан {distance} м (дәлдігі ±{accuracy} м)",
+    "evidence.distance": _msg(
+        "act.evidence.distance",
         "{distance} m from the address (accuracy ±{accuracy} m)",
     ),
-    "evidence.distance_no_accuracy": (
-        "{distance} м от адреса",
-        "мекенжайдан {distance} м",
-        "{distance} m from the address",
+    "evidence.distance_no_accuracy": _msg(
+        "act.evidence.distance_no_accuracy", "{distance} m from the address"
     ),
-    "col.action": ("Действие", "Әрекет", "Action"),
-    "action.installed": ("установлено", "орнатылды", "installed"),
-    "action.replaced": ("заменено", "ауыстырылды", "replaced"),
-    "action.removed": ("снято", "алынды", "removed"),
+    "col.action": _msg("act.col.action", "Action"),
+    "action.installed": _msg("act.action.installed", "installed"),
+    "action.replaced": _msg("act.action.replaced", "replaced"),
+    "action.removed": _msg("act.action.removed", "removed"),
     # Kazakh puts the postposition after the serial. NATIVE REVIEW
-    "replaced_serial": ("взамен {serial}", "{serial} орнына", "replacing {serial}"),
-    "equipment_unnamed": ("Оборудование", "Жабдық", "Equipment"),
-    "unit.pcs": ("шт", "дана", "pcs"),
-    "unit.m": ("м", "м", "m"),
-    "unit.kg": ("кг", "кг", "kg"),
-    "unit.l": ("л", "л", "l"),
-    "contractor_statement": (
-        "Исполнитель подтверждает выполнение работ, указанных в акте. Подлинность акта "
-        "проверяется по QR-коду и SHA-256 документа.",
-        # NATIVE REVIEW
-        "Орындаушы актіде көрсетілген жұмыстардың орындалғанын растайды. Актінің "
-        "түпнұсқалығы QR-код және құжаттың SHA-256 бойынша тексеріледі.",
-        "The contractor confirms that the works listed in this act were performed. The act's "
-        "authenticity is checked by its QR code and document SHA-256.",
+    "replaced_serial": _msg("act.replaced_serial", "replacing {serial}"),
+    "equipment_unnamed": _msg("act.equipment_unnamed", "Equipment"),
+    "unit.pcs": _msg("act.unit.pcs", "pcs"),
+    "unit.m": _msg("act.unit.m", "m"),
+    "unit.kg": _msg("act.unit.kg", "kg"),
+    "unit.l": _msg("act.unit.l", "l"),
+    "contractor_statement": _msg(
+        "act.contractor_statement",
+        "The contractor confirms that the works listed in this act were "
+        "performed. The act's authenticity is checked by its QR code and "
+        "document SHA-256.",
     ),
-    "seal_statement": (
-        "Исполнитель подтверждает выполнение работ, указанных в акте; акт заверяется электронной "
-        "печатью Исполнителя.",
-        # NATIVE REVIEW
-        "Орындаушы актіде көрсетілген жұмыстардың орындалғанын растайды; акт Орындаушының "
-        "электрондық мөрімен куәландырылады.",
-        "The contractor confirms that the works listed in this act were performed; the act is "
-        "certified with the contractor's electronic seal.",
+    "seal_statement": _msg(
+        "act.seal_statement",
+        "The contractor confirms that the works listed in this act were "
+        "performed; the act is certified with the contractor's electronic seal.",
     ),
 }
 
-_LANGUAGE_INDEX: Mapping[Language, int] = MappingProxyType({"ru": 0, "kk": 1, "en": 2})
-
-_MONTHS: Mapping[Language, tuple[str, ...]] = MappingProxyType(
-    {
-        # Genitive, as in «12» марта 2025 г.
-        "ru": (
-            "января", "февраля", "марта", "апреля", "мая", "июня",
-            "июля", "августа", "сентября", "октября", "ноября", "декабря",
-        ),
-        "kk": (
-            "қаңтар", "ақпан", "наурыз", "сәуір", "мамыр", "маусым",
-            "шілде", "тамыз", "қыркүйек", "қазан", "қараша", "желтоқсан",
-        ),
-        "en": (
-            "January", "February", "March", "April", "May", "June",
-            "July", "August", "September", "October", "November", "December",
-        ),
-    }
-)  # fmt: skip
+# Babel patterns of the act's date line; Russian uses the genitive month («12» марта 2025 г.).
+_LONG_DATE: Mapping[Language, str] = MappingProxyType(
+    {"ru": "«dd» MMMM y 'г.'", "kk": "y 'жылғы' d MMMM", "en": "d MMMM y"}
+)
 
 _PDF_LANG: Mapping[Language, str] = MappingProxyType({"ru": "ru-RU", "kk": "kk-KZ", "en": "en"})
 
 
 def label(key: str, language: Language, **values: object) -> str:
     """The label `key` in `language`, with `{name}` placeholders filled from `values`."""
-    text = _LABELS[key][_LANGUAGE_INDEX[language]]
+    entry = _LABELS[key]
+    text = _translations(language).pgettext(entry.context, entry.english)
     return text.format(**values) if values else text
 
 
@@ -273,12 +239,7 @@ def pdf_language_tag(language: Language) -> str:
 
 def format_long_date(value: date, language: Language) -> str:
     """«12» марта 2025 г. / 2025 жылғы 12 наурыз / 12 March 2025."""
-    month = _MONTHS[language][value.month - 1]
-    if language == "ru":
-        return f"«{value.day:02d}» {month} {value.year} г."
-    if language == "kk":
-        return f"{value.year} жылғы {value.day} {month}"
-    return f"{value.day} {month} {value.year}"
+    return format_date(value, _LONG_DATE[language], locale=language)
 
 
 def format_datetime(value: datetime, language: Language, *, with_offset: bool = True) -> str:
@@ -316,11 +277,7 @@ def format_utc_offset(value: datetime) -> str:
 
 
 def format_quantity(value: Decimal, language: Language) -> str:
-    """A quantity without trailing zeros, with a decimal comma in Russian and Kazakh."""
-    normalised = value.normalize()
-    # normalize() turns 100 into 1E+2; quantize back to a plain integer when it is whole.
-    if normalised == normalised.to_integral_value():
-        text = f"{normalised.quantize(Decimal(1)):f}"
-    else:
-        text = f"{normalised:f}"
-    return text if language == "en" else text.replace(".", ",")
+    """A quantity without trailing zeros or grouping, with a decimal comma in Russian and
+    Kazakh (1,5 / 1.5; 100)."""
+    # No quantisation: every significant digit the order carries is printed.
+    return format_decimal(value.normalize(), "0.#", locale=language, decimal_quantization=False)

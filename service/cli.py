@@ -141,6 +141,49 @@ def openapi(check: bool) -> None:
 
 
 @main.group()
+def calendar() -> None:
+    """Business calendars."""
+
+
+@calendar.command("refresh")
+@click.option(
+    "--years",
+    default=None,
+    help="Comma-separated years (default: this year and the next).",
+)
+@click.option("--calendar", "codes", multiple=True, help="Only this calendar code (repeatable).")
+def calendar_refresh(years: str | None, codes: tuple[str, ...]) -> None:
+    """Rewrite KZ/RU holidays from the `holidays` library; administrator overrides are kept."""
+    import datetime as dt
+
+    from service.db.engine import make_engine, make_sessionmaker
+    from service.sla.holiday_sources import refresh_calendars
+
+    this_year = dt.datetime.now(dt.UTC).year
+    try:
+        chosen = [int(y) for y in years.split(",")] if years else [this_year, this_year + 1]
+    except ValueError as exc:
+        raise click.BadParameter("years must be numbers such as 2027,2028") from exc
+    if any(not 2000 <= y <= 2100 for y in chosen):
+        raise click.BadParameter("years must lie between 2000 and 2100")
+
+    async def run() -> None:
+        engine = make_engine(load_settings().database)
+        try:
+            async with make_sessionmaker(engine)() as session, session.begin():
+                results = await refresh_calendars(session, chosen, list(codes) or None)
+        finally:
+            await engine.dispose()
+        for r in results:
+            click.echo(
+                f"{r.calendar_code} {r.year}: {r.added} added, {r.changed} changed, "
+                f"{r.removed} removed, {r.overridden} kept as overrides"
+            )
+
+    asyncio.run(run())
+
+
+@main.group()
 def audit() -> None:
     """The audit log."""
 

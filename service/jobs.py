@@ -21,6 +21,7 @@ from service.escalations.services import escalate_clocks
 from service.scheduling.services import LatenessService
 from service.settings import Settings
 from service.sla.clocks import refresh_due_clocks
+from service.sla.holiday_sources import refresh_calendars, warn_when_year_missing
 from service.storage import BlobStore
 
 logger = logging.getLogger("naryad.jobs")
@@ -77,6 +78,14 @@ async def forget_login_counters(session: AsyncSession, _: BlobStore) -> int:
     return await purge_login_counters(session)
 
 
+async def refresh_holidays(session: AsyncSession, _: BlobStore) -> int:
+    """This year's and the coming year's holidays from the library; warns when a year is empty."""
+    this_year = utcnow().year
+    results = await refresh_calendars(session, [this_year, this_year + 1])
+    await warn_when_year_missing(session, this_year + 1)
+    return sum(r.added + r.changed + r.removed for r in results)
+
+
 JOBS: list[Job] = [
     Job("flag_late_visits", timedelta(minutes=1), flag_late_visits),
     Job("refresh_sla_clocks", timedelta(minutes=1), refresh_sla_clocks),
@@ -85,6 +94,8 @@ JOBS: list[Job] = [
     Job("expire_uploads", timedelta(minutes=5), expire_uploads),
     Job("forget_idempotency_keys", timedelta(hours=1), forget_idempotency_keys),
     Job("forget_login_counters", timedelta(minutes=10), forget_login_counters),
+    # Daily: a new library release or the turn of the year reaches the calendars within a day.
+    Job("refresh_holidays", timedelta(days=1), refresh_holidays),
 ]
 
 

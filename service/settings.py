@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -251,8 +253,76 @@ class SettingsError(ValueError):
     """A setting is missing or malformed."""
 
 
-def _bool(value: str) -> bool:
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+
+
+def decode_bool(name: str, raw: str) -> bool:
+    """A boolean variable: true/false, 1/0, yes/no, on/off in any case; anything else is an
+    error naming the variable (a typo such as "ture" must not quietly read as false)."""
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise SettingsError(f"NARYAD_{name} must be true or false (1/0, yes/no, on/off), got {raw!r}")
+
+
+def decode_int(name: str, raw: str, low: int | None = None, high: int | None = None) -> int:
+    """A whole number in decimal digits ("1e3", "1_000" and "12.0" are refused), within bounds."""
+    value = raw.strip()
+    if not _INTEGER.fullmatch(value):
+        raise SettingsError(f"NARYAD_{name} must be an integer, got {raw!r}")
+    number = int(value)
+    _check_bounds(name, number, low, high)
+    return number
+
+
+def decode_float(name: str, raw: str, low: float | None = None, high: float | None = None) -> float:
+    """A finite decimal number ("nan" and "inf" are refused), within bounds."""
+    try:
+        number = float(raw.strip())
+    except ValueError as exc:
+        raise SettingsError(f"NARYAD_{name} must be a number, got {raw!r}") from exc
+    if not math.isfinite(number):
+        raise SettingsError(f"NARYAD_{name} must be a finite number, got {raw!r}")
+    _check_bounds(name, number, low, high)
+    return number
+
+
+def _check_bounds(name: str, value: float, low: float | None, high: float | None) -> None:
+    if (low is not None and value < low) or (high is not None and value > high):
+        if high is None:
+            span = f"at least {low:g}"
+        elif low is None:
+            span = f"at most {high:g}"
+        else:
+            span = f"{low:g} to {high:g}"
+        raise SettingsError(f"NARYAD_{name} must be {span}, got {value:g}")
+
+
+def decode_choice(name: str, raw: str, allowed: tuple[str, ...]) -> str:
+    """One of a fixed set of words, exactly as written in the documentation (lower case)."""
+    value = raw.strip()
+    if value not in allowed:
+        raise SettingsError(f"NARYAD_{name} must be one of {', '.join(allowed)}, got {raw!r}")
+    return value
+
+
+def decode_url(name: str, raw: str, schemes: tuple[str, ...]) -> str:
+    """An absolute URL with one of ``schemes`` and a host."""
+    value = raw.strip()
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError as exc:
+        raise SettingsError(f"NARYAD_{name} is not a valid URL: {raw!r}") from exc
+    if parts.scheme not in schemes or not parts.hostname:
+        raise SettingsError(
+            f"NARYAD_{name} must be a {' or '.join(schemes)} URL with a host, got {raw!r}"
+        )
+    return value
 
 
 def _trusted_proxies(raw: str | None) -> tuple[str, ...]:
@@ -287,6 +357,7 @@ def normalise_database_url(url: str) -> str:
 
 
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://naryad:naryad@127.0.0.1:54329/naryad"
+DATABASE_SCHEMES = ("postgresql", "postgres", "postgresql+asyncpg", "postgresql+psycopg")
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -297,27 +368,27 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         value = env.get(f"NARYAD_{name}")
         return value if value not in (None, "") else default
 
-    def integer(name: str, default: int) -> int:
+    def integer(name: str, default: int, low: int | None = None, high: int | None = None) -> int:
         raw = get(name)
-        if raw is None:
-            return default
-        try:
-            return int(raw)
-        except ValueError as exc:
-            raise SettingsError(f"NARYAD_{name} must be an integer, got {raw!r}") from exc
+        return default if raw is None else decode_int(name, raw, low, high)
 
-    def number(name: str, default: float) -> float:
+    def number(name: str, default: float, low: float = 0.0) -> float:
         raw = get(name)
-        if raw is None:
-            return default
-        try:
-            return float(raw)
-        except ValueError as exc:
-            raise SettingsError(f"NARYAD_{name} must be a number, got {raw!r}") from exc
+        return default if raw is None else decode_float(name, raw, low)
 
-    environment = get("ENV", "development")
-    if environment not in ("development", "test", "production"):
-        raise SettingsError("NARYAD_ENV must be development, test or production")
+    def flag(name: str) -> bool:
+        raw = get(name)
+        return False if raw is None else decode_bool(name, raw)
+
+    def choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
+        raw = get(name)
+        return default if raw is None else decode_choice(name, raw, allowed)
+
+    def url(name: str, schemes: tuple[str, ...]) -> str | None:
+        raw = get(name)
+        return None if raw is None else decode_url(name, raw, schemes)
+
+    environment = choice("ENV", "development", ("development", "test", "production"))
     secret = get("JWT_SECRET")
     if secret is None:
         if environment == "production":
@@ -334,13 +405,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             value = get(name)
             if value is not None:
                 _check_secret_length(name, value)
-    backend = get("STORAGE", "local")
-    if backend not in ("local", "s3"):
-        raise SettingsError("NARYAD_STORAGE must be local or s3")
-    notify_adapter = get("NOTIFY_ADAPTER", "log")
-    if notify_adapter not in ("log", "webhook"):
-        raise SettingsError("NARYAD_NOTIFY_ADAPTER must be log or webhook")
-    webhook_url, webhook_secret = get("NOTIFY_WEBHOOK_URL"), get("NOTIFY_WEBHOOK_SECRET")
+    backend = choice("STORAGE", "local", ("local", "s3"))
+    notify_adapter = choice("NOTIFY_ADAPTER", "log", ("log", "webhook"))
+    webhook_url = url("NOTIFY_WEBHOOK_URL", ("https", "http"))
+    webhook_secret = get("NOTIFY_WEBHOOK_SECRET")
     if notify_adapter == "webhook" and (not webhook_url or len(webhook_secret or "") < 16):
         raise SettingsError(
             "NARYAD_NOTIFY_ADAPTER=webhook needs NARYAD_NOTIFY_WEBHOOK_URL and "
@@ -351,13 +419,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         webhook_url=webhook_url,
         webhook_secret=webhook_secret,
         webhook_timeout_seconds=number("NOTIFY_WEBHOOK_TIMEOUT_SECONDS", 10.0),
-        max_attempts=integer("NOTIFY_MAX_ATTEMPTS", 8),
+        max_attempts=integer("NOTIFY_MAX_ATTEMPTS", 8, 1),
         backoff_base_seconds=number("NOTIFY_BACKOFF_BASE_SECONDS", 30.0),
         backoff_max_seconds=number("NOTIFY_BACKOFF_MAX_SECONDS", 3600.0),
         poll_seconds=number("WORKER_POLL_SECONDS", 1.0),
         lease_seconds=number("WORKER_LEASE_SECONDS", 60.0),
-        concurrency=integer("WORKER_CONCURRENCY", 8),
-        retention_days=integer("NOTIFY_RETENTION_DAYS", 30),
+        concurrency=integer("WORKER_CONCURRENCY", 8, 1),
+        retention_days=integer("NOTIFY_RETENTION_DAYS", 30, 1),
         security_desk=(get("SECURITY_DESK") or "").strip()[:1024] or None,
     )
     if notifications.max_attempts < 1 or notifications.concurrency < 1:
@@ -395,15 +463,17 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         environment=environment,  # type: ignore[arg-type]
         database=DatabaseSettings(
-            url=normalise_database_url(get("DATABASE_URL", DEFAULT_DATABASE_URL) or ""),
-            pool_size=integer("DB_POOL_SIZE", 10),
-            max_overflow=integer("DB_MAX_OVERFLOW", 10),
-            echo=_bool(get("DB_ECHO", "0") or "0"),
+            url=normalise_database_url(
+                url("DATABASE_URL", DATABASE_SCHEMES) or DEFAULT_DATABASE_URL
+            ),
+            pool_size=integer("DB_POOL_SIZE", 10, 1, 1000),
+            max_overflow=integer("DB_MAX_OVERFLOW", 10, 0, 1000),
+            echo=flag("DB_ECHO"),
         ),
         auth=AuthSettings(
             jwt_secret=secret,
-            access_ttl_seconds=integer("ACCESS_TTL_SECONDS", 15 * 60),
-            refresh_ttl_seconds=integer("REFRESH_TTL_SECONDS", 30 * 24 * 3600),
+            access_ttl_seconds=integer("ACCESS_TTL_SECONDS", 15 * 60, 1),
+            refresh_ttl_seconds=integer("REFRESH_TTL_SECONDS", 30 * 24 * 3600, 1),
             login_rate_per_minute=integer("LOGIN_RATE_PER_MINUTE", 20),
             login_free_failures=integer("LOGIN_FREE_FAILURES", 5),
             login_backoff_base_seconds=number("LOGIN_BACKOFF_BASE_SECONDS", 1.0),
@@ -413,24 +483,26 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             backend=backend,  # type: ignore[arg-type]
             local_dir=str(Path(get("BLOB_DIR", ".local/blobs") or ".local/blobs").absolute()),
             url_signing_key=get("URL_SIGNING_KEY", secret) or secret,
-            s3_endpoint_url=get("S3_ENDPOINT_URL"),
+            s3_endpoint_url=url("S3_ENDPOINT_URL", ("https", "http")),
             s3_region=get("S3_REGION", "us-east-1") or "us-east-1",
             s3_bucket=get("S3_BUCKET", "naryad") or "naryad",
             s3_access_key_id=get("S3_ACCESS_KEY_ID"),
             s3_secret_access_key=get("S3_SECRET_ACCESS_KEY"),
-            s3_create_bucket=_bool(get("S3_CREATE_BUCKET", "0") or "0"),
-            s3_object_lock_days=integer("S3_OBJECT_LOCK_DAYS", 0),
-            url_ttl_seconds=integer("URL_TTL_SECONDS", 900),
+            s3_create_bucket=flag("S3_CREATE_BUCKET"),
+            s3_object_lock_days=integer("S3_OBJECT_LOCK_DAYS", 0, 0),
+            url_ttl_seconds=integer("URL_TTL_SECONDS", 900, 1),
         ),
         server=ServerSettings(
             host=get("HOST", "127.0.0.1") or "127.0.0.1",
-            port=integer("PORT", 8000),
-            public_base_url=(get("PUBLIC_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/"),
-            max_body_bytes=integer("MAX_BODY_BYTES", 1024 * 1024),
+            port=integer("PORT", 8000, 1, 65535),
+            public_base_url=(
+                url("PUBLIC_BASE_URL", ("https", "http")) or "http://127.0.0.1:8000"
+            ).rstrip("/"),
+            max_body_bytes=integer("MAX_BODY_BYTES", 1024 * 1024, 1),
             body_read_timeout_seconds=body_read_timeout,
             max_json_depth=max_json_depth,
-            debug=_bool(get("DEBUG", "0") or "0"),
-            embedded_worker=_bool(get("EMBEDDED_WORKER", "0") or "0"),
+            debug=flag("DEBUG"),
+            embedded_worker=flag("EMBEDDED_WORKER"),
             trusted_proxies=_trusted_proxies(get("TRUSTED_PROXIES")),
         ),
         notifications=notifications,

@@ -11,81 +11,51 @@ from reports import i18n
 from reports.snapshot import TaxIdKind, WorkType
 from service.acts.schemas import ActVerification
 from service.acts.verification import LANGUAGES, Language
+from service.common.i18n import Message, in_language, msg
 from service.common.page_security import page_headers
 
 # Kazakh wording is ours (NATIVE REVIEW), in the spirit of the glossary in DOMAIN.md.
-_TEXT: dict[str, tuple[str, str, str]] = {
-    # key: (ru, kk, en)
-    "page_title": ("Проверка акта", "Актіні тексеру", "Act verification"),
-    "status.draft": (
-        "Ожидает подписи клиента",
-        "Клиенттің қолын күтуде",
-        "Awaiting the customer's signature",
-    ),
-    "status.refused": (
-        "Клиент отказался подписать акт",
-        "Клиент актіге қол қоюдан бас тартты",
-        "The customer refused to sign the act",
-    ),
-    "status.signed": (
-        "Акт подписан клиентом",
-        "Актіге клиент қол қойған",
-        "Signed by the customer",
-    ),
-    "status.sealed": (
-        "Акт подписан клиентом и заверен электронной печатью исполнителя",
-        "Актіге клиент қол қойған және орындаушының электрондық мөрімен расталған",
+# English here; Russian and Kazakh in the naryad gettext catalogs.
+_TEXT: dict[str, Message] = {
+    "page_title": msg("act_page.page_title", "Act verification"),
+    "status.draft": msg("act_page.status.draft", "Awaiting the customer's signature"),
+    "status.refused": msg("act_page.status.refused", "The customer refused to sign the act"),
+    "status.signed": msg("act_page.status.signed", "Signed by the customer"),
+    "status.sealed": msg(
+        "act_page.status.sealed",
         "Signed by the customer and sealed with the contractor's electronic seal",
     ),
-    "status": ("Состояние", "Күйі", "Status"),
-    "kind_of_work": ("Вид работ", "Жұмыс түрі", "Kind of work"),
-    "kind.completion": (
-        "Выполнение работ (акт выполненных работ)",
-        "Жұмыстарды орындау (орындалған жұмыстар актісі)",
-        "Work completed (act of completed works)",
+    "status": msg("act_page.status", "Status"),
+    "kind_of_work": msg("act_page.kind_of_work", "Kind of work"),
+    "kind.completion": msg("act_page.kind.completion", "Work completed (act of completed works)"),
+    "kind.handover": msg("act_page.kind.handover", "Equipment handover (handover act)"),
+    "refused_at": msg("act_page.refused_at", "Refusal recorded"),
+    "contact": msg("act_page.contact", "Contractor's contact"),
+    "phone": msg("act_page.phone", "Phone"),
+    "times_in": msg("act_page.times_in", "Times: {zone}."),
+    "technical": msg("act_page.technical", "Technical details"),
+    "document": msg("act_page.document", "Document"),
+    "date": msg("act_page.date", "Date"),
+    "signed_at": msg("act_page.signed_at", "Signed"),
+    "sealed_at": msg("act_page.sealed_at", "Sealed"),
+    "hashes": msg("act_page.hashes", "SHA-256 checksums"),
+    "snapshot_sha256": msg(
+        "act_page.snapshot_sha256", "Act content (printed at the foot of every page)"
     ),
-    "kind.handover": (
-        "Передача оборудования (акт приёма-передачи)",
-        "Жабдықты беру (қабылдау-беру актісі)",
-        "Equipment handover (handover act)",
-    ),
-    "refused_at": ("Отказ записан", "Бас тарту тіркелген уақыты", "Refusal recorded"),
-    "contact": ("Контакты исполнителя", "Орындаушының байланысы", "Contractor's contact"),
-    "phone": ("Телефон", "Телефон", "Phone"),
-    "times_in": (
-        "Время указано по зоне {zone}.",
-        "Уақыт {zone} белдеуі бойынша.",
-        "Times: {zone}.",
-    ),
-    "technical": ("Технические сведения", "Техникалық мәліметтер", "Technical details"),
-    "document": ("Документ", "Құжат", "Document"),
-    "date": ("Дата", "Күні", "Date"),
-    "signed_at": ("Подписан", "Қол қойылған уақыты", "Signed"),
-    "sealed_at": ("Печать поставлена", "Мөр басылған уақыты", "Sealed"),
-    "hashes": ("Контрольные суммы SHA-256", "SHA-256 бақылау сомалары", "SHA-256 checksums"),
-    "snapshot_sha256": (
-        "Содержание акта (напечатано внизу каждой страницы)",
-        "Акт мазмұны (әр беттің төменгі жағында басылған)",
-        "Act content (printed at the foot of every page)",
-    ),
-    "pdf_sha256": ("PDF-файл акта", "Актінің PDF файлы", "PDF file of the act"),
-    "sealed_pdf_sha256": ("PDF-файл с печатью", "Мөрі бар PDF файл", "Sealed PDF file"),
-    "audit_hash": ("Запись в журнале аудита", "Аудит журналындағы жазба", "Audit log entry"),
-    "how_to": (
-        "Сравните код внизу страниц вашего акта со строкой «Содержание акта». "
-        "SHA-256 вашего файла должен совпасть с одним из PDF-файлов выше.",
-        "Актіңіз беттерінің төменгі жағындағы кодты «Акт мазмұны» жолымен салыстырыңыз. "
-        "Файлыңыздың SHA-256 мәні жоғарыдағы PDF файлдарының біреуімен сәйкес келуі тиіс.",
+    "pdf_sha256": msg("act_page.pdf_sha256", "PDF file of the act"),
+    "sealed_pdf_sha256": msg("act_page.sealed_pdf_sha256", "Sealed PDF file"),
+    "audit_hash": msg("act_page.audit_hash", "Audit log entry"),
+    "how_to": msg(
+        "act_page.how_to",
         "Compare the code at the foot of your act's pages with “Act content”. "
         "The SHA-256 of your file must equal one of the PDF files above.",
     ),
-    "not_found": ("Акт не найден", "Акт табылмады", "Act not found"),
-    "not_found_hint": (
-        "Проверьте ссылку или отсканируйте QR-код с акта ещё раз.",
-        "Сілтемені тексеріңіз немесе актідегі QR кодты қайта сканерлеңіз.",
+    "not_found": msg("act_page.not_found", "Act not found"),
+    "not_found_hint": msg(
+        "act_page.not_found_hint",
         "Check the link, or scan the QR code on the act again.",
     ),
-    "language": ("Язык", "Тіл", "Language"),
+    "language": msg("act_page.language", "Language"),
 }
 _LANGUAGE_NAMES = {"ru": "Русский", "kk": "Қазақша", "en": "English"}
 
@@ -116,7 +86,7 @@ def html_headers(nonce: str) -> dict[str, str]:
 
 
 def _t(key: str, language: Language) -> str:
-    return _TEXT[key][LANGUAGES.index(language)]
+    return in_language(_TEXT[key], language)
 
 
 def _page(language: Language, title: str, body: str, public_id: str | None, nonce: str) -> str:

@@ -1,337 +1,230 @@
-"""The coordinator board's texts in ru, kk and en, and language-aware formatting.
+"""The coordinator board's texts (English here, Russian and Kazakh in the naryad catalogs)
+and language-aware formatting through Babel.
 
 Kazakh strings await a native speaker's review (the DOMAIN.md glossary is followed where it
-has a term); a ``# NATIVE REVIEW`` note marks wordings we are least sure of.
+has a term): the catalog marks each with "needs native review", and "NATIVE REVIEW" notes
+there mark the wordings we are least sure of.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from service.common.i18n import LANGUAGES, in_language, pick_language
+from babel.dates import format_date
+from babel.dates import format_datetime as babel_datetime
+from babel.numbers import format_decimal
+
+from service.common.i18n import LANGUAGES, Message, in_language, msg, pick_language
 from service.common.i18n import Language as BoardLanguage
 
 __all__ = ["LANGUAGES", "LANGUAGE_NAMES", "BoardLanguage", "pick_language"]
 
 LANGUAGE_NAMES: dict[BoardLanguage, str] = {"ru": "Русский", "kk": "Қазақша", "en": "English"}
 
-# key: (ru, kk, en)
-TEXTS: dict[str, tuple[str, str, str]] = {
-    "brand": ("Наряд", "Наряд", "Naryad"),
-    "board": ("Доска координатора", "Үйлестіруші тақтасы", "Coordinator board"),
-    "login_title": ("Вход для координаторов", "Үйлестірушілерге кіру", "Coordinator sign-in"),
-    "login_hint": (
-        "Войдите учётной записью координатора, диспетчера или руководителя.",
-        "Үйлестіруші, диспетчер немесе басшы есептік жазбасымен кіріңіз.",
+# Board labels by key, in English; their Russian and Kazakh are in the naryad catalogs.
+TEXTS: dict[str, Message] = {
+    "brand": msg("board.brand", "Naryad"),
+    "board": msg("board.board", "Coordinator board"),
+    "login_title": msg("board.login_title", "Coordinator sign-in"),
+    "login_hint": msg(
+        "board.login_hint",
         "Sign in with a coordinator, dispatcher or supervisor account.",
     ),
-    "username": ("Имя пользователя", "Пайдаланушы аты", "Username"),
-    "password": ("Пароль", "Құпиясөз", "Password"),
-    "language": ("Язык", "Тіл", "Language"),
-    "sign_in": ("Войти", "Кіру", "Sign in"),
-    "sign_out": ("Выйти", "Шығу", "Sign out"),
-    "wrong_credentials": (
-        "Неверное имя пользователя или пароль.",
-        "Пайдаланушы аты немесе құпиясөз қате.",
-        "Wrong username or password.",
-    ),
-    "role_refused": (
-        "Доска доступна только координаторам, диспетчерам, руководителям и администраторам.",
-        "Тақта тек үйлестірушілерге, диспетчерлерге, басшыларға және әкімшілерге қолжетімді.",
+    "username": msg("board.username", "Username"),
+    "password": msg("board.password", "Password"),
+    "language": msg("board.language", "Language"),
+    "sign_in": msg("board.sign_in", "Sign in"),
+    "sign_out": msg("board.sign_out", "Sign out"),
+    "wrong_credentials": msg("board.wrong_credentials", "Wrong username or password."),
+    "role_refused": msg(
+        "board.role_refused",
         "The board is for coordinators, dispatchers, supervisors and administrators only.",
     ),
-    "too_many_attempts": (
-        "Слишком много неудачных попыток входа. Подождите немного и попробуйте снова.",
-        "Кіру әрекеттері тым көп болды. Біраз күтіп, қайталап көріңіз.",
+    "too_many_attempts": msg(
+        "board.too_many_attempts",
         "Too many failed sign-in attempts. Wait a little and try again.",
     ),
-    "form_expired": (
-        "Форма устарела. Обновите страницу и попробуйте ещё раз.",
-        "Пішін ескірді. Бетті жаңартып, қайталап көріңіз.",
-        "This form has expired. Reload the page and try again.",
+    "form_expired": msg(
+        "board.form_expired", "This form has expired. Reload the page and try again."
     ),
-    "forbidden_title": ("Действие отклонено", "Әрекет қабылданбады", "Request refused"),
-    "back_to_board": ("Вернуться к доске", "Тақтаға оралу", "Back to the board"),
-    "as_of": ("Данные на", "Деректер уақыты", "As of"),
-    "auto_refresh": (
-        "Обновляется автоматически каждую минуту",
-        "Әр минут сайын автоматты түрде жаңарады",
-        "Refreshes every minute",
+    "forbidden_title": msg("board.forbidden_title", "Request refused"),
+    "calendar_year_missing": msg(
+        "board.calendar_year_missing",
+        "No holiday calendar for {year} ({codes}): SLA deadlines count every "
+        "weekday as working. Run “naryad calendar refresh” or enter the holidays "
+        "by hand.",
     ),
-    "refresh_now": ("Обновить", "Жаңарту", "Refresh"),
-    "signed_in_as": ("Вы вошли как", "Сіз кірдіңіз:", "Signed in as"),
+    "back_to_board": msg("board.back_to_board", "Back to the board"),
+    "as_of": msg("board.as_of", "As of"),
+    "auto_refresh": msg("board.auto_refresh", "Refreshes every minute"),
+    "refresh_now": msg("board.refresh_now", "Refresh"),
+    "signed_in_as": msg("board.signed_in_as", "Signed in as"),
     # -- buckets
-    "buckets_title": ("Контрольные сроки", "Бақылау мерзімдері", "Control deadlines"),
-    "bucket.due_2h": ("Срок в ближайшие 2 ч", "2 сағат ішінде мерзімі", "Due within 2 h"),
-    "bucket.overdue_0_4h": ("Просрочено до 4 ч", "4 сағатқа дейін кешікті", "Overdue 0–4 h"),
-    "bucket.overdue_4_24h": ("Просрочено 4–24 ч", "4–24 сағат кешікті", "Overdue 4–24 h"),
-    "bucket.overdue_1_3d": ("Просрочено 1–3 дня", "1–3 күн кешікті", "Overdue 1–3 days"),
-    "bucket.overdue_3d_plus": (
-        "Просрочено более 3 дней",
-        "3 күннен астам кешікті",
-        "Overdue over 3 days",
-    ),
-    "total": ("Всего", "Барлығы", "Total"),
-    "show_bucket": ("Показать только эти", "Тек осыларды көрсету", "Show only these"),
+    "buckets_title": msg("board.buckets_title", "Control deadlines"),
+    "bucket.due_2h": msg("board.bucket.due_2h", "Due within 2 h"),
+    "bucket.overdue_0_4h": msg("board.bucket.overdue_0_4h", "Overdue 0–4 h"),
+    "bucket.overdue_4_24h": msg("board.bucket.overdue_4_24h", "Overdue 4–24 h"),
+    "bucket.overdue_1_3d": msg("board.bucket.overdue_1_3d", "Overdue 1–3 days"),
+    "bucket.overdue_3d_plus": msg("board.bucket.overdue_3d_plus", "Overdue over 3 days"),
+    "total": msg("board.total", "Total"),
+    "show_bucket": msg("board.show_bucket", "Show only these"),
     # -- KPIs
-    "kpis_title": ("Показатели за {month}", "{month} көрсеткіштері", "Figures for {month}"),
-    "kpi.on_time": ("Приезд вовремя", "Уақытында келу", "On-time arrival"),
-    "kpi.on_time_base": (
-        "{part} из {whole} приездов",
-        "{whole} келудің {part}",
-        "{part} of {whole} arrivals",
+    "kpis_title": msg("board.kpis_title", "Figures for {month}"),
+    "kpi.on_time": msg("board.kpi.on_time", "On-time arrival"),
+    "kpi.on_time_base": msg("board.kpi.on_time_base", "{part} of {whole} arrivals"),
+    "kpi.first_visit": msg("board.kpi.first_visit", "First-visit resolution"),
+    "kpi.first_visit_base": msg("board.kpi.first_visit_base", "{part} of {whole} completed"),
+    "kpi.no_access": msg("board.kpi.no_access", "No-access rate"),
+    "kpi.no_access_base": msg("board.kpi.no_access_base", "{part} of {whole} visits"),
+    "kpi.deadlines": msg("board.kpi.deadlines", "Deadline compliance"),
+    "kpi.deadlines_base": msg(
+        "board.kpi.deadlines_base", "{part} of {whole} control deadlines met"
     ),
-    "kpi.first_visit": (
-        "Решено с первого визита",
-        "Бірінші келуде шешілді",
-        "First-visit resolution",
-    ),
-    "kpi.first_visit_base": (
-        "{part} из {whole} выполненных",
-        "{whole} орындалғанның {part}",
-        "{part} of {whole} completed",
-    ),
-    "kpi.no_access": ("Нет доступа", "Кіру мүмкін болмады", "No-access rate"),
-    "kpi.no_access_base": (
-        "{part} из {whole} визитов",
-        "{whole} келудің {part}",
-        "{part} of {whole} visits",
-    ),
-    "kpi.deadlines": ("Соблюдение сроков", "Мерзімдердің сақталуы", "Deadline compliance"),
-    "kpi.deadlines_base": (
-        "{part} из {whole} контрольных сроков",
-        "{whole} бақылау мерзімінің {part}",
-        "{part} of {whole} control deadlines met",
-    ),
-    "kpi.rating": ("Средняя оценка", "Орташа баға", "Average rating"),
-    "kpi.rating_base": ("оценок: {whole}", "бағалар: {whole}", "{whole} ratings"),
-    "kpi.overdue": ("Доля просроченных", "Кешіктірілгендер үлесі", "Overdue share"),
-    "kpi.overdue_base": (
-        "{part} из {whole} открытых",
-        "{whole} ашықтың {part}",
-        "{part} of {whole} open orders",
-    ),
-    "no_data": ("нет данных", "дерек жоқ", "no data"),
+    "kpi.rating": msg("board.kpi.rating", "Average rating"),
+    "kpi.rating_base": msg("board.kpi.rating_base", "{whole} ratings"),
+    "kpi.overdue": msg("board.kpi.overdue", "Overdue share"),
+    "kpi.overdue_base": msg("board.kpi.overdue_base", "{part} of {whole} open orders"),
+    "no_data": msg("board.no_data", "no data"),
     # -- filters and list
-    "overdue_title": (
-        "Просроченные и срочные наряды",
-        "Кешіккен және шұғыл тапсырыстар",
-        "Overdue and due-soon orders",
-    ),
-    "filters": ("Фильтры", "Сүзгілер", "Filters"),
-    "territory": ("Территория", "Аумақ", "Territory"),
-    "type": ("Тип работ", "Жұмыс түрі", "Work type"),
-    "priority": ("Приоритет", "Басымдық", "Priority"),
-    "bucket": ("Срок", "Мерзім", "Deadline bucket"),
-    "technician": ("Монтёр", "Маман", "Technician"),
-    "any": ("Все", "Барлығы", "Any"),
-    "apply": ("Применить", "Қолдану", "Apply"),
-    "reset": ("Сбросить", "Тазалау", "Reset"),
-    "next_page": ("Следующая страница", "Келесі бет", "Next page"),
-    "first_page": ("К началу списка", "Тізімнің басына", "Back to the first page"),
-    "nothing_overdue": (
-        "Просроченных и срочных нарядов нет.",
-        "Кешіккен және шұғыл тапсырыстар жоқ.",
-        "Nothing is overdue or due soon.",
-    ),
-    "col.number": ("Наряд", "Тапсырыс", "Order"),
-    "col.territory": ("Территория", "Аумақ", "Territory"),
-    "col.type": ("Тип · приоритет", "Түрі · басымдығы", "Type · priority"),
-    "col.deadline": ("Контрольный срок", "Бақылау мерзімі", "Control deadline"),
-    "col.reason": ("Причина", "Себебі", "Reason"),
-    "col.last_event": ("Последнее событие", "Соңғы оқиға", "Last event"),
-    "col.owner": ("Ответственный", "Жауапты", "Owner"),
-    "col.technician": ("Монтёр", "Маман", "Technician"),
-    "col.contacts": ("Контакты с клиентом", "Тапсырыс берушімен байланыс", "Customer contacts"),
-    "overdue_by": ("просрочено на {span}", "{span} кешікті", "{span} overdue"),
-    "due_in": ("осталось {span}", "{span} қалды", "due in {span}"),
-    "hours_minutes": ("{h} ч {m} мин", "{h} сағ {m} мин", "{h} h {m} min"),
-    "minutes": ("{m} мин", "{m} мин", "{m} min"),
-    "days_hours": ("{d} дн {h} ч", "{d} күн {h} сағ", "{d} d {h} h"),
-    "not_assigned": ("не назначен", "тағайындалмаған", "not assigned"),
-    "local_time_note": (
-        "Время — местное время территории.",
-        "Уақыт — аумақтың жергілікті уақыты.",
-        "Times are the territory's local time.",
-    ),
-    "zone_many": (
-        "Территории в разных часовых поясах: у каждого времени указан его пояс.",
-        "Аумақтар әртүрлі уақыт белдеуінде: әр уақыттың белдеуі көрсетілген.",
+    "overdue_title": msg("board.overdue_title", "Overdue and due-soon orders"),
+    "filters": msg("board.filters", "Filters"),
+    "territory": msg("board.territory", "Territory"),
+    "type": msg("board.type", "Work type"),
+    "priority": msg("board.priority", "Priority"),
+    "bucket": msg("board.bucket", "Deadline bucket"),
+    "technician": msg("board.technician", "Technician"),
+    "any": msg("board.any", "Any"),
+    "apply": msg("board.apply", "Apply"),
+    "reset": msg("board.reset", "Reset"),
+    "next_page": msg("board.next_page", "Next page"),
+    "first_page": msg("board.first_page", "Back to the first page"),
+    "nothing_overdue": msg("board.nothing_overdue", "Nothing is overdue or due soon."),
+    "col.number": msg("board.col.number", "Order"),
+    "col.territory": msg("board.col.territory", "Territory"),
+    "col.type": msg("board.col.type", "Type · priority"),
+    "col.deadline": msg("board.col.deadline", "Control deadline"),
+    "col.reason": msg("board.col.reason", "Reason"),
+    "col.last_event": msg("board.col.last_event", "Last event"),
+    "col.owner": msg("board.col.owner", "Owner"),
+    "col.technician": msg("board.col.technician", "Technician"),
+    "col.contacts": msg("board.col.contacts", "Customer contacts"),
+    "overdue_by": msg("board.overdue_by", "{span} overdue"),
+    "due_in": msg("board.due_in", "due in {span}"),
+    "hours_minutes": msg("board.hours_minutes", "{h} h {m} min"),
+    "minutes": msg("board.minutes", "{m} min"),
+    "days_hours": msg("board.days_hours", "{d} d {h} h"),
+    "not_assigned": msg("board.not_assigned", "not assigned"),
+    "local_time_note": msg("board.local_time_note", "Times are the territory's local time."),
+    "zone_many": msg(
+        "board.zone_many",
         "Territories span several time zones: each time names its zone.",
     ),
     # -- safety incidents (004 §5.4.10.5)
-    "incidents_title": (
-        "Угроза безопасности: специалист покинул объект",
-        "Қауіпсіздікке қатер: маман нысаннан кетті",
-        "Safety incidents: a technician left the site",
-    ),
-    "incident.safety": ("Угроза безопасности", "Қауіпсіздікке қатер", "Safety threat"),
-    "incident_pending": ("Не подтверждено", "Расталмаған", "Not acknowledged"),
-    "incident_done": ("Подтверждено", "Расталды", "Acknowledged"),
-    "incident_at": ("Когда", "Қашан", "When"),
-    "incident_technician": ("Специалист", "Маман", "Technician"),
-    "incident_reason": ("Со слов специалиста", "Маманның сөзі бойынша", "Technician's words"),
-    "incident_told": ("Сообщено", "Хабарланды", "Told"),
-    "told.supervisor": ("руководителям", "басшыларға", "supervisors"),
-    "told.security": ("службе безопасности", "қауіпсіздік қызметіне", "security desk"),
-    "incident_acknowledged_by": ("Подтверждено", "Расталды", "Acknowledged"),
-    "incident_comment_hint": (
-        "Что сделано: связались со специалистом, он в безопасности, дальнейшие шаги",
-        "Не істелді: маманмен байланыстық, ол қауіпсіз, келесі қадамдар",
+    "incidents_title": msg("board.incidents_title", "Safety incidents: a technician left the site"),
+    "incident.safety": msg("board.incident.safety", "Safety threat"),
+    "incident_pending": msg("board.incident_pending", "Not acknowledged"),
+    "incident_done": msg("board.incident_done", "Acknowledged"),
+    "incident_at": msg("board.incident_at", "When"),
+    "incident_technician": msg("board.incident_technician", "Technician"),
+    "incident_reason": msg("board.incident_reason", "Technician's words"),
+    "incident_told": msg("board.incident_told", "Told"),
+    "told.supervisor": msg("board.told.supervisor", "supervisors"),
+    "told.security": msg("board.told.security", "security desk"),
+    "incident_acknowledged_by": msg("board.incident_acknowledged_by", "Acknowledged"),
+    "incident_comment_hint": msg(
+        "board.incident_comment_hint",
         "What was done: reached the technician, they are safe, next steps",
     ),
-    "incident_comment_required": (
-        "Напишите комментарий: без него инцидент подтвердить нельзя.",
-        "Түсініктеме жазыңыз: онсыз оқиғаны растау мүмкін емес.",
+    "incident_comment_required": msg(
+        "board.incident_comment_required",
         "Write a comment: an incident cannot be acknowledged without one.",
     ),
-    "incident_acknowledged": (
-        "Инцидент подтверждён.",
-        "Оқиға расталды.",
-        "Incident acknowledged.",
-    ),
-    "incident_gone": (
-        "Инцидент уже подтверждён или недоступен.",
-        "Оқиға бұрын расталған немесе қолжетімсіз.",
+    "incident_acknowledged": msg("board.incident_acknowledged", "Incident acknowledged."),
+    "incident_gone": msg(
+        "board.incident_gone",
         "This incident is already acknowledged or no longer available.",
     ),
     # -- escalations
-    "escalations_title": (
-        "Эскалации, ожидающие подтверждения",
-        "Растауды күтіп тұрған эскалациялар",
-        "Escalations awaiting acknowledgement",
+    "escalations_title": msg("board.escalations_title", "Escalations awaiting acknowledgement"),
+    "no_escalations": msg("board.no_escalations", "No escalations are waiting."),
+    "escalations_unavailable": msg(
+        "board.escalations_unavailable", "Escalations are not available yet."
     ),
-    "no_escalations": (
-        "Неподтверждённых эскалаций нет.",
-        "Расталмаған эскалациялар жоқ.",
-        "No escalations are waiting.",
+    "raised_at": msg("board.raised_at", "Raised"),
+    "due_at": msg("board.due_at", "Due"),
+    "comment": msg("board.comment", "Comment"),
+    "comment_hint": msg(
+        "board.comment_hint", "What was done: customer called, new date, who is on it"
     ),
-    "escalations_unavailable": (
-        "Эскалации пока недоступны.",
-        "Эскалациялар әзірге қолжетімсіз.",
-        "Escalations are not available yet.",
-    ),
-    "raised_at": ("Создана", "Құрылды", "Raised"),
-    "due_at": ("Срок", "Мерзімі", "Due"),
-    "comment": ("Комментарий", "Түсініктеме", "Comment"),
-    "comment_hint": (
-        "Что сделано: звонок клиенту, новый срок, исполнитель",
-        "Не істелді: тапсырыс берушіге қоңырау, жаңа мерзім, орындаушы",
-        "What was done: customer called, new date, who is on it",
-    ),
-    "acknowledge": ("Подтвердить", "Растау", "Acknowledge"),
-    "comment_required": (
-        "Напишите комментарий: без него эскалацию подтвердить нельзя.",
-        "Түсініктеме жазыңыз: онсыз эскалацияны растау мүмкін емес.",
+    "acknowledge": msg("board.acknowledge", "Acknowledge"),
+    "comment_required": msg(
+        "board.comment_required",
         "Write a comment: an escalation cannot be acknowledged without one.",
     ),
-    "comment_too_long": (
-        "Комментарий слишком длинный: не более 2000 символов.",
-        "Түсініктеме тым ұзын: 2000 таңбадан аспауы керек.",
-        "The comment is too long: 2000 characters at most.",
+    "comment_too_long": msg(
+        "board.comment_too_long", "The comment is too long: 2000 characters at most."
     ),
-    "acknowledged": ("Эскалация подтверждена.", "Эскалация расталды.", "Escalation acknowledged."),
-    "escalation_gone": (
-        "Эскалация уже подтверждена или недоступна.",
-        "Эскалация бұрын расталған немесе қолжетімсіз.",
+    "acknowledged": msg("board.acknowledged", "Escalation acknowledged."),
+    "escalation_gone": msg(
+        "board.escalation_gone",
         "This escalation is already acknowledged or no longer available.",
     ),
-    "level.warning": ("Предупреждение", "Ескерту", "Warning"),
-    "level.breach": ("Срок нарушен", "Мерзім бұзылды", "Breach"),
-    "level.head": ("Руководителю", "Басшыға", "To the head of unit"),
-    "target.response": ("Согласование визита", "Келуді келісу", "Response"),
-    "target.arrival": ("Прибытие", "Келу", "Arrival"),
-    "target.resolution": ("Выполнение", "Орындау", "Resolution"),
-    "recipient": ("Кому", "Кімге", "To"),
-    "role.dispatcher": ("диспетчерам", "диспетчерлерге", "dispatchers"),
-    "role.coordinator": ("координаторам", "үйлестірушілерге", "coordinators"),
-    "role.supervisor": ("руководителям", "басшыларға", "supervisors"),
-    "new_date": ("Новый срок клиенту", "Тапсырыс берушіге жаңа мерзім", "New customer date"),
+    "level.warning": msg("board.level.warning", "Warning"),
+    "level.breach": msg("board.level.breach", "Breach"),
+    "level.head": msg("board.level.head", "To the head of unit"),
+    "target.response": msg("board.target.response", "Response"),
+    "target.arrival": msg("board.target.arrival", "Arrival"),
+    "target.resolution": msg("board.target.resolution", "Resolution"),
+    "recipient": msg("board.recipient", "To"),
+    "role.dispatcher": msg("board.role.dispatcher", "dispatchers"),
+    "role.coordinator": msg("board.role.coordinator", "coordinators"),
+    "role.supervisor": msg("board.role.supervisor", "supervisors"),
+    "new_date": msg("board.new_date", "New customer date"),
     # -- codes
-    "type.installation": ("Подключение", "Қосу", "Installation"),
-    "type.repair": ("Устранение повреждения", "Ақауды жою", "Repair"),
-    "type.construction": (
-        "Строительно-монтажные работы",
-        "Құрылыс-монтаж жұмыстары",
-        "Construction",
+    "type.installation": msg("board.type.installation", "Installation"),
+    "type.repair": msg("board.type.repair", "Repair"),
+    "type.construction": msg("board.type.construction", "Construction"),
+    "type.meter_check": msg("board.type.meter_check", "Meter check"),
+    "priority.low": msg("board.priority.low", "Low"),
+    "priority.normal": msg("board.priority.normal", "Normal"),
+    "priority.high": msg("board.priority.high", "High"),
+    "priority.urgent": msg("board.priority.urgent", "Urgent"),
+    "reason.customer_request": msg(
+        "board.reason.customer_request", "Moved at the customer's request"
     ),
-    "type.meter_check": ("Проверка прибора учёта", "Есептегішті тексеру", "Meter check"),
-    "priority.low": ("Низкий", "Төмен", "Low"),
-    "priority.normal": ("Обычный", "Қалыпты", "Normal"),
-    "priority.high": ("Высокий", "Жоғары", "High"),
-    "priority.urgent": ("Срочный", "Шұғыл", "Urgent"),
-    "reason.customer_request": (
-        "Перенос по просьбе клиента",
-        "Тапсырыс берушінің өтініші бойынша ауыстырылды",
-        "Moved at the customer's request",
+    "reason.no_access": msg("board.reason.no_access", "No access"),
+    "reason.waiting_for_parts": msg("board.reason.waiting_for_parts", "Waiting for parts"),
+    "reason.on_hold": msg("board.reason.on_hold", "On hold"),
+    "reason.not_scheduled": msg("board.reason.not_scheduled", "No visit booked"),
+    "reason.visit_missed": msg("board.reason.visit_missed", "Visit window passed, nobody arrived"),
+    "reason.visit_after_deadline": msg(
+        "board.reason.visit_after_deadline", "Visit booked after the deadline"
     ),
-    "reason.no_access": ("Нет доступа к объекту", "Нысанға кіру мүмкін болмады", "No access"),
-    "reason.waiting_for_parts": ("Ожидание материалов", "Материалдарды күту", "Waiting for parts"),
-    "reason.on_hold": ("Приостановлен", "Тоқтатылған", "On hold"),
-    "reason.not_scheduled": ("Визит не назначен", "Келу тағайындалмаған", "No visit booked"),
-    "reason.visit_missed": (
-        "Окно визита прошло, монтёр не прибыл",
-        "Келу уақыты өтті, маман келмеді",
-        "Visit window passed, nobody arrived",
+    "reason.in_progress": msg("board.reason.in_progress", "Work in progress"),
+    "reason.scheduled": msg("board.reason.scheduled", "Visit booked"),
+    "event.work_order.created": msg("board.event.work_order.created", "Order registered"),
+    "event.work_order.updated": msg("board.event.work_order.updated", "Order changed"),
+    "event.work_order.cancelled": msg("board.event.work_order.cancelled", "Order cancelled"),
+    "event.work_order.waiting_for_parts": msg(
+        "board.event.work_order.waiting_for_parts", "Waiting for parts"
     ),
-    "reason.visit_after_deadline": (
-        "Визит назначен после срока",
-        "Келу мерзімнен кейін белгіленген",
-        "Visit booked after the deadline",
-    ),
-    "reason.in_progress": ("Работы идут", "Жұмыс жүріп жатыр", "Work in progress"),
-    "reason.scheduled": ("Визит назначен", "Келу белгіленген", "Visit booked"),
-    "event.work_order.created": ("Наряд зарегистрирован", "Тапсырыс тіркелді", "Order registered"),
-    "event.work_order.updated": ("Наряд изменён", "Тапсырыс өзгертілді", "Order changed"),
-    "event.work_order.cancelled": ("Наряд отменён", "Тапсырыс жойылды", "Order cancelled"),
-    "event.work_order.waiting_for_parts": (
-        "Ожидание материалов",
-        "Материалдарды күту",
-        "Waiting for parts",
-    ),
-    "event.work_order.resumed": ("Работы возобновлены", "Жұмыс жалғасты", "Work resumed"),
-    "event.visit.booked": ("Визит согласован", "Келу келісілді", "Visit agreed"),
-    "event.visit.rescheduled": ("Визит перенесён", "Келу ауыстырылды", "Visit rescheduled"),
-    "event.visit.reassigned": (
-        "Назначен другой монтёр",
-        "Басқа маман тағайындалды",
-        "Technician changed",
-    ),
-    "event.visit.cancelled": ("Визит отменён", "Келу жойылды", "Visit cancelled"),
-    "event.visit.en_route": ("Монтёр в пути", "Маман жолда", "Technician on the way"),
-    "event.visit.arrived": ("Монтёр на месте", "Маман орнында", "Technician arrived"),
-    "event.visit.completed": ("Работы выполнены", "Жұмыс орындалды", "Work completed"),
-    "event.visit.no_access": ("Нет доступа", "Кіру мүмкін болмады", "No access"),
-    "event.visit.needs_revisit": ("Нужен повторный визит", "Қайта келу қажет", "Revisit needed"),
-    "event.customer.contacted": ("Звонок клиенту", "Тапсырыс берушіге қоңырау", "Customer called"),
-    "event.customer.notified": (
-        "Клиент уведомлён",
-        "Тапсырыс берушіге хабарланды",
-        "Customer notified",
-    ),
-    "event.escalation.raised": ("Эскалация", "Эскалация", "Escalated"),
-    "event.escalation.acknowledged": (
-        "Эскалация подтверждена",
-        "Эскалация расталды",
-        "Escalation acknowledged",
+    "event.work_order.resumed": msg("board.event.work_order.resumed", "Work resumed"),
+    "event.visit.booked": msg("board.event.visit.booked", "Visit agreed"),
+    "event.visit.rescheduled": msg("board.event.visit.rescheduled", "Visit rescheduled"),
+    "event.visit.reassigned": msg("board.event.visit.reassigned", "Technician changed"),
+    "event.visit.cancelled": msg("board.event.visit.cancelled", "Visit cancelled"),
+    "event.visit.en_route": msg("board.event.visit.en_route", "Technician on the way"),
+    "event.visit.arrived": msg("board.event.visit.arrived", "Technician arrived"),
+    "event.visit.completed": msg("board.event.visit.completed", "Work completed"),
+    "event.visit.no_access": msg("board.event.visit.no_access", "No access"),
+    "event.visit.needs_revisit": msg("board.event.visit.needs_revisit", "Revisit needed"),
+    "event.customer.contacted": msg("board.event.customer.contacted", "Customer called"),
+    "event.customer.notified": msg("board.event.customer.notified", "Customer notified"),
+    "event.escalation.raised": msg("board.event.escalation.raised", "Escalated"),
+    "event.escalation.acknowledged": msg(
+        "board.event.escalation.acknowledged", "Escalation acknowledged"
     ),
 }
-
-# Nominative month names for headings ("март 2026"), not the genitive of dates.
-_MONTHS: dict[BoardLanguage, tuple[str, ...]] = {
-    "ru": (
-        "январь", "февраль", "март", "апрель", "май", "июнь",
-        "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь",
-    ),
-    "kk": (
-        "қаңтар", "ақпан", "наурыз", "сәуір", "мамыр", "маусым",
-        "шілде", "тамыз", "қыркүйек", "қазан", "қараша", "желтоқсан",
-    ),
-    "en": (
-        "January", "February", "March", "April", "May", "June",
-        "July", "August", "September", "October", "November", "December",
-    ),
-}  # fmt: skip
 
 
 def text(key: str, language: BoardLanguage, **values: object) -> str:
@@ -348,27 +241,31 @@ def all_texts(language: BoardLanguage) -> dict[str, str]:
     return {key: in_language(entry, language) for key, entry in TEXTS.items()}
 
 
+# Babel patterns per language: people write "04.12.2026 18:30" in Russian and Kazakh.
+_DATETIME = {"ru": "dd.MM.y HH:mm", "kk": "dd.MM.y HH:mm", "en": "d MMM y, HH:mm"}
+_SHORT = {"ru": "dd.MM HH:mm", "kk": "dd.MM HH:mm", "en": "d MMM, HH:mm"}
+# A month heading uses the stand-alone (nominative) month: "март 2026", not "марта".
+# NATIVE REVIEW: "2026 жылғы наурыз" reads as the heading of a month's report.
+_MONTH = {"ru": "LLLL y", "kk": "y 'жылғы' LLLL", "en": "LLLL y"}
+
+
 def format_datetime(value: datetime, language: BoardLanguage) -> str:
     """Wall-clock date and time in the value's own offset, as people write it in each language."""
-    if language == "en":
-        return f"{value.day} {_MONTHS['en'][value.month - 1][:3]} {value:%Y, %H:%M}"
-    return value.strftime("%d.%m.%Y %H:%M")
+    # tzinfo dropped: Babel would otherwise convert to its default zone; the value is already
+    # in the zone the board shows.
+    return babel_datetime(value.replace(tzinfo=None), _DATETIME[language], locale=language)
 
 
 def format_short(value: datetime, language: BoardLanguage) -> str:
     """Date and time without the year (lists)."""
-    if language == "en":
-        return f"{value.day} {_MONTHS['en'][value.month - 1][:3]}, {value:%H:%M}"
-    return value.strftime("%d.%m %H:%M")
+    return babel_datetime(value.replace(tzinfo=None), _SHORT[language], locale=language)
 
 
 def format_month(value: datetime, language: BoardLanguage) -> str:
-    """Month and year: март 2026 / 2026 ж. наурыз / March 2026."""
-    month = _MONTHS[language][value.month - 1]
-    if language == "kk":
-        # NATIVE REVIEW: "2026 жылғы наурыз" reads as the heading of a month's report.
-        return f"{value.year} жылғы {month}"
-    return f"{month} {value.year}"
+    """Month and year: март 2026 / 2026 жылғы наурыз / March 2026."""
+    heading = format_date(value.date(), _MONTH[language], locale=language)
+    # CLDR capitalises Kazakh stand-alone months; in a running heading they are lower case.
+    return heading.lower() if language == "kk" else heading
 
 
 def format_span(minutes: int, language: BoardLanguage) -> str:
@@ -384,18 +281,17 @@ def format_span(minutes: int, language: BoardLanguage) -> str:
 
 
 def format_share(value: float | None, language: BoardLanguage) -> str:
-    """A 0..1 share as a percentage with the language's decimal mark."""
+    """A 0..1 share as a percentage with the language's decimal mark (12,5 % / 12.5%)."""
     if value is None:
         return "—"
-    percent = f"{value * 100:.1f}".removesuffix(".0")
-    if language != "en":
-        percent = percent.replace(".", ",")
-    return f"{percent}\u00a0%" if language != "en" else f"{percent}%"
+    # Rounded to one place first, so 12.04 shows as 12 and not as 12,0.
+    number = format_decimal(round(value * 100, 1), "0.#", locale=language)
+    return f"{number}%" if language == "en" else f"{number}\u00a0%"
 
 
 def format_number(value: float | None, language: BoardLanguage, digits: int = 2) -> str:
-    """A decimal number with the language's decimal mark."""
+    """A decimal number with the language's decimal mark and no grouping (1234,50)."""
     if value is None:
         return "—"
-    shown = f"{value:.{digits}f}"
-    return shown if language == "en" else shown.replace(".", ",")
+    pattern = "0." + "0" * digits if digits else "0"
+    return format_decimal(round(value, digits), pattern, locale=language)

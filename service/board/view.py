@@ -20,7 +20,7 @@ import msgspec
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.auth.actor import Actor
+from service.auth.actor import Actor, Role
 from service.board import schemas
 from service.board.kpis import KpiQuery, KpiService, kpi_period
 from service.board.overdue import BoardFilters, OverdueBoard
@@ -47,6 +47,7 @@ from service.escalations.services import EscalationService
 from service.incidents.schemas import Incident
 from service.incidents.services import IncidentService
 from service.orders.schemas import Priority, WorkType
+from service.sla.holiday_sources import calendars_without_year
 
 PAGE_SIZE = 25
 ESCALATION_LIMIT = 50
@@ -244,7 +245,17 @@ class BoardPageService:
             "escalations": [self._escalation(e, codes, clock, ack_error) for e in escalations],
             "incidents": [self._incident(i, codes, clock, incident_error) for i in incidents],
             "incidents_pending": sum(1 for i in incidents if i.acknowledged_at is None),
+            "calendar_notice": await self._calendar_notice(local_now.year + 1, language),
         }
+
+    async def _calendar_notice(self, year: int, language: BoardLanguage) -> str | None:
+        """For those who can fix it, a warning when calendars lack the coming year's holidays."""
+        if self.actor.role not in (Role.ADMIN, Role.SUPERVISOR):
+            return None
+        missing = await calendars_without_year(self.session, year)
+        if not missing:
+            return None
+        return text("calendar_year_missing", language, year=year, codes=", ".join(missing))
 
     @staticmethod
     def _several_zones(query: BoardQuery, territories: list[Territory]) -> bool:

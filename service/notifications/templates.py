@@ -1,7 +1,9 @@
 """Message texts in the customer's language (kk, ru, en), with times in their local zone.
 
-Every Kazakh text needs native review: the wording follows the glossary in DOMAIN.md but
-has not yet been checked by a native speaker.
+The texts are English here; Russian and Kazakh live in the naryad gettext catalogs
+(``service/locale``, contexts ``notification.<template>.subject|text``). Every Kazakh text needs
+native review: the wording follows the glossary in DOMAIN.md but has not yet been checked by a
+native speaker (the catalog marks each entry so).
 
 A template declares the context fields it needs and their kinds. A ``datetime`` field ``x``
 (RFC 3339 with offset in the context) is shown through ``{x_date}`` and ``{x_time}`` in the
@@ -20,11 +22,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
+from babel.dates import format_date
 
+from service.common.i18n import Message, in_language, msg
 from service.notifications.schemas import LANGUAGES, Language
 
-SIGNATURE = "naryad"
-_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# Dates in a message: "4 Dec" in English, "04.12" in Russian and Kazakh (Babel patterns).
+_DATE_PATTERNS: Mapping[Language, str] = {"ru": "dd.MM", "kk": "dd.MM", "en": "d MMM"}
 _CODE = re.compile(r"^[0-9]{4,10}$")
 _URL = re.compile(r"^https?://[^\s]{1,2000}$")
 _TEXT = re.compile(r"^[^\r\n]{1,100}$")
@@ -50,8 +54,8 @@ class Template:
 
     key: str
     fields: Mapping[str, FieldKind]
-    subject: Mapping[Language, str]
-    text: Mapping[Language, str]
+    subject: Message
+    text: Message
 
 
 class Rendered(msgspec.Struct, frozen=True):
@@ -62,9 +66,6 @@ class Rendered(msgspec.Struct, frozen=True):
 
 
 _WINDOW = {"window_start": FieldKind.DATETIME, "window_end": FieldKind.DATETIME}
-_RU_WINDOW = "{window_start_date} с {window_start_time} до {window_end_time}"
-_KK_WINDOW = "{window_start_date}, {window_start_time}–{window_end_time}"
-_EN_WINDOW = "{window_start_date}, {window_start_time}–{window_end_time}"
 
 _ESCALATION = {
     "work_order_number": FieldKind.TEXT,
@@ -76,95 +77,60 @@ _ALL = (
     Template(
         key="visit.booked",
         fields=_WINDOW,
-        subject={
-            "kk": "Маманның келуі белгіленді",
-            "ru": "Визит специалиста назначен",
-            "en": "Technician visit booked",
-        },
-        text={
-            "kk": f"Маманның келу уақыты: {_KK_WINDOW}. {SIGNATURE}",
-            "ru": f"Ваш визит специалиста назначен на {_RU_WINDOW}. {SIGNATURE}",
-            "en": f"Your technician visit is booked for {_EN_WINDOW}. {SIGNATURE}",
-        },
+        subject=msg("notification.visit.booked.subject", "Technician visit booked"),
+        text=msg(
+            "notification.visit.booked.text",
+            "Your technician visit is booked for {window_start_date}, "
+            "{window_start_time}–{window_end_time}. naryad",
+        ),
     ),
     Template(
         key="visit.rescheduled",
         fields=_WINDOW,
-        subject={
-            "kk": "Маманның келу уақыты өзгертілді",
-            "ru": "Время визита изменено",
-            "en": "Visit time changed",
-        },
-        text={
-            "kk": f"Маманның келу уақыты өзгертілді: {_KK_WINDOW}. {SIGNATURE}",
-            "ru": f"Время визита специалиста изменено: {_RU_WINDOW}. {SIGNATURE}",
-            "en": f"Your technician visit has been moved to {_EN_WINDOW}. {SIGNATURE}",
-        },
+        subject=msg("notification.visit.rescheduled.subject", "Visit time changed"),
+        text=msg(
+            "notification.visit.rescheduled.text",
+            "Your technician visit has been moved to {window_start_date}, "
+            "{window_start_time}–{window_end_time}. naryad",
+        ),
     ),
     Template(
         key="visit.reassigned",
         fields=_WINDOW,
-        subject={
-            "kk": "Сізге басқа маман келеді",
-            "ru": "К Вам приедет другой специалист",
-            "en": "A different technician will visit you",
-        },
-        text={
-            "kk": f"Сізге басқа маман келеді. Келу уақыты өзгеріссіз: {_KK_WINDOW}. {SIGNATURE}",
-            "ru": (
-                f"К Вам приедет другой специалист. Время визита прежнее: {_RU_WINDOW}. {SIGNATURE}"
-            ),
-            "en": (
-                f"A different technician will visit you at the same time: {_EN_WINDOW}. {SIGNATURE}"
-            ),
-        },
+        subject=msg(
+            "notification.visit.reassigned.subject",
+            "A different technician will visit you",
+        ),
+        text=msg(
+            "notification.visit.reassigned.text",
+            "A different technician will visit you at the same time: "
+            "{window_start_date}, {window_start_time}–{window_end_time}. naryad",
+        ),
     ),
     Template(
         key="visit.cancelled",
         fields=_WINDOW,
-        subject={
-            "kk": "Маманның келуі тоқтатылды",
-            "ru": "Визит специалиста отменён",
-            "en": "Technician visit cancelled",
-        },
-        text={
-            "kk": (
-                f"Маманның {_KK_WINDOW} келуі тоқтатылды. "
-                f"Жаңа уақытты келісу үшін сізбен хабарласамыз. {SIGNATURE}"
-            ),
-            "ru": (
-                f"Визит специалиста {_RU_WINDOW} отменён. "
-                f"Мы свяжемся с Вами, чтобы согласовать новое время. {SIGNATURE}"
-            ),
-            "en": (
-                f"Your technician visit on {_EN_WINDOW} is cancelled. "
-                f"We will contact you to agree a new time. {SIGNATURE}"
-            ),
-        },
+        subject=msg("notification.visit.cancelled.subject", "Technician visit cancelled"),
+        text=msg(
+            "notification.visit.cancelled.text",
+            "Your technician visit on {window_start_date}, "
+            "{window_start_time}–{window_end_time} is cancelled. We will contact you "
+            "to agree a new time. naryad",
+        ),
     ),
     # Seed 000 §11: apologise, explain, give the new time.
     Template(
         key="visit.late_predicted",
         fields={"new_eta": FieldKind.DATETIME},
-        subject={
-            "kk": "Маман кешігіп келеді",
-            "ru": "Специалист опаздывает",
-            "en": "Your technician is running late",
-        },
-        text={
-            "kk": (
-                "Кешірім сұраймыз: маман кешігіп келеді. Жаңа келу уақыты: {new_eta_time}. "
-                "Уақыт ыңғайсыз болса, осы хабарламаға жауап беріңіз."
-            ),
-            "ru": (
-                "Приносим извинения: специалист опаздывает. Новое время прибытия: "
-                "{new_eta_time}. Если время не подходит, ответьте на это сообщение."
-            ),
-            "en": (
-                "We apologise: your technician is running late. New arrival time: "
-                "{new_eta_time}. If this time does not suit you, reply to this message."
-            ),
-        },
+        subject=msg(
+            "notification.visit.late_predicted.subject",
+            "Your technician is running late",
+        ),
+        text=msg(
+            "notification.visit.late_predicted.text",
+            "We apologise: your technician is running late. New arrival time: "
+            "{new_eta_time}. If this time does not suit you, reply to this message.",
+        ),
     ),
     Template(
         # For the dispatch desk (staff), so no customer data beyond the order number.
@@ -174,75 +140,39 @@ _ALL = (
             "window_end": FieldKind.DATETIME,
             "new_eta": FieldKind.DATETIME,
         },
-        subject={
-            "kk": "Маман кешігеді",
-            "ru": "Специалист опаздывает",
-            "en": "Technician running late",
-        },
-        text={
-            "kk": (
-                "{work_order_number}: маман {window_end_time} дейін үлгермейді, "
-                "болжам {new_eta_time}. Клиентке кешірім хабарламасы жіберілді."
-            ),
-            "ru": (
-                "{work_order_number}: специалист не успевает к {window_end_time}, "
-                "прогноз прибытия {new_eta_time}. Клиенту отправлено извинение."
-            ),
-            "en": (
-                "{work_order_number}: the technician will miss {window_end_time}, "
-                "predicted arrival {new_eta_time}. The customer has been sent an apology."
-            ),
-        },
+        subject=msg("notification.dispatch.visit_late.subject", "Technician running late"),
+        text=msg(
+            "notification.dispatch.visit_late.text",
+            "{work_order_number}: the technician will miss {window_end_time}, "
+            "predicted arrival {new_eta_time}. The customer has been sent an apology.",
+        ),
     ),
     Template(
         key="visit.en_route",
         fields={"eta": FieldKind.DATETIME},
-        subject={
-            "kk": "Маман жолда",
-            "ru": "Специалист в пути",
-            "en": "Your technician is on the way",
-        },
-        text={
-            "kk": f"Маман сізге шықты. Болжамды келу уақыты: {{eta_time}}. {SIGNATURE}",
-            "ru": f"Специалист выехал к Вам. Ожидаемое время прибытия: {{eta_time}}. {SIGNATURE}",
-            "en": f"Your technician is on the way. Expected arrival: {{eta_time}}. {SIGNATURE}",
-        },
+        subject=msg("notification.visit.en_route.subject", "Your technician is on the way"),
+        text=msg(
+            "notification.visit.en_route.text",
+            "Your technician is on the way. Expected arrival: {eta_time}. naryad",
+        ),
     ),
     Template(
         key="act.signed",
         fields={"act_url": FieldKind.URL},
-        subject={
-            "kk": "Орындалған жұмыстар актісі",
-            "ru": "Акт выполненных работ",
-            "en": "Act of completed works",
-        },
-        text={
-            "kk": (
-                f"Орындалған жұмыстар актісіне қол қойылды. Сіздің данаңыз: {{act_url}} {SIGNATURE}"
-            ),
-            "ru": f"Акт выполненных работ подписан. Ваш экземпляр: {{act_url}} {SIGNATURE}",
-            "en": f"The act of completed works is signed. Your copy: {{act_url}} {SIGNATURE}",
-        },
+        subject=msg("notification.act.signed.subject", "Act of completed works"),
+        text=msg(
+            "notification.act.signed.text",
+            "The act of completed works is signed. Your copy: {act_url} naryad",
+        ),
     ),
     Template(
         key="rating.requested",
         fields={"rating_url": FieldKind.URL},
-        subject={
-            "kk": "Маманның жұмысын бағалаңыз",
-            "ru": "Оцените работу специалиста",
-            "en": "Rate the technician's work",
-        },
-        text={
-            "kk": (
-                "Маманның жұмысын 1-ден 5-ке дейін бағалауыңызды сұраймыз: "
-                f"{{rating_url}} {SIGNATURE}"
-            ),
-            "ru": (
-                "Оцените, пожалуйста, работу специалиста по шкале от 1 до 5: "
-                f"{{rating_url}} {SIGNATURE}"
-            ),
-            "en": f"Please rate the technician's work from 1 to 5: {{rating_url}} {SIGNATURE}",
-        },
+        subject=msg("notification.rating.requested.subject", "Rate the technician's work"),
+        text=msg(
+            "notification.rating.requested.text",
+            "Please rate the technician's work from 1 to 5: {rating_url} naryad",
+        ),
     ),
     # For the coordinator who owns the follow-up (staff): the order number, no customer data.
     Template(
@@ -252,135 +182,69 @@ _ALL = (
             "score": FieldKind.TEXT,
             "due_at": FieldKind.DATETIME,
         },
-        subject={
-            "kk": "Клиенттің бағасы бойынша тапсырма",
-            "ru": "Задача по оценке клиента",
-            "en": "Follow-up on a customer rating",
-        },
-        text={
-            "kk": (
-                "{work_order_number} тапсырысы бойынша клиент бағасы: {score}. "
-                "Клиентпен {due_at_date} {due_at_time} дейін хабарласыңыз."
-            ),
-            "ru": (
-                "Оценка клиента по наряду {work_order_number}: {score}. "
-                "Свяжитесь с клиентом до {due_at_date} {due_at_time}."
-            ),
-            "en": (
-                "Customer rating for work order {work_order_number}: {score}. "
-                "Contact the customer by {due_at_date} {due_at_time}."
-            ),
-        },
+        subject=msg("notification.follow_up.opened.subject", "Follow-up on a customer rating"),
+        text=msg(
+            "notification.follow_up.opened.text",
+            "Customer rating for work order {work_order_number}: {score}. Contact "
+            "the customer by {due_at_date} {due_at_time}.",
+        ),
     ),
     Template(
         key="otp.sent",
         fields={"code": FieldKind.CODE, "ttl_minutes": FieldKind.MINUTES},
-        subject={"kk": "Растау коды", "ru": "Код подтверждения", "en": "Confirmation code"},
-        text={
-            "kk": "Растау коды: {code}. Оны ешкімге айтпаңыз. Код {ttl_minutes} минут жарамды.",
-            "ru": (
-                "Код подтверждения: {code}. Никому не сообщайте его. "
-                "Код действует {ttl_minutes} мин."
-            ),
-            "en": (
-                "Your confirmation code is {code}. Do not share it. Valid for {ttl_minutes} min."
-            ),
-        },
+        subject=msg("notification.otp.sent.subject", "Confirmation code"),
+        text=msg(
+            "notification.otp.sent.text",
+            "Your confirmation code is {code}. Do not share it. Valid for {ttl_minutes} min.",
+        ),
     ),
     Template(
         key="escalation.raised",
         fields={"work_order_number": FieldKind.TEXT, "control_deadline": FieldKind.DATETIME},
-        subject={
-            "kk": "Бақылау мерзімі өтті",
-            "ru": "Контрольный срок нарушен",
-            "en": "Control deadline missed",
-        },
-        text={
-            "kk": (
-                "{work_order_number} тапсырысының бақылау мерзімі өтті: "
-                "{control_deadline_date} {control_deadline_time}. Үйлестірушінің шешімі қажет."
-            ),
-            "ru": (
-                "Наряд {work_order_number} просрочен: контрольный срок "
-                "{control_deadline_date} {control_deadline_time}. Требуется решение координатора."
-            ),
-            "en": (
-                "Work order {work_order_number} is overdue: control deadline "
-                "{control_deadline_date} {control_deadline_time}. Coordinator action needed."
-            ),
-        },
+        subject=msg("notification.escalation.raised.subject", "Control deadline missed"),
+        text=msg(
+            "notification.escalation.raised.text",
+            "Work order {work_order_number} is overdue: control deadline "
+            "{control_deadline_date} {control_deadline_time}. Coordinator action "
+            "needed.",
+        ),
     ),
     # SLA escalations for staff: no customer data beyond the order number. ``target`` is the
     # clock (response, arrival, resolution), shown as its code the desk's tools know.
     Template(
         key="escalation.warning",
         fields=_ESCALATION,
-        subject={
-            "kk": "Бақылау мерзімі жақындады",
-            "ru": "Контрольный срок близко",
-            "en": "Deadline approaching",
-        },
-        text={
-            "kk": (
-                "{work_order_number} ({target}): мерзім {due_at_date} {due_at_time} аяқталады. "
-                "Диспетчердің әрекеті қажет."
-            ),
-            "ru": (
-                "Наряд {work_order_number} ({target}): срок истекает {due_at_date} в "
-                "{due_at_time}. Требуется действие диспетчера."
-            ),
-            "en": (
-                "Work order {work_order_number} ({target}): due {due_at_date} {due_at_time}. "
-                "Dispatcher action needed."
-            ),
-        },
+        subject=msg("notification.escalation.warning.subject", "Deadline approaching"),
+        text=msg(
+            "notification.escalation.warning.text",
+            "Work order {work_order_number} ({target}): due {due_at_date} "
+            "{due_at_time}. Dispatcher action needed.",
+        ),
     ),
     Template(
         key="escalation.breach",
         fields=_ESCALATION,
-        subject={
-            "kk": "Бақылау мерзімі өтті",
-            "ru": "Контрольный срок нарушен",
-            "en": "Deadline missed",
-        },
-        text={
-            "kk": (
-                "{work_order_number} ({target}): мерзім {due_at_date} {due_at_time} өтті. "
-                "Клиентке кешірім хабарламасы жіберілді. Үйлестірушінің шешімі қажет."
-            ),
-            "ru": (
-                "Наряд {work_order_number} ({target}): срок {due_at_date} {due_at_time} "
-                "нарушен. Клиенту отправлено извинение. Требуется решение координатора."
-            ),
-            "en": (
-                "Work order {work_order_number} ({target}): deadline {due_at_date} "
-                "{due_at_time} missed. The customer has been sent an apology. "
-                "Coordinator action needed."
-            ),
-        },
+        subject=msg("notification.escalation.breach.subject", "Deadline missed"),
+        text=msg(
+            "notification.escalation.breach.text",
+            "Work order {work_order_number} ({target}): deadline {due_at_date} "
+            "{due_at_time} missed. The customer has been sent an apology. "
+            "Coordinator action needed.",
+        ),
     ),
     Template(
         key="escalation.head",
         fields=_ESCALATION,
-        subject={
-            "kk": "Мерзімі өткен тапсырыс: басшыға",
-            "ru": "Просроченный наряд: руководителю",
-            "en": "Overdue work order: for the head of unit",
-        },
-        text={
-            "kk": (
-                "{work_order_number} ({target}): мерзім {due_at_date} {due_at_time} өтті, "
-                "тапсырыс әлі жабылмаған. Басшының шешімі қажет."
-            ),
-            "ru": (
-                "Наряд {work_order_number} ({target}): срок {due_at_date} {due_at_time} "
-                "нарушен, наряд всё ещё открыт. Требуется решение руководителя."
-            ),
-            "en": (
-                "Work order {work_order_number} ({target}): deadline {due_at_date} "
-                "{due_at_time} missed and the order is still open. Head of unit action needed."
-            ),
-        },
+        subject=msg(
+            "notification.escalation.head.subject",
+            "Overdue work order: for the head of unit",
+        ),
+        text=msg(
+            "notification.escalation.head.text",
+            "Work order {work_order_number} ({target}): deadline {due_at_date} "
+            "{due_at_time} missed and the order is still open. Head of unit action "
+            "needed.",
+        ),
     ),
     # Seed 004 §5.4.10.5, for the supervisor or the security desk: who, which order, when.
     # The technician's name is staff data (an employee), not a customer's.
@@ -391,70 +255,35 @@ _ALL = (
             "technician": FieldKind.TEXT,
             "occurred_at": FieldKind.DATETIME,
         },
-        subject={
-            "kk": "Қауіпсіздік оқиғасы",
-            "ru": "Угроза безопасности на объекте",
-            "en": "Safety incident on site",
-        },
-        text={
-            "kk": (
-                "Маман {technician} {occurred_at_date} {occurred_at_time} қауіп төнгендіктен "
-                "{work_order_number} тапсырысы бойынша нысаннан кетті. Маманға хабарласыңыз "
-                "және тақтада растаңыз."
-            ),
-            "ru": (
-                "Специалист {technician} покинул объект по наряду {work_order_number} "
-                "из-за угрозы безопасности ({occurred_at_date} {occurred_at_time}). "
-                "Свяжитесь со специалистом и подтвердите на доске."
-            ),
-            "en": (
-                "Technician {technician} left the site of work order {work_order_number} "
-                "for safety reasons ({occurred_at_date} {occurred_at_time}). Call the "
-                "technician and acknowledge it on the board."
-            ),
-        },
+        subject=msg("notification.incident.raised.subject", "Safety incident on site"),
+        text=msg(
+            "notification.incident.raised.text",
+            "Technician {technician} left the site of work order {work_order_number} "
+            "for safety reasons ({occurred_at_date} {occurred_at_time}). Call the "
+            "technician and acknowledge it on the board.",
+        ),
     ),
     # Seed 000 §11: a missed deadline is apologised for, with the new control date.
     Template(
         key="sla.apology",
         fields={"work_order_number": FieldKind.TEXT, "new_date": FieldKind.DATETIME},
-        subject={
-            "kk": "Кешірім сұраймыз",
-            "ru": "Приносим извинения",
-            "en": "Our apologies",
-        },
-        text={
-            "kk": (
-                "Кешірім сұраймыз: {work_order_number} тапсырысы бойынша жұмысты уәде "
-                "етілген мерзімде орындай алмадық. Жаңа бақылау мерзімі: {new_date_date} "
-                f"{{new_date_time}}. {SIGNATURE}"
-            ),
-            "ru": (
-                "Приносим извинения: мы не успели выполнить работы по заявке "
-                "{work_order_number} в обещанный срок. Новый контрольный срок: "
-                f"{{new_date_date}} {{new_date_time}}. {SIGNATURE}"
-            ),
-            "en": (
-                "We apologise: we did not complete the work on your order "
-                "{work_order_number} by the promised time. New control date: "
-                f"{{new_date_date}} {{new_date_time}}. {SIGNATURE}"
-            ),
-        },
+        subject=msg("notification.sla.apology.subject", "Our apologies"),
+        text=msg(
+            "notification.sla.apology.text",
+            "We apologise: we did not complete the work on your order "
+            "{work_order_number} by the promised time. New control date: "
+            "{new_date_date} {new_date_time}. naryad",
+        ),
     ),
     # Seed 000 §9: the feedback call after a connection, in the customer's working hours.
     Template(
         key="feedback.call_requested",
         fields={"work_order_number": FieldKind.TEXT},
-        subject={
-            "kk": "Кері байланыс қоңырауы",
-            "ru": "Звонок обратной связи",
-            "en": "Feedback call",
-        },
-        text={
-            "kk": "{work_order_number} тапсырысы бойынша клиентке кері байланыс қоңырауын шалыңыз.",
-            "ru": "Позвоните клиенту для обратной связи по наряду {work_order_number}.",
-            "en": "Call the customer for feedback on work order {work_order_number}.",
-        },
+        subject=msg("notification.feedback.call_requested.subject", "Feedback call"),
+        text=msg(
+            "notification.feedback.call_requested.text",
+            "Call the customer for feedback on work order {work_order_number}.",
+        ),
     ),
 )
 
@@ -504,9 +333,8 @@ def prepare_context(key: str, context: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _format_date(moment: datetime, language: Language) -> str:
-    if language == "en":
-        return f"{moment.day} {_EN_MONTHS[moment.month - 1]}"
-    return moment.strftime("%d.%m")
+    # tzinfo dropped: the moment is already in the recipient's zone, Babel must not move it.
+    return format_date(moment.replace(tzinfo=None), _DATE_PATTERNS[language], locale=language)
 
 
 def render(key: str, language: Language, context: Mapping[str, Any], time_zone: str) -> Rendered:
@@ -525,8 +353,8 @@ def render(key: str, language: Language, context: Mapping[str, Any], time_zone: 
         else:
             values[name] = str(checked[name])
     return Rendered(
-        subject=template.subject[language].format_map(values),
-        text=template.text[language].format_map(values),
+        subject=in_language(template.subject, language).format_map(values),
+        text=in_language(template.text, language).format_map(values),
     )
 
 

@@ -1,90 +1,56 @@
-"""The rating page's view model: every label in the customer's language (ru, kk, en)."""
+"""The rating page's view model: every label in the customer's language (ru, kk, en); the
+texts are English here, Russian and Kazakh in the naryad gettext catalogs."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from service.common.i18n import Language, in_language
+from service.common.i18n import Message, in_language, msg
 from service.ratings.services import CONFIRMATIONS, RatingPage
 
 # Kazakh texts await a native speaker's review, as the other customer-facing texts do.
-_TEXTS: dict[str, tuple[str, str, str]] = {
-    "title": ("Оцените визит специалиста", "Маманның келуін бағалаңыз", "Rate the visit"),
-    "hello": ("Здравствуйте, {name}!", "Сәлеметсіз бе, {name}!", "Hello, {name}!"),
-    "hello_anonymous": ("Здравствуйте!", "Сәлеметсіз бе!", "Hello!"),
-    "visit": (
-        "Наряд {number} от {date}, специалист {technician}.",
-        "{date} күнгі {number} тапсырысы, маман {technician}.",
-        "Work order {number} of {date}, technician {technician}.",
+_TEXTS: dict[str, Message] = {
+    "title": msg("rating.title", "Rate the visit"),
+    "hello": msg("rating.hello", "Hello, {name}!"),
+    "hello_anonymous": msg("rating.hello_anonymous", "Hello!"),
+    "visit": msg("rating.visit", "Work order {number} of {date}, technician {technician}."),
+    "score": msg("rating.score", "Your rating from 1 to 5"),
+    "seen": msg("rating.seen", "What you saw"),
+    "id_shown": msg("rating.id_shown", "Did the technician show their company ID?"),
+    "overshoes_on": msg(
+        "rating.overshoes_on", "Did the technician put on overshoes when entering?"
     ),
-    "score": ("Ваша оценка от 1 до 5", "Бағаңыз 1-ден 5-ке дейін", "Your rating from 1 to 5"),
-    "seen": ("Что Вы видели", "Сіз не көрдіңіз", "What you saw"),
-    "id_shown": (
-        "Специалист показал служебное удостоверение?",
-        "Маман қызметтік куәлігін көрсетті ме?",
-        "Did the technician show their company ID?",
-    ),
-    "overshoes_on": (
-        "Специалист надел бахилы, когда вошёл?",
-        "Маман кірген кезде бахила киді ме?",
-        "Did the technician put on overshoes when entering?",
-    ),
-    "service_demonstrated": (
-        "Специалист показал, что услуга работает?",
-        "Маман қызметтің жұмыс істейтінін көрсетті ме?",
+    "service_demonstrated": msg(
+        "rating.service_demonstrated",
         "Did the technician show you that the service works?",
     ),
-    "area_clean": (
-        "После работы было чисто?",
-        "Жұмыстан кейін орын таза қалды ма?",
-        "Was the work area left clean?",
+    "area_clean": msg("rating.area_clean", "Was the work area left clean?"),
+    "yes": msg("rating.yes", "Yes"),
+    "no": msg("rating.no", "No"),
+    "comment": msg("rating.comment", "Comment (optional)"),
+    "submit": msg("rating.submit", "Send my rating"),
+    "pick_score": msg("rating.pick_score", "Choose a rating from 1 to 5."),
+    "thanks": msg("rating.thanks", "Thank you! Your rating has been received."),
+    "apology": msg(
+        "rating.apology",
+        "We are sorry the visit fell short, and we apologise. We will call you "
+        "by {date} {time} ({zone}) to put it right.",
     ),
-    "yes": ("Да", "Иә", "Yes"),
-    "no": ("Нет", "Жоқ", "No"),
-    "comment": ("Комментарий (необязательно)", "Пікіріңіз (міндетті емес)", "Comment (optional)"),
-    "submit": ("Отправить оценку", "Бағаны жіберу", "Send my rating"),
-    "pick_score": (
-        "Выберите оценку от 1 до 5.",
-        "1-ден 5-ке дейін баға таңдаңыз.",
-        "Choose a rating from 1 to 5.",
-    ),
-    "thanks": (
-        "Спасибо! Ваша оценка принята.",
-        "Рахмет! Бағаңыз қабылданды.",
-        "Thank you! Your rating has been received.",
-    ),
-    "apology": (
-        "Нам очень жаль, что визит Вас не устроил. Приносим извинения. "
-        "Мы позвоним Вам до {date} {time} ({zone}), чтобы всё исправить.",
-        "Келу сізге ұнамағанына өкінеміз, кешірім сұраймыз. "
-        "Барлығын түзету үшін {date} {time} ({zone}) дейін сізге хабарласамыз.",
-        "We are sorry the visit fell short, and we apologise. "
-        "We will call you by {date} {time} ({zone}) to put it right.",
-    ),
-    "used": (
-        "По этому визиту оценка уже получена. Спасибо!",
-        "Бұл келу бойынша баға бұрын алынған. Рахмет!",
-        "This visit has already been rated. Thank you!",
-    ),
-    "expired": (
-        "Срок действия ссылки истёк.",
-        "Сілтеменің мерзімі өтті.",
-        "This link has expired.",
-    ),
-    "invalid": ("Ссылка недействительна.", "Сілтеме жарамсыз.", "This link is not valid."),
-    "language": ("Язык", "Тіл", "Language"),
+    "used": msg("rating.used", "This visit has already been rated. Thank you!"),
+    "expired": msg("rating.expired", "This link has expired."),
+    "invalid": msg("rating.invalid", "This link is not valid."),
+    "language": msg("rating.language", "Language"),
 }
-_STARS: dict[Language, tuple[str, ...]] = {
-    "ru": ("очень плохо", "плохо", "удовлетворительно", "хорошо", "отлично"),
-    "kk": ("өте нашар", "нашар", "қанағаттанарлық", "жақсы", "өте жақсы"),
-    "en": ("very poor", "poor", "fair", "good", "excellent"),
-}
-# Under a dead link's message: whom to call.
-_CONTACT = (
-    "Телефон исполнителя {name}:",
-    "Орындаушы {name} телефоны:",
-    "Contractor {name}, phone:",
+# The five scores' words, from 1 (worst) to 5.
+_STARS: tuple[Message, ...] = (
+    msg("rating.star.1", "very poor"),
+    msg("rating.star.2", "poor"),
+    msg("rating.star.3", "fair"),
+    msg("rating.star.4", "good"),
+    msg("rating.star.5", "excellent"),
 )
+# Under a dead link's message: whom to call.
+_CONTACT = msg("rating.contact", "Contractor {name}, phone:")
 LANGUAGE_NAMES = (("kk", "Қазақша"), ("ru", "Русский"), ("en", "English"))
 STATUS_CODES = {"open": 200, "used": 409, "expired": 410, "invalid": 404}
 
@@ -115,7 +81,9 @@ def page_model(
             date=view.visit_date,
             technician=view.technician_first_name,
         ),
-        "stars": [(n, f"{n} — {label}") for n, label in enumerate(_STARS[lang], start=1)],
+        "stars": [
+            (n, f"{n} — {in_language(label, lang)}") for n, label in enumerate(_STARS, start=1)
+        ],
         "questions": [(key, t[key]) for key in CONFIRMATIONS],
         "languages": LANGUAGE_NAMES,
         "message": {"used": t["used"], "expired": t["expired"], "invalid": t["invalid"]}.get(

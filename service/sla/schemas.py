@@ -183,6 +183,8 @@ class Holiday(msgspec.Struct):
     name: str
     kind: str
     shorten_minutes: int
+    # library: from the `holidays` library, rewritten by each refresh; admin: an override.
+    source: Literal["library", "admin"] = "admin"
 
 
 class HolidayList(msgspec.Struct):

@@ -390,7 +390,11 @@ class CalendarService:
             calendar_id=calendar_id,
             items=[
                 schemas.Holiday(
-                    date=h.day, name=h.name, kind=h.kind, shorten_minutes=h.shorten_minutes
+                    date=h.day,
+                    name=h.name,
+                    kind=h.kind,
+                    shorten_minutes=h.shorten_minutes,
+                    source="library" if h.source == "library" else "admin",
                 )
                 for h in rows
             ],

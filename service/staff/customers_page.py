@@ -207,7 +207,12 @@ async def _page(
     return staff.page(
         "staff/dispatch/customer.html.j2",
         {
-            **staff.layout(DISPATCH),
+            **staff.layout(
+                DISPATCH,
+                here=f"/dispatch/customers/{customer_id}"
+                if customer_id
+                else "/dispatch/customers/new",
+            ),
             "customer": customer,
             "sites": sites,
             "values": _kept(values),

@@ -630,7 +630,9 @@ class DispatchPageController(Controller):
         return staff.page(
             "staff/dispatch/order.html.j2",
             {
-                **staff.layout(DISPATCH, await _user_name(db_session, staff)),
+                **staff.layout(
+                    DISPATCH, await _user_name(db_session, staff), here=_order_url(order_id)
+                ),
                 **context,
                 "form": form,
                 "notice": t[notice] if notice else None,

@@ -162,9 +162,15 @@ class StaffRequest:
             self.nonce, referrer_policy="same-origin", image_origins=tuple(self.image_origins)
         )
 
-    def layout(self, area: StaffArea | None, user_name: str = "") -> dict[str, Any]:
-        """What the shared layout shows: navigation for the role, languages, who is signed in."""
-        here = self.path + (f"?{self.query}" if self.query else "")
+    def layout(
+        self, area: StaffArea | None, user_name: str = "", here: str | None = None
+    ) -> dict[str, Any]:
+        """What the shared layout shows: navigation for the role, languages, who is signed in.
+
+        ``here``: the page the language links reload (a form's answer names its page, since
+        the posted address itself cannot be reloaded).
+        """
+        here = here or self.path + (f"?{self.query}" if self.query else "")
         role = self.role
         texts = all_texts(self.language)
         return {

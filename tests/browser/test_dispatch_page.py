@@ -154,4 +154,10 @@ async def test_dispatcher_books_from_an_offer_and_the_technician_sees_it(
     async with build.sessionmaker() as session:
         again = await session.get_one(Visit, visit.id)
         assert again.agreed_window == visit.agreed_window
+    # The same panel in Kazakh at the smallest staff width: nothing runs off to the side.
+    await page.click('nav.langs a[hreflang="kk"]')
+    await page.wait_for_function("document.documentElement.lang === 'kk'")
+    assert "Барулар" in await page.inner_text("#visits")
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 1024
+    await page.screenshot(path=str(artifacts / "dispatch-order-1024-kk.png"), full_page=True)
     await context.close()

@@ -33,6 +33,9 @@ from service.db.models.work_orders import WorkOrder
 MEASURES = ("calendar", "business")
 AREA_KINDS = ("urban", "rural")
 HOLIDAY_KINDS = ("holiday", "short_day", "working_day_transfer")
+# Where a dated exception came from: the `holidays` library (replaced by each refresh) or an
+# administrator (an override a refresh never touches).
+HOLIDAY_SOURCES = ("library", "admin")
 CLOCK_TARGETS = ("response", "arrival", "resolution")
 CLOCK_STATUSES = ("running", "warning", "paused", "met", "breached", "cancelled")
 OPEN_ORDER_STATUSES = ("new", "scheduled", "in_progress", "on_hold")
@@ -126,6 +129,7 @@ class Holiday(UUIDPrimaryKey, Base):
         CheckConstraint(f"kind IN {HOLIDAY_KINDS!r}", name="kind"),
         CheckConstraint("shorten_minutes BETWEEN 0 AND 720", name="shorten"),
         CheckConstraint("kind <> 'holiday' OR shorten_minutes = 0", name="holiday_not_shortened"),
+        CheckConstraint(f"source IN {HOLIDAY_SOURCES!r}", name="source"),
     )
 
     calendar_id: Mapped[uuid.UUID] = mapped_column(
@@ -135,6 +139,7 @@ class Holiday(UUIDPrimaryKey, Base):
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(24), default="holiday")
     shorten_minutes: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    source: Mapped[str] = mapped_column(String(8), default="admin", server_default="admin")
 
 
 class TerritorySlaProfile(Base):

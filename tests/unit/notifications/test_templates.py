@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from service.common.i18n import in_language
 from service.notifications.events import EVENTS, spec_for
 from service.notifications.schemas import LANGUAGES
 from service.notifications.templates import (
@@ -52,7 +53,9 @@ def test_templates_use_only_their_declared_fields_and_use_them_all(key: str) -> 
     for name, kind in template.fields.items():
         available |= {f"{name}_date", f"{name}_time"} if kind is FieldKind.DATETIME else {name}
     for language in LANGUAGES:
-        used = placeholders(template.text[language]) | placeholders(template.subject[language])
+        used = placeholders(in_language(template.text, language)) | placeholders(
+            in_language(template.subject, language)
+        )
         assert used <= available, (language, used - available)
         for name, kind in template.fields.items():
             shown = f"{name}_time" if kind is FieldKind.DATETIME else name
