@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from service.auth.actor import Role
-from service.db.models import AuditEntry, Visit, WorkOrderEvent
+from service.db.models import AuditEntry, Site, Visit, WorkOrderEvent
 from tests.integration.builders import PASSWORD, Builder, Person
 
 pytestmark = pytest.mark.asyncio
@@ -171,9 +171,19 @@ async def test_map_page_embeds_geojson_layers_and_no_tiles_by_default(
 ) -> None:
     area = await build.area()
     dispatcher = await build.person(Role.DISPATCHER, area.territory)
+    tech = await build.technician_at(area, 0.5, 0.5)
+    assert tech.technician is not None
+    await build.visit(await build.order(area), tech.technician, start=datetime.now(UTC))
+    async with build.sessionmaker() as session:
+        site = await session.get_one(Site, area.site.id)
+        site.address = "ул. </script><script>alert(1)</script> & Co"
+        await session.commit()
     await sign_in(web, dispatcher)
     page = await web.get("/dispatch/map")
     assert page.status_code == 200, page.text
+    # The address stays data inside the JSON block: no markup of it reaches the page.
+    assert "<script>alert(1)" not in page.text
+    assert "\\u003c/script\\u003e\\u003cscript\\u003ealert(1)" in page.text
     assert 'id="layer-outlines"' in page.text
     assert '"MultiPolygon"' in page.text
     assert 'data-tile-url=""' in page.text
