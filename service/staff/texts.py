@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from service.common.i18n import LANGUAGES, Language, in_language
+from service.common.i18n import LANGUAGES, Language
 
 __all__ = ["LANGUAGES", "LANGUAGE_NAMES", "Language", "all_texts", "text"]
 
@@ -354,13 +354,18 @@ TEXTS: dict[str, tuple[str, str, str]] = {
 
 def text(key: str, language: Language, **values: object) -> str:
     """One text in ``language``, with ``{name}`` placeholders filled from ``values``."""
-    template = in_language(TEXTS[key], language)
+    template = _pick(TEXTS[key], language)
     return template.format(**values) if values else template
+
+
+def _pick(entry: tuple[str, str, str], language: Language) -> str:
+    # main's i18n.in_language now reads gettext catalogs (Message), not (ru, kk, en) tuples.
+    return entry[("ru", "kk", "en").index(language) if language in LANGUAGES else 0]
 
 
 def all_texts(language: Language) -> dict[str, str]:
     """Every text in ``language`` (templates look texts up by key)."""
-    return {key: in_language(entry, language) for key, entry in TEXTS.items()}
+    return {key: _pick(entry, language) for key, entry in TEXTS.items()}
 
 
 def format_local(value: datetime, zone_key: str) -> str:
