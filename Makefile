@@ -50,7 +50,8 @@ run: seed
 	@echo "  naryad API     http://127.0.0.1:$(or $(NARYAD_PORT),8000)"
 	@echo "  OpenAPI UI     http://127.0.0.1:$(or $(NARYAD_PORT),8000)/schema"
 	@echo "  board          http://127.0.0.1:$(or $(NARYAD_PORT),8000)/board (coordinator)"
-	@echo "  demo logins    admin, dispatcher, coordinator, supervisor, tech1 ... tech20"
+	@echo "  dispatch       http://127.0.0.1:$(or $(NARYAD_PORT),8000)/dispatch (dispatcher)"
+	@echo "  demo logins    admin, dispatcher, dispatcher-ala/-nqz/-bax, coordinator, supervisor, tech1 ... tech20"
 	@echo "  password       demo-password"
 	@echo
 	@# The development seal only when no certificate of the operator's is configured.

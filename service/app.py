@@ -71,6 +71,10 @@ from service.scheduling.controllers import (
 )
 from service.settings import Settings, load_settings
 from service.sla.controllers import CONTROLLERS as SLA_CONTROLLERS
+from service.staff.customers_page import DispatchCustomerController
+from service.staff.dispatch_page import DispatchPageController
+from service.staff.schedule_pages import DispatchBoardPages
+from service.staff.web import STAFF_ROUTES
 from service.storage import build_blob_store
 from service.storage.controllers import BlobController
 from service.technicians.controllers import TechnicianController
@@ -96,8 +100,10 @@ PUBLIC_PATHS = [
     "/mobile/v1/sign/",
     "/mobile/v1/acts/copy/",
     "/rate/",
-    # The coordinator board authenticates with its own HttpOnly cookie session.
+    # Staff pages (board, dispatch, their sign-in) authenticate with the staff cookie session.
     "/board",
+    "/staff/",
+    "/dispatch",
 ]
 
 
@@ -222,6 +228,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             BlobController,
             mobile_router,
             BoardPageController,
+            *STAFF_ROUTES,
+            DispatchPageController,
+            DispatchCustomerController,
+            DispatchBoardPages,
             create_static_files_router(
                 path=STATIC_PATH,
                 directories=[STATIC_DIR],

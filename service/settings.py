@@ -171,6 +171,24 @@ _TAX_ID = re.compile(r"[0-9]{9,12}")
 _ACT_PREFIX = re.compile(r"[^\s/\\]{1,12}")
 
 
+class MapSettings(msgspec.Struct, frozen=True):
+    """The dispatch map's background: raster tiles only when a tile server is configured."""
+
+    # e.g. https://tiles.example.kz/{z}/{x}/{y}.png; None: outlines and points on plain ground.
+    tile_url: str | None = None
+    tile_attribution: str = ""
+
+
+def _map_settings(env: Mapping[str, str]) -> MapSettings:
+    url = env.get("NARYAD_MAP_TILE_URL") or None
+    placeholders = ("{z}", "{x}", "{y}")
+    if url is not None and (
+        not url.startswith(("https://", "http://")) or not all(p in url for p in placeholders)
+    ):
+        raise SettingsError("NARYAD_MAP_TILE_URL must be an http(s) URL with {z}, {x} and {y}")
+    return MapSettings(tile_url=url, tile_attribution=env.get("NARYAD_MAP_TILE_ATTRIBUTION", ""))
+
+
 def _issuer_settings(env: Mapping[str, str]) -> IssuerSettings:
     def get(name: str, default: str) -> str:
         return (env.get(f"NARYAD_{name}") or "").strip() or default
@@ -237,6 +255,7 @@ class Settings(msgspec.Struct, frozen=True):
     ratings: RatingSettings = RatingSettings()
     escalation: EscalationSettings = EscalationSettings()
     customer_links: CustomerLinkSettings = CustomerLinkSettings()
+    map: MapSettings = MapSettings()
 
 
 class SettingsError(ValueError):
@@ -505,4 +524,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ratings=ratings,
         escalation=escalation,
         customer_links=customer_links,
+        map=_map_settings(env),
     )

@@ -43,7 +43,7 @@ def surface_of(method: str, path: str) -> Surface | None:
         return "login"
     if path == "/api/v1/auth/refresh":
         return "refresh"
-    if path == "/board/login":
+    if path in ("/staff/login", "/board/login"):
         return "board_login"
     if path.startswith("/mobile/v1/sign/") and path.endswith("/otp"):
         return "otp"

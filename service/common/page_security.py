@@ -16,9 +16,17 @@ def new_page_nonce() -> str:
 
 
 def page_headers(
-    nonce: str, *, referrer_policy: str = "no-referrer", form_action: str = "'self'"
+    nonce: str,
+    *,
+    referrer_policy: str = "no-referrer",
+    form_action: str = "'self'",
+    image_origins: tuple[str, ...] = (),
 ) -> dict[str, str]:
-    """No caching, no framing, and only this response's nonce-tagged script and style."""
+    """No caching, no framing, and only this response's nonce-tagged script and style.
+
+    ``image_origins``: other origins images may load from (the blob store's signed URLs).
+    """
+    images = " ".join(("'self'", "data:", *image_origins))
     return {
         "Cache-Control": "no-store",
         "Referrer-Policy": referrer_policy,
@@ -26,7 +34,7 @@ def page_headers(
         "X-Frame-Options": "DENY",
         "Content-Security-Policy": (
             f"default-src 'none'; script-src 'nonce-{nonce}'; "
-            f"style-src 'nonce-{nonce}'; img-src 'self' data:; connect-src 'self'; "
+            f"style-src 'nonce-{nonce}'; img-src {images}; connect-src 'self'; "
             f"form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
         ),
     }

@@ -46,6 +46,13 @@ STAFF = [
     ("coordinator", "coordinator", "Ольга Ким"),
     ("supervisor", "supervisor", "Тимур Абенов"),
 ]
+# One dispatcher per territory (username, role, name, territory code): each sees only its own
+# territory's orders at /dispatch, while ``dispatcher`` above covers all three.
+TERRITORY_DISPATCHERS = [
+    ("dispatcher-ala", "dispatcher", "Жанна Омарова", "ALA"),
+    ("dispatcher-nqz", "dispatcher", "Ерлан Касымов", "NQZ"),
+    ("dispatcher-bax", "dispatcher", "Анна Соколова", "BAX"),
+]
 TECHNICIANS_PER_TERRITORY = (8, 6, 6)
 CUSTOMERS = 200
 WORK_ORDERS = 300
@@ -148,6 +155,11 @@ async def seed(session: AsyncSession, rng_seed: int = 20261122) -> str:
     for username, role, name in STAFF:
         user = User(username=username, password_hash=password_hash, role=role, full_name=name)
         user.territories = [] if role == "admin" else list(territories)
+        session.add(user)
+    by_code = {t.code: t for t in territories}
+    for username, role, name, code in TERRITORY_DISPATCHERS:
+        user = User(username=username, password_hash=password_hash, role=role, full_name=name)
+        user.territories = [by_code[code]]
         session.add(user)
 
     technicians: dict[str, list[Technician]] = {t.code: [] for t in territories}

@@ -26,10 +26,10 @@ async def test_board_sign_in_backs_off_after_repeated_wrong_passwords(
     username = coordinator.user.username
 
     async def sign_in(password: str) -> int:
-        await page.goto(f"{live_server}/board/login?lang=ru")
+        await page.goto(f"{live_server}/staff/login?lang=ru&next=/board")
         await page.fill("#username", username)
         await page.fill("#password", password)
-        async with page.expect_response(f"{live_server}/board/login") as answer:
+        async with page.expect_response(f"{live_server}/staff/login") as answer:
             await page.click("button[type=submit]")
         return (await answer.value).status
 

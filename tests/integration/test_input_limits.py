@@ -275,7 +275,7 @@ async def test_a_token_living_longer_than_the_access_ttl_is_refused(
     )
     seed = "seed-" + uuid.uuid4().hex
     genuine = await client.get(
-        "/board/", headers={"Cookie": f"board_access={coordinator.token}; board_seed={seed}"}
+        "/board/", headers={"Cookie": f"staff_access={coordinator.token}; staff_seed={seed}"}
     )
     assert genuine.status_code == 200, genuine.text
     long_lived = jwt.encode(
@@ -285,7 +285,7 @@ async def test_a_token_living_longer_than_the_access_ttl_is_refused(
     )
     board = await client.get(
         "/board/",
-        headers={"Cookie": f"board_access={long_lived}; board_seed={seed}"},
+        headers={"Cookie": f"staff_access={long_lived}; staff_seed={seed}"},
         follow_redirects=False,
     )
     assert board.status_code == 303

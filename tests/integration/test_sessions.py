@@ -177,7 +177,7 @@ async def test_logging_out_of_the_board_ends_its_access_token_at_once(
     area = await build.area()
     coordinator = await build.person(Role.COORDINATOR, area.territory)
     assert (await board_login(board_client, coordinator)).status_code == 303
-    access = board_client.cookies["board_access"]
+    access = board_client.cookies["staff_access"]
     assert await _api_status(board_client, access) == 200  # the same session, as a bearer
     sid = uuid.UUID(_claims(access)["sid"])
     async with build.sessionmaker() as session:

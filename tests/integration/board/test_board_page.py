@@ -127,11 +127,11 @@ async def test_login_sets_session_cookie_and_counts_match_the_api(board: Any, sc
     assert response.status_code == 303
     assert response.headers["location"] == BOARD
     cookies = set_cookies(response)
-    for name in ("board_access", "board_refresh", "board_seed"):
+    for name in ("staff_access", "staff_refresh", "staff_seed"):
         header = cookies[name].lower()
         assert "httponly" in header
         assert "samesite=strict" in header
-        assert "path=/board" in header
+        assert "path=/;" in header or header.endswith("path=/")
         assert "secure" not in header  # plain http in tests; https requests get Secure
     html = (await page(board)).text
     api = (await board.get(API, headers=scene.coordinator.headers)).json()
@@ -162,14 +162,14 @@ async def test_secure_cookie_over_https(board: Any, scene: Scene) -> None:
             },
         )
         assert response.status_code == 303
-        assert "secure" in set_cookies(response)["board_access"].lower()
+        assert "secure" in set_cookies(response)["staff_access"].lower()
 
 
 async def test_technician_gets_the_form_back(board: Any, scene: Scene, build: Builder) -> None:
     response = await login(board, scene.tech)
     assert response.status_code == 403
     assert 'role="alert"' in response.text
-    assert "board_access" not in set_cookies(response)
+    assert "staff_access" not in set_cookies(response)
     # The refused login left no session behind.
     assert await build.count(RefreshToken, RefreshToken.user_id == scene.tech.user.id) == 0
     assert (await board.get(BOARD)).status_code == 303
@@ -178,14 +178,14 @@ async def test_technician_gets_the_form_back(board: Any, scene: Scene, build: Bu
 async def test_wrong_password_and_forged_login_form(board: Any, scene: Scene) -> None:
     response = await login(board, scene.coordinator, password="not-the-password")
     assert response.status_code == 401
-    assert "board_access" not in set_cookies(response)
+    assert "staff_access" not in set_cookies(response)
     board.cookies.clear()
     forged = await board.post(
         f"{BOARD}/login",
         data={"username": scene.coordinator.user.username, "password": PASSWORD},
     )
     assert forged.status_code == 403
-    assert "board_access" not in set_cookies(forged)
+    assert "staff_access" not in set_cookies(forged)
 
 
 async def test_anonymous_is_sent_to_login(board: Any) -> None:
@@ -351,7 +351,7 @@ async def test_languages(board: Any, scene: Scene) -> None:
     assert '<html lang="en">' in en.text
     for label in ("Coordinator board", "Control deadlines", "Acknowledge", "Overdue 4–24 h"):
         assert label in en.text
-    assert "board_lang" in set_cookies(en)
+    assert "staff_lang" in set_cookies(en)
     # The choice sticks, and the refresh fragment follows it.
     assert '<html lang="en">' in (await page(board)).text
     fragment = await board.get(f"{BOARD}/fragment")
@@ -384,20 +384,20 @@ async def test_expired_access_token_rotates_the_refresh_token(
     board: Any, scene: Scene, build: Builder
 ) -> None:
     await login(board, scene.coordinator)
-    old_refresh = _cookie(board, "board_refresh")
-    _replace_cookie(board, "board_access", "expired.or.forged")
+    old_refresh = _cookie(board, "staff_refresh")
+    _replace_cookie(board, "staff_access", "expired.or.forged")
     response = await page(board)
     cookies = set_cookies(response)
-    assert "board_access" in cookies
-    assert "board_refresh" in cookies
-    new_refresh = _cookie(board, "board_refresh")
+    assert "staff_access" in cookies
+    assert "staff_refresh" in cookies
+    new_refresh = _cookie(board, "staff_refresh")
     assert new_refresh != old_refresh
     assert scene.orders["late_1h"].number in response.text
     # The old refresh token presented again, well after its rotation, is a stolen copy: the
     # whole session ends.
     await _rotated_long_ago(build, old_refresh)
-    _replace_cookie(board, "board_access", "expired.or.forged")
-    _replace_cookie(board, "board_refresh", old_refresh)
+    _replace_cookie(board, "staff_access", "expired.or.forged")
+    _replace_cookie(board, "staff_refresh", old_refresh)
     response = await board.get(BOARD)
     assert response.status_code == 303
     assert response.headers["location"] == "/board/login"
@@ -424,16 +424,16 @@ async def test_a_request_that_lost_the_refresh_race_keeps_the_session(
     board: Any, scene: Scene, build: Builder
 ) -> None:
     await login(board, scene.coordinator)
-    old_refresh = _cookie(board, "board_refresh")
-    _replace_cookie(board, "board_access", "expired.or.forged")
+    old_refresh = _cookie(board, "staff_refresh")
+    _replace_cookie(board, "staff_access", "expired.or.forged")
     await page(board)  # the winner: rotates and sets the new cookies
-    new_refresh = _cookie(board, "board_refresh")
+    new_refresh = _cookie(board, "staff_refresh")
     assert new_refresh != old_refresh
 
     # The loser was sent with the same expired access token and the old refresh token.
-    new_access = _cookie(board, "board_access")
-    _replace_cookie(board, "board_access", "expired.or.forged")
-    _replace_cookie(board, "board_refresh", old_refresh)
+    new_access = _cookie(board, "staff_access")
+    _replace_cookie(board, "staff_access", "expired.or.forged")
+    _replace_cookie(board, "staff_refresh", old_refresh)
     response = await board.get(BOARD, params={"bucket": "late"})
     assert response.status_code == 307
     assert response.headers["location"] == f"{BOARD}?bucket=late"
@@ -449,11 +449,11 @@ async def test_a_request_that_lost_the_refresh_race_keeps_the_session(
     assert live == 2  # the old token used, the new one live: nothing revoked
     # The browser repeats the request with the cookies the winner set, and the new refresh
     # token still rotates.
-    _replace_cookie(board, "board_access", new_access)
-    _replace_cookie(board, "board_refresh", new_refresh)
+    _replace_cookie(board, "staff_access", new_access)
+    _replace_cookie(board, "staff_refresh", new_refresh)
     assert scene.orders["late_1h"].number in (await page(board)).text
-    _replace_cookie(board, "board_access", "expired.or.forged")
-    assert "board_refresh" in set_cookies(await page(board))
+    _replace_cookie(board, "staff_access", "expired.or.forged")
+    assert "staff_refresh" in set_cookies(await page(board))
 
 
 async def test_logout(board: Any, scene: Scene, build: Builder) -> None:
@@ -463,7 +463,7 @@ async def test_logout(board: Any, scene: Scene, build: Builder) -> None:
     assert refused.status_code == 403
     response = await board.post(f"{BOARD}/logout", data={"csrf": token})
     assert response.status_code == 303
-    assert response.headers["location"] == "/board/login"
+    assert response.headers["location"] == "/staff/login"  # the shared staff sign-in
     assert (await board.get(BOARD)).status_code == 303
     live = await build.count(
         RefreshToken,

@@ -1,9 +1,10 @@
-"""The board's cookie session: the auth service's tokens kept in HttpOnly cookies.
+"""The staff pages' cookie session: the auth service's tokens kept in HttpOnly cookies.
 
-A browser page cannot hold a bearer token safely, so the board keeps the access token (JWT)
-and the rotating refresh token in HttpOnly, SameSite=Strict cookies limited to ``/board``.
+One session serves every staff page (``/board``, ``/dispatch``, the shared ``/staff/login``).
+A browser page cannot hold a bearer token safely, so the access token (JWT) and the rotating
+refresh token live in HttpOnly, SameSite=Strict cookies on path ``/`` (the pages share them).
 An expired access token is replaced by rotating the refresh token, so the auth service's
-reuse detection covers board sessions too. POST forms carry a CSRF token that is an HMAC of
+reuse detection covers page sessions too. POST forms carry a CSRF token that is an HMAC of
 the user id and a random per-login seed: SameSite=Strict already keeps cross-site posts
 cookie-less, and the signature means a planted seed cookie is useless without the secret.
 """
@@ -33,21 +34,21 @@ from service.db.models import RefreshToken
 from service.errors import Forbidden
 from service.settings import AuthSettings
 
-BOARD_PATH = "/board"
-BOARD_ROLES = frozenset({Role.COORDINATOR, Role.SUPERVISOR, Role.DISPATCHER, Role.ADMIN})
-ACCESS_COOKIE = "board_access"
-REFRESH_COOKIE = "board_refresh"
-SEED_COOKIE = "board_seed"
-LOGIN_COOKIE = "board_login"
-LANGUAGE_COOKIE = "board_lang"
+COOKIE_PATH = "/"
+STAFF_ROLES = frozenset({Role.COORDINATOR, Role.SUPERVISOR, Role.DISPATCHER, Role.ADMIN})
+ACCESS_COOKIE = "staff_access"
+REFRESH_COOKIE = "staff_refresh"
+SEED_COOKIE = "staff_seed"
+LOGIN_COOKIE = "staff_login"
+LANGUAGE_COOKIE = "staff_lang"
 LANGUAGE_MAX_AGE = 365 * 24 * 3600
 LOGIN_FORM_MAX_AGE = 3600
 SESSION_COOKIES = (ACCESS_COOKIE, REFRESH_COOKIE, SEED_COOKIE)
 
 
 @dataclass(frozen=True, slots=True)
-class BoardLogin:
-    """A new board session: tokens, the CSRF seed and who logged in."""
+class StaffLogin:
+    """A new staff session: tokens, the CSRF seed and who logged in."""
 
     tokens: TokenPair
     seed: str
@@ -56,7 +57,7 @@ class BoardLogin:
 
 @dataclass(frozen=True, slots=True)
 class ResumedSession:
-    """The caller of a board request; ``rotated`` holds new tokens to set as cookies."""
+    """The caller of a staff page request; ``rotated`` holds new tokens to set as cookies."""
 
     actor: Actor
     seed: str
@@ -78,7 +79,7 @@ def _sign(secret: str, purpose: str, *parts: str) -> str:
 
 def csrf_token(settings: AuthSettings, user_id: uuid.UUID, seed: str) -> str:
     """The CSRF token a session's forms carry."""
-    return _sign(settings.jwt_secret, "board-csrf", str(user_id), seed)
+    return _sign(settings.jwt_secret, "staff-csrf", str(user_id), seed)
 
 
 def csrf_valid(settings: AuthSettings, session: ResumedSession, presented: str | None) -> bool:
@@ -89,7 +90,7 @@ def csrf_valid(settings: AuthSettings, session: ResumedSession, presented: str |
 
 def login_form_token(settings: AuthSettings, nonce: str) -> str:
     """The token of the login form, bound to a nonce cookie (no login CSRF)."""
-    return _sign(settings.jwt_secret, "board-login", nonce)
+    return _sign(settings.jwt_secret, "staff-login", nonce)
 
 
 def login_form_valid(settings: AuthSettings, nonce: str | None, presented: str | None) -> bool:
@@ -108,7 +109,7 @@ def _cookie(key: str, value: str, max_age: int, secure: bool) -> Cookie:
     return Cookie(
         key=key,
         value=value,
-        path=BOARD_PATH,
+        path=COOKIE_PATH,
         max_age=max_age,
         secure=secure,
         httponly=True,
@@ -134,7 +135,7 @@ def cleared_cookies(*, secure: bool) -> list[Cookie]:
 
 
 def language_cookie(language: str, *, secure: bool) -> Cookie:
-    """The chosen board language."""
+    """The chosen page language."""
     return _cookie(LANGUAGE_COOKIE, language, LANGUAGE_MAX_AGE, secure)
 
 
@@ -148,8 +149,8 @@ def expired_cookie(key: str, *, secure: bool) -> Cookie:
     return _cookie(key, "", 0, secure)
 
 
-class BoardSessionService:
-    """Starts, resumes and ends board sessions on top of the auth service."""
+class StaffSessionService:
+    """Starts, resumes and ends staff page sessions on top of the auth service."""
 
     def __init__(
         self, session: AsyncSession, settings: AuthSettings, throttle: LoginThrottle | None = None
@@ -158,15 +159,17 @@ class BoardSessionService:
         self.settings = settings
         self.auth = AuthService(session, settings, throttle)
 
-    async def login(self, username: str, password: str) -> BoardLogin:
-        """Check credentials; only board roles get a session (others write nothing)."""
+    async def login(self, username: str, password: str) -> StaffLogin:
+        """Check credentials; only staff roles get a session (others write nothing)."""
         # A savepoint: a refused role must not leave an issued refresh token behind.
         async with self.session.begin_nested():
             tokens = await self.auth.login(LoginRequest(username=username, password=password))
             actor = self._actor(tokens.access_token)
             if actor is None:
-                raise Forbidden("The board is for coordinators, dispatchers and supervisors")
-        return BoardLogin(tokens=tokens, seed=new_nonce(), actor=actor)
+                raise Forbidden(
+                    "Staff pages are for dispatchers, coordinators, supervisors, admins"
+                )
+        return StaffLogin(tokens=tokens, seed=new_nonce(), actor=actor)
 
     async def resume(
         self, access: str | None, refresh: str | None, seed: str | None
@@ -191,7 +194,7 @@ class BoardSessionService:
             return Superseded() if rotated.superseded else None
         actor = self._actor(rotated.access_token)
         if actor is None:
-            # The role changed since login: this session may no longer open the board.
+            # The role changed since login: this session may no longer open staff pages.
             await self._revoke(rotated.refresh_token)
             return None
         return ResumedSession(actor=actor, seed=seed, rotated=rotated)
@@ -211,7 +214,7 @@ class BoardSessionService:
             await self.auth.revoke_family(family, datetime.now(UTC))
 
     def _actor(self, access: str) -> Actor | None:
-        """The actor of a valid, unexpired access token of a board role."""
+        """The actor of a valid, unexpired access token of a staff role."""
         try:
             claims = jwt.decode(
                 access,
@@ -225,4 +228,4 @@ class BoardSessionService:
             actor = Actor.from_claims(claims["sub"], claims)
         except (jwt.PyJWTError, KeyError, ValueError):
             return None
-        return actor if actor.role in BOARD_ROLES else None
+        return actor if actor.role in STAFF_ROLES else None

@@ -1,0 +1,1 @@
+"""Staff web pages (the dispatch console)."""
