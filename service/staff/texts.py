@@ -10,7 +10,15 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from service.common.i18n import LANGUAGES, Language, in_language
+from service.common.i18n import LANGUAGES, Language
+
+# Entries are (ru, kk, en) until they move into the gettext catalogs (service/locale).
+_INDEX: dict[Language, int] = {"ru": 0, "kk": 1, "en": 2}
+
+
+def in_language(entry: tuple[str, str, str], language: Language) -> str:
+    """The ``language`` text of a (ru, kk, en) entry."""
+    return entry[_INDEX[language]]
 
 __all__ = ["LANGUAGES", "LANGUAGE_NAMES", "Language", "all_texts", "text"]
 
