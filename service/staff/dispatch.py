@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.acts.services import ActFilters, ActService
-from service.auth.actor import Actor, Role
+from service.common.actor import Actor, Role
 from service.common.schemas import Window
 from service.db.models import (
     Customer,

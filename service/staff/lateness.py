@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.services import record
-from service.auth.actor import Actor
+from service.common.actor import Actor
 from service.db.base import utcnow
 from service.db.models import Visit, WorkOrder
 from service.errors import Conflict, NotFound

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.auth.actor import Actor
+from service.common.actor import Actor
 from service.db.base import utcnow
 from service.staff.schedule import ScheduleBoardService, TerritoryRef
 from service.staff.schedule_layout import local_midnight

@@ -20,7 +20,7 @@ import msgspec
 from sqlalchemy import ColumnElement, Select, and_, exists, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.auth.actor import Actor
+from service.common.actor import Actor
 from service.common.scope import territory_condition
 from service.db.base import utcnow
 from service.db.models import Customer, Site, Territory, Visit, WorkOrder

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.auth.actor import Actor
+from service.common.actor import Actor
 from service.common.scope import territory_condition
 from service.db.base import utcnow
 from service.db.models import Technician, Territory

@@ -12,6 +12,14 @@ from zoneinfo import ZoneInfo
 
 from service.common.i18n import LANGUAGES, Language
 
+# Entries are (ru, kk, en) until they move into the gettext catalogs (service/locale).
+_INDEX: dict[Language, int] = {"ru": 0, "kk": 1, "en": 2}
+
+
+def in_language(entry: tuple[str, str, str], language: Language) -> str:
+    """The ``language`` text of a (ru, kk, en) entry."""
+    return entry[_INDEX[language]]
+
 __all__ = ["LANGUAGES", "LANGUAGE_NAMES", "Language", "all_texts", "text"]
 
 LANGUAGE_NAMES: dict[Language, str] = {"ru": "Русский", "kk": "Қазақша", "en": "English"}
@@ -354,18 +362,13 @@ TEXTS: dict[str, tuple[str, str, str]] = {
 
 def text(key: str, language: Language, **values: object) -> str:
     """One text in ``language``, with ``{name}`` placeholders filled from ``values``."""
-    template = _pick(TEXTS[key], language)
+    template = in_language(TEXTS[key], language)
     return template.format(**values) if values else template
-
-
-def _pick(entry: tuple[str, str, str], language: Language) -> str:
-    # main's i18n.in_language now reads gettext catalogs (Message), not (ru, kk, en) tuples.
-    return entry[("ru", "kk", "en").index(language) if language in LANGUAGES else 0]
 
 
 def all_texts(language: Language) -> dict[str, str]:
     """Every text in ``language`` (templates look texts up by key)."""
-    return {key: _pick(entry, language) for key, entry in TEXTS.items()}
+    return {key: in_language(entry, language) for key, entry in TEXTS.items()}
 
 
 def format_local(value: datetime, zone_key: str) -> str:

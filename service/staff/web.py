@@ -20,8 +20,8 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
-from service.auth.actor import Role
 from service.auth.throttle import LoginThrottleDep
+from service.common.actor import Role
 from service.common.i18n import pick_language
 from service.common.page_security import new_page_nonce, page_headers
 from service.common.params import DbSession

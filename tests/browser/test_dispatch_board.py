@@ -13,7 +13,7 @@ from playwright.async_api import Browser, BrowserContext, Page
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import Range
 
-from service.auth.actor import Role
+from service.common.actor import Role
 from service.db.models import Absence, Technician, Territory, User, Visit
 from service.scheduling.services import LatenessService
 from tests.browser.axe import serious_violations

@@ -11,7 +11,7 @@ import pytest
 from playwright.async_api import Browser
 from sqlalchemy import select, update
 
-from service.auth.actor import Role
+from service.common.actor import Role
 from service.db.models import Customer, Site, Visit, WorkOrder
 from tests.browser.axe import serious_violations
 from tests.integration.builders import PASSWORD, Builder

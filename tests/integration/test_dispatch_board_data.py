@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from service.auth.actor import Role
+from service.common.actor import Role
 from service.db.models import AuditEntry, Visit, WorkOrderEvent
 from service.errors import Conflict, NotFound
 from service.scheduling.services import LatenessService

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from service.auth.actor import Role
+from service.common.actor import Role
 from service.db.models import AuditEntry, Site, Visit, WorkOrderEvent
 from tests.integration.builders import PASSWORD, Builder, Person
 

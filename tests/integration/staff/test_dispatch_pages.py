@@ -12,7 +12,7 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import select
 
-from service.auth.actor import Role
+from service.common.actor import Role
 from service.db.models import AuditEntry, Visit, WorkOrder
 from tests.integration.builders import PASSWORD, Area, Builder, Person
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from service.auth.actor import Role
+from service.common.actor import Role
 from service.errors import PreconditionFailed
 from service.staff.customer_forms import customer_create, normalise_phone, phones_of, site_fields
 from service.staff.dispatch import agreement_from, check_version, parse_slot, slot_value
