@@ -55,6 +55,9 @@ class StorageSettings(msgspec.Struct, frozen=True):
 
     backend: Literal["local", "s3"] = "local"
     local_dir: str = ".local/blobs"
+    # NARYAD_BLOB_DIR_SHARED=1: every API and worker process sees the same directory (one
+    # machine, or a shared volume); production refuses the local store without it.
+    local_dir_shared: bool = False
     url_signing_key: str = ""
     s3_endpoint_url: str | None = None
     s3_region: str = "us-east-1"
@@ -318,6 +321,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     backend = get("STORAGE", "local")
     if backend not in ("local", "s3"):
         raise SettingsError("NARYAD_STORAGE must be local or s3")
+    blob_dir_shared = _bool(get("BLOB_DIR_SHARED", "0") or "0")
+    if environment == "production" and backend == "local" and not blob_dir_shared:
+        # A photo PUT to one machine's directory is invisible to the confirm call on another.
+        raise SettingsError(
+            "NARYAD_STORAGE=local in production needs NARYAD_BLOB_DIR_SHARED=1 (every process "
+            "sees the same NARYAD_BLOB_DIR); otherwise use NARYAD_STORAGE=s3"
+        )
     notify_adapter = get("NOTIFY_ADAPTER", "log")
     if notify_adapter not in ("log", "webhook"):
         raise SettingsError("NARYAD_NOTIFY_ADAPTER must be log or webhook")
@@ -393,6 +403,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         storage=StorageSettings(
             backend=backend,  # type: ignore[arg-type]
             local_dir=str(Path(get("BLOB_DIR", ".local/blobs") or ".local/blobs").absolute()),
+            local_dir_shared=blob_dir_shared,
             url_signing_key=get("URL_SIGNING_KEY", secret) or secret,
             s3_endpoint_url=get("S3_ENDPOINT_URL"),
             s3_region=get("S3_REGION", "us-east-1") or "us-east-1",
