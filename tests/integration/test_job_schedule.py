@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from sqlalchemy import delete, func, select, text, update
@@ -95,7 +96,7 @@ async def test_runs_of_a_short_job_are_an_interval_apart_across_workers(
         await _run_loops(runners, 2.0)
         starts = sorted(recorder.started)
         assert 2 <= len(starts) <= 6
-        gaps = [later - earlier for earlier, later in zip(starts, starts[1:], strict=False)]
+        gaps = [later - earlier for earlier, later in pairwise(starts)]
         assert min(gaps) >= every
     finally:
         await _forget(two_workers[0], name)
