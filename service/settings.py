@@ -87,6 +87,19 @@ class ServerSettings(msgspec.Struct, frozen=True):
     trusted_proxies: tuple[str, ...] = ()
 
 
+class ObservabilitySettings(msgspec.Struct, frozen=True):
+    """Metrics, logs and traces."""
+
+    # NARYAD_METRICS_TOKEN: /metrics answers only with ``Authorization: Bearer <token>``;
+    # unset, only clients on the loopback address may scrape it.
+    metrics_token: str | None = None
+    # NARYAD_LOG_FORMAT: ``json`` (one object a line, for collectors) or ``console``.
+    log_format: Literal["json", "console"] = "console"
+    log_level: str = "INFO"
+    # NARYAD_OTEL_EXPORTER_OTLP_ENDPOINT: traces of requests and SQL go there when set.
+    otel_endpoint: str | None = None
+
+
 class NotificationSettings(msgspec.Struct, frozen=True):
     """Outbox delivery: the channel adapter, retries and the worker's lease."""
 
@@ -229,6 +242,7 @@ class Settings(msgspec.Struct, frozen=True):
     ratings: RatingSettings = RatingSettings()
     escalation: EscalationSettings = EscalationSettings()
     customer_links: CustomerLinkSettings = CustomerLinkSettings()
+    observability: ObservabilitySettings = ObservabilitySettings()
 
 
 class SettingsError(ValueError):
@@ -380,6 +394,21 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if not 8 <= max_json_depth <= 512:
         # Beyond a few hundred levels msgspec and the handlers run out of Python stack.
         raise SettingsError("NARYAD_MAX_JSON_DEPTH must be 8 to 512")
+    observability = ObservabilitySettings(
+        metrics_token=get("METRICS_TOKEN"),
+        log_format="json" if environment == "production" else "console",
+        log_level=(get("LOG_LEVEL", "INFO") or "INFO").upper(),
+        otel_endpoint=get("OTEL_EXPORTER_OTLP_ENDPOINT"),
+    )
+    log_format = get("LOG_FORMAT")
+    if log_format is not None:
+        if log_format not in ("json", "console"):
+            raise SettingsError("NARYAD_LOG_FORMAT must be json or console")
+        observability = msgspec.structs.replace(observability, log_format=log_format)
+    if observability.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise SettingsError("NARYAD_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+    if observability.metrics_token is not None:
+        _check_secret_length("METRICS_TOKEN", observability.metrics_token)
     customer_links = CustomerLinkSettings(copy_link_days=integer("COPY_LINK_DAYS", 365))
     if not 1 <= customer_links.copy_link_days <= 3660:
         raise SettingsError("NARYAD_COPY_LINK_DAYS must be 1 to 3660")
@@ -431,4 +460,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ratings=ratings,
         escalation=escalation,
         customer_links=customer_links,
+        observability=observability,
     )
