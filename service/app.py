@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -43,6 +42,15 @@ from service.errors import EXCEPTION_HANDLERS
 from service.health.controllers import HealthController
 from service.incidents.controllers import IncidentController
 from service.jobs import run_background
+from service.observability.controllers import MetricsController
+from service.observability.logs import (
+    add_request_id_header,
+    answer_errors_here,
+    configure_logging,
+    observe_requests_first,
+    request_context,
+)
+from service.observability.metrics import http_metrics_config
 from service.openapi import document_problem_responses, document_sync_payloads
 from service.orders.controllers import WorkOrderController
 from service.scheduling.controllers import (
@@ -124,7 +132,7 @@ def _swagger_ui() -> SwaggerRenderPlugin:
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app; settings are read here, once, never at import time."""
     settings = settings or load_settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.observability)
     # Link tokens and URL signatures never reach the access log.
     install_access_log_masking()
 
@@ -164,6 +172,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[
             HealthController,
+            MetricsController,
             AuthController,
             DeviceController,
             TerritoryController,
@@ -198,8 +207,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[lifespan],
         state=State({"settings": settings}),
         # The body guard goes in last so that it runs first, ahead of authentication.
-        on_app_init=[auth.on_app_init, guard_requests_first(guard)],
-        before_send=[security_headers(settings.server.public_base_url)],
+        on_app_init=[
+            auth.on_app_init,
+            guard_requests_first(guard),
+            # Ahead of the guard: refused requests are logged and counted with their id too.
+            observe_requests_first(
+                request_context, http_metrics_config().middleware, answer_errors_here
+            ),
+        ],
+        before_send=[security_headers(settings.server.public_base_url), add_request_id_header],
         # Logins, refreshes, board logins and one-time codes each have a per-address bucket,
         # counted in PostgreSQL by every process; checked after the body guard and
         # authentication, before a handler reads the body.

@@ -24,6 +24,7 @@ from service.execution import schemas
 from service.execution.photos import PhotoService
 from service.execution.services import BundleService, FieldworkService
 from service.incidents.services import IncidentRouting
+from service.observability.metrics import SYNC_OPERATIONS
 from service.storage import BlobStore
 from service.visit_checklists.registry import TemplateRegistry
 
@@ -108,6 +109,8 @@ class SyncService:
         # Device order; the batch order breaks ties, so per-visit order is the phone's.
         for index in sorted(range(len(operations)), key=lambda i: (operations[i].device_time, i)):
             results[index] = await self._one(operations[index])
+        for outcome in results.values():
+            SYNC_OPERATIONS.labels(outcome.status).inc()
         return [results[i] for i in range(len(operations))]
 
     async def _one(self, operation: OperationIn) -> OperationResult:

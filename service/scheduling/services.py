@@ -31,6 +31,7 @@ from service.db.models.technicians import technician_territories
 from service.db.models.visits import LIVE_STATUSES
 from service.errors import Conflict, FieldError, NotFound, ValidationFailed
 from service.execution import feed
+from service.observability.metrics import BOOKINGS
 from service.orders.lifecycle import Status, TransitionRefused, transition
 from service.orders.services import WorkOrderService
 from service.scheduling import notices, planning, queries, schemas
@@ -533,6 +534,7 @@ class VisitService:
                     ) from exc
                 if not _lost_to_overlap(exc):
                     raise
+                BOOKINGS.labels("lost_race").inc()
                 if data.technician_id is not None:
                     raise Conflict(
                         "The technician already has a visit in that window", code="overlap"
@@ -541,6 +543,7 @@ class VisitService:
             break
         else:
             raise Conflict("Every candidate was booked meanwhile; reload the slots", code="overlap")
+        BOOKINGS.labels("booked").inc()
         before_status = order.status
         self._move(order, Status.SCHEDULED)
         await self.session.flush()
