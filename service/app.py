@@ -22,6 +22,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from service.acts.controllers import ActController, ActVerificationController
+from service.admin.controllers import OutboxAdminController, StaffUserController
 from service.auth.actor import Actor
 from service.auth.controllers import AuthController, DeviceController
 from service.auth.guards import provide_actor, provide_login_throttle
@@ -173,6 +174,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             HealthController,
             MetricsController,
+            OutboxAdminController,
+            StaffUserController,
             AuthController,
             DeviceController,
             TerritoryController,
