@@ -21,7 +21,6 @@ from reports.qr import qr_svg
 from service.common.i18n import pick_language
 from service.common.page_security import new_page_nonce, page_headers
 from service.common.params import DbSession
-from service.coordination.ratings import RatingLinks
 from service.errors import (
     Conflict,
     DomainError,
@@ -44,6 +43,7 @@ from service.execution.signing import (
 )
 from service.execution.sync import PullResult, SyncService
 from service.incidents.services import IncidentRouting
+from service.ratings.services import RatingLinks
 from service.visit_checklists.schemas import VisitChecklistView
 from service.visit_checklists.services import ChecklistService
 

@@ -32,14 +32,15 @@ from service.auth.sessions import bearer_session_is_live
 from service.auth.throttle import LoginThrottle
 from service.auth.token_lifetime import bounded_token_class
 from service.auth.tokens import ALGORITHM
+from service.board.controllers import CONTROLLERS as BOARD_CONTROLLERS
+from service.board.page import BoardPageController
 from service.common.access_log import install_access_log_masking
 from service.common.request_guard import RequestGuardMiddleware, guard_requests_first
 from service.common.security_headers import security_headers
-from service.coordination.board_page import BoardPageController
-from service.coordination.controllers import CONTROLLERS as COORDINATION_CONTROLLERS
 from service.customers.controllers import CustomerController, SiteController
 from service.db.engine import make_engine, make_sessionmaker, provide_db_session
 from service.errors import EXCEPTION_HANDLERS
+from service.escalations.controllers import CONTROLLERS as ESCALATION_CONTROLLERS
 from service.health.controllers import HealthController
 from service.incidents.controllers import IncidentController
 from service.jobs import run_background
@@ -54,12 +55,14 @@ from service.observability.logs import (
 from service.observability.metrics import http_metrics_config
 from service.openapi import document_problem_responses, document_sync_payloads
 from service.orders.controllers import WorkOrderController
+from service.ratings.controllers import CONTROLLERS as RATING_CONTROLLERS
 from service.scheduling.controllers import (
     OrderSchedulingController,
     TechnicianScheduleController,
     VisitController,
 )
 from service.settings import Settings, load_settings
+from service.sla.controllers import CONTROLLERS as SLA_CONTROLLERS
 from service.storage import build_blob_store
 from service.storage.controllers import BlobController
 from service.technicians.controllers import TechnicianController
@@ -187,7 +190,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             VisitController,
             TechnicianScheduleController,
             VisitChecklistController,
-            *COORDINATION_CONTROLLERS,
+            *BOARD_CONTROLLERS,
+            *ESCALATION_CONTROLLERS,
+            *RATING_CONTROLLERS,
+            *SLA_CONTROLLERS,
             IncidentController,
             ActController,
             ActVerificationController,

@@ -10,9 +10,9 @@ import click
 from checklists.cli import checklists_group
 from reports.cli import acts_group
 from service.acts.cli import seal_cert_command
-from service.notifications.cli import worker_command
 from service.settings import SettingsError, load_settings
 from service.visit_checklists.cli import publish_command
+from service.worker import worker_command
 
 
 class _Commands(click.Group):

@@ -14,12 +14,12 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.auth.throttle import purge_login_counters
-from service.coordination.clocks import refresh_due_clocks
-from service.coordination.escalations import escalate_clocks
 from service.db.base import utcnow
 from service.db.models import IdempotencyKey, JobSchedule, Photo
+from service.escalations.services import escalate_clocks
 from service.scheduling.services import LatenessService
 from service.settings import Settings
+from service.sla.clocks import refresh_due_clocks
 from service.storage import BlobStore
 
 logger = logging.getLogger("naryad.jobs")

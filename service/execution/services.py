@@ -18,9 +18,6 @@ from service.audit.services import record
 from service.auth.actor import Actor
 from service.common.geo import point_from_wkb
 from service.common.schemas import Window
-from service.coordination import kinds
-from service.coordination.events import record_event
-from service.coordination.ratings import RatingLinks, request_rating
 from service.db.base import utcnow
 from service.db.models import (
     ChecklistTemplate,
@@ -40,7 +37,10 @@ from service.execution import schemas
 from service.incidents.services import IncidentRouting, raise_incident
 from service.orders.lifecycle import Status, TransitionRefused, transition
 from service.orders.schemas import EquipmentItem
+from service.ratings.services import RatingLinks, request_rating
 from service.scheduling.services import LatenessService
+from service.sla import kinds
+from service.sla.events import record_event
 from service.visit_checklists.registry import TemplateRegistry
 from service.visit_checklists.services import ChecklistService
 

@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from checklists import Location
 from service.auth.actor import Actor
 from service.common.schemas import AwareDatetime
-from service.coordination.ratings import RatingLinks
 from service.db.base import utcnow
 from service.db.models import SyncOperation, TechnicianChange, Visit
 from service.db.models.visits import LIVE_STATUSES
@@ -25,6 +24,7 @@ from service.execution.photos import PhotoService
 from service.execution.services import BundleService, FieldworkService
 from service.incidents.services import IncidentRouting
 from service.observability.metrics import SYNC_OPERATIONS
+from service.ratings.services import RatingLinks
 from service.storage import BlobStore
 from service.visit_checklists.registry import TemplateRegistry
 

@@ -41,7 +41,7 @@ EVENTS: dict[str, EventSpec] = {
     "otp.sent": EventSpec("otp.sent", urgent=True, lifetime_field="ttl_minutes"),
     "act.signed": EventSpec("act.signed", urgent=True),
     "escalation.raised": EventSpec("escalation.raised", urgent=True),
-    # SLA escalations to staff (service/coordination/escalations.py): act now.
+    # SLA escalations to staff (service/escalations/services.py): act now.
     "escalation.warning": EventSpec("escalation.warning", urgent=True),
     "escalation.breach": EventSpec("escalation.breach", urgent=True),
     "escalation.head": EventSpec("escalation.head", urgent=True),

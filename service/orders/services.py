@@ -16,8 +16,6 @@ from service.auth.actor import Actor, Role
 from service.common.pagination import keyset_page, split_page
 from service.common.patching import changed_fields, snapshot
 from service.common.scope import territory_condition
-from service.coordination import kinds
-from service.coordination.events import record_order_event
 from service.customers.services import CustomerService, SiteService
 from service.db.base import utcnow
 from service.db.models import Visit, WorkOrder
@@ -31,6 +29,8 @@ from service.errors import (
 )
 from service.orders import schemas
 from service.orders.lifecycle import Status, TransitionRefused, transition
+from service.sla import kinds
+from service.sla.events import record_order_event
 
 OPEN_STATUSES = ("new", "scheduled", "in_progress", "on_hold")
 AUDITED_FIELDS = (

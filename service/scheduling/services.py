@@ -15,8 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.audit.services import record
 from service.auth.actor import Actor, Role
 from service.common.schemas import Point, Window
-from service.coordination import kinds
-from service.coordination.events import record_visit_event
 from service.db.base import utcnow
 from service.db.models import (
     Absence,
@@ -36,6 +34,8 @@ from service.orders.lifecycle import Status, TransitionRefused, transition
 from service.orders.services import WorkOrderService
 from service.scheduling import notices, planning, queries, schemas
 from service.scheduling.planning import Interval, TechnicianDay, TravelModel
+from service.sla import kinds
+from service.sla.events import record_visit_event
 from service.territories.services import validate_time_zone
 
 OVERLAP_CONSTRAINT = "ex_visits_technician_no_overlap"

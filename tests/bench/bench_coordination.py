@@ -24,8 +24,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from service.auth.actor import Actor, Role
-from service.coordination.board import BoardFilters, OverdueBoard
-from service.coordination.kpis import KpiQuery, KpiService
+from service.board.kpis import KpiQuery, KpiService
+from service.board.overdue import BoardFilters, OverdueBoard
 from service.db.engine import make_sessionmaker
 from tests.bench.bench_api import _nodes
 from tests.bench.support import (
@@ -372,7 +372,7 @@ async def board_plan(url: str, actor: Actor) -> tuple[list[str], float, float, d
 
 async def kpi_families(url: str, actor: Actor, query: KpiQuery) -> dict[str, float]:
     """Milliseconds per KPI family, median of three runs."""
-    from service.coordination import kpis
+    from service.board import kpis
 
     engine = create_async_engine(url)
     families = {

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from checklists.schema import Incident as IncidentDefinition
 from service.auth.actor import Role
-from service.coordination.board_texts import format_short
+from service.board.texts import format_short
 from service.db.models import Incident, Technician, User, Visit, WorkOrder
 from service.incidents.services import IncidentRouting, raise_incident
 from tests.integration.builders import PASSWORD, Builder

@@ -25,7 +25,7 @@ from service.db.models import (
     WorkOrder,
 )
 from tests.integration.builders import PASSWORD, Area, Builder, Person
-from tests.integration.coordination.helpers import add_event
+from tests.integration.sla.helpers import add_event
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
 

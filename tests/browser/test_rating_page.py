@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from service.db.models import FollowUpTask, Rating
 from tests.integration.builders import Builder
-from tests.integration.coordination.rating_helpers import rated_visit
+from tests.integration.ratings.helpers import rated_visit
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
 

@@ -23,7 +23,7 @@ from tests.browser.axe import serious_violations
 from tests.conftest import serve_app
 from tests.e2e.visit_flow import Phone, signature_body
 from tests.integration.builders import PASSWORD, Builder
-from tests.integration.coordination.rating_helpers import rated_visit
+from tests.integration.ratings.helpers import rated_visit
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
 

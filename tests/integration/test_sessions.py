@@ -17,8 +17,8 @@ from service.auth.tokens import ALGORITHM, issue_access_token, refresh_token_has
 from service.db.models import AuthSession, RefreshToken, User
 from service.settings import Settings
 from tests.conftest import problem
+from tests.integration.board.test_board_page import login as board_login
 from tests.integration.builders import PASSWORD, Builder, Person
-from tests.integration.coordination.test_board_page import login as board_login
 from tests.integration.mobile.conftest import Phone, log_in, op
 
 

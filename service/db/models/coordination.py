@@ -40,7 +40,7 @@ _OPEN_ORDER = text(f"status IN {OPEN_ORDER_STATUSES!r}")
 
 
 class WorkOrderEvent(Base):
-    """One fact about a work order (kinds in service/coordination/kinds.py); append-only."""
+    """One fact about a work order (kinds in service/sla/kinds.py); append-only."""
 
     __tablename__ = "work_order_events"
     __table_args__ = (

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from service.auth.actor import Role
-from service.coordination.board_texts import format_short
+from service.board.texts import format_short
 from service.db.models import AuditEntry, Incident
+from tests.integration.board.test_board_page import BOARD, board, csrf, login, page
 from tests.integration.builders import Builder
-from tests.integration.coordination.test_board_page import BOARD, board, csrf, login, page
 from tests.integration.incidents.conftest import Field, push, safety_exit
 
 __all__ = ["board"]

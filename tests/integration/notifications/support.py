@@ -175,7 +175,7 @@ def worker_env(database_url: str, notifications: NotificationSettings) -> dict[s
     }
 
 
-WORKER_COMMAND = [sys.executable, "-m", "service.notifications.cli"]
+WORKER_COMMAND = [sys.executable, "-m", "service.worker"]
 
 
 async def spawn_worker(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:

@@ -1,0 +1,1 @@
+"""The overdue board: its API, quality figures (KPIs) and the /board page with its session."""

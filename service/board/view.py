@@ -1,0 +1,541 @@
+"""What the coordinator board shows: the overdue board, KPIs and escalations, in one language.
+
+The figures come from the same services as the JSON API (``OverdueBoard``, ``KpiService``,
+``EscalationService``); this module only gathers them for one caller and turns codes and
+times into text for the template.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import Counter
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, get_args
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.auth.actor import Actor
+from service.board import schemas
+from service.board.kpis import KpiQuery, KpiService, kpi_period
+from service.board.overdue import BoardFilters, OverdueBoard
+from service.board.texts import (
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    BoardLanguage,
+    all_texts,
+    format_datetime,
+    format_month,
+    format_number,
+    format_share,
+    format_short,
+    format_span,
+    text,
+)
+from service.common.pagination import decode_cursor
+from service.common.scope import territory_condition
+from service.db.base import utcnow
+from service.db.models import Technician, Territory, User
+from service.db.models.technicians import technician_territories
+from service.errors import ValidationFailed
+from service.escalations.services import EscalationService
+from service.incidents.schemas import Incident
+from service.incidents.services import IncidentService
+from service.orders.schemas import Priority, WorkType
+
+PAGE_SIZE = 25
+ESCALATION_LIMIT = 50
+INCIDENT_LIMIT = 20
+# Acknowledged incidents stay on the board (below the open ones) for a day, for the next shift.
+INCIDENT_RECENT = timedelta(hours=24)
+OPTION_LIMIT = 500
+WORK_TYPES: tuple[str, ...] = get_args(WorkType)
+PRIORITIES: tuple[str, ...] = get_args(Priority)
+_CURSOR_MAX = 200
+
+# Every coordinator's board refreshes each minute, and month-to-date KPIs read a month of
+# records (about 1.7 s at 100,000 orders a month, `make bench`) while moving slowly: each
+# scope's figures are reused for a few minutes in this process.
+KPI_TTL_SECONDS = 300.0
+_KPI_CACHE_SIZE = 512
+_KPI_CACHE: dict[tuple[Any, ...], tuple[float, schemas.Kpis]] = {}
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def _choice(value: str | None, allowed: tuple[str, ...]) -> str | None:
+    return value if value in allowed else None
+
+
+def _cursor(value: str | None) -> str | None:
+    if not value or len(value) > _CURSOR_MAX:
+        return None
+    try:
+        decode_cursor(value)
+    except ValidationFailed:
+        return None
+    return value
+
+
+class BoardQuery(msgspec.Struct, frozen=True):
+    """The board's GET form; values that are not valid choices mean "any"."""
+
+    territory: uuid.UUID | None = None
+    type: str | None = None
+    priority: str | None = None
+    bucket: str | None = None
+    technician: uuid.UUID | None = None
+    cursor: str | None = None
+
+    @classmethod
+    def parse(cls, params: Mapping[str, str]) -> BoardQuery:
+        """Read the query string leniently: a link edited by hand still shows a board."""
+        return cls(
+            territory=_uuid(params.get("territory")),
+            type=_choice(params.get("type"), WORK_TYPES),
+            priority=_choice(params.get("priority"), PRIORITIES),
+            bucket=_choice(params.get("bucket"), schemas.BUCKETS),
+            technician=_uuid(params.get("technician")),
+            cursor=_cursor(params.get("cursor")),
+        )
+
+    def filters(self) -> BoardFilters:
+        """The same filters the JSON API builds."""
+        return BoardFilters(
+            territory_id=self.territory,
+            type=self.type,
+            technician_id=self.technician,
+            priority=self.priority,
+            buckets=(self.bucket,) if self.bucket else (),  # type: ignore[arg-type]
+        )
+
+    def params(self, **changes: Any) -> dict[str, str]:
+        """Non-empty parameters, with some changed (None drops one)."""
+        values = {f: getattr(self, f) for f in self.__struct_fields__} | changes
+        return {k: str(v) for k, v in values.items() if v is not None}
+
+    def url(self, **changes: Any) -> str:
+        """A board URL with these filters."""
+        query = urlencode(self.params(**changes))
+        return f"/board?{query}" if query else "/board"
+
+
+def _zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name) if name else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _offset(value: datetime) -> str:
+    offset = value.utcoffset()
+    minutes = int(offset.total_seconds()) // 60 if offset else 0
+    sign = "-" if minutes < 0 else "+"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+class BoardClock:
+    """Times for the board: each in its territory's zone, naming the zone when there are several."""
+
+    def __init__(
+        self, zones: Mapping[uuid.UUID, ZoneInfo], language: BoardLanguage, *, several: bool
+    ) -> None:
+        self.zones = zones
+        self.language = language
+        self.several = several
+
+    def zone(self, territory_id: uuid.UUID) -> ZoneInfo:
+        """The territory's zone (UTC for a territory the caller cannot see)."""
+        return self.zones.get(territory_id, ZoneInfo("UTC"))
+
+    def short(self, value: datetime, territory_id: uuid.UUID) -> str:
+        """Date and time on the territory's clock; its UTC offset too on a many-zone board."""
+        local = value.astimezone(self.zone(territory_id))
+        shown = format_short(local, self.language)
+        return f"{shown} {_offset(local)}" if self.several else shown
+
+
+class BoardPageService:
+    """Gathers the board for one caller."""
+
+    def __init__(self, session: AsyncSession, actor: Actor) -> None:
+        self.session = session
+        self.actor = actor
+
+    async def context(
+        self,
+        query: BoardQuery,
+        language: BoardLanguage,
+        *,
+        now: datetime | None = None,
+        ack_error: tuple[uuid.UUID, str, str] | None = None,
+        incident_error: tuple[uuid.UUID, str, str] | None = None,
+        notice: str | None = None,
+    ) -> dict[str, Any]:
+        """Everything the template shows, already in the caller's language.
+
+        ``ack_error`` is (escalation id, error text key, the comment typed) of a refused
+        acknowledgement, shown next to its form; ``incident_error`` the same for an incident.
+        Every time is in its territory's zone; the zone is named once when the board shows a
+        single zone, and next to each time when it spans several.
+        """
+        now = now or utcnow()
+        territories = await self._territories()
+        zones = {t.id: _zone(t.time_zone) for t in territories}
+        page = await OverdueBoard(self.session, self.actor).page(
+            query.filters(), query.cursor, PAGE_SIZE, now
+        )
+        display_zone = self._display_zone(query, territories)
+        kpis = await self._kpis(query, now.astimezone(display_zone))
+        escalations = await EscalationService(self.session, self.actor).pending(
+            territory_id=query.territory, limit=ESCALATION_LIMIT
+        )
+        incidents = await IncidentService(self.session, self.actor).for_board(
+            query.territory, INCIDENT_LIMIT, INCIDENT_RECENT
+        )
+        codes = {t.id: t.code for t in territories}
+        clock = BoardClock(zones, language, several=self._several_zones(query, territories))
+        local_now = now.astimezone(display_zone)
+        return {
+            "lang": language,
+            "t": all_texts(language),
+            "languages": [
+                {
+                    "code": c,
+                    "name": LANGUAGE_NAMES[c],
+                    "url": query.url(lang=c),
+                    "current": c == language,
+                }
+                for c in LANGUAGES
+            ],
+            "user_name": await self._user_name(),
+            "as_of": format_datetime(local_now, language),
+            "as_of_offset": _offset(local_now)
+            if clock.several
+            else f"{_offset(local_now)}, {display_zone.key}",
+            # The zone is named once, in the header; a board over several zones names it at
+            # every time instead.
+            "zone_note": text("zone_many" if clock.several else "local_time_note", language),
+            "notice": text(notice, language) if notice else None,
+            "query": query.params(cursor=None),
+            "self_url": query.url(),
+            "fragment_url": "/board/fragment?" + urlencode(query.params()),
+            "counts": self._counts(page.counts, query, language),
+            "total": page.counts.total,
+            "kpi_title": text(
+                "kpis_title", language, month=format_month(now.astimezone(display_zone), language)
+            ),
+            "kpis": self._kpi_tiles(kpis, language),
+            "filters": self._filters(query, territories, await self._technicians(query), language),
+            "reset_url": "/board",
+            "rows": [self._row(item, codes, clock) for item in page.items],
+            "next_url": query.url(cursor=page.next_cursor) if page.next_cursor else None,
+            "first_url": query.url(cursor=None) if query.cursor else None,
+            "escalations": [self._escalation(e, codes, clock, ack_error) for e in escalations],
+            "incidents": [self._incident(i, codes, clock, incident_error) for i in incidents],
+            "incidents_pending": sum(1 for i in incidents if i.acknowledged_at is None),
+        }
+
+    @staticmethod
+    def _several_zones(query: BoardQuery, territories: list[Territory]) -> bool:
+        """Whether the board shows times of more than one zone (each then names its own)."""
+        if query.territory is not None:
+            return False
+        return len({_zone(t.time_zone).key for t in territories}) > 1
+
+    async def _territories(self) -> list[Territory]:
+        rows = await self.session.scalars(
+            select(Territory)
+            .where(territory_condition(self.actor, Territory.id))
+            .order_by(Territory.code)
+            .limit(OPTION_LIMIT)
+        )
+        return list(rows)
+
+    async def _technicians(self, query: BoardQuery) -> list[tuple[uuid.UUID, str]]:
+        """Active technicians of the filtered territory, else of the caller's territories."""
+        stmt = select(Technician.id, Technician.full_name).where(Technician.active.is_(True))
+        column = technician_territories.c.territory_id
+        if query.territory is not None:
+            stmt = stmt.where(
+                exists().where(
+                    technician_territories.c.technician_id == Technician.id,
+                    column == query.territory,
+                    territory_condition(self.actor, column),
+                )
+            )
+        elif not self.actor.is_admin:
+            stmt = stmt.where(
+                exists().where(
+                    technician_territories.c.technician_id == Technician.id,
+                    territory_condition(self.actor, column),
+                )
+            )
+        rows = await self.session.execute(
+            stmt.order_by(Technician.full_name, Technician.id).limit(OPTION_LIMIT)
+        )
+        return [(row.id, row.full_name) for row in rows]
+
+    async def _user_name(self) -> str:
+        name = await self.session.scalar(
+            select(User.full_name).where(User.id == self.actor.user_id)
+        )
+        return name or ""
+
+    def _display_zone(self, query: BoardQuery, territories: list[Territory]) -> ZoneInfo:
+        """The filtered territory's zone, else the zone most of the caller's territories use."""
+        if query.territory is not None:
+            for territory in territories:
+                if territory.id == query.territory:
+                    return _zone(territory.time_zone)
+        common = Counter(t.time_zone for t in territories).most_common(1)
+        return _zone(common[0][0] if common else None)
+
+    async def _kpis(self, query: BoardQuery, local_now: datetime) -> schemas.Kpis:
+        """The current calendar month in the board's time zone (reused for a few minutes)."""
+        month_start = local_now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        if month_start.month == 12:
+            next_month = month_start.replace(year=month_start.year + 1, month=1)
+        else:
+            next_month = month_start.replace(month=month_start.month + 1)
+        key = (
+            self.actor.is_admin,
+            self.actor.territory_ids,
+            query.territory,
+            query.technician,
+            month_start,
+        )
+        cached = _KPI_CACHE.get(key)
+        if cached is not None and time.monotonic() - cached[0] < KPI_TTL_SECONDS:
+            return cached[1]
+        start, end = kpi_period(month_start, next_month, utcnow())
+        kpis = await KpiService(self.session, self.actor).compute(
+            KpiQuery(
+                start=start, end=end, territory_id=query.territory, technician_id=query.technician
+            )
+        )
+        if len(_KPI_CACHE) >= _KPI_CACHE_SIZE:
+            _KPI_CACHE.clear()
+        _KPI_CACHE[key] = (time.monotonic(), kpis)
+        return kpis
+
+    @staticmethod
+    def _counts(
+        counts: schemas.BucketCounts, query: BoardQuery, language: BoardLanguage
+    ) -> list[dict[str, Any]]:
+        return [
+            {
+                "code": bucket,
+                "label": text(f"bucket.{bucket}", language),
+                "n": getattr(counts, bucket),
+                "url": query.url(bucket=bucket, cursor=None),
+                "active": query.bucket == bucket,
+            }
+            for bucket in schemas.BUCKETS
+        ]
+
+    @staticmethod
+    def _kpi_tiles(kpis: schemas.Kpis, language: BoardLanguage) -> list[dict[str, Any]]:
+        resolution = next(d for d in kpis.deadlines.targets if d.target == "resolution")
+        ratings = kpis.ratings
+
+        def tile(code: str, value: str, part: int | None, whole: int) -> dict[str, Any]:
+            base = (
+                text(f"kpi.{code}_base", language, part=part, whole=whole)
+                if whole
+                else text("no_data", language)
+            )
+            return {
+                "code": code,
+                "label": text(f"kpi.{code}", language),
+                "value": value,
+                "base": base,
+            }
+
+        return [
+            tile(
+                "on_time",
+                format_share(kpis.arrival.on_time_share, language),
+                kpis.arrival.on_time,
+                kpis.arrival.arrivals,
+            ),
+            tile(
+                "first_visit",
+                format_share(kpis.resolution.first_visit_resolution, language),
+                kpis.resolution.first_visit,
+                kpis.resolution.completed_orders,
+            ),
+            tile(
+                "no_access",
+                format_share(kpis.outcomes.no_access_rate, language),
+                kpis.outcomes.no_access,
+                kpis.outcomes.ended,
+            ),
+            tile(
+                "deadlines",
+                format_share(resolution.compliance, language),
+                resolution.met,
+                resolution.met + resolution.breached,
+            ),
+            tile(
+                "rating",
+                format_number(ratings.average, language, 2) if ratings.average else "—",
+                None,
+                ratings.count,
+            ),
+            tile(
+                "overdue",
+                format_share(kpis.overdue.overdue_share, language),
+                kpis.overdue.overdue,
+                kpis.overdue.open_orders,
+            ),
+        ]
+
+    @staticmethod
+    def _filters(
+        query: BoardQuery,
+        territories: list[Territory],
+        technicians: list[tuple[uuid.UUID, str]],
+        language: BoardLanguage,
+    ) -> list[dict[str, Any]]:
+        def options(pairs: list[tuple[str, str]], current: object) -> list[dict[str, Any]]:
+            chosen = "" if current is None else str(current)
+            return [{"value": v, "label": lab, "selected": v == chosen} for v, lab in pairs]
+
+        return [
+            {
+                "name": "territory",
+                "label": text("territory", language),
+                "options": options(
+                    [(str(t.id), f"{t.code} · {t.name}") for t in territories], query.territory
+                ),
+            },
+            {
+                "name": "type",
+                "label": text("type", language),
+                "options": options(
+                    [(c, text(f"type.{c}", language)) for c in WORK_TYPES], query.type
+                ),
+            },
+            {
+                "name": "priority",
+                "label": text("priority", language),
+                "options": options(
+                    [(c, text(f"priority.{c}", language)) for c in PRIORITIES], query.priority
+                ),
+            },
+            {
+                "name": "bucket",
+                "label": text("bucket", language),
+                "options": options(
+                    [(c, text(f"bucket.{c}", language)) for c in schemas.BUCKETS], query.bucket
+                ),
+            },
+            {
+                "name": "technician",
+                "label": text("technician", language),
+                "options": options([(str(i), name) for i, name in technicians], query.technician),
+            },
+        ]
+
+    @staticmethod
+    def _row(
+        item: schemas.OverdueItem, codes: Mapping[uuid.UUID, str], clock: BoardClock
+    ) -> dict[str, Any]:
+        language = clock.language
+        zone = clock.zone(item.territory_id)
+        deadline = item.control_deadline.astimezone(zone)
+        span = format_span(item.overdue_minutes, language)
+        last = item.last_event
+        return {
+            "id": str(item.work_order_id),
+            "number": item.number,
+            "territory": codes.get(item.territory_id, ""),
+            "type": text(f"type.{item.type}", language),
+            "priority": text(f"priority.{item.priority}", language),
+            "priority_code": item.priority,
+            "bucket": item.bucket,
+            "bucket_label": text(f"bucket.{item.bucket}", language),
+            "deadline": clock.short(item.control_deadline, item.territory_id),
+            "deadline_full": (
+                f"{format_datetime(deadline, language)} ({_offset(deadline)}, {zone.key})"
+            ),
+            "deadline_iso": item.control_deadline.astimezone(UTC).isoformat(),
+            "lateness": text(
+                "overdue_by" if item.overdue_minutes >= 0 else "due_in", language, span=span
+            ),
+            "reason": text(f"reason.{item.reason}", language),
+            "reason_detail": item.reason_detail,
+            "last_event": text(f"event.{last.kind}", language) if last else None,
+            "last_event_at": clock.short(last.at, item.territory_id) if last else None,
+            "owner": item.owner.full_name if item.owner else None,
+            "technician": item.technician.full_name if item.technician else None,
+            "contacts": item.customer_contacts,
+        }
+
+    @staticmethod
+    def _escalation(
+        escalation: schemas.Escalation,
+        codes: Mapping[uuid.UUID, str],
+        clock: BoardClock,
+        ack_error: tuple[uuid.UUID, str, str] | None,
+    ) -> dict[str, Any]:
+        language = clock.language
+        territory = escalation.territory_id
+        failed = ack_error is not None and ack_error[0] == escalation.id
+        new_date = escalation.customer_new_date
+        return {
+            "id": str(escalation.id),
+            "number": escalation.work_order_number,
+            "territory": codes.get(escalation.territory_id, ""),
+            "level": escalation.level,
+            "level_label": text(f"level.{escalation.level}", language),
+            "target": text(f"target.{escalation.target}", language),
+            "recipient": text(f"role.{escalation.recipient_role}", language),
+            "due": clock.short(escalation.due_at, territory),
+            "raised": clock.short(escalation.created_at, territory),
+            "new_date": clock.short(new_date, territory) if new_date else None,
+            "error": text(ack_error[1], language) if failed and ack_error else None,
+            "comment": ack_error[2] if failed and ack_error else "",
+        }
+
+    @staticmethod
+    def _incident(
+        incident: Incident,
+        codes: Mapping[uuid.UUID, str],
+        clock: BoardClock,
+        error: tuple[uuid.UUID, str, str] | None,
+    ) -> dict[str, Any]:
+        language = clock.language
+        territory = incident.territory_id
+        failed = error is not None and error[0] == incident.id
+        acknowledged = incident.acknowledged_at
+        return {
+            "id": str(incident.id),
+            "number": incident.work_order_number,
+            "territory": codes.get(territory, ""),
+            "kind": text(f"incident.{incident.kind}", language),
+            "pending": acknowledged is None,
+            "at": clock.short(incident.occurred_at, territory),
+            "technician": incident.technician_name or "—",
+            "reason": incident.reason,
+            "told": text(f"told.{incident.notified_role}", language),
+            "acknowledged": (
+                f"{clock.short(acknowledged, territory)} · {incident.acknowledged_by_name or '—'}"
+                if acknowledged
+                else None
+            ),
+            "ack_comment": incident.ack_comment,
+            "error": text(error[1], language) if failed and error else None,
+            "comment": error[2] if failed and error else "",
+        }

@@ -1,1 +1,0 @@
-"""Coordination: control deadlines (SLA clocks), the overdue board and quality figures."""

@@ -1,0 +1,1 @@
+"""Escalations of SLA clocks to the territory's roles, and their acknowledgement."""
