@@ -53,6 +53,7 @@ from service.observability.logs import (
     request_context,
 )
 from service.observability.metrics import http_metrics_config
+from service.observability.tracing import tracing_for
 from service.openapi import document_problem_responses, document_sync_payloads
 from service.orders.controllers import WorkOrderController
 from service.ratings.controllers import CONTROLLERS as RATING_CONTROLLERS
@@ -137,12 +138,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app; settings are read here, once, never at import time."""
     settings = settings or load_settings()
     configure_logging(settings.observability)
+    tracing = tracing_for(settings.observability)
     # Link tokens and URL signatures never reach the access log.
     install_access_log_masking()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         engine = make_engine(settings.database)
+        if tracing is not None:
+            tracing.instrument(engine)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.login_throttle = LoginThrottle(engine, settings.auth)
@@ -163,6 +167,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             if background is not None:
                 await background
             await engine.dispose()
+            if tracing is not None:
+                tracing.shutdown()
 
     # The app is the composition root: it mounts the phone surface, which depends on service/.
     from mobile_api import TEMPLATES_DIR, mobile_router
@@ -221,7 +227,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             guard_requests_first(guard),
             # Ahead of the guard: refused requests are logged and counted with their id too.
             observe_requests_first(
-                request_context, http_metrics_config().middleware, answer_errors_here
+                *([tracing.middleware()] if tracing is not None else []),
+                request_context,
+                http_metrics_config().middleware,
+                answer_errors_here,
             ),
         ],
         before_send=[security_headers(settings.server.public_base_url), add_request_id_header],

@@ -105,7 +105,7 @@ class OutboxAdminService:
         message.attempts = 0
         message.last_error = None
         # The quiet-hours floor stays: never earlier than not_before.
-        message.next_attempt_at = func.greatest(func.now(), OutboxMessage.not_before)  # type: ignore[assignment]
+        message.next_attempt_at = func.greatest(func.now(), OutboxMessage.not_before)
         await self.session.flush()
         await self.session.refresh(message)
         await record(

@@ -19,6 +19,7 @@ from typing import IO, Any
 
 import structlog
 from litestar.datastructures import MutableScopeHeaders
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.common.access_log import MaskSecretsFilter, mask_secrets
@@ -36,7 +37,7 @@ request_logger = structlog.get_logger("naryad.request")
 
 def request_id_of(scope: Scope) -> str:
     """This request's id: the client's ``X-Request-ID`` if it is a plain token, else a new one."""
-    state: MutableMapping[str, Any] = scope.setdefault("state", {})  # type: ignore[typeddict-item]
+    state: MutableMapping[str, Any] = scope.setdefault("state", {})
     existing = state.get(_STATE_KEY)
     if isinstance(existing, str):
         return existing
@@ -48,7 +49,7 @@ def request_id_of(scope: Scope) -> str:
 
 async def add_request_id_header(message: Message, scope: Scope) -> None:
     """``before_send``: every response carries the request id (errors and 404s included)."""
-    if message["type"] == "http.response.start" and scope["type"] == "http":
+    if message["type"] == "http.response.start" and scope["type"] == ScopeType.HTTP:
         MutableScopeHeaders.from_message(message)[REQUEST_ID_HEADER] = request_id_of(scope)
 
 
@@ -56,7 +57,7 @@ def request_context(app: ASGIApp) -> ASGIApp:
     """Middleware: bind the request id to log lines and log one line per request."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         started = time.perf_counter()

@@ -345,3 +345,70 @@ async def test_ready_is_200_with_the_s3_emulator(settings: Settings) -> None:
     assert response.status_code == 200, response.text
     assert response.json() == {"status": "ok", "database": "ok", "storage": "ok"}
     assert elapsed < 2.0
+
+
+# -- traces -----------------------------------------------------------------------------------
+
+
+@contextmanager
+def otlp_collector() -> Iterator[tuple[str, list[bytes]]]:
+    """A local OTLP/HTTP endpoint that keeps every export it receives."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received: list[bytes] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def test_requests_and_sql_are_traced_when_an_otlp_endpoint_is_set(
+    settings: Settings,
+) -> None:
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+
+    with otlp_collector() as (endpoint, received):
+        traced = msgspec.structs.replace(
+            settings,
+            observability=msgspec.structs.replace(settings.observability, otel_endpoint=endpoint),
+        )
+        async with serving(traced) as client:
+            assert (await client.get("/ready")).status_code == 200
+        # The app's shutdown flushed the batch to the collector.
+        spans = []
+        for body in received:
+            export = ExportTraceServiceRequest.FromString(body)
+            for resource in export.resource_spans:
+                for scoped in resource.scope_spans:
+                    spans += list(scoped.spans)
+    names = [span.name for span in spans]
+    assert any(name.startswith("GET /ready") for name in names), names
+    assert any("SELECT" in name or name.startswith("connect") for name in names), names
+    request_span = next(s for s in spans if s.name.startswith("GET /ready"))
+    sql_spans = [s for s in spans if "SELECT" in s.name]
+    assert all(s.trace_id == request_span.trace_id for s in sql_spans)
+
+
+async def test_no_traces_without_the_setting(settings: Settings) -> None:
+    from service.observability.tracing import tracing_for
+
+    assert settings.observability.otel_endpoint is None
+    assert tracing_for(settings.observability) is None
