@@ -19,15 +19,18 @@ from service.auth.guards import require_roles
 from service.common.pagination import DEFAULT_LIMIT
 from service.common.params import CurrentActor, DbSession, PageCursor, PageLimit
 
+# On each handler, not the controller: a controller's guards also reach Litestar's implicit
+# OPTIONS handlers, which the authentication middleware lets through without a user.
+ADMIN_ONLY = [require_roles()]
+
 
 class OutboxAdminController(Controller):
     """Notifications that are stuck or given up."""
 
     path = "/api/v1/admin/outbox"
     tags = ["admin"]
-    guards = [require_roles()]
 
-    @get("/", operation_id="ListOutboxMessages")
+    @get("/", operation_id="ListOutboxMessages", guards=ADMIN_ONLY)
     async def list_messages(
         self,
         db_session: DbSession,
@@ -39,14 +42,24 @@ class OutboxAdminController(Controller):
         """List dead or pending notifications, newest first (admin)."""
         return await OutboxAdminService(db_session, actor).page(status, cursor, limit)
 
-    @post("/{message_id:uuid}/retry", operation_id="RetryOutboxMessage", status_code=200)
+    @post(
+        "/{message_id:uuid}/retry",
+        operation_id="RetryOutboxMessage",
+        guards=ADMIN_ONLY,
+        status_code=200,
+    )
     async def retry_message(
         self, message_id: FromPath[uuid.UUID], db_session: DbSession, actor: CurrentActor
     ) -> schemas.OutboxMessage:
         """Send a dead or pending notification again, now (admin; audited)."""
         return outbox_schema(await OutboxAdminService(db_session, actor).retry(message_id))
 
-    @post("/{message_id:uuid}/discard", operation_id="DiscardOutboxMessage", status_code=204)
+    @post(
+        "/{message_id:uuid}/discard",
+        operation_id="DiscardOutboxMessage",
+        guards=ADMIN_ONLY,
+        status_code=204,
+    )
     async def discard_message(
         self, message_id: FromPath[uuid.UUID], db_session: DbSession, actor: CurrentActor
     ) -> None:
@@ -59,9 +72,8 @@ class StaffUserController(Controller):
 
     path = "/api/v1/admin/users"
     tags = ["admin"]
-    guards = [require_roles()]
 
-    @get("/", operation_id="ListStaffUsers")
+    @get("/", operation_id="ListStaffUsers", guards=ADMIN_ONLY)
     async def list_users(
         self,
         db_session: DbSession,
@@ -76,7 +88,7 @@ class StaffUserController(Controller):
         service = StaffUserService(db_session, actor, state.settings.auth)
         return await service.page(role, active, cursor, limit)
 
-    @post("/", operation_id="CreateStaffUser")
+    @post("/", operation_id="CreateStaffUser", guards=ADMIN_ONLY)
     async def create_user(
         self,
         data: JSONBody[schemas.StaffUserCreate],
@@ -88,7 +100,7 @@ class StaffUserController(Controller):
         service = StaffUserService(db_session, actor, state.settings.auth)
         return staff_schema(await service.create(data))
 
-    @get("/{user_id:uuid}", operation_id="GetStaffUser")
+    @get("/{user_id:uuid}", operation_id="GetStaffUser", guards=ADMIN_ONLY)
     async def get_user(
         self, user_id: FromPath[uuid.UUID], db_session: DbSession, actor: CurrentActor, state: State
     ) -> schemas.StaffUser:
@@ -96,7 +108,7 @@ class StaffUserController(Controller):
         service = StaffUserService(db_session, actor, state.settings.auth)
         return staff_schema(await service.get(user_id))
 
-    @patch("/{user_id:uuid}", operation_id="UpdateStaffUser")
+    @patch("/{user_id:uuid}", operation_id="UpdateStaffUser", guards=ADMIN_ONLY)
     async def update_user(
         self,
         user_id: FromPath[uuid.UUID],
@@ -109,7 +121,7 @@ class StaffUserController(Controller):
         service = StaffUserService(db_session, actor, state.settings.auth)
         return staff_schema(await service.update(user_id, data))
 
-    @delete("/{user_id:uuid}", operation_id="DeactivateStaffUser")
+    @delete("/{user_id:uuid}", operation_id="DeactivateStaffUser", guards=ADMIN_ONLY)
     async def deactivate_user(
         self, user_id: FromPath[uuid.UUID], db_session: DbSession, actor: CurrentActor, state: State
     ) -> None:
