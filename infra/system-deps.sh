@@ -33,6 +33,8 @@ need fonts-dejavu-core test -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.
 
 if [[ "$profile" == test || "$profile" == bench ]]; then
     need chromium test -x /usr/bin/chromium
+    # promtool checks the /metrics format (about 19 MB); the package's server is never started.
+    need prometheus test -x /usr/bin/promtool
 fi
 if [[ "$profile" == bench ]]; then
     need libpango-1.0-0 sh -c 'ldconfig -p | grep -q libpango-1.0.so.0'
@@ -50,5 +52,12 @@ if [[ "$(id -u)" -ne 0 ]]; then
 fi
 echo "naryad: installing ${packages[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Packages that ship a daemon (prometheus) must not start it: deny service starts while
+# installing, unless the machine already has its own policy.
+policy=/usr/sbin/policy-rc.d
+if [[ ! -e "$policy" ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy"
+    trap 'rm -f "$policy"' EXIT
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -27,6 +26,7 @@ from service.acts.controllers import (
     ActVerificationController,
     CustomerLinksController,
 )
+from service.admin.controllers import OutboxAdminController, StaffUserController
 from service.auth.controllers import AuthController, DeviceController, MeController
 from service.auth.guards import provide_actor, provide_login_throttle
 from service.auth.openapi import document_rate_limits
@@ -57,6 +57,16 @@ from service.escalations.controllers import CONTROLLERS as ESCALATION_CONTROLLER
 from service.health.controllers import HealthController
 from service.incidents.controllers import IncidentController
 from service.jobs import run_background
+from service.observability.controllers import MetricsController
+from service.observability.logs import (
+    add_request_id_header,
+    answer_errors_here,
+    configure_logging,
+    observe_requests_first,
+    request_context,
+)
+from service.observability.metrics import http_metrics_config
+from service.observability.tracing import tracing_for
 from service.openapi import (
     document_deprecated_query_names,
     document_problem_responses,
@@ -163,13 +173,16 @@ def _swagger_ui() -> SwaggerRenderPlugin:
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app; settings are read here, once, never at import time."""
     settings = settings or load_settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.observability)
+    tracing = tracing_for(settings.observability)
     # Link tokens and URL signatures never reach the access log.
     install_access_log_masking()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         engine = make_engine(settings.database)
+        if tracing is not None:
+            tracing.instrument(engine)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.read_sessionmaker = make_read_sessionmaker(engine)
@@ -192,6 +205,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             if background is not None:
                 await background
             await engine.dispose()
+            if tracing is not None:
+                tracing.shutdown()
 
     # The app is the composition root: it mounts the phone surface, which depends on service/.
     from mobile_api import TEMPLATES_DIR, mobile_router
@@ -205,6 +220,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[
             HealthController,
+            MetricsController,
+            OutboxAdminController,
+            StaffUserController,
             AuthController,
             DeviceController,
             MeController,
@@ -248,8 +266,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[lifespan],
         state=State({"settings": settings}),
         # The body guard goes in last so that it runs first, ahead of authentication.
-        on_app_init=[auth.on_app_init, guard_requests_first(guard)],
-        before_send=[security_headers(settings.server.public_base_url)],
+        on_app_init=[
+            auth.on_app_init,
+            guard_requests_first(guard),
+            # Ahead of the guard: refused requests are logged and counted with their id too.
+            observe_requests_first(
+                *([tracing.middleware()] if tracing is not None else []),
+                request_context,
+                http_metrics_config().middleware,
+                answer_errors_here,
+            ),
+        ],
+        before_send=[security_headers(settings.server.public_base_url), add_request_id_header],
         # Logins, refreshes, board logins and one-time codes each have a per-address bucket,
         # counted in PostgreSQL by every process; checked after the body guard and
         # authentication, before a handler reads the body.

@@ -50,6 +50,11 @@ def serve(host: str | None, port: int | None, workers: int, with_worker: bool) -
 
     if with_worker:
         os.environ["NARYAD_EMBEDDED_WORKER"] = "1"
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        import tempfile
+
+        # Each worker process counts in files here; /metrics from any of them sums them all.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="naryad-metrics-")
     settings = load_settings()
     trusted = list(settings.server.trusted_proxies)
     uvicorn.run(

@@ -1,22 +1,21 @@
-"""Periodic jobs the worker runs; each takes a database lock so N workers run it once."""
+"""Periodic jobs the worker runs, scheduled in the database so N workers run each once."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
-import zlib
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.auth.throttle import purge_login_counters
 from service.db.base import utcnow
-from service.db.models import IdempotencyKey, Photo
+from service.db.models import IdempotencyKey, JobSchedule, Photo
 from service.escalations.services import escalate_clocks
 from service.scheduling.services import LatenessService
 from service.settings import Settings
@@ -110,35 +109,98 @@ def jobs_for(settings: Settings) -> list[Job]:
 
 @dataclass
 class JobRunner:
-    """Runs due jobs; a transaction-level advisory lock makes each run exclusive."""
+    """Runs due jobs from the shared schedule; a claimed row makes each run exclusive.
+
+    The schedule lives in ``job_schedule`` (one row per job), so N worker processes run each
+    job once per interval between them: a run claims its row with ``FOR UPDATE SKIP LOCKED``
+    only when ``next_run_at`` has passed, does the work in the same transaction and moves
+    ``next_run_at`` one interval on from the claim (database time, so clocks of the machines
+    do not matter). A crash rolls the claim back and another worker runs the job next poll.
+    """
 
     sessionmaker: async_sessionmaker[AsyncSession]
     store: BlobStore
     jobs: list[Job] = field(default_factory=lambda: list(JOBS))
-    _last: dict[str, float] = field(default_factory=dict)
+    _registered: bool = False
+
+    async def register(self) -> None:
+        """Create the schedule rows of jobs this deployment has not run yet (due at once)."""
+        if self._registered or not self.jobs:
+            return
+        async with self.sessionmaker() as session, session.begin():
+            await session.execute(
+                insert(JobSchedule)
+                .values([{"name": job.name} for job in self.jobs])
+                .on_conflict_do_nothing(index_elements=[JobSchedule.name])
+            )
+        self._registered = True
 
     async def run_due(self) -> dict[str, int]:
-        """Run every job whose interval has passed in this process; returns work done."""
+        """Run every job due in the shared schedule; returns work done by the jobs run here."""
+        await self.register()
         done: dict[str, int] = {}
         for job in self.jobs:
-            if time.monotonic() - self._last.get(job.name, -1e9) < job.every.total_seconds():
+            try:
+                count = await self._claim_and_run(job, due_only=True)
+            except Exception as error:
+                logger.exception("periodic job %s failed; it runs again next interval", job.name)
+                await self._record_failure(job, error)
                 continue
-            self._last[job.name] = time.monotonic()
-            done[job.name] = await self.run(job)
+            if count is not None:
+                done[job.name] = count
         return done
 
     async def run(self, job: Job) -> int:
-        """One exclusive run of a job (0 when another worker holds it)."""
+        """One exclusive run of a job now, due or not (0 when another worker holds it)."""
+        await self.register()
+        return await self._claim_and_run(job, due_only=False) or 0
+
+    async def _claim_and_run(self, job: Job, *, due_only: bool) -> int | None:
+        """Claim the job's row, run it and move it on; None when not due or held elsewhere."""
         async with self.sessionmaker() as session, session.begin():
-            locked = await session.scalar(
-                select(func.pg_try_advisory_xact_lock(zlib.crc32(job.name.encode())))
+            claim = (
+                select(JobSchedule.name)
+                .where(JobSchedule.name == job.name)
+                .with_for_update(skip_locked=True)
             )
-            if not locked:
-                return 0
+            if due_only:
+                claim = claim.where(JobSchedule.next_run_at <= func.now())
+            claimed = await session.scalar(claim)
+            if claimed is None:
+                return None
             count = await job.run(session, self.store)
+            await session.execute(
+                update(JobSchedule)
+                .where(JobSchedule.name == job.name)
+                .values(
+                    next_run_at=func.now() + job.every,
+                    runs=JobSchedule.runs + 1,
+                    last_started_at=func.now(),
+                    last_success_at=func.clock_timestamp(),
+                    last_handled=count,
+                )
+            )
         if count:
             logger.info("job %s handled %d items", job.name, count)
         return count
+
+    async def _record_failure(self, job: Job, error: Exception) -> None:
+        """Count the failure and wait one interval before the next try (logged above)."""
+        try:
+            async with self.sessionmaker() as session, session.begin():
+                await session.execute(
+                    update(JobSchedule)
+                    .where(JobSchedule.name == job.name)
+                    .values(
+                        next_run_at=func.now() + job.every,
+                        failures=JobSchedule.failures + 1,
+                        last_failure_at=func.now(),
+                        # The class only: an exception's message may carry personal data.
+                        last_error=type(error).__name__,
+                    )
+                )
+        except Exception:
+            logger.exception("could not record the failure of job %s", job.name)
 
     async def loop(self, stop: asyncio.Event, poll_seconds: float = 5.0) -> None:
         """Run due jobs until ``stop``; a failing job is logged and retried next time."""

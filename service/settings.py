@@ -63,6 +63,9 @@ class StorageSettings(msgspec.Struct, frozen=True):
 
     backend: Literal["local", "s3"] = "local"
     local_dir: str = ".local/blobs"
+    # NARYAD_BLOB_DIR_SHARED=1: every API and worker process sees the same directory (one
+    # machine, or a shared volume); production refuses the local store without it.
+    local_dir_shared: bool = False
     url_signing_key: str = ""
     s3_endpoint_url: str | None = None
     s3_region: str = "us-east-1"
@@ -93,6 +96,19 @@ class ServerSettings(msgspec.Struct, frozen=True):
     # gzip level of JSON/HTML responses: 1 costs a fraction of 9 for nearly the same size on
     # JSON; 0 leaves compression to the reverse proxy.
     gzip_level: int = 1
+
+
+class ObservabilitySettings(msgspec.Struct, frozen=True):
+    """Metrics, logs and traces."""
+
+    # NARYAD_METRICS_TOKEN: /metrics answers only with ``Authorization: Bearer <token>``;
+    # unset, only clients on the loopback address may scrape it.
+    metrics_token: str | None = None
+    # NARYAD_LOG_FORMAT: ``json`` (one object a line, for collectors) or ``console``.
+    log_format: Literal["json", "console"] = "console"
+    log_level: str = "INFO"
+    # NARYAD_OTEL_EXPORTER_OTLP_ENDPOINT: traces of requests and SQL go there when set.
+    otel_endpoint: str | None = None
 
 
 class NotificationSettings(msgspec.Struct, frozen=True):
@@ -256,6 +272,7 @@ class Settings(msgspec.Struct, frozen=True):
     escalation: EscalationSettings = EscalationSettings()
     customer_links: CustomerLinkSettings = CustomerLinkSettings()
     map: MapSettings = MapSettings()
+    observability: ObservabilitySettings = ObservabilitySettings()
 
 
 class SettingsError(ValueError):
@@ -418,6 +435,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     notify_adapter = choice("NOTIFY_ADAPTER", "log", ("log", "webhook"))
     webhook_url = url("NOTIFY_WEBHOOK_URL", ("https", "http"))
     webhook_secret = get("NOTIFY_WEBHOOK_SECRET")
+    blob_dir_shared = flag("BLOB_DIR_SHARED")
+    if environment == "production" and backend == "local" and not blob_dir_shared:
+        # A photo PUT to one machine's directory is invisible to the confirm call on another.
+        raise SettingsError(
+            "NARYAD_STORAGE=local in production needs NARYAD_BLOB_DIR_SHARED=1 (every process "
+            "sees the same NARYAD_BLOB_DIR); otherwise use NARYAD_STORAGE=s3"
+        )
     if notify_adapter == "webhook" and (not webhook_url or len(webhook_secret or "") < 16):
         raise SettingsError(
             "NARYAD_NOTIFY_ADAPTER=webhook needs NARYAD_NOTIFY_WEBHOOK_URL and "
@@ -467,6 +491,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         # Beyond a few hundred levels msgspec and the handlers run out of Python stack.
         raise SettingsError("NARYAD_MAX_JSON_DEPTH must be 8 to 512")
     gzip_level = integer("GZIP_LEVEL", 1, 0, 9)  # 0: off, the reverse proxy compresses
+    log_level = choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))
+    default_format = "json" if environment == "production" else "console"
+    observability = ObservabilitySettings(
+        metrics_token=get("METRICS_TOKEN"),
+        log_format=choice("LOG_FORMAT", default_format, ("json", "console")),
+        log_level=log_level,
+        otel_endpoint=url("OTEL_EXPORTER_OTLP_ENDPOINT", ("https", "http")),
+    )
+    if observability.metrics_token is not None:
+        _check_secret_length("METRICS_TOKEN", observability.metrics_token)
     customer_links = CustomerLinkSettings(copy_link_days=integer("COPY_LINK_DAYS", 365))
     if not 1 <= customer_links.copy_link_days <= 3660:
         raise SettingsError("NARYAD_COPY_LINK_DAYS must be 1 to 3660")
@@ -494,6 +528,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         storage=StorageSettings(
             backend=backend,  # type: ignore[arg-type]
             local_dir=str(Path(get("BLOB_DIR", ".local/blobs") or ".local/blobs").absolute()),
+            local_dir_shared=blob_dir_shared,
             url_signing_key=get("URL_SIGNING_KEY", secret) or secret,
             s3_endpoint_url=url("S3_ENDPOINT_URL", ("https", "http")),
             s3_region=get("S3_REGION", "us-east-1") or "us-east-1",
@@ -525,4 +560,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         escalation=escalation,
         customer_links=customer_links,
         map=_map_settings(env),
+        observability=observability,
     )

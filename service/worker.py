@@ -60,7 +60,9 @@ async def _run_worker(once: bool, concurrency: int | None) -> int:
 )
 def worker_command(once: bool, concurrency: int | None) -> None:
     """Deliver notifications from the outbox until SIGTERM or SIGINT."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from service.observability.logs import configure_logging
+
+    configure_logging(load_settings().observability)
     processed = asyncio.run(_run_worker(once, concurrency))
     if once:
         click.echo(f"processed {processed} messages")

@@ -25,6 +25,7 @@ from service.execution import schemas
 from service.execution.photos import PhotoService
 from service.execution.services import BundleService, FieldworkService
 from service.incidents.services import IncidentRouting
+from service.observability.metrics import SYNC_OPERATIONS
 from service.ratings.services import RatingLinks
 from service.storage import BlobStore
 from service.visit_checklists.registry import TemplateRegistry
@@ -186,6 +187,8 @@ class SyncService:
                     result=stored.result,
                 )
         await self.session.flush()
+        for outcome in results.values():
+            SYNC_OPERATIONS.labels(outcome.status).inc()
         return [results[i] for i in range(len(operations))]
 
     def _seen_before(

@@ -28,6 +28,7 @@ from service.db.models import (
 from service.db.models.technicians import technician_territories
 from service.db.models.visits import LIVE_STATUSES
 from service.errors import Conflict, FieldError, NotFound, ValidationFailed
+from service.observability.metrics import BOOKINGS
 from service.orders import visit_lifecycle
 from service.orders.lifecycle import Status, TransitionRefused, transition
 from service.orders.services import WorkOrderService
@@ -535,6 +536,7 @@ class VisitService:
                     ) from exc
                 if not _lost_to_overlap(exc):
                     raise
+                BOOKINGS.labels("lost_race").inc()
                 if data.technician_id is not None:
                     raise Conflict(
                         "The technician already has a visit in that window", code="overlap"
@@ -543,6 +545,7 @@ class VisitService:
             break
         else:
             raise Conflict("Every candidate was booked meanwhile; reload the slots", code="overlap")
+        BOOKINGS.labels("booked").inc()
         before_status = order.status
         self._move(order, Status.SCHEDULED)
         await self.session.flush()

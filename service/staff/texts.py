@@ -20,6 +20,7 @@ def in_language(entry: tuple[str, str, str], language: Language) -> str:
     """The ``language`` text of a (ru, kk, en) entry."""
     return entry[_INDEX[language]]
 
+
 __all__ = ["LANGUAGES", "LANGUAGE_NAMES", "Language", "all_texts", "text"]
 
 LANGUAGE_NAMES: dict[Language, str] = {"ru": "Русский", "kk": "Қазақша", "en": "English"}

@@ -78,12 +78,28 @@ def client_config(*, path_style: bool) -> Config:
     )
 
 
+# /ready answers within 2 s: its bucket HEAD waits 1 s for a socket and 1 s for an answer, once.
+PROBE_TIMEOUT_SECONDS = 1.0
+
+
+def probe_config(*, path_style: bool) -> Config:
+    """Botocore settings for the readiness probe: short timeouts, no retries."""
+    return client_config(path_style=path_style).merge(
+        Config(
+            connect_timeout=PROBE_TIMEOUT_SECONDS,
+            read_timeout=PROBE_TIMEOUT_SECONDS,
+            retries={"total_max_attempts": 1, "mode": "standard"},
+        )
+    )
+
+
 def new_client(
     *,
     endpoint_url: str | None,
     region: str,
     access_key_id: str | None,
     secret_access_key: str | None,
+    config: Config | None = None,
 ) -> S3Client:
     """Build a boto3 S3 client (slow: use ``shared_client`` unless you need a fresh one)."""
     session = boto3.session.Session(
@@ -94,7 +110,7 @@ def new_client(
     return session.client(
         "s3",
         endpoint_url=endpoint_url,
-        config=client_config(path_style=endpoint_url is not None),
+        config=config or client_config(path_style=endpoint_url is not None),
     )
 
 
@@ -180,6 +196,7 @@ class S3BlobStore:
         self.max_object_size = max_object_size
         self.default_url_ttl = check_ttl(default_url_ttl, default_url_ttl)
         self._client = client
+        self._probe_client: S3Client | None = None
         self._prepare_lock = threading.Lock()
         self._prepared = False
         self.object_lock_enabled = False
@@ -522,7 +539,17 @@ class S3BlobStore:
         return await self._call(self._presign_get_sync, key, ttl, filename)
 
     def _ping_sync(self) -> None:
-        self._ready_client().head_bucket(Bucket=self.bucket)
+        if self._create_bucket and not self._prepared:
+            self._ready_client()  # the bucket is made on first use; the probe only looks
+        if self._probe_client is None:
+            self._probe_client = new_client(
+                endpoint_url=self.endpoint_url,
+                region=self.region,
+                access_key_id=self._access_key_id,
+                secret_access_key=self._secret_access_key,
+                config=probe_config(path_style=self.endpoint_url is not None),
+            )
+        self._probe_client.head_bucket(Bucket=self.bucket)
 
     async def ping(self) -> None:
         """HEAD the bucket; StorageUnavailable on any failure."""

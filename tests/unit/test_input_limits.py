@@ -70,7 +70,7 @@ def test_a_nul_split_over_three_tiny_pieces_and_a_raw_nul_are_found() -> None:
 
 
 def test_production_refuses_the_development_and_short_secrets() -> None:
-    production = {"NARYAD_ENV": "production"}
+    production = {"NARYAD_ENV": "production", "NARYAD_STORAGE": "s3"}
     with pytest.raises(SettingsError, match="development secret"):
         load_settings({**production, "NARYAD_JWT_SECRET": DEV_JWT_SECRET})
     with pytest.raises(SettingsError, match="32 bytes"):
@@ -171,3 +171,25 @@ def test_serve_refuses_weak_production_secrets_with_one_clear_line() -> None:
         assert result.exit_code == 1
         assert message in result.output
         assert "Traceback" not in result.output
+
+
+def test_production_refuses_a_local_blob_store_not_declared_shared() -> None:
+    production = {"NARYAD_ENV": "production", "NARYAD_JWT_SECRET": "k" * 32}
+    with pytest.raises(SettingsError, match="NARYAD_BLOB_DIR_SHARED=1"):
+        load_settings(production)
+    with pytest.raises(SettingsError, match="NARYAD_BLOB_DIR_SHARED=1"):
+        load_settings({**production, "NARYAD_STORAGE": "local", "NARYAD_BLOB_DIR_SHARED": "0"})
+    shared = load_settings({**production, "NARYAD_BLOB_DIR_SHARED": "1"})
+    assert (shared.storage.backend, shared.storage.local_dir_shared) == ("local", True)
+    assert load_settings({**production, "NARYAD_STORAGE": "s3"}).storage.backend == "s3"
+    # Development and tests keep the local directory without a declaration.
+    assert load_settings({}).storage.backend == "local"
+
+
+def test_serve_names_the_blob_dir_variable_when_production_uses_local_storage() -> None:
+    result = CliRunner().invoke(
+        main, ["serve"], env={"NARYAD_ENV": "production", "NARYAD_JWT_SECRET": "k" * 32}
+    )
+    assert result.exit_code == 1
+    assert "NARYAD_BLOB_DIR_SHARED" in result.output
+    assert "Traceback" not in result.output

@@ -17,6 +17,7 @@ from service.db.models.customers import Customer
 from service.db.models.escalations import Escalation
 from service.db.models.follow_ups import FollowUpTask
 from service.db.models.incidents import Incident
+from service.db.models.jobs import JobSchedule
 from service.db.models.mobile import (
     Device,
     IdempotencyKey,
@@ -53,6 +54,7 @@ __all__ = [
     "Holiday",
     "IdempotencyKey",
     "Incident",
+    "JobSchedule",
     "LoginFailure",
     "LoginRateWindow",
     "OutboxMessage",

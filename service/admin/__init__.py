@@ -1,0 +1,1 @@
+"""Operations for admins: the outbox's dead and pending messages, staff accounts."""

@@ -1,0 +1,1 @@
+"""Operations: request ids, JSON logs, Prometheus metrics."""
