@@ -495,7 +495,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     default_format = "json" if environment == "production" else "console"
     observability = ObservabilitySettings(
         metrics_token=get("METRICS_TOKEN"),
-        log_format=choice("LOG_FORMAT", default_format, ("json", "console")),
+        log_format="json"
+        if choice("LOG_FORMAT", default_format, ("json", "console")) == "json"
+        else "console",
         log_level=log_level,
         otel_endpoint=url("OTEL_EXPORTER_OTLP_ENDPOINT", ("https", "http")),
     )
