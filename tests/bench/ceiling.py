@@ -29,10 +29,10 @@ from service.auth.token_lifetime import claims_lifetime_is_allowed
 from service.auth.tokens import ALGORITHM
 from service.common.actor import Actor, Role
 from service.common.pagination import decode_cursor, encode_cursor
+from service.db.models.work_orders import OPEN_ORDER_STATUSES
 from service.execution.day_reads import DAY_VISITS_SQL, VERSION_VECTOR_SQL, day_etag, visit_bundle
 from service.execution.schemas import DayBundle
 from service.orders.schemas import EquipmentItem, WorkOrder, WorkOrderPage
-from service.orders.services import OPEN_STATUSES
 from service.settings import Settings, load_settings
 
 LIVE_SESSION = """
@@ -192,7 +192,7 @@ class Ceiling:
                 site_id=r[11],
                 territory_id=r[12],
                 control_deadline=r[13],
-                overdue=bool(r[13] and r[13] < now and r[4] in OPEN_STATUSES),
+                overdue=bool(r[13] and r[13] < now and r[4] in OPEN_ORDER_STATUSES),
                 cancel_reason=r[14],
                 hold_reason=r[15],
                 version=r[16],

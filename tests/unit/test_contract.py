@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
+from service.contract import OPENAPI_PATH
 from service.execution.schemas import OperationType
-from service.openapi import OPENAPI_PATH
 
 METHODS = ("get", "post", "put", "patch", "delete")
 # Operations a caller reaches without a bearer token (their URL's token, credentials, nothing).

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from service.common.actor import Role
-from service.openapi import OPENAPI_PATH
+from service.contract import OPENAPI_PATH
 from tests.conftest import problem
 from tests.integration.builders import Builder
 from tests.integration.incidents.conftest import Field
