@@ -9,7 +9,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Update, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -168,7 +168,15 @@ class JobRunner:
             claimed = await session.scalar(claim)
             if claimed is None:
                 return None
-            count = await job.run(session, self.store)
+            try:
+                # A savepoint, so a failure is recorded while the row is still held: rolling the
+                # claim back first would let another worker run the job again at once.
+                async with session.begin_nested():
+                    count = await job.run(session, self.store)
+            except Exception as error:
+                logger.exception("periodic job %s failed; it runs again next interval", job.name)
+                await session.execute(_failure(job, error))
+                return None
             await session.execute(
                 update(JobSchedule)
                 .where(JobSchedule.name == job.name)
@@ -185,20 +193,10 @@ class JobRunner:
         return count
 
     async def _record_failure(self, job: Job, error: Exception) -> None:
-        """Count the failure and wait one interval before the next try (logged above)."""
+        """Count a failure the claim itself met (the job's own failures are counted in it)."""
         try:
             async with self.sessionmaker() as session, session.begin():
-                await session.execute(
-                    update(JobSchedule)
-                    .where(JobSchedule.name == job.name)
-                    .values(
-                        next_run_at=func.now() + job.every,
-                        failures=JobSchedule.failures + 1,
-                        last_failure_at=func.now(),
-                        # The class only: an exception's message may carry personal data.
-                        last_error=type(error).__name__,
-                    )
-                )
+                await session.execute(_failure(job, error))
         except Exception:
             logger.exception("could not record the failure of job %s", job.name)
 
@@ -229,3 +227,18 @@ async def run_background(
             JobRunner(sessionmaker, store, jobs=jobs_for(settings)).loop(stop),
             renderer.loop(stop),
         )
+
+
+def _failure(job: Job, error: Exception) -> Update:
+    """Count a failed run and wait one interval before the next try."""
+    return (
+        update(JobSchedule)
+        .where(JobSchedule.name == job.name)
+        .values(
+            next_run_at=func.now() + job.every,
+            failures=JobSchedule.failures + 1,
+            last_failure_at=func.now(),
+            # The class only: an exception's message may carry personal data.
+            last_error=type(error).__name__,
+        )
+    )

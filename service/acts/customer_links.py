@@ -16,10 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.common.actor import Actor
-from service.common.link_tokens import derived_link_token, link_token_hash
+from service.common.link_tokens import COPY_LABEL, derived_link_token, link_token_hash
 from service.db.base import utcnow
 from service.db.models import CustomerLink
-from service.execution.signing import COPY_LABEL
 from service.ratings.services import RATING_LABEL
 from service.scheduling.services import VisitService
 from service.settings import Settings

@@ -8,6 +8,10 @@ import hmac
 import secrets
 import uuid
 
+# The copy link's token is derived from the signing link's id: a replay can answer it again,
+# and staff can be shown it (service/acts/customer_links.py).
+COPY_LABEL = "act-copy"
+
 
 def new_link_token() -> str:
     """A URL-safe token for a customer link (256 bits)."""

@@ -38,7 +38,12 @@ from service.auth.services import AuthService
 from service.common.actor import Actor
 from service.common.geo import point_ewkt
 from service.common.i18n import Language, pick_language
-from service.common.link_tokens import derived_link_token, link_token_hash, new_link_token
+from service.common.link_tokens import (
+    COPY_LABEL,
+    derived_link_token,
+    link_token_hash,
+    new_link_token,
+)
 from service.common.schemas import AwareDatetime
 from service.common.schemas import Point as GeoPoint
 from service.db.base import utcnow
@@ -78,11 +83,6 @@ Point = tuple[
 # The outcome a refusal on the signing page leads to, and its question the customer answered.
 REFUSED_OUTCOME: Outcome = "customer_refused_to_sign"
 REFUSAL_REASON_STEP = "refusal_reason"
-
-
-# The copy link's token is derived from the signing link's id: a replay can answer it again,
-# and staff can be shown it (service/acts/customer_links.py).
-COPY_LABEL = "act-copy"
 
 
 class ActStart(msgspec.Struct, forbid_unknown_fields=True):

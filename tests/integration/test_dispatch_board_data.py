@@ -132,16 +132,17 @@ async def test_map_layers_are_geojson_of_the_callers_scope(build: Builder) -> No
     assert outline["geometry"]["type"] == "MultiPolygon"
     assert outline["properties"]["code"] == area.territory.code
     ring = outline["geometry"]["coordinates"][0][0]
-    assert [area.origin[0], area.origin[1]] in ring
+    # PostGIS writes coordinates to 9 decimals: compare as numbers, not as Python's floats.
+    assert [area.origin[0], area.origin[1]] in [pytest.approx(point) for point in ring]
     sites = json.loads(layers.sites)["features"]
     assert [s["geometry"]["coordinates"] for s in sites] == [
-        [area.origin[0] + 0.5, area.origin[1] + 0.5]
+        pytest.approx([area.origin[0] + 0.5, area.origin[1] + 0.5])
     ]
     assert sites[0]["properties"]["status"] == "on_site"
     (position,) = json.loads(layers.technicians)["features"]
     assert position["geometry"] == {
         "type": "Point",
-        "coordinates": [area.origin[0] + 0.51, area.origin[1] + 0.49],
+        "coordinates": pytest.approx([area.origin[0] + 0.51, area.origin[1] + 0.49]),
     }
     assert position["properties"]["source"] == "arrival"
 

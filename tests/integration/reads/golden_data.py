@@ -94,6 +94,14 @@ STATEMENTS = [
               CASE WHEN g = 6 THEN 'cancelled' ELSE 'planned' END, g,
               timestamptz '2030-03-01 00:00+00', timestamptz '2030-03-01 00:00+00'
        FROM generate_series(1, 6) g""",
+    # Pinned to the template files' version 2: tests that run earlier may publish newer ones.
+    """INSERT INTO visit_checklists (visit_id, template_key, template_version, content_hash,
+                                     pinned_at)
+       SELECT v.id, t.key, t.version, t.content_hash, timestamptz '2030-03-01 00:00+00'
+       FROM visits v
+       JOIN work_orders o ON o.id = v.work_order_id
+       JOIN checklist_templates t ON t.key = o.type AND t.version = 2
+       WHERE v.technician_id = :technician""",
 ]
 
 

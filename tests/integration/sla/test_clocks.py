@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from service.common.actor import Role
 from service.db.models import SlaClock, Visit, WorkOrder, WorkOrderEvent
@@ -274,6 +274,15 @@ async def test_refresh_job_flips_states_once_and_skips_locked_orders(
     initially = await statuses()
     assert {s for s, _, _ in initially.values()} == {"running"}
     assert initially["response"][1] == registered + timedelta(minutes=48)  # the warning
+    # Earlier tests leave due clocks behind and a refresh takes the oldest first, a batch at a
+    # time: park theirs so this order's clocks are the ones due.
+    async with build.sessionmaker() as session:
+        await session.execute(
+            update(SlaClock)
+            .where(SlaClock.work_order_id != order_id, SlaClock.next_change_at.is_not(None))
+            .values(next_change_at=None)
+        )
+        await session.commit()
 
     async with build.sessionmaker() as session:
         await refresh_due_clocks(session, registered + timedelta(minutes=100))
