@@ -110,6 +110,16 @@ def take_request_session(scope: Scope) -> AsyncSession | None:
     return session if isinstance(session, AsyncSession) else None
 
 
+def peek_request_session(scope: Scope) -> AsyncSession | None:
+    """The session authentication opened, left in the scope for ``RequestSessionCloser``.
+
+    A dependency resolved after the session's (a role check, say) may refuse the request before
+    the session's provider runs its cleanup; the closer then still returns the connection.
+    """
+    session = scope.get("state", {}).get(_REQUEST_SESSION)
+    return session if isinstance(session, AsyncSession) else None
+
+
 async def close_request_session(scope: Scope) -> None:
     """Close the request's session if nobody took it (rolls back whatever it began)."""
     session = take_request_session(scope)
@@ -186,7 +196,7 @@ async def provide_db_session(state: State, scope: Scope) -> AsyncIterator[AsyncS
             await held.session.flush()
         return
     sessionmaker: async_sessionmaker[AsyncSession] = state.sessionmaker
-    async with take_request_session(scope) or sessionmaker() as session:
+    async with peek_request_session(scope) or sessionmaker() as session:
         try:
             yield session
         except BaseException:

@@ -111,7 +111,12 @@ def test_the_tests_import_only_declared_distributions() -> None:
     bench = tests / "bench"
     files = sorted(f for f in tests.rglob("*.py") if bench not in f.parents)
     assert _undeclared(files, DEV, DEV) == []
-    assert _undeclared(sorted(bench.rglob("*.py")), BENCH, BENCH) == []
+    # `make test` does not install the bench extra: its own modules may be absent there.
+    absent_bench_modules = {
+        f": {name} is not installed" for name in BENCH - DEV if name.isidentifier()
+    }
+    problems = _undeclared(sorted(bench.rglob("*.py")), BENCH, BENCH)
+    assert [p for p in problems if not p.endswith(tuple(absent_bench_modules))] == []
 
 
 @pytest.mark.parametrize(
