@@ -49,24 +49,32 @@ class RoundTripProxy:
         # Per connection: has the server spoken since the client last wrote?
         state = {"server_spoke": True}
 
-        async def client_to_server() -> None:
-            while data := await reader.read(65536):
-                if state["server_spoke"]:
-                    self.round_trips += 1
-                    state["server_spoke"] = False
-                upstream_writer.write(data)
-                await upstream_writer.drain()
-            upstream_writer.close()
+        async def pump(
+            source: asyncio.StreamReader, sink: asyncio.StreamWriter, *, client: bool
+        ) -> None:
+            # Whatever ends one direction (EOF, a reset from a terminated backend) closes both
+            # sockets, as a real network path would; a pump that died silently would leave the
+            # other side waiting forever on a half-open connection.
+            try:
+                while data := await source.read(65536):
+                    if client and state["server_spoke"]:
+                        self.round_trips += 1
+                        state["server_spoke"] = False
+                    elif not client:
+                        state["server_spoke"] = True
+                    sink.write(data)
+                    await sink.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                for end in (writer, upstream_writer):
+                    end.close()
 
-        async def server_to_client() -> None:
-            while data := await upstream_reader.read(65536):
-                state["server_spoke"] = True
-                writer.write(data)
-                await writer.drain()
-            writer.close()
-
-        for pump in (client_to_server(), server_to_client()):
-            task = asyncio.create_task(pump)
+        for direction in (
+            pump(reader, upstream_writer, client=True),
+            pump(upstream_reader, writer, client=False),
+        ):
+            task = asyncio.create_task(direction)
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
