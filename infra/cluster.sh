@@ -38,7 +38,12 @@ database_url="${NARYAD_DATABASE_URL:-postgresql+asyncpg://naryad:naryad@127.0.0.
 run="$dir/run"
 logs="$dir/log"
 
-alive() { [[ -f "$run/$1.pid" ]] && kill -0 "$(cat "$run/$1.pid")" 2>/dev/null; }
+running_pid() { # running_pid PID: alive and not a zombie waiting to be reaped
+    local state
+    state="$(ps -o stat= -p "$1" 2>/dev/null)" || return 1
+    [[ -n "$state" && "$state" != Z* ]]
+}
+alive() { [[ -f "$run/$1.pid" ]] && running_pid "$(cat "$run/$1.pid")"; }
 
 api_names() { for i in $(seq 1 "$api_count"); do echo "api$i"; done; }
 worker_names() { for i in $(seq 1 "$worker_count"); do echo "worker$i"; done; }
@@ -53,13 +58,13 @@ if [[ "$(id -u)" -eq 0 ]]; then
 fi
 
 pgb_pid() { cat "$pgb_dir/pgbouncer.pid" 2>/dev/null || true; }
-pgb_alive() { local pid; pid="$(pgb_pid)"; [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; }
+pgb_alive() { local pid; pid="$(pgb_pid)"; [[ -n "$pid" ]] && running_pid "$pid"; }
 
 stop_pid() { # stop_pid NAME PID: TERM, then KILL after 10 s
     local name="$1" pid="$2"
     kill "$pid" 2>/dev/null || return 0
     for _ in $(seq 1 100); do
-        kill -0 "$pid" 2>/dev/null || return 0
+        running_pid "$pid" || return 0
         sleep 0.1
     done
     echo "naryad: $name ($pid) did not stop on TERM; killing it" >&2

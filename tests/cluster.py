@@ -70,9 +70,7 @@ class Cluster:
         pid = self.pid(name)
         os.kill(pid, signal.SIGKILL)
         for _ in range(200):
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
+            if not _running(pid):
                 return pid
             time.sleep(0.05)
         raise RuntimeError(f"{name} ({pid}) survived SIGKILL")
@@ -139,3 +137,12 @@ def _is_free(port: int) -> bool:
         except OSError:
             return False
         return True
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (the script's children are reaped by whoever adopted them)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"

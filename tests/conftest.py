@@ -175,3 +175,8 @@ def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
     """The app served by uvicorn in its own process, on the test database."""
     with serve_app(database_url, tmp_path_factory) as url:
         yield url
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``cluster`` (a minute each, the whole topology) run after all the others."""
+    items.sort(key=lambda item: item.get_closest_marker("cluster") is not None)
