@@ -73,9 +73,12 @@ stop_pid() { # stop_pid NAME PID: TERM, then KILL after 10 s
 
 case "$action" in
     stop)
-        for name in haproxy $(api_names) $(worker_names); do
-            if alive "$name"; then stop_pid "$name" "$(cat "$run/$name.pid")"; fi
-            rm -f "$run/$name.pid"
+        # Every process with a pid file, whatever sizes it was started with; the proxy first.
+        for file in "$run"/haproxy.pid "$run"/api*.pid "$run"/worker*.pid; do
+            [[ -f "$file" ]] || continue
+            name="$(basename "$file" .pid)"
+            if alive "$name"; then stop_pid "$name" "$(cat "$file")"; fi
+            rm -f "$file"
         done
         if pgb_alive; then stop_pid pgbouncer "$(pgb_pid)"; fi
         exit 0 ;;

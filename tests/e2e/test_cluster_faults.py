@@ -159,6 +159,7 @@ class Figures:
     pushes: int = 0
     dropped: int = 0
     resent_ops: int = 0
+    replayed: int = 0  # answers to a retry that the dropped first request had already earned
     photos: list[str] = field(default_factory=list)
     booked: int = 0
     refused_bookings: int = 0
@@ -242,6 +243,7 @@ async def phone_session(
         statuses = [r["status"] for r in answer.json()["results"]]
         assert set(statuses) <= {"applied", "duplicate"}, answer.text
         figures.pushes += 1
+        figures.replayed += answer.headers.get("idempotent-replayed") == "true"
         previous = operations
         if round_no % 2 == 1:
             figures.photos.append(await upload_photo(client, s3, base_url, auth, visit_id, figures))
@@ -638,7 +640,8 @@ async def test_killing_an_api_process_and_a_worker_loses_and_repeats_nothing(
     print(
         f"\ncluster fault test: {workload_seconds:.0f} s; {figures.pushes} pushes, "
         f"{len(figures.op_ids)} operations ({figures.resent_ops} re-sent), "
-        f"{figures.dropped} connections dropped before the answer, {transport.retries} "
+        f"{figures.dropped} connections dropped before the answer ({figures.replayed} pushes "
+        f"answered by replay), {transport.retries} "
         f"retries after 5xx/409/reset; {len(figures.photos)} photos; bookings "
         f"{figures.booked} won, {figures.refused_bookings} refused; {len(messages)} "
         f"notifications delivered ({len(refused_ours)} after a refused first attempt); "
