@@ -81,6 +81,14 @@ case "$action" in
             rm -f "$file"
         done
         if pgb_alive; then stop_pid pgbouncer "$(pgb_pid)"; fi
+        # As root PgBouncer's files live in /var/tmp: keep its log with the others, drop the rest
+        # (start writes them again).
+        if [[ "$(id -u)" -eq 0 && -d "$pgb_dir" ]]; then
+            if [[ -f "$pgb_dir/pgbouncer.log" && -d "$logs" ]]; then
+                cat "$pgb_dir/pgbouncer.log" >>"$logs/pgbouncer.log"
+            fi
+            rm -rf "$pgb_dir" "$dir/pgbouncer"
+        fi
         exit 0 ;;
     status)
         for name in haproxy $(api_names) $(worker_names); do
