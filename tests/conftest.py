@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,15 +34,25 @@ def _test_database_url() -> str:
     return url.set(database=f"{url.database}_test").render_as_string(hide_password=False)
 
 
-async def _recreate_database(url: str) -> None:
-    target = make_url(url)
-    admin = target.set(drivername="postgresql", database="postgres")
+async def _admin_execute(url: str, *statements: str) -> None:
+    admin = make_url(url).set(drivername="postgresql", database="postgres")
     connection = await asyncpg.connect(admin.render_as_string(hide_password=False))
     try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
-        await connection.execute(f'CREATE DATABASE "{target.database}"')
+        for statement in statements:
+            await connection.execute(statement)
     finally:
         await connection.close()
+
+
+async def _recreate_database(url: str) -> None:
+    name = make_url(url).database
+    await _admin_execute(
+        url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'
+    )
+
+
+def _template_name(url: str) -> str:
+    return f"{make_url(url).database}_template"
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +67,33 @@ def database_url() -> str:
         subprocess.run(
             [sys.executable, "-m", "service.cli", *command], check=True, env=env, cwd=ROOT
         )
+    # A copy taken before any test writes: `fresh_database` clones it in about 0.1 s.
+    template = _template_name(url)
+    asyncio.run(
+        _admin_execute(
+            url,
+            f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)',
+            f'CREATE DATABASE "{template}" TEMPLATE "{make_url(url).database}"',
+        )
+    )
     return url
+
+
+@pytest.fixture
+async def fresh_database(database_url: str) -> AsyncIterator[str]:
+    """A database of this test's own, migrated and published, dropped afterwards.
+
+    For tests whose subject reads the whole of a table (a worker delivers every due message):
+    they get a database nobody else writes to instead of sweeping the shared one.
+    """
+    name = f"{make_url(database_url).database}_{uuid.uuid4().hex[:12]}"
+    await _admin_execute(
+        database_url, f'CREATE DATABASE "{name}" TEMPLATE "{_template_name(database_url)}"'
+    )
+    try:
+        yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        await _admin_execute(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
