@@ -20,8 +20,11 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from service.db.engine import make_sessionmaker
 from service.settings import Settings, load_settings
+from tests.integration.builders import Builder
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -124,6 +127,31 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
         yield test_client
 
 
+@pytest.fixture
+def fresh_settings(settings: Settings, fresh_database: str) -> Settings:
+    """The test settings pointed at this test's own database (see ``fresh_database``)."""
+    database = msgspec.structs.replace(settings.database, url=fresh_database)
+    return msgspec.structs.replace(settings, database=database)
+
+
+@pytest.fixture
+async def fresh_client(fresh_settings: Settings) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """The app on this test's own database, served in-process for this test only."""
+    from service.app import create_app
+
+    app = create_app(fresh_settings)
+    async with AsyncTestClient(app=app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def fresh_build(fresh_settings: Settings) -> AsyncIterator[Builder]:
+    """A data builder writing to this test's own database."""
+    engine = create_async_engine(fresh_settings.database.url, pool_size=2)
+    yield Builder(sessionmaker=make_sessionmaker(engine), settings=fresh_settings)
+    await engine.dispose()
+
+
 def problem(response: object) -> dict[str, object]:
     """Assert the response is problem+json and return it."""
     assert response.headers["content-type"].startswith("application/problem+json"), (  # type: ignore[attr-defined]
@@ -205,6 +233,13 @@ def serve_app(
     """The app served by uvicorn in its own process, on the test database; its base URL."""
     with serve_process(database_url, tmp_path_factory, extra_env) as served:
         yield served.url
+
+
+@pytest.fixture
+def fresh_server(fresh_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app served in its own process on this test's own database."""
+    with serve_app(fresh_database, tmp_path_factory) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from http.server import ThreadingHTTPServer
 from typing import Any
 
-import msgspec
 import pytest
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -40,14 +39,10 @@ def make_receiver() -> Iterator[Callable[..., Receiver]]:
 
 
 @pytest.fixture
-def outbox_settings(settings: Settings, fresh_database: str) -> Settings:
-    """The test settings pointed at this test's own database.
-
-    Workers deliver whatever is due, so each test gets an outbox nobody else writes to (a
-    database cloned from the migrated template) instead of sweeping the shared one.
-    """
-    database = msgspec.structs.replace(settings.database, url=fresh_database)
-    return msgspec.structs.replace(settings, database=database)
+def outbox_settings(fresh_settings: Settings) -> Settings:
+    """Settings on this test's own database: workers deliver whatever is due, so each test gets
+    an outbox nobody else writes to instead of sweeping the shared one."""
+    return fresh_settings
 
 
 @pytest.fixture
