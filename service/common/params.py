@@ -10,6 +10,7 @@ from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.common.actor import Actor
+from service.common.pagination import DEFAULT_LIMIT, TerritoryPageQuery
 from service.errors import FieldError, ValidationFailed
 
 DbSession = NamedDependency[AsyncSession]
@@ -48,3 +49,17 @@ def renamed_query(
             errors=[FieldError(field=old_name, message=f"differs from {new_name}")],
         )
     return current if current is not None else old
+
+
+async def provide_territory_page(
+    territory_id: TerritoryFilter = None,
+    cursor: PageCursor = None,
+    limit: PageLimit = DEFAULT_LIMIT,
+    territory: OldTerritoryFilter = None,
+) -> TerritoryPageQuery:
+    """The query of a staff list by territory: `territory_id` (or its old name), the page."""
+    return TerritoryPageQuery(renamed_query(territory_id, territory, "territory"), cursor, limit)
+
+
+# A handler's parameter of this name and type gets the list query above.
+TerritoryPage = NamedDependency[TerritoryPageQuery]

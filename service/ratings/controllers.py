@@ -15,16 +15,7 @@ from litestar.response import Template
 from service.auth.guards import require_roles
 from service.common.actor import Role
 from service.common.page_security import new_page_nonce, page_headers
-from service.common.pagination import DEFAULT_LIMIT
-from service.common.params import (
-    CurrentActor,
-    DbSession,
-    OldTerritoryFilter,
-    PageCursor,
-    PageLimit,
-    TerritoryFilter,
-    renamed_query,
-)
+from service.common.params import CurrentActor, DbSession, TerritoryPage
 from service.errors import (
     PROBLEM_JSON,
     Problem,
@@ -128,23 +119,14 @@ class FollowUpController(Controller):
         self,
         db_session: DbSession,
         actor: CurrentActor,
+        territory_page: TerritoryPage,
         status: FromQuery[schemas.FollowUpStatus] = "open",
-        territory_id: TerritoryFilter = None,
         owner: Annotated[
             Literal["me"] | None, QueryParameter(description="`me`: only the caller's own")
         ] = None,
-        cursor: PageCursor = None,
-        limit: PageLimit = DEFAULT_LIMIT,
-        territory: OldTerritoryFilter = None,
     ) -> schemas.FollowUpPage:
         """Follow-ups of the caller's territories, newest first."""
-        return await FollowUpService(db_session, actor).page(
-            status,
-            renamed_query(territory_id, territory, "territory"),
-            owner == "me",
-            cursor,
-            limit,
-        )
+        return await FollowUpService(db_session, actor).page(status, owner == "me", territory_page)
 
     @get("/{task_id:uuid}", operation_id="GetFollowUp", guards=[FOLLOW_UP_READERS])
     async def get_follow_up(
