@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 import anyio.to_thread
 import msgspec
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from sqlalchemy import ColumnElement, Select, exists, func, literal_column, or_, select, true
 from sqlalchemy.exc import IntegrityError as DatabaseIntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,6 +56,7 @@ from service.acts.verification import (
 from service.audit.services import record
 from service.common.actor import Actor, Role
 from service.common.pagination import keyset_page, split_page
+from service.common.params import CurrentActor, DbSession
 from service.common.scope import territory_condition
 from service.db.base import utcnow
 from service.db.models import (
@@ -976,3 +978,14 @@ async def public_context(
     if place is None:
         return refused_at, "UTC", None
     return refused_at, place.time_zone or "UTC", place.type
+
+
+async def provide_act_service(
+    db_session: DbSession, actor: CurrentActor, state: State
+) -> ActService:
+    """The request's act service, wired to the app's settings, blob store and seal."""
+    return ActService.from_state(db_session, actor, state)
+
+
+# A handler's parameter ``acts`` of this type gets the request's act service.
+Acts = NamedDependency[ActService]

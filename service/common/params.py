@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
+from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,9 +13,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.common.actor import Actor
 from service.common.pagination import DEFAULT_LIMIT, TerritoryPageQuery
 from service.errors import FieldError, ValidationFailed
+from service.settings import Settings
 
 DbSession = NamedDependency[AsyncSession]
 CurrentActor = NamedDependency[Actor]
+# The app's settings, read once by create_app(); handlers take them instead of the app state.
+AppSettings = NamedDependency[Settings]
+
+
+async def provide_settings(state: State) -> Settings:
+    """The settings the app was built with."""
+    settings: Settings = state.settings
+    return settings
+
+
 PageLimit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size")]
 PageCursor = Annotated[
     str | None, QueryParameter(max_length=200, description="`next_cursor` of the previous page")

@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, MediaType, Request, Response, get, post
-from litestar.datastructures import State
 from litestar.exceptions import ValidationException
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
@@ -15,7 +14,7 @@ from litestar.response import Template
 from service.auth.guards import require_roles
 from service.common.actor import Role
 from service.common.page_security import new_page_nonce, page_headers
-from service.common.params import CurrentActor, DbSession, TerritoryPage
+from service.common.params import AppSettings, CurrentActor, DbSession, TerritoryPage
 from service.errors import (
     PROBLEM_JSON,
     Problem,
@@ -58,7 +57,7 @@ class RatingPageController(Controller):
         self,
         token: FromPath[str],
         db_session: DbSession,
-        state: State,
+        settings: AppSettings,
         # Any string: an unsupported language falls back to the customer's, never a 422 body
         # on an HTML page.
         lang: Annotated[
@@ -69,11 +68,9 @@ class RatingPageController(Controller):
         ] = None,
     ) -> Template:
         """Stars, a comment and four yes/no questions, in the customer's language."""
-        view = await RatingService(db_session, state.settings.ratings).page(
-            token, lang, accept_language
-        )
+        view = await RatingService(db_session, settings.ratings).page(token, lang, accept_language)
         nonce = new_page_nonce()
-        issuer = state.settings.issuer
+        issuer = settings.issuer
         return Template(
             "rate.html.j2",
             context=page_model(
@@ -102,10 +99,10 @@ class RatingPageController(Controller):
         token: FromPath[str],
         data: JSONBody[schemas.RatingSubmission],
         db_session: DbSession,
-        state: State,
+        settings: AppSettings,
     ) -> schemas.RatingReceived:
         """Rate the visit once; the link is spent by the first valid rating."""
-        return await RatingService(db_session, state.settings.ratings).submit(token, data)
+        return await RatingService(db_session, settings.ratings).submit(token, data)
 
 
 class FollowUpController(Controller):
