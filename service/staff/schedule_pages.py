@@ -29,6 +29,7 @@ from service.staff.map import DispatchMapService
 from service.staff.schedule import LIVE_STATUS_NAMES, ScheduleBoardService, View
 from service.staff.schedule_layout import PLACEMENT_STEPS_PER_PERCENT
 from service.staff.schedule_texts import dispatch_texts
+from service.staff.texts import Language, all_texts, input_date, long_day, parse_date, short_day
 from service.staff.web import DISPATCH, STAFF_PAGE_OPTIONS, Form, StaffDep, StaffRequest
 
 # How often the pages ask for fresh data; the board's answer is usually a 304.
@@ -58,7 +59,7 @@ def _day_param(value: str | None) -> date | None:
     try:
         if len(value) > _MAX_PARAM:
             raise ValueError(value)
-        return date.fromisoformat(value)
+        return parse_date(value)
     except ValueError as exc:
         raise BadQuery("day") from exc
 
@@ -186,7 +187,11 @@ class DispatchBoardPages(Controller):
             return Response(b"", status_code=404, media_type=MediaType.HTML)
         template = staff.page(
             "staff/_schedule_grid.html.j2",
-            {"dt": dispatch_texts(staff.language), **_board_context(board, version)},
+            {
+                "dt": dispatch_texts(staff.language),
+                **_date_helpers(staff.language),
+                **_board_context(board, version),
+            },
         )
         template.headers.update(cache)
         return template
@@ -355,6 +360,17 @@ async def _page_context(staff: StaffRequest, db_session: DbSession) -> dict[str,
     return {
         **staff.layout(DISPATCH, user.full_name if user else ""),
         "dt": dispatch_texts(staff.language),
+        **_date_helpers(staff.language),
+    }
+
+
+def _date_helpers(language: Language) -> dict[str, Any]:
+    """Date formatting in the page's language, for the templates."""
+    return {
+        "input_date": lambda value: input_date(value, language),
+        "long_day": lambda value: long_day(value, language),
+        "short_day": lambda value: short_day(date.fromisoformat(value), language),
+        "date_placeholder": all_texts(language)["date_placeholder"],
     }
 
 
