@@ -72,7 +72,7 @@ def _view_param(value: str | None) -> View:
     raise BadQuery("view")
 
 
-def _script_json(text: str) -> str:
+def script_json(text: str) -> str:
     """GeoJSON text safe inside a ``<script type="application/json">`` element.
 
     The three characters that could end the element or open markup are JSON-escaped; the
@@ -90,7 +90,7 @@ def _left_class(left: float) -> str:
     return f"pl-{round(left * PLACEMENT_STEPS_PER_PERCENT)}"
 
 
-def _map_headers(staff: StaffRequest, tile_url: str | None) -> dict[str, str]:
+def map_headers(staff: StaffRequest, tile_url: str | None) -> dict[str, str]:
     """The page headers, letting images come from the tile server when one is configured."""
     headers = staff.headers()
     if tile_url:
@@ -225,15 +225,15 @@ class DispatchBoardPages(Controller):
                 **await _page_context(staff, db_session),
                 "layers": layers,
                 "territories": layers.territories,
-                "outlines_json": _script_json(layers.outlines),
-                "sites_json": _script_json(layers.sites),
-                "technicians_json": _script_json(layers.technicians),
+                "outlines_json": script_json(layers.outlines),
+                "sites_json": script_json(layers.sites),
+                "technicians_json": script_json(layers.technicians),
                 "tile_url": tile_url,
                 "tile_attribution": state.settings.map.tile_attribution,
                 "statuses": VISIT_STATUSES,
             },
         )
-        page.headers.update(_map_headers(staff, tile_url))
+        page.headers.update(map_headers(staff, tile_url))
         return page
 
     @get("/lateness", name="dispatch_lateness")
@@ -414,4 +414,4 @@ def _etags(header: str | None) -> set[str]:
     return {tag.strip().removeprefix("W/") for tag in header.split(",")}
 
 
-__all__ = ["DispatchBoardPages"]
+__all__ = ["DispatchBoardPages", "map_headers", "script_json"]

@@ -250,6 +250,9 @@ TEXTS: dict[str, Message] = {
     "sites": msg("staff.sites", "Sites"),
     "new_site": msg("staff.new_site", "New site"),
     "address": msg("staff.address", "Address"),
+    "map_pick": msg(
+        "staff.map_pick", "Map of the site: click to place it, drag the marker to move it"
+    ),
     "latitude": msg("staff.latitude", "Latitude"),
     "longitude": msg("staff.longitude", "Longitude"),
     "map_hint": msg("staff.map_hint", "Pick the coordinates on the map or type them in."),
