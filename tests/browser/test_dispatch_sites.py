@@ -39,7 +39,8 @@ async def test_the_site_is_picked_on_the_map_and_a_bad_phone_keeps_the_form(
     assert box is not None
     await page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     await page.locator(".leaflet-marker-icon").wait_for()
-    lat, lon = float(await page.input_value("#site-lat")), float(await page.input_value("#site-lon"))
+    lat = float(await page.input_value("#site-lat"))
+    lon = float(await page.input_value("#site-lon"))
     # The territory is outlined and the view fitted to it: the middle of the map is inside.
     assert area.origin[1] <= lat <= area.origin[1] + 1
     assert area.origin[0] <= lon <= area.origin[0] + 1
