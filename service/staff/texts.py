@@ -165,6 +165,8 @@ TEXTS: dict[str, Message] = {
     "booked": msg("staff.booked", "The visit is booked."),
     "just_taken": msg("staff.just_taken", "That window was just taken. Here are fresh offers."),
     "choose_slot": msg("staff.choose_slot", "Choose a window and a technician."),
+    "best_offers": msg("staff.best_offers", "Each technician's best window"),
+    "more_windows": msg("staff.more_windows", "Other windows, by time ({n})"),
     "reschedule": msg("staff.reschedule", "Reschedule"),
     "reschedule_title": msg("staff.reschedule_title", "Reschedule the visit"),
     "rescheduled": msg("staff.rescheduled", "The visit is rescheduled."),
