@@ -3,15 +3,13 @@
 One territory, 20 technicians working 09:00-18:00, six one-hour visits each today. A dispatcher
 signs in through the staff form (the page is served on the cookie session, as in a browser);
 the board page, its live fragment (a fresh render) and the fragment's usual 304 answer are each
-measured in interleaved rounds against /health on the same server, with the load loop main's
-bench support provides.
+measured with wrk in interleaved rounds against /health on the same server (tests/bench/support.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
-import statistics
 import time as clock
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -185,46 +183,15 @@ def main() -> None:
             "board page": asyncio.run(compare(base, page, "/health", headers)),
             "live fragment (render)": asyncio.run(compare(base, fragment, "/health", headers)),
         }
-        # The poll of an unchanged board: 304 from the version query alone.
+        # The poll of an unchanged board: 304 from the version query alone (wrk counts 3xx as
+        # answered).
         unchanged = {**headers, "If-None-Match": etag}
-        figures["live fragment (304)"] = asyncio.run(
-            _compare_status(base, fragment, unchanged, headers)
-        )
+        figures["live fragment (304)"] = asyncio.run(compare(base, fragment, "/health", unchanged))
     for name, (subject, bare, ratio) in figures.items():
         print(
             f"schedule {name}, {TECHNICIANS} technicians x {TECHNICIANS * VISITS_EACH} visits: "
             f"{subject:,.0f} req/s, /health {bare:,.0f} req/s, ratio {ratio:.3f}"
         )
-
-
-async def _compare_status(
-    base: str, path: str, headers: dict[str, str], health_headers: dict[str, str]
-) -> tuple[float, float, float]:
-    """Like ``compare`` for an answer that is a 304 (the support loop counts 200s)."""
-
-    async def rate(client: httpx.AsyncClient, target: str, sent: dict[str, str]) -> float:
-        done = 0
-        deadline = clock.perf_counter() + 2.0
-
-        async def caller() -> None:
-            nonlocal done
-            while clock.perf_counter() < deadline:
-                response = await client.get(target, headers=sent)
-                if response.status_code not in (200, 304):
-                    raise RuntimeError(f"{target}: {response.status_code}")
-                done += 1
-
-        begun = clock.perf_counter()
-        await asyncio.gather(*(caller() for _ in range(8)))
-        return done / (clock.perf_counter() - begun)
-
-    subjects, bares = [], []
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-        for _ in range(3):
-            bares.append(await rate(client, "/health", health_headers))
-            subjects.append(await rate(client, path, headers))
-    ratios = [s / b for s, b in zip(subjects, bares, strict=True)]
-    return statistics.median(subjects), statistics.median(bares), statistics.median(ratios)
 
 
 if __name__ == "__main__":
