@@ -1208,7 +1208,7 @@ function buildState(compiled, walk, lang, declared, contentHash) {
     requested_outcome: requested,
     outcome: inEffect !== null ? inEffect.definition.id : null,
     final: inEffect !== null ? inEffect.definition.final !== false : false,
-    incident: inEffect !== null ? inEffect.definition.incident || null : null,
+    incident: inEffect !== null ? incidentOf(inEffect.definition) : null,
     blocking_reasons: blocking,
     compliance: compliance(compiled, walk),
     rejected_answers: walk.rejected.map(([stepId, problem]) => ({
@@ -1218,6 +1218,17 @@ function buildState(compiled, walk, lang, declared, contentHash) {
     })),
     flags: walk.flags.map((raw) => flag(lang, ...raw)),
   };
+}
+
+// The outcome's incident in the server's field order (the template JSON has its keys sorted).
+function incidentOf(definition) {
+  const incident = definition.incident;
+  if (incident == null) return null;
+  const out = { kind: incident.kind, notify: incident.notify };
+  if (incident.fallback_notify && incident.fallback_notify.length) {
+    out.fallback_notify = incident.fallback_notify;
+  }
+  return out;
 }
 
 function flag(lang, stepId, code, measured, radius) {

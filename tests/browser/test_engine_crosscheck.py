@@ -1,0 +1,344 @@
+"""The phone's checklist engine (mobile_api/app/static/engine.js) agrees with the server's.
+
+Seeded random answer sequences (tests/browser/engine_walks.py) for every template in
+checklists/templates, every version, run through the Python engine and through engine.js in
+Debian's Chromium. The whole state must be equal, field for field: next steps, blocking reasons
+(codes, step ids, messages in the sequence's language), allowed outcomes, the outcome in effect,
+rejected answers, flags and compliance. validate_answer is compared the same way on one extra
+answer per sequence. Edge cases the cross-check found are kept as fixed regression sequences.
+
+The data goes to the page over a local HTTP server (not through page.evaluate arguments, which
+are slow for megabytes) and the page compares, returning only the count and the differences.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+from playwright.async_api import Browser
+
+from checklists import CompiledTemplate, load_templates
+from checklists.messages import CATALOG
+from tests.browser.engine_walks import SITE, PythonRun, Walker, pooled, template_json
+
+pytestmark = pytest.mark.browser
+
+ENGINE = Path(__file__).resolve().parents[2] / "mobile_api" / "app" / "static" / "engine.js"
+SEED = 20261205
+SEQUENCES_PER_TEMPLATE = 2_000
+# States compared per sequence: one part-way through, and the last.
+CHECKPOINTS = 2
+TEMPLATES = sorted(load_templates(), key=lambda t: (t.key, t.version))
+
+# The page fetches the sequences, runs each state through engine.js and posts the results back.
+RUN = """
+async ([dataUrl, resultsUrl, contentHash]) => {
+  const engine = await import("/engine.js");
+  const data = await (await fetch(dataUrl)).json();
+  const template = data.template;
+  const states = [];
+  const validations = [];
+  for (const sequence of data.sequences) {
+    const options = { lang: sequence.lang, site: sequence.site };
+    const answersOf = (state) => Object.fromEntries(
+      Object.entries(state.answers).map(([key, ref]) => [key, sequence.pool[ref]]));
+    states.push(sequence.states.map((state) => engine.evaluate(
+      template, answersOf(state), { ...options, outcome: state.outcome, contentHash })));
+    const last = sequence.states.at(-1);
+    validations.push(sequence.candidate === null ? null : engine.validateAnswer(
+      template, answersOf(last), sequence.candidate, { ...options, outcome: last.outcome }));
+  }
+  const response = await fetch(resultsUrl, {
+    method: "POST", body: JSON.stringify({ states, validations }),
+  });
+  return response.status;
+}
+"""
+
+
+Served = dict[str, tuple[bytes, str]]
+
+
+class _Files(ThreadingHTTPServer):
+    files: Served
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Files
+
+    def do_GET(self) -> None:
+        body, kind = self.server.files.get(
+            self.path, (b"<!doctype html><title>engine</title>", "text/html")
+        )
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:
+        length = int(self.headers["Content-Length"])
+        self.server.files[self.path] = (self.rfile.read(length), "application/json")
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet."""
+
+
+@pytest.fixture(scope="module")
+def files() -> Iterator[tuple[str, Served]]:
+    """A local HTTP server for engine.js and the sequences (the page fetches them)."""
+    server = _Files(("127.0.0.1", 0), _Handler)
+    server.files = {"/engine.js": (ENGINE.read_bytes(), "text/javascript")}
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", server.files
+    server.shutdown()
+    server.server_close()
+
+
+def differences(python: Any, js: Any, path: str = "", *, order: bool = False) -> Iterator[str]:
+    """Where two decoded JSON values differ (1.0 is 1); with `order`, object keys' order too."""
+    if isinstance(python, dict) and isinstance(js, dict):
+        if order and list(python) != list(js):
+            yield f"{path}: keys in order {list(python)} (python), {list(js)} (js)"
+        for key in {**python, **js}:
+            if key not in python or key not in js:
+                left, right = python.get(key, "<absent>"), js.get(key, "<absent>")
+                yield f"{path}.{key}: python {left!r}, js {right!r}"
+            else:
+                yield from differences(python[key], js[key], f"{path}.{key}", order=order)
+    elif isinstance(python, list) and isinstance(js, list) and len(python) == len(js):
+        for index, (left, right) in enumerate(zip(python, js, strict=True)):
+            yield from differences(left, right, f"{path}[{index}]", order=order)
+    elif python != js:
+        yield f"{path}: python {python!r}, js {js!r}"
+
+
+def python_side(
+    template: CompiledTemplate, sequences: list[Any]
+) -> list[tuple[list[Any], Any | None]]:
+    """Every sequence through the Python engine: (states, validate_answer's verdict)."""
+    runs = [PythonRun(template, sequence) for sequence in sequences]
+    return [(run.states(), run.validation()) for run in runs]
+
+
+async def compare(
+    browser: Browser,
+    files: tuple[str, Served],
+    template: CompiledTemplate,
+    sequences: list[Any],
+    *,
+    order: bool = False,
+) -> tuple[int, int, list[str]]:
+    """Run `sequences` through both engines: (states compared, validations compared, differences).
+
+    The Python engine works in a thread while Chromium runs engine.js, so the two overlap.
+    With `order`, the keys of every object must also come in the server's order (slower).
+    """
+    origin, served = files
+    name = f"{template.key}-{template.version}-{id(sequences)}"
+    data = {"template": template_json(template), "sequences": sequences}
+    served[f"/data/{name}"] = (msgspec.json.encode(data), "application/json")
+    page = await browser.new_page()
+    try:
+        await page.goto(f"{origin}/")
+        status, python = await asyncio.gather(
+            page.evaluate(RUN, [f"/data/{name}", f"/results/{name}", template.content_hash]),
+            asyncio.to_thread(python_side, template, sequences),
+        )
+    finally:
+        await page.close()
+        served.pop(f"/data/{name}")
+    assert status == 204
+    results = msgspec.json.decode(served.pop(f"/results/{name}")[0])
+    found: list[str] = []
+    states = validations = 0
+    for index, ((expected, expected_validation), js_states, js_validation) in enumerate(
+        zip(python, results["states"], results["validations"], strict=True)
+    ):
+        states += len(expected)
+        if expected != js_states or (order and any(differences(expected, js_states, order=True))):
+            found.extend(
+                f"sequence {index}{where}"
+                for where in differences(expected, js_states, order=order)
+            )
+            found.append(
+                f"sequence {index}: {json.dumps(sequences[index], ensure_ascii=False)[:2000]}"
+            )
+        if sequences[index]["candidate"] is not None:
+            validations += 1
+            if expected_validation != js_validation:
+                found.append(
+                    f"sequence {index} validate_answer: python {expected_validation!r}, "
+                    f"js {js_validation!r}"
+                )
+    return states, validations, found
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda t: f"{t.key}@{t.version}")
+async def test_random_sequences_agree(
+    browser: Browser, files: tuple[str, Served], template: CompiledTemplate
+) -> None:
+    rng = random.Random(f"{SEED}:{template.key}@{template.version}")
+    walker = Walker(template_json(template), rng)
+    sequences = [walker.sequence(CHECKPOINTS - 1) for _ in range(SEQUENCES_PER_TEMPLATE)]
+    states, validations, found = await compare(browser, files, template, sequences)
+    assert found == [], "\n".join(found[:12])
+    assert validations == SEQUENCES_PER_TEMPLATE
+    assert states == CHECKPOINTS * SEQUENCES_PER_TEMPLATE
+    print(
+        f"engine cross-check {template.key}@{template.version}: seed {SEED}, "
+        f"{SEQUENCES_PER_TEMPLATE} sequences, {states} states and {validations} answer "
+        "validations compared, 0 differences"
+    )
+
+
+async def test_messages_are_the_servers(browser: Browser, files: tuple[str, Served]) -> None:
+    page = await browser.new_page()
+    try:
+        await page.goto(f"{files[0]}/")
+        messages = await page.evaluate('async () => (await import("/engine.js")).MESSAGES')
+    finally:
+        await page.close()
+    assert messages == CATALOG
+
+
+def happy_answers(tpl: dict[str, Any], until: str) -> dict[str, Any]:
+    """Valid answers to every phase step before `until` (adults present, at the site)."""
+    values = {
+        "confirm": True,
+        "yes_no": True,
+        "text": "ok",
+        "person_name": "Айгерим",
+        "signature": "s",
+    }
+    answers: dict[str, Any] = {}
+    for phase in tpl["phases"]:
+        for step in phase["steps"]:
+            if step["id"] == until:
+                return answers
+            answer: dict[str, Any] = {"step_id": step["id"], "value": values.get(step["kind"])}
+            if step["kind"] == "choice":
+                answer["value"] = step["options"][0]["value"]
+            elif step["kind"] == "number":
+                answer["value"] = step.get("min", 0)
+            elif step["kind"] == "photo":
+                answer["photo_ids"] = ["p1"]
+            elif step["kind"] == "geo_check":
+                answer["location"] = dict(SITE)
+            elif step["kind"] == "serial":
+                answer["value"] = [{"value": "SN1", "method": "typed"}]
+            answers[step["id"]] = answer
+    return answers
+
+
+def _answer(step_id: str, value: Any = None, **extra: Any) -> dict[str, Any]:
+    return {"step_id": step_id, "value": value, **extra}
+
+
+def _at(metres: float) -> dict[str, float]:
+    return {"lat": SITE["lat"] + metres / 111_195.08, "lon": SITE["lon"]}
+
+
+# Edge cases where Python and JavaScript part ways unless engine.js is careful, each as
+# (the step it is about, answers given after the happy answers before that step, outcome).
+REGRESSIONS: dict[str, list[tuple[str, dict[str, Any], str | None]]] = {
+    # Python's str.strip() and JS's trim() disagree on U+FEFF and U+001C..U+001F and U+0085;
+    # len() counts code points, JS .length UTF-16 units.
+    "whitespace and length": [
+        ("acceptor_name", {"acceptor_name": _answer("acceptor_name", text)}, None)
+        for text in ("\ufeff", "\x1c\x1d\x1e\x1f\x85", "\u3000", "😀" * 200, "😀" * 201, 7)
+    ],
+    # %g formatting with half-even ties (100000.5 prints as 100000), exponents, -0.5.
+    "numbers in messages": [
+        ("meter_reading", {"meter_reading": _answer("meter_reading", value)}, None)
+        for value in (100000.5, -0.5, -0.000012345, 1e21 + 1e6, 1234567.25, 999999.995, True)
+    ],
+    # The distance is rounded to 0.1 m half to even, then compared with the radius.
+    "radius boundary": [
+        ("geo_arrival", {"geo_arrival": _answer("geo_arrival", location=_at(metres))}, None)
+        for metres in (299.95, 300.0, 300.05, 300.25, 350.5, 1e6)
+    ]
+    + [
+        (
+            "geo_arrival",
+            {"geo_arrival": _answer("geo_arrival", location={**_at(5), "accuracy_m": accuracy})},
+            None,
+        )
+        for accuracy in (300, 300.5, 1234.5678, 0)
+    ],
+    # Microsecond order, offsets, naive stamps; a later step answered before an earlier phase.
+    "timestamps": [
+        (
+            "adult_present",
+            {
+                "adult_present": _answer(
+                    "adult_present", True, answered_at="2026-12-05T10:00:00.000002+06:00"
+                ),
+                "acceptor_name": _answer(
+                    "acceptor_name", "Ли", answered_at="2026-12-05T04:00:00.000001Z"
+                ),
+                "overshoes_on": _answer("overshoes_on", True, answered_at="2026-12-05T10:00:00"),
+                "invited_in": _answer(
+                    "invited_in", True, answered_at="2026-12-05T04:00:00.000002+00:00"
+                ),
+            },
+            None,
+        )
+    ],
+    # Unknown keys are reported sorted by code point; a key naming another step is rejected.
+    "unknown and mismatched keys": [
+        (
+            "greeting",
+            {
+                "zz": _answer("zz", True),
+                "étape": _answer("étape", True),
+                "Z": _answer("Z", True),
+                "greeting": _answer("show_id", True),
+            },
+            None,
+        )
+    ],
+    # Outcomes: waiting for an adult holds automatically; a declared outcome lacks its steps.
+    "outcomes": [
+        ("adult_present", {"adult_present": _answer("adult_present", False)}, None),
+        ("adult_present", {"adult_present": _answer("adult_present", False)}, "completed"),
+        ("adult_present", {"adult_present": _answer("adult_present", False)}, "no_access"),
+        ("greeting", {}, "needs_revisit"),
+        ("greeting", {"revisit_reason": _answer("revisit_reason", "other")}, "needs_revisit"),
+        # Found by the cross-check: the incident's keys came in the template's sorted order.
+        ("greeting", {}, "aborted_safety"),
+    ],
+}
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda t: f"{t.key}@{t.version}")
+async def test_regression_sequences_agree(
+    browser: Browser, files: tuple[str, Served], template: CompiledTemplate
+) -> None:
+    tpl = template_json(template)
+    known = {step["id"] for phase in tpl["phases"] for step in phase["steps"]}
+    sequences = []
+    for cases in REGRESSIONS.values():
+        for until, given, outcome in cases:
+            if until not in known:
+                continue
+            state = {"answers": {**happy_answers(tpl, until), **given}, "outcome": outcome}
+            candidate = next(iter(given.values()), None)
+            for lang in ("ru", "kk", "en"):
+                for site in (SITE, None):
+                    sequences.append(pooled(lang, site, [state], candidate))
+    compared, _, found = await compare(browser, files, template, sequences, order=True)
+    assert found == [], "\n".join(found[:12])
+    assert compared == len(sequences) > 0
