@@ -37,6 +37,8 @@ SEED = 20261205
 SEQUENCES_PER_TEMPLATE = 2_000
 # States compared per sequence: one part-way through, and the last.
 CHECKPOINTS = 2
+# validate_answer's codes that depend on the other answers (checkStepAnswer does not look).
+CONTEXT_CODES = {"unknown_step", "step_hidden", "phase_locked", "outcome_not_declared"}
 TEMPLATES = sorted(load_templates(), key=lambda t: (t.key, t.version))
 
 # The page fetches the sequences, runs each state through engine.js and posts the results back.
@@ -47,6 +49,8 @@ async ([dataUrl, resultsUrl, contentHash]) => {
   const template = data.template;
   const states = [];
   const validations = [];
+  const checks = [];
+  const steps = engine.stepsOf(template);
   for (const sequence of data.sequences) {
     const options = { lang: sequence.lang, site: sequence.site };
     const answersOf = (state) => Object.fromEntries(
@@ -54,11 +58,14 @@ async ([dataUrl, resultsUrl, contentHash]) => {
     states.push(sequence.states.map((state) => engine.evaluate(
       template, answersOf(state), { ...options, outcome: state.outcome, contentHash })));
     const last = sequence.states.at(-1);
-    validations.push(sequence.candidate === null ? null : engine.validateAnswer(
-      template, answersOf(last), sequence.candidate, { ...options, outcome: last.outcome }));
+    const candidate = sequence.candidate;
+    validations.push(candidate === null ? null : engine.validateAnswer(
+      template, answersOf(last), candidate, { ...options, outcome: last.outcome }));
+    const step = candidate === null ? undefined : steps.get(candidate.step_id);
+    checks.push(step === undefined ? null : engine.checkStepAnswer(step.step, candidate, options));
   }
   const response = await fetch(resultsUrl, {
-    method: "POST", body: JSON.stringify({ states, validations }),
+    method: "POST", body: JSON.stringify({ states, validations, checks }),
   });
   return response.status;
 }
@@ -164,8 +171,8 @@ async def compare(
     results = msgspec.json.decode(served.pop(f"/results/{name}")[0])
     found: list[str] = []
     states = validations = 0
-    for index, ((expected, expected_validation), js_states, js_validation) in enumerate(
-        zip(python, results["states"], results["validations"], strict=True)
+    for index, ((expected, expected_validation), js_states, js_validation, js_check) in enumerate(
+        zip(python, results["states"], results["validations"], results["checks"], strict=True)
     ):
         states += len(expected)
         if expected != js_states or (order and any(differences(expected, js_states, order=True))):
@@ -182,6 +189,13 @@ async def compare(
                 found.append(
                     f"sequence {index} validate_answer: python {expected_validation!r}, "
                     f"js {js_validation!r}"
+                )
+            # checkStepAnswer is validate_answer without the gates and conditions.
+            code = expected_validation["code"] if expected_validation else None
+            if code not in CONTEXT_CODES and js_check != expected_validation:
+                found.append(
+                    f"sequence {index} checkStepAnswer: python {expected_validation!r}, "
+                    f"js {js_check!r}"
                 )
     return states, validations, found
 

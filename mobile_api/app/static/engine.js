@@ -18,7 +18,9 @@
 //   photo_ids    string[] (default [])
 //   answered_at  RFC 3339 with a UTC offset, e.g. "2026-12-05T09:12:03.120Z" (or null)
 //   location     {lat, lon, accuracy_m?} (or null)
-// `answers` maps step id -> answer (the latest answer per step).
+// `answers` maps step id -> answer (the latest answer per step). The server builds the same
+// answer from a `checklist_answer` operation: its payload's step_id, value and photo_ids, the
+// operation's device_time as answered_at and the operation's location.
 //
 /**
  * @typedef {"ru"|"kk"|"en"} Lang
@@ -264,19 +266,12 @@ export function render(key, lang, params = {}) {
   return MESSAGES[key][lang].replace(/\{(\w+)\}/g, (_, name) => toText(params[name]));
 }
 
-// What Python's str() prints for a parameter: numbers as int/float repr, text as is.
+// Numeric parameters are counts and lengths (ints in Python); decimals come preformatted.
 function toText(value) {
-  if (typeof value === "number") return pyNumberRepr(value);
   return String(value);
 }
 
 // ---------------------------------------------------------------------------- numbers
-
-// Python's repr of a number that is an int in Python (counts, lengths) or a float.
-function pyNumberRepr(value) {
-  if (Number.isInteger(value) && Math.abs(value) < 1e16) return String(value);
-  return String(value);
-}
 
 // Exact decimal digits of a finite double: [sign, digits, exponent] where the value is
 // 0.d1d2d3... x 10^exponent and digits has no trailing zeros ("" for zero).
