@@ -10,6 +10,7 @@ engines evaluate each checkpoint and must agree exactly.
 from __future__ import annotations
 
 import random
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -57,6 +58,16 @@ class Walker:
         self.steps = all_steps(tpl)
         self.phase_steps = [step for phase in tpl["phases"] for step in phase["steps"]]
         self.outcomes = [outcome["id"] for outcome in tpl["outcomes"]]
+        # Numbers the conditions and gates compare with: answers at, around and between them.
+        sources = [step.get("visible_when") or "" for step in self.steps]
+        sources += [outcome.get("auto_when") or "" for outcome in tpl["outcomes"]]
+        numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", " ".join(sources))]
+        for holder in (*tpl["phases"], *tpl["outcomes"]):
+            for requirement in holder.get("gate", []):
+                equals = requirement.get("equals")
+                if isinstance(equals, (int, float)) and not isinstance(equals, bool):
+                    numbers.append(equals)
+        self.numbers = sorted({n + d for n in numbers for d in (-0.5, 0, 0.5)})
         self.clock = START
 
     # ------------------------------------------------------------------ evidence
@@ -134,8 +145,9 @@ class Walker:
         elif kind == "number":
             low = step.get("min", 0.0)
             high = step.get("max", 1e6)
+            candidates = (low, high, 42, 0.5, 12345.6789, 100000.5, (low + high) / 3, *self.numbers)
             value = (
-                rng.choice((low, high, 42, 0.5, 12345.6789, 100000.5, (low + high) / 3))
+                rng.choice([n for n in candidates if low <= n <= high] or [low])
                 if valid
                 else rng.choice(
                     (low - 1, low - 0.000012345, high + 0.5, high + 1e7, 1e21 + 1e6, "5", True)
@@ -231,12 +243,12 @@ class Walker:
             if roll >= stray_rate and cursor < total:
                 step = self.phase_steps[cursor]
                 cursor += 1
-                if step.get("required") is False and rng.random() < 0.4:
-                    continue  # an optional step left out
-                valid = rng.random() >= error_rate
-                answers[step["id"]] = self.answer(step, valid=valid)
-                if not valid and (diligent or rng.random() < 0.8):
-                    answers[step["id"]] = self.answer(step, valid=True)  # corrected
+                # An optional step is left out now and then.
+                if step.get("required", True) or rng.random() >= 0.4:
+                    valid = rng.random() >= error_rate
+                    answers[step["id"]] = self.answer(step, valid=valid)
+                    if not valid and (diligent or rng.random() < 0.8):
+                        answers[step["id"]] = self.answer(step, valid=True)  # corrected
             else:
                 self._stray(answers)
                 if rng.random() < 0.3:

@@ -26,7 +26,7 @@ import msgspec
 import pytest
 from playwright.async_api import Browser
 
-from checklists import CompiledTemplate, load_templates
+from checklists import CompiledTemplate, compile_template, load_template_file, load_templates
 from checklists.messages import CATALOG
 from tests.browser.engine_walks import SITE, PythonRun, Walker, pooled, template_json
 
@@ -39,7 +39,12 @@ SEQUENCES_PER_TEMPLATE = 2_000
 CHECKPOINTS = 2
 # validate_answer's codes that depend on the other answers (checkStepAnswer does not look).
 CONTEXT_CODES = {"unknown_step", "step_hidden", "phase_locked", "outcome_not_declared"}
-TEMPLATES = sorted(load_templates(), key=lambda t: (t.key, t.version))
+# Every shipped template and version, and a probe that uses the whole condition language.
+PROBE = Path(__file__).with_name("engine_probe.v1.yaml")
+TEMPLATES = [
+    *sorted(load_templates(), key=lambda t: (t.key, t.version)),
+    compile_template(load_template_file(PROBE)),
+]
 
 # The page fetches the sequences, runs each state through engine.js and posts the results back.
 RUN = """
@@ -278,6 +283,11 @@ REGRESSIONS: dict[str, list[tuple[str, dict[str, Any], str | None]]] = {
     "numbers in messages": [
         ("meter_reading", {"meter_reading": _answer("meter_reading", value)}, None)
         for value in (100000.5, -0.5, -0.000012345, 1e21 + 1e6, 1234567.25, 999999.995, True)
+    ],
+    # The probe: bounds with decimals, gate values with units, conditions on both sides.
+    "number bounds": [
+        ("temperature", {"temperature": _answer("temperature", value)}, None)
+        for value in (-40.75, -40.5, 60.0000001, 1e-5, -10.5, 45.5, 20, 19.999999)
     ],
     # The distance is rounded to 0.1 m half to even, then compared with the radius.
     "radius boundary": [
