@@ -26,7 +26,14 @@ import msgspec
 import pytest
 from playwright.async_api import Browser
 
-from checklists import CompiledTemplate, compile_template, load_template_file, load_templates
+from checklists import (
+    CompiledTemplate,
+    UnknownOutcome,
+    compile_template,
+    evaluate,
+    load_template_file,
+    load_templates,
+)
 from checklists.messages import CATALOG
 from tests.browser.engine_walks import SITE, PythonRun, Walker, pooled, template_json
 
@@ -231,6 +238,35 @@ async def test_messages_are_the_servers(browser: Browser, files: tuple[str, Serv
     finally:
         await page.close()
     assert messages == CATALOG
+
+
+async def test_unknown_outcome_is_refused_as_the_server_refuses_it(
+    browser: Browser, files: tuple[str, Served]
+) -> None:
+    template = TEMPLATES[0]
+    with pytest.raises(UnknownOutcome):
+        evaluate(template, {}, outcome="vanished")  # type: ignore[arg-type]
+    page = await browser.new_page()
+    try:
+        await page.goto(f"{files[0]}/")
+        refused = await page.evaluate(
+            """async (template) => {
+              const engine = await import("/engine.js");
+              const refusals = [];
+              for (const call of [
+                () => engine.evaluate(template, {}, { outcome: "vanished" }),
+                () => engine.validateAnswer(template, {}, { step_id: "greeting", value: true },
+                                            { outcome: "vanished" }),
+              ]) {
+                try { call(); refusals.push(null); } catch (error) { refusals.push(error.name); }
+              }
+              return refusals;
+            }""",
+            template_json(template),
+        )
+    finally:
+        await page.close()
+    assert refused == ["UnknownOutcome", "UnknownOutcome"]
 
 
 def happy_answers(tpl: dict[str, Any], until: str) -> dict[str, Any]:
