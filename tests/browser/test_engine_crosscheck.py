@@ -1,14 +1,16 @@
 """The phone's checklist engine (mobile_api/app/static/engine.js) agrees with the server's.
 
 Seeded random answer sequences (tests/browser/engine_walks.py) for every template in
-checklists/templates, every version, run through the Python engine and through engine.js in
-Debian's Chromium. The whole state must be equal, field for field: next steps, blocking reasons
-(codes, step ids, messages in the sequence's language), allowed outcomes, the outcome in effect,
-rejected answers, flags and compliance. validate_answer is compared the same way on one extra
-answer per sequence. Edge cases the cross-check found are kept as fixed regression sequences.
+checklists/templates, every version, and for a probe template using the whole condition
+language, run through the Python engine and through engine.js in Debian's Chromium. The whole
+state must be equal, field for field: next steps, blocking reasons (codes, step ids, messages in
+the sequence's language), allowed outcomes, the outcome in effect, rejected answers, flags and
+compliance. validate_answer (and checkStepAnswer) are compared on one more answer per sequence.
+Edge cases where the languages part ways are kept as fixed regression sequences.
 
-The data goes to the page over a local HTTP server (not through page.evaluate arguments, which
-are slow for megabytes) and the page compares, returning only the count and the differences.
+The sequences reach the page from a local HTTP server and the page posts engine.js's results back
+(page.evaluate arguments are slow for megabytes); Python compares, while its own engine ran in a
+thread alongside Chromium.
 """
 
 from __future__ import annotations
