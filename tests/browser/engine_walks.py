@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
+import pytest
 
 from checklists import (
     Answer,
@@ -26,6 +27,7 @@ from checklists import (
 )
 from checklists.schema import GeoPoint
 
+SEED = 20261205
 SITE = {"lat": 43.238949, "lon": 76.889709}  # Almaty
 LANGS = ("ru", "kk", "en")
 START = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
@@ -33,6 +35,9 @@ START = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
 DEG_PER_M = 1 / 111_195.08
 
 JSON = dict[str, Any]
+# What the cross-check compared in this run, per template ("key@version": (sequences, states,
+# validations)); the terminal summary prints it (tests/browser/conftest.py).
+COMPARED: pytest.StashKey[dict[str, tuple[int, int, int]]] = pytest.StashKey()
 ANSWERS_TYPE = dict[str, Answer]
 
 
