@@ -69,14 +69,17 @@
 //     validate_answer raises as AnswerRejected (codes: unknown_step, step_hidden, phase_locked,
 //     outcome_not_declared, wrong_type, invalid_value, out_of_range, invalid_option,
 //     empty_value, too_long, photo_count, invalid_photo_ids, serial_empty, serial_count,
-//     missing_location, invalid_location, invalid_timestamp, step_id_mismatch).
+//     missing_location, invalid_location, invalid_timestamp; `rejected_answers` of evaluate()
+//     may also say step_id_mismatch, for an answer stored under another step's key).
 //
 // checkStepAnswer(step, answer, {lang = "ru"}) -> null or {code, step_id, message}: only the
 //     per-kind check of one answer against its step (value, photo count, evidence shapes),
 //     without gates or conditions; for validating input as it is typed.
 //
-// stepsOf(template) -> Map(step id -> {step, phase: id|null, outcome: id|null}), template order.
+// stepsOf(template) -> Map(step id -> {step, phase: id|null, outcome: id|null}) in template
+//     order (phase steps, then outcome steps); `step` has its kind's defaults filled in.
 // render(key, lang, params) -> string; MESSAGES: the engine's own texts in ru, kk and en.
+// formatNumber(x), pyRound(x, ndigits): Python's number formatting and rounding (half to even).
 
 // ---------------------------------------------------------------------------- messages
 
