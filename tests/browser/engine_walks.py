@@ -20,6 +20,7 @@ import pytest
 from checklists import (
     Answer,
     AnswerRejected,
+    ChecklistState,
     CompiledTemplate,
     canonical_json,
     evaluate,
@@ -319,20 +320,16 @@ class PythonRun:
     def answers(self, state: JSON) -> dict[str, Answer]:
         return {key: self.pool[ref] for key, ref in state["answers"].items()}
 
-    def states(self) -> list[JSON]:
-        """The engine's state at every checkpoint, as the server serialises it."""
+    def states(self) -> list[ChecklistState]:
+        """The engine's state at every checkpoint."""
         lang = self.sequence["lang"]
         return [
-            msgspec.json.decode(
-                msgspec.json.encode(
-                    evaluate(
-                        self.template,
-                        self.answers(state),
-                        lang=lang,
-                        site=self.site,
-                        outcome=state["outcome"],
-                    )
-                )
+            evaluate(
+                self.template,
+                self.answers(state),
+                lang=lang,
+                site=self.site,
+                outcome=state["outcome"],
             )
             for state in self.sequence["states"]
         ]

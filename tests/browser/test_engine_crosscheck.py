@@ -29,6 +29,7 @@ import pytest
 from playwright.async_api import Browser
 
 from checklists import (
+    ChecklistState,
     CompiledTemplate,
     UnknownOutcome,
     compile_template,
@@ -153,12 +154,25 @@ def differences(python: Any, js: Any, path: str = "", *, order: bool = False) ->
         yield f"{path}: python {python!r}, js {js!r}"
 
 
+class Results(msgspec.Struct):
+    """What the page posts back: engine.js's states, validateAnswer and checkStepAnswer."""
+
+    states: list[list[ChecklistState]]
+    validations: list[dict[str, Any] | None]
+    checks: list[dict[str, Any] | None]
+
+
 def python_side(
     template: CompiledTemplate, sequences: list[Any]
-) -> list[tuple[list[Any], Any | None]]:
+) -> list[tuple[list[ChecklistState], Any | None]]:
     """Every sequence through the Python engine: (states, validate_answer's verdict)."""
     runs = [PythonRun(template, sequence) for sequence in sequences]
     return [(run.states(), run.validation()) for run in runs]
+
+
+def as_json(value: Any) -> Any:
+    """A value as the server's JSON decodes (lists, key order of the struct)."""
+    return msgspec.json.decode(msgspec.json.encode(value))
 
 
 async def compare(
@@ -172,7 +186,10 @@ async def compare(
     """Run `sequences` through both engines: (states compared, validations compared, differences).
 
     The Python engine works in a thread while Chromium runs engine.js, so the two overlap.
-    With `order`, the keys of every object must also come in the server's order (slower).
+    engine.js's states are decoded as the server's ChecklistState (so every field must be
+    there, with its type) and compared with the Python engine's; with `order`, they are also
+    compared as plain JSON, where every object's keys (no more, no fewer) must come in the
+    server's order.
     """
     origin, served = files
     name = f"{template.key}-{template.version}-{id(sequences)}"
@@ -189,17 +206,28 @@ async def compare(
         await page.close()
         served.pop(f"/data/{name}")
     assert status == 204
-    results = msgspec.json.decode(served.pop(f"/results/{name}")[0])
+    body = served.pop(f"/results/{name}")[0]
+    results = msgspec.json.decode(body, type=Results)
+    plain = msgspec.json.decode(body)["states"] if order else results.states
     found: list[str] = []
     states = validations = 0
-    for index, ((expected, expected_validation), js_states, js_validation, js_check) in enumerate(
-        zip(python, results["states"], results["validations"], results["checks"], strict=True)
+    for index, (
+        (expected, expected_validation),
+        js_states,
+        js_plain,
+        js_validation,
+        js_check,
+    ) in enumerate(
+        zip(python, results.states, plain, results.validations, results.checks, strict=True)
     ):
         states += len(expected)
-        if expected != js_states or (order and any(differences(expected, js_states, order=True))):
+        mismatch = expected != js_states
+        if order and not mismatch:
+            mismatch = any(differences(as_json(expected), js_plain, order=True))
+        if mismatch:
             found.extend(
                 f"sequence {index}{where}"
-                for where in differences(expected, js_states, order=order)
+                for where in differences(as_json(expected), as_json(js_plain), order=order)
             )
             found.append(
                 f"sequence {index}: {json.dumps(sequences[index], ensure_ascii=False)[:2000]}"
