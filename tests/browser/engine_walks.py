@@ -3,15 +3,15 @@
 A sequence is what a technician's phone goes through on one visit: answers given mostly in
 template order, some wrong (every kind of invalid value), some replaced or taken back, some
 given to hidden, locked or unknown steps, positions near and far from the site, an outcome
-declared now and then. Every sequence is a list of checkpoints (answers, declared outcome); both
-engines evaluate each checkpoint and must agree exactly.
+declared now and then. Every sequence is a list of checkpoints (answers, declared outcome) and
+one more answer to validate; both engines evaluate each and must agree exactly.
 """
 
 from __future__ import annotations
 
 import random
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import msgspec
@@ -39,7 +39,6 @@ JSON = dict[str, Any]
 # What the cross-check compared in this run, per template ("key@version": (sequences, states,
 # validations)); the terminal summary prints it (tests/browser/conftest.py).
 COMPARED: pytest.StashKey[dict[str, tuple[int, int, int]]] = pytest.StashKey()
-ANSWERS_TYPE = dict[str, Answer]
 
 
 def template_json(template: CompiledTemplate) -> JSON:
@@ -90,7 +89,7 @@ class Walker:
             return self.clock.replace(tzinfo=None).isoformat()  # naive: rejected
         if roll < 0.4:
             zone = rng.choice((5, 6, -3, 0))
-            return self.clock.astimezone(_zone(zone)).isoformat()
+            return self.clock.astimezone(timezone(timedelta(hours=zone))).isoformat()
         return self.clock.isoformat().replace("+00:00", "Z")
 
     def location(self, radius: float | None = None) -> JSON | None:
@@ -300,12 +299,6 @@ def pooled(lang: str, site: JSON | None, states: list[JSON], candidate: JSON | N
             refs[key] = index[id(answer)]
         compact.append({"answers": refs, "outcome": state["outcome"]})
     return {"lang": lang, "site": site, "pool": pool, "states": compact, "candidate": candidate}
-
-
-def _zone(hours: int) -> Any:
-    from datetime import timezone
-
-    return timezone(timedelta(hours=hours))
 
 
 class PythonRun:
