@@ -1,0 +1,614 @@
+// naryad for technicians: the day, the visit step by step, offline first.
+import { kv, ops, photos as photoStore, wipe } from "./store.js";
+import { LANGUAGES, useLanguage, t, pick, lang } from "./i18n.js";
+import { api, login, loadDay, pull, record, pending, startSyncLoop, Offline, Unauthorized } from "./sync.js";
+import { evaluate, steps as templateSteps } from "./checklist.js";
+import { keep } from "./photos.js";
+
+const main = document.getElementById("main");
+const net = document.getElementById("net");
+const queueChip = document.getElementById("queue");
+let sync = null;
+let syncState = "idle";
+
+// --- small DOM helper: no innerHTML with data, no inline handlers (strict CSP) ---------------
+function h(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value == null || value === false) continue;
+    if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else if (name === "class") node.className = value;
+    else if (value === true) node.setAttribute(name, "");
+    else node.setAttribute(name, value);
+  }
+  for (const child of children.flat()) {
+    if (child == null || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function show(...nodes) {
+  main.replaceChildren(...nodes);
+  main.focus({ preventScroll: true });
+  window.scrollTo(0, 0);
+}
+
+function today(offsetDays = 0, zone) {
+  const date = new Date(Date.now() + offsetDays * 86400000);
+  // The calendar day where the technician works (the bundle's zone once known).
+  return new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" }).format(date);
+}
+
+function time(iso, zone) {
+  return new Intl.DateTimeFormat(locale(), { timeZone: zone, hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
+}
+
+function dayName(iso, zone) {
+  return new Intl.DateTimeFormat(locale(), { timeZone: zone, weekday: "long", day: "numeric", month: "long" }).format(new Date(iso));
+}
+
+function locale() {
+  return { kk: "kk-KZ", ru: "ru-RU", en: "en-GB" }[lang()];
+}
+
+// --- network and queue indicators ------------------------------------------------------------
+async function refreshIndicators() {
+  net.textContent = navigator.onLine ? t("online") : t("offline");
+  net.className = navigator.onLine ? "net on" : "net off";
+  const waiting = (await pending()).length;
+  const photosWaiting = (await photoStore.all()).filter((p) => p.state !== "stored" && p.state !== "rejected").length;
+  const total = waiting + photosWaiting;
+  queueChip.hidden = total === 0 && syncState !== "syncing";
+  queueChip.textContent = syncState === "syncing" ? t("syncing") : t("queued", { n: total });
+}
+window.addEventListener("online", refreshIndicators);
+window.addEventListener("offline", refreshIndicators);
+queueChip.addEventListener("click", () => showSync());
+
+// --- login ------------------------------------------------------------------------------------
+function languagePicker(onChange) {
+  const select = h("select", { id: "lang", name: "lang" },
+    LANGUAGES.map((code) => h("option", { value: code, selected: code === lang() }, t(`lang_${code}`))));
+  select.addEventListener("change", async () => {
+    await kv.set("lang", select.value);
+    await useLanguage(select.value);
+    onChange();
+  });
+  return h("p", { class: "field" }, h("label", { for: "lang" }, t("language")), select);
+}
+
+function showLogin(message = "") {
+  const error = h("p", { class: "error", role: "alert", id: "login-error" }, message);
+  const form = h("form", { class: "card", novalidate: true },
+    h("h1", {}, t("login_title")),
+    h("p", { class: "field" }, h("label", { for: "username" }, t("username")),
+      h("input", { id: "username", name: "username", autocomplete: "username", autocapitalize: "none", required: true })),
+    h("p", { class: "field" }, h("label", { for: "password" }, t("password")),
+      h("input", { id: "password", name: "password", type: "password", autocomplete: "current-password", required: true })),
+    error,
+    h("button", { type: "submit", class: "primary" }, t("login")),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const username = form.username.value.trim();
+    const password = form.password.value;
+    if (!username || !password) { error.textContent = t("login_missing"); return; }
+    try {
+      await login(username, password);
+      await kv.set("cursor", null);
+      await start();
+    } catch (e) {
+      error.textContent = e.status === 401 || e.status === 403 ? t("login_wrong") : navigator.onLine ? t("login_failed") : t("login_offline");
+    }
+  });
+  show(form, languagePicker(() => showLogin()));
+}
+
+// --- the day ----------------------------------------------------------------------------------
+const CHANGE_TEXT = { rescheduled: "change_rescheduled", reassigned: "change_reassigned", cancelled: "change_cancelled", added: "change_added", updated: "change_updated" };
+
+async function refreshDay() {
+  const bundle = await kv.get("bundle");
+  const zone = bundle ? bundle.time_zone : undefined;
+  const fresh = await loadDay(today(0, zone), today(6, zone));
+  if (!(await kv.get("cursor"))) {
+    // The first pull only sets where changes start; the bundle above is already current.
+    const first = await pull();
+    await kv.set("cursor", first.cursor);
+  }
+  return fresh;
+}
+
+async function applyPull() {
+  const result = await pull();
+  const bundle = await kv.get("bundle");
+  const seen = (await kv.get("changes")) || [];
+  for (const change of result.changes) {
+    const index = bundle.visits.findIndex((v) => v.visit_id === change.visit_id);
+    const before = index >= 0 ? bundle.visits[index] : null;
+    let kind = before ? "updated" : "added";
+    if (!change.visit) {
+      if (index >= 0) bundle.visits.splice(index, 1);
+      kind = change.kind.includes("cancel") ? "cancelled" : "reassigned";
+    } else {
+      if (before && before.window.start !== change.visit.window.start) kind = "rescheduled";
+      if (change.visit.status === "cancelled") kind = "cancelled";
+      if (index >= 0) bundle.visits[index] = change.visit;
+      else bundle.visits.push(change.visit);
+    }
+    if (before || change.visit) {
+      seen.unshift({ kind, visit_id: change.visit_id, at: Date.now(), visit: change.visit || before, before });
+    }
+  }
+  Object.assign(bundle.templates, result.templates || {});
+  bundle.visits.sort((a, b) => a.window.start.localeCompare(b.window.start));
+  await kv.set("bundle", bundle);
+  await kv.set("changes", seen.slice(0, 20));
+  await kv.set("cursor", result.cursor);
+  return result.changes.length;
+}
+
+function changeNotice(change, zone) {
+  const visit = change.visit || {};
+  const text = t(CHANGE_TEXT[change.kind] || "change_updated", {
+    customer: visit.customer ? visit.customer.name : "",
+    when: visit.window ? `${dayName(visit.window.start, zone)} ${time(visit.window.start, zone)}` : "",
+    before: change.before && change.before.window ? `${time(change.before.window.start, zone)}` : "",
+  });
+  return h("li", { class: `change ${change.kind}` }, text);
+}
+
+async function showDay(note = "") {
+  const bundle = await kv.get("bundle");
+  if (!bundle) { show(h("p", { class: "card" }, t("no_bundle"))); return; }
+  const zone = bundle.time_zone;
+  const changes = ((await kv.get("changes")) || []).filter((c) => !c.dismissed);
+  const status = h("p", { class: "note", role: "status" }, note);
+  const refresh = h("button", { type: "button", class: "secondary", id: "refresh" }, t("refresh"));
+  refresh.addEventListener("click", async () => {
+    status.textContent = t("refreshing");
+    try {
+      await refreshDay();
+      const count = await applyPull();
+      await showDay(count ? t("changes_found", { n: count }) : t("no_changes"));
+    } catch (e) {
+      status.textContent = e instanceof Offline ? t("refresh_offline") : t("refresh_failed");
+      if (e instanceof Unauthorized) showLogin(t("session_over"));
+    }
+  });
+  const byDay = new Map();
+  for (const visit of bundle.visits) {
+    const day = today(0, zone) && new Intl.DateTimeFormat("en-CA", { timeZone: zone }).format(new Date(visit.window.start));
+    if (!byDay.has(day)) byDay.set(day, []);
+    byDay.get(day).push(visit);
+  }
+  const sections = [];
+  for (const [, visits] of byDay) {
+    sections.push(h("h2", {}, dayName(visits[0].window.start, zone)));
+    sections.push(h("ol", { class: "visits" }, visits.map((v) => visitCard(v, zone))));
+  }
+  const dismiss = h("button", { type: "button", class: "secondary" }, t("changes_seen"));
+  dismiss.addEventListener("click", async () => {
+    const all = (await kv.get("changes")) || [];
+    await kv.set("changes", all.map((c) => ({ ...c, dismissed: true })));
+    showDay();
+  });
+  show(
+    h("div", { class: "toolbar" }, h("h1", {}, t("my_day")), refresh),
+    status,
+    changes.length ? h("section", { class: "changes", "aria-labelledby": "changes-title" },
+      h("h2", { id: "changes-title" }, t("changes_title")), h("ul", {}, changes.map((c) => changeNotice(c, zone))), dismiss) : null,
+    bundle.visits.length ? sections : h("p", { class: "card" }, t("no_visits")),
+    h("p", { class: "zone" }, t("times_in_zone", { zone })),
+    h("footer", { class: "footer" }, languagePicker(() => showDay()),
+      h("button", { type: "button", class: "link", id: "logout", onclick: logout }, t("logout"))),
+  );
+}
+
+function navLinks(visit) {
+  const { lat, lon } = visit.location;
+  const label = encodeURIComponent(visit.address);
+  return h("span", { class: "nav" },
+    h("a", { href: `geo:${lat},${lon}?q=${lat},${lon}(${label})`, class: "button secondary" }, t("navigate")),
+    h("a", { href: `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lon}#map=17/${lat}/${lon}`, class: "button secondary", rel: "noopener", target: "_blank" }, t("map")));
+}
+
+function bring(visit) {
+  const items = visit.equipment.map((e) => `${e.name}${e.model ? ` ${e.model}` : ""} × ${e.quantity} ${e.unit}`);
+  if (!items.length) return null;
+  return h("div", { class: "bring" }, h("strong", {}, t("bring")), h("ul", {}, items.map((i) => h("li", {}, i))));
+}
+
+function visitCard(visit, zone) {
+  const cancelled = visit.status === "cancelled";
+  return h("li", { class: `visit card${cancelled ? " cancelled" : ""}` },
+    h("p", { class: "when" }, `${time(visit.window.start, zone)}–${time(visit.window.end, zone)}`,
+      h("span", { class: "status" }, t(`status_${visit.status}`))),
+    h("p", { class: "who" }, visit.customer.name),
+    h("p", { class: "what" }, `${t(`work_${visit.work_type}`)} · ${visit.work_order_number}`),
+    h("p", { class: "where" }, visit.address),
+    navLinks(visit),
+    bring(visit),
+    cancelled ? null : h("button", { type: "button", class: "primary", onclick: () => showVisit(visit.visit_id) }, t("open_visit")),
+  );
+}
+
+async function logout() {
+  if ((await pending()).length && !confirm(t("logout_pending"))) return;
+  const device = await kv.get("device_id");
+  await wipe();
+  await kv.set("device_id", device); // the phone stays the same device
+  await kv.set("lang", lang());
+  showLogin();
+}
+
+// --- the visit --------------------------------------------------------------------------------
+async function visitState(id) {
+  return (await kv.get(`visit:${id}`)) || { answers: {}, outcome: null, arrived: false, notes: [] };
+}
+
+async function saveVisitState(id, state) {
+  await kv.set(`visit:${id}`, state);
+}
+
+function here() {
+  return new Promise((resolve) => {
+    if (!("geolocation" in navigator)) { resolve(null); return; }
+    navigator.geolocation.getCurrentPosition(
+      (p) => resolve({ lat: p.coords.latitude, lon: p.coords.longitude, accuracy_m: Math.round(p.coords.accuracy) }),
+      () => resolve(null),
+      { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 },
+    );
+  });
+}
+
+async function answer(visit, step, value, extra = {}) {
+  const state = await visitState(visit.visit_id);
+  const payload = { step_id: step.id };
+  if (value !== undefined && value !== null) payload.value = value;
+  const entry = { step_id: step.id, answered_at: new Date().toISOString() };
+  if (value !== undefined && value !== null) entry.value = value;
+  if (extra.location) entry.location = extra.location;
+  if (extra.photoRefs) entry.photo_ids = extra.photoRefs;
+  if (step.outcome) {
+    // An outcome's own steps travel with the outcome operation.
+    state.outcome_answers = { ...(state.outcome_answers || {}), [step.id]: payload };
+  } else {
+    await record("checklist_answer", visit.visit_id, payload, { location: extra.location, photoRefs: extra.photoRefs });
+  }
+  state.answers[step.id] = entry;
+  await saveVisitState(visit.visit_id, state);
+  sync && sync.now();
+}
+
+function stepInput(visit, step, state, after = () => showVisit(visit.visit_id)) {
+  const kind = step.kind;
+  const done = (value, extra) => answer(visit, step, value, extra).then(after);
+  const given = state.answers[step.id];
+  const body = [];
+  if (kind === "confirm") {
+    body.push(h("button", { type: "button", class: "primary", onclick: () => done(true) }, t("done")));
+  } else if (kind === "yes_no") {
+    body.push(h("div", { class: "pair" },
+      h("button", { type: "button", class: "primary", onclick: () => done(true) }, t("yes")),
+      h("button", { type: "button", class: "secondary", onclick: () => done(false) }, t("no"))));
+  } else if (kind === "choice") {
+    body.push(h("div", { class: "choices" }, (step.options || []).map((o) =>
+      h("button", { type: "button", class: "secondary", onclick: () => done(o.value) }, pick(o.label || o.title) || o.value))));
+  } else if (kind === "text" || kind === "person_name" || kind === "number") {
+    const id = `in-${step.id}`;
+    const input = kind === "text"
+      ? h("textarea", { id, rows: 3 })
+      : h("input", { id, type: kind === "number" ? "number" : "text", inputmode: kind === "number" ? "decimal" : null, min: step.min, max: step.max, step: "any", autocomplete: "off" });
+    const error = h("p", { class: "error", role: "alert" });
+    body.push(h("label", { for: id, class: "sr-only" }, pick(step.title)), input, error,
+      h("button", { type: "button", class: "primary", onclick: () => {
+        const raw = input.value.trim();
+        if (!raw) { error.textContent = t("required"); return; }
+        if (kind === "number") {
+          const n = Number(raw.replace(",", "."));
+          if (!Number.isFinite(n) || (step.min != null && n < step.min) || (step.max != null && n > step.max)) {
+            error.textContent = t("number_range", { min: step.min ?? "", max: step.max ?? "" });
+            return;
+          }
+          done(n);
+        } else done(raw);
+      } }, t("save")));
+  } else if (kind === "serial") {
+    const count = Math.max(1, step.min_count || 1);
+    const inputs = Array.from({ length: count }, (_, i) => h("input", { id: `sn-${step.id}-${i}`, autocomplete: "off", autocapitalize: "characters", "aria-label": `${t("serial")} ${i + 1}` }));
+    const error = h("p", { class: "error", role: "alert" });
+    body.push(...inputs, error, h("button", { type: "button", class: "primary", onclick: () => {
+      const values = inputs.map((i) => i.value.trim().toUpperCase());
+      if (values.some((v) => !v)) { error.textContent = t("required"); return; }
+      done(values.map((value) => ({ value, method: "typed" })));
+    } }, t("save")));
+  } else if (kind === "geo_check") {
+    const error = h("p", { class: "error", role: "alert" });
+    body.push(error, h("button", { type: "button", class: "primary", onclick: async () => {
+      const location = await here();
+      if (!location) { error.textContent = t("no_location"); return; }
+      done(null, { location });
+    } }, t("check_location")));
+  } else if (kind === "photo") {
+    const need = Math.max(1, step.min_count || 1);
+    const taken = (state.draft_photos || {})[step.id] || [];
+    const id = `ph-${step.id}`;
+    const error = h("p", { class: "error", role: "alert" });
+    const input = h("input", { id, type: "file", accept: "image/*", capture: "environment", class: "file" });
+    input.addEventListener("change", async () => {
+      const file = input.files && input.files[0];
+      if (!file) return;
+      try {
+        const photo = await keep(file, visit.visit_id, step.id);
+        const s = await visitState(visit.visit_id);
+        s.draft_photos = { ...(s.draft_photos || {}), [step.id]: [...taken, photo.local_id] };
+        await saveVisitState(visit.visit_id, s);
+        if (s.draft_photos[step.id].length >= need) await answer(visit, step, null, { photoRefs: s.draft_photos[step.id] });
+        after();
+      } catch {
+        error.textContent = t("photo_unreadable");
+      }
+    });
+    body.push(h("p", {}, t("photos_taken", { n: taken.length, need })),
+      h("label", { for: id, class: "button primary" }, t("take_photo")), input, error);
+  } else if (kind === "signature") {
+    body.push(h("button", { type: "button", class: "primary", id: "handoff", onclick: () => handOff(visit) }, t("hand_to_customer")));
+  } else {
+    body.push(h("p", {}, t("unknown_step")));
+  }
+  return h("section", { class: "step card", "aria-labelledby": `t-${step.id}` },
+    h("h2", { id: `t-${step.id}` }, pick(step.title)),
+    step.help ? h("p", { class: "help" }, pick(step.help)) : null,
+    given ? h("p", { class: "given" }, t("answered")) : null,
+    body);
+}
+
+function outcomeId(o) {
+  return typeof o === "string" ? o : o.id;
+}
+
+async function showVisit(id, note = "") {
+  const bundle = await kv.get("bundle");
+  const visit = bundle && bundle.visits.find((v) => v.visit_id === id);
+  if (!visit) { showDay(t("visit_gone")); return; }
+  const template = bundle.templates[`${visit.checklist.key}@${visit.checklist.version}`];
+  const zone = bundle.time_zone;
+  const state = await visitState(id);
+  const all = templateSteps(template);
+  const safety = h("button", { type: "button", class: "danger", id: "safety" }, t("safety_exit"));
+  safety.addEventListener("click", () => showOutcome(visit, template, "aborted_safety"));
+  const header = h("div", { class: "visit-head" },
+    h("button", { type: "button", class: "link", onclick: () => showDay() }, `← ${t("my_day")}`),
+    h("h1", {}, visit.customer.name),
+    h("p", {}, `${time(visit.window.start, zone)}–${time(visit.window.end, zone)} · ${visit.address}`),
+    visit.access_notes ? h("p", { class: "help" }, visit.access_notes) : null,
+    safety);
+  if (!state.arrived) {
+    const error = h("p", { class: "error", role: "alert" });
+    const arrive = h("button", { type: "button", class: "primary", id: "arrive" }, t("arrived"));
+    arrive.addEventListener("click", async () => {
+      const location = await here();
+      if (!location) { error.textContent = t("no_location"); return; }
+      await record("arrived", id, {}, { location });
+      const s = await visitState(id);
+      s.arrived = true;
+      s.site = location;
+      await saveVisitState(id, s);
+      sync && sync.now();
+      showVisit(id);
+    });
+    const onWay = h("button", { type: "button", class: "secondary" }, t("on_my_way"));
+    onWay.addEventListener("click", async () => {
+      await record("en_route", id, { eta: new Date(Date.now() + 30 * 60000).toISOString() });
+      sync && sync.now();
+      showVisit(id, t("on_my_way_sent"));
+    });
+    show(header, h("p", { class: "note", role: "status" }, note), navLinks(visit), bring(visit), error, arrive, onWay);
+    return;
+  }
+  const site = visit.location ? { lat: visit.location.lat, lon: visit.location.lon } : null;
+  const result = await evaluate(template, state.answers, { lang: lang(), site, outcome: state.outcome });
+  const next = (result.next_required_steps || []).map((s) => all.get(s)).filter(Boolean);
+  const outcomes = (result.allowed_outcomes || []).map(outcomeId);
+  const declared = state.outcome_done;
+  const parts = [header, h("p", { class: "note", role: "status" }, note)];
+  if (declared) {
+    parts.push(h("section", { class: "card done" }, h("h2", {}, t("visit_closed")), h("p", {}, t(`outcome_${declared}`))));
+  } else if (next.length) {
+    parts.push(...next.slice(0, 1).map((s) => stepInput(visit, s, state)));
+    parts.push(h("p", { class: "progress" }, t("steps_left", { n: next.length })));
+  } else if (outcomes.includes("completed")) {
+    parts.push(h("section", { class: "card" }, h("h2", {}, t("ready_to_close")),
+      h("button", { type: "button", class: "primary", id: "complete", onclick: () => declare(visit, "completed") }, t("complete_visit"))));
+  }
+  for (const reason of result.blocking_reasons || []) {
+    parts.push(h("p", { class: "blocked" }, reason.message || reason.detail || reason.code));
+  }
+  const others = outcomes.filter((o) => o !== "completed" && o !== "aborted_safety");
+  if (!declared && others.length) {
+    parts.push(h("section", { class: "outcomes card", "aria-labelledby": "other-title" }, h("h2", { id: "other-title" }, t("other_outcomes")),
+      others.map((o) => h("button", { type: "button", class: "secondary", onclick: () => showOutcome(visit, template, o) }, t(`outcome_${o}`)))));
+  }
+  parts.push(noteBox(visit));
+  show(...parts);
+}
+
+function noteBox(visit) {
+  const area = h("textarea", { id: "note", rows: 2 });
+  const saved = h("p", { class: "note", role: "status" });
+  return h("section", { class: "card" }, h("label", { for: "note" }, t("note")), area, saved,
+    h("button", { type: "button", class: "secondary", onclick: async () => {
+      const text = area.value.trim();
+      if (!text) return;
+      await record("note", visit.visit_id, { text });
+      area.value = "";
+      saved.textContent = t("note_saved");
+      sync && sync.now();
+    } }, t("save_note")));
+}
+
+async function showOutcome(visit, template, outcome) {
+  const definition = (template.outcomes || []).find((o) => o.id === outcome) || { id: outcome };
+  const state = await visitState(visit.visit_id);
+  const own = (definition.steps || []).map((s) => ({ ...s, outcome: outcome }));
+  const parts = [
+    h("button", { type: "button", class: "link", onclick: () => showVisit(visit.visit_id) }, `← ${t("back")}`),
+    h("h1", {}, pick(definition.title) || t(`outcome_${outcome}`)),
+    definition.message ? h("p", { class: outcome === "aborted_safety" ? "danger-text" : "help" }, pick(definition.message)) : null,
+  ];
+  for (const step of own) {
+    if (!(state.outcome_answers || {})[step.id]) parts.push(stepInputForOutcome(visit, template, outcome, step, state));
+    else parts.push(h("p", { class: "given" }, `${pick(step.title)}: ${t("answered")}`));
+  }
+  const missing = own.filter((s) => s.required !== false && !(state.outcome_answers || {})[s.id]);
+  parts.push(h("button", { type: "button", class: outcome === "aborted_safety" ? "danger" : "primary", id: "declare", disabled: missing.length > 0,
+    onclick: () => declare(visit, outcome) }, t("declare_outcome")));
+  show(...parts);
+}
+
+function stepInputForOutcome(visit, template, outcome, step, state) {
+  // After answering, stay on the outcome screen.
+  return stepInput(visit, step, state, () => showOutcome(visit, template, outcome));
+}
+
+async function declare(visit, outcome) {
+  const state = await visitState(visit.visit_id);
+  const own = new Set(((visit.template_outcomes || {})[outcome]) || []);
+  const answers = Object.values(state.outcome_answers || {}).filter((a) => !own.size || own.has(a.step_id));
+  const payload = { outcome };
+  if (answers.length) payload.answers = answers;
+  await record("outcome", visit.visit_id, payload);
+  state.outcome = outcome;
+  state.outcome_done = outcome;
+  await saveVisitState(visit.visit_id, state);
+  sync && sync.now();
+  showVisit(visit.visit_id, t("outcome_saved"));
+}
+
+// --- the customer's turn ----------------------------------------------------------------------
+async function handOff(visit) {
+  const status = h("p", { class: "note", role: "status" }, t("handoff_syncing"));
+  show(h("h1", {}, t("hand_to_customer")), status);
+  try {
+    await sync.now();
+    if ((await pending()).length) throw new Offline();
+    const response = await api(`/mobile/v1/visits/${visit.visit_id}/acts`, { method: "POST", body: {}, key: crypto.randomUUID() });
+    const body = await response.json();
+    if (!response.ok) {
+      status.textContent = t("handoff_refused", { detail: body.detail || response.statusText });
+      status.after(h("button", { type: "button", class: "secondary", onclick: () => showVisit(visit.visit_id) }, t("back")));
+      return;
+    }
+    await kv.set("handoff", { visit_id: visit.visit_id, act_id: body.act_id, act_number: body.act_number });
+    // Full screen for the customer: the signing page replaces the app until they are done.
+    window.location.assign(new URL(body.signing_url).pathname);
+  } catch (e) {
+    status.textContent = e instanceof Offline ? t("handoff_offline") : t("handoff_failed");
+    status.after(h("button", { type: "button", class: "secondary", onclick: () => showVisit(visit.visit_id) }, t("back")));
+  }
+}
+
+async function backFromCustomer(handoff) {
+  // The server knows whether the act was signed: the checklist's sign step is then answered.
+  let signed = false;
+  try {
+    const response = await api(`/mobile/v1/visits/${handoff.visit_id}/checklist?lang=${lang()}`);
+    if (response.ok) {
+      const view = await response.json();
+      const answered = new Set(view.state.answered_steps);
+      const bundle = await kv.get("bundle");
+      const visit = bundle.visits.find((v) => v.visit_id === handoff.visit_id);
+      const template = bundle.templates[`${visit.checklist.key}@${visit.checklist.version}`];
+      const state = await visitState(handoff.visit_id);
+      for (const step of templateSteps(template).values()) {
+        if (step.kind === "signature" && answered.has(step.id)) {
+          state.answers[step.id] = { step_id: step.id, value: handoff.act_id, answered_at: new Date().toISOString() };
+          signed = true;
+        }
+      }
+      await saveVisitState(handoff.visit_id, state);
+    }
+  } catch {
+    // offline: the technician can check again
+  }
+  await kv.del("handoff");
+  showVisit(handoff.visit_id, signed ? t("customer_signed", { number: handoff.act_number }) : t("customer_not_signed"));
+}
+
+// --- sync results in plain words ----------------------------------------------------------------
+const RESULT_TEXT = {
+  applied: "result_applied",
+  duplicate: "result_duplicate",
+  rejected: "result_rejected",
+  conflict: "result_conflict",
+};
+
+async function showSync() {
+  const records = (await ops.all()).reverse();
+  const photoRecords = await photoStore.all();
+  const button = h("button", { type: "button", class: "primary", id: "sync-now" }, t("sync_now"));
+  const status = h("p", { class: "note", role: "status" }, t(`sync_${syncState}`));
+  button.addEventListener("click", async () => { await sync.now(); showSync(); });
+  show(
+    h("button", { type: "button", class: "link", onclick: () => showDay() }, `← ${t("my_day")}`),
+    h("h1", {}, t("sync_title")), status, button,
+    h("ul", { class: "results" },
+      photoRecords.filter((p) => p.state !== "stored").map((p) =>
+        h("li", { class: p.state === "rejected" ? "bad" : "" }, p.state === "rejected" ? t("photo_failed", { reason: p.reason || "" }) : t("photo_waiting"))),
+      records.map((r) => {
+        const status = r.result ? r.result.status : "queued";
+        const advice = status === "rejected" || status === "conflict" ? t(`advice_${status}`) : "";
+        return h("li", { class: status === "rejected" || status === "conflict" ? "bad" : "" },
+          h("strong", {}, t(`op_${r.op.type}`)), " ", t(RESULT_TEXT[status] || "result_queued"),
+          r.result && r.result.message ? h("span", { class: "why" }, ` ${r.result.message}`) : null,
+          advice ? h("span", { class: "advice" }, ` ${advice}`) : null);
+      })),
+  );
+}
+
+// --- start ------------------------------------------------------------------------------------
+async function start() {
+  const session = await kv.get("session");
+  if (!session) { showLogin(); return; }
+  sync = startSyncLoop(async (report) => {
+    const trouble = report.results.filter((r) => r.status === "rejected" || r.status === "conflict");
+    if (trouble.length || report.photoFailures.length) net.dataset.trouble = "1";
+    await refreshIndicators();
+  }, async (state) => {
+    syncState = state;
+    await refreshIndicators();
+    if (state === "login") showLogin(t("session_over"));
+  });
+  const handoff = await kv.get("handoff");
+  if (handoff) { await backFromCustomer(handoff); sync.now(); return; }
+  let note = "";
+  if (navigator.onLine) {
+    try {
+      await refreshDay();
+      const count = await applyPull();
+      if (count) note = t("changes_found", { n: count });
+    } catch (e) {
+      if (e instanceof Unauthorized) { showLogin(t("session_over")); return; }
+      note = t("refresh_offline");
+    }
+  } else note = t("working_offline");
+  await showDay(note);
+  await refreshIndicators();
+  sync.now();
+}
+
+async function boot() {
+  const stored = await kv.get("lang");
+  const guess = (navigator.language || "ru").slice(0, 2);
+  await useLanguage(stored || (LANGUAGES.includes(guess) ? guess : "ru"));
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/app/sw.js", { scope: "/app/" }).catch(() => {});
+  }
+  await refreshIndicators();
+  setInterval(refreshIndicators, 5000);
+  await start();
+}
+
+boot();
