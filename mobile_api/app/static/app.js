@@ -29,7 +29,7 @@ function h(tag, attrs = {}, ...children) {
 }
 
 function show(...nodes) {
-  main.replaceChildren(...nodes);
+  main.replaceChildren(...nodes.flat(2).filter((n) => n != null && n !== false));
   main.focus({ preventScroll: true });
   window.scrollTo(0, 0);
 }
