@@ -20,10 +20,10 @@ const SHELL = [
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
-    caches.open(VERSION).then((cache) =>
-      // One missing optional file (engine.js before it lands) must not stop the install.
-      Promise.all(SHELL.map((url) => cache.add(new Request(url, { cache: "reload" })).catch(() => null))),
-    ).then(() => self.skipWaiting()),
+    // All or nothing: a half-cached shell would not open offline, so the old worker stays.
+    caches.open(VERSION)
+      .then((cache) => cache.addAll(SHELL.map((url) => new Request(url, { cache: "reload" }))))
+      .then(() => self.skipWaiting()),
   );
 });
 

@@ -5,14 +5,20 @@ One browser context per test, few page loads: the app is one page that redraws i
 
 from __future__ import annotations
 
+import io
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 from playwright.async_api import Browser, BrowserContext, Page
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+from sqlalchemy import select
 
+from service.db.models import Act, Photo, SyncOperation, Visit
 from tests.integration.builders import PASSWORD, Area, Builder, Person
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
@@ -147,5 +153,169 @@ async def test_log_in_and_see_the_day_then_open_it_offline(
     assert await page.locator("ol.visits > li").count() == 2
     assert await page.locator("#net").inner_text() == "Нет сети"
     await shot(page, "day-offline-ru-390")
+    assert errors == []
+    await context.close()
+
+
+def camera_jpeg() -> bytes:
+    """What a phone camera hands over: larger than the app keeps (it downscales to 1600 px)."""
+    image = Image.new("RGB", (2400, 1800), tuple(uuid.uuid4().bytes[:3]))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()
+
+
+# The operations and photos the app holds in IndexedDB (read through the page).
+STORED = """async () => {
+  const db = await new Promise((resolve, reject) => {
+    const request = indexedDB.open("naryad-app");
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  const all = (name) => new Promise((resolve) => {
+    const request = db.transaction(name).objectStore(name).getAll();
+    request.onsuccess = () => resolve(request.result);
+  });
+  const ops = (await all("ops")).map((r) => ({id: r.id, type: r.op.type, state: r.state,
+    status: r.result ? r.result.status : null}));
+  const photos = (await all("photos")).map((p) => ({server_id: p.server_id || null,
+    sha256: p.sha256, size: p.size, state: p.state}));
+  db.close();
+  return {ops, photos};
+}"""
+
+
+async def answer_step(page: Page) -> str:
+    """Answer what the visit screen asks now, as a technician would; the step's kind."""
+    step = page.locator("section.step")
+    await step.wait_for()
+    kind = await step.get_attribute("data-kind") or ""
+    handle = await step.element_handle()
+    if kind == "photo":
+        await step.locator("input[type=file]").set_input_files(
+            files=[{"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": camera_jpeg()}]
+        )
+    elif kind in ("confirm", "yes_no", "choice", "geo_check"):
+        await step.locator("button").first.click()
+    elif kind in ("text", "person_name"):
+        await step.locator("textarea, input").first.fill("Нұрланова Әлия Қанатқызы")
+        await step.locator("button.primary").click()
+    elif kind == "number":
+        await step.locator("input").fill("1")
+        await step.locator("button.primary").click()
+    elif kind == "serial":
+        for index, field in enumerate(await step.locator("input").all()):
+            await field.fill(f"SN{index}{uuid.uuid4().hex[:8]}")
+        await step.locator("button.primary").click()
+    elif kind != "signature":
+        raise AssertionError(f"unexpected step kind {kind!r}")
+    if kind != "signature":
+        # The next screen replaces this one; if it does not, say what the technician sees.
+        try:
+            await page.wait_for_function("(old) => !old.isConnected", arg=handle, timeout=10_000)
+        except PlaywrightTimeout:
+            raise AssertionError(f"{kind} step stayed: {await page.inner_text('main')}") from None
+    return kind
+
+
+async def work_until_signature(page: Page, reload_after: int | None = None) -> list[str]:
+    """Answer steps until the customer's signature is asked for; optionally reload midway."""
+    kinds: list[str] = []
+    for _ in range(60):
+        if await page.locator("#arrive").count():
+            await page.click("#arrive")
+            await page.locator("#arrive").wait_for(state="detached")
+        kind = await answer_step(page)
+        if kind == "signature":
+            return kinds
+        kinds.append(kind)
+        if reload_after is not None and len(kinds) == reload_after:
+            await page.reload()
+            await page.locator("ol.visits > li").first.locator("button.primary").click()
+    raise AssertionError(f"no signature step after {kinds}")
+
+
+async def sign_as_customer(page: Page) -> None:
+    """The customer reads the act on the same phone, signs it with a finger and submits."""
+    await page.locator("#scroll-hint").scroll_into_view_if_needed()
+    pad = page.locator("#pad")
+    await pad.scroll_into_view_if_needed()
+    box = await pad.bounding_box()
+    assert box is not None
+    await page.mouse.move(box["x"] + 20, box["y"] + box["height"] / 2)
+    await page.mouse.down()
+    for step in range(1, 10):
+        await page.mouse.move(
+            box["x"] + 20 + step * (box["width"] - 40) / 10,
+            box["y"] + box["height"] / 2 + (-15 if step % 2 else 15),
+            steps=3,
+        )
+    await page.mouse.up()
+    await page.fill("#name", "Нұрланова Әлия Қанатқызы")
+    await page.click("#sign")
+    await page.locator("#done, #error:not(:empty)").first.wait_for(timeout=20_000)
+    assert await page.inner_text("#error") == ""
+
+
+async def test_a_whole_visit_offline_then_synced_exactly_once_and_signed(
+    browser: Browser, live_server: str, build: Builder
+) -> None:
+    day = await a_day(build)
+    visit_id = day.visits[0].id
+    context = await phone(browser, day)
+    page = await context.new_page()
+    errors = watch(page)
+    await log_in(page, live_server, day.technician.user.username)
+    await page.locator("#queue", has_text="Всё отправлено").wait_for()
+    await page.wait_for_function("navigator.serviceWorker.controller !== null")
+    await context.set_offline(True)
+    await page.locator("ol.visits > li").first.locator("button.primary").click()
+    await page.locator("#safety").wait_for()  # the safety exit is on the screen from the start
+    await shot(page, "visit-ru-390")
+    # The whole checklist with no network, the app killed and reopened halfway through.
+    kinds = await work_until_signature(page, reload_after=12)
+    assert kinds.count("photo") == 2
+    assert "geo_check" in kinds
+    stored = await page.evaluate(STORED)
+    assert {op["state"] for op in stored["ops"]} == {"queued"}
+    assert len(stored["photos"]) == 2
+    assert all(photo["state"] == "queued" for photo in stored["photos"])
+    assert "Ждут отправки" in await page.inner_text("#queue")
+    await shot(page, "signature-offline-ru-390")
+
+    await context.set_offline(False)
+    await page.locator("#queue", has_text="Всё отправлено").wait_for(timeout=30_000)
+    stored = await page.evaluate(STORED)
+    async with build.sessionmaker() as session:
+        rows = (
+            await session.scalars(select(SyncOperation).where(SyncOperation.visit_id == visit_id))
+        ).all()
+        photos = (await session.scalars(select(Photo).where(Photo.visit_id == visit_id))).all()
+    # Every operation the phone made is on the server once, applied; nothing else is.
+    assert sorted(str(row.id) for row in rows) == sorted(op["id"] for op in stored["ops"])
+    assert {row.status for row in rows} == {"applied"}, [(r.type, r.code, r.message) for r in rows]
+    assert {op["status"] for op in stored["ops"]} == {"applied"}
+    # Both photos confirmed, with the hash and size the phone computed after downscaling.
+    assert sorted((p.sha256, p.size, p.status) for p in photos) == sorted(
+        (p["sha256"], p["size"], "stored") for p in stored["photos"]
+    )
+    assert all(p["size"] < 400_000 for p in stored["photos"])
+
+    # The customer's turn: the act from what the server holds, signed on the same phone.
+    await page.click("#handoff")
+    await page.wait_for_url("**/mobile/v1/sign/**")
+    await sign_as_customer(page)
+    await page.go_back()
+    await page.locator(".note", has_text="подписал").wait_for()
+    assert await answer_step(page) == "confirm"  # thanked the customer
+    await page.click("#complete")
+    await page.locator(".done").wait_for()
+    await page.locator("#queue", has_text="Всё отправлено").wait_for(timeout=30_000)
+    async with build.sessionmaker() as session:
+        visit = await session.get_one(Visit, visit_id)
+        act = await session.scalar(select(Act).where(Act.visit_id == visit_id))
+    assert visit.status == "completed"
+    assert act is not None
+    assert act.status == "signed"
     assert errors == []
     await context.close()

@@ -1,13 +1,14 @@
 // naryad for technicians: the day, the visit step by step, offline first.
 import { kv, ops, photos as photoStore, wipe } from "./store.js";
 import { LANGUAGES, useLanguage, t, pick, lang } from "./i18n.js";
-import { api, login, loadDay, pull, record, pending, startSyncLoop, Offline, Unauthorized } from "./sync.js";
-import { evaluate, steps as templateSteps } from "./checklist.js";
+import { api, login, loadDay, pull, record, pending, waiting, startSyncLoop, Offline, Unauthorized } from "./sync.js";
+import { evaluate, check, steps as templateSteps } from "./checklist.js";
 import { keep } from "./photos.js";
 
 const main = document.getElementById("main");
 const net = document.getElementById("net");
 const queueChip = document.getElementById("queue");
+const safetyButton = document.getElementById("safety");
 let sync = null;
 let syncState = "idle";
 
@@ -29,6 +30,7 @@ function h(tag, attrs = {}, ...children) {
 }
 
 function show(...nodes) {
+  safetyButton.hidden = true;
   main.replaceChildren(...nodes.flat(2).filter((n) => n != null && n !== false));
   main.focus({ preventScroll: true });
   window.scrollTo(0, 0);
@@ -56,11 +58,10 @@ function locale() {
 async function refreshIndicators() {
   net.textContent = navigator.onLine ? t("online") : t("offline");
   net.className = navigator.onLine ? "net on" : "net off";
-  const waiting = (await pending()).length;
-  const photosWaiting = (await photoStore.all()).filter((p) => p.state !== "stored" && p.state !== "rejected").length;
-  const total = waiting + photosWaiting;
-  queueChip.hidden = total === 0 && syncState !== "syncing";
-  queueChip.textContent = syncState === "syncing" ? t("syncing") : t("queued", { n: total });
+  const total = await waiting();
+  queueChip.hidden = !(await kv.get("session"));
+  queueChip.textContent = syncState === "syncing" ? t("syncing") : total ? t("queued", { n: total }) : t("all_sent");
+  queueChip.className = total ? "chip waiting" : "chip";
 }
 window.addEventListener("online", refreshIndicators);
 window.addEventListener("offline", refreshIndicators);
@@ -244,8 +245,12 @@ async function logout() {
 }
 
 // --- the visit --------------------------------------------------------------------------------
+// Local state of a visit (IndexedDB): the answers as the engine sees them, the outcome's own
+// answers while one is being declared, and what has been recorded. The server gets each of
+// these as an operation from the queue; this state only drives the screens.
 async function visitState(id) {
-  return (await kv.get(`visit:${id}`)) || { answers: {}, outcome: null, arrived: false, notes: [] };
+  const state = (await kv.get(`visit:${id}`)) || {};
+  return { answers: {}, outcome_answers: {}, declaring: null, outcome_done: null, arrived: false, draft_photos: {}, ...state };
 }
 
 async function saveVisitState(id, state) {
@@ -263,29 +268,59 @@ function here() {
   });
 }
 
-async function answer(visit, step, value, extra = {}) {
+async function context(id) {
+  const bundle = await kv.get("bundle");
+  const visit = bundle && bundle.visits.find((v) => v.visit_id === id);
+  if (!visit) return null;
+  const template = bundle.templates[`${visit.checklist.key}@${visit.checklist.version}`];
+  const site = visit.location ? { lat: visit.location.lat, lon: visit.location.lon } : null;
+  return { visit, template, zone: bundle.time_zone, site, all: templateSteps(template) };
+}
+
+function engineOptions(ctx, outcome) {
+  return { lang: lang(), site: ctx.site, outcome, contentHash: ctx.visit.checklist.content_hash };
+}
+
+// Check with the engine, store locally, queue the operation. Returns the engine's refusal or null.
+async function answer(ctx, step, value, extra = {}) {
+  const { visit, template } = ctx;
   const state = await visitState(visit.visit_id);
-  const payload = { step_id: step.id };
-  if (value !== undefined && value !== null) payload.value = value;
   const entry = { step_id: step.id, answered_at: new Date().toISOString() };
   if (value !== undefined && value !== null) entry.value = value;
   if (extra.location) entry.location = extra.location;
   if (extra.photoRefs) entry.photo_ids = extra.photoRefs;
+  const own = step.outcome ? state.outcome_answers : state.answers;
+  const outcome = step.outcome ? state.declaring : null;
+  const refusal = check(template, step.outcome ? { ...state.answers, ...own } : own, entry, engineOptions(ctx, outcome));
+  if (refusal) return refusal;
   if (step.outcome) {
-    // An outcome's own steps travel with the outcome operation.
-    state.outcome_answers = { ...(state.outcome_answers || {}), [step.id]: payload };
+    // An outcome's own steps travel inside the outcome operation (stored only if it is accepted).
+    state.outcome_answers = { ...own, [step.id]: entry };
   } else {
+    const payload = { step_id: step.id };
+    if (entry.value !== undefined) payload.value = entry.value;
     await record("checklist_answer", visit.visit_id, payload, { location: extra.location, photoRefs: extra.photoRefs });
+    state.answers = { ...own, [step.id]: entry };
   }
-  state.answers[step.id] = entry;
   await saveVisitState(visit.visit_id, state);
-  sync && sync.now();
+  kick();
+  return null;
 }
 
-function stepInput(visit, step, state, after = () => showVisit(visit.visit_id)) {
+function kick() {
+  if (sync) sync.now();
+  refreshIndicators();
+}
+
+function stepInput(ctx, step, state, after) {
   const kind = step.kind;
-  const done = (value, extra) => answer(visit, step, value, extra).then(after);
-  const given = state.answers[step.id];
+  const error = h("p", { class: "error", role: "alert" });
+  const done = async (value, extra) => {
+    const refusal = await answer(ctx, step, value, extra);
+    if (refusal) { error.textContent = refusal.message; return; }
+    after();
+  };
+  const given = (step.outcome ? state.outcome_answers : state.answers)[step.id];
   const body = [];
   if (kind === "confirm") {
     body.push(h("button", { type: "button", class: "primary", onclick: () => done(true) }, t("done")));
@@ -300,33 +335,29 @@ function stepInput(visit, step, state, after = () => showVisit(visit.visit_id)) 
     const id = `in-${step.id}`;
     const input = kind === "text"
       ? h("textarea", { id, rows: 3 })
-      : h("input", { id, type: kind === "number" ? "number" : "text", inputmode: kind === "number" ? "decimal" : null, min: step.min, max: step.max, step: "any", autocomplete: "off" });
-    const error = h("p", { class: "error", role: "alert" });
-    body.push(h("label", { for: id, class: "sr-only" }, pick(step.title)), input, error,
+      : h("input", { id, type: "text", inputmode: kind === "number" ? "decimal" : null, autocomplete: "off" });
+    if (given && given.value != null) input.value = String(given.value);
+    body.push(h("label", { for: id, class: "sr-only" }, pick(step.title)), input,
       h("button", { type: "button", class: "primary", onclick: () => {
         const raw = input.value.trim();
         if (!raw) { error.textContent = t("required"); return; }
         if (kind === "number") {
           const n = Number(raw.replace(",", "."));
-          if (!Number.isFinite(n) || (step.min != null && n < step.min) || (step.max != null && n > step.max)) {
-            error.textContent = t("number_range", { min: step.min ?? "", max: step.max ?? "" });
-            return;
-          }
+          if (!Number.isFinite(n)) { error.textContent = t("number_range", { min: step.min ?? "", max: step.max ?? "" }); return; }
           done(n);
         } else done(raw);
       } }, t("save")));
   } else if (kind === "serial") {
     const count = Math.max(1, step.min_count || 1);
     const inputs = Array.from({ length: count }, (_, i) => h("input", { id: `sn-${step.id}-${i}`, autocomplete: "off", autocapitalize: "characters", "aria-label": `${t("serial")} ${i + 1}` }));
-    const error = h("p", { class: "error", role: "alert" });
-    body.push(...inputs, error, h("button", { type: "button", class: "primary", onclick: () => {
+    body.push(...inputs, h("button", { type: "button", class: "primary", onclick: () => {
       const values = inputs.map((i) => i.value.trim().toUpperCase());
       if (values.some((v) => !v)) { error.textContent = t("required"); return; }
       done(values.map((value) => ({ value, method: "typed" })));
     } }, t("save")));
   } else if (kind === "geo_check") {
-    const error = h("p", { class: "error", role: "alert" });
-    body.push(error, h("button", { type: "button", class: "primary", onclick: async () => {
+    body.push(h("button", { type: "button", class: "primary", onclick: async () => {
+      error.textContent = t("locating");
       const location = await here();
       if (!location) { error.textContent = t("no_location"); return; }
       done(null, { location });
@@ -335,206 +366,268 @@ function stepInput(visit, step, state, after = () => showVisit(visit.visit_id)) 
     const need = Math.max(1, step.min_count || 1);
     const taken = (state.draft_photos || {})[step.id] || [];
     const id = `ph-${step.id}`;
-    const error = h("p", { class: "error", role: "alert" });
     const input = h("input", { id, type: "file", accept: "image/*", capture: "environment", class: "file" });
     input.addEventListener("change", async () => {
       const file = input.files && input.files[0];
       if (!file) return;
+      error.textContent = t("photo_processing");
+      let photo;
       try {
-        const photo = await keep(file, visit.visit_id, step.id);
-        const s = await visitState(visit.visit_id);
-        s.draft_photos = { ...(s.draft_photos || {}), [step.id]: [...taken, photo.local_id] };
-        await saveVisitState(visit.visit_id, s);
-        if (s.draft_photos[step.id].length >= need) await answer(visit, step, null, { photoRefs: s.draft_photos[step.id] });
-        after();
+        photo = await keep(file, ctx.visit.visit_id, step.id);
       } catch {
         error.textContent = t("photo_unreadable");
+        return;
       }
+      const s = await visitState(ctx.visit.visit_id);
+      const refs = [...((s.draft_photos || {})[step.id] || []), photo.local_id];
+      s.draft_photos = { ...(s.draft_photos || {}), [step.id]: refs };
+      await saveVisitState(ctx.visit.visit_id, s);
+      if (refs.length >= need) await done(null, { photoRefs: refs });
+      else after();
     });
     body.push(h("p", {}, t("photos_taken", { n: taken.length, need })),
-      h("label", { for: id, class: "button primary" }, t("take_photo")), input, error);
+      h("label", { for: id, class: "button primary" }, t("take_photo")), input);
   } else if (kind === "signature") {
-    body.push(h("button", { type: "button", class: "primary", id: "handoff", onclick: () => handOff(visit) }, t("hand_to_customer")));
+    body.push(h("p", { class: "help" }, t("handoff_explain")),
+      h("button", { type: "button", class: "primary", id: "handoff", onclick: () => handOff(ctx.visit) }, t("hand_to_customer")));
   } else {
     body.push(h("p", {}, t("unknown_step")));
   }
-  return h("section", { class: "step card", "aria-labelledby": `t-${step.id}` },
+  return h("section", { class: "step card", "aria-labelledby": `t-${step.id}`, "data-step": step.id, "data-kind": kind },
     h("h2", { id: `t-${step.id}` }, pick(step.title)),
     step.help ? h("p", { class: "help" }, pick(step.help)) : null,
     given ? h("p", { class: "given" }, t("answered")) : null,
-    body);
+    body, error);
 }
 
-function outcomeId(o) {
-  return typeof o === "string" ? o : o.id;
+// The safety exit lives in the sticky bar: one tap away on every screen of a visit.
+let safetyVisit = null;
+safetyButton.addEventListener("click", () => { if (safetyVisit) showOutcome(safetyVisit, "aborted_safety"); });
+
+function armSafety(id) {
+  safetyVisit = id;
+  safetyButton.textContent = t("safety_exit");
+  safetyButton.hidden = false;
 }
 
-async function showVisit(id, note = "") {
-  const bundle = await kv.get("bundle");
-  const visit = bundle && bundle.visits.find((v) => v.visit_id === id);
-  if (!visit) { showDay(t("visit_gone")); return; }
-  const template = bundle.templates[`${visit.checklist.key}@${visit.checklist.version}`];
-  const zone = bundle.time_zone;
-  const state = await visitState(id);
-  const all = templateSteps(template);
-  const safety = h("button", { type: "button", class: "danger", id: "safety" }, t("safety_exit"));
-  safety.addEventListener("click", () => showOutcome(visit, template, "aborted_safety"));
-  const header = h("div", { class: "visit-head" },
-    h("button", { type: "button", class: "link", onclick: () => showDay() }, `← ${t("my_day")}`),
+function visitHead(ctx, back = () => showDay()) {
+  const { visit, zone } = ctx;
+  return h("div", { class: "visit-head" },
+    h("button", { type: "button", class: "link", onclick: back }, `← ${t("back")}`),
     h("h1", {}, visit.customer.name),
     h("p", {}, `${time(visit.window.start, zone)}–${time(visit.window.end, zone)} · ${visit.address}`),
     visit.access_notes ? h("p", { class: "help" }, visit.access_notes) : null,
-    safety);
-  if (!state.arrived) {
-    const error = h("p", { class: "error", role: "alert" });
-    const arrive = h("button", { type: "button", class: "primary", id: "arrive" }, t("arrived"));
-    arrive.addEventListener("click", async () => {
-      const location = await here();
-      if (!location) { error.textContent = t("no_location"); return; }
-      await record("arrived", id, {}, { location });
-      const s = await visitState(id);
-      s.arrived = true;
-      s.site = location;
-      await saveVisitState(id, s);
-      sync && sync.now();
-      showVisit(id);
-    });
-    const onWay = h("button", { type: "button", class: "secondary" }, t("on_my_way"));
-    onWay.addEventListener("click", async () => {
-      await record("en_route", id, { eta: new Date(Date.now() + 30 * 60000).toISOString() });
-      sync && sync.now();
-      showVisit(id, t("on_my_way_sent"));
-    });
-    show(header, h("p", { class: "note", role: "status" }, note), navLinks(visit), bring(visit), error, arrive, onWay);
+    visit.customer.phone ? h("a", { href: `tel:${visit.customer.phone}`, class: "button secondary call" }, t("call_customer")) : null);
+}
+
+const ARRIVED_STATUSES = new Set(["on_site", "completed"]);
+
+async function showVisit(id, note = "") {
+  const ctx = await context(id);
+  if (!ctx) { showDay(t("visit_gone")); return; }
+  const { visit, template, all } = ctx;
+  const state = await visitState(id);
+  const arrived = state.arrived || ARRIVED_STATUSES.has(visit.status);
+  const result = evaluate(template, state.answers, engineOptions(ctx, null));
+  const parts = [visitHead(ctx), h("p", { class: "note", role: "status" }, note)];
+  if (state.outcome_done) {
+    parts.push(h("section", { class: "card done" }, h("h2", {}, t("visit_closed")), h("p", {}, t(`outcome_${state.outcome_done}`))));
+    show(...parts);
     return;
   }
-  const site = visit.location ? { lat: visit.location.lat, lon: visit.location.lon } : null;
-  const result = await evaluate(template, state.answers, { lang: lang(), site, outcome: state.outcome });
-  const next = (result.next_required_steps || []).map((s) => all.get(s)).filter(Boolean);
-  const outcomes = (result.allowed_outcomes || []).map(outcomeId);
-  const declared = state.outcome_done;
-  const parts = [header, h("p", { class: "note", role: "status" }, note)];
-  if (declared) {
-    parts.push(h("section", { class: "card done" }, h("h2", {}, t("visit_closed")), h("p", {}, t(`outcome_${declared}`))));
+  const next = result.next_required_steps.map((s) => all.get(s)).filter(Boolean);
+  const phase = result.phases.find((p) => p.id === result.current_phase);
+  const needsArrival = !arrived && next.length > 0 && next[0].phase !== template.phases[0].id;
+  if (phase) {
+    parts.push(h("p", { class: "progress" }, t("phase_progress", { phase: phase.title, done: phase.required_done, total: phase.required_total })));
+  }
+  if (needsArrival) {
+    parts.push(arrivalCard(ctx, state));
   } else if (next.length) {
-    parts.push(...next.slice(0, 1).map((s) => stepInput(visit, s, state)));
-    parts.push(h("p", { class: "progress" }, t("steps_left", { n: next.length })));
-  } else if (outcomes.includes("completed")) {
+    parts.push(stepInput(ctx, next[0], state, () => showVisit(id)));
+  } else if (result.completion_allowed) {
     parts.push(h("section", { class: "card" }, h("h2", {}, t("ready_to_close")),
-      h("button", { type: "button", class: "primary", id: "complete", onclick: () => declare(visit, "completed") }, t("complete_visit"))));
+      h("button", { type: "button", class: "primary", id: "complete", onclick: () => declare(ctx, "completed") }, t("complete_visit"))));
   }
-  for (const reason of result.blocking_reasons || []) {
-    parts.push(h("p", { class: "blocked" }, reason.message || reason.detail || reason.code));
+  // Why nothing can be done now (a locked phase, an automatic outcome); not while steps are left.
+  if (!needsArrival && !next.length && !result.completion_allowed) {
+    const reasons = result.blocking_reasons.filter((r) => r.code !== "required_step");
+    for (const reason of reasons) parts.push(h("p", { class: "blocked", role: "alert" }, reason.message));
   }
-  const others = outcomes.filter((o) => o !== "completed" && o !== "aborted_safety");
-  if (!declared && others.length) {
+  const others = result.allowed_outcomes.filter((o) => o !== "completed" && o !== "aborted_safety");
+  if (others.length) {
     parts.push(h("section", { class: "outcomes card", "aria-labelledby": "other-title" }, h("h2", { id: "other-title" }, t("other_outcomes")),
-      others.map((o) => h("button", { type: "button", class: "secondary", onclick: () => showOutcome(visit, template, o) }, t(`outcome_${o}`)))));
+      others.map((o) => h("button", { type: "button", class: "secondary", onclick: () => showOutcome(id, o) }, t(`outcome_${o}`)))));
   }
-  parts.push(noteBox(visit));
+  parts.push(answeredList(ctx, state, result), noteBox(visit));
   show(...parts);
+  armSafety(id);
+}
+
+function arrivalCard(ctx, state) {
+  const id = ctx.visit.visit_id;
+  const error = h("p", { class: "error", role: "alert" });
+  const arrive = h("button", { type: "button", class: "primary", id: "arrive" }, t("arrived"));
+  arrive.addEventListener("click", async () => {
+    error.textContent = t("locating");
+    const location = await here();
+    if (!location) { error.textContent = t("no_location"); return; }
+    await record("arrived", id, {}, { location });
+    const s = await visitState(id);
+    s.arrived = true;
+    await saveVisitState(id, s);
+    kick();
+    showVisit(id);
+  });
+  const onWay = h("button", { type: "button", class: "secondary", id: "on-my-way", disabled: state.en_route || false }, t("on_my_way"));
+  onWay.addEventListener("click", async () => {
+    await record("en_route", id, { eta: new Date(Date.now() + 30 * 60000).toISOString() });
+    const s = await visitState(id);
+    s.en_route = true;
+    await saveVisitState(id, s);
+    kick();
+    showVisit(id, t("on_my_way_sent"));
+  });
+  return h("section", { class: "card" }, h("h2", {}, t("at_the_site")), navLinks(ctx.visit), bring(ctx.visit), error, arrive, onWay);
+}
+
+// What has been answered, with a way to change an answer (a new operation replaces it).
+function answeredList(ctx, state, result) {
+  const answered = result.answered_steps.map((s) => ctx.all.get(s)).filter(Boolean);
+  if (!answered.length) return null;
+  return h("details", { class: "card answered" },
+    h("summary", {}, t("answers_given", { n: answered.length })),
+    h("ul", {}, answered.map((step) => h("li", {},
+      h("span", {}, pick(step.title)),
+      step.kind === "signature" ? null : h("button", { type: "button", class: "link", onclick: () => showStep(ctx.visit.visit_id, step.id) }, t("change"))))));
+}
+
+async function showStep(id, stepId) {
+  const ctx = await context(id);
+  const state = await visitState(id);
+  show(visitHead(ctx, () => showVisit(id)), stepInput(ctx, ctx.all.get(stepId), state, () => showVisit(id)));
+  armSafety(id);
 }
 
 function noteBox(visit) {
   const area = h("textarea", { id: "note", rows: 2 });
   const saved = h("p", { class: "note", role: "status" });
   return h("section", { class: "card" }, h("label", { for: "note" }, t("note")), area, saved,
-    h("button", { type: "button", class: "secondary", onclick: async () => {
+    h("button", { type: "button", class: "secondary", id: "save-note", onclick: async () => {
       const text = area.value.trim();
       if (!text) return;
       await record("note", visit.visit_id, { text });
       area.value = "";
       saved.textContent = t("note_saved");
-      sync && sync.now();
+      kick();
     } }, t("save_note")));
 }
 
-async function showOutcome(visit, template, outcome) {
-  const definition = (template.outcomes || []).find((o) => o.id === outcome) || { id: outcome };
-  const state = await visitState(visit.visit_id);
-  const own = (definition.steps || []).map((s) => ({ ...s, outcome: outcome }));
-  const parts = [
-    h("button", { type: "button", class: "link", onclick: () => showVisit(visit.visit_id) }, `← ${t("back")}`),
-    h("h1", {}, pick(definition.title) || t(`outcome_${outcome}`)),
-    definition.message ? h("p", { class: outcome === "aborted_safety" ? "danger-text" : "help" }, pick(definition.message)) : null,
-  ];
-  for (const step of own) {
-    if (!(state.outcome_answers || {})[step.id]) parts.push(stepInputForOutcome(visit, template, outcome, step, state));
-    else parts.push(h("p", { class: "given" }, `${pick(step.title)}: ${t("answered")}`));
+// Declaring an outcome other than completion: its own steps first, then the operation.
+async function showOutcome(id, outcome) {
+  const ctx = await context(id);
+  if (!ctx) { showDay(t("visit_gone")); return; }
+  const { template } = ctx;
+  const state = await visitState(id);
+  if (state.declaring !== outcome) {
+    state.declaring = outcome;
+    state.outcome_answers = {};
+    await saveVisitState(id, state);
   }
-  const missing = own.filter((s) => s.required !== false && !(state.outcome_answers || {})[s.id]);
-  parts.push(h("button", { type: "button", class: outcome === "aborted_safety" ? "danger" : "primary", id: "declare", disabled: missing.length > 0,
-    onclick: () => declare(visit, outcome) }, t("declare_outcome")));
+  const definition = (template.outcomes || []).find((o) => o.id === outcome) || { id: outcome };
+  const result = evaluate(template, { ...state.answers, ...state.outcome_answers }, engineOptions(ctx, outcome));
+  const next = result.next_required_steps.map((s) => ctx.all.get(s)).filter((s) => s && s.outcome === outcome);
+  const safety = outcome === "aborted_safety";
+  const parts = [
+    h("button", { type: "button", class: "link", onclick: () => cancelOutcome(id) }, `← ${t("back")}`),
+    h("h1", {}, t(`outcome_${outcome}`)),
+    definition.message ? h("p", { class: safety ? "danger-text" : "help" }, pick(definition.message)) : null,
+  ];
+  if (next.length) parts.push(stepInput(ctx, next[0], state, () => showOutcome(id, outcome)));
+  const blocked = result.blocking_reasons.filter((r) => r.code !== "required_step");
+  for (const reason of blocked) parts.push(h("p", { class: "blocked", role: "alert" }, reason.message));
+  parts.push(h("button", { type: "button", class: safety ? "danger" : "primary", id: "declare", disabled: next.length > 0 || blocked.length > 0,
+    onclick: () => declare(ctx, outcome) }, t("declare_outcome")));
   show(...parts);
+  if (!safety) armSafety(id);
 }
 
-function stepInputForOutcome(visit, template, outcome, step, state) {
-  // After answering, stay on the outcome screen.
-  return stepInput(visit, step, state, () => showOutcome(visit, template, outcome));
+async function cancelOutcome(id) {
+  const state = await visitState(id);
+  state.declaring = null;
+  state.outcome_answers = {};
+  await saveVisitState(id, state);
+  showVisit(id);
 }
 
-async function declare(visit, outcome) {
-  const state = await visitState(visit.visit_id);
-  const own = new Set(((visit.template_outcomes || {})[outcome]) || []);
-  const answers = Object.values(state.outcome_answers || {}).filter((a) => !own.size || own.has(a.step_id));
+async function declare(ctx, outcome) {
+  const id = ctx.visit.visit_id;
+  const state = await visitState(id);
   const payload = { outcome };
+  const answers = Object.values(state.outcome_answers || {}).map((a) => {
+    const own = { step_id: a.step_id };
+    if (a.value !== undefined) own.value = a.value;
+    return own;
+  });
   if (answers.length) payload.answers = answers;
-  await record("outcome", visit.visit_id, payload);
-  state.outcome = outcome;
+  await record("outcome", id, payload);
   state.outcome_done = outcome;
-  await saveVisitState(visit.visit_id, state);
-  sync && sync.now();
-  showVisit(visit.visit_id, t("outcome_saved"));
+  state.declaring = null;
+  await saveVisitState(id, state);
+  kick();
+  showVisit(id, t("outcome_saved"));
 }
 
 // --- the customer's turn ----------------------------------------------------------------------
+// The act is frozen from what the server holds, so everything queued goes first; then the
+// signing page replaces the app (full screen, the customer's language) until they are done.
 async function handOff(visit) {
   const status = h("p", { class: "note", role: "status" }, t("handoff_syncing"));
-  show(h("h1", {}, t("hand_to_customer")), status);
+  const back = h("button", { type: "button", class: "secondary", hidden: true, onclick: () => showVisit(visit.visit_id) }, t("back"));
+  show(h("h1", {}, t("hand_to_customer")), status, back);
   try {
     await sync.now();
-    if ((await pending()).length) throw new Offline();
-    const response = await api(`/mobile/v1/visits/${visit.visit_id}/acts`, { method: "POST", body: {}, key: crypto.randomUUID() });
-    const body = await response.json();
+    if ((await waiting()) > 0) throw new Offline();
+    const response = await api(`/mobile/v1/visits/${visit.visit_id}/acts`, { method: "POST", body: {}, key: `act-${visit.visit_id}` });
+    const body = await response.json().catch(() => ({}));
     if (!response.ok) {
       status.textContent = t("handoff_refused", { detail: body.detail || response.statusText });
-      status.after(h("button", { type: "button", class: "secondary", onclick: () => showVisit(visit.visit_id) }, t("back")));
+      back.hidden = false;
       return;
     }
     await kv.set("handoff", { visit_id: visit.visit_id, act_id: body.act_id, act_number: body.act_number });
-    // Full screen for the customer: the signing page replaces the app until they are done.
     window.location.assign(new URL(body.signing_url).pathname);
   } catch (e) {
     status.textContent = e instanceof Offline ? t("handoff_offline") : t("handoff_failed");
-    status.after(h("button", { type: "button", class: "secondary", onclick: () => showVisit(visit.visit_id) }, t("back")));
+    back.hidden = false;
   }
 }
 
+// Back from the customer: the server knows whether the act was signed (the sign step answered).
 async function backFromCustomer(handoff) {
-  // The server knows whether the act was signed: the checklist's sign step is then answered.
-  let signed = false;
+  let signed = null;
   try {
     const response = await api(`/mobile/v1/visits/${handoff.visit_id}/checklist?lang=${lang()}`);
     if (response.ok) {
       const view = await response.json();
       const answered = new Set(view.state.answered_steps);
-      const bundle = await kv.get("bundle");
-      const visit = bundle.visits.find((v) => v.visit_id === handoff.visit_id);
-      const template = bundle.templates[`${visit.checklist.key}@${visit.checklist.version}`];
+      const ctx = await context(handoff.visit_id);
       const state = await visitState(handoff.visit_id);
-      for (const step of templateSteps(template).values()) {
+      signed = false;
+      for (const step of ctx.all.values()) {
         if (step.kind === "signature" && answered.has(step.id)) {
-          state.answers[step.id] = { step_id: step.id, value: handoff.act_id, answered_at: new Date().toISOString() };
+          state.answers = { ...state.answers, [step.id]: { step_id: step.id, value: handoff.act_id, answered_at: new Date().toISOString() } };
           signed = true;
         }
       }
       await saveVisitState(handoff.visit_id, state);
     }
   } catch {
-    // offline: the technician can check again
+    signed = null;
   }
-  await kv.del("handoff");
-  showVisit(handoff.visit_id, signed ? t("customer_signed", { number: handoff.act_number }) : t("customer_not_signed"));
+  if (signed !== null) await kv.del("handoff");
+  const note = signed === null ? t("customer_unknown") : signed ? t("customer_signed", { number: handoff.act_number }) : t("customer_not_signed");
+  showVisit(handoff.visit_id, note);
 }
 
 // --- sync results in plain words ----------------------------------------------------------------

@@ -79,6 +79,12 @@ export async function pending() {
   return (await ops.all()).filter((r) => r.state === "queued");
 }
 
+// Operations and photos the server has not answered yet.
+export async function waiting() {
+  const photosLeft = (await photos.all()).filter((p) => p.state !== "stored" && p.state !== "rejected").length;
+  return (await pending()).length + photosLeft;
+}
+
 // Photos first: start (Idempotency-Key = the photo's own key), PUT the bytes, confirm.
 async function uploadPhotos(report) {
   for (const photo of await photos.all()) {
@@ -138,7 +144,14 @@ async function uploadPhotos(report) {
 // Send what is queued: photos, then operations in order, in batches, until all are answered.
 export async function flush(onResult = () => {}) {
   const report = { sent: 0, results: [], photoFailures: [] };
-  await uploadPhotos(report);
+  // Photos that cannot go now hold back only the answers that need them.
+  let photoTrouble = null;
+  try {
+    await uploadPhotos(report);
+  } catch (error) {
+    if (error instanceof Unauthorized) throw error;
+    photoTrouble = error;
+  }
   for (;;) {
     let queue = await pending();
     if (!queue.length) break;
@@ -194,6 +207,7 @@ export async function flush(onResult = () => {}) {
     await kv.del("in_flight");
     report.sent += batch.length;
   }
+  if (photoTrouble) throw photoTrouble;
   return report;
 }
 

@@ -18,8 +18,6 @@ from tests.integration.mobile.conftest import Field
 pytestmark = pytest.mark.asyncio
 
 SHELL_LIST = re.compile(r'"(/app/[^"]*)"')
-# The checklist engine's module comes from the engine branch (issue 17 part A).
-PENDING = {"/app/static/engine.js"}
 
 
 async def test_shell_is_public_and_locked_down(client: Any) -> None:
@@ -62,7 +60,7 @@ async def test_every_module_the_app_loads_is_cached_for_offline(client: Any) -> 
         assert f"/app/static/{module.name}" in cached, module.name
     for catalog in (APP_STATIC / "i18n").glob("*.json"):
         assert f"/app/static/i18n/{catalog.name}" in cached, catalog.name
-    for path in sorted(cached - PENDING):
+    for path in sorted(cached):
         response = await client.get(path)
         assert response.status_code == 200, path
 
