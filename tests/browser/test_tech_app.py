@@ -12,12 +12,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from PIL import Image
 from playwright.async_api import Browser, BrowserContext, Page
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import select
 
+from service.common.actor import Role
 from service.db.models import Act, Photo, SyncOperation, Visit
 from tests.integration.builders import PASSWORD, Area, Builder, Person
 
@@ -317,5 +319,114 @@ async def test_a_whole_visit_offline_then_synced_exactly_once_and_signed(
     assert visit.status == "completed"
     assert act is not None
     assert act.status == "signed"
+    assert errors == []
+    await context.close()
+
+
+async def test_a_push_cut_off_twice_loses_and_doubles_nothing(
+    browser: Browser, live_server: str, build: Builder
+) -> None:
+    day = await a_day(build)
+    visit_id = day.visits[0].id
+    context = await phone(browser, day)
+    page = await context.new_page()
+    errors = watch(page)
+    await log_in(page, live_server, day.technician.user.username)
+    await page.wait_for_function("navigator.serviceWorker.controller !== null")
+    await context.set_offline(True)
+    await page.locator("ol.visits > li").first.locator("button.primary").click()
+    for _ in range(8):
+        if await page.locator("#arrive").count():
+            await page.click("#arrive")
+            await page.locator("#arrive").wait_for(state="detached")
+        await answer_step(page)
+    await page.fill("#note", "Домофон не работает, звонить на мобильный")
+    await page.click("#save-note")
+    made = (await page.evaluate(STORED))["ops"]
+    assert len(made) == 10  # eight answers, the arrival and the note
+
+    # The first push never reaches the server; the second is applied but its answer is lost.
+    pushes: list[dict[str, Any]] = []
+
+    async def cut(route: Any) -> None:
+        request = route.request
+        pushes.append(
+            {"key": request.headers["idempotency-key"], "ids": request.post_data_json["operations"]}
+        )
+        if len(pushes) == 1:
+            await route.abort("internetdisconnected")
+        elif len(pushes) == 2:
+            await route.fetch()
+            await route.abort("connectionreset")
+        else:
+            await route.continue_()
+
+    await page.route("**/mobile/v1/sync/push", cut)
+    await context.set_offline(False)
+    await page.locator("#queue", has_text="Всё отправлено").wait_for(timeout=60_000)
+    assert len(pushes) == 3, [(p["key"], [o["id"][:6] for o in p["ids"]]) for p in pushes]
+    # The batch whose answer was lost went again as it was, under the same key.
+    assert pushes[1]["key"] == pushes[2]["key"]
+    assert pushes[1]["ids"] == pushes[2]["ids"]
+    async with build.sessionmaker() as session:
+        rows = (
+            await session.scalars(select(SyncOperation).where(SyncOperation.visit_id == visit_id))
+        ).all()
+    assert sorted(str(row.id) for row in rows) == sorted(op["id"] for op in made)
+    assert {row.status for row in rows} == {"applied"}
+    stored = await page.evaluate(STORED)
+    assert {op["status"] for op in stored["ops"]} == {"applied"}
+    await page.click("#queue")
+    await page.locator("h1", has_text="Отправка").wait_for()
+    await fits(page, "sync 390")
+    await shot(page, "sync-ru-390")
+    assert errors == []
+    await context.close()
+
+
+async def test_a_cancelled_visit_and_refused_answers_in_plain_words(
+    browser: Browser, live_server: str, build: Builder
+) -> None:
+    day = await a_day(build)
+    dispatcher = await build.person(Role.DISPATCHER, day.area.territory)
+    context = await phone(browser, day)
+    page = await context.new_page()
+    errors = watch(page)
+    await log_in(page, live_server, day.technician.user.username)
+    await context.set_offline(True)
+    await page.locator("ol.visits > li").first.locator("button.primary").click()
+    for _ in range(3):
+        await answer_step(page)
+    # Meanwhile the customer cancels through the dispatcher.
+    async with httpx.AsyncClient(base_url=live_server) as client:
+        cancelled = await client.post(
+            f"/api/v1/visits/{day.visits[0].id}/cancel",
+            json={"reason": "Клиент отменил"},
+            headers=dispatcher.headers,
+        )
+    assert cancelled.status_code == 200, cancelled.text
+    await context.set_offline(False)
+    # The three answers come back refused; the chip says so until the list is opened.
+    await page.locator("#queue", has_text="Не принято: 3").wait_for(timeout=30_000)
+    await page.click(".visit-head .link")
+    # A change shows once every older transaction on the cluster has ended: tap again until then.
+    for _ in range(20):
+        button = await page.locator("#refresh").element_handle()
+        await page.click("#refresh")
+        await page.wait_for_function("(old) => !old.isConnected", arg=button)
+        if await page.locator(".changes li.cancelled").count():
+            break
+    assert "не выезжайте" in await page.inner_text(".changes")
+    assert await page.locator("ol.visits > li").count() == 1  # only the visit still to do
+    await fits(page, "changes 390")
+    await shot(page, "day-changes-ru-390")
+    await page.click("#queue")
+    await page.locator("h1", has_text="Отправка").wait_for()
+    bad = page.locator(".results li.bad")
+    assert await bad.count() == 3
+    assert "диспетчер" in await bad.first.locator(".advice").inner_text()
+    await page.locator("#queue", has_text="Всё отправлено").wait_for()
+    await fits(page, "refused 390")
+    await shot(page, "sync-refused-ru-390")
     assert errors == []
     await context.close()

@@ -59,9 +59,17 @@ async function refreshIndicators() {
   net.textContent = navigator.onLine ? t("online") : t("offline");
   net.className = navigator.onLine ? "net on" : "net off";
   const total = await waiting();
+  // Refused operations stay on the chip until the technician has opened the list.
+  const seen = (await kv.get("trouble_seen")) || 0;
+  const trouble = (await ops.all()).filter((r) => r.result && (r.result.status === "rejected" || r.result.status === "conflict") && r.seq > seen).length;
   queueChip.hidden = !(await kv.get("session"));
-  queueChip.textContent = syncState === "syncing" ? t("syncing") : total ? t("queued", { n: total }) : t("all_sent");
-  queueChip.className = total ? "chip waiting" : "chip";
+  if (trouble) {
+    queueChip.textContent = t("trouble", { n: trouble });
+    queueChip.className = "chip bad";
+  } else {
+    queueChip.textContent = syncState === "syncing" ? t("syncing") : total ? t("queued", { n: total }) : t("all_sent");
+    queueChip.className = total ? "chip waiting" : "chip";
+  }
 }
 window.addEventListener("online", refreshIndicators);
 window.addEventListener("offline", refreshIndicators);
@@ -121,6 +129,14 @@ async function refreshDay() {
   return fresh;
 }
 
+// Changes first, against the bundle the technician has seen (so a cancelled visit can still be
+// named), then the fresh bundle for the week.
+async function refreshAll() {
+  const count = (await kv.get("cursor")) && (await kv.get("bundle")) ? await applyPull() : 0;
+  await refreshDay();
+  return count;
+}
+
 async function applyPull() {
   const result = await pull();
   const bundle = await kv.get("bundle");
@@ -170,8 +186,7 @@ async function showDay(note = "") {
   refresh.addEventListener("click", async () => {
     status.textContent = t("refreshing");
     try {
-      await refreshDay();
-      const count = await applyPull();
+      const count = await refreshAll();
       await showDay(count ? t("changes_found", { n: count }) : t("no_changes"));
     } catch (e) {
       status.textContent = e instanceof Offline ? t("refresh_offline") : t("refresh_failed");
@@ -640,7 +655,29 @@ const RESULT_TEXT = {
 
 async function showSync() {
   const records = (await ops.all()).reverse();
+  if (records.length) await kv.set("trouble_seen", records[0].seq);
+  refreshIndicators();
   const photoRecords = await photoStore.all();
+  const bundle = (await kv.get("bundle")) || { visits: [], templates: {} };
+  const zone = bundle.time_zone;
+  // What each operation was about, in the technician's words: the customer and the step.
+  const visits = new Map(bundle.visits.map((v) => [v.visit_id, v]));
+  // A visit gone from the plan (cancelled, reassigned) is still named from its change notice.
+  for (const change of (await kv.get("changes")) || []) {
+    if (change.visit && !visits.has(change.visit_id)) visits.set(change.visit_id, change.visit);
+  }
+  const title = (record) => {
+    const visit = visits.get(record.op.visit_id);
+    const stepId = record.op.payload.step_id;
+    let what = t(`op_${record.op.type}`);
+    if (visit && stepId) {
+      const template = bundle.templates[`${visit.checklist.key}@${visit.checklist.version}`];
+      const step = template && templateSteps(template).get(stepId);
+      if (step) what = `${what}: ${pick(step.title)}`;
+    }
+    if (record.op.type === "outcome") what = `${what}: ${t(`outcome_${record.op.payload.outcome}`)}`;
+    return { what, who: visit ? visit.customer.name : "" };
+  };
   const button = h("button", { type: "button", class: "primary", id: "sync-now" }, t("sync_now"));
   const status = h("p", { class: "note", role: "status" }, t(`sync_${syncState}`));
   button.addEventListener("click", async () => { await sync.now(); showSync(); });
@@ -651,12 +688,14 @@ async function showSync() {
       photoRecords.filter((p) => p.state !== "stored").map((p) =>
         h("li", { class: p.state === "rejected" ? "bad" : "" }, p.state === "rejected" ? t("photo_failed", { reason: p.reason || "" }) : t("photo_waiting"))),
       records.map((r) => {
-        const status = r.result ? r.result.status : "queued";
-        const advice = status === "rejected" || status === "conflict" ? t(`advice_${status}`) : "";
-        return h("li", { class: status === "rejected" || status === "conflict" ? "bad" : "" },
-          h("strong", {}, t(`op_${r.op.type}`)), " ", t(RESULT_TEXT[status] || "result_queued"),
-          r.result && r.result.message ? h("span", { class: "why" }, ` ${r.result.message}`) : null,
-          advice ? h("span", { class: "advice" }, ` ${advice}`) : null);
+        const state = r.result ? r.result.status : "queued";
+        const bad = state === "rejected" || state === "conflict";
+        const { what, who } = title(r);
+        return h("li", { class: bad ? "bad" : "" },
+          h("strong", {}, what), " ", t(RESULT_TEXT[state] || "result_queued"),
+          h("span", { class: "meta" }, `${who} · ${time(r.op.device_time, zone)}`),
+          bad && r.result.message ? h("span", { class: "why" }, r.result.message) : null,
+          bad ? h("span", { class: "advice" }, t(`advice_${state}`)) : null);
       })),
   );
 }
@@ -679,8 +718,7 @@ async function start() {
   let note = "";
   if (navigator.onLine) {
     try {
-      await refreshDay();
-      const count = await applyPull();
+      const count = await refreshAll();
       if (count) note = t("changes_found", { n: count });
     } catch (e) {
       if (e instanceof Unauthorized) { showLogin(t("session_over")); return; }

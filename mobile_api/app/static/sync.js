@@ -144,6 +144,8 @@ async function uploadPhotos(report) {
 // Send what is queued: photos, then operations in order, in batches, until all are answered.
 export async function flush(onResult = () => {}) {
   const report = { sent: 0, results: [], photoFailures: [] };
+  // No batch is made while the phone knows it is offline: the first one online takes it all.
+  if (!navigator.onLine) throw new Offline();
   // Photos that cannot go now hold back only the answers that need them.
   let photoTrouble = null;
   try {
