@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from service.common.actor import Role
 from service.db.models import Act, Photo, SyncOperation, Visit
+from tests.browser.axe import serious_violations
 from tests.integration.builders import PASSWORD, Area, Builder, Person
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
@@ -410,12 +411,15 @@ async def test_a_cancelled_visit_and_refused_answers_in_plain_words(
     await page.locator("#queue", has_text="Не принято: 3").wait_for(timeout=30_000)
     await page.click(".visit-head .link")
     # A change shows once every older transaction on the cluster has ended: tap again until then.
-    for _ in range(20):
+    # (Other tests' transactions on the shared cluster can hold it back for a few seconds.)
+    for _ in range(200):
         button = await page.locator("#refresh").element_handle()
         await page.click("#refresh")
         await page.wait_for_function("(old) => !old.isConnected", arg=button)
         if await page.locator(".changes li.cancelled").count():
             break
+    else:
+        raise AssertionError(f"the cancellation never reached the phone: {await page.inner_text('main')}")
     assert "не выезжайте" in await page.inner_text(".changes")
     assert await page.locator("ol.visits > li").count() == 1  # only the visit still to do
     await fits(page, "changes 390")
@@ -428,5 +432,73 @@ async def test_a_cancelled_visit_and_refused_answers_in_plain_words(
     await page.locator("#queue", has_text="Всё отправлено").wait_for()
     await fits(page, "refused 390")
     await shot(page, "sync-refused-ru-390")
+    assert errors == []
+    await context.close()
+
+
+WIDTHS = (320, 390, 430)
+
+
+async def look_at(page: Page, name: str, language: str) -> None:
+    """Every phone width: nothing sideways, nothing cut off, targets big enough; a screenshot."""
+    for width in WIDTHS:
+        await page.set_viewport_size({"width": width, "height": 800})
+        await fits(page, f"{name} {language} {width}")
+        await shot(page, f"{name}-{language}-{width}")
+    await page.set_viewport_size({"width": 390, "height": 800})
+    assert await serious_violations(page) == [], (name, language)
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+async def test_every_screen_fits_phones_and_reads_in_the_technicians_language(
+    browser: Browser, live_server: str, build: Builder, language: str
+) -> None:
+    day = await a_day(build)
+    site = day.area.point()
+    context = await browser.new_context(
+        viewport={"width": 390, "height": 800},
+        locale=LOCALES[language],
+        has_touch=True,
+        geolocation={"latitude": site["lat"], "longitude": site["lon"], "accuracy": 8},
+        permissions=["geolocation"],
+        bypass_csp=True,  # only so that axe-core can be injected
+    )
+    page = await context.new_page()
+    errors = watch(page)
+    await page.goto(f"{live_server}/app/")
+    await page.locator("#username").wait_for()
+    # The phone's language is the first guess; the technician can change it on every screen.
+    assert await page.get_attribute("html", "lang") == language
+    await look_at(page, "login", language)
+    await page.fill("#username", day.technician.user.username)
+    await page.fill("#password", PASSWORD)
+    await page.click("form button[type=submit]")
+    await page.wait_for_selector("ol.visits")
+    await look_at(page, "day", language)
+    await page.locator("ol.visits > li").first.locator("button.primary").click()
+    await page.locator("section.step").wait_for()
+    await look_at(page, "step", language)
+    for _ in range(6):  # the checks before departure, then the arrival card
+        await answer_step(page)
+    await page.locator("#arrive").wait_for()
+    await look_at(page, "arrival", language)
+    await page.click("#safety")
+    await page.locator("#declare").wait_for()
+    await look_at(page, "safety", language)
+    # What happened, typed but not saved separately, goes with the outcome.
+    await page.fill("section.step textarea", "Агрессивная собака во дворе")
+    await page.click("#declare")
+    await page.locator(".done").wait_for()
+    await page.locator("#queue.chip:not(.waiting)").wait_for(timeout=30_000)
+    async with build.sessionmaker() as session:
+        visit = await session.get_one(Visit, day.visits[0].id)
+        outcome = await session.scalar(
+            select(SyncOperation).where(
+                SyncOperation.visit_id == visit.id, SyncOperation.type == "outcome"
+            )
+        )
+    assert outcome is not None
+    assert (outcome.status, outcome.message) == ("applied", None)
+    assert visit.status == "aborted_safety"
     assert errors == []
     await context.close()

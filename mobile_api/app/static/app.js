@@ -46,8 +46,15 @@ function time(iso, zone) {
   return new Intl.DateTimeFormat(locale(), { timeZone: zone, hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
 }
 
+// Day names from the catalogs: Chromium and many phones have no Kazakh calendar data.
 function dayName(iso, zone) {
-  return new Intl.DateTimeFormat(locale(), { timeZone: zone, weekday: "long", day: "numeric", month: "long" }).format(new Date(iso));
+  const date = new Date(iso);
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-GB", { timeZone: zone, weekday: "short", day: "numeric", month: "numeric" })
+    .formatToParts(date).map((p) => [p.type, p.value]));
+  const weekday = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"].indexOf(parts.weekday);
+  const day = new Intl.DateTimeFormat("en-CA", { timeZone: zone }).format(date);
+  const relative = day === today(0, zone) ? t("today") : day === today(1, zone) ? t("tomorrow") : t(`weekday_${weekday}`);
+  return t("day_format", { weekday: relative, day: Number(parts.day), month: t(`month_${Number(parts.month)}`) });
 }
 
 function locale() {
@@ -559,10 +566,29 @@ async function showOutcome(id, outcome) {
     definition.message ? h("p", { class: safety ? "danger-text" : "help" }, pick(definition.message)) : null,
   ];
   if (next.length) parts.push(stepInput(ctx, next[0], state, () => showOutcome(id, outcome)));
+  const unsaved = [];
+  if (!next.length) {
+    // Optional steps of the outcome (a note on what happened) before it is recorded; text typed
+    // but not saved goes with the outcome rather than being lost.
+    const visible = new Set(result.visible_steps);
+    for (const step of ctx.all.values()) {
+      if (step.outcome === outcome && visible.has(step.id) && !state.outcome_answers[step.id]) {
+        const section = stepInput(ctx, step, state, () => showOutcome(id, outcome));
+        const field = section.querySelector("textarea, input:not([type=file])");
+        if (field && (step.kind === "text" || step.kind === "person_name")) unsaved.push({ step, field });
+        parts.push(section);
+      }
+    }
+  }
   const blocked = result.blocking_reasons.filter((r) => r.code !== "required_step");
   for (const reason of blocked) parts.push(h("p", { class: "blocked", role: "alert" }, reason.message));
   parts.push(h("button", { type: "button", class: safety ? "danger" : "primary", id: "declare", disabled: next.length > 0 || blocked.length > 0,
-    onclick: () => declare(ctx, outcome) }, t("declare_outcome")));
+    onclick: async () => {
+      for (const { step, field } of unsaved) {
+        if (field.value.trim()) await answer(ctx, step, field.value.trim());
+      }
+      declare(ctx, outcome);
+    } }, t("declare_outcome")));
   show(...parts);
   if (!safety) armSafety(id);
 }
@@ -578,6 +604,15 @@ async function cancelOutcome(id) {
 async function declare(ctx, outcome) {
   const id = ctx.visit.visit_id;
   const state = await visitState(id);
+  if (!state.arrived && !ARRIVED_STATUSES.has(ctx.visit.status)) {
+    // The server records an outcome only for a technician on site (leaving for safety from the
+    // stairwell included): the arrival goes first, with where the phone is.
+    const location = await here();
+    if (location) {
+      await record("arrived", id, {}, { location });
+      state.arrived = true;
+    }
+  }
   const payload = { outcome };
   const answers = Object.values(state.outcome_answers || {}).map((a) => {
     const own = { step_id: a.step_id };
