@@ -419,7 +419,8 @@ async def test_a_cancelled_visit_and_refused_answers_in_plain_words(
         if await page.locator(".changes li.cancelled").count():
             break
     else:
-        raise AssertionError(f"the cancellation never reached the phone: {await page.inner_text('main')}")
+        seen = await page.inner_text("main")
+        raise AssertionError(f"the cancellation never reached the phone: {seen}")
     assert "не выезжайте" in await page.inner_text(".changes")
     assert await page.locator("ol.visits > li").count() == 1  # only the visit still to do
     await fits(page, "changes 390")
