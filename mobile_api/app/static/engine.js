@@ -18,7 +18,9 @@
 //   photo_ids    string[] (default [])
 //   answered_at  RFC 3339 with a UTC offset, e.g. "2026-12-05T09:12:03.120Z" (or null)
 //   location     {lat, lon, accuracy_m?} (or null)
-// `answers` maps step id -> answer (the latest answer per step).
+// `answers` maps step id -> answer (the latest answer per step). The server builds the same
+// answer from a `checklist_answer` operation: its payload's step_id, value and photo_ids, the
+// operation's device_time as answered_at and the operation's location.
 //
 /**
  * @typedef {"ru"|"kk"|"en"} Lang
@@ -67,14 +69,17 @@
 //     validate_answer raises as AnswerRejected (codes: unknown_step, step_hidden, phase_locked,
 //     outcome_not_declared, wrong_type, invalid_value, out_of_range, invalid_option,
 //     empty_value, too_long, photo_count, invalid_photo_ids, serial_empty, serial_count,
-//     missing_location, invalid_location, invalid_timestamp, step_id_mismatch).
+//     missing_location, invalid_location, invalid_timestamp; `rejected_answers` of evaluate()
+//     may also say step_id_mismatch, for an answer stored under another step's key).
 //
 // checkStepAnswer(step, answer, {lang = "ru"}) -> null or {code, step_id, message}: only the
 //     per-kind check of one answer against its step (value, photo count, evidence shapes),
 //     without gates or conditions; for validating input as it is typed.
 //
-// stepsOf(template) -> Map(step id -> {step, phase: id|null, outcome: id|null}), template order.
+// stepsOf(template) -> Map(step id -> {step, phase: id|null, outcome: id|null}) in template
+//     order (phase steps, then outcome steps); `step` has its kind's defaults filled in.
 // render(key, lang, params) -> string; MESSAGES: the engine's own texts in ru, kk and en.
+// formatNumber(x), pyRound(x, ndigits): Python's number formatting and rounding (half to even).
 
 // ---------------------------------------------------------------------------- messages
 
@@ -264,19 +269,12 @@ export function render(key, lang, params = {}) {
   return MESSAGES[key][lang].replace(/\{(\w+)\}/g, (_, name) => toText(params[name]));
 }
 
-// What Python's str() prints for a parameter: numbers as int/float repr, text as is.
+// Numeric parameters are counts and lengths (ints in Python); decimals come preformatted.
 function toText(value) {
-  if (typeof value === "number") return pyNumberRepr(value);
   return String(value);
 }
 
 // ---------------------------------------------------------------------------- numbers
-
-// Python's repr of a number that is an int in Python (counts, lengths) or a float.
-function pyNumberRepr(value) {
-  if (Number.isInteger(value) && Math.abs(value) < 1e16) return String(value);
-  return String(value);
-}
 
 // Exact decimal digits of a finite double: [sign, digits, exponent] where the value is
 // 0.d1d2d3... x 10^exponent and digits has no trailing zeros ("" for zero).
@@ -1208,7 +1206,7 @@ function buildState(compiled, walk, lang, declared, contentHash) {
     requested_outcome: requested,
     outcome: inEffect !== null ? inEffect.definition.id : null,
     final: inEffect !== null ? inEffect.definition.final !== false : false,
-    incident: inEffect !== null ? inEffect.definition.incident || null : null,
+    incident: inEffect !== null ? incidentOf(inEffect.definition) : null,
     blocking_reasons: blocking,
     compliance: compliance(compiled, walk),
     rejected_answers: walk.rejected.map(([stepId, problem]) => ({
@@ -1218,6 +1216,17 @@ function buildState(compiled, walk, lang, declared, contentHash) {
     })),
     flags: walk.flags.map((raw) => flag(lang, ...raw)),
   };
+}
+
+// The outcome's incident in the server's field order (the template JSON has its keys sorted).
+function incidentOf(definition) {
+  const incident = definition.incident;
+  if (incident == null) return null;
+  const out = { kind: incident.kind, notify: incident.notify };
+  if (incident.fallback_notify && incident.fallback_notify.length) {
+    out.fallback_notify = incident.fallback_notify;
+  }
+  return out;
 }
 
 function flag(lang, stepId, code, measured, radius) {
