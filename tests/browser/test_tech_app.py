@@ -430,6 +430,8 @@ async def test_a_cancelled_visit_and_refused_answers_in_plain_words(
     bad = page.locator(".results li.bad")
     assert await bad.count() == 3
     assert "диспетчер" in await bad.first.locator(".advice").inner_text()
+    # The reason in the technician's language, not the server's English.
+    assert await bad.first.locator(".why").inner_text() == "Визит отменён."
     await page.locator("#queue", has_text="Всё отправлено").wait_for()
     await fits(page, "refused 390")
     await shot(page, "sync-refused-ru-390")

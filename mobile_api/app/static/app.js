@@ -1,6 +1,6 @@
 // naryad for technicians: the day, the visit step by step, offline first.
 import { kv, ops, photos as photoStore, wipe } from "./store.js";
-import { LANGUAGES, useLanguage, t, pick, lang } from "./i18n.js";
+import { LANGUAGES, useLanguage, t, has, pick, lang } from "./i18n.js";
 import { api, login, loadDay, pull, record, pending, waiting, startSyncLoop, Offline, Unauthorized } from "./sync.js";
 import { evaluate, check, steps as templateSteps } from "./checklist.js";
 import { keep } from "./photos.js";
@@ -128,6 +128,15 @@ async function refreshDay() {
   const bundle = await kv.get("bundle");
   const zone = bundle ? bundle.time_zone : undefined;
   const fresh = await loadDay(today(0, zone), today(6, zone));
+  // Each visit as the technician was last told about it: a change pulled after a fresher bundle
+  // (which may already lack a cancelled visit) is still named and compared with what they saw.
+  const known = (await kv.get("known_visits")) || {};
+  for (const visit of [...(bundle ? bundle.visits : []), ...fresh.visits]) {
+    if (!known[visit.visit_id]) known[visit.visit_id] = visit;
+  }
+  const live = new Set(fresh.visits.map((v) => v.visit_id));
+  const kept = Object.entries(known).filter(([id, v]) => live.has(id) || v.window.end >= new Date(Date.now() - 7 * 86400000).toISOString());
+  await kv.set("known_visits", Object.fromEntries(kept));
   if (!(await kv.get("cursor"))) {
     // The first pull only sets where changes start; the bundle above is already current.
     const first = await pull();
@@ -148,9 +157,12 @@ async function applyPull() {
   const result = await pull();
   const bundle = await kv.get("bundle");
   const seen = (await kv.get("changes")) || [];
+  const known = (await kv.get("known_visits")) || {};
+  const already = seen.length;
   for (const change of result.changes) {
     const index = bundle.visits.findIndex((v) => v.visit_id === change.visit_id);
-    const before = index >= 0 ? bundle.visits[index] : null;
+    const before = known[change.visit_id] || (index >= 0 ? bundle.visits[index] : null);
+    if (change.visit) known[change.visit_id] = change.visit;
     let kind = before ? "updated" : "added";
     if (!change.visit) {
       if (index >= 0) bundle.visits.splice(index, 1);
@@ -161,7 +173,8 @@ async function applyPull() {
       if (index >= 0) bundle.visits[index] = change.visit;
       else bundle.visits.push(change.visit);
     }
-    if (before || change.visit) {
+    // Status changes (often the technician's own sync) are not news; the rest is.
+    if ((before || change.visit) && kind !== "updated") {
       seen.unshift({ kind, visit_id: change.visit_id, at: Date.now(), visit: change.visit || before, before });
     }
   }
@@ -169,8 +182,9 @@ async function applyPull() {
   bundle.visits.sort((a, b) => a.window.start.localeCompare(b.window.start));
   await kv.set("bundle", bundle);
   await kv.set("changes", seen.slice(0, 20));
+  await kv.set("known_visits", known);
   await kv.set("cursor", result.cursor);
-  return result.changes.length;
+  return seen.length - already;
 }
 
 function changeNotice(change, zone) {
@@ -729,7 +743,8 @@ async function showSync() {
         return h("li", { class: bad ? "bad" : "" },
           h("strong", {}, what), " ", t(RESULT_TEXT[state] || "result_queued"),
           h("span", { class: "meta" }, `${who} · ${time(r.op.device_time, zone)}`),
-          bad && r.result.message ? h("span", { class: "why" }, r.result.message) : null,
+          // The server's reason in the technician's language when the app knows the code.
+          bad ? h("span", { class: "why" }, has(`code_${r.result.code}`) ? t(`code_${r.result.code}`) : r.result.message || "") : null,
           bad ? h("span", { class: "advice" }, t(`advice_${state}`)) : null);
       })),
   );

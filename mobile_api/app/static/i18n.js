@@ -21,6 +21,11 @@ export function t(key, values = {}) {
   return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
 }
 
+// Whether the catalog has a text (for keys built from server codes).
+export function has(key) {
+  return Object.prototype.hasOwnProperty.call(texts, key);
+}
+
 // A template's own text ({ru, kk, en}) in the current language.
 export function pick(text) {
   if (text == null) return "";
