@@ -505,3 +505,57 @@ async def test_every_screen_fits_phones_and_reads_in_the_technicians_language(
     assert visit.status == "aborted_safety"
     assert errors == []
     await context.close()
+
+
+async def test_an_upload_refused_by_the_store_is_started_again_and_nothing_is_lost(
+    browser: Browser, live_server: str, build: Builder
+) -> None:
+    day = await a_day(build)
+    visit_id = day.visits[0].id
+    context = await phone(browser, day)
+    page = await context.new_page()
+    errors = watch(page)
+    await log_in(page, live_server, day.technician.user.username)
+    # The first upload's bytes are damaged on the way: the store refuses them (SHA-256).
+    puts: list[str] = []
+
+    async def damage(route: Any) -> None:
+        if route.request.method != "PUT":
+            await route.continue_()
+            return
+        puts.append(route.request.url)
+        if len(puts) == 1:
+            body = route.request.post_data_buffer or b""
+            await route.continue_(post_data=body[:-10] + b"0123456789")
+        else:
+            await route.continue_()
+
+    await page.route(lambda url: "/blobs/" in url, damage)
+    await page.locator("ol.visits > li").first.locator("button.primary").click()
+    for _ in range(20):
+        if await page.locator("#arrive").count():
+            await page.click("#arrive")
+            await page.locator("#arrive").wait_for(state="detached")
+        if await answer_step(page) == "photo":
+            break
+    await page.locator("#queue", has_text="Всё отправлено").wait_for(timeout=60_000)
+    assert len(puts) == 2
+    assert puts[0] != puts[1]  # a new upload URL, not the refused one again
+    async with build.sessionmaker() as session:
+        photos = (await session.scalars(select(Photo).where(Photo.visit_id == visit_id))).all()
+        answers = (
+            await session.scalars(
+                select(SyncOperation).where(
+                    SyncOperation.visit_id == visit_id, SyncOperation.type == "checklist_answer"
+                )
+            )
+        ).all()
+    stored = [p for p in photos if p.status == "stored"]
+    assert len(stored) == 1
+    assert {a.status for a in answers} == {"applied"}
+    phone_photos = (await page.evaluate(STORED))["photos"]
+    assert [(p["server_id"], p["sha256"]) for p in phone_photos] == [
+        (str(stored[0].id), stored[0].sha256)
+    ]
+    assert errors == []
+    await context.close()

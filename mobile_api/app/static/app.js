@@ -755,8 +755,15 @@ async function start() {
   const session = await kv.get("session");
   if (!session) { showLogin(); return; }
   sync = startSyncLoop(async (report) => {
-    const trouble = report.results.filter((r) => r.status === "rejected" || r.status === "conflict");
-    if (trouble.length || report.photoFailures.length) net.dataset.trouble = "1";
+    // A photo the server refused (its bytes did not match): the step is asked for again.
+    for (const result of report.results.filter((r) => r.code === "photo_refused")) {
+      const state = await visitState(result.visit_id);
+      const answers = { ...state.answers };
+      delete answers[result.step_id];
+      state.answers = answers;
+      state.draft_photos = { ...(state.draft_photos || {}), [result.step_id]: [] };
+      await saveVisitState(result.visit_id, state);
+    }
     await refreshIndicators();
   }, async (state) => {
     syncState = state;

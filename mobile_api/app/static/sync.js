@@ -118,6 +118,13 @@ async function uploadPhotos(report) {
       }
       if (!put.ok) {
         photo.reason = `upload ${put.status}`;
+        if (put.status >= 400 && put.status < 500) {
+          // The upload URL was refused (expired after the app was killed): ask for a new one.
+          photo.server_id = null;
+          photo.start_key = newId();
+          photo.confirm_key = newId();
+          photo.state = "queued";
+        }
         await photos.put(photo);
         report.photoFailures.push(photo);
         continue;
@@ -164,20 +171,36 @@ export async function flush(onResult = () => {}) {
       if (again.length === unanswered.ids.length) queue = again;
     }
     const batch = [];
+    let settled = 0;
     for (const item of queue.slice(0, BATCH)) {
-      // An answer with photos waits until every photo has its server id.
+      // An answer with photos waits until every photo has its server id; one whose photo the
+      // server refused is answered here (the step is asked again) instead of blocking the queue.
       const refs = [];
       let ready = true;
+      let refused = null;
       for (const ref of item.photo_refs) {
         const photo = await photos.get(ref);
-        if (!photo || !photo.server_id || photo.state !== "stored") ready = false;
+        if (photo && photo.state === "rejected") refused = photo;
+        else if (!photo || !photo.server_id || photo.state !== "stored") ready = false;
         else refs.push(photo.server_id);
+      }
+      if (refused) {
+        item.state = "answered";
+        item.result = { id: item.id, status: "rejected", code: "photo_refused", message: refused.reason || "" };
+        await ops.put(item);
+        report.results.push({ ...item.result, type: item.op.type, visit_id: item.op.visit_id, step_id: item.op.payload.step_id });
+        onResult(item);
+        settled += 1;
+        continue;
       }
       if (!ready) break;
       if (item.photo_refs.length) item.op.payload = { ...item.op.payload, photo_ids: refs };
       batch.push(item);
     }
-    if (!batch.length) break;
+    if (!batch.length) {
+      if (settled) continue;
+      break;
+    }
     // The batch's key is kept with it: a retry after a lost answer replays the same request.
     let inFlight = await kv.get("in_flight");
     if (!inFlight || !inFlight.ids.every((id, i) => batch[i] && batch[i].id === id) || inFlight.ids.length !== batch.length) {
@@ -210,6 +233,8 @@ export async function flush(onResult = () => {}) {
     report.sent += batch.length;
   }
   if (photoTrouble) throw photoTrouble;
+  // A photo the store refused to take goes again (a new upload) after the back-off.
+  if (report.photoFailures.some((p) => p.state !== "rejected")) throw new Error("photo upload");
   return report;
 }
 
@@ -217,28 +242,43 @@ export async function flush(onResult = () => {}) {
 export function startSyncLoop(onReport, onState) {
   let delay = 2000;
   let timer = null;
-  let running = false;
-  async function run() {
-    if (running) return;
-    running = true;
+  let current = null;
+  let again = false;
+  async function round() {
     clearTimeout(timer);
+    timer = null;
     onState("syncing");
     try {
       const report = await flush();
       delay = 2000;
-      onReport(report);
+      await onReport(report);
       onState("idle");
     } catch (error) {
       onState(error instanceof Unauthorized ? "login" : "waiting");
       delay = Math.min(MAX_DELAY_MS, delay * 2) * (0.75 + Math.random() * 0.5);
       if (error && error.retryAfter) delay = Math.max(delay, error.retryAfter * 1000);
-      if (!(error instanceof Unauthorized)) timer = setTimeout(run, delay);
-    } finally {
-      running = false;
+      if (!(error instanceof Unauthorized)) timer = setTimeout(now, delay);
     }
   }
-  window.addEventListener("online", () => { delay = 2000; run(); });
-  return { now: run };
+  // One round at a time; something recorded during a round is sent by one more round right
+  // after it (unless that round failed and a retry is already timed). The promise settles when
+  // no round is left, so a caller can wait for the queue to be sent.
+  function now() {
+    if (current) {
+      again = true;
+      return current;
+    }
+    current = (async () => {
+      do {
+        again = false;
+        await round();
+      } while (again && timer === null);
+      current = null;
+    })();
+    return current;
+  }
+  window.addEventListener("online", () => { delay = 2000; now(); });
+  return { now };
 }
 
 export async function pull() {
