@@ -211,6 +211,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     # The app is the composition root: it mounts the phone surface, which depends on service/.
     from mobile_api import TEMPLATES_DIR, mobile_router
+    from mobile_api.app_shell import TechAppController, app_static_router
     from mobile_api.idempotency import document_idempotency
 
     auth = _auth(settings)
@@ -246,6 +247,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CustomerLinksController,
             BlobController,
             mobile_router,
+            TechAppController,
+            app_static_router,
             BoardPageController,
             *STAFF_ROUTES,
             DispatchPageController,
