@@ -417,6 +417,11 @@ def escalation_schema(row: Any) -> schemas.Escalation:
     )
 
 
+def may_acknowledge(actor: Actor, recipient_role: str) -> bool:
+    """Only the role an escalation is addressed to answers it (admins may answer any)."""
+    return actor.is_admin or actor.role.value == recipient_role
+
+
 class EscalationService:
     """Escalations of the caller's territories (all for admins), and their acknowledgement."""
 
@@ -487,6 +492,11 @@ class EscalationService:
         if row is None:
             raise NotFound("No such escalation")
         escalation: Escalation = row[0]
+        if not may_acknowledge(self.actor, escalation.recipient_role):
+            raise Forbidden(
+                f"This escalation is addressed to the {escalation.recipient_role}s",
+                code="not_addressed_to_you",
+            )
         if escalation.acknowledged_at is not None:
             raise Conflict("The escalation is already acknowledged", code="already_acknowledged")
         escalation.acknowledged_at = utcnow()

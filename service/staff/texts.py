@@ -31,6 +31,7 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     "brand": ("Наряд", "Наряд", "Naryad"),
     "nav_label": ("Разделы", "Бөлімдер", "Sections"),
     "nav_dispatch": ("Диспетчерская", "Диспетчерлік", "Dispatch"),
+    "nav_coordinate": ("Просрочки", "Мерзімі өткендер", "Overdue desk"),
     "nav_board": ("Доска координатора", "Үйлестіруші тақтасы", "Coordinator board"),
     "language": ("Язык", "Тіл", "Language"),
     "signed_in_as": ("Вы вошли как", "Сіз кірдіңіз:", "Signed in as"),
