@@ -65,9 +65,11 @@ _WHERE = """
     WHERE wo.status IN :open AND wo.control_deadline < :now
       AND (CAST(:all_territories AS boolean) OR wo.territory_id IN :territories)
       AND (CAST(:mine AS uuid) IS NULL OR coalesce(oo.user_id, duty.id) = CAST(:mine AS uuid))
-      AND (CAST(:q AS text) = '' OR wo.number ILIKE :like OR c.full_name ILIKE :like OR s.address ILIKE :like
-           OR CAST(:digits AS text) <> '' AND (array_to_string(wo.contact_phones, ' ') LIKE :dlike
-                                 OR array_to_string(c.phones, ' ') LIKE :dlike))
+      AND (CAST(:q AS text) = ''
+           OR wo.number ILIKE :like OR c.full_name ILIKE :like OR s.address ILIKE :like
+           OR CAST(:digits AS text) <> ''
+              AND (array_to_string(wo.contact_phones, ' ') LIKE :dlike
+                   OR array_to_string(c.phones, ' ') LIKE :dlike))
 """
 
 
