@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.params import FromPath
 
+from service.common.pagination import TerritoryPageQuery
 from service.common.params import DbSession
 from service.errors import (
     Conflict,
@@ -155,7 +156,9 @@ class CoordinatePageController(Controller):
             to_me=to_me,
             offset=int(esc_offset) if esc_offset.isdigit() and len(esc_offset) < 7 else 0,
         )
-        follow_ups = await FollowUpService(db_session, actor).page("open", None, False, None, 20)
+        follow_ups = await FollowUpService(db_session, actor).page(
+            "open", False, TerritoryPageQuery(limit=20)
+        )
         here = _query(filters)
         return staff.page(
             "staff/coordinate.html.j2",
