@@ -61,6 +61,8 @@ CUSTOMER_CONTACTED = "customer.contacted"
 CUSTOMER_NOTIFIED = "customer.notified"
 # A coordinator took the order or handed it to another (the workspace's owner).
 ORDER_OWNER_CHANGED = "work_order.owner_changed"
+# A coordinator escalated the order to the supervisors by hand.
+ORDER_ESCALATED = "work_order.escalated"
 
 ALL = frozenset(
     {
@@ -81,6 +83,7 @@ ALL = frozenset(
         CUSTOMER_CONTACTED,
         CUSTOMER_NOTIFIED,
         ORDER_OWNER_CHANGED,
+        ORDER_ESCALATED,
     }
 )
 CONTACT_KINDS = (VISIT_BOOKED, VISIT_RESCHEDULED, CUSTOMER_CONTACTED, CUSTOMER_NOTIFIED)
@@ -94,6 +97,7 @@ CLOCK_NEUTRAL = frozenset(
         CUSTOMER_CONTACTED,
         CUSTOMER_NOTIFIED,
         ORDER_OWNER_CHANGED,
+        ORDER_ESCALATED,
     }
 )
 # A visit's final status and the event that records it (the other outcomes only show in audit).

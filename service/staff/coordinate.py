@@ -22,7 +22,7 @@ from service.db.base import utcnow
 from service.db.models import OrderOwner, User, WorkOrder
 from service.db.models.work_orders import OPEN_ORDER_STATUSES
 from service.errors import FieldError, Forbidden, NotFound, ValidationFailed
-from service.escalations.services import EscalationService, may_acknowledge
+from service.escalations.services import EscalationService, escalate_by_hand, may_acknowledge
 from service.orders import schemas as order_schemas
 from service.orders.services import WorkOrderService
 from service.sla import kinds
@@ -94,6 +94,7 @@ class OverdueRow:
     control_deadline: datetime
     hold_reason: str | None
     version: int
+    territory_id: uuid.UUID
     territory_name: str
     time_zone: str
     customer_name: str
@@ -168,7 +169,7 @@ class CoordinatorWorkspace:
         params = _params(self.actor, filters, now, filters.mine)
         sql = f"""
             SELECT wo.id, wo.number, wo.priority, wo.status, wo.control_deadline, wo.hold_reason,
-                   wo.version, t.name AS territory_name, t.time_zone,
+                   wo.version, wo.territory_id, t.name AS territory_name, t.time_zone,
                    c.full_name AS customer_name,
                    coalesce(wo.contact_phones[1], c.phones[1]) AS phone, s.address,
                    coalesce(oo.user_id, duty.id) AS owner_id,
@@ -222,16 +223,27 @@ class CoordinatorWorkspace:
     async def owners(self, order_id: uuid.UUID) -> list[tuple[uuid.UUID, str]]:
         """Who the order can be handed to: its territory's active coordinators and supervisors."""
         order = await self._order(order_id)
+        return (await self.owners_of({order.territory_id})).get(order.territory_id, [])
+
+    async def owners_of(
+        self, territory_ids: set[uuid.UUID]
+    ) -> dict[uuid.UUID, list[tuple[uuid.UUID, str]]]:
+        """The possible owners of each territory's orders, in one query."""
+        if not territory_ids:
+            return {}
         rows = await self.session.execute(
-            text(
-                "SELECT u.id, u.full_name FROM users u "
+            _bind(
+                "SELECT ut.territory_id, u.id, u.full_name FROM users u "
                 "JOIN user_territories ut ON ut.user_id = u.id "
-                "WHERE ut.territory_id = :tid AND u.is_active AND u.role IN ('coordinator', "
-                "'supervisor') ORDER BY u.full_name, u.id"
+                "WHERE ut.territory_id IN :territories AND u.is_active "
+                "AND u.role IN ('coordinator', 'supervisor') ORDER BY u.full_name, u.id"
             ),
-            {"tid": order.territory_id},
+            {"territories": tuple(territory_ids)},
         )
-        return [(r.id, r.full_name) for r in rows]
+        found: dict[uuid.UUID, list[tuple[uuid.UUID, str]]] = {}
+        for r in rows:
+            found.setdefault(r.territory_id, []).append((r.id, r.full_name))
+        return found
 
     async def take(self, order_id: uuid.UUID, note: str = "") -> None:
         """The caller becomes the order's owner."""
@@ -325,6 +337,18 @@ class CoordinatorWorkspace:
             order_schemas.WorkOrderUpdate(status="on_hold", hold_reason=cleaned),
             f'"v{version}"' if version and version.isdigit() else None,
         )
+
+    async def escalate(self, order_id: uuid.UUID, note: str) -> None:
+        """Escalate the order to its territory's supervisors by hand, saying why."""
+        self._require()
+        order = await self._order(order_id)
+        cleaned = note.strip()[:NOTE_MAX]
+        if not cleaned:
+            raise ValidationFailed(
+                "Say why the order goes to the supervisors",
+                errors=[FieldError(field="note", message="required")],
+            )
+        await escalate_by_hand(self.session, self.actor, order, cleaned)
 
     async def _order(self, order_id: uuid.UUID) -> WorkOrder:
         order = await self.session.get(WorkOrder, order_id)
@@ -445,3 +469,119 @@ async def acknowledge_many(
     for escalation_id in ids:
         await service.acknowledge(escalation_id, comment)
     return len(ids)
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpItem:
+    """An open follow-up of a poor rating, with its owner and due time in the territory's zone."""
+
+    id: uuid.UUID
+    work_order_id: uuid.UUID
+    number: str
+    territory_name: str
+    time_zone: str
+    score: int | None
+    comment: str | None
+    reasons: list[str]
+    owner_name: str | None
+    owner_on_duty: bool
+    due_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentItem:
+    """A safety incident not yet acknowledged, with who was told."""
+
+    id: uuid.UUID
+    work_order_id: uuid.UUID
+    number: str
+    territory_name: str
+    time_zone: str
+    kind: str
+    reason: str | None
+    technician_name: str | None
+    told: str | None
+    notified_role: str
+    occurred_at: datetime
+
+
+ATTENTION_PAGE = 30
+
+
+async def open_follow_ups(session: AsyncSession, actor: Actor) -> tuple[list[FollowUpItem], int]:
+    """Open follow-ups of the caller's territories, earliest due first, and how many there are.
+
+    The owner is the task's, else the territory's coordinator on duty (as for overdue orders).
+    """
+    params = {
+        "all_territories": actor.is_admin,
+        "territories": tuple(actor.territory_ids) or (uuid.UUID(int=0),),
+        "limit": ATTENTION_PAGE,
+    }
+    where = """
+        WHERE f.status = 'open'
+          AND (CAST(:all_territories AS boolean) OR f.territory_id IN :territories)
+    """
+    count = f"SELECT count(*) FROM follow_up_tasks f {where}"  # noqa: S608 (constant)
+    total = await session.scalar(_bind(count), params)
+    rows = await session.execute(
+        _bind(
+            f"""
+            SELECT f.id, f.work_order_id, wo.number, t.name AS territory_name, t.time_zone,
+                   f.score, r.comment, f.reasons, coalesce(ou.full_name, duty.full_name)
+                   AS owner_name, ou.id IS NULL AS owner_on_duty, f.due_at
+            FROM follow_up_tasks f
+            JOIN work_orders wo ON wo.id = f.work_order_id
+            JOIN territories t ON t.id = f.territory_id
+            LEFT JOIN ratings r ON r.id = f.rating_id
+            LEFT JOIN users ou ON ou.id = f.owner_id
+            LEFT JOIN LATERAL (
+                SELECT u.full_name FROM users u
+                JOIN user_territories ut ON ut.user_id = u.id
+                WHERE ut.territory_id = f.territory_id AND u.role = 'coordinator' AND u.is_active
+                ORDER BY u.full_name, u.id LIMIT 1
+            ) duty ON f.owner_id IS NULL
+            {where}
+            ORDER BY f.due_at, f.id
+            LIMIT :limit
+            """  # noqa: S608 (constant fragments)
+        ),
+        params,
+    )
+    items = [FollowUpItem(**{**r._mapping, "reasons": list(r.reasons or [])}) for r in rows]
+    return items, int(total or 0)
+
+
+async def pending_incidents(session: AsyncSession, actor: Actor) -> tuple[list[IncidentItem], int]:
+    """Safety incidents of the caller's territories not yet acknowledged, oldest first."""
+    params = {
+        "all_territories": actor.is_admin,
+        "territories": tuple(actor.territory_ids) or (uuid.UUID(int=0),),
+        "limit": ATTENTION_PAGE,
+    }
+    where = """
+        WHERE i.acknowledged_at IS NULL
+          AND (CAST(:all_territories AS boolean) OR i.territory_id IN :territories)
+    """
+    count = f"SELECT count(*) FROM incidents i {where}"  # noqa: S608 (constant)
+    total = await session.scalar(_bind(count), params)
+    rows = await session.execute(
+        _bind(
+            f"""
+            SELECT i.id, i.work_order_id, wo.number, t.name AS territory_name, t.time_zone,
+                   i.kind, i.reason, tech.full_name AS technician_name, i.notified_role,
+                   (SELECT string_agg(u.full_name, ', ' ORDER BY u.full_name) FROM users u
+                    WHERE u.id = ANY(i.notified_user_ids)) AS told,
+                   i.occurred_at
+            FROM incidents i
+            JOIN work_orders wo ON wo.id = i.work_order_id
+            JOIN territories t ON t.id = i.territory_id
+            LEFT JOIN technicians tech ON tech.id = i.technician_id
+            {where}
+            ORDER BY i.created_at, i.id
+            LIMIT :limit
+            """  # noqa: S608 (constant fragments)
+        ),
+        params,
+    )
+    return [IncidentItem(**r._mapping) for r in rows], int(total or 0)

@@ -37,7 +37,8 @@ TEXTS: dict[str, Message] = {
     "promised": msg("coord.promised", "New promised date"),
     "save": msg("coord.save", "Save"),
     "open": msg("coord.open", "Open"),
-    "book": msg("coord.book", "Book or reschedule"),
+    "book": msg("coord.book", "Book"),
+    "reschedule": msg("coord.reschedule", "Reschedule"),
     "hold": msg("coord.hold", "Put on hold"),
     "hold_reason": msg("coord.hold_reason", "Reason"),
     "on_hold": msg("coord.on_hold", "On hold"),
@@ -81,6 +82,39 @@ TEXTS: dict[str, Message] = {
     "err.changed": msg("coord.err.changed", "The order changed meanwhile; reload and try again."),
     "err.gone": msg("coord.err.gone", "It was already done by someone else."),
     "err.comment": msg("coord.err.comment", "Write a comment."),
+    "escalate_note": msg("coord.escalate_note", "Why (the supervisors read this)"),
+    "escalate_send": msg("coord.escalate_send", "Escalate to supervisors"),
+    "deadline": msg("coord.deadline", "deadline"),
+    "ack_page": msg("coord.ack_page", "Acknowledge all {n} on this page"),
+    "owner": msg("coord.owner", "owner"),
+    "reason.low_score": msg("coord.reason.low_score", "low rating"),
+    "reason.id_not_shown": msg("coord.reason.id_not_shown", "ID not shown"),
+    "reason.no_overshoes": msg("coord.reason.no_overshoes", "no overshoes"),
+    "reason.not_demonstrated": msg("coord.reason.not_demonstrated", "service not demonstrated"),
+    "reason.area_not_clean": msg("coord.reason.area_not_clean", "area left dirty"),
+    "inc_none": msg("coord.inc_none", "No unacknowledged incidents."),
+    "inc_kind.safety": msg("coord.inc_kind.safety", "Technician left: safety threat"),
+    "inc_told": msg("coord.inc_told", "told"),
+    "inc_tech": msg("coord.inc_tech", "technician"),
+    "inc_ack": msg("coord.inc_ack", "Acknowledge"),
+    "notice.escalated": msg(
+        "coord.notice.escalated", "The order was escalated to the supervisors."
+    ),
+    "notice.incident": msg("coord.notice.incident", "The incident is acknowledged."),
+    "err.already_escalated": msg(
+        "coord.err.already_escalated", "The order is already escalated to the supervisors."
+    ),
+    "err.field.note": msg("coord.err.field.note", "Write a note."),
+    "err.field.hold_reason": msg("coord.err.field.hold_reason", "Write why the order is on hold."),
+    "err.field.comment": msg("coord.err.field.comment", "Write a comment saying what was done."),
+    "err.field.promised": msg(
+        "coord.err.field.promised", "The promised date must be a date, today or later."
+    ),
+    "err.field.to": msg(
+        "coord.err.field.to", "Choose a coordinator or supervisor of the order's territory."
+    ),
+    "err.field.outcome": msg("coord.err.field.outcome", "Choose what came of the call."),
+    "err.field.id": msg("coord.err.field.id", "Choose the escalations to acknowledge."),
 }
 
 

@@ -218,6 +218,8 @@ TEXTS: dict[str, Message] = {
         "staff.event.work_order.waiting_for_parts", "Waiting for parts"
     ),
     "event.work_order.resumed": msg("staff.event.work_order.resumed", "Work resumed"),
+    "event.work_order.owner_changed": msg("staff.event.work_order.owner_changed", "Owner changed"),
+    "event.work_order.escalated": msg("staff.event.work_order.escalated", "Escalated by hand"),
     "event.visit.booked": msg("staff.event.visit.booked", "Visit booked"),
     "event.visit.rescheduled": msg("staff.event.visit.rescheduled", "Visit rescheduled"),
     "event.visit.reassigned": msg("staff.event.visit.reassigned", "Visit reassigned"),
