@@ -82,6 +82,19 @@ async def test_coordinator_takes_calls_books_and_clears(
     await row.wait_for()
     # At 1024 px the technician column is on screen, nothing runs off to the side.
     assert await page.evaluate("document.documentElement.scrollWidth") <= 1024
+    technician = page.locator("table.overdue th", has_text="Technician")
+    box = await technician.bounding_box()
+    assert box is not None
+    assert box["x"] + box["width"] <= 1024
+    # The header row sticks to the top of the window as the list scrolls.
+    await page.evaluate(
+        "window.scrollTo(0, document.querySelector('table.overdue').offsetTop + 80)"
+    )
+    top = await page.evaluate(
+        "document.querySelector('table.overdue thead th').getBoundingClientRect().top"
+    )
+    assert 0 <= top <= 1
+    await page.evaluate("window.scrollTo(0, 0)")
     assert await serious_violations(page) == []
     await page.screenshot(path=str(artifacts / "coordinate-1024.png"), full_page=True)
 
@@ -95,6 +108,10 @@ async def test_coordinator_takes_calls_books_and_clears(
     row = page.locator(f'tr[data-order="{order.number}"]')
     assert "tel:" in (await row.locator("a.tel").get_attribute("href") or "")
     await row.locator("summary", has_text="Record call").click()
+    dialog = await row.locator("form[action$='/call']").bounding_box()
+    assert dialog is not None
+    assert dialog["x"] >= 0
+    assert dialog["x"] + dialog["width"] <= 1024
     await row.locator('select[name="outcome"]').select_option("reached")
     promised = (now + timedelta(days=2)).date().isoformat()
     await row.locator('input[name="promised"]').fill(promised)
