@@ -82,6 +82,7 @@ TEXTS: dict[str, Message] = {
     "err.changed": msg("coord.err.changed", "The order changed meanwhile; reload and try again."),
     "err.gone": msg("coord.err.gone", "It was already done by someone else."),
     "err.comment": msg("coord.err.comment", "Write a comment."),
+    "jump": msg("coord.jump", "Also on this page"),
     "escalate_note": msg("coord.escalate_note", "Why (the supervisors read this)"),
     "escalate_send": msg("coord.escalate_send", "Escalate to supervisors"),
     "deadline": msg("coord.deadline", "deadline"),

@@ -118,6 +118,7 @@ TEXTS: dict[str, Message] = {
     "status.cancelled": msg("staff.status.cancelled", "Cancelled"),
     "status.on_hold": msg("staff.status.on_hold", "On hold"),
     "back_to_queue": msg("staff.back_to_queue", "← Back to the queue"),
+    "back_to_desk": msg("staff.back_to_desk", "← Back to the overdue desk"),
     "order": msg("staff.order", "Order"),
     "status": msg("staff.status", "Status"),
     "description": msg("staff.description", "Description"),

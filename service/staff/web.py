@@ -187,6 +187,7 @@ class StaffRequest:
             "nonce": self.nonce,
             "csrf": self.csrf if self.session is not None else "",
             "user_name": user_name,
+            "role": role.value if role is not None else "",
             "nav": [
                 {
                     "code": a.code,
