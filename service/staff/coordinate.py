@@ -375,7 +375,18 @@ class EscalationGroup:
     levels: list[str]
     roles: list[str]
     first_at: datetime
-    acknowledgeable: bool
+    # The ones the caller may acknowledge (their role's); the rest are another role's to answer.
+    my_ids: list[uuid.UUID]
+
+    @property
+    def acknowledgeable(self) -> bool:
+        """Something in the group is the caller's to acknowledge."""
+        return bool(self.my_ids)
+
+    @property
+    def others(self) -> int:
+        """How many in the group are addressed to another role."""
+        return len(self.ids) - len(self.my_ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -444,7 +455,9 @@ async def escalation_inbox(
             levels=list(r.levels),
             roles=list(r.roles),
             first_at=r.first_at,
-            acknowledgeable=all(may_acknowledge(actor, role) for role in r.roles),
+            my_ids=[
+                i for i, role in zip(r.ids, r.roles, strict=True) if may_acknowledge(actor, role)
+            ],
         )
         for r in rows[:ESCALATION_PAGE]
     ]

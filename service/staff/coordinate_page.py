@@ -235,7 +235,7 @@ class CoordinatePageController(Controller):
                 if inbox.next_offset
                 else None,
                 "esc_page_ids": [
-                    ",".join(str(i) for i in g.ids) for g in inbox.groups if g.acknowledgeable
+                    ",".join(str(i) for i in g.my_ids) for g in inbox.groups if g.acknowledgeable
                 ],
                 "esc_when": {
                     g.work_order_id: local_time(g.first_at, g.time_zone) for g in inbox.groups

@@ -58,6 +58,7 @@ TEXTS: dict[str, Message] = {
     "acknowledge": msg("coord.acknowledge", "Acknowledge selected"),
     "ack_comment": msg("coord.ack_comment", "Comment (what was done)"),
     "not_yours": msg("coord.not_yours", "addressed to another role"),
+    "others_left": msg("coord.others_left", "{n} of them for another role, left to it"),
     "level.warning": msg("coord.level.warning", "warning → dispatchers"),
     "level.breach": msg("coord.level.breach", "breach → coordinators"),
     "level.head": msg("coord.level.head", "head → supervisors"),

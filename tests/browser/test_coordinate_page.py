@@ -129,7 +129,11 @@ async def test_coordinator_takes_calls_books_and_clears(
 
     # The supervisors' escalation has no checkbox for a coordinator; two breaches, one comment.
     await page.goto(f"{live_server}/coordinate?esc=all")
-    assert "addressed to another role" in await page.inner_text("form.bulk")
+    # A mixed order: its breach can be ticked, the supervisors' head stays theirs.
+    assert "1 of them for another role" in await page.inner_text("form.bulk")
+    assert await page.locator(f"#esc-{other.id}").get_attribute("value") == str(
+        escalations["breach2"].id
+    )
     await page.goto(f"{live_server}/coordinate")
     await page.locator(f"#esc-{order.id}").check()
     await page.locator(f"#esc-{other.id}").check()

@@ -319,6 +319,9 @@ async def test_escalations_by_role_and_bulk_acknowledge(
     assert "2 unacknowledged on 2 orders" in page.text
     everyone = await web.get("/coordinate?esc=all")
     assert "3 unacknowledged on 2 orders" in everyone.text
+    # The mixed order's box ticks only the coordinators' breach, never the supervisors' head.
+    assert f'name="id" value="{breach.id}"' in everyone.text
+    assert "1 of them for another role, left to it" in everyone.text
     token = csrf(page.text)
     # The supervisors' escalation is refused, and with it the whole batch.
     refused = await web.post(
