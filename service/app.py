@@ -82,6 +82,7 @@ from service.scheduling.controllers import (
 )
 from service.settings import Settings, load_settings
 from service.sla.controllers import CONTROLLERS as SLA_CONTROLLERS
+from service.staff.coordinate_page import CoordinatePageController
 from service.staff.customers_page import DispatchCustomerController
 from service.staff.dispatch_page import DispatchPageController
 from service.staff.schedule_pages import DispatchBoardPages
@@ -113,6 +114,7 @@ PUBLIC_PATHS = [
     "/rate/",
     # Staff pages (board, dispatch, their sign-in) authenticate with the staff cookie session.
     "/board",
+    "/coordinate",
     "/staff/",
     "/dispatch",
 ]
@@ -252,6 +254,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             BoardPageController,
             *STAFF_ROUTES,
             DispatchPageController,
+            CoordinatePageController,
             DispatchCustomerController,
             DispatchBoardPages,
             create_static_files_router(

@@ -52,7 +52,8 @@ from service.storage.base import BlobStore
 
 # Who may do what, as the API's guards say (service/scheduling/controllers.py and
 # service/orders/controllers.py): the page offers only what the API would accept.
-CAN_BOOK = frozenset({Role.DISPATCHER})
+# Coordinators book too: an overdue order is often booked from the coordinator's workspace.
+CAN_BOOK = frozenset({Role.DISPATCHER, Role.COORDINATOR})
 CAN_RESCHEDULE = frozenset({Role.DISPATCHER, Role.COORDINATOR})
 CAN_REASSIGN = frozenset({Role.DISPATCHER})
 CAN_CANCEL = frozenset({Role.DISPATCHER})

@@ -97,7 +97,9 @@ async def test_sign_in_returns_to_the_page_wanted_or_the_roles_home(
     ] == "/dispatch"
     web.cookies.clear()
     supervisor = await build.person(Role.SUPERVISOR, scene.area.territory)
-    assert (await sign_in(web, supervisor, "/dispatch")).headers["location"] == "/board"
+    assert (await sign_in(web, supervisor, "/dispatch")).headers[
+        "location"
+    ] == "/coordinate"  # its home: the overdue desk
 
 
 async def test_anonymous_gets_the_sign_in_never_json(web: Any, scene: Scene) -> None:
