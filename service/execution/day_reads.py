@@ -17,8 +17,6 @@ from datetime import date
 from typing import Any
 
 import msgspec
-from sqlalchemy import bindparam, text
-from sqlalchemy.types import Date, DateTime, Uuid
 
 from service.common.geo import point_from_wkb
 from service.common.schemas import Window
@@ -78,16 +76,16 @@ SELECT v.id, v.status, lower(v.agreed_window), upper(v.agreed_window), v.planned
 ORDER BY lower(v.agreed_window)
 """
 
-VERSION_VECTOR = text(VERSION_VECTOR_SQL).bindparams(
-    bindparam("technician", type_=Uuid()),
-    bindparam("first", type_=Date()),
-    bindparam("last", type_=Date()),
-    bindparam("now", type_=DateTime(timezone=True)),
+# The same statements with asyncpg's positional parameters, sent on the request session's own
+# connection (``service.db.driver``): no statement building or result wrapping per request.
+VERSION_VECTOR = (
+    VERSION_VECTOR_SQL.replace(":technician", "$1::uuid")
+    .replace(":first", "$2::date")
+    .replace(":last", "$3::date")
+    .replace(":now", "$4::timestamptz")
 )
-DAY_VISITS = text(DAY_VISITS_SQL).bindparams(
-    bindparam("technician", type_=Uuid()),
-    bindparam("start", type_=DateTime(timezone=True)),
-    bindparam("end", type_=DateTime(timezone=True)),
+DAY_VISITS = (
+    DAY_VISITS_SQL.replace(":technician", "$1").replace(":start", "$2").replace(":end", "$3")
 )
 _EQUIPMENT = msgspec.json.Decoder(list[EquipmentItem])
 
