@@ -48,18 +48,31 @@ async def _fresh(session: AsyncSession) -> None:
 
 
 async def first_fetchval(session: AsyncSession, sql: str, *args: Any) -> Any:
-    """``fetchval`` as the first statement of a request, retried once on a closed connection.
+    """``fetchval`` as the first statement of a request, sent again on a closed connection.
 
-    Nothing ran before it on this session, so sending it again on a new connection is safe
-    (there is no pre-ping: connections are recycled by age instead).
+    Nothing ran before it on this session, so sending it again on another connection is safe
+    (there is no pre-ping: connections are recycled by age instead). After a restart every
+    pooled connection is dead: each is dropped in turn, at most as many as the pool can hold.
     """
+    attempts = 1 + _pool_capacity(session)
+    for attempt in range(attempts):
+        driver = await driver_connection(session)
+        if driver.is_closed():
+            await _fresh(session)
+            continue
+        try:
+            return await driver.fetchval(sql, *args)
+        except DISCONNECTED:
+            if attempt == attempts - 1:
+                raise
+            await _fresh(session)
     driver = await driver_connection(session)
-    if driver.is_closed():
-        await _fresh(session)
-        driver = await driver_connection(session)
-    try:
-        return await driver.fetchval(sql, *args)
-    except DISCONNECTED:
-        await _fresh(session)
-        driver = await driver_connection(session)
-        return await driver.fetchval(sql, *args)
+    return await driver.fetchval(sql, *args)
+
+
+def _pool_capacity(session: AsyncSession) -> int:
+    """How many connections the session's pool may hold (pool size plus overflow)."""
+    pool = getattr(session.bind, "pool", None)
+    size = getattr(pool, "size", None)
+    overflow = getattr(pool, "_max_overflow", 0)
+    return (size() if callable(size) else 5) + max(int(overflow), 0)
