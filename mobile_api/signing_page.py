@@ -14,7 +14,15 @@ from zoneinfo import ZoneInfo
 from msgspec import UNSET
 
 import reports
-from reports.i18n import format_quantity, format_utc_offset, format_zone, in_zone, label, title
+from reports.i18n import (
+    format_long_date,
+    format_quantity,
+    format_utc_offset,
+    format_zone,
+    in_zone,
+    label,
+    title,
+)
 from service.common.i18n import LANGUAGES, Language, Message, in_language, msg
 
 # Page-only texts; Kazakh strings await a native speaker's review.
@@ -163,7 +171,8 @@ def page_model(
         "title": title(snapshot.kind, lang),
         "number": label("act_short", lang, number=snapshot.act_number),
         "act_number": snapshot.act_number,
-        "place_date": f"{snapshot.place}, {snapshot.act_date.isoformat()}",
+        # The date as the act itself prints it, not an ISO string.
+        "place_date": f"{snapshot.place}, {format_long_date(snapshot.act_date, lang)}",
         "zone_note": page_text("times_in", lang).format(zone=zone_name(zone, snapshot.finished_at)),
         "description_title": label("description", lang),
         "description": description if isinstance(description, str) else "",

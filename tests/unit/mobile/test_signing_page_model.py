@@ -23,6 +23,14 @@ def test_times_are_local_and_the_zone_is_named_once() -> None:
     assert all("UTC" not in time for time in times)
 
 
+@pytest.mark.parametrize(
+    ("language", "written"),
+    [("ru", "«12» марта 2025 г."), ("kk", "2025 жылғы 12 наурыз"), ("en", "12 March 2025")],
+)
+def test_the_act_date_reads_as_the_act_prints_it(language: str, written: str) -> None:
+    assert str(_model(language)["place_date"]).endswith(written)
+
+
 def test_answers_evidence_and_equipment_as_the_customer_reads_them() -> None:
     model = _model()
     rows = {label: (answer, evidence) for _, label, answer, evidence in model["checklist"]}  # type: ignore[attr-defined]
