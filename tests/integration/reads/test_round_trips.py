@@ -134,3 +134,14 @@ async def test_pull_round_trips_do_not_grow_with_the_visits(
     assert len(changed) >= 3
     # Check, BEGIN, horizon, changes, live visits, bundles, COMMIT.
     assert pulled <= 1 + 6
+
+
+async def test_overdue_board_round_trips(served: str, proxy: RoundTripProxy) -> None:
+    async with httpx.AsyncClient(base_url=served, timeout=30) as app:
+        staff = await log_in(app, golden_data.DISPATCHER_NAME)
+        board = await round_trips_of(app, proxy, "/api/v1/coordination/overdue", staff)
+        csv = await round_trips_of(app, proxy, "/api/v1/coordination/overdue?format=csv", staff)
+    print(f"round trips: overdue board {board}, its CSV {csv}")
+    # The session check, the page, the counts; the CSV reads pages only.
+    assert board <= 1 + 2
+    assert csv <= 1 + 1
