@@ -12,16 +12,17 @@ PRIVATE_PG := $(if $(NARYAD_DATABASE_URL),,1)
 export NARYAD_DATABASE_URL ?= postgresql+asyncpg://naryad:naryad@127.0.0.1:$(or $(NARYAD_PG_PORT),54329)/naryad
 export NARYAD_S3_EMULATOR_PORT ?= 59000
 
-.PHONY: help venv db migrate seed run serve worker test lint format openapi i18n bench stop clean
+.PHONY: help venv db migrate seed run serve worker cluster cluster-stop test lint format openapi i18n bench stop clean
 
 help:
 	@echo "make run    - set up everything and serve the API on http://127.0.0.1:8000"
+	@echo "make cluster- HAProxy on :8080 in front of 2 API processes, 2 workers, PgBouncer, S3 emulator"
 	@echo "make test   - set up everything (plus the S3 emulator) and run the whole suite"
 	@echo "make lint   - ruff and mypy"
 	@echo "make bench  - performance figures as ratios"
 	@echo "make openapi- regenerate openapi.yaml"
 	@echo "make i18n   - extract texts into the gettext catalogs and compile them"
-	@echo "make stop   - stop the private PostgreSQL and the S3 emulator"
+	@echo "make stop   - stop the cluster, the private PostgreSQL and the S3 emulator"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,6 +60,15 @@ run: seed
 		export NARYAD_SEAL_PKCS12=$(CURDIR)/.local/seal/dev-seal.p12; \
 		export NARYAD_SEAL_PASSPHRASE_FILE=$(CURDIR)/.local/seal/dev-seal.pass; \
 	fi; exec $(BIN)/naryad serve --with-worker
+
+# The scale-out topology on this machine (README "Production and scale-out"); sizes and ports
+# from NARYAD_CLUSTER_* (see infra/cluster.sh). `make cluster` again restarts dead processes.
+cluster: PROFILE = cluster
+cluster: seed
+	@bash infra/cluster.sh start
+
+cluster-stop:
+	@bash infra/cluster.sh stop
 
 test: PROFILE = test
 test: migrate
@@ -112,7 +122,7 @@ bench: migrate
 	@bash infra/s3.sh start
 	NARYAD_S3_ENDPOINT_URL=http://127.0.0.1:$(NARYAD_S3_EMULATOR_PORT) $(BIN)/python -m tests.bench
 
-stop:
+stop: cluster-stop
 	@bash infra/s3.sh stop
 	@bash infra/pg.sh stop
 

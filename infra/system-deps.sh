@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages naryad needs on this machine, only when missing.
-# Usage: infra/system-deps.sh [run|test|bench]
-#   run   PostgreSQL with PostGIS (when NARYAD_PRIVATE_PG=1, i.e. no external database), fonts
-#   test  run + Chromium for the browser tests
-#   bench test + Pango for the WeasyPrint comparison, wrk as the load generator
+# Usage: infra/system-deps.sh [run|cluster|test|bench]
+#   run     PostgreSQL with PostGIS (when NARYAD_PRIVATE_PG=1, i.e. no external database), fonts
+#   cluster run + HAProxy and PgBouncer for `make cluster`
+#   test    cluster (the fault test brings the topology up) + Chromium for the browser tests
+#   bench   test + Pango for the WeasyPrint comparison, wrk as the load generator
 set -euo pipefail
 
 profile="${1:-run}"
@@ -31,6 +32,11 @@ fi
 need fonts-dejavu-core test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 need fonts-dejavu-core test -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf
 
+if [[ "$profile" == cluster || "$profile" == test || "$profile" == bench ]]; then
+    # The Debian packages ship services; only infra/cluster.sh starts them, as its own processes.
+    need haproxy sh -c 'command -v haproxy'
+    need pgbouncer sh -c 'command -v pgbouncer'
+fi
 if [[ "$profile" == test || "$profile" == bench ]]; then
     need chromium test -x /usr/bin/chromium
     # promtool checks the /metrics format (about 19 MB); the package's server is never started.
@@ -52,7 +58,7 @@ if [[ "$(id -u)" -ne 0 ]]; then
 fi
 echo "naryad: installing ${packages[*]}"
 export DEBIAN_FRONTEND=noninteractive
-# Packages that ship a daemon (prometheus) must not start it: deny service starts while
+# Packages that ship a daemon (prometheus, haproxy, pgbouncer) must not start it: deny service starts while
 # installing, unless the machine already has its own policy.
 policy=/usr/sbin/policy-rc.d
 if [[ ! -e "$policy" ]]; then

@@ -39,6 +39,7 @@ from service.board.controllers import CONTROLLERS as BOARD_CONTROLLERS
 from service.board.page import BoardPageController
 from service.common.access_log import install_access_log_masking
 from service.common.actor import Actor
+from service.common.params import provide_settings, provide_territory_page
 from service.common.request_guard import RequestGuardMiddleware, guard_requests_first
 from service.common.security_headers import security_headers
 from service.customers.controllers import CustomerController, SiteController
@@ -261,6 +262,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={
             "db_session": Provide(provide_db_session),
             "actor": Provide(provide_actor),
+            "territory_page": Provide(provide_territory_page),
+            "settings": Provide(provide_settings),
             "login_throttle": Provide(provide_login_throttle),
         },
         lifespan=[lifespan],

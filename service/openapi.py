@@ -41,7 +41,12 @@ _PAGE_ERROR_DESCRIPTIONS = {
     "410": "The link has expired (an HTML page)",
 }
 _CREDENTIAL_PATH = "/api/v1/auth/"
-_PATCH_ERRORS = {
+# Public operations that still answer 401: the credential in their body can be refused.
+_PUBLIC_UNAUTHORIZED = {
+    "SubmitSignature": "The one-time code has expired, or too many wrong codes locked the link",
+}
+# Only operations taking If-Match answer these (a PATCH without it never does).
+_CONDITIONAL_ERRORS = {
     "412": "If-Match does not match the current version",
     "428": "If-Match is required",
 }
@@ -88,14 +93,20 @@ def document_problem_responses(openapi: OpenAPI, public_paths: list[str]) -> Non
                 # No bearer token: the URL's own token, the body's credentials, or nothing.
                 operation.security = []
             errors = dict(_ERRORS)
-            if method == "patch":
-                errors |= _PATCH_ERRORS
+            if any(
+                isinstance(p, Parameter) and p.param_in == "header" and p.name == "If-Match"
+                for p in operation.parameters or ()
+            ):
+                errors |= _CONDITIONAL_ERRORS
             if method in ("post", "put", "patch"):
                 errors |= _BODY_ERRORS
             if public:
                 errors.pop("403")
                 # Only the credential endpoints themselves answer 401 without a bearer token.
-                if not path.startswith(_CREDENTIAL_PATH):
+                refused = _PUBLIC_UNAUTHORIZED.get(operation.operation_id or "")
+                if refused is not None:
+                    errors["401"] = refused
+                elif not path.startswith(_CREDENTIAL_PATH):
                     errors.pop("401")
             else:
                 errors["401"] = _ERRORS["401"]

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,8 +20,11 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from service.db.engine import make_sessionmaker
 from service.settings import Settings, load_settings
+from tests.integration.builders import Builder
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,15 +37,25 @@ def _test_database_url() -> str:
     return url.set(database=f"{url.database}_test").render_as_string(hide_password=False)
 
 
-async def _recreate_database(url: str) -> None:
-    target = make_url(url)
-    admin = target.set(drivername="postgresql", database="postgres")
+async def _admin_execute(url: str, *statements: str) -> None:
+    admin = make_url(url).set(drivername="postgresql", database="postgres")
     connection = await asyncpg.connect(admin.render_as_string(hide_password=False))
     try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
-        await connection.execute(f'CREATE DATABASE "{target.database}"')
+        for statement in statements:
+            await connection.execute(statement)
     finally:
         await connection.close()
+
+
+async def _recreate_database(url: str) -> None:
+    name = make_url(url).database
+    await _admin_execute(
+        url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'
+    )
+
+
+def _template_name(url: str) -> str:
+    return f"{make_url(url).database}_template"
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +70,33 @@ def database_url() -> str:
         subprocess.run(
             [sys.executable, "-m", "service.cli", *command], check=True, env=env, cwd=ROOT
         )
+    # A copy taken before any test writes: `fresh_database` clones it in about 0.1 s.
+    template = _template_name(url)
+    asyncio.run(
+        _admin_execute(
+            url,
+            f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)',
+            f'CREATE DATABASE "{template}" TEMPLATE "{make_url(url).database}"',
+        )
+    )
     return url
+
+
+@pytest.fixture
+async def fresh_database(database_url: str) -> AsyncIterator[str]:
+    """A database of this test's own, migrated and published, dropped afterwards.
+
+    For tests whose subject reads the whole of a table (a worker delivers every due message):
+    they get a database nobody else writes to instead of sweeping the shared one.
+    """
+    name = f"{make_url(database_url).database}_{uuid.uuid4().hex[:12]}"
+    await _admin_execute(
+        database_url, f'CREATE DATABASE "{name}" TEMPLATE "{_template_name(database_url)}"'
+    )
+    try:
+        yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        await _admin_execute(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
@@ -85,6 +125,31 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
     """An HTTP client for the app (lifespan started once for the session)."""
     async with AsyncTestClient(app=app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def fresh_settings(settings: Settings, fresh_database: str) -> Settings:
+    """The test settings pointed at this test's own database (see ``fresh_database``)."""
+    database = msgspec.structs.replace(settings.database, url=fresh_database)
+    return msgspec.structs.replace(settings, database=database)
+
+
+@pytest.fixture
+async def fresh_client(fresh_settings: Settings) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """The app on this test's own database, served in-process for this test only."""
+    from service.app import create_app
+
+    app = create_app(fresh_settings)
+    async with AsyncTestClient(app=app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def fresh_build(fresh_settings: Settings) -> AsyncIterator[Builder]:
+    """A data builder writing to this test's own database."""
+    engine = create_async_engine(fresh_settings.database.url, pool_size=2)
+    yield Builder(sessionmaker=make_sessionmaker(engine), settings=fresh_settings)
+    await engine.dispose()
 
 
 def problem(response: object) -> dict[str, object]:
@@ -170,8 +235,20 @@ def serve_app(
         yield served.url
 
 
+@pytest.fixture
+def fresh_server(fresh_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app served in its own process on this test's own database."""
+    with serve_app(fresh_database, tmp_path_factory) as url:
+        yield url
+
+
 @pytest.fixture(scope="session")
 def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app served by uvicorn in its own process, on the test database."""
     with serve_app(database_url, tmp_path_factory) as url:
         yield url
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``cluster`` (a minute each, the whole topology) run after all the others."""
+    items.sort(key=lambda item: item.get_closest_marker("cluster") is not None)

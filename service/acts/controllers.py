@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, MediaType, Request, Response, get, post
-from litestar.datastructures import State, UploadFile
+from litestar.datastructures import UploadFile
+from litestar.di import Provide
 from litestar.enums import RequestEncodingType
 from litestar.openapi import ResponseSpec
 from litestar.params import Body, FromPath, FromQuery, QueryParameter
@@ -19,10 +20,11 @@ from service.acts.page import html_headers, render_not_found, render_verificatio
 from service.acts.schemas import Act, ActPage, ActStatus, ActVerification, PdfVerification
 from service.acts.services import (
     ActFilters,
-    ActService,
+    Acts,
     act_schema,
     etag_for,
     find_public,
+    provide_act_service,
     public_context,
 )
 from service.acts.verification import MAX_UPLOAD_BYTES, choose_language, public_view
@@ -30,9 +32,8 @@ from service.auth.guards import EVERYONE, require_roles
 from service.common.actor import Role
 from service.common.page_security import new_page_nonce
 from service.common.pagination import DEFAULT_LIMIT
-from service.common.params import CurrentActor, DbSession, PageCursor, PageLimit
+from service.common.params import AppSettings, CurrentActor, DbSession, PageCursor, PageLimit
 from service.errors import NotFound
-from service.settings import Settings
 
 # Multipart framing around the file is small; the file itself is capped at MAX_UPLOAD_BYTES.
 _UPLOAD_BODY_LIMIT = MAX_UPLOAD_BYTES + 64 * 1024
@@ -50,13 +51,12 @@ class ActController(Controller):
 
     path = "/api/v1/acts"
     tags = ["acts"]
+    dependencies = {"acts": Provide(provide_act_service)}
 
     @get("/", operation_id="ListActs", guards=[require_roles(*EVERYONE)])
     async def list_acts(
         self,
-        db_session: DbSession,
-        actor: CurrentActor,
-        state: State,
+        acts: Acts,
         work_order_id: FromQuery[uuid.UUID | None] = None,
         visit_id: FromQuery[uuid.UUID | None] = None,
         status: FromQuery[ActStatus | None] = None,
@@ -65,16 +65,13 @@ class ActController(Controller):
     ) -> ActPage:
         """List acts in the caller's scope, newest first."""
         filters = ActFilters(work_order_id=work_order_id, visit_id=visit_id, status=status)
-        return await ActService.from_state(db_session, actor, state).page(filters, cursor, limit)
+        return await acts.page(filters, cursor, limit)
 
     @get("/{act_id:uuid}", operation_id="GetAct", guards=[require_roles(*EVERYONE)])
-    async def get_act(
-        self, act_id: FromPath[uuid.UUID], db_session: DbSession, actor: CurrentActor, state: State
-    ) -> Response[Act]:
+    async def get_act(self, act_id: FromPath[uuid.UUID], acts: Acts) -> Response[Act]:
         """Get one act with its snapshot and hashes."""
-        service = ActService.from_state(db_session, actor, state)
-        act = await service.get(act_id)
-        return Response(act_schema(act, service.base_url), headers={"ETag": etag_for(act)})
+        act = await acts.get(act_id)
+        return Response(act_schema(act, acts.base_url), headers={"ETag": etag_for(act)})
 
     @get(
         "/{act_id:uuid}/pdf",
@@ -85,11 +82,9 @@ class ActController(Controller):
             307: ResponseSpec(None, description="Redirect to a short-lived download URL of the PDF")
         },
     )
-    async def get_act_pdf(
-        self, act_id: FromPath[uuid.UUID], db_session: DbSession, actor: CurrentActor, state: State
-    ) -> Redirect:
+    async def get_act_pdf(self, act_id: FromPath[uuid.UUID], acts: Acts) -> Redirect:
         """Download the act's final PDF (sealed when sealed) through a short-lived URL."""
-        url = await ActService.from_state(db_session, actor, state).pdf_url(act_id)
+        url = await acts.pdf_url(act_id)
         return Redirect(url, status_code=307, headers={"Cache-Control": "no-store"})
 
     @post(
@@ -102,13 +97,11 @@ class ActController(Controller):
     async def verify_act_pdf(
         self,
         data: Annotated[ActPdfUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
-        db_session: DbSession,
-        actor: CurrentActor,
-        state: State,
+        acts: Acts,
     ) -> PdfVerification:
         """Upload a PDF (up to 20 MiB): which act it is, and whether it is the stored file."""
         content = await data.file.read()
-        return await ActService.from_state(db_session, actor, state).verify_pdf(content)
+        return await acts.verify_pdf(content)
 
 
 class ActVerificationController(Controller):
@@ -135,13 +128,12 @@ class ActVerificationController(Controller):
         public_id: FromPath[str],
         request: Request[Any, Any, Any],
         db_session: DbSession,
-        state: State,
+        settings: AppSettings,
         lang: Annotated[
             str | None, QueryParameter(max_length=8, description="ru, kk or en (HTML page)")
         ] = None,
     ) -> Response[Any]:
         """Public verification of an act: number, date, status, hashes, issuer."""
-        settings: Settings = state.settings
         accept = request.headers.get("accept", "")
         wants_json = request.accept.best_match(["text/html", "application/json"]) == (
             "application/json"
@@ -202,7 +194,7 @@ class CustomerLinksController(Controller):
         visit_id: FromPath[uuid.UUID],
         db_session: DbSession,
         actor: CurrentActor,
-        state: State,
+        settings: AppSettings,
     ) -> VisitCustomerLinks:
         """The current copy-of-the-act and rating links of a visit, with the act's id."""
-        return await CustomerLinkService(db_session, actor, state.settings).for_visit(visit_id)
+        return await CustomerLinkService(db_session, actor, settings).for_visit(visit_id)

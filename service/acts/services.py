@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 import anyio.to_thread
 import msgspec
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from sqlalchemy import ColumnElement, Select, exists, func, literal_column, or_, select, true
 from sqlalchemy.exc import IntegrityError as DatabaseIntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,10 +56,12 @@ from service.acts.verification import (
 from service.audit.services import record
 from service.common.actor import Actor, Role
 from service.common.pagination import keyset_page, split_page
+from service.common.params import CurrentActor, DbSession
 from service.common.scope import territory_condition
 from service.db.base import utcnow
 from service.db.models import (
     Act,
+    AuditEntry,
     Customer,
     CustomerLink,
     Photo,
@@ -625,24 +628,8 @@ class ActService:
             except (SealError, ActStorageFailed):
                 logger.warning("act %s signed but not sealed: the seal failed", act.id)
         signatures_json = msgspec.json.encode(checked, order="sorted").decode("utf-8")
-        entry = await record(
-            self.session,
-            self.actor,
-            "act.signed",
-            "act",
-            act.id,
-            before={"status": act.status},
-            after={
-                "status": "signed",
-                "number": act.number,
-                "snapshot_sha256": act.snapshot_sha256,
-                "pdf_key": stored.key,
-                "pdf_sha256": stored.sha256,
-                "pdf_size": stored.size,
-                "signatures_sha256": hashlib.sha256(signatures_json.encode()).hexdigest(),
-                "signers": sorted(s.role for s in checked),
-            },
-        )
+        pdf_fields = {"pdf_key": stored.key, "pdf_sha256": stored.sha256, "pdf_size": stored.size}
+        entry = await self._record_signed(act, checked, signatures_json, pdf_fields)
         act.status = "signed"
         act.signatures_json = signatures_json
         act.pdf_key = stored.key
@@ -675,7 +662,25 @@ class ActService:
         checked = _checked_signatures(signatures)
         self.stored_snapshot(act)  # refuses a snapshot that no longer matches its hash
         signatures_json = msgspec.json.encode(checked, order="sorted").decode("utf-8")
-        entry = await record(
+        entry = await self._record_signed(act, checked, signatures_json, {"pdf": "pending"})
+        act.status = "signed"
+        act.signatures_json = signatures_json
+        act.retain_until = act_retain_until(self.settings.storage)
+        act.signed_at = utcnow()
+        act.signed_by = self.actor.user_id
+        act.audit_hash = entry.hash
+        await self._flush()
+        return act
+
+    async def _record_signed(
+        self,
+        act: Act,
+        checked: Sequence[reports.Signature],
+        signatures_json: str,
+        pdf_fields: dict[str, object],
+    ) -> AuditEntry:
+        """The audit entry of a signing: what the signatures bind, and the PDF (or its absence)."""
+        return await record(
             self.session,
             self.actor,
             "act.signed",
@@ -688,17 +693,9 @@ class ActService:
                 "snapshot_sha256": act.snapshot_sha256,
                 "signatures_sha256": hashlib.sha256(signatures_json.encode()).hexdigest(),
                 "signers": sorted(s.role for s in checked),
-                "pdf": "pending",
+                **pdf_fields,
             },
         )
-        act.status = "signed"
-        act.signatures_json = signatures_json
-        act.retain_until = act_retain_until(self.settings.storage)
-        act.signed_at = utcnow()
-        act.signed_by = self.actor.user_id
-        act.audit_hash = entry.hash
-        await self._flush()
-        return act
 
     async def render_signed(self, act: Act, assets: Mapping[str, bytes] = NO_ASSETS) -> Act:
         """Render, store and seal the PDF of an act signed without one (``act`` is locked)."""
@@ -981,3 +978,14 @@ async def public_context(
     if place is None:
         return refused_at, "UTC", None
     return refused_at, place.time_zone or "UTC", place.type
+
+
+async def provide_act_service(
+    db_session: DbSession, actor: CurrentActor, state: State
+) -> ActService:
+    """The request's act service, wired to the app's settings, blob store and seal."""
+    return ActService.from_state(db_session, actor, state)
+
+
+# A handler's parameter ``acts`` of this type gets the request's act service.
+Acts = NamedDependency[ActService]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from litestar import Controller, delete, get, patch, post
-from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from service.admin import schemas
@@ -17,7 +16,7 @@ from service.admin.services import (
 )
 from service.auth.guards import require_roles
 from service.common.pagination import DEFAULT_LIMIT
-from service.common.params import CurrentActor, DbSession, PageCursor, PageLimit
+from service.common.params import AppSettings, CurrentActor, DbSession, PageCursor, PageLimit
 
 # On each handler, not the controller: a controller's guards also reach Litestar's implicit
 # OPTIONS handlers, which the authentication middleware lets through without a user.
@@ -78,14 +77,14 @@ class StaffUserController(Controller):
         self,
         db_session: DbSession,
         actor: CurrentActor,
-        state: State,
+        settings: AppSettings,
         role: FromQuery[schemas.StaffRole | None] = None,
         active: FromQuery[bool | None] = None,
         cursor: PageCursor = None,
         limit: PageLimit = DEFAULT_LIMIT,
     ) -> schemas.StaffUserPage:
         """List staff accounts (admin)."""
-        service = StaffUserService(db_session, actor, state.settings.auth)
+        service = StaffUserService(db_session, actor, settings.auth)
         return await service.page(role, active, cursor, limit)
 
     @post("/", operation_id="CreateStaffUser", guards=ADMIN_ONLY)
@@ -94,18 +93,22 @@ class StaffUserController(Controller):
         data: JSONBody[schemas.StaffUserCreate],
         db_session: DbSession,
         actor: CurrentActor,
-        state: State,
+        settings: AppSettings,
     ) -> schemas.StaffUser:
         """Create a dispatcher, coordinator or supervisor in their territories (admin)."""
-        service = StaffUserService(db_session, actor, state.settings.auth)
+        service = StaffUserService(db_session, actor, settings.auth)
         return staff_schema(await service.create(data))
 
     @get("/{user_id:uuid}", operation_id="GetStaffUser", guards=ADMIN_ONLY)
     async def get_user(
-        self, user_id: FromPath[uuid.UUID], db_session: DbSession, actor: CurrentActor, state: State
+        self,
+        user_id: FromPath[uuid.UUID],
+        db_session: DbSession,
+        actor: CurrentActor,
+        settings: AppSettings,
     ) -> schemas.StaffUser:
         """Get one staff account (admin)."""
-        service = StaffUserService(db_session, actor, state.settings.auth)
+        service = StaffUserService(db_session, actor, settings.auth)
         return staff_schema(await service.get(user_id))
 
     @patch("/{user_id:uuid}", operation_id="UpdateStaffUser", guards=ADMIN_ONLY)
@@ -115,15 +118,19 @@ class StaffUserController(Controller):
         data: JSONBody[schemas.StaffUserUpdate],
         db_session: DbSession,
         actor: CurrentActor,
-        state: State,
+        settings: AppSettings,
     ) -> schemas.StaffUser:
         """Rename a staff account or change its territories (admin)."""
-        service = StaffUserService(db_session, actor, state.settings.auth)
+        service = StaffUserService(db_session, actor, settings.auth)
         return staff_schema(await service.update(user_id, data))
 
     @delete("/{user_id:uuid}", operation_id="DeactivateStaffUser", guards=ADMIN_ONLY)
     async def deactivate_user(
-        self, user_id: FromPath[uuid.UUID], db_session: DbSession, actor: CurrentActor, state: State
+        self,
+        user_id: FromPath[uuid.UUID],
+        db_session: DbSession,
+        actor: CurrentActor,
+        settings: AppSettings,
     ) -> None:
         """Deactivate a staff account; its sessions end at once (admin)."""
-        await StaffUserService(db_session, actor, state.settings.auth).deactivate(user_id)
+        await StaffUserService(db_session, actor, settings.auth).deactivate(user_id)

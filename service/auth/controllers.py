@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
-from litestar.datastructures import State
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
@@ -17,7 +16,7 @@ from service.auth.schemas import LoginRequest, RefreshRequest, TokenPair
 from service.auth.services import AuthService, RefreshRejected
 from service.auth.throttle import LoginThrottleDep
 from service.common.actor import Role
-from service.common.params import CurrentActor, DbSession
+from service.common.params import AppSettings, CurrentActor, DbSession
 from service.errors import Problem, problem_response
 
 
@@ -33,11 +32,11 @@ class AuthController(Controller):
         self,
         data: JSONBody[LoginRequest],
         db_session: DbSession,
-        state: State,
+        settings: AppSettings,
         login_throttle: LoginThrottleDep,
     ) -> TokenPair:
         """Exchange a username and password for tokens."""
-        return await AuthService(db_session, state.settings.auth, login_throttle).login(data)
+        return await AuthService(db_session, settings.auth, login_throttle).login(data)
 
     @post(
         "/refresh",
@@ -50,10 +49,10 @@ class AuthController(Controller):
         },
     )
     async def refresh(
-        self, data: JSONBody[RefreshRequest], db_session: DbSession, state: State
+        self, data: JSONBody[RefreshRequest], db_session: DbSession, settings: AppSettings
     ) -> Response[Any]:
         """Rotate a refresh token; reusing an old one revokes the whole session family."""
-        result = await AuthService(db_session, state.settings.auth).refresh(data)
+        result = await AuthService(db_session, settings.auth).refresh(data)
         if isinstance(result, RefreshRejected):
             # Returned, not raised: the family revocation must commit with the 401.
             return problem_response(

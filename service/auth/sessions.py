@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from service.common.actor import Actor
 from service.db.driver import first_fetchval
+from service.db.engine import behind_pgbouncer
 from service.db.models import AuthSession
 
 # The one statement of the check, positional ($1 session, $2 user, $3 role, $4 device).
@@ -59,7 +60,15 @@ async def session_is_live(db: AsyncConnection | AsyncSession, actor: Actor) -> b
 
 @asynccontextmanager
 async def autocommit(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A pooled connection whose statements commit alone (no BEGIN/ROLLBACK round trips)."""
+    """A pooled connection whose statements commit alone (no BEGIN/ROLLBACK round trips).
+
+    Behind PgBouncer the block is one transaction instead (see ``behind_pgbouncer``); callers
+    run one statement in it.
+    """
+    if behind_pgbouncer(engine):
+        async with engine.begin() as connection:
+            yield connection
+        return
     async with engine.connect() as connection:
         yield await connection.execution_options(isolation_level="AUTOCOMMIT")
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Protocol
 
 import msgspec
 
-from service.errors import FieldError, ValidationFailed
+from service.common.actor import Actor
+from service.errors import Conflict, FieldError, ValidationFailed
 
 ACK_COMMENT_MAX = 2000
 
@@ -39,3 +42,20 @@ def clean_comment(comment: str | None, max_length: int) -> str:
             code="comment_too_long",
         )
     return text
+
+
+class Acknowledgeable(Protocol):
+    """A row acknowledged once, by someone, with a comment (an escalation, an incident)."""
+
+    acknowledged_at: datetime | None
+    acknowledged_by: uuid.UUID | None
+    ack_comment: str | None
+
+
+def stamp_acknowledged(item: Acknowledgeable, actor: Actor, text: str, what: str) -> None:
+    """Record who acknowledged the (locked) row, when and what was done; once only (409)."""
+    if item.acknowledged_at is not None:
+        raise Conflict(f"The {what} is already acknowledged", code="already_acknowledged")
+    item.acknowledged_at = datetime.now(UTC)
+    item.acknowledged_by = actor.user_id
+    item.ack_comment = text

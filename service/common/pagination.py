@@ -45,11 +45,26 @@ def decode_cursor(value: str) -> Cursor:
         ) from exc
 
 
-def keyset_page(stmt: Any, model: Any, cursor: str | None, limit: int) -> Any:
-    """Order newest first and start after the cursor; fetches one extra row to detect more."""
+class TerritoryPageQuery(msgspec.Struct, frozen=True):
+    """What a staff list of one area takes: an optional territory, a cursor and a page size."""
+
+    territory_id: uuid.UUID | None = None
+    cursor: str | None = None
+    limit: int = DEFAULT_LIMIT
+
+
+def keyset_page(
+    stmt: Any, model: Any, cursor: str | None, limit: int, *, oldest_first: bool = False
+) -> Any:
+    """Order by (created_at, id), newest first unless ``oldest_first``, and start after the
+    cursor; fetches one extra row to detect more."""
+    key = tuple_(model.created_at, model.id)
     if cursor:
         after = decode_cursor(cursor)
-        stmt = stmt.where(tuple_(model.created_at, model.id) < (after.created_at, after.id))
+        mark = (after.created_at, after.id)
+        stmt = stmt.where(key > mark if oldest_first else key < mark)
+    if oldest_first:
+        return stmt.order_by(model.created_at, model.id).limit(limit + 1)
     return stmt.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)
 
 

@@ -5,15 +5,28 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
+from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.common.actor import Actor
+from service.common.pagination import DEFAULT_LIMIT, TerritoryPageQuery
 from service.errors import FieldError, ValidationFailed
+from service.settings import Settings
 
 DbSession = NamedDependency[AsyncSession]
 CurrentActor = NamedDependency[Actor]
+# The app's settings, read once by create_app(); handlers take them instead of the app state.
+AppSettings = NamedDependency[Settings]
+
+
+async def provide_settings(state: State) -> Settings:
+    """The settings the app was built with."""
+    settings: Settings = state.settings
+    return settings
+
+
 PageLimit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size")]
 PageCursor = Annotated[
     str | None, QueryParameter(max_length=200, description="`next_cursor` of the previous page")
@@ -48,3 +61,17 @@ def renamed_query(
             errors=[FieldError(field=old_name, message=f"differs from {new_name}")],
         )
     return current if current is not None else old
+
+
+async def provide_territory_page(
+    territory_id: TerritoryFilter = None,
+    cursor: PageCursor = None,
+    limit: PageLimit = DEFAULT_LIMIT,
+    territory: OldTerritoryFilter = None,
+) -> TerritoryPageQuery:
+    """The query of a staff list by territory: `territory_id` (or its old name), the page."""
+    return TerritoryPageQuery(renamed_query(territory_id, territory, "territory"), cursor, limit)
+
+
+# A handler's parameter of this name and type gets the list query above.
+TerritoryPage = NamedDependency[TerritoryPageQuery]

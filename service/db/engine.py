@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +12,7 @@ from litestar.datastructures import State
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -25,6 +27,20 @@ from service.settings import DatabaseSettings
 def _unique_statement_name() -> str:
     # PgBouncer may hand the next transaction another server connection: names must not clash.
     return f"__naryad_{uuid.uuid4().hex}__"
+
+
+# Engines built with NARYAD_DB_PGBOUNCER=1 (see ``behind_pgbouncer``).
+_BEHIND_PGBOUNCER: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def behind_pgbouncer(engine: AsyncEngine) -> bool:
+    """Whether the engine reaches PostgreSQL through PgBouncer in transaction mode.
+
+    Then no statement may run outside a transaction: asyncpg prepares a statement and runs it
+    in two round trips, and without a transaction open PgBouncer may hand the second one to
+    another server connection, where the statement does not exist.
+    """
+    return engine.sync_engine in _BEHIND_PGBOUNCER
 
 
 def make_engine(settings: DatabaseSettings) -> AsyncEngine:
@@ -53,6 +69,8 @@ def make_engine(settings: DatabaseSettings) -> AsyncEngine:
         connect_args=connect_args,
     )
     use_one_savepoint_name(engine)
+    if settings.pgbouncer:
+        _BEHIND_PGBOUNCER.add(engine.sync_engine)
     return engine
 
 
@@ -62,7 +80,12 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 def make_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions for read-only requests: each statement runs alone, no BEGIN/COMMIT round trips."""
+    """Sessions for read-only requests: each statement runs alone, no BEGIN/COMMIT round trips.
+
+    Behind PgBouncer they are plain transactions instead (see ``behind_pgbouncer``).
+    """
+    if behind_pgbouncer(engine):
+        return make_sessionmaker(engine)
     return async_sessionmaker(
         engine.execution_options(isolation_level="AUTOCOMMIT"),
         expire_on_commit=False,

@@ -9,16 +9,7 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from service.auth.guards import STAFF, require_roles
-from service.common.pagination import DEFAULT_LIMIT
-from service.common.params import (
-    CurrentActor,
-    DbSession,
-    OldTerritoryFilter,
-    PageCursor,
-    PageLimit,
-    TerritoryFilter,
-    renamed_query,
-)
+from service.common.params import CurrentActor, DbSession, TerritoryPage
 from service.escalations import schemas
 from service.escalations.services import EscalationService
 
@@ -36,22 +27,14 @@ class EscalationController(Controller):
         self,
         db_session: DbSession,
         actor: CurrentActor,
+        territory_page: TerritoryPage,
         status: Annotated[
             schemas.EscalationStatus,
             QueryParameter(description="pending (default), acknowledged or all"),
         ] = "pending",
-        territory_id: TerritoryFilter = None,
-        cursor: PageCursor = None,
-        limit: PageLimit = DEFAULT_LIMIT,
-        territory: OldTerritoryFilter = None,
     ) -> schemas.EscalationPage:
         """Escalations of the caller's territories: pending oldest first, others newest first."""
-        return await EscalationService(db_session, actor).page(
-            status,
-            territory_id=renamed_query(territory_id, territory, "territory"),
-            cursor=cursor,
-            limit=limit,
-        )
+        return await EscalationService(db_session, actor).page(status, territory_page)
 
     @post(
         "/{escalation_id:uuid}/acknowledge",

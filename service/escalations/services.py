@@ -33,14 +33,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, case, exists, func, literal, or_, select, tuple_, update
+from sqlalchemy import Select, case, exists, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.services import record
-from service.common.acknowledgement import ACK_COMMENT_MAX, clean_comment
+from service.common.acknowledgement import ACK_COMMENT_MAX, clean_comment, stamp_acknowledged
 from service.common.actor import STAFF_ROLES, Actor
-from service.common.pagination import decode_cursor, split_page
+from service.common.pagination import TerritoryPageQuery, keyset_page, split_page
 from service.common.scope import territory_condition
 from service.db.base import utcnow
 from service.db.models import (
@@ -53,7 +53,7 @@ from service.db.models import (
 )
 from service.db.models.visits import LIVE_STATUSES
 from service.db.models.work_orders import OPEN_ORDER_STATUSES
-from service.errors import Conflict, Forbidden, NotFound
+from service.errors import Forbidden, NotFound
 from service.escalations import schemas
 from service.notifications import Recipient, enqueue
 from service.notifications.staff import staff_ids, staff_recipients
@@ -436,34 +436,20 @@ class EscalationService:
         )
 
     async def page(
-        self,
-        status: schemas.EscalationStatus = "pending",
-        *,
-        territory_id: uuid.UUID | None = None,
-        cursor: str | None = None,
-        limit: int = 50,
+        self, status: schemas.EscalationStatus, query: TerritoryPageQuery
     ) -> schemas.EscalationPage:
         """Pending escalations oldest first (longest waiting on top); others newest first."""
         self._require_staff()
-        limit = max(1, min(limit, MAX_PAGE))
+        limit = max(1, min(query.limit, MAX_PAGE))
         stmt = self._select()
-        if territory_id is not None:
-            stmt = stmt.where(WorkOrder.territory_id == territory_id)
+        if query.territory_id is not None:
+            stmt = stmt.where(WorkOrder.territory_id == query.territory_id)
         if status == "pending":
             stmt = stmt.where(Escalation.acknowledged_at.is_(None))
         elif status == "acknowledged":
             stmt = stmt.where(Escalation.acknowledged_at.is_not(None))
-        key = tuple_(Escalation.created_at, Escalation.id)
-        oldest_first = status == "pending"
-        if cursor:
-            after = decode_cursor(cursor)
-            mark = (after.created_at, after.id)
-            stmt = stmt.where(key > mark if oldest_first else key < mark)
-        if oldest_first:
-            stmt = stmt.order_by(Escalation.created_at, Escalation.id)
-        else:
-            stmt = stmt.order_by(Escalation.created_at.desc(), Escalation.id.desc())
-        rows = (await self.session.execute(stmt.limit(limit + 1))).all()
+        stmt = keyset_page(stmt, Escalation, query.cursor, limit, oldest_first=status == "pending")
+        rows = (await self.session.execute(stmt)).all()
         page, next_cursor = split_page(rows, limit, lambda r: (r[0].created_at, r[0].id))
         return schemas.EscalationPage(
             items=[escalation_schema(r) for r in page], next_cursor=next_cursor
@@ -473,7 +459,8 @@ class EscalationService:
         self, territory_id: uuid.UUID | None = None, limit: int = 50
     ) -> list[schemas.Escalation]:
         """Unacknowledged escalations the caller may see, oldest first."""
-        return (await self.page("pending", territory_id=territory_id, limit=limit)).items
+        query = TerritoryPageQuery(territory_id=territory_id, limit=limit)
+        return (await self.page("pending", query)).items
 
     async def acknowledge(self, escalation_id: uuid.UUID, comment: str) -> schemas.Escalation:
         """Record what was done; a comment is required and an escalation is acknowledged once."""
@@ -487,11 +474,7 @@ class EscalationService:
         if row is None:
             raise NotFound("No such escalation")
         escalation: Escalation = row[0]
-        if escalation.acknowledged_at is not None:
-            raise Conflict("The escalation is already acknowledged", code="already_acknowledged")
-        escalation.acknowledged_at = utcnow()
-        escalation.acknowledged_by = self.actor.user_id
-        escalation.ack_comment = text
+        stamp_acknowledged(escalation, self.actor, text, "escalation")
         await self.session.flush()
         await record(
             self.session,

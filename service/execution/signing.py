@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 import msgspec
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
@@ -83,6 +83,11 @@ Point = tuple[
 # The outcome a refusal on the signing page leads to, and its question the customer answered.
 REFUSED_OUTCOME: Outcome = "customer_refused_to_sign"
 REFUSAL_REASON_STEP = "refusal_reason"
+
+
+def _by_token(token: str, purpose: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """Where-clauses finding a customer link by its token (stored only as a hash)."""
+    return CustomerLink.token_hash == link_token_hash(token), CustomerLink.purpose == purpose
 
 
 class ActStart(msgspec.Struct, forbid_unknown_fields=True):
@@ -291,9 +296,7 @@ class SigningService:
         self, token: str, *, purpose: str = "sign", for_update: bool = False
     ) -> CustomerLink:
         """A live link; spent, refused, expired or unknown ones are refused alike."""
-        stmt = select(CustomerLink).where(
-            CustomerLink.token_hash == link_token_hash(token), CustomerLink.purpose == purpose
-        )
+        stmt = select(CustomerLink).where(*_by_token(token, purpose))
         if for_update:
             # populate_existing: what another request committed before we got the lock counts.
             stmt = stmt.with_for_update().execution_options(populate_existing=True)
@@ -312,11 +315,7 @@ class SigningService:
 
     async def page(self, token: str) -> SigningPageView:
         """What the signing page shows: the exact frozen snapshot, or why it cannot."""
-        link = await self.session.scalar(
-            select(CustomerLink).where(
-                CustomerLink.token_hash == link_token_hash(token), CustomerLink.purpose == "sign"
-            )
-        )
+        link = await self.session.scalar(select(CustomerLink).where(*_by_token(token, "sign")))
         if link is None or link.act_id is None:
             return SigningPageView(state="unknown", issuer=self._issuer())
         act = await self.session.get_one(Act, link.act_id)
@@ -394,8 +393,7 @@ class SigningService:
         """The result of this very submission if it was recorded before, else None."""
         link = await self.session.scalar(
             select(CustomerLink).where(
-                CustomerLink.token_hash == link_token_hash(token),
-                CustomerLink.purpose == "sign",
+                *_by_token(token, "sign"),
                 CustomerLink.used_at.is_not(None),
             )
         )
@@ -583,11 +581,7 @@ class SigningService:
 
     async def copy(self, token: str) -> CustomerCopyView:
         """The customer's copy: a short-lived download URL of the signed PDF once it exists."""
-        link = await self.session.scalar(
-            select(CustomerLink).where(
-                CustomerLink.token_hash == link_token_hash(token), CustomerLink.purpose == "copy"
-            )
-        )
+        link = await self.session.scalar(select(CustomerLink).where(*_by_token(token, "copy")))
         if link is None or link.act_id is None:
             return CustomerCopyView(state="unknown", issuer=self._issuer())
         act = await self.session.get_one(Act, link.act_id)
@@ -604,9 +598,7 @@ class SigningService:
     async def copy_exists(self, token: str) -> bool:
         """Whether a live copy link has this token (its QR code is drawn only then)."""
         link = await self.session.scalar(
-            select(CustomerLink.expires_at).where(
-                CustomerLink.token_hash == link_token_hash(token), CustomerLink.purpose == "copy"
-            )
+            select(CustomerLink.expires_at).where(*_by_token(token, "copy"))
         )
         return link is not None and link > utcnow()
 

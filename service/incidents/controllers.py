@@ -9,16 +9,7 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from service.auth.guards import STAFF, require_roles
-from service.common.pagination import DEFAULT_LIMIT
-from service.common.params import (
-    CurrentActor,
-    DbSession,
-    OldTerritoryFilter,
-    PageCursor,
-    PageLimit,
-    TerritoryFilter,
-    renamed_query,
-)
+from service.common.params import CurrentActor, DbSession, TerritoryPage
 from service.incidents import schemas
 from service.incidents.services import IncidentService
 
@@ -37,22 +28,14 @@ class IncidentController(Controller):
         self,
         db_session: DbSession,
         actor: CurrentActor,
+        territory_page: TerritoryPage,
         status: Annotated[
             schemas.IncidentStatus,
             QueryParameter(description="all (default), pending or acknowledged"),
         ] = "all",
-        territory_id: TerritoryFilter = None,
-        cursor: PageCursor = None,
-        limit: PageLimit = DEFAULT_LIMIT,
-        territory: OldTerritoryFilter = None,
     ) -> schemas.IncidentPage:
         """Incidents of the caller's territories, newest first."""
-        return await IncidentService(db_session, actor).page(
-            status,
-            territory_id=renamed_query(territory_id, territory, "territory"),
-            cursor=cursor,
-            limit=limit,
-        )
+        return await IncidentService(db_session, actor).page(status, territory_page)
 
     @get("/{incident_id:uuid}", operation_id="GetIncident", guards=[INCIDENT_STAFF])
     async def get_incident(

@@ -15,20 +15,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, select, tuple_
+from sqlalchemy import Select, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from checklists.schema import Incident as IncidentDefinition
 from service.audit.services import record
-from service.common.acknowledgement import ACK_COMMENT_MAX, clean_comment
+from service.common.acknowledgement import ACK_COMMENT_MAX, clean_comment, stamp_acknowledged
 from service.common.actor import STAFF_ROLES, Actor
-from service.common.pagination import decode_cursor, split_page
+from service.common.pagination import TerritoryPageQuery, keyset_page, split_page
 from service.common.scope import territory_condition
 from service.db.base import utcnow
 from service.db.models import Incident, Technician, Territory, User, Visit, WorkOrder
-from service.errors import Conflict, Forbidden, NotFound
+from service.errors import Forbidden, NotFound
 from service.incidents import schemas
 from service.notifications import Recipient, enqueue
 from service.notifications.staff import desk_address, staff_ids, staff_recipients
@@ -204,30 +204,19 @@ class IncidentService:
         )
 
     async def page(
-        self,
-        status: schemas.IncidentStatus = "all",
-        *,
-        territory_id: uuid.UUID | None = None,
-        cursor: str | None = None,
-        limit: int = 50,
+        self, status: schemas.IncidentStatus, query: TerritoryPageQuery
     ) -> schemas.IncidentPage:
         """Incidents newest first, optionally only pending or acknowledged ones."""
         self._require_staff()
-        limit = max(1, min(limit, MAX_PAGE))
+        limit = max(1, min(query.limit, MAX_PAGE))
         stmt = self._select()
-        if territory_id is not None:
-            stmt = stmt.where(Incident.territory_id == territory_id)
+        if query.territory_id is not None:
+            stmt = stmt.where(Incident.territory_id == query.territory_id)
         if status == "pending":
             stmt = stmt.where(Incident.acknowledged_at.is_(None))
         elif status == "acknowledged":
             stmt = stmt.where(Incident.acknowledged_at.is_not(None))
-        if cursor:
-            after = decode_cursor(cursor)
-            stmt = stmt.where(
-                tuple_(Incident.created_at, Incident.id) < (after.created_at, after.id)
-            )
-        stmt = stmt.order_by(Incident.created_at.desc(), Incident.id.desc()).limit(limit + 1)
-        rows = (await self.session.execute(stmt)).all()
+        rows = (await self.session.execute(keyset_page(stmt, Incident, query.cursor, limit))).all()
         page, next_cursor = split_page(rows, limit, lambda r: (r[0].created_at, r[0].id))
         return schemas.IncidentPage(
             items=[incident_schema(r) for r in page], next_cursor=next_cursor
@@ -281,11 +270,7 @@ class IncidentService:
         if row is None:
             raise NotFound("No such incident")
         incident: Incident = row[0]
-        if incident.acknowledged_at is not None:
-            raise Conflict("The incident is already acknowledged", code="already_acknowledged")
-        incident.acknowledged_at = utcnow()
-        incident.acknowledged_by = self.actor.user_id
-        incident.ack_comment = text
+        stamp_acknowledged(incident, self.actor, text, "incident")
         await self.session.flush()
         await record(
             self.session,

@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, MediaType, Request, Response, get, post
-from litestar.datastructures import State
 from litestar.exceptions import ValidationException
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
@@ -15,16 +14,7 @@ from litestar.response import Template
 from service.auth.guards import require_roles
 from service.common.actor import Role
 from service.common.page_security import new_page_nonce, page_headers
-from service.common.pagination import DEFAULT_LIMIT
-from service.common.params import (
-    CurrentActor,
-    DbSession,
-    OldTerritoryFilter,
-    PageCursor,
-    PageLimit,
-    TerritoryFilter,
-    renamed_query,
-)
+from service.common.params import AppSettings, CurrentActor, DbSession, TerritoryPage
 from service.errors import (
     PROBLEM_JSON,
     Problem,
@@ -67,7 +57,7 @@ class RatingPageController(Controller):
         self,
         token: FromPath[str],
         db_session: DbSession,
-        state: State,
+        settings: AppSettings,
         # Any string: an unsupported language falls back to the customer's, never a 422 body
         # on an HTML page.
         lang: Annotated[
@@ -78,11 +68,9 @@ class RatingPageController(Controller):
         ] = None,
     ) -> Template:
         """Stars, a comment and four yes/no questions, in the customer's language."""
-        view = await RatingService(db_session, state.settings.ratings).page(
-            token, lang, accept_language
-        )
+        view = await RatingService(db_session, settings.ratings).page(token, lang, accept_language)
         nonce = new_page_nonce()
-        issuer = state.settings.issuer
+        issuer = settings.issuer
         return Template(
             "rate.html.j2",
             context=page_model(
@@ -111,10 +99,10 @@ class RatingPageController(Controller):
         token: FromPath[str],
         data: JSONBody[schemas.RatingSubmission],
         db_session: DbSession,
-        state: State,
+        settings: AppSettings,
     ) -> schemas.RatingReceived:
         """Rate the visit once; the link is spent by the first valid rating."""
-        return await RatingService(db_session, state.settings.ratings).submit(token, data)
+        return await RatingService(db_session, settings.ratings).submit(token, data)
 
 
 class FollowUpController(Controller):
@@ -128,23 +116,14 @@ class FollowUpController(Controller):
         self,
         db_session: DbSession,
         actor: CurrentActor,
+        territory_page: TerritoryPage,
         status: FromQuery[schemas.FollowUpStatus] = "open",
-        territory_id: TerritoryFilter = None,
         owner: Annotated[
             Literal["me"] | None, QueryParameter(description="`me`: only the caller's own")
         ] = None,
-        cursor: PageCursor = None,
-        limit: PageLimit = DEFAULT_LIMIT,
-        territory: OldTerritoryFilter = None,
     ) -> schemas.FollowUpPage:
         """Follow-ups of the caller's territories, newest first."""
-        return await FollowUpService(db_session, actor).page(
-            status,
-            renamed_query(territory_id, territory, "territory"),
-            owner == "me",
-            cursor,
-            limit,
-        )
+        return await FollowUpService(db_session, actor).page(status, owner == "me", territory_page)
 
     @get("/{task_id:uuid}", operation_id="GetFollowUp", guards=[FOLLOW_UP_READERS])
     async def get_follow_up(

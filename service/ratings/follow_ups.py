@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.services import record
 from service.common.actor import Actor
-from service.common.pagination import keyset_page, split_page
+from service.common.pagination import TerritoryPageQuery, keyset_page, split_page
 from service.common.scope import territory_condition
 from service.db.base import utcnow
 from service.db.models import FollowUpTask, Rating, WorkOrder
@@ -60,21 +60,17 @@ class FollowUpService:
         )
 
     async def page(
-        self,
-        status: schemas.FollowUpStatus,
-        territory_id: uuid.UUID | None,
-        mine: bool,
-        cursor: str | None,
-        limit: int,
+        self, status: schemas.FollowUpStatus, mine: bool, query: TerritoryPageQuery
     ) -> schemas.FollowUpPage:
         """A page of follow-ups, newest first; ``mine`` keeps the caller's own."""
         stmt = self._select().where(FollowUpTask.status == status)
-        if territory_id is not None:
-            stmt = stmt.where(FollowUpTask.territory_id == territory_id)
+        if query.territory_id is not None:
+            stmt = stmt.where(FollowUpTask.territory_id == query.territory_id)
         if mine:
             stmt = stmt.where(FollowUpTask.owner_id == self.actor.user_id)
-        rows = (await self.session.execute(keyset_page(stmt, FollowUpTask, cursor, limit))).all()
-        page, next_cursor = split_page(rows, limit, lambda r: (r[0].created_at, r[0].id))
+        stmt = keyset_page(stmt, FollowUpTask, query.cursor, query.limit)
+        rows = (await self.session.execute(stmt)).all()
+        page, next_cursor = split_page(rows, query.limit, lambda r: (r[0].created_at, r[0].id))
         return schemas.FollowUpPage(
             items=[follow_up_schema(task, number, rating) for task, number, rating in page],
             next_cursor=next_cursor,

@@ -6,6 +6,7 @@ import itertools
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, exists, func, select, text
@@ -551,14 +552,11 @@ class VisitService:
         await self.session.flush()
         await notices.visit_booked(self.session, visit, order, territory)
         await feed.visit_changed(self.session, visit.technician_id, visit.id, "visit.assigned")
-        await record_visit_event(self.session, kinds.VISIT_BOOKED, visit, self.actor)
-        await record(
-            self.session,
-            self.actor,
-            "visit.booked",
-            "visit",
-            visit.id,
-            after=_audit_view(visit) | {"order_status": [before_status, order.status]},
+        await self._log_change(
+            kinds.VISIT_BOOKED,
+            visit,
+            None,
+            {"order_status": [before_status, order.status]},
         )
         return visit
 
@@ -600,22 +598,13 @@ class VisitService:
         await self._flush_window_change()
         await notices.visit_rescheduled(self.session, visit, order, territory, old_window)
         await feed.visit_changed(self.session, visit.technician_id, visit.id, "visit.rescheduled")
-        await record_visit_event(
-            self.session,
+        await self._log_change(
             kinds.VISIT_RESCHEDULED,
             visit,
-            self.actor,
+            before,
+            {"note": data.note},
             reason=data.reason_code,
             old_window=old_window,
-        )
-        await record(
-            self.session,
-            self.actor,
-            "visit.rescheduled",
-            "visit",
-            visit.id,
-            before=before,
-            after=_audit_view(visit) | {"note": data.note},
         )
         return visit
 
@@ -670,22 +659,13 @@ class VisitService:
         await notices.visit_reassigned(self.session, visit, order, territory, previous_technician)
         await feed.visit_changed(self.session, previous_technician, visit.id, "visit.unassigned")
         await feed.visit_changed(self.session, visit.technician_id, visit.id, "visit.assigned")
-        await record_visit_event(
-            self.session,
+        await self._log_change(
             kinds.VISIT_REASSIGNED,
             visit,
-            self.actor,
+            before,
+            {"note": data.note},
             reason=data.reason_code,
             previous_technician_id=previous_technician,
-        )
-        await record(
-            self.session,
-            self.actor,
-            "visit.reassigned",
-            "visit",
-            visit.id,
-            before=before,
-            after=_audit_view(visit) | {"note": data.note},
         )
         return visit
 
@@ -708,19 +688,28 @@ class VisitService:
         territory = await self.session.get_one(Territory, order.territory_id)
         await notices.visit_cancelled(self.session, visit, order, territory)
         await feed.visit_changed(self.session, visit.technician_id, visit.id, "visit.cancelled")
-        await record_visit_event(
-            self.session, kinds.VISIT_CANCELLED, visit, self.actor, reason=reason
-        )
+        await self._log_change(kinds.VISIT_CANCELLED, visit, before, {}, reason=reason)
+        return visit
+
+    async def _log_change(
+        self,
+        kind: str,
+        visit: Visit,
+        before: dict[str, Any] | None,
+        audit_extra: dict[str, Any],
+        **event_data: Any,
+    ) -> None:
+        """A change to a visit goes to its order's event log (clocks) and to the audit log."""
+        await record_visit_event(self.session, kind, visit, self.actor, **event_data)
         await record(
             self.session,
             self.actor,
-            "visit.cancelled",
+            kind,
             "visit",
             visit.id,
             before=before,
-            after=_audit_view(visit),
+            after=_audit_view(visit) | audit_extra,
         )
-        return visit
 
     async def move_plan(self, visit_id: uuid.UUID, planned_start: datetime) -> Visit:
         """Move the internal plan; it stays inside the promised window."""

@@ -23,7 +23,9 @@ from service.db.models import Site
 from service.errors import Forbidden, NotFound, ValidationFailed
 from service.staff.customer_forms import customer_create, customer_update, site_fields
 from service.staff.dispatch import CAN_EDIT_CUSTOMERS
+from service.staff.map import DispatchMapService
 from service.staff.queue import QueueService
+from service.staff.schedule_pages import map_headers, script_json
 from service.staff.texts import Language, all_texts
 from service.staff.web import DISPATCH, STAFF_PAGE_OPTIONS, Form, StaffDep, StaffRequest
 
@@ -177,12 +179,14 @@ async def _page(
     assert staff.session is not None
     actor = staff.session.actor
     customer = None
+    home: uuid.UUID | None = None  # the customer's territory, outlined on the site picker
     sites: list[dict[str, Any]] = []
     if customer_id is not None:
         try:
             found = await CustomerService(db_session, actor).get(customer_id)
         except NotFound:
             return staff.not_found()
+        home = found.territory_id
         customer = {
             "id": found.id,
             "full_name": found.full_name,
@@ -204,7 +208,9 @@ async def _page(
     t = all_texts(staff.language)
     notice = t["saved"] if staff.query == "notice=saved" else None
     territories = await QueueService(db_session, actor).territories()
-    return staff.page(
+    # The site picker's ground: the territories' outlines (tiles only when configured).
+    outlines = await DispatchMapService(db_session, actor).outlines(home)
+    page = staff.page(
         "staff/dispatch/customer.html.j2",
         {
             **staff.layout(
@@ -220,6 +226,11 @@ async def _page(
             "notice": notice,
             "territories": [{"id": str(i), "code": c, "name": n} for i, c, n in territories],
             "language_choices": LANGUAGE_CHOICES,
+            "outlines_json": script_json(outlines),
+            "tile_url": staff.map.tile_url,
+            "tile_attribution": staff.map.tile_attribution,
         },
         status,
     )
+    page.headers.update(map_headers(staff, staff.map.tile_url))
+    return page

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import msgspec
 from sqlalchemy import func, select
@@ -36,7 +37,15 @@ from service.orders.services import WorkOrderService
 from service.scheduling import schemas as scheduling
 from service.scheduling.services import SlotService, VisitService
 from service.sla.services import ClockService
-from service.staff.texts import Language, all_texts, format_local, format_span, format_window
+from service.staff.texts import (
+    Language,
+    all_texts,
+    format_local,
+    format_span,
+    format_window,
+    input_date,
+    long_day,
+)
 from service.storage.base import BlobStore
 
 # Who may do what, as the API's guards say (service/scheduling/controllers.py and
@@ -267,8 +276,10 @@ class DispatchPanel:
         t = all_texts(language)
         offer = await SlotService(self.session, self.actor).offer(order_id, day, OFFER_DAYS)
         zone = offer.time_zone
+        shown = day or datetime.now(ZoneInfo(zone)).date()
         return {
-            "day": (day.isoformat() if day else ""),
+            "day": input_date(shown, language),
+            "day_label": long_day(shown, language),
             "zone": zone,
             "slots": [
                 {

@@ -48,7 +48,7 @@ from service.staff.dispatch import (
     parse_slot,
 )
 from service.staff.queue import PAGE_SIZE, QueueFilters, QueueService, time_left_minutes
-from service.staff.texts import Language, all_texts, format_local, format_span, text
+from service.staff.texts import Language, all_texts, format_local, format_span, parse_date, text
 from service.staff.web import DISPATCH, STAFF_PAGE_OPTIONS, Form, StaffDep, StaffRequest
 from service.storage import provide_blob_store
 
@@ -281,21 +281,26 @@ class DispatchPageController(Controller):
         if staff.role not in DISPATCH.roles:
             return staff.not_for_role()
         panel = DispatchPanel(db_session, staff.session.actor, provide_blob_store(state))
+        texts = all_texts(staff.language)
+        typed = request.query_params.get("day", "")
+        day = _date(typed)
+        # A date that cannot be read is said so, rather than quietly showing today's offers.
+        form = {"values": {}, "errors": {"slot": texts["err.date"]}} if typed and not day else None
         try:
-            offers = await panel.offers(
-                order_id, _date(request.query_params.get("day")), staff.language
-            )
+            offers = await panel.offers(order_id, day, staff.language)
         except NotFound:
             return staff.not_found()
         except Conflict:
             offers = {"day": "", "zone": "", "slots": []}
+        if form is not None:
+            offers["slots"] = []
         prefix = request.query_params.get("pfx", "")
         return staff.page(
             "staff/dispatch/_offers.html.j2",
             {
-                "st": all_texts(staff.language),
+                "st": texts,
                 "offers": offers,
-                "form": None,
+                "form": form,
                 # The id prefix of the form the offers go into (letters, digits, dashes only).
                 "pfx": prefix if re.fullmatch(r"[a-z0-9-]{1,16}", prefix) else "offers",
             },
@@ -648,6 +653,6 @@ def _kept(data: dict[str, str]) -> dict[str, str]:
 
 def _date(value: str | None) -> date | None:
     try:
-        return date.fromisoformat(value) if value else None
+        return parse_date(value) if value else None
     except ValueError:
         return None

@@ -8,6 +8,7 @@ kept), so the last known position is the newest of those in the last 24 hours.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
@@ -44,7 +45,7 @@ _OUTLINES = text(
             'type', 'Feature',
             'geometry', ST_AsGeoJSON(t.area, 6)::json,
             'properties', json_build_object(
-                'code', t.code, 'name', t.name, 'selected', t.id = :selected)
+                'id', t.id, 'code', t.code, 'name', t.name, 'selected', t.id = :selected)
         ) ORDER BY t.name), '[]'::json)
     )::text
     FROM territories t
@@ -128,6 +129,14 @@ class DispatchMapService:
     def __init__(self, session: AsyncSession, actor: Actor) -> None:
         self.session = session
         self.actor = actor
+
+    async def outlines(self, selected: uuid.UUID | None = None) -> str:
+        """GeoJSON outlines of every territory the caller sees (the site picker's ground)."""
+        _, visible = await ScheduleBoardService(self.session, self.actor).territory(None)
+        found = await self.session.scalar(
+            _OUTLINES, {"ids": [t.id for t in visible], "selected": selected}
+        )
+        return str(found)
 
     async def layers(self, code: str | None, day: date | None) -> MapLayers:
         """Outlines of every visible territory; sites and positions of the chosen one."""

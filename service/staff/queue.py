@@ -17,7 +17,17 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import ColumnElement, Select, and_, exists, func, literal_column, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.common.actor import Actor
@@ -108,25 +118,44 @@ class QueuePage:
 
 
 def _search(q: str) -> ColumnElement[bool]:
-    """Customer phone, customer name, order number or words, or site address."""
+    """Customer phone, customer name, order number or words, or site address.
+
+    Each way of matching is its own set of order ids read through its own index (trigram GIN
+    on names, addresses and phones, the order's full-text GIN, then the foreign-key b-trees);
+    the union of those sets is what the queue keeps. An OR of the conditions on the orders
+    themselves would make PostgreSQL read every waiting order at 100,000 of them.
+    """
     term = q.strip()
-    conditions: list[ColumnElement[bool]] = [
-        WorkOrder.customer_id.in_(select(Customer.id).where(Customer.full_name.ilike(_like(term)))),
-        WorkOrder.site_id.in_(select(Site.id).where(Site.address.ilike(_like(term)))),
+    matches = [
+        select(WorkOrder.id).where(
+            WorkOrder.customer_id.in_(
+                select(Customer.id).where(Customer.full_name.ilike(_like(term)))
+            )
+        ),
+        select(WorkOrder.id).where(
+            WorkOrder.site_id.in_(select(Site.id).where(Site.address.ilike(_like(term))))
+        ),
     ]
     if tsquery := search_query(term):
-        conditions.append(
-            WorkOrder.search.op("@@")(func.to_tsquery(literal_column("'simple'"), tsquery))
+        matches.append(
+            select(WorkOrder.id).where(
+                WorkOrder.search.op("@@")(func.to_tsquery(literal_column("'simple'"), tsquery))
+            )
         )
     if digits := phone_digits(term):
         pattern = _like(digits)
-        conditions.append(
-            WorkOrder.customer_id.in_(
-                select(Customer.id).where(func.array_to_string(Customer.phones, " ").like(pattern))
+        # phones_text (migration 0025) is the expression the trigram indexes hold.
+        matches.append(
+            select(WorkOrder.id).where(
+                WorkOrder.customer_id.in_(
+                    select(Customer.id).where(func.phones_text(Customer.phones).like(pattern))
+                )
             )
         )
-        conditions.append(func.array_to_string(WorkOrder.contact_phones, " ").like(pattern))
-    return or_(*conditions)
+        matches.append(
+            select(WorkOrder.id).where(func.phones_text(WorkOrder.contact_phones).like(pattern))
+        )
+    return WorkOrder.id.in_(union(*matches))
 
 
 class QueueService:

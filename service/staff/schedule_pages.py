@@ -29,6 +29,7 @@ from service.staff.map import DispatchMapService
 from service.staff.schedule import LIVE_STATUS_NAMES, ScheduleBoardService, View
 from service.staff.schedule_layout import PLACEMENT_STEPS_PER_PERCENT
 from service.staff.schedule_texts import dispatch_texts
+from service.staff.texts import Language, all_texts, input_date, long_day, parse_date, short_day
 from service.staff.web import DISPATCH, STAFF_PAGE_OPTIONS, Form, StaffDep, StaffRequest
 
 # How often the pages ask for fresh data; the board's answer is usually a 304.
@@ -58,7 +59,7 @@ def _day_param(value: str | None) -> date | None:
     try:
         if len(value) > _MAX_PARAM:
             raise ValueError(value)
-        return date.fromisoformat(value)
+        return parse_date(value)
     except ValueError as exc:
         raise BadQuery("day") from exc
 
@@ -71,7 +72,7 @@ def _view_param(value: str | None) -> View:
     raise BadQuery("view")
 
 
-def _script_json(text: str) -> str:
+def script_json(text: str) -> str:
     """GeoJSON text safe inside a ``<script type="application/json">`` element.
 
     The three characters that could end the element or open markup are JSON-escaped; the
@@ -89,7 +90,7 @@ def _left_class(left: float) -> str:
     return f"pl-{round(left * PLACEMENT_STEPS_PER_PERCENT)}"
 
 
-def _map_headers(staff: StaffRequest, tile_url: str | None) -> dict[str, str]:
+def map_headers(staff: StaffRequest, tile_url: str | None) -> dict[str, str]:
     """The page headers, letting images come from the tile server when one is configured."""
     headers = staff.headers()
     if tile_url:
@@ -186,7 +187,11 @@ class DispatchBoardPages(Controller):
             return Response(b"", status_code=404, media_type=MediaType.HTML)
         template = staff.page(
             "staff/_schedule_grid.html.j2",
-            {"dt": dispatch_texts(staff.language), **_board_context(board, version)},
+            {
+                "dt": dispatch_texts(staff.language),
+                **_date_helpers(staff.language),
+                **_board_context(board, version),
+            },
         )
         template.headers.update(cache)
         return template
@@ -220,15 +225,15 @@ class DispatchBoardPages(Controller):
                 **await _page_context(staff, db_session),
                 "layers": layers,
                 "territories": layers.territories,
-                "outlines_json": _script_json(layers.outlines),
-                "sites_json": _script_json(layers.sites),
-                "technicians_json": _script_json(layers.technicians),
+                "outlines_json": script_json(layers.outlines),
+                "sites_json": script_json(layers.sites),
+                "technicians_json": script_json(layers.technicians),
                 "tile_url": tile_url,
                 "tile_attribution": state.settings.map.tile_attribution,
                 "statuses": VISIT_STATUSES,
             },
         )
-        page.headers.update(_map_headers(staff, tile_url))
+        page.headers.update(map_headers(staff, tile_url))
         return page
 
     @get("/lateness", name="dispatch_lateness")
@@ -355,6 +360,17 @@ async def _page_context(staff: StaffRequest, db_session: DbSession) -> dict[str,
     return {
         **staff.layout(DISPATCH, user.full_name if user else ""),
         "dt": dispatch_texts(staff.language),
+        **_date_helpers(staff.language),
+    }
+
+
+def _date_helpers(language: Language) -> dict[str, Any]:
+    """Date formatting in the page's language, for the templates."""
+    return {
+        "input_date": lambda value: input_date(value, language),
+        "long_day": lambda value: long_day(value, language),
+        "short_day": lambda value: short_day(date.fromisoformat(value), language),
+        "date_placeholder": all_texts(language)["date_placeholder"],
     }
 
 
@@ -398,4 +414,4 @@ def _etags(header: str | None) -> set[str]:
     return {tag.strip().removeprefix("W/") for tag in header.split(",")}
 
 
-__all__ = ["DispatchBoardPages"]
+__all__ = ["DispatchBoardPages", "map_headers", "script_json"]

@@ -1,363 +1,261 @@
-"""Every text of the staff pages (layout, sign-in, dispatch) in ru, kk and en.
+"""Every text of the staff pages (layout, sign-in, dispatch), and their formatting.
 
-One table of (ru, kk, en) entries, the style of the board's texts, so a later move to gettext
-catalogues is mechanical. Kazakh strings await a native speaker's review (the DOMAIN.md
-glossary is followed where it has a term).
+English here; Russian and Kazakh in the naryad gettext catalogs (``service/locale``, `make
+i18n`), where Kazakh entries carry "needs native review" until a native speaker has read them
+(the DOMAIN.md glossary is followed where it has a term).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from service.common.i18n import LANGUAGES, Language
+from babel.dates import format_date
 
-# Entries are (ru, kk, en) until they move into the gettext catalogs (service/locale).
-_INDEX: dict[Language, int] = {"ru": 0, "kk": 1, "en": 2}
-
-
-def in_language(entry: tuple[str, str, str], language: Language) -> str:
-    """The ``language`` text of a (ru, kk, en) entry."""
-    return entry[_INDEX[language]]
-
+from service.common.i18n import LANGUAGES, Language, Message, in_language, msg
 
 __all__ = ["LANGUAGES", "LANGUAGE_NAMES", "Language", "all_texts", "text"]
 
 LANGUAGE_NAMES: dict[Language, str] = {"ru": "Русский", "kk": "Қазақша", "en": "English"}
 
-# key: (ru, kk, en)
-TEXTS: dict[str, tuple[str, str, str]] = {
-    # Layout and navigation
-    "brand": ("Наряд", "Наряд", "Naryad"),
-    "nav_label": ("Разделы", "Бөлімдер", "Sections"),
-    "nav_dispatch": ("Диспетчерская", "Диспетчерлік", "Dispatch"),
-    "nav_board": ("Доска координатора", "Үйлестіруші тақтасы", "Coordinator board"),
-    "language": ("Язык", "Тіл", "Language"),
-    "signed_in_as": ("Вы вошли как", "Сіз кірдіңіз:", "Signed in as"),
-    "sign_out": ("Выйти", "Шығу", "Sign out"),
-    "skip_to_content": ("К содержанию", "Мазмұнға өту", "Skip to content"),
-    # Sign-in
-    "login_title": ("Вход для сотрудников", "Қызметкерлерге кіру", "Staff sign-in"),
-    "login_hint": (
-        "Войдите учётной записью диспетчера, координатора, руководителя или администратора.",
-        "Диспетчер, үйлестіруші, басшы немесе әкімші есептік жазбасымен кіріңіз.",
+# Staff labels by key, in English; their Russian and Kazakh are in the naryad catalogs.
+TEXTS: dict[str, Message] = {
+    "brand": msg("staff.brand", "Naryad"),
+    "nav_label": msg("staff.nav_label", "Sections"),
+    "nav_dispatch": msg("staff.nav_dispatch", "Dispatch"),
+    "nav_board": msg("staff.nav_board", "Coordinator board"),
+    "language": msg("staff.language", "Language"),
+    "signed_in_as": msg("staff.signed_in_as", "Signed in as"),
+    "sign_out": msg("staff.sign_out", "Sign out"),
+    "skip_to_content": msg("staff.skip_to_content", "Skip to content"),
+    "login_title": msg("staff.login_title", "Staff sign-in"),
+    "login_hint": msg(
+        "staff.login_hint",
         "Sign in with a dispatcher, coordinator, supervisor or administrator account.",
     ),
-    "username": ("Имя пользователя", "Пайдаланушы аты", "Username"),
-    "password": ("Пароль", "Құпиясөз", "Password"),
-    "sign_in": ("Войти", "Кіру", "Sign in"),
-    "wrong_credentials": (
-        "Неверное имя пользователя или пароль.",
-        "Пайдаланушы аты немесе құпиясөз қате.",
-        "Wrong username or password.",
-    ),
-    "role_refused": (
-        "Страницы сотрудников доступны только диспетчерам, координаторам, руководителям и "
-        "администраторам.",
-        "Қызметкерлер беттері тек диспетчерлерге, үйлестірушілерге, басшыларға және "
-        "әкімшілерге қолжетімді.",
+    "username": msg("staff.username", "Username"),
+    "password": msg("staff.password", "Password"),
+    "sign_in": msg("staff.sign_in", "Sign in"),
+    "wrong_credentials": msg("staff.wrong_credentials", "Wrong username or password."),
+    "role_refused": msg(
+        "staff.role_refused",
         "Staff pages are for dispatchers, coordinators, supervisors and administrators only.",
     ),
-    "too_many_attempts": (
-        "Слишком много неудачных попыток входа. Подождите немного и попробуйте снова.",
-        "Кіру әрекеттері тым көп болды. Біраз күтіп, қайталап көріңіз.",
-        "Too many failed sign-in attempts. Wait a little and try again.",
+    "too_many_attempts": msg(
+        "staff.too_many_attempts", "Too many failed sign-in attempts. Wait a little and try again."
     ),
-    "form_expired": (
-        "Форма устарела. Обновите страницу и попробуйте ещё раз.",
-        "Пішін ескірді. Бетті жаңартып, қайталап көріңіз.",
-        "This form has expired. Reload the page and try again.",
+    "form_expired": msg(
+        "staff.form_expired", "This form has expired. Reload the page and try again."
     ),
-    "session_expired": (
-        "Сеанс истёк. Войдите снова — введённое на странице не сохранено.",
-        "Сеанс аяқталды. Қайта кіріңіз — беттегі енгізілген мәліметтер сақталмады.",
+    "session_expired": msg(
+        "staff.session_expired",
         "Your session has expired. Sign in again; what you typed was not saved.",
     ),
-    # Refusals
-    "forbidden_title": ("Действие отклонено", "Әрекет қабылданбады", "Request refused"),
-    "not_for_role_title": (
-        "Раздел не для вашей роли",
-        "Бұл бөлім сіздің рөліңізге емес",
-        "Not for your role",
+    "forbidden_title": msg("staff.forbidden_title", "Request refused"),
+    "not_for_role_title": msg("staff.not_for_role_title", "Not for your role"),
+    "not_for_role": msg(
+        "staff.not_for_role", "This section is for other roles. Go to your own section."
     ),
-    "not_for_role": (
-        "Этот раздел открыт другим ролям. Перейдите в свой раздел.",
-        "Бұл бөлім басқа рөлдерге арналған. Өз бөліміңізге өтіңіз.",
-        "This section is for other roles. Go to your own section.",
+    "not_found_title": msg("staff.not_found_title", "Not found"),
+    "not_found": msg(
+        "staff.not_found", "There is no such record, or it is outside your territories."
     ),
-    "not_found_title": ("Не найдено", "Табылмады", "Not found"),
-    "not_found": (
-        "Такой записи нет или она вне ваших территорий.",
-        "Мұндай жазба жоқ немесе ол сіздің аумақтарыңыздан тыс.",
-        "There is no such record, or it is outside your territories.",
-    ),
-    "to_my_home": ("Перейти в мой раздел", "Өз бөлімімге өту", "Go to my section"),
-    "technician_refused": (
-        "Техники работают в мобильном приложении; страницы сотрудников им недоступны.",
-        "Техниктер мобильді қосымшада жұмыс істейді; қызметкерлер беттері оларға қолжетімсіз.",
+    "to_my_home": msg("staff.to_my_home", "Go to my section"),
+    "technician_refused": msg(
+        "staff.technician_refused",
         "Technicians work in the mobile app; staff pages are not available to them.",
     ),
-    "time_zone": ("Часовой пояс", "Уақыт белдеуі", "Time zone"),
-    # Dispatch: queue
-    "dispatch_title": ("Диспетчерская", "Диспетчерлік", "Dispatch"),
-    "queue_title": ("Незапланированные наряды", "Жоспарланбаған нарядтар", "Unscheduled orders"),
-    "queue_hint": (
-        "Новые, приостановленные, без доступа и требующие повторного визита — "
-        "по контрольному сроку.",
-        "Жаңа, тоқтатылған, кіру мүмкін болмаған және қайта келуді қажет ететін — "
-        "бақылау мерзімі бойынша.",
-        "New, on hold, no access and needs revisit, by control deadline.",
+    "date_placeholder": msg("staff.date_placeholder", "yyyy-mm-dd"),
+    "err.date": msg("staff.err.date", "Type the date as yyyy-mm-dd."),
+    "time_zone": msg("staff.time_zone", "Time zone"),
+    "dispatch_title": msg("staff.dispatch_title", "Dispatch"),
+    "queue_title": msg("staff.queue_title", "Unscheduled orders"),
+    "queue_hint": msg(
+        "staff.queue_hint", "New, on hold, no access and needs revisit, by control deadline."
     ),
-    "search": ("Поиск", "Іздеу", "Search"),
-    "search_hint": (
-        "Телефон, имя клиента, номер наряда или адрес",
-        "Телефон, клиент аты, наряд нөмірі немесе мекенжай",
-        "Phone, customer name, order number or address",
+    "search": msg("staff.search", "Search"),
+    "search_hint": msg("staff.search_hint", "Phone, customer name, order number or address"),
+    "filter_type": msg("staff.filter_type", "Work type"),
+    "filter_priority": msg("staff.filter_priority", "Priority"),
+    "filter_territory": msg("staff.filter_territory", "Territory"),
+    "filter_skill": msg("staff.filter_skill", "Skill"),
+    "all": msg("staff.all", "All"),
+    "apply": msg("staff.apply", "Apply"),
+    "reset": msg("staff.reset", "Reset"),
+    "next_page": msg("staff.next_page", "Next"),
+    "first_page": msg("staff.first_page", "First page"),
+    "col_order": msg("staff.col_order", "Order"),
+    "col_customer": msg("staff.col_customer", "Customer"),
+    "col_address": msg("staff.col_address", "Address"),
+    "col_deadline": msg("staff.col_deadline", "Control deadline"),
+    "col_waiting": msg("staff.col_waiting", "Why waiting"),
+    "no_deadline": msg("staff.no_deadline", "no deadline"),
+    "left": msg("staff.left", "{span} left"),
+    "overdue_by": msg("staff.overdue_by", "overdue by {span}"),
+    "queue_empty": msg("staff.queue_empty", "The queue is empty."),
+    "new_customer": msg("staff.new_customer", "New customer"),
+    "times_in": msg("staff.times_in", "Times in {zone}"),
+    "waiting.new": msg("staff.waiting.new", "New"),
+    "waiting.on_hold": msg("staff.waiting.on_hold", "On hold"),
+    "waiting.no_access": msg("staff.waiting.no_access", "No access"),
+    "waiting.needs_revisit": msg("staff.waiting.needs_revisit", "Needs revisit"),
+    "waiting.other": msg("staff.waiting.other", "No visit"),
+    "type.installation": msg("staff.type.installation", "Installation"),
+    "type.repair": msg("staff.type.repair", "Repair"),
+    "type.construction": msg("staff.type.construction", "Construction"),
+    "type.meter_check": msg("staff.type.meter_check", "Meter check"),
+    "priority.low": msg("staff.priority.low", "Low"),
+    "priority.normal": msg("staff.priority.normal", "Normal"),
+    "priority.high": msg("staff.priority.high", "High"),
+    "priority.urgent": msg("staff.priority.urgent", "Urgent"),
+    "status.new": msg("staff.status.new", "New"),
+    "status.scheduled": msg("staff.status.scheduled", "Scheduled"),
+    "status.in_progress": msg("staff.status.in_progress", "In progress"),
+    "status.completed": msg("staff.status.completed", "Completed"),
+    "status.closed": msg("staff.status.closed", "Closed"),
+    "status.cancelled": msg("staff.status.cancelled", "Cancelled"),
+    "status.on_hold": msg("staff.status.on_hold", "On hold"),
+    "back_to_queue": msg("staff.back_to_queue", "← Back to the queue"),
+    "order": msg("staff.order", "Order"),
+    "status": msg("staff.status", "Status"),
+    "description": msg("staff.description", "Description"),
+    "customer": msg("staff.customer", "Customer"),
+    "call": msg("staff.call", "Call"),
+    "site": msg("staff.site", "Site"),
+    "coordinates": msg("staff.coordinates", "Coordinates"),
+    "access_notes": msg("staff.access_notes", "Access"),
+    "edit": msg("staff.edit", "Edit"),
+    "visits": msg("staff.visits", "Visits"),
+    "no_visits": msg("staff.no_visits", "No visits yet."),
+    "window": msg("staff.window", "Window"),
+    "technician": msg("staff.technician", "Technician"),
+    "agreed": msg("staff.agreed", "Agreed"),
+    "timeline": msg("staff.timeline", "Timeline"),
+    "clocks": msg("staff.clocks", "SLA clocks"),
+    "clock_due": msg("staff.clock_due", "due {due}"),
+    "clock_paused": msg("staff.clock_paused", "paused"),
+    "acts": msg("staff.acts", "Acts"),
+    "pdf": msg("staff.pdf", "PDF"),
+    "photos": msg("staff.photos", "Photos"),
+    "photo_alt": msg("staff.photo_alt", "Visit photo {n}"),
+    "rating": msg("staff.rating", "Customer rating"),
+    "none": msg("staff.none", "none"),
+    "clock.running": msg("staff.clock.running", "running"),
+    "clock.warning": msg("staff.clock.warning", "due soon"),
+    "clock.paused": msg("staff.clock.paused", "paused"),
+    "clock.met": msg("staff.clock.met", "met"),
+    "clock.breached": msg("staff.clock.breached", "breached"),
+    "clock.cancelled": msg("staff.clock.cancelled", "cancelled"),
+    "book_title": msg("staff.book_title", "Book a visit"),
+    "offers_for": msg("staff.offers_for", "Windows from"),
+    "show_offers": msg("staff.show_offers", "Show windows"),
+    "no_offers": msg("staff.no_offers", "No free windows. Choose another date."),
+    "km": msg("staff.km", "{km} km"),
+    "travel": msg("staff.travel", "{m} min travel"),
+    "load": msg("staff.load", "{n} visits that day"),
+    "arrival": msg("staff.arrival", "arrives {t}"),
+    "agreed_with": msg("staff.agreed_with", "Agreed with (customer's name)"),
+    "channel": msg("staff.channel", "How it was agreed"),
+    "channel.phone": msg("staff.channel.phone", "Phone call"),
+    "channel.sms": msg("staff.channel.sms", "SMS"),
+    "channel.in_person": msg("staff.channel.in_person", "In person"),
+    "channel.portal": msg("staff.channel.portal", "Portal"),
+    "book": msg("staff.book", "Book"),
+    "booked": msg("staff.booked", "The visit is booked."),
+    "just_taken": msg("staff.just_taken", "That window was just taken. Here are fresh offers."),
+    "choose_slot": msg("staff.choose_slot", "Choose a window and a technician."),
+    "reschedule": msg("staff.reschedule", "Reschedule"),
+    "reschedule_title": msg("staff.reschedule_title", "Reschedule the visit"),
+    "rescheduled": msg("staff.rescheduled", "The visit is rescheduled."),
+    "reassign": msg("staff.reassign", "Reassign"),
+    "reassign_title": msg("staff.reassign_title", "Reassign the visit"),
+    "reassigned": msg("staff.reassigned", "The visit is reassigned."),
+    "best_candidate": msg("staff.best_candidate", "Best free technician"),
+    "cancel_visit": msg("staff.cancel_visit", "Cancel the visit"),
+    "visit_cancelled": msg("staff.visit_cancelled", "The visit is cancelled."),
+    "cancel_order": msg("staff.cancel_order", "Cancel the order"),
+    "order_cancelled": msg("staff.order_cancelled", "The order is cancelled."),
+    "reason": msg("staff.reason", "Reason"),
+    "choose": msg("staff.choose", "— choose —"),
+    "note": msg("staff.note", "Note"),
+    "new_date": msg("staff.new_date", "New date"),
+    "reason.customer_request": msg("staff.reason.customer_request", "Customer's request"),
+    "reason.technician_unavailable": msg(
+        "staff.reason.technician_unavailable", "Technician unavailable"
     ),
-    "filter_type": ("Тип работ", "Жұмыс түрі", "Work type"),
-    "filter_priority": ("Приоритет", "Басымдық", "Priority"),
-    "filter_territory": ("Территория", "Аумақ", "Territory"),
-    "filter_skill": ("Навык", "Дағды", "Skill"),
-    "all": ("Все", "Барлығы", "All"),
-    "apply": ("Применить", "Қолдану", "Apply"),
-    "reset": ("Сбросить", "Тазарту", "Reset"),
-    "next_page": ("Дальше", "Келесі", "Next"),
-    "first_page": ("В начало", "Басына", "First page"),
-    "col_order": ("Наряд", "Наряд", "Order"),
-    "col_customer": ("Клиент", "Клиент", "Customer"),
-    "col_address": ("Адрес", "Мекенжай", "Address"),
-    "col_deadline": ("Контрольный срок", "Бақылау мерзімі", "Control deadline"),
-    "col_waiting": ("Почему ждёт", "Неге күтеді", "Why waiting"),
-    "no_deadline": ("без срока", "мерзімсіз", "no deadline"),
-    "left": ("осталось {span}", "{span} қалды", "{span} left"),
-    "overdue_by": ("просрочено на {span}", "{span} кешікті", "overdue by {span}"),
-    "queue_empty": ("Очередь пуста.", "Кезек бос.", "The queue is empty."),
-    "new_customer": ("Новый клиент", "Жаңа клиент", "New customer"),
-    "times_in": ("Время — {zone}", "Уақыт — {zone}", "Times in {zone}"),
-    "waiting.new": ("Новый", "Жаңа", "New"),
-    "waiting.on_hold": ("Приостановлен", "Тоқтатылған", "On hold"),
-    "waiting.no_access": ("Нет доступа", "Кіру мүмкін болмады", "No access"),
-    "waiting.needs_revisit": ("Нужен повторный визит", "Қайта келу қажет", "Needs revisit"),
-    "waiting.other": ("Без визита", "Барусыз", "No visit"),
-    "type.installation": ("Подключение", "Қосылу", "Installation"),
-    "type.repair": ("Устранение повреждения", "Ақауды жою", "Repair"),
-    "type.construction": (
-        "Строительно-монтажные работы",
-        "Құрылыс-монтаж жұмыстары",
-        "Construction",
-    ),
-    "type.meter_check": ("Проверка прибора учёта", "Есептегішті тексеру", "Meter check"),
-    "priority.low": ("Низкий", "Төмен", "Low"),
-    "priority.normal": ("Обычный", "Қалыпты", "Normal"),
-    "priority.high": ("Высокий", "Жоғары", "High"),
-    "priority.urgent": ("Срочный", "Шұғыл", "Urgent"),
-    "status.new": ("Новый", "Жаңа", "New"),
-    "status.scheduled": ("Запланирован", "Жоспарланған", "Scheduled"),
-    "status.in_progress": ("В работе", "Орындалуда", "In progress"),
-    "status.completed": ("Выполнен", "Орындалды", "Completed"),
-    "status.closed": ("Закрыт", "Жабылды", "Closed"),
-    "status.cancelled": ("Отменён", "Болдырылмады", "Cancelled"),
-    "status.on_hold": ("Приостановлен", "Тоқтатылған", "On hold"),
-    # Dispatch: order panel
-    "back_to_queue": ("← К очереди", "← Кезекке", "← Back to the queue"),
-    "order": ("Наряд", "Наряд", "Order"),
-    "status": ("Статус", "Мәртебе", "Status"),
-    "description": ("Описание", "Сипаттама", "Description"),
-    "customer": ("Клиент", "Клиент", "Customer"),
-    "call": ("Позвонить", "Қоңырау шалу", "Call"),
-    "site": ("Объект", "Нысан", "Site"),
-    "coordinates": ("Координаты", "Координаттар", "Coordinates"),
-    "access_notes": ("Доступ", "Кіру", "Access"),
-    "edit": ("Изменить", "Өзгерту", "Edit"),
-    "visits": ("Визиты", "Барулар", "Visits"),
-    "no_visits": ("Визитов ещё не было.", "Барулар әлі болған жоқ.", "No visits yet."),
-    "window": ("Окно", "Терезе", "Window"),
-    "technician": ("Монтёр", "Монтёр", "Technician"),
-    "agreed": ("Согласовано", "Келісілді", "Agreed"),
-    "timeline": ("События", "Оқиғалар", "Timeline"),
-    "clocks": ("Сроки (SLA)", "Мерзімдер (SLA)", "SLA clocks"),
-    "clock_due": ("срок {due}", "мерзімі {due}", "due {due}"),
-    "clock_paused": ("на паузе", "кідіртілген", "paused"),
-    "acts": ("Акты", "Актілер", "Acts"),
-    "pdf": ("PDF", "PDF", "PDF"),
-    "photos": ("Фото", "Фотосуреттер", "Photos"),
-    "photo_alt": ("Фото визита {n}", "Бару фотосы {n}", "Visit photo {n}"),
-    "rating": ("Оценка клиента", "Клиент бағасы", "Customer rating"),
-    "none": ("нет", "жоқ", "none"),
-    "clock.running": ("идёт", "жүріп жатыр", "running"),
-    "clock.warning": ("скоро срок", "мерзімі жақын", "due soon"),
-    "clock.paused": ("пауза", "кідіріс", "paused"),
-    "clock.met": ("выполнен", "орындалды", "met"),
-    "clock.breached": ("нарушен", "бұзылды", "breached"),
-    "clock.cancelled": ("отменён", "болдырылмады", "cancelled"),
-    # Dispatch: actions
-    "book_title": ("Запланировать визит", "Баруды жоспарлау", "Book a visit"),
-    "offers_for": ("Окна на дату", "Күнгі терезелер", "Windows from"),
-    "show_offers": ("Показать окна", "Терезелерді көрсету", "Show windows"),
-    "no_offers": (
-        "Свободных окон нет. Выберите другую дату.",
-        "Бос терезелер жоқ. Басқа күнді таңдаңыз.",
-        "No free windows. Choose another date.",
-    ),
-    "km": ("{km} км", "{km} км", "{km} km"),
-    "travel": ("в пути {m} мин", "жолда {m} мин", "{m} min travel"),
-    "load": ("визитов в день: {n}", "күніне барулар: {n}", "{n} visits that day"),
-    "arrival": ("прибытие {t}", "келуі {t}", "arrives {t}"),
-    "agreed_with": (
-        "Кто согласовал (имя клиента)",
-        "Кім келісті (клиент аты)",
-        "Agreed with (customer's name)",
-    ),
-    "channel": ("Как согласовано", "Қалай келісілді", "How it was agreed"),
-    "channel.phone": ("Звонок", "Қоңырау", "Phone call"),
-    "channel.sms": ("SMS", "SMS", "SMS"),
-    "channel.in_person": ("Лично", "Жеке", "In person"),
-    "channel.portal": ("Портал", "Портал", "Portal"),
-    "book": ("Запланировать", "Жоспарлау", "Book"),
-    "booked": ("Визит запланирован.", "Бару жоспарланды.", "The visit is booked."),
-    "just_taken": (
-        "Это окно только что заняли. Вот свежие варианты.",
-        "Бұл терезені жаңа ғана алды. Міне жаңа нұсқалар.",
-        "That window was just taken. Here are fresh offers.",
-    ),
-    "choose_slot": (
-        "Выберите окно и монтёра.",
-        "Терезе мен монтёрді таңдаңыз.",
-        "Choose a window and a technician.",
-    ),
-    "reschedule": ("Перенести", "Ауыстыру", "Reschedule"),
-    "reschedule_title": ("Перенос визита", "Баруды ауыстыру", "Reschedule the visit"),
-    "rescheduled": ("Визит перенесён.", "Бару ауыстырылды.", "The visit is rescheduled."),
-    "reassign": ("Передать другому", "Басқаға беру", "Reassign"),
-    "reassign_title": (
-        "Передать визит другому монтёру",
-        "Баруды басқа монтёрге беру",
-        "Reassign the visit",
-    ),
-    "reassigned": ("Визит передан.", "Бару берілді.", "The visit is reassigned."),
-    "best_candidate": ("Лучший свободный", "Ең жақсы бос", "Best free technician"),
-    "cancel_visit": ("Отменить визит", "Баруды болдырмау", "Cancel the visit"),
-    "visit_cancelled": ("Визит отменён.", "Бару болдырылмады.", "The visit is cancelled."),
-    "cancel_order": ("Отменить наряд", "Нарядты болдырмау", "Cancel the order"),
-    "order_cancelled": ("Наряд отменён.", "Наряд болдырылмады.", "The order is cancelled."),
-    "reason": ("Причина", "Себеп", "Reason"),
-    "choose": ("— выберите —", "— таңдаңыз —", "— choose —"),
-    "note": ("Комментарий", "Түсініктеме", "Note"),
-    "new_date": ("Новая дата", "Жаңа күн", "New date"),
-    "reason.customer_request": ("Просьба клиента", "Клиенттің өтініші", "Customer's request"),
-    "reason.technician_unavailable": (
-        "Монтёр недоступен",
-        "Монтёр қолжетімсіз",
-        "Technician unavailable",
-    ),
-    "reason.waiting_for_parts": ("Ожидание материалов", "Материалдарды күту", "Waiting for parts"),
-    "reason.no_access": ("Нет доступа", "Кіру мүмкін болмады", "No access"),
-    "reason.weather": ("Погода", "Ауа райы", "Weather"),
-    "reason.dispatch_error": ("Ошибка диспетчера", "Диспетчер қатесі", "Dispatch error"),
-    "reason.other": ("Другое", "Басқа", "Other"),
-    "reason.conflict_of_interest": (
-        "Конфликт интересов",
-        "Мүдделер қақтығысы",
-        "Conflict of interest",
-    ),
-    "reason.skills": ("Нужны другие навыки", "Басқа дағдылар қажет", "Other skills needed"),
-    "reason.workload": ("Нагрузка", "Жүктеме", "Workload"),
-    "err.required": ("Заполните это поле.", "Бұл өрісті толтырыңыз.", "Fill in this field."),
-    "err.reason_required": ("Укажите причину.", "Себебін көрсетіңіз.", "Give a reason."),
-    "err.agreement_required": (
-        "Укажите, с кем и как согласовано.",
-        "Кіммен және қалай келісілгенін көрсетіңіз.",
-        "Say who agreed, and how.",
-    ),
-    "err.stale": (
-        "Наряд изменился, пока вы работали. Проверьте новые данные — введённое сохранено.",
-        "Сіз жұмыс істеп жатқанда наряд өзгерді. "
-        "Жаңа деректерді тексеріңіз — енгізілгендер сақталды.",
+    "reason.waiting_for_parts": msg("staff.reason.waiting_for_parts", "Waiting for parts"),
+    "reason.no_access": msg("staff.reason.no_access", "No access"),
+    "reason.weather": msg("staff.reason.weather", "Weather"),
+    "reason.dispatch_error": msg("staff.reason.dispatch_error", "Dispatch error"),
+    "reason.other": msg("staff.reason.other", "Other"),
+    "reason.conflict_of_interest": msg("staff.reason.conflict_of_interest", "Conflict of interest"),
+    "reason.skills": msg("staff.reason.skills", "Other skills needed"),
+    "reason.workload": msg("staff.reason.workload", "Workload"),
+    "err.required": msg("staff.err.required", "Fill in this field."),
+    "err.reason_required": msg("staff.err.reason_required", "Give a reason."),
+    "err.agreement_required": msg("staff.err.agreement_required", "Say who agreed, and how."),
+    "err.stale": msg(
+        "staff.err.stale",
         "The order changed while you were working. Check the new data; what you typed is kept.",
     ),
-    "err.refused": ("Не получилось: {detail}", "Болмады: {detail}", "Not done: {detail}"),
-    "err.phone": (
-        "Телефон в формате +77011234567 (с кодом страны).",
-        "Телефон +77011234567 пішімінде (ел кодымен).",
-        "Phone as +77011234567 (with the country code).",
+    "err.refused": msg("staff.err.refused", "Not done: {detail}"),
+    "err.phone": msg("staff.err.phone", "Phone as +77011234567 (with the country code)."),
+    "err.invalid": msg("staff.err.invalid", "Check this value."),
+    "err.latlon": msg("staff.err.latlon", "Latitude −90 to 90, longitude −180 to 180."),
+    "err.form": msg("staff.err.form", "Correct the marked fields."),
+    "not_allowed_action": msg("staff.not_allowed_action", "Your role may not do this."),
+    "target.response": msg("staff.target.response", "Response"),
+    "target.arrival": msg("staff.target.arrival", "Arrival"),
+    "target.resolution": msg("staff.target.resolution", "Resolution"),
+    "clock_steps": msg("staff.clock_steps", "How it is counted"),
+    "phone": msg("staff.phone", "Phone"),
+    "event.work_order.created": msg("staff.event.work_order.created", "Order created"),
+    "event.work_order.updated": msg("staff.event.work_order.updated", "Order changed"),
+    "event.work_order.cancelled": msg("staff.event.work_order.cancelled", "Order cancelled"),
+    "event.work_order.waiting_for_parts": msg(
+        "staff.event.work_order.waiting_for_parts", "Waiting for parts"
     ),
-    "err.invalid": ("Проверьте значение.", "Мәнді тексеріңіз.", "Check this value."),
-    "err.latlon": (
-        "Широта от −90 до 90, долгота от −180 до 180.",
-        "Ендік −90-нан 90-ға дейін, бойлық −180-нен 180-ге дейін.",
-        "Latitude −90 to 90, longitude −180 to 180.",
+    "event.work_order.resumed": msg("staff.event.work_order.resumed", "Work resumed"),
+    "event.visit.booked": msg("staff.event.visit.booked", "Visit booked"),
+    "event.visit.rescheduled": msg("staff.event.visit.rescheduled", "Visit rescheduled"),
+    "event.visit.reassigned": msg("staff.event.visit.reassigned", "Visit reassigned"),
+    "event.visit.cancelled": msg("staff.event.visit.cancelled", "Visit cancelled"),
+    "event.visit.en_route": msg("staff.event.visit.en_route", "Technician en route"),
+    "event.visit.arrived": msg("staff.event.visit.arrived", "Technician on site"),
+    "event.visit.completed": msg("staff.event.visit.completed", "Visit completed"),
+    "event.visit.no_access": msg("staff.event.visit.no_access", "No access"),
+    "event.visit.needs_revisit": msg("staff.event.visit.needs_revisit", "Revisit needed"),
+    "event.customer.contacted": msg("staff.event.customer.contacted", "Customer contacted"),
+    "event.customer.notified": msg("staff.event.customer.notified", "Customer notified"),
+    "visit.planned": msg("staff.visit.planned", "Planned"),
+    "visit.en_route": msg("staff.visit.en_route", "En route"),
+    "visit.on_site": msg("staff.visit.on_site", "On site"),
+    "visit.completed": msg("staff.visit.completed", "Completed"),
+    "visit.no_access": msg("staff.visit.no_access", "No access"),
+    "visit.waiting_for_adult": msg("staff.visit.waiting_for_adult", "Waiting for an adult"),
+    "visit.aborted_safety": msg("staff.visit.aborted_safety", "Aborted (safety)"),
+    "visit.needs_revisit": msg("staff.visit.needs_revisit", "Needs revisit"),
+    "visit.customer_refused_to_sign": msg(
+        "staff.visit.customer_refused_to_sign", "Customer refused to sign"
     ),
-    "err.form": (
-        "Исправьте отмеченные поля.",
-        "Белгіленген өрістерді түзетіңіз.",
-        "Correct the marked fields.",
+    "visit.cancelled": msg("staff.visit.cancelled", "Cancelled"),
+    "customer_title": msg("staff.customer_title", "Customer"),
+    "full_name": msg("staff.full_name", "Full name or company"),
+    "phones": msg("staff.phones", "Phones (comma-separated)"),
+    "preferred_language": msg("staff.preferred_language", "Preferred language"),
+    "notes": msg("staff.notes", "Notes"),
+    "save": msg("staff.save", "Save"),
+    "saved": msg("staff.saved", "Saved."),
+    "sites": msg("staff.sites", "Sites"),
+    "new_site": msg("staff.new_site", "New site"),
+    "address": msg("staff.address", "Address"),
+    "map_pick": msg(
+        "staff.map_pick", "Map of the site: click to place it, drag the marker to move it"
     ),
-    "not_allowed_action": (
-        "Это действие вашей роли недоступно.",
-        "Бұл әрекет сіздің рөліңізге қолжетімсіз.",
-        "Your role may not do this.",
-    ),
-    "target.response": ("Реакция", "Әрекет ету", "Response"),
-    "target.arrival": ("Прибытие", "Келу", "Arrival"),
-    "target.resolution": ("Решение", "Шешу", "Resolution"),
-    "clock_steps": ("Как считается", "Қалай есептеледі", "How it is counted"),
-    "phone": ("Телефон", "Телефон", "Phone"),
-    "event.work_order.created": ("Наряд создан", "Наряд құрылды", "Order created"),
-    "event.work_order.updated": ("Наряд изменён", "Наряд өзгертілді", "Order changed"),
-    "event.work_order.cancelled": ("Наряд отменён", "Наряд болдырылмады", "Order cancelled"),
-    "event.work_order.waiting_for_parts": (
-        "Ожидание материалов",
-        "Материалдарды күту",
-        "Waiting for parts",
-    ),
-    "event.work_order.resumed": ("Работа возобновлена", "Жұмыс жалғасты", "Work resumed"),
-    "event.visit.booked": ("Визит назначен", "Бару тағайындалды", "Visit booked"),
-    "event.visit.rescheduled": ("Визит перенесён", "Бару ауыстырылды", "Visit rescheduled"),
-    "event.visit.reassigned": ("Визит передан", "Бару берілді", "Visit reassigned"),
-    "event.visit.cancelled": ("Визит отменён", "Бару болдырылмады", "Visit cancelled"),
-    "event.visit.en_route": ("Монтёр в пути", "Монтёр жолда", "Technician en route"),
-    "event.visit.arrived": ("Монтёр на месте", "Монтёр орнында", "Technician on site"),
-    "event.visit.completed": ("Визит выполнен", "Бару орындалды", "Visit completed"),
-    "event.visit.no_access": ("Нет доступа", "Кіру мүмкін болмады", "No access"),
-    "event.visit.needs_revisit": ("Нужен повторный визит", "Қайта келу қажет", "Revisit needed"),
-    "event.customer.contacted": ("Звонок клиенту", "Клиентке қоңырау", "Customer contacted"),
-    "event.customer.notified": ("Клиент уведомлён", "Клиентке хабарланды", "Customer notified"),
-    "visit.planned": ("Запланирован", "Жоспарланған", "Planned"),
-    "visit.en_route": ("В пути", "Жолда", "En route"),
-    "visit.on_site": ("На месте", "Орнында", "On site"),
-    "visit.completed": ("Выполнен", "Орындалды", "Completed"),
-    "visit.no_access": ("Нет доступа", "Кіру мүмкін болмады", "No access"),
-    "visit.waiting_for_adult": ("Ждёт взрослого", "Ересекті күтуде", "Waiting for an adult"),
-    "visit.aborted_safety": (
-        "Прерван (безопасность)",
-        "Тоқтатылды (қауіпсіздік)",
-        "Aborted (safety)",
-    ),
-    "visit.needs_revisit": ("Нужен повторный визит", "Қайта келу қажет", "Needs revisit"),
-    "visit.customer_refused_to_sign": (
-        "Клиент не подписал",
-        "Клиент қол қоймады",
-        "Customer refused to sign",
-    ),
-    "visit.cancelled": ("Отменён", "Болдырылмады", "Cancelled"),
-    # Customers and sites
-    "customer_title": ("Клиент", "Клиент", "Customer"),
-    "full_name": ("ФИО или название", "Аты-жөні немесе атауы", "Full name or company"),
-    "phones": ("Телефоны (через запятую)", "Телефондар (үтір арқылы)", "Phones (comma-separated)"),
-    "preferred_language": ("Язык общения", "Қарым-қатынас тілі", "Preferred language"),
-    "notes": ("Заметки", "Ескертпелер", "Notes"),
-    "save": ("Сохранить", "Сақтау", "Save"),
-    "saved": ("Сохранено.", "Сақталды.", "Saved."),
-    "sites": ("Объекты", "Нысандар", "Sites"),
-    "new_site": ("Новый объект", "Жаңа нысан", "New site"),
-    "address": ("Адрес", "Мекенжай", "Address"),
-    "latitude": ("Широта", "Ендік", "Latitude"),
-    "longitude": ("Долгота", "Бойлық", "Longitude"),
-    "map_hint": (
-        "Координаты можно выбрать на карте или ввести вручную.",
-        "Координаттарды картадан таңдауға немесе қолмен енгізуге болады.",
-        "Pick the coordinates on the map or type them in.",
-    ),
+    "latitude": msg("staff.latitude", "Latitude"),
+    "longitude": msg("staff.longitude", "Longitude"),
+    "map_hint": msg("staff.map_hint", "Pick the coordinates on the map or type them in."),
 }
 
 
@@ -398,3 +296,51 @@ def format_span(minutes: int, language: Language) -> str:
     if not days and (mins or not hours):
         parts.append(f"{mins} {units[2]}")
     return " ".join(parts)
+
+
+# Dates people type and read: the Russian and Kazakh way (05.12.2026) in ru and kk, and the
+# unambiguous ISO form in English (a browser's own date input follows the browser's locale,
+# not the page's, so the pages use a text field in these patterns).
+_INPUT_DATE = {"ru": "dd.MM.y", "kk": "dd.MM.y", "en": "y-MM-dd"}
+# Week columns: weekday and day of month (вт, 8 дек. / сс, 8 жел. / Tue, 8 Dec).
+_SHORT_DAY = {"ru": "EEE, d MMM", "kk": "EEE, d MMM", "en": "EEE, d MMM"}
+# Beside a date field: the whole date with its weekday, so a mistyped day shows at once.
+_LONG_DAY = {"ru": "EEEE, d MMMM y", "kk": "y 'ж'. d MMMM, EEEE", "en": "EEEE, d MMMM y"}
+
+
+def input_date(value: date | None, language: Language) -> str:
+    """A date as the page's date field shows it (empty for none)."""
+    return "" if value is None else format_date(value, _INPUT_DATE[language], locale=language)
+
+
+def short_day(value: date, language: Language) -> str:
+    """Weekday and day of the month, the heading of a day column."""
+    return format_date(value, _SHORT_DAY[language], locale=language)
+
+
+def long_day(value: date, language: Language) -> str:
+    """The date with the weekday and month named in ``language``."""
+    return format_date(value, _LONG_DAY[language], locale=language)
+
+
+def parse_date(value: str) -> date:
+    """A typed date: ``dd.mm.yyyy`` (or ``/``, ``-`` between), or ISO ``yyyy-mm-dd``.
+
+    Raises ``ValueError`` for anything else, including days that do not exist.
+    """
+    text_value = value.strip()
+    if len(text_value) > 10:
+        raise ValueError(f"not a date: {value!r}")
+    parts = re.split(r"[./-]", text_value)
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise ValueError(f"not a date: {value!r}")
+    if len(parts[0]) == 4:
+        year, month, day = (int(p) for p in parts)
+    elif len(parts[2]) == 4:
+        day, month, year = (int(p) for p in parts)
+    else:
+        raise ValueError(f"not a date: {value!r}")
+    try:
+        return date(year, month, day)
+    except ValueError as exc:
+        raise ValueError(f"not a date: {value!r}") from exc

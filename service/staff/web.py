@@ -26,7 +26,7 @@ from service.common.i18n import pick_language
 from service.common.page_security import new_page_nonce, page_headers
 from service.common.params import DbSession
 from service.errors import Forbidden, TooManyRequests, Unauthorized
-from service.settings import AuthSettings
+from service.settings import AuthSettings, MapSettings
 from service.staff.session import (
     ACCESS_COOKIE,
     LANGUAGE_COOKIE,
@@ -140,6 +140,8 @@ class StaffRequest:
     nonce: str = field(default_factory=new_page_nonce)
     # Origins of signed blob URLs the page shows as images (photos), allowed by its CSP.
     image_origins: list[str] = field(default_factory=list)
+    # Map tiles, when the operator configured a tile server (maps are plain ground otherwise).
+    map: MapSettings = field(default_factory=MapSettings)
 
     @property
     def csrf(self) -> str:
@@ -363,6 +365,7 @@ async def provide_staff(
         auth=settings,
         path=request.url.path,
         query=request.url.query,
+        map=state.settings.map,
     )
     if session is not None and session.rotated is not None:
         staff.cookies.extend(

@@ -6,12 +6,11 @@ import uuid
 from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post
-from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from service.auth.guards import STAFF, require_roles
 from service.common.pagination import DEFAULT_LIMIT
-from service.common.params import CurrentActor, DbSession, PageCursor, PageLimit
+from service.common.params import AppSettings, CurrentActor, DbSession, PageCursor, PageLimit
 from service.technicians.schemas import (
     Technician,
     TechnicianCreate,
@@ -32,7 +31,7 @@ class TechnicianController(Controller):
         self,
         db_session: DbSession,
         actor: CurrentActor,
-        state: State,
+        settings: AppSettings,
         territory_id: FromQuery[uuid.UUID | None] = None,
         skill: Annotated[str | None, QueryParameter(max_length=40)] = None,
         active: FromQuery[bool | None] = None,
@@ -40,7 +39,7 @@ class TechnicianController(Controller):
         limit: PageLimit = DEFAULT_LIMIT,
     ) -> TechnicianPage:
         """List technicians working in the caller's territories."""
-        return await TechnicianService(db_session, actor, state.settings.auth).page(
+        return await TechnicianService(db_session, actor, settings.auth).page(
             territory_id=territory_id, skill=skill, active=active, cursor=cursor, limit=limit
         )
 
@@ -50,10 +49,10 @@ class TechnicianController(Controller):
         data: JSONBody[TechnicianCreate],
         db_session: DbSession,
         actor: CurrentActor,
-        state: State,
+        settings: AppSettings,
     ) -> Technician:
         """Create a technician and their login (admin)."""
-        service = TechnicianService(db_session, actor, state.settings.auth)
+        service = TechnicianService(db_session, actor, settings.auth)
         return technician_schema(await service.create(data))
 
     @get("/{technician_id:uuid}", operation_id="GetTechnician", guards=[require_roles(*STAFF)])
@@ -62,10 +61,10 @@ class TechnicianController(Controller):
         technician_id: FromPath[uuid.UUID],
         db_session: DbSession,
         actor: CurrentActor,
-        state: State,
+        settings: AppSettings,
     ) -> Technician:
         """Get one technician."""
-        service = TechnicianService(db_session, actor, state.settings.auth)
+        service = TechnicianService(db_session, actor, settings.auth)
         return technician_schema(await service.get(technician_id))
 
     @patch("/{technician_id:uuid}", operation_id="UpdateTechnician", guards=[require_roles()])
@@ -75,10 +74,10 @@ class TechnicianController(Controller):
         data: JSONBody[TechnicianUpdate],
         db_session: DbSession,
         actor: CurrentActor,
-        state: State,
+        settings: AppSettings,
     ) -> Technician:
         """Change a technician (admin)."""
-        service = TechnicianService(db_session, actor, state.settings.auth)
+        service = TechnicianService(db_session, actor, settings.auth)
         return technician_schema(await service.update(technician_id, data))
 
     @delete("/{technician_id:uuid}", operation_id="DeactivateTechnician", guards=[require_roles()])
@@ -87,7 +86,7 @@ class TechnicianController(Controller):
         technician_id: FromPath[uuid.UUID],
         db_session: DbSession,
         actor: CurrentActor,
-        state: State,
+        settings: AppSettings,
     ) -> None:
         """Deactivate a technician and end their sessions (admin); records are kept."""
-        await TechnicianService(db_session, actor, state.settings.auth).deactivate(technician_id)
+        await TechnicianService(db_session, actor, settings.auth).deactivate(technician_id)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 
 import pytest
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.db.engine import make_engine, make_sessionmaker
@@ -49,11 +49,6 @@ async def _run_loops(runners: list[JobRunner], seconds: float) -> None:
     await asyncio.gather(*tasks)
 
 
-async def _forget(sessions: async_sessionmaker[AsyncSession], name: str) -> None:
-    async with sessions() as session, session.begin():
-        await session.execute(delete(JobSchedule).where(JobSchedule.name == name))
-
-
 async def test_two_worker_loops_run_a_job_once_per_interval(
     two_workers: tuple[async_sessionmaker[AsyncSession], async_sessionmaker[AsyncSession]],
 ) -> None:
@@ -61,27 +56,24 @@ async def test_two_worker_loops_run_a_job_once_per_interval(
     recorder = _Recorder()
     job = Job(name, timedelta(hours=1), recorder)  # type: ignore[arg-type]
     runners = [JobRunner(sessions, store=None, jobs=[job]) for sessions in two_workers]  # type: ignore[arg-type]
-    try:
-        await _run_loops(runners, 0.8)
-        assert len(recorder.started) == 1, "two loops, one interval: one run"
+    await _run_loops(runners, 0.8)
+    assert len(recorder.started) == 1, "two loops, one interval: one run"
 
-        # The interval passes (moved in the database, the only clock the schedule reads).
-        async with two_workers[0]() as session, session.begin():
-            await session.execute(
-                update(JobSchedule)
-                .where(JobSchedule.name == name)
-                .values(next_run_at=func.now() - text("interval '1 second'"))
-            )
-        await _run_loops(runners, 0.8)
-        assert len(recorder.started) == 2
+    # The interval passes (moved in the database, the only clock the schedule reads).
+    async with two_workers[0]() as session, session.begin():
+        await session.execute(
+            update(JobSchedule)
+            .where(JobSchedule.name == name)
+            .values(next_run_at=func.now() - text("interval '1 second'"))
+        )
+    await _run_loops(runners, 0.8)
+    assert len(recorder.started) == 2
 
-        async with two_workers[1]() as session:
-            row = await session.get_one(JobSchedule, name)
-        assert row.runs == 2
-        assert row.last_success_at is not None
-        assert row.next_run_at > row.last_success_at + timedelta(minutes=59)
-    finally:
-        await _forget(two_workers[0], name)
+    async with two_workers[1]() as session:
+        row = await session.get_one(JobSchedule, name)
+    assert row.runs == 2
+    assert row.last_success_at is not None
+    assert row.next_run_at > row.last_success_at + timedelta(minutes=59)
 
 
 async def test_runs_of_a_short_job_are_an_interval_apart_across_workers(
@@ -92,14 +84,11 @@ async def test_runs_of_a_short_job_are_an_interval_apart_across_workers(
     recorder = _Recorder()
     job = Job(name, every, recorder)  # type: ignore[arg-type]
     runners = [JobRunner(sessions, store=None, jobs=[job]) for sessions in two_workers]  # type: ignore[arg-type]
-    try:
-        await _run_loops(runners, 2.0)
-        starts = sorted(recorder.started)
-        assert 2 <= len(starts) <= 6
-        gaps = [later - earlier for earlier, later in pairwise(starts)]
-        assert min(gaps) >= every
-    finally:
-        await _forget(two_workers[0], name)
+    await _run_loops(runners, 2.0)
+    starts = sorted(recorder.started)
+    assert 2 <= len(starts) <= 6
+    gaps = [later - earlier for earlier, later in pairwise(starts)]
+    assert min(gaps) >= every
 
 
 async def test_a_failing_job_is_counted_and_waits_an_interval(
@@ -115,12 +104,9 @@ async def test_a_failing_job_is_counted_and_waits_an_interval(
 
     job = Job(name, timedelta(hours=1), fail)  # type: ignore[arg-type]
     runners = [JobRunner(sessions, store=None, jobs=[job]) for sessions in two_workers]  # type: ignore[arg-type]
-    try:
-        await _run_loops(runners, 0.5)
-        assert calls == 1
-        async with two_workers[0]() as session:
-            row = await session.get_one(JobSchedule, name)
-        assert (row.runs, row.failures, row.last_error) == (0, 1, "RuntimeError")
-        assert row.last_success_at is None
-    finally:
-        await _forget(two_workers[0], name)
+    await _run_loops(runners, 0.5)
+    assert calls == 1
+    async with two_workers[0]() as session:
+        row = await session.get_one(JobSchedule, name)
+    assert (row.runs, row.failures, row.last_error) == (0, 1, "RuntimeError")
+    assert row.last_success_at is None

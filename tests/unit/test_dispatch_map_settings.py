@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from service.settings import SettingsError, load_settings
-from service.staff.schedule_pages import _map_headers
+from service.staff.schedule_pages import map_headers
 
 
 class _Staff:
@@ -20,7 +20,7 @@ class _Staff:
 def test_no_tile_url_means_no_tiles_and_an_unchanged_policy() -> None:
     assert load_settings({}).map.tile_url is None
     staff: Any = _Staff()
-    policy = _map_headers(staff, None)["Content-Security-Policy"]
+    policy = map_headers(staff, None)["Content-Security-Policy"]
     assert "img-src 'self' data:;" in policy
 
 
@@ -40,7 +40,7 @@ def test_no_tile_url_means_no_tiles_and_an_unchanged_policy() -> None:
 def test_a_tile_server_is_added_to_img_src(url: str, allowed: str) -> None:
     assert load_settings({"NARYAD_MAP_TILE_URL": url}).map.tile_url == url
     staff: Any = _Staff()
-    assert allowed in _map_headers(staff, url)["Content-Security-Policy"]
+    assert allowed in map_headers(staff, url)["Content-Security-Policy"]
 
 
 @pytest.mark.parametrize(

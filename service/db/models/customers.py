@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -28,6 +28,12 @@ class Customer(UUIDPrimaryKey, Timestamps, Base):
             "full_name",
             postgresql_using="gin",
             postgresql_ops={"full_name": "gin_trgm_ops"},
+        ),
+        # The queue's phone search (migration 0025 creates phones_text).
+        Index(
+            "ix_customers_phones_trgm",
+            text("phones_text(phones) gin_trgm_ops"),
+            postgresql_using="gin",
         ),
     )
 

@@ -19,6 +19,12 @@ class Site(UUIDPrimaryKey, Timestamps, Base):
     __table_args__ = (
         Index("ix_sites_customer", "customer_id"),
         Index("ix_sites_territory_created", "territory_id", "created_at", "id"),
+        Index(
+            "ix_sites_address_trgm",
+            "address",
+            postgresql_using="gin",
+            postgresql_ops={"address": "gin_trgm_ops"},
+        ),
     )
 
     customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id", ondelete="RESTRICT"))

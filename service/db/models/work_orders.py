@@ -49,6 +49,12 @@ class WorkOrder(UUIDPrimaryKey, Timestamps, Base):
             text("id DESC"),
         ),
         Index("ix_work_orders_deadline", "control_deadline"),
+        # The queue's phone search (migration 0025 creates phones_text).
+        Index(
+            "ix_work_orders_contact_phones_trgm",
+            text("phones_text(contact_phones) gin_trgm_ops"),
+            postgresql_using="gin",
+        ),
         Index("ix_work_orders_search", "search", postgresql_using="gin"),
         Index("ix_work_orders_customer", "customer_id"),
         Index("ix_work_orders_site", "site_id"),

@@ -130,17 +130,20 @@ async def test_reused_operation_id_with_other_data(client: Any, field: Field) ->
 async def test_other_technicians_visit_reassigned_and_cancelled(
     client: Any, build: Builder, field: Field
 ) -> None:
+    # Reassigning checks the colleague's shifts (09:00-18:00 in Almaty): use tomorrow morning
+    # for the visit handed over and the afternoon for the colleague's own, so the two never
+    # overlap whatever the time of day the suite runs at.
+    tomorrow = datetime.now(ZoneInfo("Asia/Almaty")).date() + timedelta(days=1)
     colleague = await build.technician_at(field.area, 0.5, 0.5)
     assert colleague.technician is not None
     theirs = await build.visit(
-        await build.order(field.area, status="scheduled"), colleague.technician
+        await build.order(field.area, status="scheduled"),
+        colleague.technician,
+        start=datetime.combine(tomorrow, time(15), tzinfo=ZoneInfo("Asia/Almaty")),
     )
     result = (await push(client, field, [op(theirs.id, "note", {"text": "x"})])).json()["results"]
     assert (result[0]["status"], result[0]["code"]) == ("rejected", "not_found")
 
-    # Reassigning checks the colleague's shifts (09:00-18:00 in Almaty): use tomorrow morning,
-    # whatever the time of day the suite runs at.
-    tomorrow = datetime.now(ZoneInfo("Asia/Almaty")).date() + timedelta(days=1)
     assert field.technician.technician is not None
     mine = await build.visit(
         await build.order(field.area, status="scheduled"),

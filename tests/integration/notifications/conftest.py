@@ -1,4 +1,4 @@
-"""Fixtures for outbox tests: a clean outbox, webhook receivers, workers on their own engines."""
+"""Outbox test fixtures: each test's own outbox, webhook receivers, workers on own engines."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -16,7 +15,6 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from service.db.engine import make_sessionmaker
-from service.db.models import OutboxMessage
 from service.notifications.channels import ChannelSet, build_channels
 from service.notifications.worker import Worker
 from service.settings import NotificationSettings, Settings
@@ -40,32 +38,28 @@ def make_receiver() -> Iterator[Callable[..., Receiver]]:
         server.server_close()
 
 
-@pytest.fixture(scope="session")
-async def outbox_sessions(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """Sessions on an engine of their own for arranging and checking outbox rows."""
-    engine = create_async_engine(settings.database.url, pool_size=5)
+@pytest.fixture
+def outbox_settings(fresh_settings: Settings) -> Settings:
+    """Settings on this test's own database: workers deliver whatever is due, so each test gets
+    an outbox nobody else writes to instead of sweeping the shared one."""
+    return fresh_settings
+
+
+@pytest.fixture
+async def outbox(outbox_settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on this test's own database for arranging and checking outbox rows."""
+    engine = create_async_engine(outbox_settings.database.url, pool_size=5)
     yield make_sessionmaker(engine)
     await engine.dispose()
 
 
 @pytest.fixture
-async def outbox(
-    outbox_sessions: async_sessionmaker[AsyncSession],
-) -> async_sessionmaker[AsyncSession]:
-    """An empty outbox (workers deliver whatever is due, so tests start from nothing)."""
-    async with outbox_sessions() as session:
-        await session.execute(delete(OutboxMessage))
-        await session.commit()
-    return outbox_sessions
-
-
-@pytest.fixture
-async def make_worker(settings: Settings) -> AsyncIterator[Callable[..., Worker]]:
+async def make_worker(outbox_settings: Settings) -> AsyncIterator[Callable[..., Worker]]:
     """Build workers, each on its own engine as a separate process would be; closed afterwards."""
     opened: list[tuple[AsyncEngine, ChannelSet]] = []
 
     def build(notifications: NotificationSettings, **overrides: Any) -> Worker:
-        engine = create_async_engine(settings.database.url, pool_size=2)
+        engine = create_async_engine(outbox_settings.database.url, pool_size=2)
         channels = overrides.pop("channels", None) or build_channels(notifications)
         opened.append((engine, channels))
         return Worker.from_settings(make_sessionmaker(engine), channels, notifications, **overrides)

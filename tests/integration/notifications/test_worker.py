@@ -99,13 +99,13 @@ async def test_two_concurrent_workers_deliver_each_message_exactly_once(
 
 
 async def test_two_worker_processes_deliver_each_message_exactly_once(
-    settings: Settings,
+    outbox_settings: Settings,
     outbox: async_sessionmaker[AsyncSession],
     make_receiver: Callable[..., Receiver],
 ) -> None:
     receiver = make_receiver(always(200), delay=0.01)
     ids = await enqueue_visits(outbox, 40)
-    env = worker_env(settings.database.url, notify_settings(receiver.url, concurrency=4))
+    env = worker_env(outbox_settings.database.url, notify_settings(receiver.url, concurrency=4))
     processes = [await spawn_worker(env, "--once") for _ in range(2)]
     outputs = await asyncio.wait_for(
         asyncio.gather(*(p.communicate() for p in processes)), timeout=30
@@ -204,7 +204,7 @@ async def _status_is(
 
 
 async def test_nothing_is_lost_when_a_worker_is_killed_mid_delivery(
-    settings: Settings,
+    outbox_settings: Settings,
     outbox: async_sessionmaker[AsyncSession],
     make_receiver: Callable[..., Receiver],
     make_worker: Callable[..., Worker],
@@ -212,7 +212,7 @@ async def test_nothing_is_lost_when_a_worker_is_killed_mid_delivery(
     receiver = make_receiver(sequence(None, then=200))  # the first request stalls
     [message_id] = await enqueue_visits(outbox, 1)
     config = notify_settings(receiver.url, lease_seconds=3.0, webhook_timeout_seconds=2.5)
-    process = await spawn_worker(worker_env(settings.database.url, config), "--once")
+    process = await spawn_worker(worker_env(outbox_settings.database.url, config), "--once")
     try:
         assert await asyncio.to_thread(receiver.first_hit.wait, 20), "worker never called"
     finally:
@@ -312,12 +312,14 @@ async def test_a_lease_lost_on_the_final_attempt_ends_dead(
 
 
 async def test_the_worker_command_stops_cleanly_on_sigterm(
-    settings: Settings,
+    outbox_settings: Settings,
     outbox: async_sessionmaker[AsyncSession],
     make_receiver: Callable[..., Receiver],
 ) -> None:
     receiver = make_receiver(always(200))
-    process = await spawn_worker(worker_env(settings.database.url, notify_settings(receiver.url)))
+    process = await spawn_worker(
+        worker_env(outbox_settings.database.url, notify_settings(receiver.url))
+    )
     try:
         ids = await enqueue_visits(outbox, 3)
         await receiver.wait_for_hits(3, within=20)
@@ -336,12 +338,14 @@ async def _all_delivered(sessions: async_sessionmaker[AsyncSession]) -> bool:
 
 
 async def test_the_background_worker_delivers_alongside_the_app(
-    settings: Settings,
+    outbox_settings: Settings,
     outbox: async_sessionmaker[AsyncSession],
     make_receiver: Callable[..., Receiver],
 ) -> None:
     receiver = make_receiver(always(200))
-    configured = msgspec.structs.replace(settings, notifications=notify_settings(receiver.url))
+    configured = msgspec.structs.replace(
+        outbox_settings, notifications=notify_settings(receiver.url)
+    )
     async with background_worker(configured, outbox):
         ids = await enqueue_visits(outbox, 2)
         await eventually(lambda: _all_delivered(outbox), within=10)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -12,7 +12,16 @@ from service.errors import PreconditionFailed
 from service.staff.customer_forms import customer_create, normalise_phone, phones_of, site_fields
 from service.staff.dispatch import agreement_from, check_version, parse_slot, slot_value
 from service.staff.queue import decode_cursor, encode_cursor, phone_digits, time_left_minutes
-from service.staff.texts import TEXTS, format_span, format_window
+from service.staff.texts import (
+    TEXTS,
+    format_span,
+    format_window,
+    input_date,
+    long_day,
+    parse_date,
+    short_day,
+    text,
+)
 from service.staff.web import _with_language, safe_next
 
 
@@ -156,6 +165,35 @@ def test_site_points_accept_decimal_commas_and_refuse_the_impossible() -> None:
 
 
 def test_every_text_has_three_languages() -> None:
-    for key, entry in TEXTS.items():
-        assert len(entry) == 3, key
-        assert all(part.strip() for part in entry), key
+    for key in TEXTS:
+        assert all(text(key, language).strip() for language in ("ru", "kk", "en")), key
+    # The catalogs are loaded, not the English source shown in every language.
+    assert [text("sign_out", language) for language in ("ru", "kk", "en")] == [
+        "Выйти",
+        "Шығу",
+        "Sign out",
+    ]
+    assert text("left", "kk", span="2 сағ") == "2 сағ қалды"
+
+
+def test_dates_are_typed_and_read_in_the_page_language() -> None:
+    day = date(2026, 12, 8)
+    assert [input_date(day, lang) for lang in ("ru", "kk", "en")] == [
+        "08.12.2026",
+        "08.12.2026",
+        "2026-12-08",
+    ]
+    # Weekday and month names come from Babel (CLDR), not from a table of ours.
+    assert short_day(day, "ru") == "вт, 8 дек."
+    assert short_day(day, "en") == "Tue, 8 Dec"
+    assert long_day(day, "ru") == "вторник, 8 декабря 2026"
+    assert "желтоқсан" in long_day(day, "kk")
+    assert input_date(None, "ru") == ""
+    for typed in ("08.12.2026", "8.12.2026", "2026-12-08", "08/12/2026", " 08-12-2026 "):
+        assert parse_date(typed) == day
+
+
+@pytest.mark.parametrize("typed", ["", "12/2026", "31.02.2026", "2026.13.01", "08.12.26", "x" * 40])
+def test_a_date_that_cannot_be_read_is_refused(typed: str) -> None:
+    with pytest.raises(ValueError, match="not a date"):
+        parse_date(typed)
