@@ -33,9 +33,20 @@ DISCONNECTED = (
 
 
 async def driver_connection(session: AsyncSession) -> asyncpg.Connection[Any]:
-    """The asyncpg connection of the session (checked out on first use)."""
+    """The asyncpg connection of the session (checked out on first use), its transaction begun.
+
+    SQLAlchemy's asyncpg adapter sends BEGIN lazily, before its first statement, unless the
+    session is AUTOCOMMIT. Statements sent past it must find the same state: a plain or
+    REPEATABLE READ session (a write, a pull's snapshot, every session behind PgBouncer, where
+    no statement may run outside a transaction) has its transaction begun here; an AUTOCOMMIT
+    read session has none, as before.
+    """
     connection = await session.connection()
     raw = await connection.get_raw_connection()
+    adapter: Any = raw.dbapi_connection
+    if adapter is not None and getattr(adapter, "_transaction", True) is None:
+        # The adapter's own start (it skips AUTOCOMMIT) so its COMMIT/ROLLBACK end it.
+        await adapter._start_transaction()
     driver: asyncpg.Connection[Any] = raw.driver_connection
     return driver
 
