@@ -21,7 +21,10 @@ down_revision: str | None = "0025"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Each function inserts the UTC days of the timestamps it lists, once per transaction.
+# Statement-level triggers with transition tables: one set-wise insert per statement, whatever
+# its number of rows (a bulk insert of 100k visits must not run 100k lookups). ``changed`` is
+# the rows a statement wrote, old and new versions alike; each function lists the timestamps
+# whose UTC days they may change. Once per transaction and day (ON CONFLICT).
 _TOUCH = """
     INSERT INTO kpi_touches (day, xid)
     SELECT DISTINCT (t AT TIME ZONE 'UTC')::date, pg_current_xact_id()
@@ -30,47 +33,78 @@ _TOUCH = """
     ON CONFLICT DO NOTHING;
 """
 
-_FUNCTIONS = {
+_DAYS = {
     # A visit's own times; its order's completions (their visit counts and "earlier" flags)
-    # and clocks (the technicians they count for); its events and rating (their technician).
+    # and clocks (the technicians they count for); its order's events and ratings (their
+    # technician).
     "visits": """
-        SELECT unnest(ARRAY[NEW.created_at, NEW.arrived_at, NEW.finished_at,
-                            OLD.created_at, OLD.arrived_at, OLD.finished_at])
-        UNION ALL SELECT finished_at FROM visits
-            WHERE work_order_id IN (NEW.work_order_id, OLD.work_order_id)
-              AND status = 'completed'
-        UNION ALL SELECT settled_at FROM sla_clocks
-            WHERE work_order_id IN (NEW.work_order_id, OLD.work_order_id)
-        UNION ALL SELECT occurred_at FROM work_order_events
-            WHERE work_order_id IN (NEW.work_order_id, OLD.work_order_id)
-              AND kind = 'visit.rescheduled'
-        UNION ALL SELECT created_at FROM ratings
-            WHERE work_order_id IN (NEW.work_order_id, OLD.work_order_id)
+        SELECT unnest(ARRAY[c.created_at, c.arrived_at, c.finished_at]) FROM changed c
+        UNION ALL SELECT v.finished_at FROM visits v
+            WHERE v.work_order_id IN (SELECT work_order_id FROM changed)
+              AND v.status = 'completed'
+        UNION ALL SELECT k.settled_at FROM sla_clocks k
+            WHERE k.work_order_id IN (SELECT work_order_id FROM changed)
+        UNION ALL SELECT e.occurred_at FROM work_order_events e
+            WHERE e.work_order_id IN (SELECT work_order_id FROM changed)
+              AND e.kind = 'visit.rescheduled'
+        UNION ALL SELECT r.created_at FROM ratings r
+            WHERE r.work_order_id IN (SELECT work_order_id FROM changed)
     """,
-    "sla_clocks": "SELECT unnest(ARRAY[NEW.settled_at, OLD.settled_at])",
-    "ratings": "SELECT unnest(ARRAY[NEW.created_at, OLD.created_at])",
-    "work_order_events": """
-        SELECT unnest(ARRAY[NEW.occurred_at, OLD.occurred_at])
-        WHERE 'visit.rescheduled' IN (NEW.kind, OLD.kind)
-    """,
+    "sla_clocks": "SELECT settled_at FROM changed",
+    "ratings": "SELECT created_at FROM changed",
+    "work_order_events": "SELECT occurred_at FROM changed WHERE kind = 'visit.rescheduled'",
     "checklist_answers": """
-        SELECT finished_at FROM visits WHERE id IN (NEW.visit_id, OLD.visit_id)
+        SELECT v.finished_at FROM visits v WHERE v.id IN (SELECT visit_id FROM changed)
     """,
     "visit_checklists": """
-        SELECT finished_at FROM visits WHERE id IN (NEW.visit_id, OLD.visit_id)
+        SELECT v.finished_at FROM visits v WHERE v.id IN (SELECT visit_id FROM changed)
     """,
 }
 
-# UPDATE triggers fire only when a column the figures read is set.
-_UPDATE_COLUMNS = {
+# An UPDATE counts only when a column the figures read changed (clocks are updated every
+# minute while they run; visits for many reasons).
+_COLUMNS = {
     "visits": "status, technician_id, arrived_at, finished_at, agreed_window, created_at,"
     " territory_id, work_order_id",
-    "sla_clocks": "settled_at, status, target, territory_id",
-    "ratings": "created_at, score, visit_id, territory_id",
-    "work_order_events": "occurred_at, kind, data, visit_id, territory_id",
+    "sla_clocks": "settled_at, status, target, territory_id, work_order_id",
+    "ratings": "created_at, score, visit_id, territory_id, work_order_id",
+    "work_order_events": "occurred_at, kind, data, visit_id, territory_id, work_order_id",
     "checklist_answers": "visit_id, step_id, value, photo_ids",
     "visit_checklists": "visit_id, template_key, template_version",
 }
+
+
+# How an old row version meets its new one.
+_KEYS = {"sla_clocks": "work_order_id, target", "visit_checklists": "visit_id"}
+
+
+def _function(table: str) -> str:
+    columns = _COLUMNS[table]
+    keys = _KEYS.get(table, "id")
+    same = " AND ".join(f"n.{key} = o.{key}" for key in keys.split(", "))
+    changed = {
+        "INSERT": "SELECT * FROM new_rows",
+        "DELETE": "SELECT * FROM old_rows",
+        # Both versions of the rows whose figures' columns changed.
+        "UPDATE": f"""
+            SELECT o.* FROM old_rows o JOIN new_rows n ON {same}
+            WHERE (o.{columns.replace(", ", ", o.")}) IS DISTINCT FROM
+                  (n.{columns.replace(", ", ", n.")})
+            UNION ALL
+            SELECT n.* FROM old_rows o JOIN new_rows n ON {same}
+            WHERE (o.{columns.replace(", ", ", o.")}) IS DISTINCT FROM
+                  (n.{columns.replace(", ", ", n.")})
+        """,  # noqa: S608 - column names of this module
+    }
+    branches = "\n".join(
+        f"IF TG_OP = '{op}' THEN WITH changed AS ({rows}) {_TOUCH.format(days=_DAYS[table])}"
+        " END IF;"
+        for op, rows in changed.items()
+    )
+    return (
+        f"CREATE FUNCTION kpi_touch_{table}() RETURNS trigger LANGUAGE plpgsql AS $$"
+        f" BEGIN {branches} RETURN NULL; END $$"
+    )
 
 
 def upgrade() -> None:
@@ -105,19 +139,17 @@ def upgrade() -> None:
     op.execute(
         "CREATE TABLE kpi_touches (day date NOT NULL, xid xid8 NOT NULL, PRIMARY KEY (day, xid))"
     )
-    for table, days in _FUNCTIONS.items():
-        op.execute(
-            f"CREATE FUNCTION kpi_touch_{table}() RETURNS trigger LANGUAGE plpgsql AS $$"
-            f" BEGIN {_TOUCH.format(days=days)} RETURN NULL; END $$"
-        )
-        op.execute(
-            f"CREATE TRIGGER {table}_kpi_touch_insert_delete AFTER INSERT OR DELETE ON {table}"
-            f" FOR EACH ROW EXECUTE FUNCTION kpi_touch_{table}()"
-        )
-        op.execute(
-            f"CREATE TRIGGER {table}_kpi_touch_update AFTER UPDATE OF {_UPDATE_COLUMNS[table]}"
-            f" ON {table} FOR EACH ROW EXECUTE FUNCTION kpi_touch_{table}()"
-        )
+    for table in _DAYS:
+        op.execute(_function(table))
+        for event, tables in (
+            ("INSERT", "NEW TABLE AS new_rows"),
+            ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+            ("DELETE", "OLD TABLE AS old_rows"),
+        ):
+            op.execute(
+                f"CREATE TRIGGER {table}_kpi_touch_{event.lower()} AFTER {event} ON {table}"
+                f" REFERENCING {tables} FOR EACH STATEMENT EXECUTE FUNCTION kpi_touch_{table}()"
+            )
     _backfill()
 
 
@@ -133,9 +165,9 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
-    for table in _FUNCTIONS:
-        op.execute(f"DROP TRIGGER {table}_kpi_touch_update ON {table}")
-        op.execute(f"DROP TRIGGER {table}_kpi_touch_insert_delete ON {table}")
+    for table in _DAYS:
+        for event in ("insert", "update", "delete"):
+            op.execute(f"DROP TRIGGER {table}_kpi_touch_{event} ON {table}")
         op.execute(f"DROP FUNCTION kpi_touch_{table}()")
     op.execute("DROP TABLE kpi_touches")
     op.execute("DROP TABLE kpi_day_state")
