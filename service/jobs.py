@@ -14,8 +14,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.auth.throttle import purge_login_counters
-from service.board.kpi_days import refresh_days
 from service.db.base import utcnow
+from service.db.kpi_days import refresh_days
 from service.db.models import IdempotencyKey, JobSchedule, Photo
 from service.escalations.services import escalate_clocks
 from service.scheduling.services import LatenessService

@@ -29,9 +29,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.board import schemas
-from service.board.kpi_days import FACTS_CTES, FIGURES
 from service.common.actor import Actor
 from service.db.base import utcnow
+from service.db.kpi_days import FACTS_CTES, FIGURES
 from service.db.models.work_orders import OPEN_ORDER_STATUSES
 from service.errors import FieldError, ValidationFailed
 
@@ -73,7 +73,7 @@ def _query(sql: str) -> TextClause:
     return text(sql)
 
 
-# Every family in one statement, from the daily aggregates (service/board/kpi_days.py) of the
+# Every family in one statement, from the daily aggregates (service/db/kpi_days.py) of the
 # UTC days inside the period that are clean, and from the records for the rest of the period
 # (its partial first and last days, today, days touched since they were summed): the same
 # facts either way, summed together. The overdue family is "now" and read from work_orders.

@@ -22,10 +22,10 @@ from typing import Any
 import msgspec
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from service.board.kpi_days import refresh_days
 from service.board.kpis import KpiQuery, KpiService
 from service.common.actor import Actor, Role
 from service.db.engine import make_sessionmaker
+from service.db.kpi_days import refresh_days
 from tests.bench.bench_coordination import (
     MONTH,
     _bench_url,

@@ -20,9 +20,9 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import Range
 
-from service.board.kpi_days import refresh_days
 from service.board.kpis import KpiQuery, KpiService
 from service.common.actor import Actor, Role
+from service.db.kpi_days import refresh_days
 from service.db.models import (
     ChecklistAnswer,
     ChecklistTemplate,

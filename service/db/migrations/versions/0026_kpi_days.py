@@ -3,7 +3,7 @@
 Revision ID: 0026
 Revises: 0025
 
-See service/board/kpi_days.py. ``kpi_days`` holds one UTC day's figures per territory (``total``)
+See service/db/kpi_days.py. ``kpi_days`` holds one UTC day's figures per territory (``total``)
 and per technician; ``kpi_day_state`` the snapshot each day was summed from; ``kpi_touches``
 the days each writing transaction may have changed, recorded by triggers on the tables the
 figures read. The backfill sums the last 400 days.
@@ -154,7 +154,7 @@ def upgrade() -> None:
 
 
 def _backfill() -> None:
-    from service.board.kpi_days import HORIZON_DAYS, REFRESH_DAY, STALE_DAYS
+    from service.db.kpi_days import HORIZON_DAYS, REFRESH_DAY, STALE_DAYS
 
     bind = op.get_bind()
     today = datetime.now(UTC).date()
