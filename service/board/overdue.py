@@ -191,7 +191,7 @@ class OverdueBoard:
         self, filters: BoardFilters, cursor: str | None, limit: int, now: datetime
     ) -> tuple[str, list[Any]]:
         """The SELECT behind a page and its arguments (``make bench`` EXPLAINs it)."""
-        compiled = self._page_statement(filters, cursor is not None)
+        compiled = self._page_statement(filters, bool(cursor))
         return compiled.sql, compiled.arguments(self._values(filters, now, cursor, limit))
 
     def counts_sql(self, filters: BoardFilters, now: datetime) -> tuple[str, list[Any]]:
@@ -332,7 +332,7 @@ class OverdueBoard:
     async def _rows(
         self, filters: BoardFilters, cursor: str | None, limit: int, now: datetime
     ) -> tuple[Sequence[Any], str | None]:
-        compiled = self._page_statement(filters, cursor is not None)
+        compiled = self._page_statement(filters, bool(cursor))
         rows = await compiled.fetch(self.session, self._values(filters, now, cursor, limit))
         return split_page(rows, limit, lambda row: (row["control_deadline"], row["id"]))
 
