@@ -293,6 +293,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # The closer sits inside authentication, which may open the request's session.
         middleware=[RequestSessionCloser(), LoginRateLimitMiddleware()],
         exception_handlers=EXCEPTION_HANDLERS,
+        # Logging is configure_logging's (JSON, phone numbers and secrets masked, one handler
+        # writing in the request's thread). Litestar's default config would replace the root
+        # handler with its queue handler: plain-text lines, nothing masked, and a thread woken
+        # for every line (an eighth of a served list request's CPU). Unhandled errors are
+        # logged by service.errors.
+        logging_config=None,
         request_max_body_size=settings.server.max_body_bytes,
         # Blobs are photos and PDFs: already compressed, and their Content-Length matters.
         compression_config=(
