@@ -5,6 +5,7 @@ One browser context per test, few page loads: the app is one page that redraws i
 
 from __future__ import annotations
 
+import asyncio
 import io
 import uuid
 from dataclasses import dataclass
@@ -540,7 +541,13 @@ async def test_an_upload_refused_by_the_store_is_started_again_and_nothing_is_lo
             await page.locator("#arrive").wait_for(state="detached")
         if await answer_step(page) == "photo":
             break
-    await page.locator("#queue", has_text="Всё отправлено").wait_for(timeout=60_000)
+    # The queue said "all sent" before the photo was queued too: wait for both uploads first.
+    all_sent = page.locator("#queue", has_text="Всё отправлено")
+    for _ in range(600):
+        if len(puts) >= 2 and await all_sent.count():
+            break
+        await asyncio.sleep(0.1)
+    await all_sent.wait_for(timeout=60_000)
     assert len(puts) == 2
     assert puts[0] != puts[1]  # a new upload URL, not the refused one again
     async with build.sessionmaker() as session:
