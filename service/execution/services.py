@@ -12,7 +12,7 @@ from sqlalchemy import Uuid, any_, bindparam, exists, func, select, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from checklists import Answer, Location, evaluate
+from checklists import Answer, Location
 from service.audit.services import record
 from service.common.actor import Actor
 from service.common.geo import point_from_wkb
@@ -267,9 +267,8 @@ class FieldworkService:
                 Answer,
             )
             await self.checklists.record(visit, answer, outcome=payload.outcome)
-        _, template = await self.checklists.pin(visit)
         answers = await self.checklists.effective_answers(visit.id)
-        state = evaluate(template, answers, outcome=payload.outcome)
+        state = await self.checklists.state(visit, answers, lang="ru", outcome=payload.outcome)
         if state.outcome != payload.outcome:
             reasons = [b.message for b in state.blocking_reasons] or ["not allowed now"]
             raise ValidationFailed(

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
 import reports
-from checklists import Answer, evaluate
+from checklists import Answer, Lang
 from checklists.schema import Outcome
 from reports.snapshot import MAX_STROKE_POINTS
 from service.acts.content import AFTER_SIGNING
@@ -244,8 +244,8 @@ class SigningService:
         answers = await checklists.effective_answers(visit.id)
         order = await self.session.get_one(WorkOrder, visit.work_order_id)
         customer = await self.session.get_one(Customer, order.customer_id)
-        lang = customer.preferred_language
-        state = evaluate(template, answers, lang=lang)  # type: ignore[arg-type]
+        lang: Lang = customer.preferred_language  # type: ignore[assignment]
+        state = await checklists.state(visit, answers, lang=lang, outcome=None)
         missing = set(state.missing_required_steps) - AFTER_SIGNING
         if state.current_phase not in ("completion", None) or missing:
             raise ValidationFailed(

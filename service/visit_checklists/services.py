@@ -14,6 +14,7 @@ from checklists import (
     OUTCOMES,
     Answer,
     AnswerRejected,
+    ChecklistState,
     CompiledTemplate,
     GeoPoint,
     Lang,
@@ -71,11 +72,13 @@ class ChecklistService:
         *,
         operation_id: uuid.UUID | None = None,
         outcome: Outcome | None = None,
+        lang: Lang = "ru",
     ) -> ChecklistAnswer:
         """Validate an answer against the pinned template and the answers so far, then store it.
 
         The same operation id twice returns the stored answer (offline phones resend).
-        ``outcome`` is the outcome being declared when the answer belongs to its own steps.
+        ``outcome`` is the outcome being declared when the answer belongs to its own steps;
+        a refusal's message is in ``lang``.
         """
         if operation_id is not None:
             existing = await self.session.scalar(
@@ -94,8 +97,9 @@ class ChecklistService:
                 template,
                 answers,
                 answer,
-                site=await self._site(visit),
+                site=await self.site(visit),
                 outcome=outcome or _outcome(visit),
+                lang=lang,
             )
         except AnswerRejected as rejected:
             raise ValidationFailed(
@@ -127,6 +131,17 @@ class ChecklistService:
         """The latest answer per step (earlier ones stay in the table as history)."""
         return {row.step_id: _to_answer(row) for row in await self._latest_rows(visit_id)}
 
+    async def state(
+        self, visit: Visit, answers: dict[str, Answer], *, lang: Lang, outcome: Outcome | None
+    ) -> ChecklistState:
+        """The engine's verdict on these answers with the site's real position.
+
+        Without the site the engine cannot tell a far arrival (geo_arrival stays unknown), so
+        the note it then requires (geo_mismatch_note) would silently not be asked for.
+        """
+        _, template = await self.pin(visit)
+        return evaluate(template, answers, lang=lang, site=await self.site(visit), outcome=outcome)
+
     async def view(self, visit_id: uuid.UUID, lang: Lang) -> schemas.VisitChecklistView:
         """State and compliance of a visit's checklist for someone allowed to see the visit."""
         visit = await VisitService(self.session, self.actor).get(visit_id)
@@ -136,7 +151,7 @@ class ChecklistService:
             template,
             {row.step_id: _to_answer(row) for row in rows},
             lang=lang,
-            site=await self._site(visit),
+            site=await self.site(visit),
             outcome=_outcome(visit),
         )
         return schemas.VisitChecklistView(
@@ -172,7 +187,8 @@ class ChecklistService:
             ).all()
         )
 
-    async def _site(self, visit: Visit) -> GeoPoint:
+    async def site(self, visit: Visit) -> GeoPoint:
+        """The position of the visit's site, the one geo_check steps are measured against."""
         location = await self.session.scalar(
             select(Site.location)
             .join(WorkOrder, WorkOrder.site_id == Site.id)

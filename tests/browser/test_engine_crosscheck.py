@@ -407,6 +407,20 @@ REGRESSIONS: dict[str, list[tuple[str, dict[str, Any], str | None]]] = {
             None,
         )
     ],
+    # Checked in 5 km away: completion waits for the note saying why, then is allowed (the
+    # server evaluates outcomes with the site's position too, as the phone does).
+    "far arrival at completion": [
+        ("thanked", {"geo_arrival": _answer("geo_arrival", location=_at(5000))}, "completed"),
+        (
+            "thanked",
+            {
+                "geo_arrival": _answer("geo_arrival", location=_at(5000)),
+                "geo_mismatch_note": _answer("geo_mismatch_note", "Вход с соседней улицы"),
+                "thanked": _answer("thanked", True),
+            },
+            "completed",
+        ),
+    ],
     # Outcomes: waiting for an adult holds automatically; a declared outcome lacks its steps.
     "outcomes": [
         ("adult_present", {"adult_present": _answer("adult_present", False)}, None),

@@ -8,6 +8,7 @@ import io
 import struct
 import uuid
 import zlib
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -122,20 +123,32 @@ class Phone:
         assert confirmed.json()["status"] == "stored", confirmed.text
         return str(photo["id"])
 
-    async def answer_until_signing(self, key: str) -> None:
-        """Answer every required step the engine asks for, up to the signature."""
+    async def checklist(self, lang: str = "ru") -> dict[str, Any]:
+        """The engine's state of the visit's checklist, as the server sees it."""
+        response = await self.client.get(
+            f"/mobile/v1/visits/{self.visit_id}/checklist",
+            params={"lang": lang},
+            headers=self.headers,
+        )
+        assert response.status_code == 200, response.text
+        state: dict[str, Any] = response.json()["state"]
+        return state
+
+    async def answer_until_signing(self, key: str, *, skip: Collection[str] = ()) -> None:
+        """Answer every required step the engine asks for, up to the signature.
+
+        Steps in ``skip`` are left unanswered (the later phases are still answered when their
+        gates allow it), to see what the server does without them.
+        """
         template = TEMPLATES.get(key)
+        left_out = {"sign_act", "sign_handover_act", "thanked", *skip}
         for _ in range(60):
-            state = (
-                await self.client.get(
-                    f"/mobile/v1/visits/{self.visit_id}/checklist", headers=self.headers
-                )
-            ).json()["state"]
-            pending = [
-                s
-                for s in state["next_required_steps"]
-                if s not in ("sign_act", "sign_handover_act", "thanked")
-            ]
+            state = await self.checklist()
+            pending = [s for s in state["next_required_steps"] if s not in left_out]
+            if not pending:
+                # The current phase waits only for skipped steps: go on with the first step
+                # missing further on (missing steps come in the visit's order).
+                pending = [s for s in state["missing_required_steps"] if s not in left_out][:1]
             if not pending:
                 return
             for step_id in pending:

@@ -20,6 +20,7 @@ from checklists import (
 )
 from tests.unit.checklists.builders import (
     AT_SITE,
+    FAR_AWAY,
     SITE,
     START,
     answer,
@@ -114,6 +115,25 @@ def test_declared_completion_is_refused_while_a_step_is_missing(
     assert reason.code == "required_step"
     assert reason.step_id == "thanked"
     assert reason.message == "Required step “Thanked the customer and said goodbye” is not done."
+
+
+def test_completion_far_from_the_site_waits_for_the_mismatch_note(
+    installation: CompiledTemplate, complete: dict[str, Answer]
+) -> None:
+    answers = {**complete, "geo_arrival": answer("geo_arrival", location=FAR_AWAY)}
+    refused = evaluate(installation, answers, site=SITE, outcome="completed", lang="en")
+    assert refused.outcome is None
+    assert refused.missing_required_steps == ("geo_mismatch_note",)
+    (reason,) = refused.blocking_reasons
+    assert (reason.code, reason.step_id) == ("required_step", "geo_mismatch_note")
+    assert "Why is the position far from the site?" in reason.message
+    noted = {
+        **answers,
+        "geo_mismatch_note": answer("geo_mismatch_note", "Entrance on a side street"),
+    }
+    assert evaluate(installation, noted, site=SITE, outcome="completed").outcome == "completed"
+    # Without the site nothing is measured: the note is not asked for (why the server passes it).
+    assert evaluate(installation, answers, outcome="completed").outcome == "completed"
 
 
 # ---------------------------------------------------------------- gates
