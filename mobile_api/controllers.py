@@ -122,6 +122,9 @@ class SyncController(Controller):
         db_session: DbSession,
         technician: Technician,
         state: State,
+        accept_language: Annotated[
+            str | None, HeaderParameter(name="Accept-Language", required=False)
+        ] = None,
     ) -> PushResponse:
         """Apply operations recorded offline; each is applied at most once, forever."""
         service = SyncService(
@@ -131,6 +134,7 @@ class SyncController(Controller):
             rating_links=RatingLinks.from_settings(state.settings),
             store=state.blob_store,
             incident_routing=IncidentRouting.from_settings(state.settings),
+            language=pick_language(accept_language=accept_language),
         )
         return PushResponse(results=await service.push(data.operations))
 

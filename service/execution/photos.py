@@ -23,6 +23,7 @@ from checklists import Location
 from reports.i18n import label
 from service.audit.services import record
 from service.common.actor import Actor
+from service.common.i18n import DEFAULT_LANGUAGE, Language, in_language, msg
 from service.common.schemas import AwareDatetime
 from service.db.base import utcnow
 from service.db.models import Act, Photo, Visit
@@ -150,6 +151,10 @@ def _stored_bytes_problem(data: bytes, photo: Photo) -> str | None:
     return None
 
 
+# Said after the engine's refusal when taking a photo back would leave a step short of photos.
+REPLACE_INSTEAD = msg("sync.replace_photo_instead", "Replace the photo instead of removing it.")
+
+
 class PhotoService:
     """Upload slots, and the confirm step that verifies size and SHA-256."""
 
@@ -160,12 +165,14 @@ class PhotoService:
         registry: TemplateRegistry,
         store: BlobStore,
         url_ttl_seconds: int | None = None,
+        language: Language = DEFAULT_LANGUAGE,
     ) -> None:
         self.session = session
         self.actor = actor
         self.store = store
         self.ttl = url_ttl_seconds
-        self.fieldwork = FieldworkService(session, actor, registry)
+        self.language = language
+        self.fieldwork = FieldworkService(session, actor, registry, language=language)
 
     async def start_upload(self, data: PhotoUploadRequest) -> PhotoView:
         """Reserve a photo on the technician's live visit and presign the PUT."""
@@ -378,13 +385,16 @@ class PhotoService:
             photo_ids = tuple(p for p in dict.fromkeys(swapped) if p is not None)
             try:
                 await checklists.record(
-                    visit, msgspec.structs.replace(answer, photo_ids=photo_ids, answered_at=at)
+                    visit,
+                    msgspec.structs.replace(answer, photo_ids=photo_ids, answered_at=at),
+                    lang=self.language,
                 )
             except ValidationFailed as exc:
                 if new is not None:
                     raise
+                advice = in_language(REPLACE_INSTEAD, self.language)
                 raise ValidationFailed(
-                    f"{exc.detail}; replace the photo instead of removing it",
+                    f"{exc.detail} {advice}",
                     errors=exc.errors,
                     code=exc.code,
                 ) from exc

@@ -16,6 +16,7 @@ from checklists import Answer, Location
 from service.audit.services import record
 from service.common.actor import Actor
 from service.common.geo import point_from_wkb
+from service.common.i18n import DEFAULT_LANGUAGE, Language
 from service.common.schemas import Window
 from service.db.base import utcnow
 from service.db.driver import driver_connection
@@ -61,10 +62,13 @@ class FieldworkService:
         *,
         rating_links: RatingLinks | None = None,
         incident_routing: IncidentRouting | None = None,
+        language: Language = DEFAULT_LANGUAGE,
     ) -> None:
         self.session = session
         self.actor = actor
         self.registry = registry
+        # The technician's language (the phone's Accept-Language): the engine's refusals in it.
+        self.language = language
         self.checklists = ChecklistService(session, actor, registry)
         self.incident_routing = incident_routing or IncidentRouting()
         # Only the sync path ends visits; other users of this service never need the links.
@@ -218,7 +222,9 @@ class FieldworkService:
             from_attributes=True,
         )
         await self._require_confirmed_photos(visit, payload.photo_ids)
-        row = await self.checklists.record(visit, answer, operation_id=operation_id)
+        row = await self.checklists.record(
+            visit, answer, operation_id=operation_id, lang=self.language
+        )
         return {"step_id": row.step_id, "answer_id": row.id}
 
     async def note(self, visit: Visit, text: str, at: datetime, op: uuid.UUID) -> dict[str, Any]:
@@ -266,14 +272,18 @@ class FieldworkService:
                 },
                 Answer,
             )
-            await self.checklists.record(visit, answer, outcome=payload.outcome)
+            await self.checklists.record(visit, answer, outcome=payload.outcome, lang=self.language)
         answers = await self.checklists.effective_answers(visit.id)
-        state = await self.checklists.state(visit, answers, lang="ru", outcome=payload.outcome)
+        state = await self.checklists.state(
+            visit, answers, lang=self.language, outcome=payload.outcome
+        )
         if state.outcome != payload.outcome:
-            reasons = [b.message for b in state.blocking_reasons] or ["not allowed now"]
+            # The engine's reasons, in the technician's language (none: the outcome is not open).
             raise ValidationFailed(
                 f"The checklist does not allow {payload.outcome} yet",
-                errors=[FieldError(field="outcome", message=m) for m in reasons],
+                errors=[
+                    FieldError(field="outcome", message=b.message) for b in state.blocking_reasons
+                ],
                 code="checklist_blocks_outcome",
             )
         order = await self.session.get_one(WorkOrder, visit.work_order_id)

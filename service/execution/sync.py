@@ -16,13 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from checklists import Location
 from service.audit.services import audit_batch
 from service.common.actor import Actor
+from service.common.i18n import DEFAULT_LANGUAGE, Language
 from service.common.schemas import AwareDatetime
 from service.db.base import utcnow
 from service.db.driver import driver_connection
 from service.db.models import SyncOperation, TechnicianChange, Visit
 from service.db.models.visits import LIVE_STATUSES
 from service.errors import Conflict, DomainError, NotFound, ValidationFailed
-from service.execution import schemas
+from service.execution import schemas, sync_texts
 from service.execution.day_reads import VISITS_BY_ID, visit_bundle
 from service.execution.photos import PhotoService
 from service.execution.services import FieldworkService
@@ -101,21 +102,22 @@ def _ids_param(ids: list[uuid.UUID]) -> Any:
 _CHECKED_BEFORE_WRITING = frozenset({"note", "equipment_installed"})
 
 
-def _outcome_of(exc: Exception) -> tuple[str, str, str]:
-    """(status, code, message) of an operation that was not applied."""
+def _outcome_of(exc: Exception, language: Language) -> tuple[str, str, str]:
+    """(status, code, message) of an operation that was not applied; the message in ``language``."""
     match exc:
         case msgspec.ValidationError():
-            return "rejected", "invalid_payload", str(exc)
+            status, code, detail, errors = "rejected", "invalid_payload", str(exc), None
         case NotFound():
-            return "rejected", "not_found", exc.detail
+            status, code, detail, errors = "rejected", "not_found", exc.detail, None
         case Conflict():
-            return "conflict", exc.code or "conflict", exc.detail
+            status, code, detail, errors = "conflict", exc.code or "conflict", exc.detail, None
         case DomainError():
-            details = "".join(f"; {e.field}: {e.message}" for e in exc.errors or [])
-            return "rejected", exc.code or "invalid", exc.detail + details
+            status, code, detail, errors = "rejected", exc.code or "invalid", exc.detail, exc.errors
         case IntegrityError():
-            return "conflict", "conflict", str(exc.orig).splitlines()[0]
-    raise exc
+            status, code, detail, errors = "conflict", "conflict", "", None
+        case _:
+            raise exc
+    return status, code, sync_texts.reason(code, detail, errors, language)
 
 
 class SyncService:
@@ -130,16 +132,20 @@ class SyncService:
         rating_links: RatingLinks | None = None,
         store: BlobStore | None = None,
         incident_routing: IncidentRouting | None = None,
+        language: Language = DEFAULT_LANGUAGE,
     ) -> None:
         self.session = session
         self.actor = actor
         self.registry = registry
+        # The phone's language: refusals and the checklist's reasons are given in it.
+        self.language = language
         self.fieldwork = FieldworkService(
             session,
             actor,
             registry,
             rating_links=rating_links,
             incident_routing=incident_routing,
+            language=language,
         )
         # Photo operations delete bytes; pulls need no store.
         self.store = store
@@ -202,7 +208,7 @@ class SyncService:
                 id=operation.id,
                 status="rejected",
                 code="id_reused",
-                message="This operation id was used for other data",
+                message=sync_texts.reason("id_reused", "", None, self.language),
             )
         return OperationResult(
             id=operation.id,
@@ -230,7 +236,7 @@ class SyncService:
             # and the visit it changed is read again by the next operation on it.
             del audit_queue[queued:]
             self.fieldwork.forget_visit(operation.visit_id)
-            status, code, message = _outcome_of(exc)
+            status, code, message = _outcome_of(exc, self.language)
         stored = SyncOperation(
             id=operation.id,
             technician_id=self.actor.technician_id,
@@ -283,7 +289,9 @@ class SyncService:
     def _photos(self) -> PhotoService:
         if self.store is None:
             raise RuntimeError("SyncService needs the blob store for photo operations")
-        return PhotoService(self.session, self.actor, self.registry, self.store)
+        return PhotoService(
+            self.session, self.actor, self.registry, self.store, language=self.language
+        )
 
     async def pull(self, cursor: str | None) -> PullResult:
         """Everything changed for the caller since ``cursor``; the new cursor never goes back.

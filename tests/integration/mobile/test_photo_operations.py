@@ -200,7 +200,7 @@ async def test_removing_the_only_photo_of_a_required_step_is_refused(
     )
     assert result["status"] == "rejected", result
     assert result["code"] == "photo_count"
-    assert "replace the photo" in result["message"]
+    assert result["message"].endswith("Замените фото вместо удаления.")  # Russian by default
     assert (await photo_row(build, photo_id)).status == "stored"
     assert await app.state.blob_store.head(key) is not None
     assert (await current_answer(build, field.visit.id, "photo_before")).photo_ids == [photo_id]
