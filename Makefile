@@ -98,7 +98,7 @@ I18N_DOMAINS := naryad:service/locale:service/locale/babel.cfg reports:reports/l
 i18n: venv
 	@set -e; for spec in $(I18N_DOMAINS); do \
 		IFS=: read -r domain dir cfg <<< "$$spec"; \
-		$(BIN)/pybabel -q extract -F $$cfg -k msg:1c,2 -k _msg:1c,2 --no-location --sort-output \
+		$(BIN)/pybabel -q extract -F $$cfg -k msg:1c,2 -k _msg:1c,2 -k nmsg:1c,2,3 --no-location --sort-output \
 			--project naryad -o $$dir/$$domain.pot.new .; \
 		if [ -f $$dir/$$domain.pot ] && cmp -s <(grep -v '^"POT-Creation-Date' $$dir/$$domain.pot) \
 				<(grep -v '^"POT-Creation-Date' $$dir/$$domain.pot.new); then \

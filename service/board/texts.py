@@ -14,7 +14,17 @@ from babel.dates import format_date
 from babel.dates import format_datetime as babel_datetime
 from babel.numbers import format_decimal
 
-from service.common.i18n import LANGUAGES, Message, in_language, msg, pick_language
+from service.common.i18n import (
+    LANGUAGES,
+    Message,
+    Plural,
+    PluralText,
+    in_language,
+    msg,
+    nmsg,
+    pick_language,
+    text_in_language,
+)
 from service.common.i18n import Language as BoardLanguage
 
 __all__ = ["LANGUAGES", "LANGUAGE_NAMES", "BoardLanguage", "pick_language"]
@@ -22,7 +32,7 @@ __all__ = ["LANGUAGES", "LANGUAGE_NAMES", "BoardLanguage", "pick_language"]
 LANGUAGE_NAMES: dict[BoardLanguage, str] = {"ru": "Русский", "kk": "Қазақша", "en": "English"}
 
 # Board labels by key, in English; their Russian and Kazakh are in the naryad catalogs.
-TEXTS: dict[str, Message] = {
+TEXTS: dict[str, Message | Plural] = {
     "brand": msg("board.brand", "Naryad"),
     "board": msg("board.board", "Coordinator board"),
     "login_title": msg("board.login_title", "Coordinator sign-in"),
@@ -71,19 +81,31 @@ TEXTS: dict[str, Message] = {
     # -- KPIs
     "kpis_title": msg("board.kpis_title", "Figures for {month}"),
     "kpi.on_time": msg("board.kpi.on_time", "On-time arrival"),
-    "kpi.on_time_base": msg("board.kpi.on_time_base", "{part} of {whole} arrivals"),
+    "kpi.on_time_base": nmsg(
+        "board.kpi.on_time_base", "{part} of {whole} arrival", "{part} of {whole} arrivals", "whole"
+    ),
     "kpi.first_visit": msg("board.kpi.first_visit", "First-visit resolution"),
     "kpi.first_visit_base": msg("board.kpi.first_visit_base", "{part} of {whole} completed"),
     "kpi.no_access": msg("board.kpi.no_access", "No-access rate"),
-    "kpi.no_access_base": msg("board.kpi.no_access_base", "{part} of {whole} visits"),
+    "kpi.no_access_base": nmsg(
+        "board.kpi.no_access_base", "{part} of {whole} visit", "{part} of {whole} visits", "whole"
+    ),
     "kpi.deadlines": msg("board.kpi.deadlines", "Deadline compliance"),
-    "kpi.deadlines_base": msg(
-        "board.kpi.deadlines_base", "{part} of {whole} control deadlines met"
+    "kpi.deadlines_base": nmsg(
+        "board.kpi.deadlines_base",
+        "{part} of {whole} control deadline met",
+        "{part} of {whole} control deadlines met",
+        "whole",
     ),
     "kpi.rating": msg("board.kpi.rating", "Average rating"),
-    "kpi.rating_base": msg("board.kpi.rating_base", "{whole} ratings"),
+    "kpi.rating_base": nmsg("board.kpi.rating_base", "{whole} rating", "{whole} ratings", "whole"),
     "kpi.overdue": msg("board.kpi.overdue", "Overdue share"),
-    "kpi.overdue_base": msg("board.kpi.overdue_base", "{part} of {whole} open orders"),
+    "kpi.overdue_base": nmsg(
+        "board.kpi.overdue_base",
+        "{part} of {whole} open order",
+        "{part} of {whole} open orders",
+        "whole",
+    ),
     "no_data": msg("board.no_data", "no data"),
     # -- filters and list
     "overdue_title": msg("board.overdue_title", "Overdue and due-soon orders"),
@@ -236,13 +258,15 @@ def text(key: str, language: BoardLanguage, **values: object) -> str:
     entry = TEXTS.get(key)
     if entry is None:
         return key.split(".", 1)[-1]
+    if isinstance(entry, Plural):
+        return PluralText(entry, language).format(**values)
     value = in_language(entry, language)
     return value.format(**values) if values else value
 
 
 def all_texts(language: BoardLanguage) -> dict[str, str]:
     """Every label in one language (the template looks them up by key)."""
-    return {key: in_language(entry, language) for key, entry in TEXTS.items()}
+    return {key: text_in_language(entry, language) for key, entry in TEXTS.items()}
 
 
 # Babel patterns per language: people write "04.12.2026 18:30" in Russian and Kazakh.

@@ -54,6 +54,62 @@ def in_language(entry: Message, language: Language) -> str:
     return translations(language).pgettext(entry.context, entry.english)
 
 
+class Plural(NamedTuple):
+    """A text with a number in it: English singular and plural, and the placeholder counted.
+
+    Each catalog holds as many forms as its Plural-Forms header asks (Russian three: 1 визит,
+    2 визита, 5 визитов; Kazakh and English two).
+    """
+
+    context: str
+    singular: str
+    plural: str
+    number: str
+
+
+def nmsg(context: str, singular: str, plural: str, number: str = "n") -> Plural:
+    """Mark a plural text (pybabel extracts ``nmsg`` calls as context + singular + plural)."""
+    return Plural(context, singular, plural, number)
+
+
+class PluralText(str):
+    """A plural text in one language; ``format`` picks the form for the counted value.
+
+    A ``str`` (the language's form for 5, shown as is when nothing is counted), so it sits in
+    the same text tables as every other text and a template formats it the same way:
+    ``texts["visits_count"].format(count=1)`` gives "1 visit", ``count=3`` "3 visits".
+    """
+
+    entry: Plural
+    language: Language
+
+    def __new__(cls, entry: Plural, language: Language) -> PluralText:
+        many = translations(language).npgettext(entry.context, entry.singular, entry.plural, 5)
+        made = super().__new__(cls, many)
+        made.entry = entry
+        made.language = language
+        return made
+
+    def form(self, n: int) -> str:
+        """The unformatted form for ``n`` in this language."""
+        entry = self.entry
+        return translations(self.language).npgettext(entry.context, entry.singular, entry.plural, n)
+
+    def format(self, *args: object, **kwargs: object) -> str:
+        """The form for the counted value, with every placeholder filled."""
+        number = kwargs[self.entry.number]
+        if not isinstance(number, int):
+            raise TypeError(f"{self.entry.context}: {self.entry.number} must be a whole number")
+        return self.form(number).format(*args, **kwargs)
+
+
+def text_in_language(entry: Message | Plural, language: Language) -> str:
+    """A text table's entry in ``language`` (a plural one formats by its number)."""
+    if isinstance(entry, Plural):
+        return PluralText(entry, language)
+    return in_language(entry, language)
+
+
 def pick_language(*candidates: str | None, accept_language: str | None = None) -> Language:
     """The first supported explicit choice, else the best Accept-Language match, else ru."""
     for candidate in candidates:

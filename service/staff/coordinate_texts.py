@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from service.common.i18n import Language, Message, in_language, msg
+from service.common.i18n import Language, Message, Plural, msg, nmsg, text_in_language
 
-TEXTS: dict[str, Message] = {
+TEXTS: dict[str, Message | Plural] = {
     "nav": msg("coord.nav", "Overdue desk"),
     "title": msg("coord.title", "Overdue orders"),
     "mine": msg("coord.mine", "Mine"),
@@ -53,7 +53,12 @@ TEXTS: dict[str, Message] = {
     "escalations": msg("coord.escalations", "Escalations"),
     "to_me": msg("coord.to_me", "Addressed to me"),
     "all_roles": msg("coord.all_roles", "All roles"),
-    "esc_count": msg("coord.esc_count", "{n} unacknowledged on {o} orders"),
+    "esc_count": nmsg(
+        "coord.esc_count",
+        "{n} unacknowledged on {o} order",
+        "{n} unacknowledged on {o} orders",
+        "o",
+    ),
     "esc_none": msg("coord.esc_none", "No unacknowledged escalations."),
     "acknowledge": msg("coord.acknowledge", "Acknowledge selected"),
     "ack_comment": msg("coord.ack_comment", "Comment (what was done)"),
@@ -122,4 +127,4 @@ TEXTS: dict[str, Message] = {
 
 def coord_texts(language: Language) -> dict[str, str]:
     """Every workspace text in ``language``."""
-    return {key: in_language(entry, language) for key, entry in TEXTS.items()}
+    return {key: text_in_language(entry, language) for key, entry in TEXTS.items()}

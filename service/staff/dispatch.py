@@ -47,6 +47,7 @@ from service.staff.texts import (
     input_date,
     long_day,
     short_day,
+    text,
 )
 from service.storage.base import BlobStore
 
@@ -288,7 +289,7 @@ class DispatchPanel:
                 "name": c.full_name,
                 "distance": t["km"].format(km=c.distance_km),
                 "travel": t["travel"].format(m=c.travel_minutes),
-                "load": t["load"].format(n=c.visits_that_day),
+                "load": text("load", language, n=c.visits_that_day),
                 "arrival": t["arrival"].format(
                     t=format_local(c.estimated_arrival, zone).split(" ")[1]
                 ),

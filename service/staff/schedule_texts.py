@@ -6,9 +6,17 @@ speaker's review). Templates get them as ``dt``.
 
 from __future__ import annotations
 
-from service.common.i18n import LANGUAGES, Language, Message, in_language, msg
+from service.common.i18n import (
+    LANGUAGES,
+    Language,
+    Message,
+    Plural,
+    msg,
+    nmsg,
+    text_in_language,
+)
 
-TEXTS: dict[str, Message] = {
+TEXTS: dict[str, Message | Plural] = {
     "subnav_label": msg("staff.schedule.subnav_label", "Dispatch"),
     "schedule_title": msg("staff.schedule.schedule_title", "Technicians' schedule"),
     "map_title": msg("staff.schedule.map_title", "Territory map"),
@@ -40,7 +48,7 @@ TEXTS: dict[str, Message] = {
     "travel_minutes": msg("staff.schedule.travel_minutes", "{minutes} min travel"),
     "late": msg("staff.schedule.late", "late"),
     "busy_elsewhere": msg("staff.schedule.busy_elsewhere", "busy (other territory)"),
-    "visits_count": msg("staff.schedule.visits_count", "{count} visits"),
+    "visits_count": nmsg("staff.schedule.visits_count", "{count} visit", "{count} visits", "count"),
     "late_count": msg("staff.schedule.late_count", "{count} late"),
     "live": msg("staff.schedule.live", "Phone statuses refresh by themselves."),
     "status_planned": msg("staff.schedule.status_planned", "planned"),
@@ -109,4 +117,4 @@ TEXTS: dict[str, Message] = {
 def dispatch_texts(language: Language) -> dict[str, str]:
     """Every text of these pages in ``language`` (templates get them as ``dt``)."""
     chosen: Language = language if language in LANGUAGES else "ru"
-    return {key: in_language(entry, chosen) for key, entry in TEXTS.items()}
+    return {key: text_in_language(entry, chosen) for key, entry in TEXTS.items()}

@@ -13,7 +13,16 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
-from service.common.i18n import LANGUAGES, Language, Message, in_language, msg
+from service.common.i18n import (
+    LANGUAGES,
+    Language,
+    Message,
+    Plural,
+    PluralText,
+    in_language,
+    msg,
+    nmsg,
+)
 
 __all__ = ["LANGUAGES", "LANGUAGE_NAMES", "Language", "all_texts", "text"]
 
@@ -155,7 +164,6 @@ TEXTS: dict[str, Message] = {
     "no_offers": msg("staff.no_offers", "No free windows. Choose another date."),
     "km": msg("staff.km", "{km} km"),
     "travel": msg("staff.travel", "{m} min travel"),
-    "load": msg("staff.load", "{n} visits that day"),
     "arrival": msg("staff.arrival", "arrives {t}"),
     "agreed_with": msg("staff.agreed_with", "Agreed with (customer's name)"),
     "channel": msg("staff.channel", "How it was agreed"),
@@ -265,15 +273,25 @@ TEXTS: dict[str, Message] = {
 }
 
 
+# Texts with a number in them: the form follows the number (1 visit, 2 визита, 5 визитов).
+PLURALS: dict[str, Plural] = {
+    "load": nmsg("staff.load", "{n} visit that day", "{n} visits that day"),
+}
+
+
 def text(key: str, language: Language, **values: object) -> str:
     """One text in ``language``, with ``{name}`` placeholders filled from ``values``."""
+    if key in PLURALS:
+        return PluralText(PLURALS[key], language).format(**values)
     template = in_language(TEXTS[key], language)
     return template.format(**values) if values else template
 
 
 def all_texts(language: Language) -> dict[str, str]:
     """Every text in ``language`` (templates look texts up by key)."""
-    return {key: in_language(entry, language) for key, entry in TEXTS.items()}
+    texts = {key: in_language(entry, language) for key, entry in TEXTS.items()}
+    texts.update((key, PluralText(entry, language)) for key, entry in PLURALS.items())
+    return texts
 
 
 def format_local(value: datetime, zone_key: str) -> str:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from service.common.i18n import in_language
+from service.common.i18n import text_in_language
 from service.staff.schedule_texts import TEXTS, dispatch_texts
 
 _BLANK = re.compile(r"\{(\w+)\}")
@@ -14,7 +14,7 @@ _BLANK = re.compile(r"\{(\w+)\}")
 
 @pytest.mark.parametrize("key", sorted(TEXTS))
 def test_each_text_has_three_languages_with_the_same_blanks(key: str) -> None:
-    ru, kk, en = (in_language(TEXTS[key], language) for language in ("ru", "kk", "en"))
+    ru, kk, en = (text_in_language(TEXTS[key], language) for language in ("ru", "kk", "en"))
     assert ru.strip()
     assert kk.strip()
     assert en.strip()
