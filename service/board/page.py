@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.params import FromPath
@@ -69,6 +69,13 @@ def _page(board: StaffRequest, context: dict[str, Any], status: int = 200) -> Te
     return board.page("board/page.html.j2", {**layout, **context, "csrf": board.csrf}, status)
 
 
+def _login_url(board: StaffRequest, *, form: bool) -> str:
+    """The board's sign-in (it returns to the board), saying so when the session ended."""
+    if not board.expired:
+        return LOGIN_URL
+    return f"{LOGIN_URL}?{urlencode({'expired': 'form' if form else 'page'})}"
+
+
 def _back_url(back: str | None, notice: str | None = None) -> str:
     """The board with the filters a form was posted from (rebuilt, so never off-site)."""
     query = BoardQuery.parse(dict(parse_qsl(back or "")))
@@ -91,7 +98,7 @@ class BoardPageController(Controller):
     ) -> Response[Any]:
         """The board page."""
         if board.session is None:
-            return board.redirect(LOGIN_URL)
+            return board.redirect(_login_url(board, form=False))
         notice = request.query_params.get("notice")
         context = await BoardPageService(db_session, board.session.actor).context(
             BoardQuery.parse(request.query_params),
@@ -124,7 +131,7 @@ class BoardPageController(Controller):
     ) -> Response[Any]:
         """Acknowledge an escalation with a comment; errors come back next to its form."""
         if board.session is None:
-            return board.redirect(LOGIN_URL)
+            return board.redirect(_login_url(board, form=True))
         service = EscalationService(db_session, board.session.actor)
         return await self._acknowledge(
             board,
@@ -145,7 +152,7 @@ class BoardPageController(Controller):
     ) -> Response[Any]:
         """Acknowledge a safety incident with a comment; errors come back next to its form."""
         if board.session is None:
-            return board.redirect(LOGIN_URL)
+            return board.redirect(_login_url(board, form=True))
         service = IncidentService(db_session, board.session.actor)
         return await self._acknowledge(
             board,

@@ -264,7 +264,7 @@ class CoordinatePageController(Controller):
     ) -> Response[Any]:
         """Guard, run the action in a savepoint, and answer with the list or the reason."""
         if staff.session is None:
-            return staff.redirect(f"/staff/login?{urlencode({'next': PATH})}")
+            return staff.to_login(form_page=PATH)
         if staff.role not in COORDINATE.roles:
             return staff.not_for_role()
         if not staff.csrf_ok(data.get("csrf")):

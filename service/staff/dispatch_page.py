@@ -541,7 +541,7 @@ class DispatchPageController(Controller):
     ) -> Response[Any] | None:
         """Session, section, CSRF and the action's roles, before anything is read or written."""
         if staff.session is None:
-            return staff.redirect(f"/staff/login?{urlencode({'next': _order_url(order_id)})}")
+            return staff.to_login(form_page=_order_url(order_id))
         if staff.role not in DISPATCH.roles or staff.role not in roles:
             return staff.not_for_role()
         if not staff.csrf_ok(data.get("csrf")):

@@ -326,7 +326,8 @@ class DispatchBoardPages(Controller):
 def _gate(staff: StaffRequest, form: dict[str, str] | None = None) -> Response[Any] | None:
     """The login for anonymous callers, a page for other roles, a refusal for a forged form."""
     if staff.session is None:
-        return staff.to_login()
+        # A posted form returns to the inbox it was on (its address cannot be reloaded).
+        return staff.to_login(_inbox_url(form.get("territory")) if form is not None else None)
     if staff.role not in DISPATCH.roles:
         return staff.not_for_role()
     if form is not None and not staff.csrf_ok(form.get("csrf")):

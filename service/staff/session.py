@@ -43,6 +43,10 @@ LOGIN_COOKIE = "staff_login"
 LANGUAGE_COOKIE = "staff_lang"
 LANGUAGE_MAX_AGE = 365 * 24 * 3600
 LOGIN_FORM_MAX_AGE = 3600
+# The seed outlives the tokens by this much: a browser still holding it when the tokens are
+# gone had a session that ended on its own, and the sign-in says so. It proves nothing alone
+# (it only seeds the CSRF token of a live session).
+SEED_AFTERLIFE = 30 * 24 * 3600
 SESSION_COOKIES = (ACCESS_COOKIE, REFRESH_COOKIE, SEED_COOKIE)
 
 
@@ -125,7 +129,7 @@ def session_cookies(
     return [
         _cookie(ACCESS_COOKIE, tokens.access_token, max_age, secure),
         _cookie(REFRESH_COOKIE, tokens.refresh_token, max_age, secure),
-        _cookie(SEED_COOKIE, seed, max_age, secure),
+        _cookie(SEED_COOKIE, seed, max_age + SEED_AFTERLIFE, secure),
     ]
 
 

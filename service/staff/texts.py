@@ -62,6 +62,10 @@ TEXTS: dict[str, Message] = {
         "staff.session_expired",
         "Your session has expired. Sign in again; what you typed was not saved.",
     ),
+    "session_ended": msg(
+        "staff.session_ended",
+        "Your session has expired. Sign in again to return to the page you were on.",
+    ),
     "forbidden_title": msg("staff.forbidden_title", "Request refused"),
     "not_for_role_title": msg("staff.not_for_role_title", "Not for your role"),
     "not_for_role": msg(

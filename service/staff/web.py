@@ -127,9 +127,18 @@ def safe_next(candidate: str | None, role: Role | None = None) -> str | None:
     return candidate
 
 
-def login_url(next_path: str | None = None) -> str:
-    """The shared sign-in, returning to ``next_path`` afterwards."""
-    return f"{LOGIN_PATH}?{urlencode({'next': next_path})}" if next_path else LOGIN_PATH
+# Why the sign-in is shown again (``?expired=``): the session ended while a page was open, or
+# while a form was being filled in (what was typed is lost). Each has its message.
+EXPIRED_MESSAGES = {"page": "session_ended", "form": "session_expired"}
+
+
+def login_url(next_path: str | None = None, expired: str | None = None) -> str:
+    """The shared sign-in, returning to ``next_path`` afterwards, saying why when ``expired``."""
+    params = {
+        **({"next": next_path} if next_path else {}),
+        **({"expired": expired} if expired in EXPIRED_MESSAGES else {}),
+    }
+    return f"{LOGIN_PATH}?{urlencode(params)}" if params else LOGIN_PATH
 
 
 @dataclass
@@ -148,6 +157,8 @@ class StaffRequest:
     image_origins: list[str] = field(default_factory=list)
     # Map tiles, when the operator configured a tile server (maps are plain ground otherwise).
     map: MapSettings = field(default_factory=MapSettings)
+    # The browser came with a session that ended (expired or revoked), not as a stranger.
+    expired: bool = False
 
     @property
     def csrf(self) -> str:
@@ -226,13 +237,17 @@ class StaffRequest:
             url, status_code=303, cookies=self.cookies, headers={"Cache-Control": "no-store"}
         )
 
-    def to_login(self) -> Response[Any]:
+    def to_login(self, form_page: str | None = None) -> Response[Any]:
         """Send an anonymous caller to the sign-in, coming back here afterwards.
 
-        Fragments answer ``fragment_unauthorized`` instead, so the page keeps what was typed.
+        ``form_page``: a form was posted, and this is the page it was on (the posted address
+        cannot be reloaded); the sign-in returns there. When the caller's session ended on
+        its own, the sign-in says so. Fragments answer ``fragment_unauthorized`` instead, so
+        the page keeps what was typed.
         """
-        here = self.path + (f"?{self.query}" if self.query else "")
-        return self.redirect(login_url(here))
+        here = form_page or self.path + (f"?{self.query}" if self.query else "")
+        why = ("form" if form_page is not None else "page") if self.expired else None
+        return self.redirect(login_url(here, why))
 
     def fragment_unauthorized(self) -> Response[Any]:
         """A fragment asked for without a session: 401, the page keeps its form."""
@@ -277,8 +292,17 @@ class StaffRequest:
         error: str | None = None,
         username: str = "",
         status: int = 200,
+        expired: str | None = None,
     ) -> Template:
-        """The sign-in form with a fresh form token bound to a nonce cookie."""
+        """The sign-in form with a fresh form token bound to a nonce cookie.
+
+        ``expired``: why the session that brought the caller here ended (``EXPIRED_MESSAGES``);
+        its message shows, and the language links keep it.
+        """
+        if expired in EXPIRED_MESSAGES and error is None:
+            error = EXPIRED_MESSAGES[expired]
+        else:
+            expired = None
         nonce = new_nonce()
         self.cookies.append(login_cookie(nonce, secure=self.secure))
         texts = all_texts(self.language)
@@ -292,7 +316,13 @@ class StaffRequest:
                         "code": code,
                         "name": LANGUAGE_NAMES[code],
                         "url": f"{LOGIN_PATH}?"
-                        + urlencode({"lang": code, **({"next": next_path} if next_path else {})}),
+                        + urlencode(
+                            {
+                                "lang": code,
+                                **({"next": next_path} if next_path else {}),
+                                **({"expired": expired} if expired else {}),
+                            }
+                        ),
                         "current": code == self.language,
                     }
                     for code in LANGUAGES
@@ -382,6 +412,7 @@ async def provide_staff(
         k in cookies for k in (ACCESS_COOKIE, REFRESH_COOKIE, SEED_COOKIE)
     ):
         staff.cookies.extend(cleared_cookies(secure=secure))
+        staff.expired = True
     if asked in LANGUAGES:
         staff.cookies.append(language_cookie(language, secure=secure))
     return staff
@@ -407,7 +438,7 @@ async def login_form(request: Request[Any, Any, Any], staff: StaffDep) -> Respon
     if staff.session is not None:
         home = ROLE_HOME[staff.session.actor.role]
         return staff.redirect(safe_next(wanted, staff.session.actor.role) or home.path)
-    return staff.login_page(next_path=wanted)
+    return staff.login_page(next_path=wanted, expired=request.query_params.get("expired"))
 
 
 @post(

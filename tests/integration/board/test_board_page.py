@@ -400,7 +400,8 @@ async def test_expired_access_token_rotates_the_refresh_token(
     _replace_cookie(board, "staff_refresh", old_refresh)
     response = await board.get(BOARD)
     assert response.status_code == 303
-    assert response.headers["location"] == "/board/login"
+    # The browser came with a session, so the sign-in says it ended.
+    assert response.headers["location"] == "/board/login?expired=page"
     family = await build.count(
         RefreshToken,
         RefreshToken.user_id == scene.coordinator.user.id,

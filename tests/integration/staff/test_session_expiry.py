@@ -1,0 +1,132 @@
+"""An ended staff session sends the caller to a sign-in that says so and returns them after."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from service.common.actor import Role
+from service.db.models import WorkOrderEvent
+from service.staff.session import ACCESS_COOKIE, REFRESH_COOKIE, SEED_COOKIE
+from tests.integration.board.test_board_page import login
+from tests.integration.builders import Builder
+
+pytestmark = pytest.mark.asyncio
+_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+MESSAGES = {
+    "page": {
+        "ru": "Сеанс истёк. Войдите снова, чтобы вернуться на страницу, где вы были.",
+        "kk": "Сеанс аяқталды. Болған бетіңізге оралу үшін қайта кіріңіз.",
+        "en": "Your session has expired. Sign in again to return to the page you were on.",
+    },
+    "form": {
+        "ru": "Сеанс истёк. Войдите снова — введённое на странице не сохранено.",
+        "en": "Your session has expired. Sign in again; what you typed was not saved.",
+    },
+}
+
+
+@pytest.fixture
+async def browser_like(client: Any) -> AsyncIterator[Any]:
+    """The app's client with an empty cookie jar, not following redirects."""
+    client.cookies.clear()
+    follow = client.follow_redirects
+    client.follow_redirects = False
+    yield client
+    client.follow_redirects = follow
+    client.cookies.clear()
+
+
+def _expire_tokens(client: Any) -> None:
+    """The tokens are gone (lapsed with the refresh token); the seed cookie outlives them."""
+    assert client.cookies.get(SEED_COOKIE)
+    client.cookies.delete(ACCESS_COOKIE)
+    client.cookies.delete(REFRESH_COOKIE)
+
+
+def _query(location: str) -> dict[str, list[str]]:
+    parts = urlsplit(location)
+    assert parts.path == "/staff/login", location
+    return parse_qs(parts.query)
+
+
+async def test_a_stranger_is_sent_to_a_plain_sign_in(browser_like: Any) -> None:
+    answer = await browser_like.get("/dispatch?priority=high")
+    assert _query(answer.headers["location"]) == {"next": ["/dispatch?priority=high"]}
+    form = await browser_like.get("/staff/login?next=/dispatch&expired=nonsense")
+    assert 'id="login-error"' not in form.text
+
+
+@pytest.mark.parametrize("language", ["ru", "kk", "en"])
+async def test_an_ended_session_is_explained_on_the_sign_in(
+    browser_like: Any, build: Builder, language: str
+) -> None:
+    area = await build.area()
+    dispatcher = await build.person(Role.DISPATCHER, area.territory)
+    assert (await login(browser_like, dispatcher, language)).status_code == 303
+    assert (await browser_like.get("/dispatch?priority=high")).status_code == 200
+
+    _expire_tokens(browser_like)
+    answer = await browser_like.get("/dispatch?priority=high")
+    assert answer.status_code == 303
+    query = _query(answer.headers["location"])
+    assert query == {"next": ["/dispatch?priority=high"], "expired": ["page"]}
+    sign_in = await browser_like.get(answer.headers["location"])
+    assert sign_in.status_code == 200
+    assert MESSAGES["page"][language] in sign_in.text
+    # The language links keep the reason and the way back.
+    assert "expired=page" in sign_in.text.split('class="langs"')[1].split("</nav>")[0]
+
+
+async def test_a_form_posted_after_the_session_ended_changes_nothing_and_says_so(
+    browser_like: Any, build: Builder
+) -> None:
+    area = await build.area()
+    dispatcher = await build.person(Role.DISPATCHER, area.territory)
+    technician = await build.technician_at(area, 0.5, 0.5)
+    assert technician.technician is not None
+    order = await build.order(area, status="scheduled")
+    visit = await build.visit(order, technician.technician)
+    assert (await login(browser_like, dispatcher, "en")).status_code == 303
+    inbox = await browser_like.get(f"/dispatch/lateness?territory={area.territory.code}")
+    csrf = _CSRF.search(inbox.text)
+    assert csrf is not None
+
+    _expire_tokens(browser_like)
+    answer = await browser_like.post(
+        f"/dispatch/lateness/{visit.id}/informed",
+        data={"csrf": csrf[1], "territory": area.territory.code},
+    )
+    assert answer.status_code == 303
+    query = _query(answer.headers["location"])
+    # Back to the inbox the form was on (the posted address cannot be reloaded).
+    assert query == {
+        "next": [f"/dispatch/lateness?territory={area.territory.code}"],
+        "expired": ["form"],
+    }
+    sign_in = await browser_like.get(answer.headers["location"])
+    assert MESSAGES["form"]["en"] in sign_in.text
+    assert (
+        await build.count(
+            WorkOrderEvent,
+            WorkOrderEvent.work_order_id == order.id,
+            WorkOrderEvent.kind == "customer.contacted",
+        )
+        == 0
+    )
+
+
+async def test_signing_out_is_not_an_ended_session(browser_like: Any, build: Builder) -> None:
+    area = await build.area()
+    dispatcher = await build.person(Role.DISPATCHER, area.territory)
+    assert (await login(browser_like, dispatcher, "en")).status_code == 303
+    page = await browser_like.get("/dispatch")
+    csrf = _CSRF.search(page.text)
+    assert csrf is not None
+    assert (await browser_like.post("/staff/logout", data={"csrf": csrf[1]})).status_code == 303
+    answer = await browser_like.get("/dispatch")
+    assert _query(answer.headers["location"]) == {"next": ["/dispatch"]}
