@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from service.db import models  # noqa: F401  (registers every table on the metadata)
 from service.db.base import Base
-from service.db.migrate import include_object
+from service.db.migrate import include_name, include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -22,6 +22,7 @@ def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        include_name=include_name,
         include_object=include_object,
         process_revision_directives=alembic_helpers.writer,
         render_item=alembic_helpers.render_item,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, literal_column
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -29,11 +29,14 @@ class Customer(UUIDPrimaryKey, Timestamps, Base):
             postgresql_using="gin",
             postgresql_ops={"full_name": "gin_trgm_ops"},
         ),
-        # The queue's phone search (migration 0025 creates phones_text).
+        # The queue's phone search (migration 0025 creates phones_text). The operator class
+        # goes in postgresql_ops (keyed by the expression's label), not in the expression, so
+        # Alembic can compare the index with the database (same DDL as the migration's).
         Index(
             "ix_customers_phones_trgm",
-            text("phones_text(phones) gin_trgm_ops"),
+            literal_column("phones_text(phones)").label("phones_text"),
             postgresql_using="gin",
+            postgresql_ops={"phones_text": "gin_trgm_ops"},
         ),
     )
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    literal_column,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSTZRANGE, TSVECTOR, Range
@@ -49,11 +50,13 @@ class WorkOrder(UUIDPrimaryKey, Timestamps, Base):
             text("id DESC"),
         ),
         Index("ix_work_orders_deadline", "control_deadline"),
-        # The queue's phone search (migration 0025 creates phones_text).
+        # The queue's phone search (migration 0025 creates phones_text); the operator class in
+        # postgresql_ops so Alembic can compare the index (see customers.py).
         Index(
             "ix_work_orders_contact_phones_trgm",
-            text("phones_text(contact_phones) gin_trgm_ops"),
+            literal_column("phones_text(contact_phones)").label("phones_text"),
             postgresql_using="gin",
+            postgresql_ops={"phones_text": "gin_trgm_ops"},
         ),
         Index("ix_work_orders_search", "search", postgresql_using="gin"),
         Index("ix_work_orders_customer", "customer_id"),
