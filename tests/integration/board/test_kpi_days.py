@@ -17,21 +17,21 @@ from typing import Any
 
 import msgspec
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import text, update
 from sqlalchemy.dialects.postgresql import Range
 
 from service.board.kpis import KpiQuery, KpiService
 from service.common.actor import Actor, Role
 from service.db.kpi_days import refresh_days
-from service.db.models import (
-    ChecklistAnswer,
-    ChecklistTemplate,
-    Rating,
-    SlaClock,
-    Visit,
-    VisitChecklist,
-    WorkOrder,
-    WorkOrderEvent,
+from service.db.models import Visit, WorkOrder
+from tests.integration.board.kpi_builders import (
+    add_checklist,
+    rating,
+    repair_template,
+    reschedule,
+    settled_clock,
+    step_ids,
+    visit_row,
 )
 from tests.integration.board.kpi_reference import ReferenceKpis
 from tests.integration.builders import Area, Builder, Person
@@ -39,10 +39,6 @@ from tests.integration.builders import Area, Builder, Person
 pytestmark = pytest.mark.asyncio
 
 FINAL = ["completed", "no_access", "aborted_safety", "needs_revisit", "customer_refused_to_sign"]
-
-
-def _steps(content: dict[str, Any]) -> list[str]:
-    return [step["id"] for phase in content["phases"] for step in phase["steps"]]
 
 
 async def _populate(build: Builder, rng: random.Random, now: datetime) -> dict[str, Any]:
@@ -71,11 +67,8 @@ async def _populate(build: Builder, rng: random.Random, now: datetime) -> dict[s
     slot = midnight - timedelta(days=40)
     visits: list[Visit] = []
     async with build.sessionmaker() as session:
-        template = await session.scalar(
-            select(ChecklistTemplate).where(ChecklistTemplate.key == "repair")
-        )
-        assert template is not None
-        steps = _steps(template.content)
+        template = await repair_template(session)
+        steps = step_ids(template.content)
         for order, _area in orders:
             local = [t for t in techs if t.technician is not None]
             count = rng.choice([0, 1, 1, 2, 2, 3])
@@ -87,21 +80,18 @@ async def _populate(build: Builder, rng: random.Random, now: datetime) -> dict[s
                 if index < count - 1 and rng.random() < 0.3:
                     status = "completed"  # an order completed twice
                 who = rng.choice(local)
-                assert who.technician is not None
                 slot += timedelta(hours=3)
-                window = Range(slot, slot + timedelta(hours=2), bounds="[)")
                 finished = at if status in FINAL else None
                 arrived = (
                     slot + timedelta(minutes=rng.choice([-30, 10, 90, 150]))
                     if status in FINAL and rng.random() < 0.8
                     else None
                 )
-                visit = Visit(
-                    id=uuid.uuid4(),
-                    work_order_id=order.id,
-                    technician_id=who.technician.id,
-                    agreed_window=window,
-                    status=status,
+                visit = visit_row(
+                    order,
+                    who,
+                    slot,
+                    status,
                     arrived_at=min(arrived, now) if arrived else None,
                     finished_at=finished,
                     created_at=order.created_at + timedelta(minutes=rng.randint(1, 600)),
@@ -111,54 +101,36 @@ async def _populate(build: Builder, rng: random.Random, now: datetime) -> dict[s
         await session.flush()
         for visit in visits:
             if visit.finished_at is not None and rng.random() < 0.4:
-                session.add(
-                    VisitChecklist(
-                        visit_id=visit.id,
-                        template_key=template.key,
-                        template_version=template.version,
-                        content_hash=template.content_hash,
-                    )
-                )
-                for step in rng.sample(steps, rng.randint(0, len(steps))):
-                    session.add(ChecklistAnswer(visit_id=visit.id, step_id=step, value=True))
+                answered = rng.sample(steps, rng.randint(0, len(steps)))
+                add_checklist(session, visit, template, answered)
             if rng.random() < 0.3:
                 session.add(
-                    WorkOrderEvent(
-                        work_order_id=visit.work_order_id,
-                        visit_id=visit.id,
-                        kind="visit.rescheduled",
-                        occurred_at=min(visit.created_at + timedelta(hours=5), now),
-                        data={"reason": rng.choice(["customer_request", "no_access"])},
+                    reschedule(
+                        visit,
+                        min(visit.created_at + timedelta(hours=5), now),
+                        rng.choice(["customer_request", "no_access"]),
                     )
                 )
             if visit.finished_at is not None and rng.random() < 0.4:
                 session.add(
-                    Rating(
-                        work_order_id=visit.work_order_id,
-                        visit_id=visit.id,
-                        score=rng.randint(1, 5),
-                        confirmations={},
-                        created_at=min(visit.finished_at + timedelta(hours=1), now),
+                    rating(
+                        visit,
+                        rng.randint(1, 5),
+                        min(visit.finished_at + timedelta(hours=1), now),
                     )
                 )
         for order, _ in orders:
             for target in ("response", "arrival", "resolution"):
                 if rng.random() < 0.5:
                     settled = min(order.created_at + timedelta(hours=rng.uniform(0, 48)), now)
-                    met = rng.random() < 0.6
                     session.add(
-                        SlaClock(
-                            work_order_id=order.id,
-                            target=target,
-                            status="met" if met else "breached",
-                            measure="calendar",
-                            target_minutes=600,
-                            started_at=order.created_at,
-                            stopped_at=settled if met else None,
-                            breached_at=None if met else settled,
-                            settled_at=settled,
-                            paused_minutes=0,
+                        settled_clock(
+                            order,
+                            target,
+                            met=rng.random() < 0.6,
+                            settled=settled,
                             computed_at=now,
+                            measure="calendar",
                         )
                     )
         await session.commit()

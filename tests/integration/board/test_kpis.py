@@ -10,22 +10,20 @@ from typing import Any
 
 import msgspec
 import pytest
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import Range
 
 from service.board.kpis import KpiQuery, KpiService
 from service.common.actor import Role
-from service.db.models import (
-    ChecklistAnswer,
-    ChecklistTemplate,
-    Rating,
-    SlaClock,
-    Visit,
-    VisitChecklist,
-    WorkOrder,
-    WorkOrderEvent,
-)
+from service.db.models import Visit, WorkOrder
 from tests.conftest import problem
+from tests.integration.board.kpi_builders import (
+    add_checklist,
+    rating,
+    repair_template,
+    reschedule,
+    settled_clock,
+    step_ids,
+    visit_row,
+)
 from tests.integration.board.kpi_reference import ReferenceKpis
 from tests.integration.builders import Area, Builder, Person
 
@@ -45,15 +43,6 @@ class Fixture:
     end: datetime
     resolution_minutes: list[float]
     required_steps: int
-
-
-def _unconditional_required(content: dict[str, Any]) -> list[str]:
-    return [
-        step["id"]
-        for phase in content["phases"]
-        for step in phase["steps"]
-        if step.get("required", True) and "visible_when" not in step
-    ]
 
 
 @pytest.fixture
@@ -92,20 +81,12 @@ async def fixture(build: Builder) -> Fixture:
         *,
         arrived: float | None = None,
         finished: float | None = None,
-        created: datetime | None = None,
     ) -> Visit:
-        assert who.technician is not None
-        return Visit(
-            id=uuid.uuid4(),
-            work_order_id=order_.id,
-            technician_id=who.technician.id,
-            agreed_window=Range(window_start, window_start + timedelta(hours=2), bounds="[)"),
-            status=status,
-            arrived_at=window_start + timedelta(minutes=arrived) if arrived is not None else None,
-            finished_at=window_start + timedelta(minutes=finished)
-            if finished is not None
-            else None,
-            created_at=created or order_.created_at + timedelta(minutes=5),
+        def at(minutes: float | None) -> datetime | None:
+            return window_start + timedelta(minutes=minutes) if minutes is not None else None
+
+        return visit_row(
+            order_, who, window_start, status, arrived_at=at(arrived), finished_at=at(finished)
         )
 
     v1 = visit(o1, t1, t(1), "completed", arrived=30, finished=90)
@@ -126,31 +107,11 @@ async def fixture(build: Builder) -> Fixture:
             (start - timedelta(days=1), v6, "customer_request"),
             (t(0.5), v7, "no_access"),
         ):
-            session.add(
-                WorkOrderEvent(
-                    work_order_id=the_visit.work_order_id,
-                    visit_id=the_visit.id,
-                    kind="visit.rescheduled",
-                    occurred_at=when,
-                    data={"reason": reason},
-                )
-            )
-        template = await session.scalar(
-            select(ChecklistTemplate).where(ChecklistTemplate.key == "repair")
-        )
-        assert template is not None
-        required = _unconditional_required(template.content)
+            session.add(reschedule(the_visit, when, reason))
+        template = await repair_template(session)
+        required = step_ids(template.content, required_only=True)
         for the_visit, answered in ((v1, required), (v3, required[:3])):
-            session.add(
-                VisitChecklist(
-                    visit_id=the_visit.id,
-                    template_key=template.key,
-                    template_version=template.version,
-                    content_hash=template.content_hash,
-                )
-            )
-            for step in answered:
-                session.add(ChecklistAnswer(visit_id=the_visit.id, step_id=step, value=True))
+            add_checklist(session, the_visit, template, answered)
         for order_, target, status, settled in (
             (o1, "response", "met", t(0.2)),
             (o1, "resolution", "met", t(1.1)),
@@ -158,35 +119,22 @@ async def fixture(build: Builder) -> Fixture:
             (o3, "arrival", "breached", start - timedelta(hours=1)),
         ):
             session.add(
-                SlaClock(
-                    work_order_id=order_.id,
-                    target=target,
-                    status=status,
-                    measure="business",
-                    target_minutes=600,
-                    started_at=order_.created_at,
-                    stopped_at=settled if status == "met" else None,
-                    breached_at=settled if status == "breached" else None,
-                    settled_at=settled,
-                    paused_minutes=0,
-                    computed_at=end,
-                )
+                settled_clock(order_, target, met=status == "met", settled=settled, computed_at=end)
             )
-        for order_, the_visit, score, when in (
-            (o1, v1, 5, t(1.2)),
-            (o2, v2b, 3, t(3.2)),
-            (o3, v3, 4, t(4.2)),
-            (o6, v6, 1, start - timedelta(days=1)),
-            (o7, v7, 1, t(1.2)),
+        for the_visit, score, when in (
+            (v1, 5, t(1.2)),
+            (v2b, 3, t(3.2)),
+            (v3, 4, t(4.2)),
+            (v6, 1, start - timedelta(days=1)),
+            (v7, 1, t(1.2)),
         ):
             session.add(
-                Rating(
-                    work_order_id=order_.id,
-                    visit_id=the_visit.id,
-                    score=score,
+                rating(
+                    the_visit,
+                    score,
+                    when,
                     comment="Спасибо" if score > 3 else None,
                     confirmations={"id_shown": True},
-                    created_at=when,
                 )
             )
         await session.commit()
