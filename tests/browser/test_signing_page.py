@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 
 from service.db.models import Act, ActSignature, Customer
 from tests.browser.axe import serious_violations
+from tests.browser.phone import draw_signature, phone_context, watch
 from tests.conftest import serve_app
 from tests.e2e.visit_flow import Phone, signature_body
 from tests.integration.builders import PASSWORD, Builder
@@ -28,7 +29,6 @@ from tests.integration.ratings.helpers import rated_visit
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
 
 WIDTHS = (320, 360, 390, 430)
-LOCALES = {"kk": "kk-KZ", "ru": "ru-RU", "en": "en-GB"}
 # Which phone width each language signs on; screenshots of every state at 320 and 390 px.
 SIGN_WIDTH = {"kk": 320, "ru": 390, "en": 430}
 SHOT_WIDTHS = (320, 390)
@@ -106,13 +106,7 @@ async def _signing_link(server: str, build: Builder, language: str) -> dict[str,
 
 
 async def _phone(browser: Browser, width: int, language: str, **options: Any) -> BrowserContext:
-    return await browser.new_context(
-        viewport={"width": width, "height": 800},
-        locale=LOCALES[language],
-        device_scale_factor=2,
-        has_touch=True,
-        **options,
-    )
+    return await phone_context(browser, width=width, language=language, scale=2, **options)
 
 
 async def _assert_fits(page: Page, label: str, *, act_shown: bool = True) -> dict[str, Any]:
@@ -136,24 +130,7 @@ async def _check_width(
 ) -> None:
     context = await _phone(browser, width, language)
     page = await context.new_page()
-    errors: list[str] = []
-    # Script errors and CSP refusals show as console errors; failed loads as responses.
-    page.on(
-        "console",
-        lambda m: (
-            errors.append(m.text)
-            if m.type == "error" and not m.text.startswith("Failed to load resource")
-            else None
-        ),
-    )
-    page.on(
-        "response",
-        lambda r: (
-            errors.append(f"{r.status} {r.url}")
-            if r.status >= 400 and not r.url.endswith("/favicon.ico")
-            else None
-        ),
-    )
+    errors = watch(page, failed_loads=True)
     await _open_act(page, url)
     assert await page.get_attribute("html", "lang") == language
     fit = await _assert_fits(page, f"signing {language} {width}px")
@@ -165,21 +142,6 @@ async def _check_width(
         )
     assert errors == []  # nothing refused by the CSP, no script error, nothing missing
     await context.close()
-
-
-async def _draw(page: Page) -> None:
-    await page.locator("#pad").scroll_into_view_if_needed()
-    pad = await page.locator("#pad").bounding_box()
-    assert pad is not None
-    await page.mouse.move(pad["x"] + 20, pad["y"] + pad["height"] / 2)
-    await page.mouse.down()
-    for step in range(1, 12):
-        await page.mouse.move(
-            pad["x"] + 20 + step * (pad["width"] - 40) / 12,
-            pad["y"] + pad["height"] / 2 + (-20 if step % 2 else 20),
-            steps=3,
-        )
-    await page.mouse.up()
 
 
 async def test_the_copy_link_says_it_is_being_prepared_until_the_pdf_exists(
@@ -220,7 +182,7 @@ async def test_the_customer_reads_signs_and_gets_a_copy_on_any_phone(
     context = await _phone(browser, width, language)
     page = await context.new_page()
     await _open_act(page, url)
-    await _draw(page)
+    await draw_signature(page)
     drawn = await page.evaluate("document.getElementById('pad').toDataURL()")
     # Switching the page's language keeps the drawn signature (no reload).
     other = "en" if language != "en" else "kk"
@@ -409,7 +371,7 @@ async def test_customer_pages_pass_axe_and_fit(
     context = await _phone(browser, 390, "kk", bypass_csp=True)
     page = await context.new_page()
     await _open_act(page, link["signing_url"])
-    await _draw(page)
+    await draw_signature(page)
     await page.click("#sign")
     await page.wait_for_selector("#done", state="visible", timeout=20_000)
     assert await serious_violations(page) == [], "result"

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import pytest
@@ -23,13 +23,13 @@ from sqlalchemy import select
 from service.common.actor import Role
 from service.db.models import Act, Photo, SyncOperation, Visit
 from tests.browser.axe import serious_violations
+from tests.browser.phone import draw_signature, phone_context, watch
 from tests.integration.builders import PASSWORD, Area, Builder, Person
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
 
 # Screenshots go with the other browser tests' artefacts (kept by CI).
 SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "tech-app"
-LOCALES = {"kk": "kk-KZ", "ru": "ru-RU", "en": "en-GB"}
 
 # What a technician with gloves would trip on: sideways scroll, cut-off text, tiny targets.
 FIT = """() => {
@@ -72,34 +72,9 @@ async def a_day(build: Builder) -> Day:
     return Day(area, technician, visits)
 
 
-async def phone(
-    browser: Browser, day: Day, width: int = 390, language: str = "ru"
-) -> BrowserContext:
+async def phone(browser: Browser, day: Day, **options: Any) -> BrowserContext:
     """A phone standing at the visit's site, geolocation allowed."""
-    site = day.area.point()
-    return await browser.new_context(
-        viewport={"width": width, "height": 800},
-        locale=LOCALES[language],
-        device_scale_factor=1,
-        has_touch=True,
-        geolocation={"latitude": site["lat"], "longitude": site["lon"], "accuracy": 8},
-        permissions=["geolocation"],
-    )
-
-
-def watch(page: Page) -> list[str]:
-    """Script errors and CSP refusals (console errors) the page shows."""
-    errors: list[str] = []
-    page.on(
-        "console",
-        lambda m: (
-            errors.append(m.text)
-            if m.type == "error" and not m.text.startswith("Failed to load resource")
-            else None
-        ),
-    )
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return errors
+    return await phone_context(browser, at=day.area.point(), **options)
 
 
 async def log_in(page: Page, server: str, username: str) -> None:
@@ -108,6 +83,23 @@ async def log_in(page: Page, server: str, username: str) -> None:
     await page.fill("#password", PASSWORD)
     await page.click("form button[type=submit]")
     await page.wait_for_selector("ol.visits")
+
+
+class OnPhone(NamedTuple):
+    """The app open on a phone at the site, its technician signed in, errors watched."""
+
+    context: BrowserContext
+    page: Page
+    errors: list[str]
+
+
+async def signed_in(browser: Browser, server: str, day: Day) -> OnPhone:
+    """The day's technician opens the app on a phone at the site and signs in."""
+    context = await phone(browser, day)
+    page = await context.new_page()
+    errors = watch(page)
+    await log_in(page, server, day.technician.user.username)
+    return OnPhone(context, page, errors)
 
 
 async def fits(page: Page, label: str) -> None:
@@ -130,10 +122,7 @@ async def test_log_in_and_see_the_day_then_open_it_offline(
     browser: Browser, live_server: str, build: Builder
 ) -> None:
     day = await a_day(build)
-    context = await phone(browser, day)
-    page = await context.new_page()
-    errors = watch(page)
-    await log_in(page, live_server, day.technician.user.username)
+    context, page, errors = await signed_in(browser, live_server, day)
     cards = page.locator("ol.visits > li")
     assert await cards.count() == 2
     first = cards.nth(0)
@@ -244,19 +233,7 @@ async def work_until_signature(page: Page, reload_after: int | None = None) -> l
 async def sign_as_customer(page: Page) -> None:
     """The customer reads the act on the same phone, signs it with a finger and submits."""
     await page.locator("#scroll-hint").scroll_into_view_if_needed()
-    pad = page.locator("#pad")
-    await pad.scroll_into_view_if_needed()
-    box = await pad.bounding_box()
-    assert box is not None
-    await page.mouse.move(box["x"] + 20, box["y"] + box["height"] / 2)
-    await page.mouse.down()
-    for step in range(1, 10):
-        await page.mouse.move(
-            box["x"] + 20 + step * (box["width"] - 40) / 10,
-            box["y"] + box["height"] / 2 + (-15 if step % 2 else 15),
-            steps=3,
-        )
-    await page.mouse.up()
+    await draw_signature(page, strokes=10, swing=15)
     await page.fill("#name", "Нұрланова Әлия Қанатқызы")
     await page.click("#sign")
     await page.locator("#done, #error:not(:empty)").first.wait_for(timeout=20_000)
@@ -268,10 +245,7 @@ async def test_a_whole_visit_offline_then_synced_exactly_once_and_signed(
 ) -> None:
     day = await a_day(build)
     visit_id = day.visits[0].id
-    context = await phone(browser, day)
-    page = await context.new_page()
-    errors = watch(page)
-    await log_in(page, live_server, day.technician.user.username)
+    context, page, errors = await signed_in(browser, live_server, day)
     await page.locator("#queue", has_text="Всё отправлено").wait_for()
     await page.wait_for_function("navigator.serviceWorker.controller !== null")
     await context.set_offline(True)
@@ -332,10 +306,7 @@ async def test_a_push_cut_off_twice_loses_and_doubles_nothing(
 ) -> None:
     day = await a_day(build)
     visit_id = day.visits[0].id
-    context = await phone(browser, day)
-    page = await context.new_page()
-    errors = watch(page)
-    await log_in(page, live_server, day.technician.user.username)
+    context, page, errors = await signed_in(browser, live_server, day)
     await page.wait_for_function("navigator.serviceWorker.controller !== null")
     await context.set_offline(True)
     await page.locator("ol.visits > li").first.locator("button.primary").click()
@@ -393,10 +364,7 @@ async def test_a_cancelled_visit_and_refused_answers_in_plain_words(
 ) -> None:
     day = await a_day(build)
     dispatcher = await build.person(Role.DISPATCHER, day.area.territory)
-    context = await phone(browser, day)
-    page = await context.new_page()
-    errors = watch(page)
-    await log_in(page, live_server, day.technician.user.username)
+    context, page, errors = await signed_in(browser, live_server, day)
     await context.set_offline(True)
     await page.locator("ol.visits > li").first.locator("button.primary").click()
     for _ in range(3):
@@ -460,15 +428,8 @@ async def test_every_screen_fits_phones_and_reads_in_the_technicians_language(
     browser: Browser, live_server: str, build: Builder, language: str
 ) -> None:
     day = await a_day(build)
-    site = day.area.point()
-    context = await browser.new_context(
-        viewport={"width": 390, "height": 800},
-        locale=LOCALES[language],
-        has_touch=True,
-        geolocation={"latitude": site["lat"], "longitude": site["lon"], "accuracy": 8},
-        permissions=["geolocation"],
-        bypass_csp=True,  # only so that axe-core can be injected
-    )
+    # bypass_csp only so that axe-core can be injected
+    context = await phone(browser, day, language=language, bypass_csp=True)
     page = await context.new_page()
     errors = watch(page)
     await page.goto(f"{live_server}/app/")
@@ -515,10 +476,7 @@ async def test_an_upload_refused_by_the_store_is_started_again_and_nothing_is_lo
 ) -> None:
     day = await a_day(build)
     visit_id = day.visits[0].id
-    context = await phone(browser, day)
-    page = await context.new_page()
-    errors = watch(page)
-    await log_in(page, live_server, day.technician.user.username)
+    context, page, errors = await signed_in(browser, live_server, day)
     # The first upload's bytes are damaged on the way: the store refuses them (SHA-256).
     puts: list[str] = []
 
