@@ -174,30 +174,9 @@ class S3Phone(Phone):
         super().__init__(*args, **kwargs)
         self.s3 = s3
 
-    async def photo(self, step_id: str) -> str:
-        data = jpeg()
-        started = await self.client.post(
-            "/mobile/v1/photos/uploads",
-            json={
-                "visit_id": self.visit_id,
-                "sha256": hashlib.sha256(data).hexdigest(),
-                "size": len(data),
-                "content_type": "image/jpeg",
-                "step_id": step_id,
-            },
-            headers={**self.headers, "Idempotency-Key": str(uuid.uuid4())},
-        )
-        assert started.status_code == 201, started.text
-        photo = started.json()
-        upload = photo["upload"]
+    async def put_photo(self, upload: dict[str, Any], data: bytes) -> None:
         put = await self.s3.put(upload["url"], content=data, headers=upload["headers"])
         assert put.status_code < 300, put.text
-        confirmed = await self.client.post(
-            f"/mobile/v1/photos/{photo['id']}/confirm",
-            headers={**self.headers, "Idempotency-Key": str(uuid.uuid4())},
-        )
-        assert confirmed.json()["status"] == "stored", confirmed.text
-        return str(photo["id"])
 
 
 async def phone_session(
@@ -211,6 +190,8 @@ async def phone_session(
 ) -> None:
     """Rounds of note pushes (some dropped, some re-sent) and photo uploads."""
     auth = {"Authorization": f"Bearer {token}"}
+    # The phone's photo uploads (it answers no checklist step, so it needs no site).
+    photos = S3Phone(client, token, visit_id, {}, s3=s3)
     previous: list[dict[str, Any]] = []
     clock = datetime.now(UTC) - timedelta(minutes=40)
     for round_no in range(ROUNDS):
@@ -248,41 +229,20 @@ async def phone_session(
         figures.replayed += answer.headers.get("idempotent-replayed") == "true"
         previous = operations
         if round_no % 2 == 1:
-            figures.photos.append(await upload_photo(client, s3, base_url, auth, visit_id, figures))
+            figures.photos.append(await upload_photo(photos, base_url, figures))
         progress.put_nowait(None)
 
 
-async def upload_photo(
-    client: httpx.AsyncClient,
-    s3: httpx.AsyncClient,
-    base_url: str,
-    auth: dict[str, str],
-    visit_id: str,
-    figures: Figures,
-) -> str:
+async def upload_photo(phone: S3Phone, base_url: str, figures: Figures) -> str:
     """Start an upload, PUT the bytes to S3, confirm (the first confirmation's answer lost)."""
     data = jpeg()
-    started = await client.post(
-        "/mobile/v1/photos/uploads",
-        json={
-            "visit_id": visit_id,
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "size": len(data),
-            "content_type": "image/jpeg",
-        },
-        headers={**auth, "Idempotency-Key": str(uuid.uuid4())},
-    )
-    assert started.status_code == 201, started.text
-    photo = started.json()
-    put = await s3.put(photo["upload"]["url"], content=data, headers=photo["upload"]["headers"])
-    assert put.status_code < 300, put.text
+    photo = await phone.start_photo(data)
+    await phone.put_photo(photo["upload"], data)
     path = f"/mobile/v1/photos/{photo['id']}/confirm"
-    headers = {**auth, "Idempotency-Key": str(uuid.uuid4())}
-    await drop_after_sending(base_url, path, headers, b"")
+    key = str(uuid.uuid4())
+    await drop_after_sending(base_url, path, {**phone.headers, "Idempotency-Key": key}, b"")
     figures.dropped += 1
-    confirmed = await client.post(path, headers=headers)
-    assert confirmed.status_code == 200, confirmed.text
-    assert confirmed.json()["status"] == "stored", confirmed.text
+    await phone.confirm_photo(photo["id"], key)
     return str(photo["id"])
 
 

@@ -96,8 +96,8 @@ class Phone:
         results: list[dict[str, Any]] = response.json()["results"]
         return results
 
-    async def photo(self, step_id: str) -> str:
-        data = jpeg()
+    async def start_photo(self, data: bytes, step_id: str | None = None) -> dict[str, Any]:
+        """Reserve an upload for these JPEG bytes; the answer carries the presigned PUT."""
         started = await self.client.post(
             "/mobile/v1/photos/uploads",
             json={
@@ -105,22 +105,36 @@ class Phone:
                 "sha256": hashlib.sha256(data).hexdigest(),
                 "size": len(data),
                 "content_type": "image/jpeg",
-                "step_id": step_id,
+                **({"step_id": step_id} if step_id else {}),
             },
             headers={**self.headers, "Idempotency-Key": str(uuid.uuid4())},
         )
         assert started.status_code == 201, started.text
-        photo = started.json()
-        upload = photo["upload"]
+        photo: dict[str, Any] = started.json()
+        return photo
+
+    async def put_photo(self, upload: dict[str, Any], data: bytes) -> None:
+        """Send the bytes where the presigned upload says (the app's local blob store here)."""
         put = await self.client.put(
             local_path(upload["url"]), content=data, headers=upload["headers"]
         )
         assert put.status_code < 300, put.text
+
+    async def confirm_photo(self, photo_id: str, key: str | None = None) -> None:
+        """Ask the server to verify the stored bytes (size and SHA-256); it must keep them."""
         confirmed = await self.client.post(
-            f"/mobile/v1/photos/{photo['id']}/confirm",
-            headers={**self.headers, "Idempotency-Key": str(uuid.uuid4())},
+            f"/mobile/v1/photos/{photo_id}/confirm",
+            headers={**self.headers, "Idempotency-Key": key or str(uuid.uuid4())},
         )
+        assert confirmed.status_code == 200, confirmed.text
         assert confirmed.json()["status"] == "stored", confirmed.text
+
+    async def photo(self, step_id: str | None = None) -> str:
+        """A new photo uploaded and confirmed; its id."""
+        data = jpeg()
+        photo = await self.start_photo(data, step_id)
+        await self.put_photo(photo["upload"], data)
+        await self.confirm_photo(photo["id"])
         return str(photo["id"])
 
     async def checklist(self, lang: str = "ru") -> dict[str, Any]:
