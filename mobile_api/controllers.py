@@ -163,11 +163,14 @@ class MobileVisitController(Controller):
         db_session: DbSession,
         technician: Technician,
         state: State,
-        lang: Annotated[Language, QueryParameter()] = "ru",
+        lang: Annotated[Language | None, QueryParameter()] = None,
+        accept_language: Annotated[
+            str | None, HeaderParameter(name="Accept-Language", required=False)
+        ] = None,
     ) -> VisitChecklistView:
-        """The engine's state for the technician's own visit."""
+        """The engine's state for the technician's own visit (in ?lang, else Accept-Language)."""
         service = ChecklistService(db_session, technician, state.checklist_registry)
-        return await service.view(visit_id, lang)
+        return await service.view(visit_id, pick_language(lang, accept_language=accept_language))
 
 
 class PhotoController(Controller):

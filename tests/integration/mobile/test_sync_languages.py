@@ -100,3 +100,17 @@ async def test_without_accept_language_the_phone_hears_russian(client: Any, fiel
     assert result["message"] == EXPECTED["ru"]["no_location"]
     (other,) = await push(client, field, "de-DE,fr;q=0.5", op(field.visit.id, "arrived"))
     assert other["message"] == EXPECTED["ru"]["no_location"]
+
+
+@pytest.mark.parametrize("language", ["ru", "kk", "en"])
+async def test_the_checklist_speaks_the_phones_language_unless_asked_otherwise(
+    client: Any, field: Field, language: str
+) -> None:
+    path = f"/mobile/v1/visits/{field.visit.id}/checklist"
+    headers = {**field.phone.headers(), "Accept-Language": f"{language};q=0.9"}
+    state = (await client.get(path, headers=headers)).json()["state"]
+    first = state["phases"][0]
+    assert first["title"] == REPAIR.phases[0].phase.title.get(language)  # type: ignore[arg-type]
+    # ?lang= still wins (the app names its language explicitly).
+    asked = (await client.get(path, params={"lang": "kk"}, headers=headers)).json()["state"]
+    assert asked["phases"][0]["title"] == REPAIR.phases[0].phase.title.get("kk")
