@@ -62,6 +62,10 @@ TEXTS: dict[str, Message] = {
         "staff.session_expired",
         "Your session has expired. Sign in again; what you typed was not saved.",
     ),
+    "login_form_expired": msg(
+        "staff.login_form_expired",
+        "The sign-in form was open too long. Sign in again; you will go on to the page you wanted.",
+    ),
     "session_ended": msg(
         "staff.session_ended",
         "Your session has expired. Sign in again to return to the page you were on.",

@@ -460,7 +460,7 @@ async def login(
     )
     if not login_form_valid(staff.auth, request.cookies.get(LOGIN_COOKIE), data.get("form_token")):
         return staff.login_page(
-            next_path=wanted, error="form_expired", username=username, status=403
+            next_path=wanted, error="login_form_expired", username=username, status=403
         )
     if not username or not password:
         return staff.login_page(

@@ -11,9 +11,9 @@ import pytest
 
 from service.common.actor import Role
 from service.db.models import WorkOrderEvent
-from service.staff.session import ACCESS_COOKIE, REFRESH_COOKIE, SEED_COOKIE
+from service.staff.session import ACCESS_COOKIE, LOGIN_COOKIE, REFRESH_COOKIE, SEED_COOKIE
 from tests.integration.board.test_board_page import login
-from tests.integration.builders import Builder
+from tests.integration.builders import PASSWORD, Builder
 
 pytestmark = pytest.mark.asyncio
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -130,3 +130,27 @@ async def test_signing_out_is_not_an_ended_session(browser_like: Any, build: Bui
     assert (await browser_like.post("/staff/logout", data={"csrf": csrf[1]})).status_code == 303
     answer = await browser_like.get("/dispatch")
     assert _query(answer.headers["location"]) == {"next": ["/dispatch"]}
+
+
+async def test_a_sign_in_form_left_open_too_long_says_so_and_keeps_the_way_back(
+    browser_like: Any, build: Builder
+) -> None:
+    area = await build.area()
+    dispatcher = await build.person(Role.DISPATCHER, area.territory)
+    form = await browser_like.get("/staff/login?lang=en&next=/dispatch/lateness")
+    token = re.search(r'name="form_token" value="([^"]+)"', form.text)
+    assert token is not None
+    browser_like.cookies.delete(LOGIN_COOKIE)  # its nonce cookie lapsed (an hour)
+    answer = await browser_like.post(
+        "/staff/login",
+        data={
+            "username": dispatcher.user.username,
+            "password": PASSWORD,
+            "form_token": token[1],
+            "next": "/dispatch/lateness",
+        },
+    )
+    assert answer.status_code == 403
+    assert "The sign-in form was open too long. Sign in again" in answer.text
+    assert 'name="next" value="/dispatch/lateness"' in answer.text
+    assert ACCESS_COOKIE not in browser_like.cookies  # not signed in
