@@ -6,6 +6,7 @@ The test client serves the app on its own event loop, so tests never borrow the 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
@@ -21,6 +22,21 @@ async def test_sessions(settings: Settings) -> AsyncIterator[async_sessionmaker[
     engine = create_async_engine(settings.database.url, pool_size=5)
     yield make_sessionmaker(engine)
     await engine.dispose()
+
+
+@pytest.fixture
+async def web(client: Any) -> AsyncIterator[Any]:
+    """The app's client as a browser the staff pages see: no cookies, redirects not followed.
+
+    The jar is emptied before and after (page sessions must not leak across tests), and the
+    redirects are left to the test (they are what the sign-in and the forms answer).
+    """
+    client.cookies.clear()
+    follow = client.follow_redirects
+    client.follow_redirects = False
+    yield client
+    client.follow_redirects = follow
+    client.cookies.clear()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,17 +19,6 @@ ALMATY = ZoneInfo("Asia/Almaty")
 _TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 PAGES = ("/dispatch/schedule", "/dispatch/map", "/dispatch/lateness")
-
-
-@pytest.fixture
-async def web(client: Any) -> AsyncIterator[Any]:
-    """The app's client with an empty cookie jar, not following redirects."""
-    client.cookies.clear()
-    follow = client.follow_redirects
-    client.follow_redirects = False
-    yield client
-    client.follow_redirects = follow
-    client.cookies.clear()
 
 
 async def sign_in(client: Any, who: Person) -> Any:

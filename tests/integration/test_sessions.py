@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -45,14 +44,9 @@ async def _push_status(client: Any, phone: Phone, visit_id: uuid.UUID) -> int:
 
 
 @pytest.fixture
-async def board_client(client: Any) -> AsyncIterator[Any]:
-    """The app's client with an empty cookie jar, not following redirects."""
-    client.cookies.clear()
-    follow = client.follow_redirects
-    client.follow_redirects = False
-    yield client
-    client.follow_redirects = follow
-    client.cookies.clear()
+def board_client(web: Any) -> Any:
+    """The board's browser: the app's client without cookies (see ``web``)."""
+    return web
 
 
 async def _technician_in_the_field(

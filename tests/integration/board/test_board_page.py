@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -39,14 +38,9 @@ class Scene:
 
 
 @pytest.fixture
-async def board(client: Any) -> AsyncIterator[Any]:
-    """The app's client with an empty cookie jar (board sessions must not leak across tests)."""
-    client.cookies.clear()
-    follow = client.follow_redirects
-    client.follow_redirects = False  # the redirects are what these tests check
-    yield client
-    client.follow_redirects = follow
-    client.cookies.clear()
+def board(web: Any) -> Any:
+    """The board's browser: the app's client without cookies (see ``web``)."""
+    return web
 
 
 @pytest.fixture

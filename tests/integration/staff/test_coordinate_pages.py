@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -39,16 +38,6 @@ class Scene:
     foreign_coordinator: Person
     late: WorkOrder
     foreign: WorkOrder
-
-
-@pytest.fixture
-async def web(client: Any) -> AsyncIterator[Any]:
-    client.cookies.clear()
-    follow = client.follow_redirects
-    client.follow_redirects = False
-    yield client
-    client.follow_redirects = follow
-    client.cookies.clear()
 
 
 @pytest.fixture

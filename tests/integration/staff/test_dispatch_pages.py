@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,17 +32,6 @@ class Scene:
     tech: Person
     order: WorkOrder
     foreign: WorkOrder
-
-
-@pytest.fixture
-async def web(client: Any) -> AsyncIterator[Any]:
-    """The app's client with an empty cookie jar, not following redirects."""
-    client.cookies.clear()
-    follow = client.follow_redirects
-    client.follow_redirects = False
-    yield client
-    client.follow_redirects = follow
-    client.cookies.clear()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -30,17 +29,6 @@ MESSAGES = {
 }
 
 
-@pytest.fixture
-async def browser_like(client: Any) -> AsyncIterator[Any]:
-    """The app's client with an empty cookie jar, not following redirects."""
-    client.cookies.clear()
-    follow = client.follow_redirects
-    client.follow_redirects = False
-    yield client
-    client.follow_redirects = follow
-    client.cookies.clear()
-
-
 def _expire_tokens(client: Any) -> None:
     """The tokens are gone (lapsed with the refresh token); the seed cookie outlives them."""
     assert client.cookies.get(SEED_COOKIE)
@@ -54,28 +42,28 @@ def _query(location: str) -> dict[str, list[str]]:
     return parse_qs(parts.query)
 
 
-async def test_a_stranger_is_sent_to_a_plain_sign_in(browser_like: Any) -> None:
-    answer = await browser_like.get("/dispatch?priority=high")
+async def test_a_stranger_is_sent_to_a_plain_sign_in(web: Any) -> None:
+    answer = await web.get("/dispatch?priority=high")
     assert _query(answer.headers["location"]) == {"next": ["/dispatch?priority=high"]}
-    form = await browser_like.get("/staff/login?next=/dispatch&expired=nonsense")
+    form = await web.get("/staff/login?next=/dispatch&expired=nonsense")
     assert 'id="login-error"' not in form.text
 
 
 @pytest.mark.parametrize("language", ["ru", "kk", "en"])
 async def test_an_ended_session_is_explained_on_the_sign_in(
-    browser_like: Any, build: Builder, language: str
+    web: Any, build: Builder, language: str
 ) -> None:
     area = await build.area()
     dispatcher = await build.person(Role.DISPATCHER, area.territory)
-    assert (await login(browser_like, dispatcher, language)).status_code == 303
-    assert (await browser_like.get("/dispatch?priority=high")).status_code == 200
+    assert (await login(web, dispatcher, language)).status_code == 303
+    assert (await web.get("/dispatch?priority=high")).status_code == 200
 
-    _expire_tokens(browser_like)
-    answer = await browser_like.get("/dispatch?priority=high")
+    _expire_tokens(web)
+    answer = await web.get("/dispatch?priority=high")
     assert answer.status_code == 303
     query = _query(answer.headers["location"])
     assert query == {"next": ["/dispatch?priority=high"], "expired": ["page"]}
-    sign_in = await browser_like.get(answer.headers["location"])
+    sign_in = await web.get(answer.headers["location"])
     assert sign_in.status_code == 200
     assert MESSAGES["page"][language] in sign_in.text
     # The language links keep the reason and the way back.
@@ -83,7 +71,7 @@ async def test_an_ended_session_is_explained_on_the_sign_in(
 
 
 async def test_a_form_posted_after_the_session_ended_changes_nothing_and_says_so(
-    browser_like: Any, build: Builder
+    web: Any, build: Builder
 ) -> None:
     area = await build.area()
     dispatcher = await build.person(Role.DISPATCHER, area.territory)
@@ -91,13 +79,13 @@ async def test_a_form_posted_after_the_session_ended_changes_nothing_and_says_so
     assert technician.technician is not None
     order = await build.order(area, status="scheduled")
     visit = await build.visit(order, technician.technician)
-    assert (await login(browser_like, dispatcher, "en")).status_code == 303
-    inbox = await browser_like.get(f"/dispatch/lateness?territory={area.territory.code}")
+    assert (await login(web, dispatcher, "en")).status_code == 303
+    inbox = await web.get(f"/dispatch/lateness?territory={area.territory.code}")
     csrf = _CSRF.search(inbox.text)
     assert csrf is not None
 
-    _expire_tokens(browser_like)
-    answer = await browser_like.post(
+    _expire_tokens(web)
+    answer = await web.post(
         f"/dispatch/lateness/{visit.id}/informed",
         data={"csrf": csrf[1], "territory": area.territory.code},
     )
@@ -108,7 +96,7 @@ async def test_a_form_posted_after_the_session_ended_changes_nothing_and_says_so
         "next": [f"/dispatch/lateness?territory={area.territory.code}"],
         "expired": ["form"],
     }
-    sign_in = await browser_like.get(answer.headers["location"])
+    sign_in = await web.get(answer.headers["location"])
     assert MESSAGES["form"]["en"] in sign_in.text
     assert (
         await build.count(
@@ -120,28 +108,28 @@ async def test_a_form_posted_after_the_session_ended_changes_nothing_and_says_so
     )
 
 
-async def test_signing_out_is_not_an_ended_session(browser_like: Any, build: Builder) -> None:
+async def test_signing_out_is_not_an_ended_session(web: Any, build: Builder) -> None:
     area = await build.area()
     dispatcher = await build.person(Role.DISPATCHER, area.territory)
-    assert (await login(browser_like, dispatcher, "en")).status_code == 303
-    page = await browser_like.get("/dispatch")
+    assert (await login(web, dispatcher, "en")).status_code == 303
+    page = await web.get("/dispatch")
     csrf = _CSRF.search(page.text)
     assert csrf is not None
-    assert (await browser_like.post("/staff/logout", data={"csrf": csrf[1]})).status_code == 303
-    answer = await browser_like.get("/dispatch")
+    assert (await web.post("/staff/logout", data={"csrf": csrf[1]})).status_code == 303
+    answer = await web.get("/dispatch")
     assert _query(answer.headers["location"]) == {"next": ["/dispatch"]}
 
 
 async def test_a_sign_in_form_left_open_too_long_says_so_and_keeps_the_way_back(
-    browser_like: Any, build: Builder
+    web: Any, build: Builder
 ) -> None:
     area = await build.area()
     dispatcher = await build.person(Role.DISPATCHER, area.territory)
-    form = await browser_like.get("/staff/login?lang=en&next=/dispatch/lateness")
+    form = await web.get("/staff/login?lang=en&next=/dispatch/lateness")
     token = re.search(r'name="form_token" value="([^"]+)"', form.text)
     assert token is not None
-    browser_like.cookies.delete(LOGIN_COOKIE)  # its nonce cookie lapsed (an hour)
-    answer = await browser_like.post(
+    web.cookies.delete(LOGIN_COOKIE)  # its nonce cookie lapsed (an hour)
+    answer = await web.post(
         "/staff/login",
         data={
             "username": dispatcher.user.username,
@@ -153,4 +141,4 @@ async def test_a_sign_in_form_left_open_too_long_says_so_and_keeps_the_way_back(
     assert answer.status_code == 403
     assert "The sign-in form was open too long. Sign in again" in answer.text
     assert 'name="next" value="/dispatch/lateness"' in answer.text
-    assert ACCESS_COOKIE not in browser_like.cookies  # not signed in
+    assert ACCESS_COOKIE not in web.cookies  # not signed in
