@@ -158,6 +158,8 @@ def server_env(url: str, extra_env: dict[str, str] | None = None) -> dict[str, s
         **os.environ,
         "NARYAD_DATABASE_URL": url,
         "NARYAD_LOGIN_RATE_PER_MINUTE": "100000",
+        # Logs as production writes them (one JSON object a line), not the console's format.
+        "NARYAD_LOG_FORMAT": "json",
         **(extra_env or {}),
     }
 
