@@ -15,7 +15,7 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
-from mobile_api.deps import Signing, Technician, provide_signing
+from mobile_api.deps import Signing, Technician, TechnicianReads, provide_signing
 from mobile_api.schemas import PushRequest, PushResponse
 from mobile_api.signing_page import MESSAGE_STATUS, message_model, page_model
 from reports.qr import qr_svg
@@ -23,7 +23,8 @@ from service.auth.me import Me, MeService
 from service.common.i18n import Language, pick_language
 from service.common.page_security import new_page_nonce, page_headers
 from service.common.params import DbSession
-from service.db.engine import READ_ONLY, SNAPSHOT
+from service.db.engine import SNAPSHOT
+from service.db.reads import RAW_READS
 from service.errors import (
     Conflict,
     DomainError,
@@ -35,7 +36,7 @@ from service.errors import (
 )
 from service.execution.photos import PhotoService, PhotoUploadRequest, PhotoView
 from service.execution.schemas import DayBundle
-from service.execution.services import BundleService
+from service.execution.services import read_day
 from service.execution.signing import (
     ActStart,
     Refusal,
@@ -60,7 +61,7 @@ class DayController(Controller):
     @get(
         "/",
         operation_id="GetMobileDay",
-        opt={READ_ONLY: True},
+        opt={RAW_READS: True},
         responses={
             200: ResponseSpec(DayBundle, description="Day bundle", generate_examples=False),
             304: ResponseSpec(None, description="Unchanged since If-None-Match"),
@@ -68,8 +69,7 @@ class DayController(Controller):
     )
     async def day(
         self,
-        db_session: DbSession,
-        technician: Technician,
+        technician_reads: TechnicianReads,
         state: State,
         on: Annotated[date | None, QueryParameter(name="date", description="A single day")] = None,
         first: Annotated[
@@ -82,8 +82,13 @@ class DayController(Controller):
     ) -> Response[Any]:
         """The technician's visits in order with everything needed offline, and an ETag."""
         start = first or on
-        etag, bundle = await BundleService(db_session, technician, state.checklist_registry).day(
-            start, last or start, if_none_match
+        etag, bundle = await read_day(
+            await technician_reads.connection(),
+            technician_reads.checked_actor,
+            state.checklist_registry,
+            start,
+            last or start,
+            if_none_match,
         )
         if bundle is None:
             return Response(None, status_code=HTTP_304_NOT_MODIFIED, headers={"ETag": etag})

@@ -8,10 +8,12 @@ from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
+from litestar.types import Scope
 
 from service.acts.services import sealer_from_state
 from service.auth.devices import require_mobile_actor
 from service.common.actor import Actor
+from service.db.reads import RequestReads, provide_reads
 from service.execution.signing import SigningDeps
 from service.storage import provide_blob_store
 
@@ -26,6 +28,18 @@ async def provide_technician(request: Request[Any, Any, Any]) -> Actor:
 
 
 Technician = NamedDependency[Actor]
+
+
+async def provide_technician_reads(scope: Scope) -> RequestReads:
+    """A RAW_READS route's reads, for a technician on a device only (as ``technician``)."""
+    reads = await provide_reads(scope)
+    require_mobile_actor(reads.checked_actor)
+    return reads
+
+
+# One dependency, not two (the caller is in the reads): Litestar resolves a handler's
+# independent dependencies concurrently, in a task group of their own.
+TechnicianReads = NamedDependency[RequestReads]
 
 
 def provide_signing(state: State) -> SigningDeps:

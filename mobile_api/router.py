@@ -15,7 +15,7 @@ from mobile_api.controllers import (
     SigningController,
     SyncController,
 )
-from mobile_api.deps import provide_technician
+from mobile_api.deps import provide_technician, provide_technician_reads
 from mobile_api.idempotency import IdempotencyMiddleware
 
 mobile_router = Router(
@@ -30,6 +30,9 @@ mobile_router = Router(
         SigningController,
         CustomerCopyController,
     ],
-    dependencies={"technician": Provide(provide_technician)},
+    dependencies={
+        "technician": Provide(provide_technician),
+        "technician_reads": Provide(provide_technician_reads),
+    },
     middleware=[IdempotencyMiddleware()],
 )

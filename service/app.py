@@ -44,7 +44,6 @@ from service.common.request_guard import RequestGuardMiddleware, guard_requests_
 from service.common.security_headers import security_headers
 from service.customers.controllers import CustomerController, SiteController
 from service.db.engine import (
-    RequestSessionCloser,
     close_request_session,
     make_engine,
     make_read_sessionmaker,
@@ -52,6 +51,13 @@ from service.db.engine import (
     make_snapshot_sessionmaker,
     open_request_session,
     provide_db_session,
+)
+from service.db.reads import (
+    RequestSessionCloser,
+    close_request_reads,
+    open_request_reads,
+    provide_reads,
+    wants_raw_reads,
 )
 from service.errors import EXCEPTION_HANDLERS
 from service.escalations.controllers import CONTROLLERS as ESCALATION_CONTROLLERS
@@ -133,16 +139,28 @@ async def _actor_from_token(
         actor = Actor.from_claims(token.sub, token.extras)
     except (KeyError, ValueError):
         return None
-    session = open_request_session(
-        connection.scope, connection.app.state, connection.route_handler.opt
-    )
+    scope, state = connection.scope, connection.app.state
+    if wants_raw_reads(scope, connection.route_handler.opt):
+        # The route reads raw SQL only (service.db.reads): the check opens its connection.
+        reads = open_request_reads(scope, state.engine)
+        try:
+            live = await request_session_is_live(reads, actor)
+        except BaseException:
+            await close_request_reads(scope)
+            raise
+        if not live:
+            await close_request_reads(scope)
+            return None
+        reads.actor = actor
+        return actor
+    session = open_request_session(scope, state, connection.route_handler.opt)
     try:
         live = await request_session_is_live(session, actor)
     except BaseException:
-        await close_request_session(connection.scope)
+        await close_request_session(scope)
         raise
     if not live:
-        await close_request_session(connection.scope)
+        await close_request_session(scope)
         return None
     return actor
 
@@ -283,6 +301,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         dependencies={
             "db_session": Provide(provide_db_session),
+            "reads": Provide(provide_reads),
             "actor": Provide(provide_actor),
             "territory_page": Provide(provide_territory_page),
             "settings": Provide(provide_settings),

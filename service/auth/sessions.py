@@ -22,6 +22,7 @@ from service.common.actor import Actor
 from service.db.driver import first_fetchval
 from service.db.engine import behind_pgbouncer
 from service.db.models import AuthSession
+from service.db.reads import RequestReads
 
 # The one statement of the check, positional ($1 session, $2 user, $3 role, $4 device).
 LIVE_SESSION_SQL = """
@@ -73,7 +74,7 @@ async def autocommit(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
         yield await connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
-async def request_session_is_live(session: AsyncSession, actor: Actor) -> bool:
+async def request_session_is_live(session: AsyncSession | RequestReads, actor: Actor) -> bool:
     """The check of a bearer request, as the first statement of the request's own session.
 
     Sent straight to the session's asyncpg connection (``service.db.driver``). Pooled
@@ -83,14 +84,11 @@ async def request_session_is_live(session: AsyncSession, actor: Actor) -> bool:
     """
     if actor.session is None:
         return False
-    found = await first_fetchval(
-        session,
-        LIVE_SESSION_SQL,
-        actor.session,
-        actor.user_id,
-        actor.role.value,
-        actor.device,
-    )
+    args = (actor.session, actor.user_id, actor.role.value, actor.device)
+    if isinstance(session, RequestReads):
+        found = await session.first_fetchval(LIVE_SESSION_SQL, *args)
+    else:
+        found = await first_fetchval(session, LIVE_SESSION_SQL, *args)
     return found is not None
 
 

@@ -184,7 +184,7 @@ MONTH = _query(
 # Month-sized sorts and hashes stay in memory; no JIT: the planner cannot know how few rows the
 # daily aggregates leave, and compiling the statement took seconds where it runs in tens of ms.
 # Both end with the request's transaction.
-_SETTINGS = "SELECT set_config('work_mem', '32MB', true), set_config('jit', 'off', true)"
+STATEMENT_SETTINGS = "SELECT set_config('work_mem', '32MB', true), set_config('jit', 'off', true)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,9 +260,7 @@ class KpiService:
         now = utcnow()
         params = self.parameters(query, now)
         run = self.session.execute
-        await run(
-            text("SELECT set_config('work_mem', '32MB', true), set_config('jit', 'off', true)")
-        )
+        await run(text(STATEMENT_SETTINGS))
 
         row = (await run(MONTH, params)).one()
         visits, resolution, checklists, overdue = (

@@ -83,7 +83,11 @@ async def first_fetchval(session: AsyncSession, sql: str, *args: Any) -> Any:
 
 def _pool_capacity(session: AsyncSession) -> int:
     """How many connections the session's pool may hold (pool size plus overflow)."""
-    pool = getattr(session.bind, "pool", None)
+    return pool_capacity(getattr(session.bind, "pool", None))
+
+
+def pool_capacity(pool: Any) -> int:
+    """How many connections a pool may hold (pool size plus overflow; 5 if it cannot say)."""
     size = getattr(pool, "size", None)
     overflow = getattr(pool, "_max_overflow", 0)
     return (size() if callable(size) else 5) + max(int(overflow), 0)

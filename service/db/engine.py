@@ -9,9 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar.datastructures import State
-from litestar.enums import ScopeType
-from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import Scope
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -148,19 +146,6 @@ async def close_request_session(scope: Scope) -> None:
     session = take_request_session(scope)
     if session is not None:
         await session.close()
-
-
-class RequestSessionCloser(ASGIMiddleware):
-    """Closes a session authentication opened for a handler that never used it."""
-
-    scopes = (ScopeType.HTTP,)
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        """Run the request; then close a session left behind."""
-        try:
-            await next_app(scope, receive, send)
-        finally:
-            await close_request_session(scope)
 
 
 _HELD_TRANSACTION = "naryad.held_transaction"

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import asyncpg
 import msgspec
 from sqlalchemy import Uuid, any_, bindparam, exists, func, select, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
@@ -382,6 +383,53 @@ async def confirmed_photo_ids(session: AsyncSession, visit_id: uuid.UUID) -> set
     return {str(r) for r in rows}
 
 
+async def read_day(
+    driver: asyncpg.Connection[Any],
+    actor: Actor,
+    registry: TemplateRegistry,
+    start_day: date | None,
+    end_day: date | None,
+    known_etag: str | None = None,
+) -> tuple[str, schemas.DayBundle | None]:
+    """The ETag of the technician's visits from start_day to end_day (local, inclusive, at most
+    7 days) and their bundle, or None when the ETag is ``known_etag`` (nothing is built then).
+
+    Read on an asyncpg connection: the day route's raw reads (``service.db.reads``), or a
+    session's."""
+    vector = await driver.fetchrow(
+        VERSION_VECTOR, actor.technician_id, start_day, end_day, utcnow()
+    )
+    if vector is None:
+        raise NotFound("Technician not found")
+    time_zone, first, last, digest = vector
+    if last < first or (last - first).days >= MAX_DAYS:
+        raise ValidationFailed(
+            f"The range is 1 to {MAX_DAYS} days",
+            errors=[FieldError(field="to", message=f"at most {MAX_DAYS} days after from")],
+        )
+    etag = day_etag(time_zone, first, last, digest)
+    if etag == known_etag:
+        return etag, None
+    zone = ZoneInfo(time_zone)
+    start = datetime.combine(first, time(0), tzinfo=zone)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone)
+    rows = await driver.fetch(DAY_VISITS, actor.technician_id, start, end)
+    bundles = [visit_bundle(row) for row in rows]
+    templates = await registry.encoded(
+        driver, ((b.checklist.key, b.checklist.version) for b in bundles)
+    )
+    bundle = schemas.DayBundle(
+        technician_id=actor.technician_id,  # type: ignore[arg-type]
+        time_zone=time_zone,
+        start=start,
+        end=end,
+        visits=bundles,
+        templates=templates,
+        etag=etag,
+    )
+    return etag, bundle
+
+
 class BundleService:
     """The read model the phone works from offline (a handful of queries, whatever the day)."""
 
@@ -393,41 +441,15 @@ class BundleService:
     async def day(
         self, start_day: date | None, end_day: date | None, known_etag: str | None = None
     ) -> tuple[str, schemas.DayBundle | None]:
-        """The ETag of the visits from start_day to end_day (local, inclusive, at most 7 days)
-        and their bundle, or None when the ETag is ``known_etag`` (nothing is built then)."""
-        driver = await driver_connection(self.session)
-        vector = await driver.fetchrow(
-            VERSION_VECTOR, self.actor.technician_id, start_day, end_day, utcnow()
+        """``read_day`` on the session's asyncpg connection."""
+        return await read_day(
+            await driver_connection(self.session),
+            self.actor,
+            self.registry,
+            start_day,
+            end_day,
+            known_etag,
         )
-        if vector is None:
-            raise NotFound("Technician not found")
-        time_zone, first, last, digest = vector
-        if last < first or (last - first).days >= MAX_DAYS:
-            raise ValidationFailed(
-                f"The range is 1 to {MAX_DAYS} days",
-                errors=[FieldError(field="to", message=f"at most {MAX_DAYS} days after from")],
-            )
-        etag = day_etag(time_zone, first, last, digest)
-        if etag == known_etag:
-            return etag, None
-        zone = ZoneInfo(time_zone)
-        start = datetime.combine(first, time(0), tzinfo=zone)
-        end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone)
-        rows = await driver.fetch(DAY_VISITS, self.actor.technician_id, start, end)
-        bundles = [visit_bundle(row) for row in rows]
-        templates = await self.registry.encoded(
-            self.session, ((b.checklist.key, b.checklist.version) for b in bundles)
-        )
-        bundle = schemas.DayBundle(
-            technician_id=self.actor.technician_id,  # type: ignore[arg-type]
-            time_zone=time_zone,
-            start=start,
-            end=end,
-            visits=bundles,
-            templates=templates,
-            etag=etag,
-        )
-        return etag, bundle
 
     async def visit(self, visit: Visit) -> schemas.VisitBundle:
         """One visit's bundle."""

@@ -351,7 +351,9 @@ class SyncService:
         templates: dict[str, Any] = {}
         if templates_changed or pins:
             # Encoded bytes per key@version from the registry's cache (they never change).
-            templates = dict(await self.registry.encoded(self.session, pins))
+            templates = dict(
+                await self.registry.encoded(await driver_connection(self.session), pins)
+            )
         return PullResult(cursor=str(horizon), changes=changes, templates=templates)
 
     async def _live_visit_ids(self) -> list[uuid.UUID]:

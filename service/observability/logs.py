@@ -73,13 +73,19 @@ def request_context(app: ASGIApp) -> ASGIApp:
             try:
                 await app(scope, receive, watch)
             finally:
-                # The route's template, never the raw path: paths can carry link tokens.
+                # The one line per request (uvicorn's access line is off, configure_logging):
+                # the route's template, and the path as sent, with link tokens, signatures and
+                # phone numbers masked like every value of every line (_scrub).
+                query = scope.get("query_string", b"")
+                client = scope.get("client")
                 request_logger.info(
                     "request",
                     method=scope.get("method"),
                     route=scope.get("path_template", "?"),
+                    path=scope["path"] + ("?" + query.decode("latin-1") if query else ""),
                     status=status,
                     duration_ms=round((time.perf_counter() - started) * 1000, 1),
+                    client=client[0] if client else None,
                 )
 
     return middleware
@@ -147,11 +153,23 @@ def configure_logging(settings: ObservabilitySettings, stream: IO[str] | None = 
     handler.addFilter(MaskSecretsFilter())
     root.addHandler(handler)
     root.setLevel(settings.log_level)
+    # Nothing we write shows a record's thread, process or source line: not looking them up
+    # (findCaller walks the stack for every record) keeps a line's cost to its formatting.
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+    logging._srcfile = None
     # uvicorn's own handlers would print each line a second time in its own format.
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("uvicorn", "uvicorn.error"):
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+    # request_context logs the one line per request (the path masked like every value);
+    # uvicorn's access line would be a second, formatted the same way. A logger with no
+    # handler anywhere is one uvicorn never builds a record for.
+    access = logging.getLogger("uvicorn.access")
+    access.handlers.clear()
+    access.propagate = False
 
 
 def add_handler(stream: IO[str], settings: ObservabilitySettings) -> logging.Handler:

@@ -14,8 +14,8 @@ from service.auth.guards import EVERYONE, require_roles
 from service.common.actor import Role
 from service.common.pagination import DEFAULT_LIMIT
 from service.common.params import CurrentActor, DbSession, PageCursor, PageLimit
-from service.db.engine import READ_ONLY
 from service.db.models.work_orders import WorkType
+from service.db.reads import RAW_READS, Reads
 from service.orders.schemas import (
     StatusName,
     WorkOrder,
@@ -24,7 +24,13 @@ from service.orders.schemas import (
     WorkOrderPage,
     WorkOrderUpdate,
 )
-from service.orders.services import WorkOrderFilters, WorkOrderService, etag_for, order_schema
+from service.orders.services import (
+    WorkOrderFilters,
+    WorkOrderService,
+    etag_for,
+    order_schema,
+    read_page,
+)
 
 ETAG_HEADER = {"ETag": "The version to send back in If-Match"}
 
@@ -43,12 +49,11 @@ class WorkOrderController(Controller):
         "/",
         operation_id="ListWorkOrders",
         guards=[require_roles(*EVERYONE)],
-        opt={READ_ONLY: True},
+        opt={RAW_READS: True},
     )
     async def list_work_orders(
         self,
-        db_session: DbSession,
-        actor: CurrentActor,
+        reads: Reads,
         status: Annotated[
             list[StatusName] | None, QueryParameter(description="Any of these statuses")
         ] = None,
@@ -73,7 +78,9 @@ class WorkOrderController(Controller):
             deadline_before=deadline_before,
             q=q,
         )
-        return await WorkOrderService(db_session, actor).page(filters, cursor, limit)
+        return await read_page(
+            await reads.connection(), reads.checked_actor, filters, cursor, limit
+        )
 
     @post(
         "/",

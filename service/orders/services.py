@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 import msgspec
 from sqlalchemy import (
     ColumnElement,
@@ -194,6 +195,66 @@ def scope_condition(actor: Actor) -> ColumnElement[bool]:
     return territory_condition(actor, WorkOrder.territory_id)
 
 
+def list_sql(
+    actor: Actor, filters: WorkOrderFilters, cursor: str | None, limit: int
+) -> tuple[str, list[Any]]:
+    """The SELECT behind a page of the actor's orders and its positional parameters: fixed
+    text per combination of filters, every value a parameter."""
+    args: list[Any] = []
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    if actor.role is Role.TECHNICIAN:
+        conditions = [_HELD_BY.format(arg(actor.technician_id))]
+    elif actor.is_admin:
+        conditions = []
+    elif actor.territory_ids:
+        conditions = [f"o.territory_id = ANY({arg(list(actor.territory_ids))}::uuid[])"]
+    else:
+        conditions = ["false"]
+    if filters.status:
+        conditions.append(f"o.status = ANY({arg(list(filters.status))}::text[])")
+    if filters.type:
+        conditions.append(f"o.type = {arg(filters.type)}")
+    if filters.territory_id:
+        conditions.append(f"o.territory_id = {arg(filters.territory_id)}")
+    if filters.technician_id:
+        conditions.append(_HELD_BY.format(arg(filters.technician_id)))
+    if filters.deadline_before:
+        conditions.append(f"o.control_deadline < {arg(filters.deadline_before)}")
+    if filters.q and (query := search_query(filters.q)):
+        conditions.append(f"o.search @@ to_tsquery('simple', {arg(query)})")
+    if cursor:
+        after = decode_cursor(cursor)
+        conditions.append(f"(o.created_at, o.id) < ({arg(after.created_at)}, {arg(after.id)})")
+    where = " AND ".join(conditions) or "true"
+    sql = (
+        f"SELECT {_LIST_COLUMNS} FROM work_orders o WHERE {where}"  # noqa: S608 - fixed text
+        f" ORDER BY o.created_at DESC, o.id DESC LIMIT {arg(limit + 1)}"
+    )
+    return sql, args
+
+
+async def read_page(
+    connection: asyncpg.Connection[Any],
+    actor: Actor,
+    filters: WorkOrderFilters,
+    cursor: str | None,
+    limit: int,
+) -> schemas.WorkOrderPage:
+    """A page of orders in the actor's scope matching the filters, newest first (keyset), read
+    on an asyncpg connection: the request session's, or the raw reads' of the list route."""
+    sql, args = list_sql(actor, filters, cursor, limit)
+    rows = await connection.fetch(sql, *args)
+    items, next_cursor = split_page(rows, limit, lambda row: (row[17], row[0]))
+    now = utcnow()
+    return schemas.WorkOrderPage(
+        items=[order_schema_from_row(row, now) for row in items], next_cursor=next_cursor
+    )
+
+
 class WorkOrderService:
     """Creating, listing, changing and cancelling work orders."""
 
@@ -209,42 +270,7 @@ class WorkOrderService:
     ) -> tuple[str, list[Any]]:
         """The SELECT behind a page and its positional parameters (also EXPLAINed by `make
         bench`): fixed text per combination of filters, every value a parameter."""
-        args: list[Any] = []
-
-        def arg(value: Any) -> str:
-            args.append(value)
-            return f"${len(args)}"
-
-        actor = self.actor
-        if actor.role is Role.TECHNICIAN:
-            conditions = [_HELD_BY.format(arg(actor.technician_id))]
-        elif actor.is_admin:
-            conditions = []
-        elif actor.territory_ids:
-            conditions = [f"o.territory_id = ANY({arg(list(actor.territory_ids))}::uuid[])"]
-        else:
-            conditions = ["false"]
-        if filters.status:
-            conditions.append(f"o.status = ANY({arg(list(filters.status))}::text[])")
-        if filters.type:
-            conditions.append(f"o.type = {arg(filters.type)}")
-        if filters.territory_id:
-            conditions.append(f"o.territory_id = {arg(filters.territory_id)}")
-        if filters.technician_id:
-            conditions.append(_HELD_BY.format(arg(filters.technician_id)))
-        if filters.deadline_before:
-            conditions.append(f"o.control_deadline < {arg(filters.deadline_before)}")
-        if filters.q and (query := search_query(filters.q)):
-            conditions.append(f"o.search @@ to_tsquery('simple', {arg(query)})")
-        if cursor:
-            after = decode_cursor(cursor)
-            conditions.append(f"(o.created_at, o.id) < ({arg(after.created_at)}, {arg(after.id)})")
-        where = " AND ".join(conditions) or "true"
-        sql = (
-            f"SELECT {_LIST_COLUMNS} FROM work_orders o WHERE {where}"  # noqa: S608 - fixed text
-            f" ORDER BY o.created_at DESC, o.id DESC LIMIT {arg(limit + 1)}"
-        )
-        return sql, args
+        return list_sql(self.actor, filters, cursor, limit)
 
     async def page(
         self, filters: WorkOrderFilters, cursor: str | None, limit: int
@@ -253,12 +279,8 @@ class WorkOrderService:
 
         Sent on the session's own asyncpg connection (see ``service.db.driver``).
         """
-        sql, args = self.list_sql(filters, cursor, limit)
-        rows = await (await driver_connection(self.session)).fetch(sql, *args)
-        items, next_cursor = split_page(rows, limit, lambda row: (row[17], row[0]))
-        now = utcnow()
-        return schemas.WorkOrderPage(
-            items=[order_schema_from_row(row, now) for row in items], next_cursor=next_cursor
+        return await read_page(
+            await driver_connection(self.session), self.actor, filters, cursor, limit
         )
 
     async def get(self, order_id: uuid.UUID, *, for_update: bool = False) -> WorkOrder:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
+import asyncpg
 import msgspec
-from sqlalchemy import Text, cast, select, tuple_
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from checklists import (
@@ -23,6 +25,12 @@ from checklists import (
 from service.db.models import ChecklistTemplate
 from service.technicians import feed
 
+# Contents of the given key@version pins, as text (the jsonb's own compact rendering).
+_TEMPLATE_CONTENT = """
+SELECT key, version, content::text FROM checklist_templates
+WHERE (key, version) IN (SELECT * FROM unnest($1::text[], $2::int[]))
+"""
+
 
 class TemplateRegistry:
     """Reads published versions from the database and keeps them compiled in memory.
@@ -37,18 +45,17 @@ class TemplateRegistry:
         self._encoded: dict[tuple[str, int], msgspec.Raw] = {}
 
     async def encoded(
-        self, session: AsyncSession, pins: Iterable[tuple[str, int]]
+        self, connection: asyncpg.Connection[Any], pins: Iterable[tuple[str, int]]
     ) -> dict[str, msgspec.Raw]:
-        """Template contents by "key@version" in key order, as JSON bytes, from memory."""
+        """Template contents by "key@version" in key order, as JSON bytes, from memory.
+
+        Versions not yet in memory are read on the request's asyncpg connection (raw SQL: the
+        day bundle's reads run outside an ORM session)."""
         wanted = sorted(set(pins))
         missing = [pin for pin in wanted if pin not in self._encoded]
         if missing:
-            rows = await session.execute(
-                select(
-                    ChecklistTemplate.key,
-                    ChecklistTemplate.version,
-                    cast(ChecklistTemplate.content, Text),
-                ).where(tuple_(ChecklistTemplate.key, ChecklistTemplate.version).in_(missing))
+            rows = await connection.fetch(
+                _TEMPLATE_CONTENT, [key for key, _ in missing], [version for _, version in missing]
             )
             for key, version, content in rows:
                 # Compact, in the key order jsonb keeps: the bytes the ORM path produced.

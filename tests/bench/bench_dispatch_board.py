@@ -17,19 +17,17 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy.dialects.postgresql import Range
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from service.auth.passwords import hash_password
 from service.db.engine import make_sessionmaker
 from service.db.models import Customer, Shift, Site, Technician, Territory, User, Visit, WorkOrder
 from tests.bench.support import (
-    bench_database_url,
     compare,
+    fresh_bench_database,
     live_server,
-    migrate,
+    print_against_health,
     ratios,
-    recreate_database,
     spread,
     wrk_rate,
 )
@@ -41,9 +39,25 @@ PASSWORD = "bench-password"
 _TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
 
 
-def _bench_url() -> str:
-    url = make_url(bench_database_url())
-    return url.set(database=f"{url.database}_dispatch").render_as_string(hide_password=False)
+def add_territory_and_dispatcher(session: AsyncSession, code: str, name: str) -> Territory:
+    """A territory around Almaty and the bench dispatcher of it (who signs in with sign_in)."""
+    territory = Territory(
+        code=code,
+        name=name,
+        time_zone="Asia/Almaty",
+        area="SRID=4326;MULTIPOLYGON(((76.8 43.1,77.1 43.1,77.1 43.4,76.8 43.4,76.8 43.1)))",
+    )
+    session.add(territory)
+    session.add(
+        User(
+            username="bench-dispatcher",
+            password_hash=hash_password(PASSWORD),
+            role="dispatcher",
+            full_name="Bench Dispatcher",
+            territories=[territory],
+        )
+    )
+    return territory
 
 
 async def populate(url: str) -> str:
@@ -53,21 +67,7 @@ async def populate(url: str) -> str:
     today = datetime.now(ZONE).date()
     try:
         async with sessions() as session:
-            territory = Territory(
-                code="BENCH",
-                name="Bench territory",
-                time_zone="Asia/Almaty",
-                area="SRID=4326;MULTIPOLYGON(((76.8 43.1,77.1 43.1,77.1 43.4,76.8 43.4,76.8 43.1)))",  # noqa: E501
-            )
-            session.add(territory)
-            dispatcher = User(
-                username="bench-dispatcher",
-                password_hash=hash_password(PASSWORD),
-                role="dispatcher",
-                full_name="Bench Dispatcher",
-                territories=[territory],
-            )
-            session.add(dispatcher)
+            territory = add_territory_and_dispatcher(session, "BENCH", "Bench territory")
             await session.flush()
             customer = Customer(
                 territory_id=territory.id, full_name="Bench Customer", phones=["+77010000000"]
@@ -166,9 +166,7 @@ def sign_in(base: str) -> dict[str, str]:
 def main() -> None:
     """Print the figures."""
     started = clock.perf_counter()
-    url = _bench_url()
-    asyncio.run(recreate_database(url))
-    migrate(url)
+    url = fresh_bench_database("_dispatch")
     code = asyncio.run(populate(url))
     print(
         f"populated {TECHNICIANS} technicians, {TECHNICIANS * VISITS_EACH} visits "
@@ -189,11 +187,9 @@ def main() -> None:
         # The poll of an unchanged board: 304 from the version query alone. The version turns
         # with each minute (predicted arrivals move), so every round asks for a fresh ETag.
         figures["live fragment (304)"] = _unchanged_poll(base, fragment, headers)
-    for name, (subject, bare, ratio) in figures.items():
-        print(
-            f"schedule {name}, {TECHNICIANS} technicians x {TECHNICIANS * VISITS_EACH} visits: "
-            f"{subject:,.0f} req/s, /health {bare:,.0f} req/s, ratio {ratio:.3f}"
-        )
+    print_against_health(
+        f"schedule, {TECHNICIANS} technicians x {TECHNICIANS * VISITS_EACH} visits,", figures
+    )
 
 
 def _unchanged_poll(

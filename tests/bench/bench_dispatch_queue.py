@@ -14,22 +14,14 @@ import time as clock
 
 import asyncpg
 import httpx
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from service.auth.passwords import hash_password
 from service.db.engine import make_sessionmaker
-from service.db.models import Territory, User
-from tests.bench.bench_dispatch_board import PASSWORD, sign_in
-from tests.bench.support import bench_database_url, compare, live_server, migrate, recreate_database
+from tests.bench.bench_dispatch_board import add_territory_and_dispatcher, sign_in
+from tests.bench.support import compare, fresh_bench_database, live_server, print_against_health
 
 ORDERS = 100_000
 CUSTOMERS = 2_000
-
-
-def _bench_url() -> str:
-    url = make_url(bench_database_url())
-    return url.set(database=f"{url.database}_queue").render_as_string(hide_password=False)
 
 
 async def populate(url: str) -> str:
@@ -38,22 +30,7 @@ async def populate(url: str) -> str:
     sessions = make_sessionmaker(engine)
     try:
         async with sessions() as session:
-            territory = Territory(
-                code="BENCHQ",
-                name="Bench queue territory",
-                time_zone="Asia/Almaty",
-                area="SRID=4326;MULTIPOLYGON(((76.8 43.1,77.1 43.1,77.1 43.4,76.8 43.4,76.8 43.1)))",  # noqa: E501
-            )
-            session.add(territory)
-            session.add(
-                User(
-                    username="bench-dispatcher",
-                    password_hash=hash_password(PASSWORD),
-                    role="dispatcher",
-                    full_name="Bench Dispatcher",
-                    territories=[territory],
-                )
-            )
+            territory = add_territory_and_dispatcher(session, "BENCHQ", "Bench queue territory")
             await session.commit()
             territory_id = territory.id
     finally:
@@ -114,9 +91,7 @@ async def populate(url: str) -> str:
 def main() -> None:
     """Print the figures."""
     started = clock.perf_counter()
-    url = _bench_url()
-    asyncio.run(recreate_database(url))
-    migrate(url)
+    url = fresh_bench_database("_queue")
     territory = asyncio.run(populate(url))
     print(f"populated {ORDERS:,} orders in {clock.perf_counter() - started:.0f} s", flush=True)
     pages = {
@@ -131,11 +106,7 @@ def main() -> None:
             body = httpx.get(base + path, headers=headers).text
             assert "WO-BQ-" in body, f"{path}: no orders shown"
             figures[name] = asyncio.run(compare(base, path, "/health", headers))
-    for name, (subject, bare, ratio) in figures.items():
-        print(
-            f"queue {name}, {ORDERS:,} orders: {subject:,.0f} req/s, "
-            f"/health {bare:,.0f} req/s, ratio {ratio:.3f}"
-        )
+    print_against_health(f"queue, {ORDERS:,} orders,", figures)
 
 
 if __name__ == "__main__":

@@ -20,9 +20,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import msgspec
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from service.board.kpis import KpiQuery, KpiService
+from service.board.kpis import STATEMENT_SETTINGS, KpiQuery, KpiService
 from service.common.actor import Actor, Role
 from service.db.engine import make_sessionmaker
 from service.db.kpi_days import refresh_days
@@ -52,6 +53,8 @@ async def rounds(url: str, actor: Actor, query: KpiQuery) -> list[tuple[float, f
     timings = []
     try:
         async with make_sessionmaker(engine)() as session:
+            # Both under the settings the service sets (no JIT), from the first statement on.
+            await session.execute(text(STATEMENT_SETTINGS))
             old_service, new_service = ReferenceKpis(session, actor), KpiService(session, actor)
             old = _comparable(await old_service.compute(query))
             new = _comparable(await new_service.compute(query))

@@ -277,6 +277,8 @@ def main() -> None:
     """Serve the ceiling with uvicorn configured as `naryad serve` configures it."""
     import uvicorn
 
+    from service.cli import UVICORN_HTTP, UVICORN_LOOP
+
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("NARYAD_PORT", "8001")))
     args = parser.parse_args()
@@ -287,6 +289,8 @@ def main() -> None:
         port=args.port,
         proxy_headers=False,
         log_level="info",
+        http=UVICORN_HTTP,
+        loop=UVICORN_LOOP,
     )
 
 

@@ -2,18 +2,16 @@
 
     python -m tests.bench.profile_reads [seconds]
 
-Serves both on the golden data set (bench_ceiling's database), loads the work-order list and the
-day bundle with wrk for ``seconds`` each while py-spy samples the server process, and prints the
-share of samples per layer (uvicorn's HTTP, Litestar's routing and middleware, our auth and
-session check, database driver, SQLAlchemy, logging, metrics, our packages): each sample is
-charged to the library of its innermost non-stdlib frame.
+Serves both on the golden data set (bench_ceiling's served_reads), loads the work-order list
+and the day bundle with wrk for ``seconds`` each while py-spy samples the server process, and
+prints the share of samples per layer (uvicorn's HTTP, Litestar's routing and middleware, our
+auth and session check, database driver, SQLAlchemy, logging, metrics, our packages): each
+sample is charged to the library of its innermost non-stdlib frame.
 """
 
 from __future__ import annotations
 
-import asyncio
 import collections
-import os
 import re
 import shutil
 import subprocess
@@ -22,19 +20,8 @@ import tempfile
 import threading
 from pathlib import Path
 
-import httpx
-
-from tests.bench.bench_ceiling import log_in, prepare
-from tests.bench.support import (
-    ROOT,
-    bench_database_url,
-    ceiling_server,
-    live_server,
-    migrate,
-    recreate_database,
-    wrk_rate,
-)
-from tests.integration.reads import golden_data
+from tests.bench.bench_ceiling import DAY_PATH, LIST_PATH, served_reads
+from tests.bench.support import server_pid, wrk_rate
 
 # Libraries a sample is charged to: the innermost frame from one of them (or from our code,
 # by package); frames of the standard library (asyncio's socket writes, say) are charged to
@@ -44,6 +31,7 @@ LIBRARIES = (
     "uvicorn",
     "h11",
     "httptools",
+    "uvloop",
     "asyncpg",
     "sqlalchemy",
     "structlog",
@@ -116,20 +104,10 @@ def layers(out: Path) -> dict[str, float]:
     return {name: counts[name] / total for name in sorted(counts, key=lambda k: -counts[k])}
 
 
-def server_pid(base: str) -> int:
-    """The pid listening on the base URL's port (the uvicorn process)."""
-    port = base.rsplit(":", 1)[1]
-    found = subprocess.run(
-        ["ss", "-ltnpH", f"sport = :{port}"], check=False, capture_output=True, text=True
-    )
-    match = re.search(r"pid=(\d+)", found.stdout)
-    if match is None:
-        raise RuntimeError(f"no process on {base}: {found.stdout}")
-    return int(match.group(1))
-
-
 def measure(name: str, base: str, path: str, headers: dict[str, str], seconds: int) -> None:
+    """wrk on the path while py-spy samples the server; prints the rate and the layers."""
     pid = server_pid(base)
+    assert pid is not None, base
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "stacks.txt"
         rate: list[float] = []
@@ -144,30 +122,15 @@ def measure(name: str, base: str, path: str, headers: dict[str, str], seconds: i
 
 
 def main() -> None:
+    """Profile both servers on bench_ceiling's data set (NARYAD_BENCH_REUSE=1 keeps it)."""
     seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 10
-    url = bench_database_url()
-    asyncio.run(recreate_database(url))
-    migrate(url)
-    subprocess.run(
-        [sys.executable, "-m", "service.cli", "checklists", "publish"],
-        check=True,
-        env={**os.environ, "NARYAD_DATABASE_URL": url},
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-    )
-    asyncio.run(prepare(url))
-    list_path = f"/api/v1/work-orders?limit=50&territory_id={golden_data.TERRITORY}"
-    day_path = f"/mobile/v1/day?date={golden_data.DAY.isoformat()}"
-    with live_server(url) as naryad, ceiling_server(url) as ceiling:
-        staff = log_in(naryad, golden_data.DISPATCHER_NAME)
-        phone = log_in(naryad, golden_data.TECH_NAME, "profile-phone")
-        for base in (naryad, ceiling):
-            for path, headers in ((list_path, staff), (day_path, phone)):
-                assert httpx.get(base + path, headers=headers, timeout=30).status_code == 200
+    with served_reads("profile-phone") as reads:
+        for base in (reads.naryad, reads.ceiling):
+            for path, headers in ((LIST_PATH, reads.staff), (DAY_PATH, reads.phone)):
                 wrk_rate(base + path, headers, 1)
-        for label, base in (("naryad", naryad), ("ceiling", ceiling)):
-            measure(f"list {label}", base, list_path, staff, seconds)
-            measure(f"day {label}", base, day_path, phone, seconds)
+        for label, base in (("naryad", reads.naryad), ("ceiling", reads.ceiling)):
+            measure(f"list {label}", base, LIST_PATH, reads.staff, seconds)
+            measure(f"day {label}", base, DAY_PATH, reads.phone, seconds)
 
 
 if __name__ == "__main__":
