@@ -10,6 +10,7 @@ reason and a 4xx status).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -296,6 +297,23 @@ class CoordinatePageController(Controller):
             )
         return staff.redirect(_back(data, notice, n if isinstance(n, int) else None))
 
+    async def _with_note(
+        self,
+        request: Request[Any, Any, Any],
+        staff: StaffRequest,
+        db_session: DbSession,
+        data: dict[str, str],
+        order_id: uuid.UUID,
+        step: Callable[[CoordinatorWorkspace, uuid.UUID, str], Awaitable[None]],
+        notice: str,
+    ) -> Response[Any]:
+        """A row action that takes the order and the form's note (take it, escalate by hand)."""
+
+        async def action(actor: Any) -> None:
+            await step(CoordinatorWorkspace(db_session, actor), order_id, data.get("note", ""))
+
+        return await self._act(request, staff, db_session, data, action, notice)
+
     @post("/orders/{order_id:uuid}/take", media_type=MediaType.HTML, status_code=303)
     async def take(
         self,
@@ -306,11 +324,9 @@ class CoordinatePageController(Controller):
         db_session: DbSession,
     ) -> Response[Any]:
         """The caller becomes the order's owner."""
-
-        async def action(actor: Any) -> None:
-            await CoordinatorWorkspace(db_session, actor).take(order_id, data.get("note", ""))
-
-        return await self._act(request, staff, db_session, data, action, "taken")
+        return await self._with_note(
+            request, staff, db_session, data, order_id, CoordinatorWorkspace.take, "taken"
+        )
 
     @post("/orders/{order_id:uuid}/hand-over", media_type=MediaType.HTML, status_code=303)
     async def hand_over(
@@ -431,11 +447,9 @@ class CoordinatePageController(Controller):
         db_session: DbSession,
     ) -> Response[Any]:
         """Escalate the order to its territory's supervisors by hand, with a note."""
-
-        async def action(actor: Any) -> None:
-            await CoordinatorWorkspace(db_session, actor).escalate(order_id, data.get("note", ""))
-
-        return await self._act(request, staff, db_session, data, action, "escalated")
+        return await self._with_note(
+            request, staff, db_session, data, order_id, CoordinatorWorkspace.escalate, "escalated"
+        )
 
     @post("/incidents/{incident_id:uuid}/acknowledge", media_type=MediaType.HTML, status_code=303)
     async def acknowledge_incident(
