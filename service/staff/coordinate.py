@@ -58,9 +58,11 @@ _DUTY = """
     ORDER BY ut.territory_id, u.full_name, u.id
 """
 _OWNER = "coalesce(oo.user_id, duty.id)"
+# A phone matches through migration 0025's trigram indexes, whose expression is exactly
+# phones_text(...): each side is a set of ids read from its index, not a test per order.
 _PHONE_MATCH = """
-    array_to_string(wo.contact_phones, ' ') LIKE :dlike
-    OR array_to_string(c.phones, ' ') LIKE :dlike
+    wo.id IN (SELECT pw.id FROM work_orders pw WHERE phones_text(pw.contact_phones) LIKE :dlike)
+    OR wo.customer_id IN (SELECT pc.id FROM customers pc WHERE phones_text(pc.phones) LIKE :dlike)
 """
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 
 from service.common.actor import Role
 from service.db.models import Customer, OrderOwner, User, WorkOrder
-from service.staff.coordinate import CoordinatorWorkspace, WorkspaceFilters
+from service.staff.coordinate import CoordinatorWorkspace, WorkspaceFilters, _bind
 from tests.integration.builders import Builder
 
 pytestmark = pytest.mark.asyncio
@@ -92,3 +93,28 @@ async def test_search_by_phone_name_address_and_number(build: Builder) -> None:
     assert await found("абая") == both
     assert await found(by_contact.number[-6:]) == [by_contact.number]
     assert await found("100%") == []
+
+
+async def _plan(build: Builder, q: str) -> str:
+    area = await build.area()
+    coordinator = await build.person(Role.COORDINATOR, area.territory)
+    async with build.sessionmaker() as session:
+        workspace = CoordinatorWorkspace(session, coordinator.actor)
+        sql, params = workspace.page_sql(WorkspaceFilters(mine=False, q=q), datetime.now(UTC))
+        # A handful of rows: PostgreSQL would rightly read the tables, so sequential scans are
+        # priced out to see which indexes the statement can use at any size.
+        await session.execute(text("SET LOCAL enable_seqscan = off"))
+        rows = await session.execute(_bind("EXPLAIN " + sql), params)
+        return "\n".join(r[0] for r in rows)
+
+
+async def test_a_phone_search_reads_the_phone_trigram_indexes(build: Builder) -> None:
+    plan = await _plan(build, "+7 701 999")
+    assert "ix_customers_phones_trgm" in plan
+    assert "ix_work_orders_contact_phones_trgm" in plan
+
+
+async def test_a_word_search_does_not_look_at_phones(build: Builder) -> None:
+    plan = await _plan(build, "Абая")
+    assert "phones_trgm" not in plan
+    assert "phones_text" not in plan
