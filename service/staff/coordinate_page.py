@@ -59,6 +59,11 @@ def local_time(value: datetime, zone_key: str) -> str:
     return f"{local:%d.%m %H:%M} {utc_offset(local)}"
 
 
+def short_time(value: datetime, zone_key: str) -> str:
+    """A time in a territory's zone without its offset (the page's legend names the zones)."""
+    return f"{value.astimezone(ZoneInfo(zone_key)):%d.%m %H:%M}"
+
+
 def utc_offset(local: datetime) -> str:
     """``UTC+05``, ``UTC+05:30``, ``UTC-03`` for an aware time."""
     offset = local.utcoffset()
@@ -178,11 +183,12 @@ class CoordinatePageController(Controller):
                 {
                     "row": row,
                     "deadline": local_time(row.control_deadline, row.time_zone),
+                    "deadline_short": short_time(row.control_deadline, row.time_zone),
                     "overdue": format_span(row.overdue_minutes(page.as_of), staff.language),
-                    "window": local_time(row.window_start, row.time_zone)
+                    "window": short_time(row.window_start, row.time_zone)
                     if row.window_start
                     else None,
-                    "last_call": local_time(row.last_call_at, row.time_zone)
+                    "last_call": short_time(row.last_call_at, row.time_zone)
                     if row.last_call_at
                     else None,
                     "mine": row.owner_id == actor.user_id,

@@ -35,6 +35,9 @@ async def test_coordinator_takes_calls_books_and_clears(
     now = datetime.now(UTC)
     order = await build.order(area, control_deadline=now - timedelta(hours=6), priority="high")
     other = await build.order(area, control_deadline=now - timedelta(hours=2))
+    # A morning's list: more overdue orders than a screen holds.
+    for minutes in range(18):
+        await build.order(area, control_deadline=now - timedelta(minutes=30 + minutes))
     escalations = {
         name: Escalation(
             id=uuid.uuid4(),
@@ -88,12 +91,26 @@ async def test_coordinator_takes_calls_books_and_clears(
     assert box["x"] + box["width"] <= 1024
     # The header row sticks to the top of the window as the list scrolls.
     await page.evaluate(
-        "window.scrollTo(0, document.querySelector('table.overdue').offsetTop + 80)"
+        "window.scrollTo(0, document.querySelector('table.overdue').getBoundingClientRect().top"
+        " + scrollY + 80)"
     )
     top = await page.evaluate(
         "document.querySelector('table.overdue thead th').getBoundingClientRect().top"
     )
     assert 0 <= top <= 1
+    # Compact rows: two lines each, a dozen and more on a 1024x768 screen under the header.
+    heights = await page.evaluate(
+        "[...document.querySelectorAll('table.overdue tbody tr')]"
+        ".map(r => r.getBoundingClientRect().height)"
+    )
+    assert len(heights) == 20
+    assert max(heights) <= 50
+    whole = await page.evaluate(
+        "[...document.querySelectorAll('table.overdue tbody tr')].filter(r => {"
+        " const b = r.getBoundingClientRect(); return b.top >= 0 && b.bottom <= innerHeight;"
+        " }).length"
+    )
+    assert whole >= 12
     await page.evaluate("window.scrollTo(0, 0)")
     assert await serious_violations(page) == []
     await page.screenshot(path=str(artifacts / "coordinate-1024.png"), full_page=True)
