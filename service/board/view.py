@@ -514,6 +514,7 @@ class BoardPageService:
         failed = ack_error is not None and ack_error[0] == escalation.id
         new_date = escalation.customer_new_date
         recipient = text(f"role.{escalation.recipient_role}", language)
+        theirs = text("ack_theirs", language, role=recipient)
         return {
             "id": str(escalation.id),
             "number": escalation.work_order_number,
@@ -523,7 +524,8 @@ class BoardPageService:
             "target": text(f"target.{escalation.target}", language),
             "recipient": recipient,
             "mine": mine,
-            "theirs": None if mine else text("ack_theirs", language, role=recipient),
+            # Kazakh puts the role first: the sentence still starts with a capital.
+            "theirs": None if mine else theirs[:1].upper() + theirs[1:],
             "due": clock.short(escalation.due_at, territory),
             "raised": clock.short(escalation.created_at, territory),
             "new_date": clock.short(new_date, territory) if new_date else None,
