@@ -444,10 +444,43 @@ class EscalationInbox:
 
 
 ESCALATION_PAGE = 20
-_ESCALATIONS_FROM = """
+# The caller's pending escalations are read once (each needs its order's territory, a lookup
+# per escalation); counts, the page's orders and their groups all come from that one set, and
+# only the page's orders get their arrays built.
+_INBOX = """
+    WITH pending AS MATERIALIZED (
+        SELECT e.id, e.work_order_id, e.level, e.recipient_role, e.created_at
+        FROM escalations e
+        JOIN work_orders wo ON wo.id = e.work_order_id
+        WHERE e.acknowledged_at IS NULL
+          AND (CAST(:all_territories AS boolean) OR wo.territory_id IN :territories)
+          AND (CAST(:role AS text) IS NULL OR e.recipient_role = CAST(:role AS text))
+    ),
+    firsts AS (
+        SELECT work_order_id, min(created_at) AS first_at FROM pending GROUP BY work_order_id
+    ),
+    page AS (
+        SELECT work_order_id, first_at FROM firsts
+        ORDER BY first_at, work_order_id LIMIT :limit OFFSET :offset
+    )
+    SELECT p.work_order_id, wo.number, t.name AS territory_name, t.time_zone,
+           array_agg(e.id ORDER BY e.created_at, e.id) AS ids,
+           array_agg(e.level ORDER BY e.created_at, e.id) AS levels,
+           array_agg(e.recipient_role ORDER BY e.created_at, e.id) AS roles,
+           p.first_at,
+           (SELECT count(*) FROM pending) AS escalations,
+           (SELECT count(*) FROM firsts) AS orders
+    FROM page p
+    JOIN pending e ON e.work_order_id = p.work_order_id
+    JOIN work_orders wo ON wo.id = p.work_order_id
+    JOIN territories t ON t.id = wo.territory_id
+    GROUP BY p.work_order_id, p.first_at, wo.number, t.name, t.time_zone
+    ORDER BY p.first_at, p.work_order_id
+"""
+_INBOX_COUNTS = """
+    SELECT count(*) AS escalations, count(DISTINCT e.work_order_id) AS orders
     FROM escalations e
     JOIN work_orders wo ON wo.id = e.work_order_id
-    JOIN territories t ON t.id = wo.territory_id
     WHERE e.acknowledged_at IS NULL
       AND (CAST(:all_territories AS boolean) OR wo.territory_id IN :territories)
       AND (CAST(:role AS text) IS NULL OR e.recipient_role = CAST(:role AS text))
@@ -463,32 +496,19 @@ async def escalation_inbox(
         "territories": tuple(actor.territory_ids) or (uuid.UUID(int=0),),
         "role": actor.role.value if to_me and not actor.is_admin else None,
     }
-    counts = (
-        await session.execute(
-            _bind(
-                f"SELECT count(*) AS n, count(DISTINCT e.work_order_id) AS o {_ESCALATIONS_FROM}"
-            ),
-            params,
-        )
-    ).one()
     rows = (
         await session.execute(
-            _bind(
-                f"""
-                SELECT e.work_order_id, wo.number, t.name AS territory_name, t.time_zone,
-                       array_agg(e.id ORDER BY e.created_at, e.id) AS ids,
-                       array_agg(e.level ORDER BY e.created_at, e.id) AS levels,
-                       array_agg(e.recipient_role ORDER BY e.created_at, e.id) AS roles,
-                       min(e.created_at) AS first_at
-                {_ESCALATIONS_FROM}
-                GROUP BY e.work_order_id, wo.number, t.name, t.time_zone
-                ORDER BY min(e.created_at), e.work_order_id
-                LIMIT :limit OFFSET :offset
-                """
-            ),
-            {**params, "limit": ESCALATION_PAGE + 1, "offset": offset},
+            _bind(_INBOX), {**params, "limit": ESCALATION_PAGE + 1, "offset": offset}
         )
     ).all()
+    if rows:
+        escalations, orders = int(rows[0].escalations), int(rows[0].orders)
+    elif offset:
+        # A page past the end (a link kept after others acknowledged): the counts still hold.
+        counts = (await session.execute(_bind(_INBOX_COUNTS), params)).one()
+        escalations, orders = int(counts.escalations), int(counts.orders)
+    else:
+        escalations = orders = 0
     groups = [
         EscalationGroup(
             work_order_id=r.work_order_id,
@@ -507,8 +527,8 @@ async def escalation_inbox(
     ]
     return EscalationInbox(
         groups=groups,
-        escalations=int(counts.n),
-        orders=int(counts.o),
+        escalations=escalations,
+        orders=orders,
         next_offset=offset + ESCALATION_PAGE if len(rows) > ESCALATION_PAGE else None,
     )
 

@@ -8,8 +8,13 @@ import pytest
 from sqlalchemy import text
 
 from service.common.actor import Role
-from service.db.models import Customer, OrderOwner, User, WorkOrder
-from service.staff.coordinate import CoordinatorWorkspace, WorkspaceFilters, _bind
+from service.db.models import Customer, Escalation, OrderOwner, User, WorkOrder
+from service.staff.coordinate import (
+    CoordinatorWorkspace,
+    WorkspaceFilters,
+    _bind,
+    escalation_inbox,
+)
 from tests.integration.builders import Builder
 
 pytestmark = pytest.mark.asyncio
@@ -118,3 +123,40 @@ async def test_a_word_search_does_not_look_at_phones(build: Builder) -> None:
     plan = await _plan(build, "Абая")
     assert "phones_trgm" not in plan
     assert "phones_text" not in plan
+
+
+async def test_inbox_counts_hold_on_every_page(build: Builder) -> None:
+    area = await build.area()
+    coordinator = await build.person(Role.COORDINATOR, area.territory)
+    now = datetime.now(UTC)
+    orders = [await build.order(area, control_deadline=now - timedelta(hours=h)) for h in (1, 2)]
+    async with build.sessionmaker() as session:
+        for n, (order, level, role) in enumerate(
+            [
+                (orders[0], "breach", "coordinator"),
+                (orders[0], "head", "supervisor"),
+                (orders[1], "breach", "coordinator"),
+            ]
+        ):
+            session.add(
+                Escalation(
+                    work_order_id=order.id,
+                    target="resolution",
+                    level=level,
+                    due_at=now - timedelta(hours=3),
+                    recipient_role=role,
+                    recipient_ids=[],
+                    created_at=now - timedelta(minutes=10 - n),
+                )
+            )
+        await session.commit()
+    async with build.sessionmaker() as session:
+        mine = await escalation_inbox(session, coordinator.actor, to_me=True, offset=0)
+        everyone = await escalation_inbox(session, coordinator.actor, to_me=False, offset=0)
+        past = await escalation_inbox(session, coordinator.actor, to_me=False, offset=40)
+    assert (mine.escalations, mine.orders) == (2, 2)
+    assert [g.number for g in mine.groups] == [orders[0].number, orders[1].number]
+    assert (everyone.escalations, everyone.orders) == (3, 2)
+    assert everyone.groups[0].levels == ["breach", "head"]
+    assert everyone.groups[0].others == 1
+    assert (past.escalations, past.orders, past.groups) == (3, 2, [])
