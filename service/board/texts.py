@@ -187,6 +187,8 @@ TEXTS: dict[str, Message | Plural] = {
         "board.ack_not_yours",
         "This escalation is addressed to another role; it is theirs to acknowledge.",
     ),
+    "ack_theirs": msg("board.ack_theirs", "Addressed to {role}: theirs to acknowledge."),
+    "comment_not_saved": msg("board.comment_not_saved", "Your comment was not saved: «{comment}»"),
     "comment_too_long": msg(
         "board.comment_too_long", "The comment is too long: 2000 characters at most."
     ),

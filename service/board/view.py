@@ -45,7 +45,7 @@ from service.db.models.technicians import technician_territories
 from service.db.models.work_orders import Priority, WorkType
 from service.errors import ValidationFailed
 from service.escalations import schemas as escalation_schemas
-from service.escalations.services import EscalationService
+from service.escalations.services import EscalationService, may_acknowledge
 from service.incidents.schemas import Incident
 from service.incidents.services import IncidentService
 from service.sla.holiday_sources import calendars_without_year
@@ -205,7 +205,8 @@ class BoardPageService:
         incidents = await IncidentService(self.session, self.actor).for_board(
             query.territory, INCIDENT_LIMIT, INCIDENT_RECENT
         )
-        codes = {t.id: t.code for t in territories}
+        # Territories by name (their codes are the operator's shorthand, not the coordinators').
+        names = {t.id: t.name for t in territories}
         clock = BoardClock(zones, language, several=self._several_zones(query, territories))
         local_now = now.astimezone(display_zone)
         return {
@@ -240,11 +241,16 @@ class BoardPageService:
             "kpis": self._kpi_tiles(kpis, language),
             "filters": self._filters(query, territories, await self._technicians(query), language),
             "reset_url": "/board",
-            "rows": [self._row(item, codes, clock) for item in page.items],
+            "rows": [self._row(item, names, clock) for item in page.items],
             "next_url": query.url(cursor=page.next_cursor) if page.next_cursor else None,
             "first_url": query.url(cursor=None) if query.cursor else None,
-            "escalations": [self._escalation(e, codes, clock, ack_error) for e in escalations],
-            "incidents": [self._incident(i, codes, clock, incident_error) for i in incidents],
+            "escalations": [
+                self._escalation(
+                    e, names, clock, ack_error, mine=may_acknowledge(self.actor, e.recipient_role)
+                )
+                for e in escalations
+            ],
+            "incidents": [self._incident(i, names, clock, incident_error) for i in incidents],
             "incidents_pending": sum(1 for i in incidents if i.acknowledged_at is None),
             "calendar_notice": await self._calendar_notice(local_now.year + 1, language),
         }
@@ -269,7 +275,7 @@ class BoardPageService:
         rows = await self.session.scalars(
             select(Territory)
             .where(territory_condition(self.actor, Territory.id))
-            .order_by(Territory.code)
+            .order_by(Territory.name, Territory.code)
             .limit(OPTION_LIMIT)
         )
         return list(rows)
@@ -428,9 +434,7 @@ class BoardPageService:
             {
                 "name": "territory",
                 "label": text("territory", language),
-                "options": options(
-                    [(str(t.id), f"{t.code} · {t.name}") for t in territories], query.territory
-                ),
+                "options": options([(str(t.id), t.name) for t in territories], query.territory),
             },
             {
                 "name": "type",
@@ -462,7 +466,7 @@ class BoardPageService:
 
     @staticmethod
     def _row(
-        item: schemas.OverdueItem, codes: Mapping[uuid.UUID, str], clock: BoardClock
+        item: schemas.OverdueItem, names: Mapping[uuid.UUID, str], clock: BoardClock
     ) -> dict[str, Any]:
         language = clock.language
         zone = clock.zone(item.territory_id)
@@ -472,7 +476,7 @@ class BoardPageService:
         return {
             "id": str(item.work_order_id),
             "number": item.number,
-            "territory": codes.get(item.territory_id, ""),
+            "territory": names.get(item.territory_id, ""),
             "type": text(f"type.{item.type}", language),
             "priority": text(f"priority.{item.priority}", language),
             "priority_code": item.priority,
@@ -498,22 +502,30 @@ class BoardPageService:
     @staticmethod
     def _escalation(
         escalation: escalation_schemas.Escalation,
-        codes: Mapping[uuid.UUID, str],
+        names: Mapping[uuid.UUID, str],
         clock: BoardClock,
         ack_error: tuple[uuid.UUID, str, str] | None,
+        *,
+        mine: bool,
     ) -> dict[str, Any]:
+        """An escalation card; only the role it is addressed to is offered the acknowledge form."""
         language = clock.language
         territory = escalation.territory_id
         failed = ack_error is not None and ack_error[0] == escalation.id
         new_date = escalation.customer_new_date
+        recipient = text(f"role.{escalation.recipient_role}", language)
+        theirs = text("ack_theirs", language, role=recipient)
         return {
             "id": str(escalation.id),
             "number": escalation.work_order_number,
-            "territory": codes.get(escalation.territory_id, ""),
+            "territory": names.get(escalation.territory_id, ""),
             "level": escalation.level,
             "level_label": text(f"level.{escalation.level}", language),
             "target": text(f"target.{escalation.target}", language),
-            "recipient": text(f"role.{escalation.recipient_role}", language),
+            "recipient": recipient,
+            "mine": mine,
+            # Kazakh puts the role first: the sentence still starts with a capital.
+            "theirs": None if mine else theirs[:1].upper() + theirs[1:],
             "due": clock.short(escalation.due_at, territory),
             "raised": clock.short(escalation.created_at, territory),
             "new_date": clock.short(new_date, territory) if new_date else None,
@@ -524,7 +536,7 @@ class BoardPageService:
     @staticmethod
     def _incident(
         incident: Incident,
-        codes: Mapping[uuid.UUID, str],
+        names: Mapping[uuid.UUID, str],
         clock: BoardClock,
         error: tuple[uuid.UUID, str, str] | None,
     ) -> dict[str, Any]:
@@ -535,7 +547,7 @@ class BoardPageService:
         return {
             "id": str(incident.id),
             "number": incident.work_order_number,
-            "territory": codes.get(territory, ""),
+            "territory": names.get(territory, ""),
             "kind": text(f"incident.{incident.kind}", language),
             "pending": acknowledged is None,
             "at": clock.short(incident.occurred_at, territory),

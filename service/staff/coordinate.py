@@ -8,6 +8,7 @@ events on the order's log (and in the audit trail), so the order's timeline tell
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -47,30 +48,48 @@ _ORDER_BY: dict[Sort, str] = {
     ),
 }
 
-_FROM = """
-    FROM work_orders wo
-    JOIN territories t ON t.id = wo.territory_id
-    JOIN customers c ON c.id = wo.customer_id
-    JOIN sites s ON s.id = wo.site_id
-    LEFT JOIN order_owners oo ON oo.work_order_id = wo.id
-    LEFT JOIN LATERAL (
-        SELECT u.id, u.full_name FROM users u
-        JOIN user_territories ut ON ut.user_id = u.id
-        WHERE ut.territory_id = wo.territory_id AND u.role = 'coordinator' AND u.is_active
-        ORDER BY u.full_name, u.id LIMIT 1
-    ) duty ON oo.work_order_id IS NULL
-    LEFT JOIN users ou ON ou.id = oo.user_id
+# Each territory's coordinator on duty (its first active coordinator by name), one row per
+# territory joined to the orders set-wise: resolved per order, it made "mine" the slowest view.
+_DUTY = """
+    SELECT DISTINCT ON (ut.territory_id) ut.territory_id, u.id, u.full_name
+    FROM user_territories ut JOIN users u ON u.id = ut.user_id
+    WHERE u.role = 'coordinator' AND u.is_active
+      AND (CAST(:all_territories AS boolean) OR ut.territory_id IN :territories)
+    ORDER BY ut.territory_id, u.full_name, u.id
 """
-_WHERE = """
-    WHERE wo.status IN :open AND wo.control_deadline < :now
-      AND (CAST(:all_territories AS boolean) OR wo.territory_id IN :territories)
-      AND (CAST(:mine AS uuid) IS NULL OR coalesce(oo.user_id, duty.id) = CAST(:mine AS uuid))
-      AND (CAST(:q AS text) = ''
-           OR wo.number ILIKE :like OR c.full_name ILIKE :like OR s.address ILIKE :like
-           OR CAST(:digits AS text) <> ''
-              AND (array_to_string(wo.contact_phones, ' ') LIKE :dlike
-                   OR array_to_string(c.phones, ' ') LIKE :dlike))
+_OWNER = "coalesce(oo.user_id, duty.id)"
+# A phone matches through migration 0025's trigram indexes, whose expression is exactly
+# phones_text(...): each side is a set of ids read from its index, not a test per order.
+_PHONE_MATCH = """
+    wo.id IN (SELECT pw.id FROM work_orders pw WHERE phones_text(pw.contact_phones) LIKE :dlike)
+    OR wo.customer_id IN (SELECT pc.id FROM customers pc WHERE phones_text(pc.phones) LIKE :dlike)
 """
+
+
+def _listing(filters: WorkspaceFilters, *, mine: bool) -> str:
+    """FROM and WHERE of the overdue orders the filters choose (mine or everyone's)."""
+    q = filters.q.strip()
+    joins = ""
+    where = [
+        "wo.status IN :open",
+        "wo.control_deadline < :now",
+        "(CAST(:all_territories AS boolean) OR wo.territory_id IN :territories)",
+    ]
+    if mine:
+        where.append(f"{_OWNER} = :me")
+    if q:
+        joins = "JOIN customers c ON c.id = wo.customer_id JOIN sites s ON s.id = wo.site_id"
+        match = ["wo.number ILIKE :like", "c.full_name ILIKE :like", "s.address ILIKE :like"]
+        if _digits(q):
+            match.append(_PHONE_MATCH)
+        where.append("(" + " OR ".join(match) + ")")
+    return f"""
+        FROM work_orders wo
+        {joins}
+        LEFT JOIN order_owners oo ON oo.work_order_id = wo.id
+        LEFT JOIN ({_DUTY}) duty ON duty.territory_id = wo.territory_id AND oo.work_order_id IS NULL
+        WHERE {" AND ".join(where)}
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,20 +145,28 @@ class OverduePage:
     as_of: datetime
 
 
-def _params(actor: Actor, filters: WorkspaceFilters, now: datetime, mine: bool) -> dict[str, Any]:
-    q = filters.q.strip()[:100]
+def _digits(q: str) -> str:
+    """The digits of a search that may be part of a phone (four or more), else ''."""
     digits = "".join(ch for ch in q if ch.isdigit())
+    return digits if len(digits) >= 4 else ""
+
+
+def _params(actor: Actor, filters: WorkspaceFilters, now: datetime) -> dict[str, Any]:
+    q = filters.q.strip()[:100]
     return {
         "open": tuple(OPEN_ORDER_STATUSES),
         "now": now,
         "all_territories": actor.is_admin,
         "territories": tuple(actor.territory_ids) or (uuid.UUID(int=0),),
-        "mine": actor.user_id if mine else None,
-        "q": q,
+        "me": actor.user_id,
         "like": f"%{_escape(q)}%",
-        "digits": digits if len(digits) >= 4 else "",
-        "dlike": f"%{digits}%",
+        "dlike": f"%{_digits(q)}%",
     }
+
+
+def _used(sql: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters the statement names (its parts vary with the filters)."""
+    return {k: v for k, v in params.items() if re.search(rf":{k}\b", sql)}
 
 
 def _escape(value: str) -> str:
@@ -162,22 +189,36 @@ class CoordinatorWorkspace:
         if self.actor.role not in COORDINATING_ROLES:
             raise Forbidden("Only coordinators work the overdue list", code="coordinators_only")
 
-    async def overdue(self, filters: WorkspaceFilters, now: datetime | None = None) -> OverduePage:
-        """One page of overdue orders, with the true counts of mine and everyone's."""
-        self._require()
-        now = now or utcnow()
-        params = _params(self.actor, filters, now, filters.mine)
+    def page_sql(self, filters: WorkspaceFilters, now: datetime) -> tuple[str, dict[str, Any]]:
+        """The page's statement and its parameters (``_bind`` it; EXPLAIN reads it too).
+
+        The page's order ids are chosen first (filtered, sorted, one more than a page), and
+        only those rows are decorated with names, the live visit and the last call.
+        """
+        order = _ORDER_BY[filters.sort]
         sql = f"""
+            WITH picked AS (
+                SELECT wo.id, oo.user_id AS taken_by, duty.id AS duty_id,
+                       duty.full_name AS duty_name
+                {_listing(filters, mine=filters.mine)}
+                ORDER BY {order}
+                LIMIT :limit OFFSET :offset
+            )
             SELECT wo.id, wo.number, wo.priority, wo.status, wo.control_deadline, wo.hold_reason,
                    wo.version, wo.territory_id, t.name AS territory_name, t.time_zone,
                    c.full_name AS customer_name,
                    coalesce(wo.contact_phones[1], c.phones[1]) AS phone, s.address,
-                   coalesce(oo.user_id, duty.id) AS owner_id,
-                   coalesce(ou.full_name, duty.full_name) AS owner_name,
-                   oo.user_id IS NOT NULL AS owner_taken,
+                   coalesce(p.taken_by, p.duty_id) AS owner_id,
+                   coalesce(ou.full_name, p.duty_name) AS owner_name,
+                   p.taken_by IS NOT NULL AS owner_taken,
                    v.technician_name, v.window_start, v.window_end,
                    call.outcome AS last_call_outcome, call.recorded_at AS last_call_at
-            {_FROM}
+            FROM picked p
+            JOIN work_orders wo ON wo.id = p.id
+            JOIN territories t ON t.id = wo.territory_id
+            JOIN customers c ON c.id = wo.customer_id
+            JOIN sites s ON s.id = wo.site_id
+            LEFT JOIN users ou ON ou.id = p.taken_by
             LEFT JOIN LATERAL (
                 SELECT tech.full_name AS technician_name, lower(vi.agreed_window) AS window_start,
                        upper(vi.agreed_window) AS window_end
@@ -192,30 +233,33 @@ class CoordinatorWorkspace:
                   AND e.data->>'reason' = 'coordinator_call'
                 ORDER BY e.recorded_at DESC LIMIT 1
             ) call ON true
-            {_WHERE}
-            ORDER BY {_ORDER_BY[filters.sort]}
-            LIMIT :limit OFFSET :offset
+            ORDER BY {order}
         """  # noqa: S608 (constant fragments and a fixed ORDER BY)
-        rows = (
-            await self.session.execute(
-                _bind(sql), {**params, "limit": PAGE_SIZE + 1, "offset": filters.offset}
-            )
-        ).all()
+        params = {**_params(self.actor, filters, now), "limit": PAGE_SIZE + 1}
+        return sql, _used(sql, {**params, "offset": filters.offset})
+
+    async def overdue(self, filters: WorkspaceFilters, now: datetime | None = None) -> OverduePage:
+        """One page of overdue orders, with the true counts of mine and everyone's."""
+        self._require()
+        now = now or utcnow()
+        sql, params = self.page_sql(filters, now)
+        rows = (await self.session.execute(_bind(sql), params)).all()
         more = len(rows) > PAGE_SIZE
-        counts = {}
-        for mine in (True, False):
-            counts[mine] = int(
-                await self.session.scalar(
-                    _bind(f"SELECT count(*) {_FROM} {_WHERE}"),
-                    _params(self.actor, filters, now, mine),
-                )
-                or 0
+        # Both tabs' counts in one pass over the overdue orders.
+        count_sql = (
+            f"SELECT count(*) FILTER (WHERE {_OWNER} = :me) AS mine, count(*) AS everyone "
+            + _listing(filters, mine=False)
+        )
+        counts = (
+            await self.session.execute(
+                _bind(count_sql), _used(count_sql, _params(self.actor, filters, now))
             )
+        ).one()
         return OverduePage(
             rows=[OverdueRow(**r._mapping) for r in rows[:PAGE_SIZE]],
-            total=counts[filters.mine],
-            mine_total=counts[True],
-            all_total=counts[False],
+            total=int(counts.mine if filters.mine else counts.everyone),
+            mine_total=int(counts.mine),
+            all_total=int(counts.everyone),
             next_offset=filters.offset + PAGE_SIZE if more else None,
             as_of=now,
         )
@@ -400,10 +444,43 @@ class EscalationInbox:
 
 
 ESCALATION_PAGE = 20
-_ESCALATIONS_FROM = """
+# The caller's pending escalations are read once (each needs its order's territory, a lookup
+# per escalation); counts, the page's orders and their groups all come from that one set, and
+# only the page's orders get their arrays built.
+_INBOX = """
+    WITH pending AS MATERIALIZED (
+        SELECT e.id, e.work_order_id, e.level, e.recipient_role, e.created_at
+        FROM escalations e
+        JOIN work_orders wo ON wo.id = e.work_order_id
+        WHERE e.acknowledged_at IS NULL
+          AND (CAST(:all_territories AS boolean) OR wo.territory_id IN :territories)
+          AND (CAST(:role AS text) IS NULL OR e.recipient_role = CAST(:role AS text))
+    ),
+    firsts AS (
+        SELECT work_order_id, min(created_at) AS first_at FROM pending GROUP BY work_order_id
+    ),
+    page AS (
+        SELECT work_order_id, first_at FROM firsts
+        ORDER BY first_at, work_order_id LIMIT :limit OFFSET :offset
+    )
+    SELECT p.work_order_id, wo.number, t.name AS territory_name, t.time_zone,
+           array_agg(e.id ORDER BY e.created_at, e.id) AS ids,
+           array_agg(e.level ORDER BY e.created_at, e.id) AS levels,
+           array_agg(e.recipient_role ORDER BY e.created_at, e.id) AS roles,
+           p.first_at,
+           (SELECT count(*) FROM pending) AS escalations,
+           (SELECT count(*) FROM firsts) AS orders
+    FROM page p
+    JOIN pending e ON e.work_order_id = p.work_order_id
+    JOIN work_orders wo ON wo.id = p.work_order_id
+    JOIN territories t ON t.id = wo.territory_id
+    GROUP BY p.work_order_id, p.first_at, wo.number, t.name, t.time_zone
+    ORDER BY p.first_at, p.work_order_id
+"""
+_INBOX_COUNTS = """
+    SELECT count(*) AS escalations, count(DISTINCT e.work_order_id) AS orders
     FROM escalations e
     JOIN work_orders wo ON wo.id = e.work_order_id
-    JOIN territories t ON t.id = wo.territory_id
     WHERE e.acknowledged_at IS NULL
       AND (CAST(:all_territories AS boolean) OR wo.territory_id IN :territories)
       AND (CAST(:role AS text) IS NULL OR e.recipient_role = CAST(:role AS text))
@@ -419,32 +496,19 @@ async def escalation_inbox(
         "territories": tuple(actor.territory_ids) or (uuid.UUID(int=0),),
         "role": actor.role.value if to_me and not actor.is_admin else None,
     }
-    counts = (
-        await session.execute(
-            _bind(
-                f"SELECT count(*) AS n, count(DISTINCT e.work_order_id) AS o {_ESCALATIONS_FROM}"
-            ),
-            params,
-        )
-    ).one()
     rows = (
         await session.execute(
-            _bind(
-                f"""
-                SELECT e.work_order_id, wo.number, t.name AS territory_name, t.time_zone,
-                       array_agg(e.id ORDER BY e.created_at, e.id) AS ids,
-                       array_agg(e.level ORDER BY e.created_at, e.id) AS levels,
-                       array_agg(e.recipient_role ORDER BY e.created_at, e.id) AS roles,
-                       min(e.created_at) AS first_at
-                {_ESCALATIONS_FROM}
-                GROUP BY e.work_order_id, wo.number, t.name, t.time_zone
-                ORDER BY min(e.created_at), e.work_order_id
-                LIMIT :limit OFFSET :offset
-                """
-            ),
-            {**params, "limit": ESCALATION_PAGE + 1, "offset": offset},
+            _bind(_INBOX), {**params, "limit": ESCALATION_PAGE + 1, "offset": offset}
         )
     ).all()
+    if rows:
+        escalations, orders = int(rows[0].escalations), int(rows[0].orders)
+    elif offset:
+        # A page past the end (a link kept after others acknowledged): the counts still hold.
+        counts = (await session.execute(_bind(_INBOX_COUNTS), params)).one()
+        escalations, orders = int(counts.escalations), int(counts.orders)
+    else:
+        escalations = orders = 0
     groups = [
         EscalationGroup(
             work_order_id=r.work_order_id,
@@ -463,8 +527,8 @@ async def escalation_inbox(
     ]
     return EscalationInbox(
         groups=groups,
-        escalations=int(counts.n),
-        orders=int(counts.o),
+        escalations=escalations,
+        orders=orders,
         next_offset=offset + ESCALATION_PAGE if len(rows) > ESCALATION_PAGE else None,
     )
 

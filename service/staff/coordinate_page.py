@@ -10,6 +10,8 @@ reason and a 4xx status).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -33,6 +35,7 @@ from service.ratings import schemas as rating_schemas
 from service.ratings.follow_ups import FollowUpService
 from service.staff.coordinate import (
     CALL_OUTCOMES,
+    NOTE_MAX,
     SORTS,
     CoordinatorWorkspace,
     WorkspaceFilters,
@@ -56,6 +59,11 @@ def local_time(value: datetime, zone_key: str) -> str:
     """A time in a territory's zone, short, with its UTC offset (``30.11 17:00 UTC+05``)."""
     local = value.astimezone(ZoneInfo(zone_key))
     return f"{local:%d.%m %H:%M} {utc_offset(local)}"
+
+
+def short_time(value: datetime, zone_key: str) -> str:
+    """A time in a territory's zone without its offset (the page's legend names the zones)."""
+    return f"{value.astimezone(ZoneInfo(zone_key)):%d.%m %H:%M}"
 
 
 def utc_offset(local: datetime) -> str:
@@ -110,14 +118,50 @@ def _back(data: dict[str, str], notice: str, n: int | None = None) -> str:
     return f"{back}{sep}notice={notice}" + (f"&n={n}" if n is not None else "")
 
 
-def _input_error(ct: dict[str, str], exc: DomainError) -> str:
-    """The form's refusal in the reader's language: a sentence per known field."""
-    errors = getattr(exc, "errors", None) or []
-    known = [ct[f"err.field.{e.field}"] for e in errors if f"err.field.{e.field}" in ct]
-    if known:
-        return " ".join(dict.fromkeys(known))
-    detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
-    return ct["err.input"].format(detail=detail or str(exc))
+# Each row dialog's inputs, as the form names them (what is kept when the server refuses).
+DIALOGS: dict[str, tuple[str, ...]] = {
+    "call": ("outcome", "promised", "note"),
+    "hold": ("reason",),
+    "hand-over": ("to", "note"),
+    "escalate": ("note",),
+    "resolve": ("comment",),
+    "incident": ("comment",),
+}
+# A service's field name where the form's input is named otherwise.
+_INPUT_OF = {"hold_reason": "reason"}
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A dialog the server refused: shown open again with what was typed and why.
+
+    ``errors`` maps an input's name to its reason; the key ``""`` is about the whole form.
+    """
+
+    target: str
+    form: str
+    values: dict[str, str]
+    errors: dict[str, str]
+
+    @property
+    def focus(self) -> str:
+        """The input to put the cursor in: the first one refused, else the dialog's first."""
+        inputs = DIALOGS[self.form]
+        return next((name for name in inputs if name in self.errors), inputs[0])
+
+
+def _field_errors(ct: dict[str, str], exc: DomainError, form: str | None) -> dict[str, str]:
+    """The refusal in the reader's language, per input of the dialog where one is named."""
+    inputs = DIALOGS.get(form or "", ())
+    found: dict[str, str] = {}
+    for error in getattr(exc, "errors", None) or []:
+        name = _INPUT_OF.get(error.field, error.field)
+        text = ct.get(f"err.field.{error.field}") or ct["err.input"].format(
+            detail=f"{error.field}: {error.message}"
+        )
+        key = name if name in inputs else ""
+        found[key] = f"{found[key]} {text}" if key in found and text not in found[key] else text
+    return found or {"": ct["err.input"].format(detail=str(exc))}
 
 
 class CoordinatePageController(Controller):
@@ -157,6 +201,7 @@ class CoordinatePageController(Controller):
         notice: str | None = None,
         n: int = 0,
         error: str | None = None,
+        refused: Refused | None = None,
         status: int = 200,
     ) -> Response[Any]:
         assert staff.session is not None
@@ -177,11 +222,12 @@ class CoordinatePageController(Controller):
                 {
                     "row": row,
                     "deadline": local_time(row.control_deadline, row.time_zone),
+                    "deadline_short": short_time(row.control_deadline, row.time_zone),
                     "overdue": format_span(row.overdue_minutes(page.as_of), staff.language),
-                    "window": local_time(row.window_start, row.time_zone)
+                    "window": short_time(row.window_start, row.time_zone)
                     if row.window_start
                     else None,
-                    "last_call": local_time(row.last_call_at, row.time_zone)
+                    "last_call": short_time(row.last_call_at, row.time_zone)
                     if row.last_call_at
                     else None,
                     "mine": row.owner_id == actor.user_id,
@@ -201,6 +247,19 @@ class CoordinatePageController(Controller):
         )
         follow_ups, follow_up_total = await open_follow_ups(db_session, actor)
         incidents, incident_total = await pending_incidents(db_session, actor)
+        # The dialogs the page shows (a row's hold and hand-over only where they apply).
+        shown = {(str(f.id), "resolve") for f in follow_ups} | {
+            (str(i.id), "incident") for i in incidents
+        }
+        for row, item in zip(page.rows, rows, strict=True):
+            shown |= {(str(row.id), "call"), (str(row.id), "escalate")}
+            if row.status != "on_hold":
+                shown.add((str(row.id), "hold"))
+            if item["mine"] and item["owners"]:
+                shown.add((str(row.id), "hand-over"))
+        if refused is not None and (refused.target, refused.form) not in shown:
+            # The row left the list meanwhile: the reason is said above the list instead.
+            error, refused = " ".join(refused.errors.values()), None
         for name, zone in [
             *((g.territory_name, g.time_zone) for g in inbox.groups),
             *((f.territory_name, f.time_zone) for f in follow_ups),
@@ -249,6 +308,7 @@ class CoordinatePageController(Controller):
                 "now": page.as_of,
                 "notice": ct[f"notice.{notice}"].format(n=n) if notice else None,
                 "error": error,
+                "refused": refused,
             },
             status,
         )
@@ -261,8 +321,13 @@ class CoordinatePageController(Controller):
         data: dict[str, str],
         action: Any,
         notice: str,
+        dialog: tuple[uuid.UUID, str] | None = None,
     ) -> Response[Any]:
-        """Guard, run the action in a savepoint, and answer with the list or the reason."""
+        """Guard, run the action in a savepoint, and answer with the list or the reason.
+
+        ``dialog`` (the row's id and the dialog's name) brings a refused dialog back open with
+        what was typed and the reason next to its field.
+        """
         if staff.session is None:
             return staff.to_login(form_page=PATH)
         if staff.role not in COORDINATE.roles:
@@ -278,23 +343,56 @@ class CoordinatePageController(Controller):
         except NotFound:
             return staff.not_found()
         except Forbidden as exc:
-            if exc.code == "not_addressed_to_you":
-                return await self._page(
-                    staff, db_session, params, error=ct["err.not_yours"], status=403
-                )
-            return staff.not_for_role()
+            if exc.code != "not_addressed_to_you":
+                return staff.not_for_role()
+            errors, status = {"": ct["err.not_yours"]}, 403
         except PreconditionFailed:
-            return await self._page(staff, db_session, params, error=ct["err.changed"], status=412)
+            errors, status = {"": ct["err.changed"]}, 412
         except Conflict as exc:
             reason = ct["err.already_escalated"] if exc.code == "already_escalated" else None
-            return await self._page(
-                staff, db_session, params, error=reason or ct["err.gone"], status=409
-            )
+            errors, status = {"": reason or ct["err.gone"]}, 409
         except (ValidationFailed, DomainError) as exc:
-            return await self._page(
-                staff, db_session, params, error=_input_error(ct, exc), status=422
+            errors, status = _field_errors(ct, exc, dialog[1] if dialog else None), 422
+        else:
+            return staff.redirect(_back(data, notice, n if isinstance(n, int) else None))
+        refused = (
+            Refused(
+                target=str(dialog[0]),
+                form=dialog[1],
+                values={name: data.get(name, "")[: NOTE_MAX * 4] for name in DIALOGS[dialog[1]]},
+                errors=errors,
             )
-        return staff.redirect(_back(data, notice, n if isinstance(n, int) else None))
+            if dialog
+            else None
+        )
+        return await self._page(
+            staff,
+            db_session,
+            params,
+            error=None if refused else " ".join(errors.values()),
+            refused=refused,
+            status=status,
+        )
+
+    async def _with_note(
+        self,
+        request: Request[Any, Any, Any],
+        staff: StaffRequest,
+        db_session: DbSession,
+        data: dict[str, str],
+        order_id: uuid.UUID,
+        step: Callable[[CoordinatorWorkspace, uuid.UUID, str], Awaitable[None]],
+        notice: str,
+        dialog: str | None = None,
+    ) -> Response[Any]:
+        """A row action that takes the order and the form's note (take it, escalate by hand)."""
+
+        async def action(actor: Any) -> None:
+            await step(CoordinatorWorkspace(db_session, actor), order_id, data.get("note", ""))
+
+        return await self._act(
+            request, staff, db_session, data, action, notice, (order_id, dialog) if dialog else None
+        )
 
     @post("/orders/{order_id:uuid}/take", media_type=MediaType.HTML, status_code=303)
     async def take(
@@ -306,11 +404,9 @@ class CoordinatePageController(Controller):
         db_session: DbSession,
     ) -> Response[Any]:
         """The caller becomes the order's owner."""
-
-        async def action(actor: Any) -> None:
-            await CoordinatorWorkspace(db_session, actor).take(order_id, data.get("note", ""))
-
-        return await self._act(request, staff, db_session, data, action, "taken")
+        return await self._with_note(
+            request, staff, db_session, data, order_id, CoordinatorWorkspace.take, "taken"
+        )
 
     @post("/orders/{order_id:uuid}/hand-over", media_type=MediaType.HTML, status_code=303)
     async def hand_over(
@@ -335,7 +431,9 @@ class CoordinatePageController(Controller):
                 order_id, to, data.get("note", "")
             )
 
-        return await self._act(request, staff, db_session, data, action, "handed_over")
+        return await self._act(
+            request, staff, db_session, data, action, "handed_over", (order_id, "hand-over")
+        )
 
     @post("/orders/{order_id:uuid}/call", media_type=MediaType.HTML, status_code=303)
     async def call(
@@ -361,7 +459,9 @@ class CoordinatePageController(Controller):
                 order_id, data.get("outcome", ""), promised, data.get("note", "")
             )
 
-        return await self._act(request, staff, db_session, data, action, "called")
+        return await self._act(
+            request, staff, db_session, data, action, "called", (order_id, "call")
+        )
 
     @post("/orders/{order_id:uuid}/hold", media_type=MediaType.HTML, status_code=303)
     async def hold(
@@ -379,7 +479,7 @@ class CoordinatePageController(Controller):
                 order_id, data.get("reason", ""), data.get("version")
             )
 
-        return await self._act(request, staff, db_session, data, action, "held")
+        return await self._act(request, staff, db_session, data, action, "held", (order_id, "hold"))
 
     @post("/escalations/acknowledge", media_type=MediaType.HTML, status_code=303)
     async def acknowledge(
@@ -419,7 +519,9 @@ class CoordinatePageController(Controller):
                 task_id, rating_schemas.FollowUpResolve(comment=data.get("comment", "")[:2000])
             )
 
-        return await self._act(request, staff, db_session, data, action, "resolved")
+        return await self._act(
+            request, staff, db_session, data, action, "resolved", (task_id, "resolve")
+        )
 
     @post("/orders/{order_id:uuid}/escalate", media_type=MediaType.HTML, status_code=303)
     async def escalate(
@@ -431,11 +533,16 @@ class CoordinatePageController(Controller):
         db_session: DbSession,
     ) -> Response[Any]:
         """Escalate the order to its territory's supervisors by hand, with a note."""
-
-        async def action(actor: Any) -> None:
-            await CoordinatorWorkspace(db_session, actor).escalate(order_id, data.get("note", ""))
-
-        return await self._act(request, staff, db_session, data, action, "escalated")
+        return await self._with_note(
+            request,
+            staff,
+            db_session,
+            data,
+            order_id,
+            CoordinatorWorkspace.escalate,
+            "escalated",
+            "escalate",
+        )
 
     @post("/incidents/{incident_id:uuid}/acknowledge", media_type=MediaType.HTML, status_code=303)
     async def acknowledge_incident(
@@ -453,4 +560,6 @@ class CoordinatePageController(Controller):
                 incident_id, data.get("comment", "")
             )
 
-        return await self._act(request, staff, db_session, data, action, "incident")
+        return await self._act(
+            request, staff, db_session, data, action, "incident", (incident_id, "incident")
+        )

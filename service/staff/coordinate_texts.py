@@ -111,6 +111,14 @@ TEXTS: dict[str, Message | Plural] = {
     "err.already_escalated": msg(
         "coord.err.already_escalated", "The order is already escalated to the supervisors."
     ),
+    # The row's action chips: short words; the full action is their accessible name.
+    "chip.take": msg("coord.chip.take", "Take"),
+    "chip.book": msg("coord.chip.book", "Book"),
+    "chip.reschedule": msg("coord.chip.reschedule", "Move"),
+    "chip.call": msg("coord.chip.call", "Call"),
+    "chip.hold": msg("coord.chip.hold", "Hold"),
+    "chip.hand_over": msg("coord.chip.hand_over", "Hand over"),
+    "chip.escalate": msg("coord.chip.escalate", "Escalate"),
     "err.field.note": msg("coord.err.field.note", "Write a note."),
     "err.field.hold_reason": msg("coord.err.field.hold_reason", "Write why the order is on hold."),
     "err.field.comment": msg("coord.err.field.comment", "Write a comment saying what was done."),

@@ -148,15 +148,15 @@ async def populate(url: str) -> str:
         await engine.dispose()
 
 
-def sign_in(base: str) -> dict[str, str]:
-    """The staff cookie session of the bench dispatcher, as a Cookie header."""
+def sign_in(base: str, username: str = "bench-dispatcher") -> dict[str, str]:
+    """The staff cookie session of a bench user (the dispatcher by default), as a Cookie header."""
     with httpx.Client(base_url=base, follow_redirects=False) as client:
         form = client.get("/staff/login")
         token = _TOKEN.search(form.text)
         assert token, form.text[:300]
         answer = client.post(
             "/staff/login",
-            data={"username": "bench-dispatcher", "password": PASSWORD, "form_token": token[1]},
+            data={"username": username, "password": PASSWORD, "form_token": token[1]},
         )
         assert answer.status_code == 303, answer.text[:300]
         cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())

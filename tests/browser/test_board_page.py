@@ -209,6 +209,12 @@ async def test_coordinator_works_the_board(
         assert await page.inner_text("#kpi-tiles [data-kpi=rating] .n") == "4,25"
         # 4 of 5 arrivals: the order being worked on arrived inside its window too.
         assert await page.inner_text("#kpi-tiles [data-kpi=on_time] .n") == "80\u00a0%"
+    # The territory by its name, never its code; the supervisors' card without a form to answer.
+    assert "Алматы · Медеуский район" in await missed.inner_text()
+    assert "ALM-" not in await page.inner_text("main")
+    theirs = page.locator(f"#escalation-{scene.escalations['meter']}")
+    assert await theirs.locator("textarea, button").count() == 0
+    assert "Адресовано руководителям: подтверждают они." in await theirs.inner_text()
     await page.screenshot(path=str(artifacts / "board-ru.png"), full_page=True)
 
     # A new late order appears by itself within a minute.

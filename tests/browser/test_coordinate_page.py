@@ -17,6 +17,7 @@ from service.db.models import (
     OrderOwner,
     Rating,
     Visit,
+    WorkOrder,
     WorkOrderEvent,
 )
 from tests.browser.axe import serious_violations
@@ -35,6 +36,9 @@ async def test_coordinator_takes_calls_books_and_clears(
     now = datetime.now(UTC)
     order = await build.order(area, control_deadline=now - timedelta(hours=6), priority="high")
     other = await build.order(area, control_deadline=now - timedelta(hours=2))
+    # A morning's list: more overdue orders than a screen holds.
+    for minutes in range(18):
+        await build.order(area, control_deadline=now - timedelta(minutes=30 + minutes))
     escalations = {
         name: Escalation(
             id=uuid.uuid4(),
@@ -88,12 +92,26 @@ async def test_coordinator_takes_calls_books_and_clears(
     assert box["x"] + box["width"] <= 1024
     # The header row sticks to the top of the window as the list scrolls.
     await page.evaluate(
-        "window.scrollTo(0, document.querySelector('table.overdue').offsetTop + 80)"
+        "window.scrollTo(0, document.querySelector('table.overdue').getBoundingClientRect().top"
+        " + scrollY + 80)"
     )
     top = await page.evaluate(
         "document.querySelector('table.overdue thead th').getBoundingClientRect().top"
     )
     assert 0 <= top <= 1
+    # Compact rows: two lines each, a dozen and more on a 1024x768 screen under the header.
+    heights = await page.evaluate(
+        "[...document.querySelectorAll('table.overdue tbody tr')]"
+        ".map(r => r.getBoundingClientRect().height)"
+    )
+    assert len(heights) == 20
+    assert max(heights) <= 50
+    whole = await page.evaluate(
+        "[...document.querySelectorAll('table.overdue tbody tr')].filter(r => {"
+        " const b = r.getBoundingClientRect(); return b.top >= 0 && b.bottom <= innerHeight;"
+        " }).length"
+    )
+    assert whole >= 12
     await page.evaluate("window.scrollTo(0, 0)")
     assert await serious_violations(page) == []
     await page.screenshot(path=str(artifacts / "coordinate-1024.png"), full_page=True)
@@ -170,4 +188,96 @@ async def test_coordinator_takes_calls_books_and_clears(
     await page.locator("h1").wait_for()
     assert order.number not in await page.inner_text("main")
     await page.screenshot(path=str(artifacts / "coordinate-after-1024.png"), full_page=True)
+    await context.close()
+
+
+async def test_a_refused_dialog_comes_back_open_with_what_was_typed(
+    browser: Browser, live_server: str, build: Builder, artifacts: Path
+) -> None:
+    area = await build.area()
+    coordinator = await build.person(Role.COORDINATOR, area.territory)
+    now = datetime.now(UTC)
+    order = await build.order(area, control_deadline=now - timedelta(hours=3))
+    context = await browser.new_context(
+        viewport={"width": 1024, "height": 768}, locale="en-GB", bypass_csp=True
+    )
+    page = await context.new_page()
+    await page.goto(f"{live_server}/coordinate")
+    await page.fill("#username", coordinator.user.username)
+    await page.fill("#password", PASSWORD)
+    await page.select_option("#language", "en")
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"{live_server}/coordinate")
+
+    # A tab left open since yesterday: its date picker still allows yesterday.
+    row = page.locator(f'tr[data-order="{order.number}"]')
+    await row.locator("summary", has_text="Record call").click()
+    form = row.locator("form[action$='/call']")
+    await form.locator('select[name="outcome"]').select_option("callback")
+    yesterday = (now - timedelta(days=1)).date().isoformat()
+    await form.locator('input[name="promised"]').evaluate("e => e.removeAttribute('min')")
+    await form.locator('input[name="promised"]').fill(yesterday)
+    await form.locator('input[name="note"]').fill("Asked to call after lunch, daughter answers")
+    await form.locator("button[type=submit]").click()
+    await page.wait_for_load_state()
+    row = page.locator(f'tr[data-order="{order.number}"]')
+    form = row.locator("form[action$='/call']")
+    assert await form.is_visible()  # the dialog is open again
+    promised = form.locator('input[name="promised"]')
+    assert await promised.input_value() == yesterday
+    assert await promised.get_attribute("aria-invalid") == "true"
+    error = form.locator(f"#{await promised.get_attribute('aria-describedby')}")
+    assert "today or later" in await error.inner_text()
+    assert await form.locator('select[name="outcome"]').input_value() == "callback"
+    assert (
+        await form.locator('input[name="note"]').input_value()
+        == "Asked to call after lunch, daughter answers"
+    )
+    assert await page.evaluate("document.activeElement.name") == "promised"
+    assert await serious_violations(page) == []
+    await page.screenshot(path=str(artifacts / "coordinate-call-refused-1024.png"))
+    async with build.sessionmaker() as session:
+        assert not await session.scalar(
+            select(WorkOrderEvent).where(
+                WorkOrderEvent.work_order_id == order.id,
+                WorkOrderEvent.kind == "customer.contacted",
+            )
+        )
+    # Corrected, it goes through with the rest as typed.
+    tomorrow = (now + timedelta(days=1)).date().isoformat()
+    await promised.fill(tomorrow)
+    await form.locator("button[type=submit]").click()
+    await page.wait_for_url("**notice=called**")
+    async with build.sessionmaker() as session:
+        contact = await session.scalar(
+            select(WorkOrderEvent).where(
+                WorkOrderEvent.work_order_id == order.id,
+                WorkOrderEvent.kind == "customer.contacted",
+            )
+        )
+        assert contact is not None
+        assert contact.data["outcome"] == "callback"
+        assert contact.data["note"] == "Asked to call after lunch, daughter answers"
+
+    # The order changes while the hold reason is typed: the reason is kept, the form says why.
+    await page.goto(f"{live_server}/coordinate")
+    row = page.locator(f'tr[data-order="{order.number}"]')
+    await row.locator("summary", has_text="Put on hold").click()
+    async with build.sessionmaker() as session:
+        (await session.get_one(WorkOrder, order.id)).description = "Changed by a dispatcher"
+        await session.commit()
+    form = row.locator("form[action$='/hold']")
+    await form.locator('input[name="reason"]').fill("Waiting for the landlord's permission")
+    await form.locator("button[type=submit]").click()
+    await page.wait_for_load_state()
+    form = page.locator(f'tr[data-order="{order.number}"] form[action$="/hold"]')
+    assert await form.is_visible()
+    assert "changed meanwhile" in await form.locator(".err").inner_text()
+    assert (
+        await form.locator('input[name="reason"]').input_value()
+        == "Waiting for the landlord's permission"
+    )
+    await page.screenshot(path=str(artifacts / "coordinate-hold-refused-1024.png"))
+    async with build.sessionmaker() as session:
+        assert (await session.get_one(WorkOrder, order.id)).status == "new"
     await context.close()

@@ -15,7 +15,7 @@ from service.auth.services import REUSE_GRACE
 from service.auth.tokens import refresh_token_hash
 from service.board import view as board_view
 from service.common.actor import Role
-from service.db.models import AuditEntry, Escalation, RefreshToken, WorkOrder
+from service.db.models import AuditEntry, Escalation, RefreshToken, Territory, WorkOrder
 from tests.integration.builders import PASSWORD, Area, Builder, Person
 
 pytestmark = pytest.mark.asyncio
@@ -535,5 +535,53 @@ async def test_another_roles_escalation_is_refused_next_to_its_form(
     assert response.status_code == 403
     assert "addressed to another role" in response.text
     assert "Seen it" in response.text  # what was typed is kept
+    assert (await _pending(build, scene.escalation.id)).acknowledged_at is None
+    assert await build.count(AuditEntry) == audit
+
+
+async def test_territories_by_name_and_only_my_roles_escalations_offer_acknowledge(
+    board: Any, scene: Scene, build: Builder
+) -> None:
+    async with build.sessionmaker() as session:
+        territory = await session.get_one(Territory, scene.area.territory.id)
+        territory.name = "Алматы, Бостандық"
+        head = Escalation(
+            work_order_id=scene.orders["late_30h"].id,
+            target="resolution",
+            level="head",
+            due_at=datetime.now(UTC) - timedelta(hours=30),
+            recipient_role="supervisor",
+            recipient_ids=[],
+        )
+        session.add(head)
+        await session.commit()
+    await login(board, scene.coordinator, language="en")
+    html = (await page(board)).text
+    # The territory's name in the rows, the cards and the filter; its code nowhere.
+    assert html.count("Алматы, Бостандық") >= 3
+    assert scene.area.territory.code not in html
+    # The coordinators' breach has its form; the supervisors' head is shown without one.
+    assert f'action="/board/escalations/{scene.escalation.id}/acknowledge"' in html
+    assert f'action="/board/escalations/{head.id}/acknowledge"' not in html
+    card = re.search(rf'id="escalation-{head.id}".*?</li>', html, re.DOTALL)
+    assert card
+    assert "Addressed to supervisors: theirs to acknowledge." in card[0]
+    assert "<textarea" not in card[0]
+    # A supervisor of the territory is offered theirs, and not the coordinators'.
+    board.cookies.clear()
+    supervisor = await build.person(Role.SUPERVISOR, scene.area.territory)
+    await login(board, supervisor, language="ru")
+    html = (await page(board)).text
+    assert f'action="/board/escalations/{head.id}/acknowledge"' in html
+    assert f'action="/board/escalations/{scene.escalation.id}/acknowledge"' not in html
+    assert "Адресовано координаторам: подтверждают они." in html
+    # Posting to the coordinators' one anyway (a stale page) is refused and writes nothing.
+    audit = await build.count(AuditEntry)
+    response = await board.post(
+        f"{BOARD}/escalations/{scene.escalation.id}/acknowledge",
+        data={"csrf": csrf(html), "comment": "Видел", "back": ""},
+    )
+    assert response.status_code == 403
+    assert "Ваш комментарий не сохранён: «Видел»" in response.text
     assert (await _pending(build, scene.escalation.id)).acknowledged_at is None
     assert await build.count(AuditEntry) == audit

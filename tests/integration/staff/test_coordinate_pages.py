@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -464,3 +465,57 @@ async def test_follow_up_and_incident_resolved_in_place(
     assert "The incident is acknowledged." in after.text
     assert "No unacknowledged incidents." in after.text
     assert "No open follow-ups." in after.text
+
+
+async def test_a_refused_dialog_keeps_what_was_typed_next_to_the_reason(
+    web: Any, scene: Scene, build: Builder
+) -> None:
+    await sign_in(web, scene.coordinator)
+    token = csrf((await web.get("/coordinate")).text)
+    await web.post(f"/coordinate/orders/{scene.late.id}/take", data={"csrf": token})
+    events = await build.count(WorkOrderEvent)
+    refused = await web.post(
+        f"/coordinate/orders/{scene.late.id}/hand-over",
+        data={
+            "csrf": token,
+            "to": str(scene.foreign_coordinator.user.id),
+            "note": "Knows the building <b>well</b>",
+        },
+    )
+    assert refused.status_code == 422
+    html = refused.text
+    dialog = re.search(r'<details class="pop" open>.*?</details>', html, re.DOTALL)
+    assert dialog
+    assert f'action="/coordinate/orders/{scene.late.id}/hand-over"' in dialog[0]
+    assert 'value="Knows the building &lt;b&gt;well&lt;/b&gt;"' in dialog[0]
+    assert f'aria-describedby="to-err-{scene.late.id}"' in dialog[0]
+    assert f'id="to-err-{scene.late.id}"' in dialog[0]
+    assert "Choose a coordinator or supervisor of the order&#39;s territory." in dialog[0]
+    assert 'class="error"' not in html  # said in the dialog, not above the list
+    escalate = await web.post(
+        f"/coordinate/orders/{scene.late.id}/escalate", data={"csrf": token, "note": "   "}
+    )
+    assert escalate.status_code == 422
+    assert f'id="esc-note-err-{scene.late.id}"' in escalate.text
+    assert "Write a note." in escalate.text
+    owner = await _get(build, OrderOwner, scene.late.id)
+    assert owner.user_id == scene.coordinator.user.id
+    assert await build.count(WorkOrderEvent) == events
+
+
+async def test_a_refusal_for_a_dialog_the_row_no_longer_offers_is_said_above_the_list(
+    web: Any, scene: Scene, build: Builder
+) -> None:
+    async with build.sessionmaker() as session:
+        order = await session.get_one(WorkOrder, scene.late.id)
+        order.status = "on_hold"
+        order.hold_reason = "Parts"
+        await session.commit()
+    await sign_in(web, scene.coordinator)
+    token = csrf((await web.get("/coordinate")).text)
+    response = await web.post(
+        f"/coordinate/orders/{scene.late.id}/hold",
+        data={"csrf": token, "reason": "   ", "version": "1"},
+    )
+    assert response.status_code == 422
+    assert '<p class="error" role="alert">Write why the order is on hold.</p>' in response.text
