@@ -27,6 +27,8 @@ from service.acts.controllers import (
     CustomerLinksController,
 )
 from service.admin.controllers import OutboxAdminController, StaffUserController
+from service.appeals.controllers import CONTROLLERS as APPEAL_CONTROLLERS
+from service.appeals.page import CONTROLLERS as APPEAL_PAGE_CONTROLLERS
 from service.auth.controllers import AuthController, DeviceController, MeController
 from service.auth.guards import provide_actor, provide_login_throttle
 from service.auth.openapi import document_rate_limits
@@ -111,6 +113,8 @@ PUBLIC_PATHS = [
     "/mobile/v1/sign/",
     "/mobile/v1/acts/copy/",
     "/rate/",
+    # The public appeal form and the status page behind the customer's link.
+    "/appeal",
     # Staff pages (board, dispatch, their sign-in) authenticate with the staff cookie session.
     "/board",
     "/staff/",
@@ -236,6 +240,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             VisitController,
             TechnicianScheduleController,
             VisitChecklistController,
+            *APPEAL_CONTROLLERS,
+            *APPEAL_PAGE_CONTROLLERS,
             *BOARD_CONTROLLERS,
             *ESCALATION_CONTROLLERS,
             *RATING_CONTROLLERS,

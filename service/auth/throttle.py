@@ -28,7 +28,7 @@ from service.db.models import LoginFailure, LoginRateWindow
 from service.errors import TooManyRequests
 from service.settings import AuthSettings
 
-Surface = Literal["login", "refresh", "board_login", "otp"]
+Surface = Literal["login", "refresh", "board_login", "otp", "appeal"]
 
 RATE_WINDOW = timedelta(minutes=1)
 # A username's failures are forgotten after a day without attempts.
@@ -47,6 +47,9 @@ def surface_of(method: str, path: str) -> Surface | None:
         return "board_login"
     if path.startswith("/mobile/v1/sign/") and path.endswith("/otp"):
         return "otp"
+    # The customers' public appeal form: an anonymous flood is refused before it is read.
+    if path in ("/appeal", "/appeal/"):
+        return "appeal"
     return None
 
 
