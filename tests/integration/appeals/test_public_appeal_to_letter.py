@@ -171,19 +171,3 @@ async def test_public_form_refuses_bad_input_and_stores_nothing(
     assert await build.count(Appeal) == before
     assert (await client.get("/appeal/status/" + "x" * 30)).status_code == 404
     assert (await client.get(f"/appeal/status/{uuid.uuid4().hex}/letter")).status_code == 404
-
-
-async def test_an_anonymous_flood_is_refused(fresh_client: Any, fresh_build: Builder) -> None:
-    area = await fresh_build.area()
-    limit = fresh_build.settings.auth.login_rate_per_minute
-    codes = [
-        (
-            await fresh_client.post("/appeal", data=form(area.territory.code), files=NO_FILE)
-        ).status_code
-        for _ in range(limit + 3)
-    ]
-    assert codes[0] == 201
-    assert codes[-1] == 429
-    accepted = codes.count(201)
-    assert accepted <= limit
-    assert await fresh_build.count(Appeal) == accepted
