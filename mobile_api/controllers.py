@@ -15,7 +15,7 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
-from mobile_api.deps import Technician, provide_signing
+from mobile_api.deps import Signing, Technician, provide_signing
 from mobile_api.schemas import PushRequest, PushResponse
 from mobile_api.signing_page import MESSAGE_STATUS, message_model, page_model
 from reports.qr import qr_svg
@@ -41,7 +41,6 @@ from service.execution.signing import (
     Refusal,
     SignatureSubmission,
     SignedAct,
-    SigningDeps,
     SigningLink,
     SigningService,
 )
@@ -259,7 +258,7 @@ class ActController(Controller):
         data: JSONBody[ActStart],
         db_session: DbSession,
         technician: Technician,
-        signing: SigningDeps,
+        signing: Signing,
     ) -> SigningLink:
         """Freeze the act snapshot (checklist at completion) and get a single-use signing link."""
         return await SigningService(db_session, technician, signing).start(visit_id, data)
@@ -338,7 +337,7 @@ class SigningController(Controller):
         token: FromPath[str],
         request: Request[Any, Any, Any],
         db_session: DbSession,
-        signing: SigningDeps,
+        signing: Signing,
         accept_language: Annotated[
             str | None, HeaderParameter(name="Accept-Language", required=False)
         ] = None,
@@ -369,7 +368,7 @@ class SigningController(Controller):
         token: FromPath[str],
         data: JSONBody[SignatureSubmission],
         db_session: DbSession,
-        signing: SigningDeps,
+        signing: Signing,
         user_agent: Annotated[str | None, HeaderParameter(name="User-Agent")] = None,
     ) -> SignedAct:
         """Sign: the signature is bound to the snapshot hash; the PDF follows in the background."""
@@ -378,7 +377,7 @@ class SigningController(Controller):
 
     @post("/otp", operation_id="SendSigningCode", status_code=202)
     async def send_code(
-        self, token: FromPath[str], db_session: DbSession, signing: SigningDeps
+        self, token: FromPath[str], db_session: DbSession, signing: Signing
     ) -> dict[str, str]:
         """Send a one-time code to the customer's phone."""
         expires = await SigningService(db_session, None, signing).send_code(token)
@@ -390,7 +389,7 @@ class SigningController(Controller):
         token: FromPath[str],
         data: JSONBody[Refusal],
         db_session: DbSession,
-        signing: SigningDeps,
+        signing: Signing,
     ) -> dict[str, str]:
         """Record the customer's refusal and its reason."""
         await SigningService(db_session, None, signing).refuse(token, data)
@@ -427,7 +426,7 @@ class CustomerCopyController(Controller):
         token: FromPath[str],
         request: Request[Any, Any, Any],
         db_session: DbSession,
-        signing: SigningDeps,
+        signing: Signing,
         accept_language: Annotated[
             str | None, HeaderParameter(name="Accept-Language", required=False)
         ] = None,
@@ -452,7 +451,7 @@ class CustomerCopyController(Controller):
         media_type="image/svg+xml",
     )
     async def qr_code(
-        self, token: FromPath[str], db_session: DbSession, signing: SigningDeps
+        self, token: FromPath[str], db_session: DbSession, signing: Signing
     ) -> Response[bytes]:
         """The copy link as a QR code, for the customer to scan with their own phone."""
         service = SigningService(db_session, None, signing)

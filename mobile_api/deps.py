@@ -37,3 +37,6 @@ def provide_signing(state: State) -> SigningDeps:
         sealer=sealer_from_state(state),
         sessionmaker=state.sessionmaker,
     )
+
+
+Signing = NamedDependency[SigningDeps]
