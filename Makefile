@@ -52,6 +52,7 @@ run: seed
 	@echo "  OpenAPI UI     http://127.0.0.1:$(or $(NARYAD_PORT),8000)/schema"
 	@echo "  board          http://127.0.0.1:$(or $(NARYAD_PORT),8000)/board (coordinator)"
 	@echo "  dispatch       http://127.0.0.1:$(or $(NARYAD_PORT),8000)/dispatch (dispatcher)"
+	@echo "  tech app       http://127.0.0.1:$(or $(NARYAD_PORT),8000)/app/ (technician, on a phone)"
 	@echo "  demo logins    admin, dispatcher, dispatcher-ala/-nqz/-bax, coordinator, supervisor, tech1 ... tech20"
 	@echo "  password       demo-password"
 	@echo

@@ -84,6 +84,7 @@ from service.scheduling.controllers import (
 )
 from service.settings import Settings, load_settings
 from service.sla.controllers import CONTROLLERS as SLA_CONTROLLERS
+from service.staff.coordinate_page import CoordinatePageController
 from service.staff.customers_page import DispatchCustomerController
 from service.staff.dispatch_page import DispatchPageController
 from service.staff.schedule_pages import DispatchBoardPages
@@ -117,6 +118,7 @@ PUBLIC_PATHS = [
     "/appeal",
     # Staff pages (board, dispatch, their sign-in) authenticate with the staff cookie session.
     "/board",
+    "/coordinate",
     "/staff/",
     "/dispatch",
 ]
@@ -215,6 +217,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     # The app is the composition root: it mounts the phone surface, which depends on service/.
     from mobile_api import TEMPLATES_DIR, mobile_router
+    from mobile_api.app_shell import TechAppController, app_static_router
     from mobile_api.idempotency import document_idempotency
 
     auth = _auth(settings)
@@ -252,9 +255,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CustomerLinksController,
             BlobController,
             mobile_router,
+            TechAppController,
+            app_static_router,
             BoardPageController,
             *STAFF_ROUTES,
             DispatchPageController,
+            CoordinatePageController,
             DispatchCustomerController,
             DispatchBoardPages,
             create_static_files_router(
@@ -293,6 +299,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # The closer sits inside authentication, which may open the request's session.
         middleware=[RequestSessionCloser(), LoginRateLimitMiddleware()],
         exception_handlers=EXCEPTION_HANDLERS,
+        # Logging is configure_logging's (JSON, phone numbers and secrets masked, one handler
+        # writing in the request's thread). Litestar's default config would replace the root
+        # handler with its queue handler: plain-text lines, nothing masked, and a thread woken
+        # for every line (an eighth of a served list request's CPU). Unhandled errors are
+        # logged by service.errors.
+        logging_config=None,
         request_max_body_size=settings.server.max_body_bytes,
         # Blobs are photos and PDFs: already compressed, and their Content-Length matters.
         compression_config=(

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from service.appeals.services import escalate_appeals
 from service.auth.throttle import purge_login_counters
 from service.db.base import utcnow
+from service.db.kpi_days import refresh_days
 from service.db.models import IdempotencyKey, JobSchedule, Photo
 from service.escalations.services import escalate_clocks
 from service.scheduling.services import LatenessService
@@ -86,6 +87,11 @@ async def refresh_holidays(session: AsyncSession, _: BlobStore) -> int:
     return sum(r.added + r.changed + r.removed for r in results)
 
 
+async def refresh_kpi_days(session: AsyncSession, _: BlobStore) -> int:
+    """Sum into kpi_days the past days not summed yet or written to since (a month at most)."""
+    return await refresh_days(session, utcnow().date(), limit=31)
+
+
 JOBS: list[Job] = [
     Job("flag_late_visits", timedelta(minutes=1), flag_late_visits),
     Job("refresh_sla_clocks", timedelta(minutes=1), refresh_sla_clocks),
@@ -98,6 +104,8 @@ JOBS: list[Job] = [
     Job("forget_login_counters", timedelta(minutes=10), forget_login_counters),
     # Daily: a new library release or the turn of the year reaches the calendars within a day.
     Job("refresh_holidays", timedelta(days=1), refresh_holidays),
+    # Yesterday is summed within minutes of midnight; a day written to is summed again.
+    Job("refresh_kpi_days", timedelta(minutes=5), refresh_kpi_days),
 ]
 
 

@@ -16,24 +16,29 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Uuid, bindparam, text, update
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from service.common.actor import Actor
+from service.db.driver import first_fetchval
 from service.db.engine import behind_pgbouncer
 from service.db.models import AuthSession
 
+# The one statement of the check, positional ($1 session, $2 user, $3 role, $4 device).
+LIVE_SESSION_SQL = """
+SELECT 1
+FROM auth_sessions s
+JOIN users u ON u.id = s.user_id
+LEFT JOIN devices d ON d.id = s.device_id
+WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL
+  AND u.is_active AND u.role = $3
+  AND s.device_id IS NOT DISTINCT FROM $4::uuid
+  AND (d.id IS NULL OR d.revoked_at IS NULL)
+"""
 _LIVE_SESSION = text(
-    """
-    SELECT 1
-    FROM auth_sessions s
-    JOIN users u ON u.id = s.user_id
-    LEFT JOIN devices d ON d.id = s.device_id
-    WHERE s.id = :sid AND s.user_id = :sub AND s.revoked_at IS NULL
-      AND u.is_active AND u.role = :role
-      AND s.device_id IS NOT DISTINCT FROM :dev
-      AND (d.id IS NULL OR d.revoked_at IS NULL)
-    """
+    LIVE_SESSION_SQL.replace("$1", ":sid")
+    .replace("$2", ":sub")
+    .replace("$3", ":role")
+    .replace("$4::uuid", ":dev")
 ).bindparams(
     bindparam("sid", type_=Uuid()), bindparam("sub", type_=Uuid()), bindparam("dev", type_=Uuid())
 )
@@ -71,17 +76,22 @@ async def autocommit(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 async def request_session_is_live(session: AsyncSession, actor: Actor) -> bool:
     """The check of a bearer request, as the first statement of the request's own session.
 
-    Pooled connections are not pinged before use: when the server has closed this one (a
-    restart, a failover, an idle timeout, pg_terminate_backend), the pool drops it and the
-    check runs again on a fresh connection. Nothing ran before it, so the retry is safe.
+    Sent straight to the session's asyncpg connection (``service.db.driver``). Pooled
+    connections are not pinged before use: when the server has closed this one (a restart, a
+    failover, an idle timeout, pg_terminate_backend), the pool drops it and the check runs
+    again on a fresh connection. Nothing ran before it, so the retry is safe.
     """
-    try:
-        return await session_is_live(session, actor)
-    except DBAPIError as exc:
-        if not exc.connection_invalidated:
-            raise
-        await session.rollback()
-        return await session_is_live(session, actor)
+    if actor.session is None:
+        return False
+    found = await first_fetchval(
+        session,
+        LIVE_SESSION_SQL,
+        actor.session,
+        actor.user_id,
+        actor.role.value,
+        actor.device,
+    )
+    return found is not None
 
 
 async def start_session(

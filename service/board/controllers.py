@@ -28,6 +28,7 @@ from service.common.params import (
     renamed_query,
 )
 from service.db.base import utcnow
+from service.db.engine import READ_ONLY
 from service.db.models.work_orders import Priority, WorkType
 
 READERS = require_roles(*STAFF)
@@ -63,6 +64,8 @@ class BoardController(Controller):
         "/overdue",
         operation_id="ListOverdueWorkOrders",
         guards=[READERS],
+        # Two reads (a page and the counts), each a statement of its own: no BEGIN/COMMIT.
+        opt={READ_ONLY: True},
         operation_class=_CsvOperation,
         responses={
             200: ResponseSpec(

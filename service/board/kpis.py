@@ -1,4 +1,4 @@
-"""Quality figures computed in SQL from the records, every family in one statement.
+"""Quality figures in one statement, from daily aggregates and the records (see kpi_days.py).
 
 Every query is limited to the caller's territories (all for admins), optionally one territory
 and one technician. Definitions are in the response schema (``schemas.Kpis``); in short, for a
@@ -31,16 +31,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.board import schemas
 from service.common.actor import Actor
 from service.db.base import utcnow
+from service.db.kpi_days import FACTS_CTES, FIGURES
 from service.db.models.work_orders import OPEN_ORDER_STATUSES
 from service.errors import FieldError, ValidationFailed
-
-FINAL_VISIT_STATUSES = (
-    "completed",
-    "no_access",
-    "aborted_safety",
-    "needs_revisit",
-    "customer_refused_to_sign",
-)
 
 
 def _scope(alias: str) -> str:
@@ -64,19 +57,11 @@ def _tech_order(order_id: str) -> str:
     )
 
 
-_TECH_VISIT = "(CAST(:technician AS uuid) IS NULL OR v.technician_id = CAST(:technician AS uuid))"
-_FINAL = "(" + ", ".join(f"'{status}'" for status in FINAL_VISIT_STATUSES) + ")"
 _OPEN = "(" + ", ".join(f"'{status}'" for status in OPEN_ORDER_STATUSES) + ")"
 _FRAGMENTS = {
-    "$VISIT_SCOPE": _scope("v"),
-    "$EVENT_SCOPE": _scope("e"),
-    "$CLOCK_SCOPE": _scope("c"),
-    "$RATING_SCOPE": _scope("r"),
     "$ORDER_SCOPE": _scope("wo"),
-    "$TECH_VISIT": _TECH_VISIT,
-    "$TECH_OF_CLOCK": _tech_order("c.work_order_id"),
+    "$DAY_SCOPE": _scope("k"),
     "$TECH_OF_ORDER": _tech_order("wo.id"),
-    "$FINAL": _FINAL,
     "$OPEN": _OPEN,
 }
 
@@ -88,100 +73,89 @@ def _query(sql: str) -> TextClause:
     return text(sql)
 
 
-# Every family in one statement. The visits of the period (arrived, ended or booked in it) are
-# read once, through the three period indexes, and every visit figure is a filter over them;
-# the other tables are read by their own period index. No row is joined to work_orders for its
-# territory: each carries a copy (migration 0022).
+# Every family in one statement, from the daily aggregates (service/db/kpi_days.py) of the
+# UTC days inside the period that are clean, and from the records for the rest of the period
+# (its partial first and last days, today, days touched since they were summed): the same
+# facts either way, summed together. The overdue family is "now" and read from work_orders.
 MONTH = _query(
-    """
-    WITH period_visits AS MATERIALIZED (
-        SELECT v.id, v.work_order_id, v.status, v.agreed_window, v.arrived_at, v.finished_at,
-               v.arrived_at >= :start AND v.arrived_at < :end AS arrived_in,
-               v.finished_at >= :start AND v.finished_at < :end AND v.status IN $FINAL
-                   AS ended_in,
-               v.created_at >= :start AND v.created_at < :end AS booked_in
-        FROM visits v
-        WHERE (v.arrived_at >= :start AND v.arrived_at < :end
-               OR v.finished_at >= :start AND v.finished_at < :end
-               OR v.created_at >= :start AND v.created_at < :end)
-          AND $VISIT_SCOPE AND $TECH_VISIT
+    f"""
+    WITH covered AS MATERIALIZED (
+        SELECT s.day FROM kpi_day_state s
+        WHERE s.day >= (CAST(:start AS timestamptz) AT TIME ZONE 'UTC')::date
+          AND s.day < (CAST(:end AS timestamptz) AT TIME ZONE 'UTC')::date
+          AND s.day::timestamp AT TIME ZONE 'UTC' >= CAST(:start AS timestamptz)
+          AND NOT EXISTS (
+              SELECT 1 FROM kpi_touches t
+              WHERE t.day = s.day AND NOT pg_visible_in_snapshot(t.xid, s.snapshot)
+          )
+    ), ranges AS MATERIALIZED (
+        SELECT lower(x) AS lo, upper(x) AS hi
+        FROM unnest(
+            tstzmultirange(tstzrange(CAST(:start AS timestamptz), CAST(:end AS timestamptz)))
+            - coalesce(
+                (SELECT range_agg(tstzrange(day::timestamp AT TIME ZONE 'UTC',
+                                            (day + 1)::timestamp AT TIME ZONE 'UTC'))
+                 FROM covered),
+                '{{}}'::tstzmultirange
+            )
+        ) AS x
+    ), {FACTS_CTES}, parts AS MATERIALIZED (
+        SELECT k.{FIGURES.replace(", ", ", k.")}
+        FROM kpi_days k
+        WHERE k.day IN (SELECT day FROM covered)
+          AND k.total = (CAST(:technician AS uuid) IS NULL)
+          AND (k.total OR k.technician_id = CAST(:technician AS uuid))
+          AND $DAY_SCOPE
+        UNION ALL
+        SELECT {FIGURES}
+        FROM facts k
+        WHERE k.total = (CAST(:technician AS uuid) IS NULL)
+          AND (k.total OR k.technician_id = CAST(:technician AS uuid))
+          AND $DAY_SCOPE
+    ), redone AS (
+        -- A later completion of an order counts when the order's previous one is before the
+        -- period: it is then the order's first completion inside it.
+        SELECT (x->>'first')::int AS first, (x->>'visits')::bigint AS visits,
+               (x->>'minutes')::float8 AS minutes
+        FROM parts p, jsonb_array_elements(p.redone) AS x
+        WHERE (x->>'prev')::timestamptz < CAST(:start AS timestamptz)
     ), visit_figures AS (
-        SELECT count(*) FILTER (WHERE arrived_in) AS arrivals,
-               count(*) FILTER (WHERE arrived_in AND agreed_window @> arrived_at) AS on_time,
-               count(*) FILTER (WHERE ended_in) AS ended,
-               count(*) FILTER (WHERE ended_in AND status = 'no_access') AS no_access,
-               count(*) FILTER (WHERE booked_in) AS booked
-        FROM period_visits
-    ), done AS (
-        SELECT DISTINCT ON (work_order_id) work_order_id, id, finished_at
-        FROM period_visits
-        WHERE status = 'completed' AND finished_at >= :start AND finished_at < :end
-        ORDER BY work_order_id, finished_at
-    ), counted AS (
-        SELECT d.work_order_id, d.finished_at, wo.created_at AS registered_at,
-               count(*) FILTER (WHERE a.status <> 'cancelled') AS visits,
-               coalesce(bool_or(a.id <> d.id AND a.status IN $FINAL
-                                AND a.finished_at < d.finished_at), false) AS earlier
-        FROM done d
-        JOIN work_orders wo ON wo.id = d.work_order_id
-        JOIN visits a ON a.work_order_id = d.work_order_id
-        GROUP BY d.work_order_id, d.finished_at, wo.created_at
+        SELECT coalesce(sum(arrivals), 0) AS arrivals, coalesce(sum(on_time), 0) AS on_time,
+               coalesce(sum(ended), 0) AS ended, coalesce(sum(no_access), 0) AS no_access,
+               coalesce(sum(booked), 0) AS booked
+        FROM parts
+    ), counts AS (
+        SELECT coalesce((SELECT sum(completed) FROM parts), 0)
+                   + (SELECT count(*) FROM redone) AS completed,
+               coalesce((SELECT sum(first_visit) FROM parts), 0)
+                   + (SELECT coalesce(sum(first), 0) FROM redone) AS first_visit,
+               coalesce((SELECT sum(visits_sum) FROM parts), 0)
+                   + (SELECT coalesce(sum(visits), 0) FROM redone) AS visits
     ), resolution AS (
-        SELECT count(*) AS completed,
-               count(*) FILTER (WHERE NOT earlier) AS first_visit,
-               avg(visits) AS visits_per_order,
-               percentile_cont(0.5) WITHIN GROUP (
-                   ORDER BY extract(epoch FROM finished_at - registered_at) / 60
-               ) AS median_minutes
-        FROM counted
+        SELECT c.completed, c.first_visit,
+               c.visits::numeric / nullif(c.completed, 0) AS visits_per_order,
+               (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY m)
+                FROM (SELECT unnest(minutes) AS m FROM parts
+                      UNION ALL SELECT minutes FROM redone) AS all_minutes) AS median_minutes
+        FROM counts c
     ), moves AS (
-        SELECT coalesce(e.data->>'reason', 'unknown') AS reason, count(*) AS n
-        FROM work_order_events e
-        LEFT JOIN visits v ON v.id = e.visit_id
-        WHERE e.kind = 'visit.rescheduled' AND e.occurred_at >= :start AND e.occurred_at < :end
-          AND $EVENT_SCOPE AND $TECH_VISIT
-        GROUP BY 1
-    ), ended AS (
-        SELECT pv.id AS visit_id, vc.template_key, vc.template_version
-        FROM period_visits pv JOIN visit_checklists vc ON vc.visit_id = pv.id
-        WHERE pv.ended_in
-    ), steps AS MATERIALIZED (
-        -- Each template version is read once, not once per visit.
-        SELECT t.key, t.version, s->>'id' AS step_id
-        FROM checklist_templates t,
-             jsonb_array_elements(t.content->'phases') AS p,
-             jsonb_array_elements(p->'steps') AS s
-        WHERE (t.key, t.version) IN (SELECT DISTINCT template_key, template_version FROM ended)
-          AND coalesce((s->>'required')::boolean, true) AND s->>'visible_when' IS NULL
-    ), answered AS (
-        SELECT DISTINCT a.visit_id, a.step_id
-        FROM checklist_answers a
-        WHERE a.visit_id IN (SELECT visit_id FROM ended)
-          AND (a.value IS NOT NULL OR cardinality(a.photo_ids) > 0)
-    ), scored AS (
-        SELECT e.visit_id, count(*) AS required, count(a.step_id) AS answered
-        FROM ended e
-        JOIN steps st ON st.key = e.template_key AND st.version = e.template_version
-        LEFT JOIN answered a ON a.visit_id = e.visit_id AND a.step_id = st.step_id
-        GROUP BY e.visit_id
+        SELECT m.key AS reason, sum(m.value::bigint) AS n
+        FROM parts p, jsonb_each_text(p.moves) AS m
+        GROUP BY m.key
     ), checklists AS (
-        SELECT count(*) AS visits,
-               avg(answered::float / required) AS compliance,
-               count(*) FILTER (WHERE answered = required) AS complete
-        FROM scored
+        SELECT coalesce(sum(checklist_visits), 0) AS visits,
+               sum(compliance_sum) / nullif(sum(checklist_visits), 0) AS compliance,
+               coalesce(sum(checklist_complete), 0) AS complete
+        FROM parts
     ), deadlines AS (
-        SELECT c.target,
-               count(*) FILTER (WHERE c.status = 'met') AS met,
-               count(*) FILTER (WHERE c.status = 'breached') AS breached
-        FROM sla_clocks c
-        WHERE c.settled_at >= :start AND c.settled_at < :end AND $CLOCK_SCOPE AND $TECH_OF_CLOCK
-        GROUP BY c.target
+        SELECT d.key AS target, sum((d.value->>0)::bigint) AS met,
+               sum((d.value->>1)::bigint) AS breached
+        FROM parts p, jsonb_each(p.deadlines) AS d
+        GROUP BY d.key
     ), rated AS (
-        SELECT r.score, count(*) AS n
-        FROM ratings r
-        LEFT JOIN visits v ON v.id = r.visit_id
-        WHERE r.created_at >= :start AND r.created_at < :end AND $RATING_SCOPE AND $TECH_VISIT
-        GROUP BY r.score
+        SELECT r.key::int AS score, sum(r.value::bigint) AS n
+        FROM parts p, jsonb_each_text(p.ratings) AS r
+        GROUP BY r.key
     ), overdue AS (
         SELECT count(*) AS open_orders,
                count(*) FILTER (WHERE wo.control_deadline < :now) AS overdue
@@ -195,7 +169,7 @@ MONTH = _query(
            (SELECT coalesce(jsonb_agg(to_jsonb(x)), '[]') FROM deadlines x) AS deadlines,
            (SELECT coalesce(jsonb_agg(to_jsonb(x)), '[]') FROM rated x) AS ratings,
            (SELECT to_jsonb(x) FROM overdue x) AS overdue
-    """
+    """  # noqa: S608 - fixed fragments; values are bound
 ).columns(
     visits=JSONB,
     resolution=JSONB,
@@ -205,6 +179,12 @@ MONTH = _query(
     ratings=JSONB,
     overdue=JSONB,
 )
+
+
+# Month-sized sorts and hashes stay in memory; no JIT: the planner cannot know how few rows the
+# daily aggregates leave, and compiling the statement took seconds where it runs in tens of ms.
+# Both end with the request's transaction.
+_SETTINGS = "SELECT set_config('work_mem', '32MB', true), set_config('jit', 'off', true)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +252,7 @@ class KpiService:
             "scoped": scoped,
             "territories": territories,
             "technician": query.technician_id,
+            "all_rows": False,  # the facts of the request's own scope only (kpi_days.FACTS_CTES)
         }
 
     async def compute(self, query: KpiQuery) -> schemas.Kpis:
@@ -279,8 +260,9 @@ class KpiService:
         now = utcnow()
         params = self.parameters(query, now)
         run = self.session.execute
-        # Month-sized sorts and hashes stay in memory; LOCAL ends with the request's transaction.
-        await run(text("SET LOCAL work_mem = '32MB'"))
+        await run(
+            text("SELECT set_config('work_mem', '32MB', true), set_config('jit', 'off', true)")
+        )
 
         row = (await run(MONTH, params)).one()
         visits, resolution, checklists, overdue = (

@@ -11,19 +11,25 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
 from sqlalchemy import (
     ColumnElement,
+    DateTime,
+    Integer,
     Select,
+    String,
+    Uuid,
     and_,
+    any_,
     bindparam,
     case,
     exists,
+    false,
     func,
     literal,
     or_,
@@ -31,14 +37,15 @@ from sqlalchemy import (
     true,
     tuple_,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from service.board import schemas
 from service.common.actor import Actor
 from service.common.pagination import decode_cursor, split_page
-from service.common.scope import territory_condition
 from service.db.base import utcnow
+from service.db.compiled import Compiled, StatementCache, param
 from service.db.models import (
     SlaClock,
     Technician,
@@ -75,24 +82,39 @@ class BoardFilters(msgspec.Struct, frozen=True):
     buckets: tuple[schemas.Bucket, ...] = ()
 
 
-def bucket_expression(deadline: Any, now: datetime) -> ColumnElement[str]:
-    """The aging bucket of a deadline as of ``now``."""
+def bucket_expression(deadline: Any, bounds: Mapping[str, Any]) -> ColumnElement[str]:
+    """The aging bucket of a deadline, given the bucket edges (``bounds(now)`` or params)."""
     return case(
-        *[(deadline >= now - edge, literal(name)) for name, edge in _BUCKET_EDGES],
+        *[(deadline >= bounds[name], literal(name)) for name, _ in _BUCKET_EDGES],
         else_=literal("overdue_3d_plus"),
     )
 
 
-def bucket_range(bucket: schemas.Bucket, deadline: Any, now: datetime) -> ColumnElement[bool]:
+def bucket_range(
+    bucket: schemas.Bucket, deadline: Any, bounds: Mapping[str, Any]
+) -> ColumnElement[bool]:
     """The deadline range of a bucket, as index-friendly comparisons."""
     if bucket == "due_2h":
-        return and_(deadline >= now, deadline < now + DUE_SOON)
-    edges = dict(_BUCKET_EDGES)
+        return and_(deadline >= bounds["due_2h"], deadline < bounds["soon"])
     names = [name for name, _ in _BUCKET_EDGES]
     if bucket == "overdue_3d_plus":
-        return deadline < now - edges["overdue_1_3d"]  # type: ignore[no-any-return]
-    upper = edges[names[names.index(bucket) - 1]]
-    return and_(deadline < now - upper, deadline >= now - edges[bucket])
+        return deadline < bounds["overdue_1_3d"]  # type: ignore[no-any-return]
+    return and_(deadline < bounds[names[names.index(bucket) - 1]], deadline >= bounds[bucket])
+
+
+def bounds(now: datetime) -> dict[str, datetime]:
+    """The instants the buckets start at, and ``soon`` (the end of due_2h), as of ``now``."""
+    return {
+        "now": now,
+        "soon": now + DUE_SOON,
+        **{name: now - edge for name, edge in _BUCKET_EDGES},
+    }
+
+
+_MOMENT = DateTime(timezone=True)
+# The same names as parameters: a statement is compiled once per shape (``_STATEMENTS``).
+_BOUND_PARAMS = {name: param(name, _MOMENT) for name in bounds(datetime.now(UTC))}
+_STATEMENTS = StatementCache()
 
 
 class OverdueBoard:
@@ -102,7 +124,8 @@ class OverdueBoard:
         self.session = session
         self.actor = actor
 
-    def _conditions(self, filters: BoardFilters, now: datetime) -> list[ColumnElement[bool]]:
+    def _conditions(self, filters: BoardFilters) -> list[ColumnElement[bool]]:
+        """The board's conditions with a parameter for every value (see ``_values``)."""
         conditions: list[ColumnElement[bool]] = [
             # Inline constants, not parameters: the partial indexes' predicate must be provable
             # in any plan, generic ones included.
@@ -111,38 +134,91 @@ class OverdueBoard:
                     "open_statuses", OPEN_ORDER_STATUSES, expanding=True, literal_execute=True
                 )
             ),
-            WorkOrder.control_deadline < now + DUE_SOON,
-            territory_condition(self.actor, WorkOrder.territory_id),
+            WorkOrder.control_deadline < _BOUND_PARAMS["soon"],
         ]
+        if not self.actor.is_admin:
+            conditions.append(
+                WorkOrder.territory_id == any_(param("territories", ARRAY(Uuid())))
+                if self.actor.territory_ids
+                else false()
+            )
         if filters.territory_id is not None:
-            conditions.append(WorkOrder.territory_id == filters.territory_id)
+            conditions.append(WorkOrder.territory_id == param("territory_id", Uuid()))
         if filters.type is not None:
-            conditions.append(WorkOrder.type == filters.type)
+            conditions.append(WorkOrder.type == param("type", String()))
         if filters.priority is not None:
-            conditions.append(WorkOrder.priority == filters.priority)
+            conditions.append(WorkOrder.priority == param("priority", String()))
         if filters.technician_id is not None:
             conditions.append(
                 exists().where(
                     Visit.work_order_id == WorkOrder.id,
-                    Visit.technician_id == filters.technician_id,
+                    Visit.technician_id == param("technician_id", Uuid()),
                     Visit.status.in_(LIVE_STATUSES),
                 )
             )
         return conditions
 
-    def page_query(
-        self, filters: BoardFilters, cursor: str | None, limit: int, now: datetime
-    ) -> Select[Any]:
-        """The SELECT behind a page (``make bench`` EXPLAINs it)."""
-        conditions = self._conditions(filters, now)
-        if filters.buckets:
-            conditions.append(
-                or_(*[bucket_range(b, WorkOrder.control_deadline, now) for b in filters.buckets])
-            )
+    def _shape(self, filters: BoardFilters) -> tuple[Any, ...]:
+        """What decides a statement's text: the caller's kind of scope and the filters given."""
+        return (
+            self.actor.is_admin,
+            bool(self.actor.territory_ids),
+            filters.territory_id is not None,
+            filters.type is not None,
+            filters.priority is not None,
+            filters.technician_id is not None,
+        )
+
+    def _values(
+        self, filters: BoardFilters, now: datetime, cursor: str | None = None, limit: int = 0
+    ) -> dict[str, Any]:
+        """A request's parameter values, by the names the statements use."""
+        values: dict[str, Any] = {
+            **bounds(now),
+            "territories": sorted(self.actor.territory_ids),
+            "territory_id": filters.territory_id,
+            "type": filters.type,
+            "priority": filters.priority,
+            "technician_id": filters.technician_id,
+            "limit": limit + 1,
+        }
         if cursor:
             after = decode_cursor(cursor)
+            values |= {"after_deadline": after.created_at, "after_id": after.id}
+        return values
+
+    def page_sql(
+        self, filters: BoardFilters, cursor: str | None, limit: int, now: datetime
+    ) -> tuple[str, list[Any]]:
+        """The SELECT behind a page and its arguments (``make bench`` EXPLAINs it)."""
+        compiled = self._page_statement(filters, bool(cursor))
+        return compiled.sql, compiled.arguments(self._values(filters, now, cursor, limit))
+
+    def counts_sql(self, filters: BoardFilters, now: datetime) -> tuple[str, list[Any]]:
+        """The SELECT behind the counts and its arguments."""
+        compiled = self._counts_statement(filters)
+        return compiled.sql, compiled.arguments(self._values(filters, now))
+
+    def _page_statement(self, filters: BoardFilters, after: bool) -> Compiled:
+        shape = ("page", *self._shape(filters), filters.buckets, after)
+        return _STATEMENTS.get(shape, lambda: self.page_query(filters, after))
+
+    def _counts_statement(self, filters: BoardFilters) -> Compiled:
+        shape = ("counts", *self._shape(filters))
+        return _STATEMENTS.get(shape, lambda: self.counts_query(filters))
+
+    def page_query(self, filters: BoardFilters, after: bool) -> Select[Any]:
+        """The statement behind a page, with parameters (compiled once per shape)."""
+        conditions = self._conditions(filters)
+        deadline = WorkOrder.control_deadline
+        if filters.buckets:
             conditions.append(
-                tuple_(WorkOrder.control_deadline, WorkOrder.id) > (after.created_at, after.id)
+                or_(*[bucket_range(b, deadline, _BOUND_PARAMS) for b in filters.buckets])
+            )
+        if after:
+            conditions.append(
+                tuple_(deadline, WorkOrder.id)
+                > tuple_(param("after_deadline", _MOMENT), param("after_id", Uuid()))
             )
         page = (
             select(
@@ -158,7 +234,7 @@ class OverdueBoard:
             )
             .where(*conditions)
             .order_by(WorkOrder.control_deadline, WorkOrder.id)
-            .limit(limit + 1)
+            .limit(param("limit", Integer()))
             .subquery("page")
         )
         last = (
@@ -187,6 +263,7 @@ class OverdueBoard:
             .lateral("contacts")
         )
         owner_user = aliased(User, name="owner_user")
+        now = _BOUND_PARAMS["now"]
         reason = case(
             (SlaClock.status == "paused", SlaClock.reason),
             (page.c.status == "on_hold", literal("on_hold")),
@@ -209,7 +286,7 @@ class OverdueBoard:
         return (
             select(
                 page,
-                bucket_expression(page.c.control_deadline, now).label("bucket"),
+                bucket_expression(page.c.control_deadline, _BOUND_PARAMS).label("bucket"),
                 Territory.time_zone,
                 Territory.code.label("territory_code"),
                 SlaClock.status.label("clock_status"),
@@ -243,27 +320,26 @@ class OverdueBoard:
             .order_by(page.c.control_deadline, page.c.id)
         )
 
-    def counts_query(self, filters: BoardFilters, now: datetime) -> Select[str, int]:
+    def counts_query(self, filters: BoardFilters) -> Select[str, int]:
         """Orders per bucket (the bucket filter does not apply)."""
-        bucket = bucket_expression(WorkOrder.control_deadline, now)
+        bucket = bucket_expression(WorkOrder.control_deadline, _BOUND_PARAMS)
         return (
             select(bucket.label("bucket"), func.count().label("n"))
-            .where(*self._conditions(filters, now))
+            .where(*self._conditions(filters))
             .group_by(bucket)
         )
 
     async def _rows(
         self, filters: BoardFilters, cursor: str | None, limit: int, now: datetime
     ) -> tuple[Sequence[Any], str | None]:
-        rows = (await self.session.execute(self.page_query(filters, cursor, limit, now))).all()
-        return split_page(rows, limit, lambda row: (row.control_deadline, row.id))
+        compiled = self._page_statement(filters, bool(cursor))
+        rows = await compiled.fetch(self.session, self._values(filters, now, cursor, limit))
+        return split_page(rows, limit, lambda row: (row["control_deadline"], row["id"]))
 
     async def counts(self, filters: BoardFilters, now: datetime) -> schemas.BucketCounts:
         """Counts per bucket and in total."""
-        found = {
-            row.bucket: int(row.n)
-            for row in (await self.session.execute(self.counts_query(filters, now))).all()
-        }
+        rows = await self._counts_statement(filters).fetch(self.session, self._values(filters, now))
+        found = {row["bucket"]: int(row["n"]) for row in rows}
         return schemas.BucketCounts(**found, total=sum(found.values()))
 
     async def page(
@@ -313,24 +389,26 @@ def _overdue_minutes(deadline: datetime, now: datetime) -> int:
 
 def _item(row: Any, now: datetime) -> schemas.OverdueItem:
     return schemas.OverdueItem(
-        work_order_id=row.id,
-        number=row.number,
-        type=row.type,
-        priority=row.priority,
-        status=row.status,
-        territory_id=row.territory_id,
-        control_deadline=row.control_deadline,
-        bucket=row.bucket,
-        overdue_minutes=_overdue_minutes(row.control_deadline, now),
-        clock_status=row.clock_status,
-        reason=row.reason,
-        reason_detail=row.hold_reason if row.status == "on_hold" else None,
-        last_event=schemas.LastEvent(kind=row.last_kind, at=row.last_at) if row.last_kind else None,
-        owner=_person(row.owner_id, row.owner_name),
-        technician=_person(row.technician_id, row.technician_name),
-        visit_window_start=row.window_start,
-        visit_window_end=row.window_end,
-        customer_contacts=int(row.contacts),
+        work_order_id=row["id"],
+        number=row["number"],
+        type=row["type"],
+        priority=row["priority"],
+        status=row["status"],
+        territory_id=row["territory_id"],
+        control_deadline=row["control_deadline"],
+        bucket=row["bucket"],
+        overdue_minutes=_overdue_minutes(row["control_deadline"], now),
+        clock_status=row["clock_status"],
+        reason=row["reason"],
+        reason_detail=row["hold_reason"] if row["status"] == "on_hold" else None,
+        last_event=schemas.LastEvent(kind=row["last_kind"], at=row["last_at"])
+        if row["last_kind"]
+        else None,
+        owner=_person(row["owner_id"], row["owner_name"]),
+        technician=_person(row["technician_id"], row["technician_name"]),
+        visit_window_start=row["window_start"],
+        visit_window_end=row["window_end"],
+        customer_contacts=int(row["contacts"]),
     )
 
 
@@ -362,26 +440,26 @@ def _local(value: datetime | None, zone: ZoneInfo) -> str:
 
 def _csv_row(row: Any, now: datetime) -> list[Any]:
     """Times in the territory's local time (the zone is its own column)."""
-    zone = ZoneInfo(row.time_zone)
+    zone = ZoneInfo(row["time_zone"])
     return [
-        row.number,
-        row.territory_code,
-        row.type,
-        row.priority,
-        row.status,
-        row.bucket,
-        _overdue_minutes(row.control_deadline, now),
-        _local(row.control_deadline, zone),
-        row.time_zone,
-        row.reason,
-        row.hold_reason if row.status == "on_hold" else "",
-        row.last_kind or "",
-        _local(row.last_at, zone),
-        row.owner_name or "",
-        row.technician_name or "",
-        _local(row.window_start, zone),
-        _local(row.window_end, zone),
-        int(row.contacts),
+        row["number"],
+        row["territory_code"],
+        row["type"],
+        row["priority"],
+        row["status"],
+        row["bucket"],
+        _overdue_minutes(row["control_deadline"], now),
+        _local(row["control_deadline"], zone),
+        row["time_zone"],
+        row["reason"],
+        row["hold_reason"] if row["status"] == "on_hold" else "",
+        row["last_kind"] or "",
+        _local(row["last_at"], zone),
+        row["owner_name"] or "",
+        row["technician_name"] or "",
+        _local(row["window_start"], zone),
+        _local(row["window_end"], zone),
+        int(row["contacts"]),
     ]
 
 

@@ -182,8 +182,11 @@ class BoardPageController(Controller):
             except ValidationFailed as exc:
                 if exc.code == "comment_too_long":
                     error = "comment_too_long"
-            except Forbidden:
-                return self._refused(board)
+            except Forbidden as exc:
+                if exc.code != "not_addressed_to_you":
+                    return self._refused(board)
+                # Another role's escalation: said next to its form, nothing written.
+                error, status = "ack_not_yours", 403
         refused = (form.target_id, error, comment)
         context = await BoardPageService(db_session, session.actor).context(
             BoardQuery.parse(dict(parse_qsl(back or ""))),

@@ -161,6 +161,10 @@ TEXTS: dict[str, Message] = {
         "board.comment_required",
         "Write a comment: an escalation cannot be acknowledged without one.",
     ),
+    "ack_not_yours": msg(
+        "board.ack_not_yours",
+        "This escalation is addressed to another role; it is theirs to acknowledge.",
+    ),
     "comment_too_long": msg(
         "board.comment_too_long", "The comment is too long: 2000 characters at most."
     ),

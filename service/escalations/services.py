@@ -53,7 +53,7 @@ from service.db.models import (
 )
 from service.db.models.visits import LIVE_STATUSES
 from service.db.models.work_orders import OPEN_ORDER_STATUSES
-from service.errors import Forbidden, NotFound
+from service.errors import Conflict, Forbidden, NotFound
 from service.escalations import schemas
 from service.notifications import Recipient, enqueue
 from service.notifications.staff import staff_ids, staff_recipients
@@ -393,6 +393,37 @@ async def _apologise(
     return promised
 
 
+async def escalate_by_hand(
+    session: AsyncSession, actor: Actor, order: WorkOrder, note: str
+) -> uuid.UUID:
+    """A coordinator escalates an order to the head of the unit (the territory's supervisors),
+    as the job would after ``head_delay``; once per control deadline, like the job's (409)."""
+    territory = await session.get_one(Territory, order.territory_id)
+    now = utcnow()
+    # The control deadline is the occurrence (an order without one escalates as of now).
+    due_at = order.control_deadline or now
+    run = _Run(session, now, EscalationPolicy())
+    if not await run._raise(order, territory, "resolution", HEAD, due_at):
+        raise Conflict(
+            "The order is already escalated to the supervisors", code="already_escalated"
+        )
+    escalation_id = await session.scalar(
+        select(Escalation.id).where(
+            Escalation.work_order_id == order.id,
+            Escalation.target == "resolution",
+            Escalation.level == HEAD,
+            Escalation.due_at == due_at,
+        )
+    )
+    assert escalation_id is not None
+    data = {"escalation_id": str(escalation_id), "level": HEAD, "note": note}
+    await record_event(session, order.id, kinds.ORDER_ESCALATED, actor=actor, data=data)
+    await record(
+        session, actor, "escalation.raised_by_hand", "escalation", escalation_id, after=data
+    )
+    return escalation_id
+
+
 # -- reading and acknowledging -------------------------------------------------------------
 
 
@@ -415,6 +446,11 @@ def escalation_schema(row: Any) -> schemas.Escalation:
         acknowledged_by=escalation.acknowledged_by,
         comment=escalation.ack_comment,
     )
+
+
+def may_acknowledge(actor: Actor, recipient_role: str) -> bool:
+    """Only the role an escalation is addressed to answers it (admins may answer any)."""
+    return actor.is_admin or actor.role.value == recipient_role
 
 
 class EscalationService:
@@ -474,6 +510,11 @@ class EscalationService:
         if row is None:
             raise NotFound("No such escalation")
         escalation: Escalation = row[0]
+        if not may_acknowledge(self.actor, escalation.recipient_role):
+            raise Forbidden(
+                f"This escalation is addressed to the {escalation.recipient_role}s",
+                code="not_addressed_to_you",
+            )
         stamp_acknowledged(escalation, self.actor, text, "escalation")
         await self.session.flush()
         await record(

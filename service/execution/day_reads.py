@@ -17,8 +17,6 @@ from datetime import date
 from typing import Any
 
 import msgspec
-from sqlalchemy import bindparam, text
-from sqlalchemy.types import Date, DateTime, Uuid
 
 from service.common.geo import point_from_wkb
 from service.common.schemas import Window
@@ -67,27 +65,39 @@ SELECT b.time_zone, b.first_day, b.last_day, (
 ) AS digest
 FROM bounds b
 """
-DAY_VISITS_SQL = f"""
+# A visit's bundle columns, in the order ``visit_bundle`` reads them.
+_BUNDLE_COLUMNS = """
 SELECT v.id, v.status, lower(v.agreed_window), upper(v.agreed_window), v.planned_start,
        v.version, o.id, o.number, o.type, o.priority, o.description, o.requested_services,
        CAST(o.equipment AS text), o.contact_phones, s.address, ST_AsBinary(s.location),
        s.access_notes, c.full_name, c.phones, c.preferred_language, c.accessibility_needs,
        COALESCE(vc.template_key, latest.key), COALESCE(vc.template_version, latest.version),
-       COALESCE(vc.content_hash, latest.content_hash)
+       COALESCE(vc.content_hash, latest.content_hash)"""
+DAY_VISITS_SQL = f"""{_BUNDLE_COLUMNS}
 {_DAY_JOINS}
 ORDER BY lower(v.agreed_window)
 """
+# The bundles of the given visits ($1) that are the technician's ($2) and not cancelled: what a
+# pull sends for the visits that changed, in one statement whatever their number.
+VISITS_BY_ID = f"""{_BUNDLE_COLUMNS}
+FROM visits v
+JOIN work_orders o ON o.id = v.work_order_id
+JOIN sites s ON s.id = o.site_id
+JOIN customers c ON c.id = o.customer_id
+{_PIN_JOINS}
+WHERE v.id = ANY($1::uuid[]) AND v.technician_id = $2 AND v.status <> 'cancelled'
+"""
 
-VERSION_VECTOR = text(VERSION_VECTOR_SQL).bindparams(
-    bindparam("technician", type_=Uuid()),
-    bindparam("first", type_=Date()),
-    bindparam("last", type_=Date()),
-    bindparam("now", type_=DateTime(timezone=True)),
+# The same statements with asyncpg's positional parameters, sent on the request session's own
+# connection (``service.db.driver``): no statement building or result wrapping per request.
+VERSION_VECTOR = (
+    VERSION_VECTOR_SQL.replace(":technician", "$1::uuid")
+    .replace(":first", "$2::date")
+    .replace(":last", "$3::date")
+    .replace(":now", "$4::timestamptz")
 )
-DAY_VISITS = text(DAY_VISITS_SQL).bindparams(
-    bindparam("technician", type_=Uuid()),
-    bindparam("start", type_=DateTime(timezone=True)),
-    bindparam("end", type_=DateTime(timezone=True)),
+DAY_VISITS = (
+    DAY_VISITS_SQL.replace(":technician", "$1").replace(":start", "$2").replace(":end", "$3")
 )
 _EQUIPMENT = msgspec.json.Decoder(list[EquipmentItem])
 

@@ -18,6 +18,7 @@ from service.common.actor import Actor
 from service.common.geo import point_from_wkb
 from service.common.schemas import Window
 from service.db.base import utcnow
+from service.db.driver import driver_connection
 from service.db.models import (
     ChecklistTemplate,
     Customer,
@@ -385,17 +386,10 @@ class BundleService:
     ) -> tuple[str, schemas.DayBundle | None]:
         """The ETag of the visits from start_day to end_day (local, inclusive, at most 7 days)
         and their bundle, or None when the ETag is ``known_etag`` (nothing is built then)."""
-        vector = (
-            await self.session.execute(
-                VERSION_VECTOR,
-                {
-                    "technician": self.actor.technician_id,
-                    "first": start_day,
-                    "last": end_day,
-                    "now": utcnow(),
-                },
-            )
-        ).one_or_none()
+        driver = await driver_connection(self.session)
+        vector = await driver.fetchrow(
+            VERSION_VECTOR, self.actor.technician_id, start_day, end_day, utcnow()
+        )
         if vector is None:
             raise NotFound("Technician not found")
         time_zone, first, last, digest = vector
@@ -410,9 +404,7 @@ class BundleService:
         zone = ZoneInfo(time_zone)
         start = datetime.combine(first, time(0), tzinfo=zone)
         end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone)
-        rows = await self.session.execute(
-            DAY_VISITS, {"technician": self.actor.technician_id, "start": start, "end": end}
-        )
+        rows = await driver.fetch(DAY_VISITS, self.actor.technician_id, start, end)
         bundles = [visit_bundle(row) for row in rows]
         templates = await self.registry.encoded(
             self.session, ((b.checklist.key, b.checklist.version) for b in bundles)

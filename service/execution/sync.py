@@ -18,12 +18,14 @@ from service.audit.services import audit_batch
 from service.common.actor import Actor
 from service.common.schemas import AwareDatetime
 from service.db.base import utcnow
+from service.db.driver import driver_connection
 from service.db.models import SyncOperation, TechnicianChange, Visit
 from service.db.models.visits import LIVE_STATUSES
 from service.errors import Conflict, DomainError, NotFound, ValidationFailed
 from service.execution import schemas
+from service.execution.day_reads import VISITS_BY_ID, visit_bundle
 from service.execution.photos import PhotoService
-from service.execution.services import BundleService, FieldworkService
+from service.execution.services import FieldworkService
 from service.incidents.services import IncidentRouting
 from service.observability.metrics import SYNC_OPERATIONS
 from service.ratings.services import RatingLinks
@@ -322,17 +324,13 @@ class SyncService:
         if since == 0:
             for visit_id in await self._live_visit_ids():
                 latest.setdefault(visit_id, "visit.assigned")
-        bundles = BundleService(self.session, self.actor, self.registry)
-        visible: dict[uuid.UUID, Visit] = {}
-        for visit_id in latest:
-            visit = await self.session.get(Visit, visit_id)
-            if (
-                visit is not None
-                and visit.technician_id == self.actor.technician_id
-                and visit.status != "cancelled"
-            ):
-                visible[visit_id] = visit
-        fresh = dict(zip(visible, await bundles.visits(list(visible.values())), strict=True))
+        # The changed visits still the caller's, as bundles straight from rows: one statement
+        # on the session's own connection (inside its snapshot), whatever their number.
+        driver = await driver_connection(self.session)
+        fresh = {
+            row[0]: visit_bundle(row)
+            for row in await driver.fetch(VISITS_BY_ID, list(latest), self.actor.technician_id)
+        }
         changes = [
             Change(kind=kind, visit_id=visit_id, visit=fresh[visit_id])
             if visit_id in fresh
@@ -342,7 +340,10 @@ class SyncService:
             for visit_id, kind in latest.items()
         ]
         pins = {(c.visit.checklist.key, c.visit.checklist.version) for c in changes if c.visit}
-        templates = await bundles.templates(pins) if templates_changed or pins else {}
+        templates: dict[str, Any] = {}
+        if templates_changed or pins:
+            # Encoded bytes per key@version from the registry's cache (they never change).
+            templates = dict(await self.registry.encoded(self.session, pins))
         return PullResult(cursor=str(horizon), changes=changes, templates=templates)
 
     async def _live_visit_ids(self) -> list[uuid.UUID]:

@@ -46,7 +46,7 @@ class OrderSchedulingController(Controller):
         """Windows in which a qualified, free technician can come, candidates ranked."""
         return await SlotService(db_session, actor).offer(order_id, from_, days)
 
-    @post("/visits", operation_id="BookVisit", guards=[DISPATCH])
+    @post("/visits", operation_id="BookVisit", guards=[PLANNERS])
     async def book(
         self,
         order_id: FromPath[uuid.UUID],

@@ -182,12 +182,22 @@ def evaluate(
     )
 
 
-def rank(fits: Iterable[Fit], load_weight_minutes: float = 20.0) -> list[Fit]:
+LOAD_WEIGHT_MINUTES = 20.0
+
+
+def cost(
+    travel_minutes: float, load: int, load_weight_minutes: float = LOAD_WEIGHT_MINUTES
+) -> float:
+    """What a candidate costs: travel plus the day's load, a visit counting as 20 minutes."""
+    return travel_minutes + load_weight_minutes * load
+
+
+def rank(fits: Iterable[Fit], load_weight_minutes: float = LOAD_WEIGHT_MINUTES) -> list[Fit]:
     """Best candidates first: least travel, then lightest day (a visit counts as 20 minutes)."""
     return sorted(
         fits,
         key=lambda f: (
-            f.travel_minutes + load_weight_minutes * f.load,
+            cost(f.travel_minutes, f.load, load_weight_minutes),
             f.distance_m,
             str(f.technician_id),
         ),

@@ -59,6 +59,10 @@ VISIT_NO_ACCESS = "visit.no_access"
 VISIT_NEEDS_REVISIT = "visit.needs_revisit"
 CUSTOMER_CONTACTED = "customer.contacted"
 CUSTOMER_NOTIFIED = "customer.notified"
+# A coordinator took the order or handed it to another (the workspace's owner).
+ORDER_OWNER_CHANGED = "work_order.owner_changed"
+# A coordinator escalated the order to the supervisors by hand.
+ORDER_ESCALATED = "work_order.escalated"
 
 ALL = frozenset(
     {
@@ -78,13 +82,23 @@ ALL = frozenset(
         VISIT_NEEDS_REVISIT,
         CUSTOMER_CONTACTED,
         CUSTOMER_NOTIFIED,
+        ORDER_OWNER_CHANGED,
+        ORDER_ESCALATED,
     }
 )
 CONTACT_KINDS = (VISIT_BOOKED, VISIT_RESCHEDULED, CUSTOMER_CONTACTED, CUSTOMER_NOTIFIED)
 # Kinds that cannot move a clock: recording one does not recompute the order's clocks (the
 # refresh job still moves them at their next change).
 CLOCK_NEUTRAL = frozenset(
-    {VISIT_REASSIGNED, VISIT_CANCELLED, VISIT_EN_ROUTE, CUSTOMER_CONTACTED, CUSTOMER_NOTIFIED}
+    {
+        VISIT_REASSIGNED,
+        VISIT_CANCELLED,
+        VISIT_EN_ROUTE,
+        CUSTOMER_CONTACTED,
+        CUSTOMER_NOTIFIED,
+        ORDER_OWNER_CHANGED,
+        ORDER_ESCALATED,
+    }
 )
 # A visit's final status and the event that records it (the other outcomes only show in audit).
 VISIT_OUTCOMES = {

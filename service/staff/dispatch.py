@@ -37,6 +37,7 @@ from service.orders.services import WorkOrderService
 from service.scheduling import schemas as scheduling
 from service.scheduling.services import SlotService, VisitService
 from service.sla.services import ClockService
+from service.staff.offer_list import spread_offers
 from service.staff.texts import (
     Language,
     all_texts,
@@ -45,12 +46,14 @@ from service.staff.texts import (
     format_window,
     input_date,
     long_day,
+    short_day,
 )
 from service.storage.base import BlobStore
 
 # Who may do what, as the API's guards say (service/scheduling/controllers.py and
 # service/orders/controllers.py): the page offers only what the API would accept.
-CAN_BOOK = frozenset({Role.DISPATCHER})
+# Coordinators book too: an overdue order is often booked from the coordinator's workspace.
+CAN_BOOK = frozenset({Role.DISPATCHER, Role.COORDINATOR})
 CAN_RESCHEDULE = frozenset({Role.DISPATCHER, Role.COORDINATOR})
 CAN_REASSIGN = frozenset({Role.DISPATCHER})
 CAN_CANCEL = frozenset({Role.DISPATCHER})
@@ -277,29 +280,39 @@ class DispatchPanel:
         offer = await SlotService(self.session, self.actor).offer(order_id, day, OFFER_DAYS)
         zone = offer.time_zone
         shown = day or datetime.now(ZoneInfo(zone)).date()
+        best, rest = spread_offers(offer.slots)
+
+        def candidate(slot: scheduling.Slot, c: scheduling.Candidate) -> dict[str, str]:
+            return {
+                "value": slot_value(slot.window.start, slot.window.end, c.technician_id),
+                "name": c.full_name,
+                "distance": t["km"].format(km=c.distance_km),
+                "travel": t["travel"].format(m=c.travel_minutes),
+                "load": t["load"].format(n=c.visits_that_day),
+                "arrival": t["arrival"].format(
+                    t=format_local(c.estimated_arrival, zone).split(" ")[1]
+                ),
+            }
+
+        def window(slot: scheduling.Slot) -> str:
+            # The zone is named once, in the list's legend.
+            start = slot.window.start.astimezone(ZoneInfo(zone))
+            end = slot.window.end.astimezone(ZoneInfo(zone))
+            return f"{short_day(start.date(), language)} {start:%H:%M}–{end:%H:%M}"
+
         return {
             "day": input_date(shown, language),
             "day_label": long_day(shown, language),
             "zone": zone,
+            # Each technician's best window first (variety at a glance), then the rest by time.
+            "best": [dict(candidate(p.slot, p.candidate), window=window(p.slot)) for p in best],
             "slots": [
                 {
-                    "window": format_window(s.window.start, s.window.end, zone),
-                    "candidates": [
-                        {
-                            "value": slot_value(s.window.start, s.window.end, c.technician_id),
-                            "name": c.full_name,
-                            "distance": t["km"].format(km=c.distance_km),
-                            "travel": t["travel"].format(m=c.travel_minutes),
-                            "load": t["load"].format(n=c.visits_that_day),
-                            "arrival": t["arrival"].format(
-                                t=format_local(c.estimated_arrival, zone).split(" ")[1]
-                            ),
-                        }
-                        for c in s.candidates
-                    ],
+                    "window": window(s),
+                    "candidates": [candidate(s, c) for c in s.candidates],
                     "any_value": slot_value(s.window.start, s.window.end, None),
                 }
-                for s in offer.slots
+                for s in rest
             ],
         }
 

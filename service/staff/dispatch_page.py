@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -58,6 +59,9 @@ NOTICES = frozenset(
     {"booked", "rescheduled", "reassigned", "visit_cancelled", "order_cancelled", "saved"}
 )
 _MAX_FIELD = 2000
+
+# What a dialog does once its form is read: one call on the dispatcher's actions.
+Act = Callable[[DispatchActions], Awaitable[Any]]
 # Service refusals that mean "someone else got this slot first".
 TAKEN = frozenset({"overlap"})
 SLOT_GONE = frozenset(
@@ -335,40 +339,31 @@ class DispatchPageController(Controller):
         state: State,
     ) -> Response[Any]:
         """Book the chosen slot with who agreed and how; a lost race shows fresh offers."""
-        guard = await self._action_guard(staff, data, CAN_BOOK, order_id)
-        if guard is not None:
-            return guard
-        assert staff.session is not None
-        form = FormState("book", _kept(data))
-        slot = parse_slot(data.get("slot"))
-        agreement = agreement_from(data)
-        t = all_texts(staff.language)
-        if slot is None:
-            form.errors["slot"] = t["choose_slot"]
-        if agreement is None:
-            form.errors["agreed_with"] = t["err.agreement_required"]
-        if form.errors:
-            return await self._panel(
-                staff,
-                db_session,
-                state,
-                order_id,
-                form=form,
-                status=422,
-                with_offers=True,
-                offers_day=_date(data.get("day")),
-            )
-        assert slot is not None
-        assert agreement is not None
-        actions = DispatchActions(db_session, staff.session.actor)
-        return await self._run(
+
+        def prepare(form: FormState, t: dict[str, str]) -> Act | None:
+            slot = parse_slot(data.get("slot"))
+            agreement = agreement_from(data)
+            if slot is None:
+                form.errors["slot"] = t["choose_slot"]
+            if agreement is None:
+                form.errors["agreed_with"] = t["err.agreement_required"]
+            if slot is None or agreement is None:
+                return None
+            window, technician = slot
+            version = data.get("version")
+            return lambda actions: actions.book(order_id, version, window, technician, agreement)
+
+        return await self._submit(
             staff,
+            data,
             db_session,
             state,
             order_id,
-            form,
-            lambda: actions.book(order_id, data.get("version"), slot[0], slot[1], agreement),
+            CAN_BOOK,
+            "book",
+            prepare,
             "booked",
+            with_offers=True,
         )
 
     @post(
@@ -386,48 +381,40 @@ class DispatchPageController(Controller):
         state: State,
     ) -> Response[Any]:
         """Move a visit's window: a reason and the customer's agreement are required."""
-        guard = await self._action_guard(staff, data, CAN_RESCHEDULE, order_id)
-        if guard is not None:
-            return guard
-        assert staff.session is not None
-        form = FormState("reschedule", _kept(data) | {"visit": str(visit_id)})
-        t = all_texts(staff.language)
-        slot = parse_slot(data.get("slot"))
-        reason = data.get("reason", "")
-        agreement = agreement_from(data)
-        if slot is None:
-            form.errors["slot"] = t["choose_slot"]
-        if reason not in RESCHEDULE_REASONS:
-            form.errors["reason"] = t["err.reason_required"]
-        if agreement is None:
-            form.errors["agreed_with"] = t["err.agreement_required"]
-        if form.errors:
-            return await self._panel(
-                staff,
-                db_session,
-                state,
-                order_id,
-                form=form,
-                status=422,
-                with_offers=True,
-                offers_day=_date(data.get("day")),
+
+        def prepare(form: FormState, t: dict[str, str]) -> Act | None:
+            slot = parse_slot(data.get("slot"))
+            reason = data.get("reason", "")
+            agreement = agreement_from(data)
+            if slot is None:
+                form.errors["slot"] = t["choose_slot"]
+            if reason not in RESCHEDULE_REASONS:
+                form.errors["reason"] = t["err.reason_required"]
+            if agreement is None:
+                form.errors["agreed_with"] = t["err.agreement_required"]
+            if slot is None or form.errors:
+                return None
+            change = scheduling.Reschedule(
+                window=slot[0],
+                reason_code=reason,  # type: ignore[arg-type]
+                agreed_by=agreement,
+                note=data.get("note", "")[:_MAX_FIELD] or None,
             )
-        assert slot is not None
-        change = scheduling.Reschedule(
-            window=slot[0],
-            reason_code=reason,  # type: ignore[arg-type]
-            agreed_by=agreement,
-            note=data.get("note", "")[:_MAX_FIELD] or None,
-        )
-        actions = DispatchActions(db_session, staff.session.actor)
-        return await self._run(
+            version = data.get("version")
+            return lambda actions: actions.reschedule(order_id, visit_id, version, change)
+
+        return await self._submit(
             staff,
+            data,
             db_session,
             state,
             order_id,
-            form,
-            lambda: actions.reschedule(order_id, visit_id, data.get("version"), change),
+            CAN_RESCHEDULE,
+            "reschedule",
+            prepare,
             "rescheduled",
+            visit_id=visit_id,
+            with_offers=True,
         )
 
     @post(
@@ -445,29 +432,31 @@ class DispatchPageController(Controller):
         state: State,
     ) -> Response[Any]:
         """Give a visit to another technician (or the best free one) with a reason."""
-        guard = await self._action_guard(staff, data, CAN_REASSIGN, order_id)
-        if guard is not None:
-            return guard
-        assert staff.session is not None
-        form = FormState("reassign", _kept(data) | {"visit": str(visit_id)})
-        reason = data.get("reason", "")
-        if reason not in REASSIGN_REASONS:
-            form.errors["reason"] = all_texts(staff.language)["err.reason_required"]
-            return await self._panel(staff, db_session, state, order_id, form=form, status=422)
-        change = scheduling.Reassign(
-            technician_id=_uuid(data.get("technician")),
-            reason_code=reason,  # type: ignore[arg-type]
-            note=data.get("note", "")[:_MAX_FIELD] or None,
-        )
-        actions = DispatchActions(db_session, staff.session.actor)
-        return await self._run(
+
+        def prepare(form: FormState, t: dict[str, str]) -> Act | None:
+            reason = data.get("reason", "")
+            if reason not in REASSIGN_REASONS:
+                form.errors["reason"] = t["err.reason_required"]
+                return None
+            change = scheduling.Reassign(
+                technician_id=_uuid(data.get("technician")),
+                reason_code=reason,  # type: ignore[arg-type]
+                note=data.get("note", "")[:_MAX_FIELD] or None,
+            )
+            version = data.get("version")
+            return lambda actions: actions.reassign(order_id, visit_id, version, change)
+
+        return await self._submit(
             staff,
+            data,
             db_session,
             state,
             order_id,
-            form,
-            lambda: actions.reassign(order_id, visit_id, data.get("version"), change),
+            CAN_REASSIGN,
+            "reassign",
+            prepare,
             "reassigned",
+            visit_id=visit_id,
         )
 
     @post(
@@ -485,24 +474,25 @@ class DispatchPageController(Controller):
         state: State,
     ) -> Response[Any]:
         """Cancel a visit with a reason."""
-        guard = await self._action_guard(staff, data, CAN_CANCEL, order_id)
-        if guard is not None:
-            return guard
-        assert staff.session is not None
-        form = FormState("cancel_visit", _kept(data) | {"visit": str(visit_id)})
-        reason = data.get("reason", "").strip()[:_MAX_FIELD]
-        if not reason:
-            form.errors["reason"] = all_texts(staff.language)["err.reason_required"]
-            return await self._panel(staff, db_session, state, order_id, form=form, status=422)
-        actions = DispatchActions(db_session, staff.session.actor)
-        return await self._run(
+
+        def prepare(form: FormState, t: dict[str, str]) -> Act | None:
+            reason = _reason(data, form, t)
+            version = data.get("version")
+            if reason is None:
+                return None
+            return lambda actions: actions.cancel_visit(order_id, visit_id, version, reason)
+
+        return await self._submit(
             staff,
+            data,
             db_session,
             state,
             order_id,
-            form,
-            lambda: actions.cancel_visit(order_id, visit_id, data.get("version"), reason),
+            CAN_CANCEL,
+            "cancel_visit",
+            prepare,
             "visit_cancelled",
+            visit_id=visit_id,
         )
 
     @post("/orders/{order_id:uuid}/cancel", media_type=MediaType.HTML, status_code=303)
@@ -515,23 +505,23 @@ class DispatchPageController(Controller):
         state: State,
     ) -> Response[Any]:
         """Cancel the order with a reason."""
-        guard = await self._action_guard(staff, data, CAN_CANCEL, order_id)
-        if guard is not None:
-            return guard
-        assert staff.session is not None
-        form = FormState("cancel_order", _kept(data))
-        reason = data.get("reason", "").strip()[:_MAX_FIELD]
-        if not reason:
-            form.errors["reason"] = all_texts(staff.language)["err.reason_required"]
-            return await self._panel(staff, db_session, state, order_id, form=form, status=422)
-        actions = DispatchActions(db_session, staff.session.actor)
-        return await self._run(
+
+        def prepare(form: FormState, t: dict[str, str]) -> Act | None:
+            reason = _reason(data, form, t)
+            version = data.get("version")
+            if reason is None:
+                return None
+            return lambda actions: actions.cancel_order(order_id, version, reason)
+
+        return await self._submit(
             staff,
+            data,
             db_session,
             state,
             order_id,
-            form,
-            lambda: actions.cancel_order(order_id, data.get("version"), reason),
+            CAN_CANCEL,
+            "cancel_order",
+            prepare,
             "order_cancelled",
         )
 
@@ -557,6 +547,48 @@ class DispatchPageController(Controller):
         if not staff.csrf_ok(data.get("csrf")):
             return staff.csrf_refused()
         return None
+
+    async def _submit(
+        self,
+        staff: StaffRequest,
+        data: dict[str, str],
+        db_session: DbSession,
+        state: State,
+        order_id: uuid.UUID,
+        roles: frozenset[Any],
+        form_name: str,
+        prepare: Callable[[FormState, dict[str, str]], Act | None],
+        notice: str,
+        *,
+        visit_id: uuid.UUID | None = None,
+        with_offers: bool = False,
+    ) -> Response[Any]:
+        """One dialog's post: guard, read the form (errors: the panel again, 422), then act.
+
+        A dialog that chooses a window (``with_offers``) is shown again with its offers.
+        """
+        guard = await self._action_guard(staff, data, roles, order_id)
+        if guard is not None:
+            return guard
+        assert staff.session is not None
+        kept = _kept(data) | ({"visit": str(visit_id)} if visit_id else {})
+        form = FormState(form_name, kept)
+        act = prepare(form, all_texts(staff.language))
+        if act is None or form.errors:
+            return await self._panel(
+                staff,
+                db_session,
+                state,
+                order_id,
+                form=form,
+                status=422,
+                with_offers=with_offers,
+                offers_day=_date(data.get("day")) if with_offers else None,
+            )
+        actions = DispatchActions(db_session, staff.session.actor)
+        return await self._run(
+            staff, db_session, state, order_id, form, lambda: act(actions), notice
+        )
 
     async def _run(
         self,
@@ -644,6 +676,15 @@ class DispatchPageController(Controller):
             },
             status,
         )
+
+
+def _reason(data: dict[str, str], form: FormState, t: dict[str, str]) -> str | None:
+    """A cancellation's free-text reason, or None with the form's error said."""
+    reason = data.get("reason", "").strip()[:_MAX_FIELD]
+    if not reason:
+        form.errors["reason"] = t["err.reason_required"]
+        return None
+    return reason
 
 
 def _kept(data: dict[str, str]) -> dict[str, str]:

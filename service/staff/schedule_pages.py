@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -104,6 +104,9 @@ def map_headers(staff: StaffRequest, tile_url: str | None) -> dict[str, str]:
     return headers
 
 
+T = TypeVar("T")
+
+
 class DispatchBoardPages(Controller):
     """Schedule board, map and lateness inbox of the dispatch console."""
 
@@ -123,14 +126,11 @@ class DispatchBoardPages(Controller):
         view: FromQuery[str | None] = None,
     ) -> Response[Any]:
         """The schedule board: technicians x hours of a day (or days of a week)."""
-        refused = _gate(staff)
-        if refused is not None:
-            return refused
+        query = _opened(staff, lambda: _board_query(territory, day, view))
+        if isinstance(query, Response):
+            return query
         assert staff.session is not None
-        try:
-            code, when, shown = _territory_param(territory), _day_param(day), _view_param(view)
-        except BadQuery as exc:
-            return _bad_query(staff, str(exc))
+        code, when, shown = query
         service = ScheduleBoardService(db_session, staff.session.actor)
         try:
             board = await service.board(code, when, shown)
@@ -161,14 +161,11 @@ class DispatchBoardPages(Controller):
         view: FromQuery[str | None] = None,
     ) -> Response[Any]:
         """The board's grid, re-rendered only when its version changed (else 304)."""
-        if staff.session is None:
-            return staff.fragment_unauthorized()
-        if staff.role not in DISPATCH.roles:
-            return Response(b"", status_code=403, media_type=MediaType.HTML)
-        try:
-            code, when, shown = _territory_param(territory), _day_param(day), _view_param(view)
-        except BadQuery:
-            return Response(b"", status_code=400, media_type=MediaType.HTML)
+        query = _opened(staff, lambda: _board_query(territory, day, view), fragment=True)
+        if isinstance(query, Response):
+            return query
+        assert staff.session is not None
+        code, when, shown = query
         service = ScheduleBoardService(db_session, staff.session.actor)
         try:
             version = await service.version(code, when, shown)
@@ -206,14 +203,11 @@ class DispatchBoardPages(Controller):
         day: FromQuery[str | None] = None,
     ) -> Response[Any]:
         """The territory map: outlines, the day's sites, technicians' last positions."""
-        refused = _gate(staff)
-        if refused is not None:
-            return refused
+        query = _opened(staff, lambda: (_territory_param(territory), _day_param(day)))
+        if isinstance(query, Response):
+            return query
         assert staff.session is not None
-        try:
-            code, when = _territory_param(territory), _day_param(day)
-        except BadQuery as exc:
-            return _bad_query(staff, str(exc))
+        code, when = query
         try:
             layers = await DispatchMapService(db_session, staff.session.actor).layers(code, when)
         except NotFound:
@@ -246,14 +240,10 @@ class DispatchBoardPages(Controller):
         error: FromQuery[str | None] = None,
     ) -> Response[Any]:
         """Today's lateness alerts with the customer's phone and the two answers."""
-        refused = _gate(staff)
-        if refused is not None:
-            return refused
+        code = _opened(staff, lambda: _territory_param(territory))
+        if isinstance(code, Response):
+            return code
         assert staff.session is not None
-        try:
-            code = _territory_param(territory)
-        except BadQuery as exc:
-            return _bad_query(staff, str(exc))
         try:
             inbox = await LatenessInboxService(db_session, staff.session.actor).inbox(code)
         except NotFound:
@@ -274,15 +264,12 @@ class DispatchBoardPages(Controller):
         self, staff: StaffDep, db_session: DbSession, territory: FromQuery[str | None] = None
     ) -> Response[Any]:
         """The inbox list, for the page's polling."""
-        if staff.session is None:
-            return staff.fragment_unauthorized()
-        if staff.role not in DISPATCH.roles:
-            return Response(b"", status_code=403, media_type=MediaType.HTML)
+        code = _opened(staff, lambda: _territory_param(territory), fragment=True)
+        if isinstance(code, Response):
+            return code
+        assert staff.session is not None
         try:
-            code = _territory_param(territory)
             inbox = await LatenessInboxService(db_session, staff.session.actor).inbox(code)
-        except BadQuery:
-            return Response(b"", status_code=400, media_type=MediaType.HTML)
         except NotFound:
             return Response(b"", status_code=404, media_type=MediaType.HTML)
         return staff.page(
@@ -345,6 +332,37 @@ def _gate(staff: StaffRequest, form: dict[str, str] | None = None) -> Response[A
     if form is not None and not staff.csrf_ok(form.get("csrf")):
         return staff.csrf_refused()
     return None
+
+
+def _opened(
+    staff: StaffRequest, parse: Callable[[], T], *, fragment: bool = False
+) -> T | Response[Any]:
+    """A read's gate, then its query parsed; a refusal or a bad query is the answer instead.
+
+    A page answers with the sign-in, a page for other roles or a 400 page naming the bad
+    parameter; a fragment (polled by htmx) with the bare status.
+    """
+    if fragment:
+        if staff.session is None:
+            return staff.fragment_unauthorized()
+        if staff.role not in DISPATCH.roles:
+            return Response(b"", status_code=403, media_type=MediaType.HTML)
+    else:
+        refused = _gate(staff)
+        if refused is not None:
+            return refused
+    try:
+        return parse()
+    except BadQuery as exc:
+        if fragment:
+            return Response(b"", status_code=400, media_type=MediaType.HTML)
+        return _bad_query(staff, str(exc))
+
+
+def _board_query(
+    territory: str | None, day: str | None, view: str | None
+) -> tuple[str | None, date | None, View]:
+    return _territory_param(territory), _day_param(day), _view_param(view)
 
 
 def _bad_query(staff: StaffRequest, name: str) -> Template:

@@ -81,14 +81,20 @@ BOARD = StaffArea(
     frozenset({Role.COORDINATOR, Role.SUPERVISOR, Role.DISPATCHER, Role.ADMIN}),
     "nav_board",
 )
+COORDINATE = StaffArea(
+    "coordinate",
+    "/coordinate",
+    frozenset({Role.COORDINATOR, Role.SUPERVISOR, Role.ADMIN}),
+    "nav_coordinate",
+)
 # The navigation, in order; a role sees the sections it may open.
-STAFF_AREAS: tuple[StaffArea, ...] = (DISPATCH, BOARD)
+STAFF_AREAS: tuple[StaffArea, ...] = (DISPATCH, COORDINATE, BOARD)
 # Where a role lands after signing in when it was not on its way somewhere.
 ROLE_HOME: dict[Role, StaffArea] = {
     Role.DISPATCHER: DISPATCH,
     Role.ADMIN: DISPATCH,
-    Role.COORDINATOR: BOARD,
-    Role.SUPERVISOR: BOARD,
+    Role.COORDINATOR: COORDINATE,
+    Role.SUPERVISOR: COORDINATE,
 }
 
 
@@ -181,6 +187,7 @@ class StaffRequest:
             "nonce": self.nonce,
             "csrf": self.csrf if self.session is not None else "",
             "user_name": user_name,
+            "role": role.value if role is not None else "",
             "nav": [
                 {
                     "code": a.code,

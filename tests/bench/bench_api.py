@@ -6,10 +6,10 @@ import asyncio
 import json
 
 from sqlalchemy import select, text
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from service.common.actor import Actor, Role
+from service.db.driver import driver_connection
 from service.db.engine import make_sessionmaker
 from service.db.models import Territory, User
 from service.demo.seed import seed
@@ -79,11 +79,9 @@ async def explain(url: str, actor: Actor) -> list[tuple[str, list[str]]]:
                 "text search": (WorkOrderFilters(q="Заявка 4242"), None),
             }
             for name, (filters, cursor) in cases.items():
-                stmt = service.list_query(filters, cursor, 50)
-                sql = stmt.compile(
-                    dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
-                )
-                raw = await session.scalar(text(f"EXPLAIN (FORMAT JSON) {sql}"))
+                sql, args = service.list_sql(filters, cursor, 50)
+                driver = await driver_connection(session)
+                raw = await driver.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *args)
                 plan = raw if isinstance(raw, list) else json.loads(raw)
                 plans.append((name, _nodes(plan[0]["Plan"])))
     finally:

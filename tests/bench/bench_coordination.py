@@ -19,13 +19,13 @@ from typing import Any
 import asyncpg
 import httpx
 from sqlalchemy import text
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from service.board.kpis import KpiQuery, KpiService
 from service.board.overdue import BoardFilters, OverdueBoard
 from service.common.actor import Actor, Role
+from service.db.driver import driver_connection
 from service.db.engine import make_sessionmaker
 from tests.bench.bench_api import _nodes
 from tests.bench.support import (
@@ -337,14 +337,12 @@ async def board_plan(url: str, actor: Actor) -> tuple[list[str], float, float, d
             now = datetime.now(UTC)
             timings = []
             nodes: list[str] = []
-            for stmt in (
-                board.page_query(BoardFilters(), None, 50, now),
-                board.counts_query(BoardFilters(), now),
+            driver = await driver_connection(session)
+            for sql, args in (
+                board.page_sql(BoardFilters(), None, 50, now),
+                board.counts_sql(BoardFilters(), now),
             ):
-                sql = stmt.compile(
-                    dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
-                )
-                raw = await session.scalar(text(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}"))
+                raw = await driver.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", *args)
                 plan = raw if isinstance(raw, list) else json.loads(raw)
                 timings.append(float(plan[0]["Execution Time"]))
                 nodes = nodes or _nodes(plan[0]["Plan"])

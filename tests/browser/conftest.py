@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, async_playwright
 
+from tests.browser.engine_walks import COMPARED, SEED
 from tests.integration.conftest import build, test_sessions  # noqa: F401
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -47,3 +48,16 @@ def artifacts() -> Path:
 def client(live_server: str) -> Any:  # the builder fixture wants a started app
     """The live server stands in for the in-process client."""
     return live_server
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """The engine cross-check's figures, when it ran and agreed."""
+    compared = config.stash.get(COMPARED, {})
+    if not compared:
+        return
+    sequences, states, validations = (sum(row[i] for row in compared.values()) for i in range(3))
+    terminalreporter.write_line(
+        f"engine cross-check (seed {SEED}): {sequences} sequences over {len(compared)} "
+        f"templates ({', '.join(compared)}), {states} states and {validations} answer "
+        "validations equal in Python and engine.js"
+    )

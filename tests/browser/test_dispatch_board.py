@@ -160,6 +160,23 @@ async def test_schedule_board_places_a_booked_visit_in_its_local_hour(
     await page.set_viewport_size({"width": 1024, "height": 800})
     assert await page.evaluate("document.documentElement.scrollWidth") <= 1024
     await page.screenshot(path=str(artifacts / "dispatch-schedule-1024.png"), full_page=True)
+    # The one-hour block is narrow here: it keeps the number's tail and the window's start, its
+    # title says everything, and keyboard focus opens it out to the whole text.
+    # (The whole number stays in the link's text for screen readers, clipped out of sight.)
+    seen = "e => e.getBoundingClientRect().width > 1"
+    assert not await late_block.locator(".no").evaluate(seen)
+    assert await late_block.locator(".no-short").evaluate(seen)
+    tail = late_order.number.rsplit("-", 1)[-1]
+    assert tail in await late_block.locator(".no-short").inner_text()
+    assert "12:00" in await late_block.inner_text()
+    assert late_order.number in (await late_block.get_attribute("title") or "")
+    assert (await late_block.get_attribute("href") or "").endswith(str(late_order.id))
+    await late_block.focus()
+    opened = await late_block.bounding_box()
+    assert opened
+    assert opened["width"] >= 200
+    assert await late_block.locator(".no").evaluate(seen)
+    await page.screenshot(path=str(artifacts / "dispatch-schedule-focus-1024.png"), full_page=True)
     week = await context.new_page()
     await week.goto(f"{live_server}{path}&view=week")
     await week.screenshot(path=str(artifacts / "dispatch-schedule-week-1440.png"), full_page=True)

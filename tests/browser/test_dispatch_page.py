@@ -90,8 +90,18 @@ async def test_dispatcher_books_from_an_offer_and_the_technician_sees_it(
     first = page.locator('#book input[name="slot"]').first
     await first.wait_for()
     await first.focus()
+    await page.keyboard.press("Space")
+    checked = "document.querySelector('#book input[name=slot]:checked').value"
+    assert await page.evaluate(checked) == await first.get_attribute("value")
+    # The technician's other windows are folded below the best ones: open them by keyboard,
+    # go back into the group and move on with the arrows.
+    await page.keyboard.press("Tab")
+    await page.keyboard.press("Enter")
+    assert await page.locator("#book details.more-windows").get_attribute("open") is not None
+    await page.keyboard.press("Shift+Tab")
     await page.keyboard.press("ArrowDown")
-    chosen = await page.evaluate("document.querySelector('#book input[name=slot]:checked').value")
+    chosen = await page.evaluate(checked)
+    assert chosen != await first.get_attribute("value")
     await page.fill("#book-agreed", "Сәуле Жұмабекова")
     await page.select_option("#book-channel", "phone")
     await page.set_viewport_size({"width": 1024, "height": 768})
@@ -111,6 +121,13 @@ async def test_dispatcher_books_from_an_offer_and_the_technician_sees_it(
     assert str(visit.technician_id) == technician_id
     assert visit.agreed_window.lower == datetime.fromisoformat(start)
     day = visit.agreed_window.lower.astimezone(ZoneInfo(area.territory.time_zone)).date()  # type: ignore[union-attr]
+    # The schedule board of that day shows the visit, a link back to the order.
+    await page.goto(
+        f"{live_server}/dispatch/schedule?territory={area.territory.code}&day={day.isoformat()}"
+    )
+    block = page.locator(f'.visit[data-visit="{visit.id}"]')
+    assert (await block.get_attribute("href") or "").endswith(str(order.id))
+    assert order.number in (await block.get_attribute("title") or "")
     async with httpx.AsyncClient(base_url=live_server) as api:
         plan = await api.get(
             f"/api/v1/technicians/{technician_id}/day",
@@ -141,7 +158,7 @@ async def test_dispatcher_books_from_an_offer_and_the_technician_sees_it(
     await page.goto(f"{live_server}/dispatch/orders/{order.id}?offers=1")
     dialog = page.locator("details.dialog", has_text="Reschedule").first
     await dialog.evaluate("d => { d.open = true; }")
-    await dialog.locator('input[name="slot"]').last.check()
+    await dialog.locator('input[name="slot"]').first.check()
     await dialog.locator('input[name="agreed_with"]').fill("Сәуле")
     await dialog.locator("textarea[name=note]").fill("Клиент просит позже")
     await dialog.locator("button[type=submit]").click()
@@ -160,4 +177,43 @@ async def test_dispatcher_books_from_an_offer_and_the_technician_sees_it(
     assert "Барулар" in await page.inner_text("#visits")
     assert await page.evaluate("document.documentElement.scrollWidth") <= 1024
     await page.screenshot(path=str(artifacts / "dispatch-order-1024-kk.png"), full_page=True)
+    await context.close()
+
+
+async def test_a_form_sent_after_the_session_ended_keeps_what_was_typed(
+    browser: Browser, live_server: str, build: Builder, artifacts: Path
+) -> None:
+    area = await build.area()
+    dispatcher = await build.person(Role.DISPATCHER, area.territory)
+    order = await build.order(area)
+    context = await browser.new_context(viewport={"width": 1024, "height": 800})
+    page = await context.new_page()
+    await page.goto(f"{live_server}/staff/login?next=/dispatch/orders/{order.id}")
+    await page.fill("input[name=username]", dispatcher.user.username)
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"**/dispatch/orders/{order.id}")
+    cancel = page.locator("details", has=page.locator(f'form[action$="{order.id}/cancel"]'))
+    await cancel.evaluate("d => { d.open = true; }")
+    await cancel.locator("textarea[name=reason]").fill("Клиент уехал до весны")
+    # The session ends while the dispatcher types; the answer is the sign-in page.
+    await context.clear_cookies()
+    await cancel.locator("button[type=submit]").click()
+    await page.wait_for_url("**/staff/login?next=*")
+    async with build.sessionmaker() as session:
+        assert (await session.get_one(WorkOrder, order.id)).status == "new"
+    await page.fill("input[name=username]", dispatcher.user.username)
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"**/dispatch/orders/{order.id}")
+    # Back on the order: the reason is in the same form, the dialog open, nothing was sent.
+    reason = page.locator(f'form[action$="{order.id}/cancel"] textarea[name=reason]')
+    assert await reason.input_value() == "Клиент уехал до весны"
+    assert await reason.is_visible()
+    await page.screenshot(path=str(artifacts / "dispatch-session-ended-1024.png"), full_page=True)
+    async with build.sessionmaker() as session:
+        assert (await session.get_one(WorkOrder, order.id)).status == "new"
+    # Any other arrival starts clean: the draft was used once.
+    await page.reload()
+    assert await reason.input_value() == ""
     await context.close()

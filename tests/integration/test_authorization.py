@@ -80,7 +80,7 @@ ENDPOINTS = [
     Endpoint(
         "POST",
         "/api/v1/work-orders/{order}/visits",
-        DISPATCH,
+        PLANNERS,
         scoped=True,
         body={"window": WINDOW, "agreed_by": {"name": "A", "channel": "phone"}},
     ),

@@ -258,7 +258,7 @@ async def test_lateness_inbox_page_informed_form_needs_csrf_and_records_once(
         audits = await session.scalars(
             select(AuditEntry).where(AuditEntry.action == "customer.contacted")
         )
-        assert [a for a in audits.all() if a.after and a.after["visit_id"] == str(visit.id)]
+        assert [a for a in audits.all() if a.after and a.after.get("visit_id") == str(visit.id)]
 
 
 async def test_lateness_reassign_form_moves_the_visit_or_explains_why_not(

@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -128,6 +129,32 @@ async def test_logs_are_json_with_the_request_id_and_no_names_or_phones(
     for secret in (name, phone, phone[2:], "705 123 45 99"):
         assert secret not in text, secret
     assert "could not reach [phone]" in text
+
+
+async def test_the_app_keeps_its_own_log_handler(settings: Settings) -> None:
+    """Litestar's default logging config would swap the root handler for its queue handler
+    (plain text, nothing masked); the app leaves configure_logging's handler in place."""
+    import logging
+
+    from service.observability.logs import _NaryadHandler
+
+    before = set(logging.getLogger().handlers)
+    app = create_app(settings)
+    async with AsyncTestClient(app=app) as client:
+        assert (await client.get("/health")).status_code == 200
+        handlers = logging.getLogger().handlers
+        ours = [h for h in handlers if isinstance(h, _NaryadHandler)]
+        assert len(ours) == 1
+        # The app added no handler of Litestar's (other tests' apps may have left one).
+        added = [h for h in handlers if h not in before]
+        assert not [h for h in added if type(h).__module__.startswith("litestar")], added
+        stream = io.StringIO()
+        ours[0].setStream(stream)
+        try:
+            logging.getLogger("naryad.test").warning("could not reach %s", "+7 705 123 45 99")
+        finally:
+            ours[0].setStream(sys.stderr)
+        assert "could not reach [phone]" in stream.getvalue()
 
 
 # -- /metrics -------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from service.db.models.mobile import (
     VisitRecord,
 )
 from service.db.models.outbox import OutboxMessage
+from service.db.models.owners import OrderOwner
 from service.db.models.sessions import AuthSession, LoginFailure, LoginRateWindow
 from service.db.models.signing import ActSignature, CustomerLink
 from service.db.models.sites import Site
@@ -79,6 +80,7 @@ __all__ = [
     "JobSchedule",
     "LoginFailure",
     "LoginRateWindow",
+    "OrderOwner",
     "OutboxMessage",
     "Photo",
     "Rating",

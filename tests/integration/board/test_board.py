@@ -199,6 +199,9 @@ async def test_keyset_pages(client: Any, scene: Scene, build: Builder) -> None:
     )
     assert bad.status_code == 422
     problem(bad)
+    # An empty cursor is the first page (it chose the keyset statement without its values).
+    empty = await _board(client, scene.coordinator, limit=2, cursor="")
+    assert [i["work_order_id"] for i in empty["items"]] == seen[:2]
     unknown = await client.get(BOARD, params={"bucket": "later"}, headers=scene.coordinator.headers)
     assert unknown.status_code == 400
     problem(unknown)

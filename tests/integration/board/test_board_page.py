@@ -524,3 +524,21 @@ async def test_nul_in_a_form_is_400_and_writes_nothing(
     row = await _pending(build, scene.escalation.id)
     assert row.acknowledged_at is None
     assert await build.count(AuditEntry) == audit
+
+
+async def test_another_roles_escalation_is_refused_next_to_its_form(
+    board: Any, scene: Scene, build: Builder
+) -> None:
+    supervisor = await build.person(Role.SUPERVISOR, scene.area.territory)
+    await login(board, supervisor, language="en")
+    token = csrf((await page(board)).text)
+    audit = await build.count(AuditEntry)
+    response = await board.post(
+        f"{BOARD}/escalations/{scene.escalation.id}/acknowledge",
+        data={"csrf": token, "comment": "Seen it", "back": "x"},
+    )
+    assert response.status_code == 403
+    assert "addressed to another role" in response.text
+    assert "Seen it" in response.text  # what was typed is kept
+    assert (await _pending(build, scene.escalation.id)).acknowledged_at is None
+    assert await build.count(AuditEntry) == audit

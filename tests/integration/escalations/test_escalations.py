@@ -529,8 +529,14 @@ async def test_authorization(client: Any, build: Builder) -> None:
     )
     assert missing.status_code == 404
     assert await _pending(build, escalation_id)
+    # A breach is the coordinators' to answer: another role of the territory is refused.
+    for role in (Role.SUPERVISOR, Role.DISPATCHER):
+        refused = await client.post(url, json={"comment": "Принято"}, headers=people[role].headers)
+        assert refused.status_code == 403, role
+        assert problem(refused)["code"] == "not_addressed_to_you"
+    assert await _pending(build, escalation_id)
     ok = await client.post(
-        url, json={"comment": "Принято"}, headers=people[Role.SUPERVISOR].headers
+        url, json={"comment": "Принято"}, headers=people[Role.COORDINATOR].headers
     )
     assert ok.status_code == 200, ok.text
 

@@ -11,9 +11,11 @@ import msgspec
 import pytest
 from sqlalchemy import func, select
 
+from checklists import Template, compile_template
 from mobile_api.idempotency import lock_key
 from service.common.actor import Role
 from service.db.models import Device, IdempotencyKey
+from tests.browser.engine_walks import template_json
 from tests.conftest import problem
 from tests.integration.builders import Builder
 from tests.integration.mobile.conftest import Field, log_in, op
@@ -208,3 +210,21 @@ async def test_a_key_still_running_answers_409(client: Any, build: Builder, fiel
     assert codes.count(200) >= 1
     assert set(codes) <= {200, 409}
     assert await build.count(IdempotencyKey, IdempotencyKey.key == key) == 1
+
+
+async def test_day_bundle_template_is_what_engine_js_is_cross_checked_on(
+    client: Any, field: Field
+) -> None:
+    """The phone's engine gets the template JSON the cross-check feeds it, and the site.
+
+    tests/browser/test_engine_crosscheck.py gives engine.js a template's canonical JSON; the
+    bundle carries exactly that (as JSON values) for the pinned content, whatever its version.
+    """
+    bundle = (await client.get("/mobile/v1/day", headers=field.phone.headers())).json()
+    (visit,) = bundle["visits"]
+    pin = visit["checklist"]
+    shipped = bundle["templates"][f"{pin['key']}@{pin['version']}"]
+    template = compile_template(msgspec.convert(shipped, Template))
+    assert template.content_hash == pin["content_hash"]
+    assert shipped == template_json(template)
+    assert set(visit["location"]) == {"lat", "lon"}

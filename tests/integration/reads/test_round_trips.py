@@ -107,3 +107,41 @@ async def test_a_connection_the_server_closed_is_not_a_500(
             assert (terminated or 0) >= 1
             response = await app.get(path, headers=headers)
             assert response.status_code == 200, response.text
+
+
+async def test_pull_round_trips_do_not_grow_with_the_visits(
+    served: str, proxy: RoundTripProxy, test_sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async with test_sessions() as session:
+        # Every visit of the technician's day changed (as an assignment records it).
+        await session.execute(
+            text(
+                "INSERT INTO technician_changes (technician_id, visit_id, kind, created_at)"
+                " SELECT technician_id, id, 'visit.updated', now() FROM visits"
+                " WHERE technician_id = :technician"
+            ),
+            {"technician": golden_data.TECHNICIAN},
+        )
+        await session.commit()
+    async with httpx.AsyncClient(base_url=served, timeout=30) as app:
+        phone = await log_in(app, golden_data.TECH_NAME, "pull-round-trip-phone")
+        first = await app.get("/mobile/v1/sync/pull", headers=phone)
+        assert first.status_code == 200, first.text
+        changed = [c for c in first.json()["changes"] if c.get("visit")]
+        pulled = await round_trips_of(app, proxy, "/mobile/v1/sync/pull", phone)
+    print(f"round trips: pull from the start with {len(changed)} visits: {pulled}")
+    # Every visit of the data set changed since the start; their bundles are one statement.
+    assert len(changed) >= 3
+    # Check, BEGIN, horizon, changes, live visits, bundles, COMMIT.
+    assert pulled <= 1 + 6
+
+
+async def test_overdue_board_round_trips(served: str, proxy: RoundTripProxy) -> None:
+    async with httpx.AsyncClient(base_url=served, timeout=30) as app:
+        staff = await log_in(app, golden_data.DISPATCHER_NAME)
+        board = await round_trips_of(app, proxy, "/api/v1/coordination/overdue", staff)
+        csv = await round_trips_of(app, proxy, "/api/v1/coordination/overdue?format=csv", staff)
+    print(f"round trips: overdue board {board}, its CSV {csv}")
+    # The session check, the page, the counts; the CSV reads pages only.
+    assert board <= 1 + 2
+    assert csv <= 1 + 1

@@ -97,7 +97,9 @@ async def test_sign_in_returns_to_the_page_wanted_or_the_roles_home(
     ] == "/dispatch"
     web.cookies.clear()
     supervisor = await build.person(Role.SUPERVISOR, scene.area.territory)
-    assert (await sign_in(web, supervisor, "/dispatch")).headers["location"] == "/board"
+    assert (await sign_in(web, supervisor, "/dispatch")).headers[
+        "location"
+    ] == "/coordinate"  # its home: the overdue desk
 
 
 async def test_anonymous_gets_the_sign_in_never_json(web: Any, scene: Scene) -> None:
@@ -230,6 +232,25 @@ async def test_booking_from_an_offer_reaches_the_technicians_day(
     assert scene.order.number in [s["work_order_number"] for s in api_day.json()["stops"]]
     shown = await web.get(booked.headers["location"])
     assert "The visit is booked." in shown.text
+
+
+async def test_offers_lead_with_each_free_technicians_best_window(
+    web: Any, scene: Scene, build: Builder
+) -> None:
+    # The nearer technician is best in every window; a second one, farther off, is free too.
+    assert scene.tech.technician is not None
+    farther = await build.technician_at(scene.area, 0.58, 0.5)
+    assert farther.technician is not None
+    await sign_in(web, scene.dispatcher)
+    page = await _panel(web, scene)
+    best = page.text.split('<ul class="candidates best"', 1)[1].split("</ul>", 1)[0]
+    leading = [v.split("|")[2] for v in _SLOT.findall(best)]
+    # One row each, the nearer first: the first screen is no longer one technician's day.
+    assert leading == [str(scene.tech.technician.id), str(farther.technician.id)]
+    # Their other windows follow by time, each window-technician pair offered exactly once.
+    every = _SLOT.findall(page.text.split('id="book-list"', 1)[1].split("</fieldset>", 1)[0])
+    assert len(every) == len(set(every)) > 2
+    assert {v.split("|")[2] for v in every} == set(leading)
 
 
 async def test_booking_form_errors_keep_what_was_typed_and_write_nothing(

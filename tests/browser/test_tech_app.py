@@ -1,0 +1,570 @@
+"""The technician's app at /app on a phone in Chromium: log in, the day, offline, sync, sign.
+
+One browser context per test, few page loads: the app is one page that redraws itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from PIL import Image
+from playwright.async_api import Browser, BrowserContext, Page
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+from sqlalchemy import select
+
+from service.common.actor import Role
+from service.db.models import Act, Photo, SyncOperation, Visit
+from tests.browser.axe import serious_violations
+from tests.integration.builders import PASSWORD, Area, Builder, Person
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
+
+# Screenshots go with the other browser tests' artefacts (kept by CI).
+SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "tech-app"
+LOCALES = {"kk": "kk-KZ", "ru": "ru-RU", "en": "en-GB"}
+
+# What a technician with gloves would trip on: sideways scroll, cut-off text, tiny targets.
+FIT = """() => {
+  const width = window.innerWidth;
+  const box = (el) => el.getBoundingClientRect();
+  const shown = (el) => box(el).width > 0 && box(el).height > 0
+    && getComputedStyle(el).visibility !== "hidden";
+  const inside = (el) => box(el).left >= 0 && box(el).right <= width + 0.5;
+  const texts = [...document.querySelectorAll("main h1, main h2, main p, main li")].filter(shown);
+  const targets = [...document.querySelectorAll("button, a, select, textarea, input:not(.file)")]
+    .filter(shown);
+  return {
+    scrollWidth: document.documentElement.scrollWidth,
+    innerWidth: width,
+    cutOff: texts.filter((el) => !inside(el)).map((el) => el.textContent.slice(0, 40)),
+    small: targets.filter((el) => box(el).height < 44 || box(el).width < 44)
+      .map((el) => el.id || el.textContent.slice(0, 30)),
+  };
+}"""
+
+
+@dataclass
+class Day:
+    """A technician with two visits today at one site (the first in progress)."""
+
+    area: Area
+    technician: Person
+    visits: list[Any]
+
+
+async def a_day(build: Builder) -> Day:
+    area = await build.area()
+    technician = await build.technician_at(area, 0.5, 0.5)
+    assert technician.technician is not None
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    visits = []
+    for start, hours in ((now - timedelta(minutes=30), 3), (now + timedelta(hours=3), 2)):
+        order = await build.order(area, status="scheduled")
+        visits.append(await build.visit(order, technician.technician, start=start, hours=hours))
+    return Day(area, technician, visits)
+
+
+async def phone(
+    browser: Browser, day: Day, width: int = 390, language: str = "ru"
+) -> BrowserContext:
+    """A phone standing at the visit's site, geolocation allowed."""
+    site = day.area.point()
+    return await browser.new_context(
+        viewport={"width": width, "height": 800},
+        locale=LOCALES[language],
+        device_scale_factor=1,
+        has_touch=True,
+        geolocation={"latitude": site["lat"], "longitude": site["lon"], "accuracy": 8},
+        permissions=["geolocation"],
+    )
+
+
+def watch(page: Page) -> list[str]:
+    """Script errors and CSP refusals (console errors) the page shows."""
+    errors: list[str] = []
+    page.on(
+        "console",
+        lambda m: (
+            errors.append(m.text)
+            if m.type == "error" and not m.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return errors
+
+
+async def log_in(page: Page, server: str, username: str) -> None:
+    await page.goto(f"{server}/app/")
+    await page.fill("#username", username)
+    await page.fill("#password", PASSWORD)
+    await page.click("form button[type=submit]")
+    await page.wait_for_selector("ol.visits")
+
+
+async def fits(page: Page, label: str) -> None:
+    fit: dict[str, Any] = await page.evaluate(FIT)
+    assert fit["scrollWidth"] <= fit["innerWidth"], (label, fit)
+    assert fit["cutOff"] == [], (label, fit)
+    assert fit["small"] == [], (label, fit)
+
+
+async def shot(page: Page, name: str) -> None:
+    await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _shots_dir() -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+
+
+async def test_log_in_and_see_the_day_then_open_it_offline(
+    browser: Browser, live_server: str, build: Builder
+) -> None:
+    day = await a_day(build)
+    context = await phone(browser, day)
+    page = await context.new_page()
+    errors = watch(page)
+    await log_in(page, live_server, day.technician.user.username)
+    cards = page.locator("ol.visits > li")
+    assert await cards.count() == 2
+    first = cards.nth(0)
+    # The agreed window in the site's local time (Almaty, UTC+5), the customer, the address.
+    start = day.visits[0].agreed_window.lower + timedelta(hours=5)
+    assert start.strftime("%H:%M") in await first.locator(".when").inner_text()
+    assert await first.locator(".who").inner_text() == "Нұрланова Әлия"
+    assert "пр. Абая, д. 10" in await first.locator(".where").inner_text()
+    geo = await first.locator("a[href^='geo:']").get_attribute("href")
+    site = day.area.point()
+    assert geo is not None
+    # Coordinates as JavaScript prints numbers: -142.0 is "-142".
+    lat, lon = (f"{float(v):.15g}" for v in (site["lat"], site["lon"]))
+    assert geo.startswith(f"geo:{lat},{lon}?")
+    assert "Asia/Almaty" in await page.locator(".zone").inner_text()
+    await fits(page, "day 390")
+    await shot(page, "day-ru-390")
+    # The shell comes from the service worker, the day from IndexedDB: no network needed.
+    await page.wait_for_function("navigator.serviceWorker.controller !== null")
+    await context.set_offline(True)
+    await page.reload()
+    await page.wait_for_selector("ol.visits")
+    assert await page.locator("ol.visits > li").count() == 2
+    assert await page.locator("#net").inner_text() == "Нет сети"
+    await shot(page, "day-offline-ru-390")
+    assert errors == []
+    await context.close()
+
+
+def camera_jpeg() -> bytes:
+    """What a phone camera hands over: larger than the app keeps (it downscales to 1600 px)."""
+    image = Image.new("RGB", (2400, 1800), tuple(uuid.uuid4().bytes[:3]))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()
+
+
+# The operations and photos the app holds in IndexedDB (read through the page).
+STORED = """async () => {
+  const db = await new Promise((resolve, reject) => {
+    const request = indexedDB.open("naryad-app");
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  const all = (name) => new Promise((resolve) => {
+    const request = db.transaction(name).objectStore(name).getAll();
+    request.onsuccess = () => resolve(request.result);
+  });
+  const ops = (await all("ops")).map((r) => ({id: r.id, type: r.op.type, state: r.state,
+    status: r.result ? r.result.status : null}));
+  const photos = (await all("photos")).map((p) => ({server_id: p.server_id || null,
+    sha256: p.sha256, size: p.size, state: p.state}));
+  db.close();
+  return {ops, photos};
+}"""
+
+
+async def answer_step(page: Page) -> str:
+    """Answer what the visit screen asks now, as a technician would; the step's kind."""
+    step = page.locator("section.step")
+    await step.wait_for()
+    kind = await step.get_attribute("data-kind") or ""
+    handle = await step.element_handle()
+    if kind == "photo":
+        await step.locator("input[type=file]").set_input_files(
+            files=[{"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": camera_jpeg()}]
+        )
+    elif kind in ("confirm", "yes_no", "choice", "geo_check"):
+        await step.locator("button").first.click()
+    elif kind in ("text", "person_name"):
+        await step.locator("textarea, input").first.fill("Нұрланова Әлия Қанатқызы")
+        await step.locator("button.primary").click()
+    elif kind == "number":
+        await step.locator("input").fill("1")
+        await step.locator("button.primary").click()
+    elif kind == "serial":
+        for index, field in enumerate(await step.locator("input").all()):
+            await field.fill(f"SN{index}{uuid.uuid4().hex[:8]}")
+        await step.locator("button.primary").click()
+    elif kind != "signature":
+        raise AssertionError(f"unexpected step kind {kind!r}")
+    if kind != "signature":
+        # The next screen replaces this one; if it does not, say what the technician sees.
+        try:
+            await page.wait_for_function("(old) => !old.isConnected", arg=handle, timeout=10_000)
+        except PlaywrightTimeout:
+            raise AssertionError(f"{kind} step stayed: {await page.inner_text('main')}") from None
+    return kind
+
+
+async def work_until_signature(page: Page, reload_after: int | None = None) -> list[str]:
+    """Answer steps until the customer's signature is asked for; optionally reload midway."""
+    kinds: list[str] = []
+    for _ in range(60):
+        if await page.locator("#arrive").count():
+            await page.click("#arrive")
+            await page.locator("#arrive").wait_for(state="detached")
+        kind = await answer_step(page)
+        if kind == "signature":
+            return kinds
+        kinds.append(kind)
+        if reload_after is not None and len(kinds) == reload_after:
+            await page.reload()
+            await page.locator("ol.visits > li").first.locator("button.primary").click()
+    raise AssertionError(f"no signature step after {kinds}")
+
+
+async def sign_as_customer(page: Page) -> None:
+    """The customer reads the act on the same phone, signs it with a finger and submits."""
+    await page.locator("#scroll-hint").scroll_into_view_if_needed()
+    pad = page.locator("#pad")
+    await pad.scroll_into_view_if_needed()
+    box = await pad.bounding_box()
+    assert box is not None
+    await page.mouse.move(box["x"] + 20, box["y"] + box["height"] / 2)
+    await page.mouse.down()
+    for step in range(1, 10):
+        await page.mouse.move(
+            box["x"] + 20 + step * (box["width"] - 40) / 10,
+            box["y"] + box["height"] / 2 + (-15 if step % 2 else 15),
+            steps=3,
+        )
+    await page.mouse.up()
+    await page.fill("#name", "Нұрланова Әлия Қанатқызы")
+    await page.click("#sign")
+    await page.locator("#done, #error:not(:empty)").first.wait_for(timeout=20_000)
+    assert await page.inner_text("#error") == ""
+
+
+async def test_a_whole_visit_offline_then_synced_exactly_once_and_signed(
+    browser: Browser, live_server: str, build: Builder
+) -> None:
+    day = await a_day(build)
+    visit_id = day.visits[0].id
+    context = await phone(browser, day)
+    page = await context.new_page()
+    errors = watch(page)
+    await log_in(page, live_server, day.technician.user.username)
+    await page.locator("#queue", has_text="Всё отправлено").wait_for()
+    await page.wait_for_function("navigator.serviceWorker.controller !== null")
+    await context.set_offline(True)
+    await page.locator("ol.visits > li").first.locator("button.primary").click()
+    await page.locator("#safety").wait_for()  # the safety exit is on the screen from the start
+    await shot(page, "visit-ru-390")
+    # The whole checklist with no network, the app killed and reopened halfway through.
+    kinds = await work_until_signature(page, reload_after=12)
+    assert kinds.count("photo") == 2
+    assert "geo_check" in kinds
+    stored = await page.evaluate(STORED)
+    assert {op["state"] for op in stored["ops"]} == {"queued"}
+    assert len(stored["photos"]) == 2
+    assert all(photo["state"] == "queued" for photo in stored["photos"])
+    assert "Ждут отправки" in await page.inner_text("#queue")
+    await shot(page, "signature-offline-ru-390")
+
+    await context.set_offline(False)
+    await page.locator("#queue", has_text="Всё отправлено").wait_for(timeout=30_000)
+    stored = await page.evaluate(STORED)
+    async with build.sessionmaker() as session:
+        rows = (
+            await session.scalars(select(SyncOperation).where(SyncOperation.visit_id == visit_id))
+        ).all()
+        photos = (await session.scalars(select(Photo).where(Photo.visit_id == visit_id))).all()
+    # Every operation the phone made is on the server once, applied; nothing else is.
+    assert sorted(str(row.id) for row in rows) == sorted(op["id"] for op in stored["ops"])
+    assert {row.status for row in rows} == {"applied"}, [(r.type, r.code, r.message) for r in rows]
+    assert {op["status"] for op in stored["ops"]} == {"applied"}
+    # Both photos confirmed, with the hash and size the phone computed after downscaling.
+    assert sorted((p.sha256, p.size, p.status) for p in photos) == sorted(
+        (p["sha256"], p["size"], "stored") for p in stored["photos"]
+    )
+    assert all(p["size"] < 400_000 for p in stored["photos"])
+
+    # The customer's turn: the act from what the server holds, signed on the same phone.
+    await page.click("#handoff")
+    await page.wait_for_url("**/mobile/v1/sign/**")
+    await sign_as_customer(page)
+    await page.go_back()
+    await page.locator(".note", has_text="подписал").wait_for()
+    assert await answer_step(page) == "confirm"  # thanked the customer
+    await page.click("#complete")
+    await page.locator(".done").wait_for()
+    await page.locator("#queue", has_text="Всё отправлено").wait_for(timeout=30_000)
+    async with build.sessionmaker() as session:
+        visit = await session.get_one(Visit, visit_id)
+        act = await session.scalar(select(Act).where(Act.visit_id == visit_id))
+    assert visit.status == "completed"
+    assert act is not None
+    assert act.status == "signed"
+    assert errors == []
+    await context.close()
+
+
+async def test_a_push_cut_off_twice_loses_and_doubles_nothing(
+    browser: Browser, live_server: str, build: Builder
+) -> None:
+    day = await a_day(build)
+    visit_id = day.visits[0].id
+    context = await phone(browser, day)
+    page = await context.new_page()
+    errors = watch(page)
+    await log_in(page, live_server, day.technician.user.username)
+    await page.wait_for_function("navigator.serviceWorker.controller !== null")
+    await context.set_offline(True)
+    await page.locator("ol.visits > li").first.locator("button.primary").click()
+    for _ in range(8):
+        if await page.locator("#arrive").count():
+            await page.click("#arrive")
+            await page.locator("#arrive").wait_for(state="detached")
+        await answer_step(page)
+    await page.fill("#note", "Домофон не работает, звонить на мобильный")
+    await page.click("#save-note")
+    made = (await page.evaluate(STORED))["ops"]
+    assert len(made) == 10  # eight answers, the arrival and the note
+
+    # The first push never reaches the server; the second is applied but its answer is lost.
+    pushes: list[dict[str, Any]] = []
+
+    async def cut(route: Any) -> None:
+        request = route.request
+        pushes.append(
+            {"key": request.headers["idempotency-key"], "ids": request.post_data_json["operations"]}
+        )
+        if len(pushes) == 1:
+            await route.abort("internetdisconnected")
+        elif len(pushes) == 2:
+            await route.fetch()
+            await route.abort("connectionreset")
+        else:
+            await route.continue_()
+
+    await page.route("**/mobile/v1/sync/push", cut)
+    await context.set_offline(False)
+    await page.locator("#queue", has_text="Всё отправлено").wait_for(timeout=60_000)
+    assert len(pushes) == 3, [(p["key"], [o["id"][:6] for o in p["ids"]]) for p in pushes]
+    # The batch whose answer was lost went again as it was, under the same key.
+    assert pushes[1]["key"] == pushes[2]["key"]
+    assert pushes[1]["ids"] == pushes[2]["ids"]
+    async with build.sessionmaker() as session:
+        rows = (
+            await session.scalars(select(SyncOperation).where(SyncOperation.visit_id == visit_id))
+        ).all()
+    assert sorted(str(row.id) for row in rows) == sorted(op["id"] for op in made)
+    assert {row.status for row in rows} == {"applied"}
+    stored = await page.evaluate(STORED)
+    assert {op["status"] for op in stored["ops"]} == {"applied"}
+    await page.click("#queue")
+    await page.locator("h1", has_text="Отправка").wait_for()
+    await fits(page, "sync 390")
+    await shot(page, "sync-ru-390")
+    assert errors == []
+    await context.close()
+
+
+async def test_a_cancelled_visit_and_refused_answers_in_plain_words(
+    browser: Browser, live_server: str, build: Builder
+) -> None:
+    day = await a_day(build)
+    dispatcher = await build.person(Role.DISPATCHER, day.area.territory)
+    context = await phone(browser, day)
+    page = await context.new_page()
+    errors = watch(page)
+    await log_in(page, live_server, day.technician.user.username)
+    await context.set_offline(True)
+    await page.locator("ol.visits > li").first.locator("button.primary").click()
+    for _ in range(3):
+        await answer_step(page)
+    # Meanwhile the customer cancels through the dispatcher.
+    async with httpx.AsyncClient(base_url=live_server) as client:
+        cancelled = await client.post(
+            f"/api/v1/visits/{day.visits[0].id}/cancel",
+            json={"reason": "Клиент отменил"},
+            headers=dispatcher.headers,
+        )
+    assert cancelled.status_code == 200, cancelled.text
+    await context.set_offline(False)
+    # The three answers come back refused; the chip says so until the list is opened.
+    await page.locator("#queue", has_text="Не принято: 3").wait_for(timeout=30_000)
+    await page.click(".visit-head .link")
+    # A change shows once every older transaction on the cluster has ended: tap again until then.
+    # (Other tests' transactions on the shared cluster can hold it back for a few seconds.)
+    for _ in range(200):
+        button = await page.locator("#refresh").element_handle()
+        await page.click("#refresh")
+        await page.wait_for_function("(old) => !old.isConnected", arg=button)
+        if await page.locator(".changes li.cancelled").count():
+            break
+    else:
+        seen = await page.inner_text("main")
+        raise AssertionError(f"the cancellation never reached the phone: {seen}")
+    assert "не выезжайте" in await page.inner_text(".changes")
+    assert await page.locator("ol.visits > li").count() == 1  # only the visit still to do
+    await fits(page, "changes 390")
+    await shot(page, "day-changes-ru-390")
+    await page.click("#queue")
+    await page.locator("h1", has_text="Отправка").wait_for()
+    bad = page.locator(".results li.bad")
+    assert await bad.count() == 3
+    assert "диспетчер" in await bad.first.locator(".advice").inner_text()
+    # The reason in the technician's language, not the server's English.
+    assert await bad.first.locator(".why").inner_text() == "Визит отменён."
+    await page.locator("#queue", has_text="Всё отправлено").wait_for()
+    await fits(page, "refused 390")
+    await shot(page, "sync-refused-ru-390")
+    assert errors == []
+    await context.close()
+
+
+WIDTHS = (320, 390, 430)
+
+
+async def look_at(page: Page, name: str, language: str) -> None:
+    """Every phone width: nothing sideways, nothing cut off, targets big enough; a screenshot."""
+    for width in WIDTHS:
+        await page.set_viewport_size({"width": width, "height": 800})
+        await fits(page, f"{name} {language} {width}")
+        await shot(page, f"{name}-{language}-{width}")
+    await page.set_viewport_size({"width": 390, "height": 800})
+    assert await serious_violations(page) == [], (name, language)
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+async def test_every_screen_fits_phones_and_reads_in_the_technicians_language(
+    browser: Browser, live_server: str, build: Builder, language: str
+) -> None:
+    day = await a_day(build)
+    site = day.area.point()
+    context = await browser.new_context(
+        viewport={"width": 390, "height": 800},
+        locale=LOCALES[language],
+        has_touch=True,
+        geolocation={"latitude": site["lat"], "longitude": site["lon"], "accuracy": 8},
+        permissions=["geolocation"],
+        bypass_csp=True,  # only so that axe-core can be injected
+    )
+    page = await context.new_page()
+    errors = watch(page)
+    await page.goto(f"{live_server}/app/")
+    await page.locator("#username").wait_for()
+    # The phone's language is the first guess; the technician can change it on every screen.
+    assert await page.get_attribute("html", "lang") == language
+    await look_at(page, "login", language)
+    await page.fill("#username", day.technician.user.username)
+    await page.fill("#password", PASSWORD)
+    await page.click("form button[type=submit]")
+    await page.wait_for_selector("ol.visits")
+    await look_at(page, "day", language)
+    await page.locator("ol.visits > li").first.locator("button.primary").click()
+    await page.locator("section.step").wait_for()
+    await look_at(page, "step", language)
+    for _ in range(6):  # the checks before departure, then the arrival card
+        await answer_step(page)
+    await page.locator("#arrive").wait_for()
+    await look_at(page, "arrival", language)
+    await page.click("#safety")
+    await page.locator("#declare").wait_for()
+    await look_at(page, "safety", language)
+    # What happened, typed but not saved separately, goes with the outcome.
+    await page.fill("section.step textarea", "Агрессивная собака во дворе")
+    await page.click("#declare")
+    await page.locator(".done").wait_for()
+    await page.locator("#queue.chip:not(.waiting)").wait_for(timeout=30_000)
+    async with build.sessionmaker() as session:
+        visit = await session.get_one(Visit, day.visits[0].id)
+        outcome = await session.scalar(
+            select(SyncOperation).where(
+                SyncOperation.visit_id == visit.id, SyncOperation.type == "outcome"
+            )
+        )
+    assert outcome is not None
+    assert (outcome.status, outcome.message) == ("applied", None)
+    assert visit.status == "aborted_safety"
+    assert errors == []
+    await context.close()
+
+
+async def test_an_upload_refused_by_the_store_is_started_again_and_nothing_is_lost(
+    browser: Browser, live_server: str, build: Builder
+) -> None:
+    day = await a_day(build)
+    visit_id = day.visits[0].id
+    context = await phone(browser, day)
+    page = await context.new_page()
+    errors = watch(page)
+    await log_in(page, live_server, day.technician.user.username)
+    # The first upload's bytes are damaged on the way: the store refuses them (SHA-256).
+    puts: list[str] = []
+
+    async def damage(route: Any) -> None:
+        if route.request.method != "PUT":
+            await route.continue_()
+            return
+        puts.append(route.request.url)
+        if len(puts) == 1:
+            body = route.request.post_data_buffer or b""
+            await route.continue_(post_data=body[:-10] + b"0123456789")
+        else:
+            await route.continue_()
+
+    await page.route(lambda url: "/blobs/" in url, damage)
+    await page.locator("ol.visits > li").first.locator("button.primary").click()
+    for _ in range(20):
+        if await page.locator("#arrive").count():
+            await page.click("#arrive")
+            await page.locator("#arrive").wait_for(state="detached")
+        if await answer_step(page) == "photo":
+            break
+    # The queue said "all sent" before the photo was queued too: wait for both uploads first.
+    all_sent = page.locator("#queue", has_text="Всё отправлено")
+    for _ in range(600):
+        if len(puts) >= 2 and await all_sent.count():
+            break
+        await asyncio.sleep(0.1)
+    await all_sent.wait_for(timeout=60_000)
+    assert len(puts) == 2
+    assert puts[0] != puts[1]  # a new upload URL, not the refused one again
+    async with build.sessionmaker() as session:
+        photos = (await session.scalars(select(Photo).where(Photo.visit_id == visit_id))).all()
+        answers = (
+            await session.scalars(
+                select(SyncOperation).where(
+                    SyncOperation.visit_id == visit_id, SyncOperation.type == "checklist_answer"
+                )
+            )
+        ).all()
+    stored = [p for p in photos if p.status == "stored"]
+    assert len(stored) == 1
+    assert {a.status for a in answers} == {"applied"}
+    phone_photos = (await page.evaluate(STORED))["photos"]
+    assert [(p["server_id"], p["sha256"]) for p in phone_photos] == [
+        (str(stored[0].id), stored[0].sha256)
+    ]
+    assert errors == []
+    await context.close()
