@@ -1,7 +1,7 @@
 """Customer appeals and complaints: registration, deadlines, work, answer letters, analysis.
 
-Revision ID: 0026
-Revises: 0025
+Revision ID: 0028
+Revises: 0027
 
 The control deadlines per kind start from the seeds: 7 calendar days for an answer on the
 merits, 30 at most (001 §6.1 a, 004 §5.5.3.4), 3 working days for a written claim on quality
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0026"
-down_revision: str | None = "0025"
+revision: str = "0028"
+down_revision: str | None = "0027"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
