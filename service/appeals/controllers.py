@@ -16,6 +16,7 @@ from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 from service.appeals import schemas
 from service.appeals.analysis import AnalysisService
 from service.appeals.letters import LetterService, sealer_for
+from service.appeals.multipart import undecodable_part
 from service.appeals.services import (
     MAX_ATTACHMENT_BYTES,
     AppealService,
@@ -55,6 +56,7 @@ class AppealController(Controller):
     path = "/api/v1/appeals"
     tags = ["appeals"]
     dependencies = {"appeals": Provide(provide_appeal_service)}
+    exception_handlers = {UnicodeDecodeError: undecodable_part}
 
     @post("/", operation_id="RegisterAppeal", guards=[READERS])
     async def register(

@@ -27,6 +27,7 @@ from sqlalchemy import select
 from service.acts.services import find_public
 from service.appeals import schemas
 from service.appeals.letters import find_letter
+from service.appeals.multipart import undecodable_part, uploaded
 from service.appeals.services import (
     MAX_ATTACHMENT_BYTES,
     AppealCore,
@@ -197,7 +198,10 @@ class AppealPageController(Controller):
     path = "/appeal"
     tags = ["appeals"]
     opt = {"exclude_from_auth": True}
-    exception_handlers = {ValidationException: _unprocessable}
+    exception_handlers = {
+        ValidationException: _unprocessable,
+        UnicodeDecodeError: undecodable_part,
+    }
 
     @get("/", operation_id="AppealForm", media_type=MediaType.HTML, include_in_schema=False)
     async def form(
@@ -323,10 +327,11 @@ class AppealPageController(Controller):
             if customer is not None and not form.language:
                 new.language = customer.preferred_language
         files: list[tuple[bytes, str]] = []
-        if data.file is not None and data.file.filename:
-            content = await data.file.read()
+        upload = uploaded(data.file)
+        if upload is not None and upload.filename:
+            content = await upload.read()
             if content:
-                files.append((content, data.file.content_type))
+                files.append((content, upload.content_type))
         core = AppealCore(db_session, settings, provide_blob_store(state))
         appeal = await core.create(new, None, files)
         zone = await db_session.scalar(

@@ -176,6 +176,12 @@ async def test_bad_input_writes_nothing(client: Any, build: Builder) -> None:
         headers=coordinator.headers,
     )
     assert problem(lying)["status"] == 422
+    # A "file" part without a filename is text, not a file; one not even UTF-8 is refused too.
+    for part in (b"just text", b"\x89PNG\r\n"):
+        as_text = await client.post(
+            f"{path}/attachments", files={"file": (None, part)}, headers=coordinator.headers
+        )
+        assert 400 <= problem(as_text)["status"] < 500, as_text.text
     async with build.sessionmaker() as session:
         stored = await session.get_one(Appeal, uuid.UUID(appeal["id"]))
         assert stored.state == "registered"

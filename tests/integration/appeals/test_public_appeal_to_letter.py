@@ -168,6 +168,13 @@ async def test_public_form_refuses_bad_input_and_stores_nothing(
         response = await client.post("/appeal", data=fields, files=files or NO_FILE)
         assert response.status_code == 422, (fields, response.text)
         problem(response)
+    # A "file" part without a filename arrives as text, not as a file (schemathesis sent one).
+    for part, field in ((b"a picture", "file"), (b"\x89PNG\r\n", "form")):
+        as_text = await client.post(
+            "/appeal", data=form(area.territory.code), files={"file": (None, part)}
+        )
+        assert as_text.status_code == 422, as_text.text
+        assert problem(as_text)["errors"][0]["field"] == field
     assert await build.count(Appeal) == before
     assert (await client.get("/appeal/status/" + "x" * 30)).status_code == 404
     assert (await client.get(f"/appeal/status/{uuid.uuid4().hex}/letter")).status_code == 404
