@@ -182,6 +182,9 @@ _LABELS: dict[str, Label] = {
     "letter.outgoing": _msg("letter.outgoing", "Ref. No. {number}"),
     "letter.to": _msg("letter.to", "To: {name}"),
     "letter.dear": _msg("letter.dear", "Dear {name},"),
+    "letter.dear.female": _msg("letter.dear.female", "Dear {name},"),
+    "letter.dear.male": _msg("letter.dear.male", "Dear {name},"),
+    "letter.local_time": _msg("letter.local_time", "{time} local time, {zone}"),
     "letter.intro": _msg(
         "letter.intro",
         "We have considered your appeal No. {number} registered on {date} and answer it below.",

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 import msgspec
 from reportlab.lib import colors
@@ -95,6 +96,10 @@ class LetterSnapshot(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     decision: Decision | None = None
     decision_reasons: Text | None = None
     measures: tuple[LetterMeasure, ...] = ()
+    # Read from the patronymic: Russian says «Уважаемая»/«Уважаемый»; None keeps «Уважаемый(ая)».
+    salutation: Literal["female", "male"] | None = None
+    # The territory's IANA zone: the letter's time is named on the customer's clock.
+    time_zone: Line | None = None
 
 
 _ENCODER = msgspec.json.Encoder(order="sorted")
@@ -132,9 +137,13 @@ def render_letter(snapshot: LetterSnapshot, *, font_dir: str | Path | None = Non
         [
             [
                 para(
-                    lab("outgoing", number=snapshot.letter_number)
-                    + "\n"
-                    + i18n.format_long_date(snapshot.letter_date, lang),
+                    "\n".join(
+                        (
+                            lab("outgoing", number=snapshot.letter_number),
+                            i18n.format_long_date(snapshot.letter_date, lang),
+                            _local_time(snapshot),
+                        )
+                    ),
                     styles.small,
                 ),
                 para(lab("to", name=snapshot.addressee), styles.right),
@@ -144,7 +153,8 @@ def render_letter(snapshot: LetterSnapshot, *, font_dir: str | Path | None = Non
     )
     head.setStyle(table_style(fonts.regular, [("VALIGN", (0, 0), (-1, -1), "TOP")]))
     story += [head, Spacer(1, 8 * mm), para(heading, styles.title), Spacer(1, 4 * mm)]
-    story.append(para(lab("dear", name=snapshot.salutation_name), styles.body))
+    dear = f"dear.{snapshot.salutation}" if snapshot.salutation else "dear"
+    story += [para(lab(dear, name=snapshot.salutation_name), styles.body), Spacer(1, 2 * mm)]
     story.append(
         para(
             lab(
@@ -245,6 +255,18 @@ def render_letter(snapshot: LetterSnapshot, *, font_dir: str | Path | None = Non
     with _BUILD_LOCK:
         doc.build(story, canvasmaker=partial(ActCanvas, furniture=furniture, identity=identity))
     return buffer.getvalue()
+
+
+def _local_time(snapshot: LetterSnapshot) -> str:
+    """The letter's time where the customer is: "14:32, Asia/Almaty (UTC+05:00)"."""
+    at = snapshot.recorded_at
+    if snapshot.time_zone is not None:
+        zone = ZoneInfo(snapshot.time_zone)
+        at = at.astimezone(zone)
+        where = i18n.format_zone(zone, at)
+    else:
+        where = i18n.format_utc_offset(at)
+    return i18n.label("letter.local_time", snapshot.language, time=f"{at:%H:%M}", zone=where)
 
 
 def _texts(snapshot: LetterSnapshot) -> list[tuple[str, str]]:

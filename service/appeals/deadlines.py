@@ -16,10 +16,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from service.sla.calendar import MAX_SCAN_DAYS, CalendarError, Period, WorkingCalendar, make_week
 from service.sla.clock import BREACHED, MET, RUNNING, WARNING
+
+Gender = Literal["female", "male"]
 
 CALENDAR = "calendar"
 WORKING = "working"
@@ -132,13 +135,38 @@ def clock_status(
     return RUNNING
 
 
-def salutation_name(full_name: str) -> str:
-    """Name and patronymic of «Фамилия Имя Отчество» (seed 001 §5.8), else the name given.
+# Patronymic endings (seed 001 §5.8 addresses a customer by name and patronymic): Russian
+# -вич/-ич and -вна/-чна/-ична, Kazakh -ұлы/-қызы (also written as a separate word), and their
+# Latin spellings. Only a name that ends in one is read as «surname, name, patronymic».
+_MALE_ENDINGS = ("вич", "ич", "ұлы", "улы", "оглы", "vich", "ich", "uly", "ogly")
+_FEMALE_ENDINGS = ("вна", "чна", "ична", "қызы", "кызы", "кизи", "vna", "chna", "kyzy", "qyzy")
 
-    Three or more words are read as surname, name, patronymic(s) (Kazakh patronymics may be two
-    words: «Ахметов Нұрлан Серікұлы»); one or two words are used as given.
+
+def _patronymic_gender(full_name: str) -> Gender | None:
+    words = full_name.lower().split()
+    if len(words) < 2:
+        return None
+    last = words[-1]
+    if last.endswith(_FEMALE_ENDINGS):
+        return "female"
+    if last.endswith(_MALE_ENDINGS):
+        return "male"
+    return None
+
+
+def salutation_name(full_name: str) -> str:
+    """Name and patronymic of «Фамилия Имя Отчество» (seed 001 §5.8), else the name as given.
+
+    Three or more words ending in a patronymic are read as surname, name, patronymic (Kazakh
+    patronymics may be two words: «Ахметов Нұрлан Серік ұлы»); any other name («Mary Ann
+    Smith», «Мадина») is used as given.
     """
     words = full_name.split()
-    if len(words) >= 3:
+    if len(words) >= 3 and _patronymic_gender(full_name) is not None:
         return " ".join(words[1:])
     return " ".join(words)
+
+
+def salutation_gender(full_name: str) -> Gender | None:
+    """Whom «Уважаемый»/«Уважаемая» addresses, read from the patronymic; None when unknown."""
+    return _patronymic_gender(full_name)

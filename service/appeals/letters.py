@@ -29,7 +29,7 @@ from reports.letter import (
 from service.acts.sealing import Sealer
 from service.acts.services import sealer_from_state
 from service.appeals import schemas
-from service.appeals.deadlines import salutation_name
+from service.appeals.deadlines import salutation_gender, salutation_name
 from service.appeals.services import (
     AppealService,
     _invalid,
@@ -226,6 +226,8 @@ class LetterService:
                         appeal_registered=appeal.registered_at.astimezone(zone).date(),
                         addressee=appeal.author_name,
                         salutation_name=salutation_name(appeal.author_name),
+                        salutation=salutation_gender(appeal.author_name),
+                        time_zone=territory.time_zone,
                         question=appeal.text,
                         merits=merits,
                         responsible=Responsible(

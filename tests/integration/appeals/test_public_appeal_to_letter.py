@@ -114,12 +114,13 @@ async def test_public_complaint_to_a_verifiable_letter(client: Any, build: Build
     assert hashlib.sha256(pdf).hexdigest() == letter["pdf_sha256"]
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
     flat = " ".join(text.split())
-    assert "Уважаемый(ая) Мария Петровна!" in flat
+    assert "Уважаемая Мария Петровна!" in flat
     assert f"Ответ на обращение № {received['number']}" in flat
     assert "Мастер опоздал на три часа" in flat
     assert "Жалоба признана обоснованной." in flat
     assert "Инструктаж мастера" in flat
     assert "Приносим извинения." in flat
+    assert "по местному времени" in flat  # the letter's time on the territory's clock
     assert "Тест Тестов" in flat  # the responsible person, with the company's phone
     assert letter["public_id"] in flat  # the verification address in the footer
 

@@ -14,6 +14,7 @@ from service.appeals.deadlines import (
     add_working_days,
     clock_status,
     deadlines,
+    salutation_gender,
     salutation_name,
 )
 from service.sla.calendar import Period, WorkingCalendar, make_week
@@ -102,9 +103,33 @@ def test_clock_status() -> None:
         ("Иванова Мария Петровна", "Мария Петровна"),
         ("Ахметов Нұрлан Серікұлы", "Нұрлан Серікұлы"),
         ("Ахметов Нұрлан Серік ұлы", "Нұрлан Серік ұлы"),
+        ("Сәрсенбаева Айгүл Нұрланқызы", "Айгүл Нұрланқызы"),
         ("Aliya Nurlanova", "Aliya Nurlanova"),
+        ("Mary Ann Smith", "Mary Ann Smith"),  # no patronymic: not read as surname first
+        ("Иван Петрович", "Иван Петрович"),
         ("Мадина", "Мадина"),
     ],
 )
 def test_salutation_uses_name_and_patronymic(full_name: str, expected: str) -> None:
     assert salutation_name(full_name) == expected
+
+
+@pytest.mark.parametrize(
+    ("full_name", "expected"),
+    [
+        ("Иванова Мария Петровна", "female"),
+        ("Кузнецова Анна Ильинична", "female"),
+        ("Петров Иван Ильич", "male"),
+        ("Иван Петрович", "male"),
+        ("Ахметов Нұрлан Серікұлы", "male"),
+        ("Ахметов Нұрлан Серік ұлы", "male"),
+        ("Сәрсенбаева Айгүл Нұрланқызы", "female"),
+        ("Ivanova Maria Petrovna", "female"),
+        ("Mary Ann Smith", None),
+        ("Мадина", None),
+    ],
+)
+def test_salutation_gender_is_read_from_the_patronymic(
+    full_name: str, expected: str | None
+) -> None:
+    assert salutation_gender(full_name) == expected
