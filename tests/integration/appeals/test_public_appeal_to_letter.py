@@ -9,12 +9,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+import msgspec
 import pytest
+from litestar.testing import AsyncTestClient
 from pypdf import PdfReader
 from sqlalchemy import select
 
 from service.common.actor import Role
 from service.db.models import Appeal, AppealLetter, OutboxMessage
+from service.settings import Settings
 from tests.conftest import problem
 from tests.integration.builders import Builder
 from tests.photo_samples import png
@@ -179,3 +182,35 @@ async def test_public_form_refuses_bad_input_and_stores_nothing(
     assert await build.count(Appeal) == before
     assert (await client.get("/appeal/status/" + "x" * 30)).status_code == 404
     assert (await client.get(f"/appeal/status/{uuid.uuid4().hex}/letter")).status_code == 404
+
+
+async def test_an_anonymous_flood_is_refused_and_nothing_more_is_stored(
+    fresh_settings: Settings, fresh_build: Builder
+) -> None:
+    """More than the hourly limit from one address: 429 problem+json, no appeal stored for it.
+
+    The count lives in this test's own database, so it starts at zero: the first ``limit``
+    appeals are accepted. Should the hour turn during the test, the new window admits up to
+    ``limit`` more; 2 * limit + 1 requests still meet a refusal either way.
+    """
+    from service.app import create_app
+
+    limit = 3
+    auth = msgspec.structs.replace(fresh_settings.auth, appeal_rate_per_hour=limit)
+    app = create_app(msgspec.structs.replace(fresh_settings, auth=auth))
+    area = await fresh_build.area()
+    codes: list[int] = []
+    async with AsyncTestClient(app=app, raise_server_exceptions=False) as client:
+        for _ in range(2 * limit + 1):
+            response = await client.post("/appeal", data=form(area.territory.code), files=NO_FILE)
+            codes.append(response.status_code)
+            if response.status_code == 429:
+                refused = response
+        # Another surface of the same address is not used up by the form.
+        assert (await client.get("/appeal?lang=ru")).status_code == 200
+    assert codes[:limit] == [201] * limit
+    assert 429 in codes
+    assert set(codes) == {201, 429}
+    assert problem(refused)["status"] == 429
+    assert int(refused.headers["retry-after"]) >= 1
+    assert await fresh_build.count(Appeal) == codes.count(201) <= 2 * limit
