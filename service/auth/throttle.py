@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from litestar.di import NamedDependency
-from sqlalchemy import delete, select, text
+from sqlalchemy import and_, delete, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from service.auth.sessions import autocommit
@@ -185,8 +185,19 @@ async def purge_login_counters(session: AsyncSession, now: datetime | None = Non
     """Drop windows long past and failures forgotten (the periodic job)."""
     now = now or utcnow()
     windows = await session.execute(
-        # Past the longest window: an appeal bucket must outlive a login minute's purge.
-        delete(LoginRateWindow).where(LoginRateWindow.window_start < now - 2 * APPEAL_WINDOW)
+        # Each bucket past its own window: an appeal hour must outlive a login minute's purge.
+        delete(LoginRateWindow).where(
+            or_(
+                and_(
+                    LoginRateWindow.bucket.startswith("appeal|"),
+                    LoginRateWindow.window_start < now - 2 * APPEAL_WINDOW,
+                ),
+                and_(
+                    ~LoginRateWindow.bucket.startswith("appeal|"),
+                    LoginRateWindow.window_start < now - 2 * RATE_WINDOW,
+                ),
+            )
+        )
     )
     failures = await session.execute(
         delete(LoginFailure).where(LoginFailure.last_attempt_at < now - FAILURE_MEMORY)
