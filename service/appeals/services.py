@@ -74,8 +74,8 @@ ATTACHMENT_TYPES = {
     "image/webp": "webp",
     "application/pdf": "pdf",
 }
-# A complaint of the same customer within this long after an earlier one counts as a repeat.
 REASON_CODE = re.compile(r"[a-z][a-z0-9_]{1,39}")
+# A complaint of the same customer within this long after an earlier one counts as a repeat.
 REPEAT_WINDOW = timedelta(days=90)
 ESCALATION_BATCH = 200
 # A clock the escalation decision reads as running (warning or breached follow from the times).
