@@ -137,7 +137,10 @@ def texts(language: Language) -> dict[str, str]:
 
 
 def _date(value: Any, zone: str, language: Language) -> str:
-    return format_date(value.astimezone(ZoneInfo(zone)).date(), "long", locale=language)
+    # Russian's long date ends in "г.", and the sentences around it end in their own period
+    # ("до 13 декабря 2026 г.."): the date alone, without the abbreviation.
+    pattern = "d MMMM y" if language == "ru" else "long"
+    return format_date(value.astimezone(ZoneInfo(zone)).date(), pattern, locale=language)
 
 
 class AppealSubmission(msgspec.Struct, forbid_unknown_fields=True):
