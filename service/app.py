@@ -84,6 +84,7 @@ from service.scheduling.controllers import (
 )
 from service.settings import Settings, load_settings
 from service.sla.controllers import CONTROLLERS as SLA_CONTROLLERS
+from service.staff.appeals_page import AppealsPageController
 from service.staff.coordinate_page import CoordinatePageController
 from service.staff.customers_page import DispatchCustomerController
 from service.staff.dispatch_page import DispatchPageController
@@ -277,6 +278,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *STAFF_ROUTES,
             DispatchPageController,
             CoordinatePageController,
+            AppealsPageController,
             DispatchCustomerController,
             DispatchBoardPages,
             create_static_files_router(

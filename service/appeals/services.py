@@ -525,6 +525,21 @@ class AppealService:
         appeal = await self._get(appeal_id)
         return await self._view(appeal)
 
+    async def letter_url(self, appeal_id: uuid.UUID) -> str:
+        """A short-lived download of the appeal's answer letter (the sealed one when sealed)."""
+        self._require_staff()
+        appeal = await self._get(appeal_id)
+        letter = await self.session.scalar(
+            select(AppealLetter).where(AppealLetter.appeal_id == appeal.id)
+        )
+        if letter is None or self.core.store is None:
+            raise NotFound("This appeal has no letter")
+        return await self.core.store.presign_get(
+            letter.sealed_pdf_key or letter.pdf_key,
+            expires_in=300,
+            filename=f"{appeal.number}.pdf",
+        )
+
     async def _view(self, appeal: Appeal) -> schemas.Appeal:
         session, now = self.session, utcnow()
         attachments = (
