@@ -40,7 +40,7 @@ from service.db.models.appeals import (
 from service.errors import Conflict, DomainError, FieldError, Forbidden, NotFound, ValidationFailed
 from service.staff.appeals_texts import appeal_texts
 from service.staff.coordinate import user_name
-from service.staff.coordinate_page import local_time, zone_legend
+from service.staff.coordinate_page import _input_error, local_time, zone_legend
 from service.staff.texts import format_span
 from service.staff.web import COORDINATE, STAFF_PAGE_OPTIONS, Form, StaffDep, StaffRequest
 from service.storage import provide_blob_store
@@ -65,16 +65,6 @@ def _guard(staff: StaffRequest) -> Response[Any] | None:
     if staff.role not in COORDINATE.roles:
         return staff.not_for_role()
     return None
-
-
-def _input_error(at: dict[str, str], exc: DomainError) -> str:
-    """The refusal in the reader's language: a sentence per known field."""
-    errors = getattr(exc, "errors", None) or []
-    known = [at[f"err.field.{e.field}"] for e in errors if f"err.field.{e.field}" in at]
-    if known:
-        return " ".join(dict.fromkeys(known))
-    detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
-    return at["err.input"].format(detail=detail or str(exc))
 
 
 def _convert(values: dict[str, Any], kind: type[Any]) -> Any:
