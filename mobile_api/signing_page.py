@@ -23,7 +23,7 @@ from reports.i18n import (
     label,
     title,
 )
-from service.appeals.links import appeal_link
+from service.common.appeal_links import appeal_link
 from service.common.i18n import LANGUAGES, Language, Message, in_language, msg
 
 # Page-only texts; Kazakh strings await a native speaker's review.

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from reports import i18n
 from reports.snapshot import TaxIdKind, WorkType
 from service.acts.schemas import ActVerification
-from service.appeals.links import AppealLink, appeal_link
+from service.common.appeal_links import AppealLink, appeal_link
 from service.common.i18n import LANGUAGES, Language, Message, in_language, msg
 from service.common.page_security import page_headers
 

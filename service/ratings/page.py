@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.appeals.links import appeal_link
+from service.common.appeal_links import appeal_link
 from service.common.i18n import Message, in_language, msg
 from service.ratings.services import CONFIRMATIONS, RatingPage
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.appeals.links import appeal_link
+from service.common.appeal_links import appeal_link
 
 
 def test_the_link_carries_the_language_and_the_act() -> None:
