@@ -314,6 +314,7 @@ def _message_page(
     accept_language: str | None,
     *,
     refresh: bool = False,
+    act_public_id: str | None = None,
 ) -> Template:
     """A customer link's answer when it cannot show what it was made for (never JSON)."""
     nonce = new_page_nonce()
@@ -321,7 +322,13 @@ def _message_page(
     return Template(
         "customer_message.html.j2",
         context=message_model(
-            state, lang, company=issuer[0], phone=issuer[1], nonce=nonce, refresh=refresh
+            state,
+            lang,
+            company=issuer[0],
+            phone=issuer[1],
+            nonce=nonce,
+            refresh=refresh,
+            act_public_id=act_public_id,
         ),
         status_code=MESSAGE_STATUS[state],
         headers={**page_headers(nonce, form_action="'none'"), "Content-Language": lang},
@@ -455,6 +462,7 @@ class CustomerCopyController(Controller):
             view.language,
             accept_language,
             refresh=view.state == "preparing",
+            act_public_id=view.act_public_id,
         )
 
     @get(

@@ -23,6 +23,7 @@ from reports.i18n import (
     label,
     title,
 )
+from service.common.appeal_links import appeal_link
 from service.common.i18n import LANGUAGES, Language, Message, in_language, msg
 
 # Page-only texts; Kazakh strings await a native speaker's review.
@@ -275,11 +276,20 @@ MESSAGE_STATUS = {"unknown": 404, "used": 409, "refused": 409, "expired": 410, "
 
 
 def message_model(
-    state: str, language: Language, *, company: str, phone: str, nonce: str, refresh: bool = False
+    state: str,
+    language: Language,
+    *,
+    company: str,
+    phone: str,
+    nonce: str,
+    refresh: bool = False,
+    act_public_id: str | None = None,
 ) -> dict[str, Any]:
-    """A customer link's answer when it cannot show the act: what happened and whom to call."""
+    """A customer link's answer when it cannot show the act: what happened, whom to call, and
+    the appeal form (tied to the act when the link knows it)."""
     heading, hint = _MESSAGES[state]
     return {
+        "appeal": appeal_link(language, act_public_id),
         "lang": language,
         "nonce": nonce,
         "state": state,

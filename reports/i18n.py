@@ -176,6 +176,36 @@ _LABELS: dict[str, Label] = {
         "The contractor confirms that the works listed in this act were "
         "performed; the act is certified with the contractor's electronic seal.",
     ),
+    # The answer letter to a customer's appeal (reports/letter.py).
+    "letter.title": _msg("letter.title", "Answer to appeal No. {number}"),
+    "letter.tax_id": _msg("letter.tax_id", "Tax ID"),
+    "letter.outgoing": _msg("letter.outgoing", "Ref. No. {number}"),
+    "letter.to": _msg("letter.to", "To: {name}"),
+    "letter.dear": _msg("letter.dear", "Dear {name},"),
+    "letter.dear.female": _msg("letter.dear.female", "Dear {name},"),
+    "letter.dear.male": _msg("letter.dear.male", "Dear {name},"),
+    "letter.local_time": _msg("letter.local_time", "{time} local time, {zone}"),
+    "letter.intro": _msg(
+        "letter.intro",
+        "We have considered your appeal No. {number} registered on {date} and answer it below.",
+    ),
+    "letter.question": _msg("letter.question", "Your question"),
+    "letter.decision": _msg("letter.decision", "Our finding"),
+    "letter.decision.justified": _msg("letter.decision.justified", "The complaint is justified."),
+    "letter.decision.partly": _msg("letter.decision.partly", "The complaint is partly justified."),
+    "letter.decision.unjustified": _msg(
+        "letter.decision.unjustified", "The complaint is not justified."
+    ),
+    "letter.answer": _msg("letter.answer", "Our answer"),
+    "letter.measures": _msg("letter.measures", "What we will do"),
+    "letter.measure": _msg("letter.measure", "Measure"),
+    "letter.due": _msg("letter.due", "Planned by"),
+    "letter.responsible": _msg("letter.responsible", "Responsible person"),
+    "letter.contacts": _msg("letter.contacts", "Contacts: {contacts}"),
+    "letter.verify_note": _msg(
+        "letter.verify_note",
+        "The authenticity of this letter can be checked with the QR code or the address below.",
+    ),
 }
 
 # Babel patterns of the act's date line; Russian uses the genitive month («12» марта 2025 г.).

@@ -27,6 +27,8 @@ from service.acts.controllers import (
     CustomerLinksController,
 )
 from service.admin.controllers import OutboxAdminController, StaffUserController
+from service.appeals.controllers import CONTROLLERS as APPEAL_CONTROLLERS
+from service.appeals.page import CONTROLLERS as APPEAL_PAGE_CONTROLLERS
 from service.auth.controllers import AuthController, DeviceController, MeController
 from service.auth.guards import provide_actor, provide_login_throttle
 from service.auth.openapi import document_rate_limits
@@ -88,6 +90,7 @@ from service.scheduling.controllers import (
 )
 from service.settings import Settings, load_settings
 from service.sla.controllers import CONTROLLERS as SLA_CONTROLLERS
+from service.staff.appeals_page import AppealsPageController
 from service.staff.coordinate_page import CoordinatePageController
 from service.staff.customers_page import DispatchCustomerController
 from service.staff.dispatch_page import DispatchPageController
@@ -119,6 +122,8 @@ PUBLIC_PATHS = [
     "/mobile/v1/sign/",
     "/mobile/v1/acts/copy/",
     "/rate/",
+    # The public appeal form and the status page behind the customer's link.
+    "/appeal",
     # Staff pages (board, dispatch, their sign-in) authenticate with the staff cookie session.
     "/board",
     "/coordinate",
@@ -273,6 +278,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             VisitController,
             TechnicianScheduleController,
             VisitChecklistController,
+            *APPEAL_CONTROLLERS,
+            *APPEAL_PAGE_CONTROLLERS,
             *BOARD_CONTROLLERS,
             *ESCALATION_CONTROLLERS,
             *RATING_CONTROLLERS,
@@ -289,6 +296,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *STAFF_ROUTES,
             DispatchPageController,
             CoordinatePageController,
+            AppealsPageController,
             DispatchCustomerController,
             DispatchBoardPages,
             create_static_files_router(

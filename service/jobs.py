@@ -13,6 +13,7 @@ from sqlalchemy import Update, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from service.appeals.services import escalate_appeals
 from service.auth.throttle import purge_login_counters
 from service.db.base import utcnow
 from service.db.kpi_days import refresh_days
@@ -96,6 +97,8 @@ JOBS: list[Job] = [
     Job("refresh_sla_clocks", timedelta(minutes=1), refresh_sla_clocks),
     # After the refresh in the same round, so it reads clocks as of now.
     Job("escalate_clocks", timedelta(minutes=1), escalate_clocks),
+    # Appeals' control deadlines (seed 001 §6.2), escalated like order clocks.
+    Job("escalate_appeals", timedelta(minutes=1), escalate_appeals),
     Job("expire_uploads", timedelta(minutes=5), expire_uploads),
     Job("forget_idempotency_keys", timedelta(hours=1), forget_idempotency_keys),
     Job("forget_login_counters", timedelta(minutes=10), forget_login_counters),
@@ -112,7 +115,11 @@ def jobs_for(settings: Settings) -> list[Job]:
     async def escalate(session: AsyncSession, store: BlobStore) -> int:
         return await escalate_clocks(session, store, settings=settings.escalation)
 
-    return [replace(job, run=escalate) if job.name == "escalate_clocks" else job for job in JOBS]
+    async def escalate_appeal_deadlines(session: AsyncSession, store: BlobStore) -> int:
+        return await escalate_appeals(session, store, settings=settings.escalation)
+
+    bound = {"escalate_clocks": escalate, "escalate_appeals": escalate_appeal_deadlines}
+    return [replace(job, run=bound[job.name]) if job.name in bound else job for job in JOBS]
 
 
 @dataclass

@@ -48,6 +48,9 @@ class AuthSettings(msgspec.Struct, frozen=True):
     login_free_failures: int = 5
     login_backoff_base_seconds: float = 1.0
     login_backoff_max_seconds: float = 900.0
+    # Per client address: appeals sent from the public form in an hour (a person writes a few;
+    # a flood is refused with 429 before its body is read).
+    appeal_rate_per_hour: int = 10
 
     def __post_init__(self) -> None:
         """Refuse login-protection values that would switch it off or lock everyone out."""
@@ -55,6 +58,8 @@ class AuthSettings(msgspec.Struct, frozen=True):
             raise SettingsError(
                 "NARYAD_LOGIN_RATE_PER_MINUTE must be >= 1 and NARYAD_LOGIN_FREE_FAILURES >= 0"
             )
+        if self.appeal_rate_per_hour < 1:
+            raise SettingsError("NARYAD_APPEAL_RATE_PER_HOUR must be >= 1")
         if not 0 < self.login_backoff_base_seconds <= self.login_backoff_max_seconds <= 86_400:
             raise SettingsError(
                 "NARYAD_LOGIN_BACKOFF_BASE_SECONDS must be > 0 and at most "
@@ -530,6 +535,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             login_free_failures=integer("LOGIN_FREE_FAILURES", 5),
             login_backoff_base_seconds=number("LOGIN_BACKOFF_BASE_SECONDS", 1.0),
             login_backoff_max_seconds=number("LOGIN_BACKOFF_MAX_SECONDS", 900.0),
+            appeal_rate_per_hour=integer("APPEAL_RATE_PER_HOUR", 10),
         ),
         storage=StorageSettings(
             backend=backend,  # type: ignore[arg-type]

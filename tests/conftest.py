@@ -108,6 +108,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
             "NARYAD_DATABASE_URL": database_url,
             "NARYAD_BLOB_DIR": str(tmp_path_factory.mktemp("blobs")),
             "NARYAD_LOGIN_RATE_PER_MINUTE": "100000",
+            "NARYAD_APPEAL_RATE_PER_HOUR": "100000",
         }
     )
 
@@ -195,6 +196,7 @@ def serve_process(
         "NARYAD_DATABASE_URL": database_url,
         "NARYAD_BLOB_DIR": blob_dir,
         "NARYAD_LOGIN_RATE_PER_MINUTE": "100000",
+        "NARYAD_APPEAL_RATE_PER_HOUR": "100000",
         **(extra_env or {}),
     }
     # uvicorn reads this itself: only NARYAD_TRUSTED_PROXIES may decide whom to trust.

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from reports import i18n
 from reports.snapshot import TaxIdKind, WorkType
 from service.acts.schemas import ActVerification
+from service.common.appeal_links import AppealLink, appeal_link
 from service.common.i18n import LANGUAGES, Language, Message, in_language, msg
 from service.common.page_security import page_headers
 
@@ -74,8 +75,9 @@ _STYLE = (
     "dl{margin:1rem 0}dt{font-weight:700;margin-top:.75rem}dd{margin:0}"
     "code{font-size:1.05rem;word-break:break-all;background:#f3f3f3;padding:.1rem .3rem}"
     "nav{margin-top:2rem;font-size:1.1rem}nav a{margin-right:1rem;color:#0b3d91}"
+    ".appeal a{display:inline-block;min-height:44px;padding:.5rem 0;font-weight:700}"
     "@media (prefers-color-scheme:dark){body{background:#111;color:#eee}"
-    "code{background:#222}nav a{color:#9ecbff}}"
+    "code{background:#222}nav a,.appeal a,dd a{color:#9ecbff}}"
 )
 
 
@@ -179,11 +181,16 @@ def render_verification(
         f"<dl>{details}</dl>"
         + (f"<p>{escape(zone_note)}</p>" if moments else "")
         + f"<h2>{escape(_t('contact', language))}</h2><dl>{contact}</dl>"
-        f"<details><summary>{escape(_t('technical', language))}</summary>"
+        + _appeal(appeal_link(language, view.public_id))
+        + f"<details><summary>{escape(_t('technical', language))}</summary>"
         f"<h2>{escape(_t('hashes', language))}</h2><dl>{checksums}</dl>"
         f"<p>{escape(_t('how_to', language))}</p></details>"
     )
     return _page(language, f"{title}: {view.number}", body, view.public_id, nonce)
+
+
+def _appeal(link: AppealLink) -> str:
+    return f'<p class="appeal"><a href="{escape(link.url)}">{escape(link.text)}</a></p>'
 
 
 def _zone(name: str) -> ZoneInfo:

@@ -20,6 +20,7 @@ RATE_LIMITED = {
     ),
     ("/api/v1/auth/refresh", "post"): "Too many refreshes from this address; wait Retry-After",
     ("/mobile/v1/sign/{token}/otp", "post"): "Too many codes requested from this address",
+    ("/appeal", "post"): "Too many appeals sent from this address; wait Retry-After",
 }
 
 

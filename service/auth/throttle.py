@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from litestar.di import NamedDependency
-from sqlalchemy import delete, select, text
+from sqlalchemy import and_, delete, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from service.auth.sessions import autocommit
@@ -28,9 +28,11 @@ from service.db.models import LoginFailure, LoginRateWindow
 from service.errors import TooManyRequests
 from service.settings import AuthSettings
 
-Surface = Literal["login", "refresh", "board_login", "otp"]
+Surface = Literal["login", "refresh", "board_login", "otp", "appeal"]
 
 RATE_WINDOW = timedelta(minutes=1)
+# The public appeal form is counted per hour: its limit is a handful, not a login's per minute.
+APPEAL_WINDOW = timedelta(hours=1)
 # A username's failures are forgotten after a day without attempts.
 FAILURE_MEMORY = timedelta(hours=24)
 
@@ -47,7 +49,17 @@ def surface_of(method: str, path: str) -> Surface | None:
         return "board_login"
     if path.startswith("/mobile/v1/sign/") and path.endswith("/otp"):
         return "otp"
+    # The customers' public appeal form: an anonymous flood is refused before it is read.
+    if path in ("/appeal", "/appeal/"):
+        return "appeal"
     return None
+
+
+def limit_of(surface: Surface, settings: AuthSettings) -> tuple[int, timedelta]:
+    """How many requests an address may send to a surface, and in what window."""
+    if surface == "appeal":
+        return settings.appeal_rate_per_hour, APPEAL_WINDOW
+    return settings.login_rate_per_minute, RATE_WINDOW
 
 
 def window_start(now: datetime, window: timedelta = RATE_WINDOW) -> datetime:
@@ -116,17 +128,18 @@ class LoginThrottle:
     async def hit(self, surface: Surface, client: str, now: datetime | None = None) -> int | None:
         """Count a request of a client to a surface; seconds to wait when over the limit."""
         now = now or utcnow()
+        limit, window = limit_of(surface, self.settings)
         bucket = f"{surface}|{client}"[:200]
         async with autocommit(self.engine) as connection:
             row = (
                 await connection.execute(
-                    _HIT_WINDOW, {"bucket": bucket, "start": window_start(now)}
+                    _HIT_WINDOW, {"bucket": bucket, "start": window_start(now, window)}
                 )
             ).one()
         hits, started = int(row[0]), row[1]
-        if hits <= self.settings.login_rate_per_minute:
+        if hits <= limit:
             return None
-        return whole_seconds((started + RATE_WINDOW - now).total_seconds())
+        return whole_seconds((started + window - now).total_seconds())
 
     async def claim_attempt(self, username: str, now: datetime | None = None) -> None:
         """Count a login attempt of an account, or raise 429 while it must wait."""
@@ -172,7 +185,19 @@ async def purge_login_counters(session: AsyncSession, now: datetime | None = Non
     """Drop windows long past and failures forgotten (the periodic job)."""
     now = now or utcnow()
     windows = await session.execute(
-        delete(LoginRateWindow).where(LoginRateWindow.window_start < now - 2 * RATE_WINDOW)
+        # Each bucket past its own window: an appeal hour must outlive a login minute's purge.
+        delete(LoginRateWindow).where(
+            or_(
+                and_(
+                    LoginRateWindow.bucket.startswith("appeal|"),
+                    LoginRateWindow.window_start < now - 2 * APPEAL_WINDOW,
+                ),
+                and_(
+                    ~LoginRateWindow.bucket.startswith("appeal|"),
+                    LoginRateWindow.window_start < now - 2 * RATE_WINDOW,
+                ),
+            )
+        )
     )
     failures = await session.execute(
         delete(LoginFailure).where(LoginFailure.last_attempt_at < now - FAILURE_MEMORY)

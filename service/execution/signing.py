@@ -170,6 +170,7 @@ class CustomerCopyView:
     issuer: tuple[str, str]
     language: Language | None = None
     url: str | None = None
+    act_public_id: str | None = None
 
 
 def _link_state(link: CustomerLink) -> LinkState:
@@ -588,10 +589,14 @@ class SigningService:
         language = pick_language(act.language)
         issuer = (act.issuer_name, self.settings.issuer.phone)
         if link.expires_at <= utcnow():
-            return CustomerCopyView(state="expired", language=language, issuer=issuer)
+            return CustomerCopyView(
+                state="expired", language=language, issuer=issuer, act_public_id=act.public_id
+            )
         key = act.sealed_pdf_key or act.pdf_key
         if key is None:
-            return CustomerCopyView(state="preparing", language=language, issuer=issuer)
+            return CustomerCopyView(
+                state="preparing", language=language, issuer=issuer, act_public_id=act.public_id
+            )
         url = await self.store.presign_get(key, expires_in=300, filename=f"{act.number}.pdf")
         return CustomerCopyView(state="open", language=language, issuer=issuer, url=url)
 

@@ -52,6 +52,14 @@ EVENTS: dict[str, EventSpec] = {
     "rating.requested": EventSpec("rating.requested", urgent=False),
     "follow_up.opened": EventSpec("follow_up.opened", urgent=False),
     "feedback.call_requested": EventSpec("feedback.call_requested", urgent=False),
+    # Appeals: the customer's notices wait for working hours; staff escalations do not.
+    "appeal.registered": EventSpec("appeal.registered", urgent=False),
+    "appeal.answered": EventSpec("appeal.answered", urgent=False),
+    "appeal.refused": EventSpec("appeal.refused", urgent=False),
+    "appeal.outside_competence": EventSpec("appeal.outside_competence", urgent=False),
+    "appeal.escalation.warning": EventSpec("appeal.escalation", urgent=True),
+    "appeal.escalation.breach": EventSpec("appeal.escalation", urgent=True),
+    "appeal.escalation.head": EventSpec("appeal.escalation", urgent=True),
 }
 
 

@@ -274,6 +274,68 @@ _ALL = (
             "{new_date_date} {new_date_time}. naryad",
         ),
     ),
+    # Appeals (seed 001 §6.1): the customer hears the registration number and a status link at
+    # once, the answer (a link to the letter) or the refusal with its ground; staff hear of an
+    # appeal's deadline as they hear of an order's. Staff texts carry the number only.
+    Template(
+        key="appeal.registered",
+        fields={
+            "appeal_number": FieldKind.TEXT,
+            "due_at": FieldKind.DATETIME,
+            "status_url": FieldKind.URL,
+        },
+        subject=msg("notification.appeal.registered.subject", "Your appeal is registered"),
+        text=msg(
+            "notification.appeal.registered.text",
+            "Your appeal {appeal_number} is registered. Answer by {due_at_date} {due_at_time}. "
+            "Status: {status_url} naryad",
+        ),
+    ),
+    Template(
+        key="appeal.answered",
+        fields={"appeal_number": FieldKind.TEXT, "status_url": FieldKind.URL},
+        subject=msg("notification.appeal.answered.subject", "Answer to your appeal"),
+        text=msg(
+            "notification.appeal.answered.text",
+            "The answer to your appeal {appeal_number} is ready: {status_url} naryad",
+        ),
+    ),
+    Template(
+        key="appeal.refused",
+        fields={"appeal_number": FieldKind.TEXT, "status_url": FieldKind.URL},
+        subject=msg("notification.appeal.refused.subject", "Your appeal was not considered"),
+        text=msg(
+            "notification.appeal.refused.text",
+            "Your appeal {appeal_number} cannot be considered. The reason: {status_url} naryad",
+        ),
+    ),
+    Template(
+        key="appeal.outside_competence",
+        fields={"appeal_number": FieldKind.TEXT, "status_url": FieldKind.URL},
+        subject=msg(
+            "notification.appeal.outside_competence.subject",
+            "Your question is outside our competence",
+        ),
+        text=msg(
+            "notification.appeal.outside_competence.text",
+            "The question in your appeal {appeal_number} is outside our company's competence. "
+            "Details: {status_url} naryad",
+        ),
+    ),
+    Template(
+        key="appeal.escalation",
+        fields={
+            "appeal_number": FieldKind.TEXT,
+            "level": FieldKind.TEXT,
+            "due_at": FieldKind.DATETIME,
+        },
+        subject=msg("notification.appeal.escalation.subject", "Appeal deadline"),
+        text=msg(
+            "notification.appeal.escalation.text",
+            "Appeal {appeal_number} ({level}): answer due {due_at_date} {due_at_time}. "
+            "Action needed.",
+        ),
+    ),
     # Seed 000 §9: the feedback call after a connection, in the customer's working hours.
     Template(
         key="feedback.call_requested",

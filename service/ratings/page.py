@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.common.appeal_links import appeal_link
 from service.common.i18n import Message, in_language, msg
 from service.ratings.services import CONFIRMATIONS, RatingPage
 
@@ -86,6 +87,7 @@ def page_model(
         ],
         "questions": [(key, t[key]) for key in CONFIRMATIONS],
         "languages": LANGUAGE_NAMES,
+        "appeal": appeal_link(lang, view.act_public_id or None),
         "message": {"used": t["used"], "expired": t["expired"], "invalid": t["invalid"]}.get(
             view.state, ""
         ),

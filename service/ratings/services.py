@@ -24,6 +24,7 @@ from service.common.i18n import Language, pick_language
 from service.common.link_tokens import derived_link_token, link_token_hash
 from service.db.base import utcnow
 from service.db.models import (
+    Act,
     Customer,
     CustomerLink,
     FollowUpTask,
@@ -85,6 +86,8 @@ class RatingPage:
     technician_first_name: str = ""
     work_order_number: str = ""
     visit_date: str = ""
+    # The visit's act (public id), for the appeal form's link; empty when there is none.
+    act_public_id: str = ""
 
 
 def first_name(full_name: str) -> str:
@@ -228,9 +231,19 @@ class RatingService:
         visit = await self.session.get_one(Visit, link.visit_id)
         order = await self.session.get_one(WorkOrder, visit.work_order_id)
         customer = await self.session.get_one(Customer, order.customer_id)
+        act_public_id = (
+            await self.session.scalar(
+                select(Act.public_id)
+                .where(Act.visit_id == visit.id)
+                .order_by(Act.created_at.desc())
+                .limit(1)
+            )
+        ) or ""
         if state != "open":
             return RatingPage(
-                state=state, language=pick_language(lang, customer.preferred_language)
+                state=state,
+                language=pick_language(lang, customer.preferred_language),
+                act_public_id=act_public_id,
             )
         technician = await self.session.get_one(Technician, visit.technician_id)
         territory = await self.session.get_one(Territory, order.territory_id)
@@ -242,6 +255,7 @@ class RatingService:
             technician_first_name=first_name(technician.full_name),
             work_order_number=order.number,
             visit_date=when.astimezone(ZoneInfo(territory.time_zone)).strftime("%d.%m.%Y"),
+            act_public_id=act_public_id,
         )
 
     async def submit(self, token: str, data: RatingSubmission) -> RatingReceived:

@@ -34,6 +34,7 @@ TEXTS: dict[str, Message] = {
     "nav_label": msg("staff.nav_label", "Sections"),
     "nav_dispatch": msg("staff.nav_dispatch", "Dispatch"),
     "nav_coordinate": msg("staff.nav_coordinate", "Overdue desk"),
+    "nav_appeals": msg("staff.nav_appeals", "Appeals"),
     "nav_board": msg("staff.nav_board", "Coordinator board"),
     "language": msg("staff.language", "Language"),
     "signed_in_as": msg("staff.signed_in_as", "Signed in as"),

@@ -264,6 +264,13 @@ async def test_the_periodic_job_forgets_old_counters(build: Builder) -> None:
                     bucket=f"login|old-{tag}", window_start=now - timedelta(hours=1), hits=9
                 ),
                 LoginRateWindow(bucket=f"login|new-{tag}", window_start=now, hits=1),
+                # The appeal form counts per hour: last hour's window is still in use.
+                LoginRateWindow(
+                    bucket=f"appeal|hour-{tag}", window_start=now - timedelta(hours=1), hits=4
+                ),
+                LoginRateWindow(
+                    bucket=f"appeal|old-{tag}", window_start=now - timedelta(hours=3), hits=4
+                ),
                 LoginFailure(
                     account=f"old-{tag}", failures=7, last_attempt_at=now - timedelta(days=2)
                 ),
@@ -273,7 +280,7 @@ async def test_the_periodic_job_forgets_old_counters(build: Builder) -> None:
         await session.commit()
     runner = JobRunner(build.sessionmaker, store=None, jobs=JOBS)  # type: ignore[arg-type]
     job = next(j for j in JOBS if j.name == "forget_login_counters")
-    assert await runner.run(job) >= 2
+    assert await runner.run(job) >= 3
     async with build.sessionmaker() as session:
         windows = set(
             await session.scalars(
@@ -285,7 +292,7 @@ async def test_the_periodic_job_forgets_old_counters(build: Builder) -> None:
                 select(LoginFailure.account).where(LoginFailure.account.like(f"%{tag}"))
             )
         )
-    assert windows == {f"login|new-{tag}"}
+    assert windows == {f"login|new-{tag}", f"appeal|hour-{tag}"}
     assert accounts == {f"new-{tag}"}
 
 

@@ -27,6 +27,8 @@ PUBLIC = {
     "RatingPage",
     "SubmitRating",
     "VerifyAct",
+    "VerifyAppealLetter",
+    "SubmitAppeal",
 }
 
 

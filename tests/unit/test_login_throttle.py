@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from service.auth.throttle import (
     account_key,
     backoff_seconds,
+    limit_of,
     surface_of,
     whole_seconds,
     window_start,
@@ -27,6 +28,20 @@ def test_each_protected_surface_has_its_own_name() -> None:
     assert surface_of("POST", "/mobile/v1/sign/abc") is None
     assert surface_of("POST", "/api/v1/work-orders") is None
     assert surface_of("GET", "/health") is None
+
+
+def test_the_public_appeal_form_has_its_own_hourly_limit() -> None:
+    assert surface_of("POST", "/appeal") == "appeal"
+    assert surface_of("GET", "/appeal") is None  # reading the form is not sending one
+    assert limit_of("appeal", AUTH) == (10, timedelta(hours=1))
+    assert limit_of("login", AUTH) == (20, timedelta(minutes=1))
+    hourly = load_settings({"NARYAD_APPEAL_RATE_PER_HOUR": "3"}).auth
+    assert limit_of("appeal", hourly)[0] == 3
+    assert limit_of("login", hourly)[0] == 20  # the login's limit is not the form's
+    now = datetime(2026, 12, 4, 15, 42, 59, tzinfo=UTC)
+    assert window_start(now, timedelta(hours=1)) == datetime(2026, 12, 4, 15, tzinfo=UTC)
+    with pytest.raises(SettingsError, match="NARYAD_APPEAL_RATE_PER_HOUR"):
+        load_settings({"NARYAD_APPEAL_RATE_PER_HOUR": "0"})
 
 
 def test_back_off_is_free_then_doubles_up_to_the_cap() -> None:

@@ -1,6 +1,18 @@
 """All models, imported here so the metadata is complete for Alembic."""
 
 from service.db.models.acts import Act, ActNumberCounter
+from service.db.models.appeals import (
+    Appeal,
+    AppealAttachment,
+    AppealEscalation,
+    AppealLetter,
+    AppealMeasure,
+    AppealNote,
+    AppealNumberCounter,
+    AppealPolicy,
+    AppealReason,
+    AppealUnitRequest,
+)
 from service.db.models.audit import AuditEntry
 from service.db.models.availability import Absence, Shift, SlotPolicy
 from service.db.models.checklists import ChecklistAnswer, ChecklistTemplate, VisitChecklist
@@ -42,6 +54,16 @@ __all__ = [
     "Act",
     "ActNumberCounter",
     "ActSignature",
+    "Appeal",
+    "AppealAttachment",
+    "AppealEscalation",
+    "AppealLetter",
+    "AppealMeasure",
+    "AppealNote",
+    "AppealNumberCounter",
+    "AppealPolicy",
+    "AppealReason",
+    "AppealUnitRequest",
     "AuditEntry",
     "AuthSession",
     "BusinessCalendar",

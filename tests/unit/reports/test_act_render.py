@@ -194,6 +194,12 @@ def test_every_label_in_every_language_is_covered_by_the_font() -> None:
                 accuracy=12,
                 serial="S1",
                 limit=30,
+                # The answer letter's labels (reports/letter.py).
+                name="Мария Петровна",
+                date="5 декабря 2026 г.",
+                contacts="+7 700 000 00 00",
+                time="16:05",
+                zone="Asia/Almaty (UTC+05:00)",
             )
             assert text
             fonts.check_text(f"label {key}/{language}", text)

@@ -1,0 +1,1 @@
+"""Customer appeals and complaints: registration, deadlines, work, answer letters, analysis."""

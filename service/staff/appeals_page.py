@@ -1,0 +1,552 @@
+"""Appeals in the coordinator's workspace (/coordinate/appeals): the list of the caller's
+territories with due times in each territory's zone, one appeal's page, and its actions.
+
+Thin handlers over ``service.appeals`` (the same services as /api/v1/appeals): register, take,
+add a note, decide, add a corrective measure, leave unconsidered on a listed ground, answer
+(the letter is rendered and sent). Every action runs inside a savepoint, so a refused one writes
+nothing, and answers 303 back to the appeal (or the page again with the reason and a 4xx).
+The session, CSRF token, CSP nonce and layout are /coordinate's (``service.staff.web``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, time
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+import msgspec
+from litestar import Controller, MediaType, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.params import FromPath
+from sqlalchemy import select
+
+from service.appeals import schemas
+from service.appeals.letters import LetterService, sealer_for
+from service.appeals.services import AppealService
+from service.common.pagination import TerritoryPageQuery
+from service.common.params import DbSession
+from service.db.base import utcnow
+from service.db.models import Territory, User
+from service.db.models.appeals import (
+    APPEAL_KINDS,
+    APPEAL_STATES,
+    DECISIONS,
+    OPEN_APPEAL_STATES,
+    REFUSAL_GROUNDS,
+)
+from service.errors import Conflict, DomainError, FieldError, Forbidden, NotFound, ValidationFailed
+from service.staff.appeals_texts import appeal_texts
+from service.staff.coordinate import user_name
+from service.staff.coordinate_page import _input_error, local_time, zone_legend
+from service.staff.texts import format_span
+from service.staff.web import COORDINATE, STAFF_PAGE_OPTIONS, Form, StaffDep, StaffRequest
+from service.storage import provide_blob_store
+
+PATH = f"{COORDINATE.path}/appeals"
+STAFF_CHANNELS = ("phone", "visit", "office", "letter")
+NOTICES = frozenset({"registered", "noted", "decided", "measured", "refused", "answered", "taken"})
+PAGE_SIZE = 50
+
+Action = Callable[[AppealService], Awaitable[Any]]
+
+
+def _service(staff: StaffRequest, db_session: DbSession, state: State) -> AppealService:
+    assert staff.session is not None
+    return AppealService(db_session, staff.session.actor, state.settings, provide_blob_store(state))
+
+
+def _guard(staff: StaffRequest) -> Response[Any] | None:
+    """Anonymous: to the sign-in; a role this workspace is not for: 403."""
+    if staff.session is None:
+        return staff.to_login()
+    if staff.role not in COORDINATE.roles:
+        return staff.not_for_role()
+    return None
+
+
+def _convert(values: dict[str, Any], kind: type[Any]) -> Any:
+    """A form's fields as the API's request struct; its refusal names the field."""
+    try:
+        return msgspec.convert(values, kind)
+    except msgspec.ValidationError as exc:
+        where = str(exc).rpartition("$.")[2].rstrip("`").split("[")[0] or "form"
+        raise ValidationFailed(
+            "The form does not match", errors=[FieldError(field=where, message=str(exc))]
+        ) from None
+
+
+def _left(view: schemas.Appeal, now: datetime, at: dict[str, str], language: Any) -> str:
+    """Time left to the answer, overdue by, or how it was closed."""
+    clock = view.clock
+    if clock.closed_at is not None:
+        return at["closed_on_time"] if clock.closed_at <= clock.due_at else at["closed_late"]
+    minutes = int((clock.due_at - now).total_seconds() // 60)
+    span = format_span(minutes, language)
+    return at["left"].format(span=span) if minutes > 0 else at["overdue"].format(span=span)
+
+
+async def _names(db_session: DbSession, ids: set[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = await db_session.execute(select(User.id, User.full_name).where(User.id.in_(wanted)))
+    return {row.id: row.full_name for row in rows}
+
+
+async def _territories(
+    db_session: DbSession, ids: set[uuid.UUID] | None
+) -> dict[uuid.UUID, tuple[str, str]]:
+    """Name and zone of territories (of the given ids, or all)."""
+    stmt = select(Territory.id, Territory.name, Territory.time_zone).order_by(Territory.name)
+    if ids is not None:
+        stmt = stmt.where(Territory.id.in_(ids))
+    return {row.id: (row.name, row.time_zone) for row in await db_session.execute(stmt)}
+
+
+class AppealsPageController(Controller):
+    """The appeals of the caller's territories, one appeal, and its actions."""
+
+    path = PATH
+    include_in_schema = STAFF_PAGE_OPTIONS["include_in_schema"]
+    opt = STAFF_PAGE_OPTIONS["opt"]
+    dependencies = STAFF_PAGE_OPTIONS["dependencies"]
+    exception_handlers = STAFF_PAGE_OPTIONS["exception_handlers"]
+
+    def _layout(self, staff: StaffRequest, name: str, here: str | None = None) -> dict[str, Any]:
+        at = appeal_texts(staff.language)
+        return {
+            **staff.layout(None, name, here),
+            "appeals_current": True,
+            "at": at,
+            "kinds": APPEAL_KINDS,
+            "states": APPEAL_STATES,
+        }
+
+    @get("/", media_type=MediaType.HTML)
+    async def list_appeals(
+        self,
+        request: Request[Any, Any, Any],
+        staff: StaffDep,
+        db_session: DbSession,
+        state: State,
+    ) -> Response[Any]:
+        """Appeals of the caller's territories, newest first, filtered by state and kind."""
+        if (refused := _guard(staff)) is not None:
+            return refused
+        params = request.query_params
+        state_filter = params.get("state") if params.get("state") in APPEAL_STATES else None
+        kind = params.get("kind") if params.get("kind") in APPEAL_KINDS else None
+        cursor = (params.get("cursor") or "")[:200] or None
+        service = _service(staff, db_session, state)
+        try:
+            page = await service.page(
+                TerritoryPageQuery(cursor=cursor, limit=PAGE_SIZE),
+                state_filter,
+                kind,
+                mine=False,
+            )
+        except ValidationFailed:  # a cursor someone edited: start from the top
+            page = await service.page(
+                TerritoryPageQuery(limit=PAGE_SIZE),
+                state_filter,
+                kind,
+                mine=False,
+            )
+        at = appeal_texts(staff.language)
+        now = utcnow()
+        places = await _territories(db_session, {a.territory_id for a in page.items})
+        owners = await _names(db_session, {a.owner_id for a in page.items})
+        rows = []
+        for item in page.items:
+            name, zone = places[item.territory_id]
+            minutes = int((item.due_at - now).total_seconds() // 60)
+            open_ = item.state in OPEN_APPEAL_STATES
+            rows.append(
+                {
+                    "a": item,
+                    "territory": name,
+                    "registered": local_time(item.registered_at, zone),
+                    "due": local_time(item.due_at, zone),
+                    "left": (at["left"] if minutes > 0 else at["overdue"]).format(
+                        span=format_span(minutes, staff.language)
+                    )
+                    if open_
+                    else at["closed_on_time"]
+                    if item.clock_status == "met"
+                    else at["closed_late"],
+                    "late": open_ and minutes <= 0,
+                    "owner": owners.get(item.owner_id) if item.owner_id else None,
+                }
+            )
+        query = {k: v for k, v in (("state", state_filter), ("kind", kind)) if v}
+        actor = staff.session.actor  # type: ignore[union-attr]
+        return staff.page(
+            "staff/appeals/list.html.j2",
+            {
+                **self._layout(staff, await user_name(db_session, actor.user_id)),
+                "rows": rows,
+                "state_filter": state_filter or "",
+                "kind_filter": kind or "",
+                "zones": zone_legend({n: z for n, z in places.values()}, now),
+                "next_url": f"{PATH}?{urlencode({**query, 'cursor': page.next_cursor})}"
+                if page.next_cursor
+                else None,
+                "first_url": f"{PATH}?{urlencode(query)}" if cursor else None,
+            },
+        )
+
+    @get("/new", media_type=MediaType.HTML)
+    async def new_form(self, staff: StaffDep, db_session: DbSession) -> Response[Any]:
+        """The form to register an appeal taken by phone, on a visit, in the office or by letter."""
+        if (refused := _guard(staff)) is not None:
+            return refused
+        return await self._new_page(staff, db_session, {}, None, 200)
+
+    async def _new_page(
+        self,
+        staff: StaffRequest,
+        db_session: DbSession,
+        form: dict[str, str],
+        error: str | None,
+        status: int,
+    ) -> Response[Any]:
+        actor = staff.session.actor  # type: ignore[union-attr]
+        places = await _territories(
+            db_session, None if actor.is_admin else set(actor.territory_ids)
+        )
+        return staff.page(
+            "staff/appeals/new.html.j2",
+            {
+                **self._layout(staff, await user_name(db_session, actor.user_id), f"{PATH}/new"),
+                "territories": [(i, n) for i, (n, _) in places.items()],
+                "channels": STAFF_CHANNELS,
+                "form": form,
+                "error": error,
+            },
+            status,
+        )
+
+    @post("/", media_type=MediaType.HTML, status_code=303)
+    async def register(
+        self, data: Form, staff: StaffDep, db_session: DbSession, state: State
+    ) -> Response[Any]:
+        """Register the appeal; the customer is sent its number and status link."""
+        if (refused := _guard(staff)) is not None:
+            return refused
+        if not staff.csrf_ok(data.get("csrf")):
+            return staff.csrf_refused()
+        values: dict[str, Any] = {
+            key: data.get(key, "").strip()
+            for key in ("kind", "channel", "territory_id", "author_name", "text", "reply_channel")
+        }
+        values["language"] = data.get("language") or None
+        for key in ("contact_phone", "contact_email"):
+            values[key] = data.get(key, "").strip() or None
+        try:
+            async with db_session.begin_nested():
+                created = await _service(staff, db_session, state).register(
+                    _convert(values, schemas.AppealCreate)
+                )
+        except Forbidden:
+            return staff.not_for_role()
+        except DomainError as exc:
+            error = _input_error(appeal_texts(staff.language), exc)
+            return await self._new_page(staff, db_session, dict(data), error, 422)
+        return staff.redirect(f"{PATH}/{created.id}?notice=registered")
+
+    @get("/{appeal_id:uuid}", media_type=MediaType.HTML)
+    async def appeal(
+        self,
+        request: Request[Any, Any, Any],
+        appeal_id: FromPath[uuid.UUID],
+        staff: StaffDep,
+        db_session: DbSession,
+        state: State,
+    ) -> Response[Any]:
+        """One appeal: text, attachments, notes, decision, measures, letter, and the actions."""
+        if (refused := _guard(staff)) is not None:
+            return refused
+        notice = request.query_params.get("notice")
+        return await self._appeal_page(
+            staff, db_session, state, appeal_id, notice=notice if notice in NOTICES else None
+        )
+
+    async def _appeal_page(
+        self,
+        staff: StaffRequest,
+        db_session: DbSession,
+        state: State,
+        appeal_id: uuid.UUID,
+        *,
+        notice: str | None = None,
+        error: str | None = None,
+        form: dict[str, str] | None = None,
+        status: int = 200,
+    ) -> Response[Any]:
+        service = _service(staff, db_session, state)
+        try:
+            view = await service.get(appeal_id)
+        except NotFound:
+            return staff.not_found()
+        except Forbidden:
+            return staff.not_for_role()
+        at = appeal_texts(staff.language)
+        actor = staff.session.actor  # type: ignore[union-attr]
+        territory = await db_session.get_one(Territory, view.territory_id)
+        zone = territory.time_zone
+        names = await _names(
+            db_session,
+            {
+                view.owner_id,
+                *(n.author_id for n in view.notes),
+                *(m.owner_id for m in view.measures),
+            },
+        )
+        reasons = [r for r in await service.reasons() if r.active]
+        now = utcnow()
+        is_complaint = view.kind in ("complaint", "quality_claim")
+        return staff.page(
+            "staff/appeals/detail.html.j2",
+            {
+                **self._layout(
+                    staff, await user_name(db_session, actor.user_id), f"{PATH}/{view.id}"
+                ),
+                "a": view,
+                "territory": territory.name,
+                "zone": zone_legend({territory.name: zone}, now),
+                "registered": local_time(view.registered_at, zone),
+                "due": local_time(view.clock.due_at, zone),
+                "max_due": local_time(view.clock.max_due_at, zone),
+                "left": _left(view, now, at, staff.language),
+                "late": view.clock.status == "breached",
+                "open": view.state in OPEN_APPEAL_STATES,
+                "is_complaint": is_complaint,
+                "owner": names.get(view.owner_id) if view.owner_id else None,
+                "mine": view.owner_id == actor.user_id,
+                "notes": [
+                    (
+                        names.get(n.author_id, "") if n.author_id else "",
+                        local_time(n.created_at, zone),
+                        n.text,
+                    )
+                    for n in view.notes
+                ],
+                "measures": [
+                    (m.description, names.get(m.owner_id, ""), local_time(m.due_at, zone))
+                    for m in view.measures
+                ],
+                "reasons": [
+                    (r.code, r.names.get(staff.language) or r.names.get("en") or r.code)
+                    for r in reasons
+                ],
+                "reason_names": {r.code: r.names.get(staff.language) or r.code for r in reasons},
+                "decisions": DECISIONS,
+                "grounds": REFUSAL_GROUNDS,
+                "today": now.astimezone(ZoneInfo(zone)).date().isoformat(),
+                "notice": at[f"notice.{notice}"] if notice else None,
+                "error": error,
+                "form": form or {},
+            },
+            status,
+        )
+
+    async def _act(
+        self,
+        staff: StaffRequest,
+        db_session: DbSession,
+        state: State,
+        appeal_id: uuid.UUID,
+        data: dict[str, str],
+        action: Action,
+        notice: str,
+    ) -> Response[Any]:
+        """Guard, run the action in a savepoint, and answer with the appeal or the reason."""
+        if (refused := _guard(staff)) is not None:
+            return refused
+        if not staff.csrf_ok(data.get("csrf")):
+            return staff.csrf_refused()
+        at = appeal_texts(staff.language)
+        form = {k: v for k, v in data.items() if k != "csrf"}
+        try:
+            async with db_session.begin_nested():
+                await action(_service(staff, db_session, state))
+        except NotFound:
+            return staff.not_found()
+        except Forbidden:
+            return staff.not_for_role()
+        except Conflict as exc:
+            reason = at.get(f"err.{exc.code}") or at["err.closed"]
+            return await self._appeal_page(
+                staff, db_session, state, appeal_id, error=reason, form=form, status=409
+            )
+        except DomainError as exc:
+            return await self._appeal_page(
+                staff,
+                db_session,
+                state,
+                appeal_id,
+                error=_input_error(at, exc),
+                form=form,
+                status=422,
+            )
+        return staff.redirect(f"{PATH}/{appeal_id}?notice={notice}")
+
+    @post("/{appeal_id:uuid}/take", media_type=MediaType.HTML, status_code=303)
+    async def take(
+        self,
+        appeal_id: FromPath[uuid.UUID],
+        data: Form,
+        staff: StaffDep,
+        db_session: DbSession,
+        state: State,
+    ) -> Response[Any]:
+        """The caller becomes the appeal's owner."""
+
+        async def action(service: AppealService) -> None:
+            await service.update(appeal_id, schemas.AppealUpdate(owner_id=service.actor.user_id))
+
+        return await self._act(staff, db_session, state, appeal_id, data, action, "taken")
+
+    @post("/{appeal_id:uuid}/notes", media_type=MediaType.HTML, status_code=303)
+    async def add_note(
+        self,
+        appeal_id: FromPath[uuid.UUID],
+        data: Form,
+        staff: StaffDep,
+        db_session: DbSession,
+        state: State,
+    ) -> Response[Any]:
+        """Add an internal note."""
+
+        async def action(service: AppealService) -> None:
+            await service.add_note(
+                appeal_id, _convert({"text": data.get("text", "")}, schemas.NoteCreate)
+            )
+
+        return await self._act(staff, db_session, state, appeal_id, data, action, "noted")
+
+    @post("/{appeal_id:uuid}/decision", media_type=MediaType.HTML, status_code=303)
+    async def decide(
+        self,
+        request: Request[Any, Any, Any],
+        appeal_id: FromPath[uuid.UUID],
+        staff: StaffDep,
+        db_session: DbSession,
+        state: State,
+    ) -> Response[Any]:
+        """Record a complaint's decision with its reasons and reason codes."""
+        form = await request.form()
+        data = {k: str(form.get(k, "")) for k in ("csrf", "decision", "reasons")}
+        codes = [str(c) for c in form.getall("reason_codes")] if "reason_codes" in form else []
+
+        async def action(service: AppealService) -> None:
+            await service.decide(
+                appeal_id,
+                _convert(
+                    {
+                        "decision": data["decision"],
+                        "reasons": data["reasons"],
+                        "reason_codes": codes,
+                    },
+                    schemas.DecisionCreate,
+                ),
+            )
+
+        return await self._act(staff, db_session, state, appeal_id, data, action, "decided")
+
+    @post("/{appeal_id:uuid}/measures", media_type=MediaType.HTML, status_code=303)
+    async def add_measure(
+        self,
+        appeal_id: FromPath[uuid.UUID],
+        data: Form,
+        staff: StaffDep,
+        db_session: DbSession,
+        state: State,
+    ) -> Response[Any]:
+        """Add a corrective measure, owned by the caller, due by the end of the chosen day."""
+
+        async def action(service: AppealService) -> None:
+            try:
+                day = date.fromisoformat(data.get("due", ""))
+            except ValueError:
+                raise ValidationFailed(
+                    "The due date is not a date",
+                    errors=[FieldError(field="due_at", message="not a date")],
+                ) from None
+            appeal = await service.get(appeal_id)
+            zone = await db_session.scalar(
+                select(Territory.time_zone).where(Territory.id == appeal.territory_id)
+            )
+            due = datetime.combine(day, time(23, 59), ZoneInfo(str(zone)))
+            await service.add_measure(
+                appeal_id,
+                _convert(
+                    {
+                        "description": data.get("description", "").strip(),
+                        "owner_id": str(service.actor.user_id),
+                        "due_at": due.isoformat(),
+                    },
+                    schemas.MeasureCreate,
+                ),
+            )
+
+        return await self._act(staff, db_session, state, appeal_id, data, action, "measured")
+
+    @post("/{appeal_id:uuid}/refusal", media_type=MediaType.HTML, status_code=303)
+    async def refuse(
+        self,
+        appeal_id: FromPath[uuid.UUID],
+        data: Form,
+        staff: StaffDep,
+        db_session: DbSession,
+        state: State,
+    ) -> Response[Any]:
+        """Leave the appeal unconsidered on a listed ground; the customer is told."""
+
+        async def action(service: AppealService) -> None:
+            await service.refuse(
+                appeal_id,
+                _convert(
+                    {
+                        "ground": data.get("ground", ""),
+                        "note": data.get("note", "").strip() or None,
+                    },
+                    schemas.AppealRefusal,
+                ),
+            )
+
+        return await self._act(staff, db_session, state, appeal_id, data, action, "refused")
+
+    @post("/{appeal_id:uuid}/answer", media_type=MediaType.HTML, status_code=303)
+    async def answer(
+        self,
+        appeal_id: FromPath[uuid.UUID],
+        data: Form,
+        staff: StaffDep,
+        db_session: DbSession,
+        state: State,
+    ) -> Response[Any]:
+        """Answer on the merits: the letter is rendered, stored and sent to the customer."""
+
+        async def action(service: AppealService) -> None:
+            await LetterService(service, sealer_for(state)).answer(
+                appeal_id, _convert({"merits": data.get("merits", "")}, schemas.AnswerCreate)
+            )
+
+        return await self._act(staff, db_session, state, appeal_id, data, action, "answered")
+
+    @get("/{appeal_id:uuid}/letter", media_type=MediaType.HTML)
+    async def letter(
+        self, appeal_id: FromPath[uuid.UUID], staff: StaffDep, db_session: DbSession, state: State
+    ) -> Response[Any]:
+        """The answer letter's PDF (sealed when sealed) through a short-lived URL."""
+        if (refused := _guard(staff)) is not None:
+            return refused
+        try:
+            url = await _service(staff, db_session, state).letter_url(appeal_id)
+        except NotFound:
+            return staff.not_found()
+        return staff.redirect(url)

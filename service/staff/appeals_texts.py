@@ -1,0 +1,145 @@
+"""Texts of the staff appeals pages (/coordinate/appeals), English here; kk and ru in the
+naryad gettext catalogs (Kazakh wording awaits a native speaker's review, as elsewhere)."""
+
+from __future__ import annotations
+
+from service.common.i18n import Language, Message, in_language, msg
+
+_TEXTS: dict[str, Message] = {
+    "title": msg("appeals_page.title", "Appeals and complaints"),
+    "nav": msg("appeals_page.nav", "Appeals"),
+    "count": msg("appeals_page.count", "{n} on this page"),
+    "state": msg("appeals_page.state", "State"),
+    "kind": msg("appeals_page.kind", "Kind"),
+    "any": msg("appeals_page.any", "Any"),
+    "open_only": msg("appeals_page.open_only", "Open (registered or being considered)"),
+    "show": msg("appeals_page.show", "Show"),
+    "state.registered": msg("appeals_page.state.registered", "Registered"),
+    "state.in_progress": msg("appeals_page.state.in_progress", "Being considered"),
+    "state.answered": msg("appeals_page.state.answered", "Answered"),
+    "state.refused": msg("appeals_page.state.refused", "Not considered"),
+    "kind.question": msg("appeals_page.kind.question", "Question"),
+    "kind.request": msg("appeals_page.kind.request", "Request"),
+    "kind.complaint": msg("appeals_page.kind.complaint", "Complaint"),
+    "kind.quality_claim": msg("appeals_page.kind.quality_claim", "Claim on quality"),
+    "channel": msg("appeals_page.channel", "Channel"),
+    "channel.phone": msg("appeals_page.channel.phone", "Phone call"),
+    "channel.visit": msg("appeals_page.channel.visit", "On a visit"),
+    "channel.office": msg("appeals_page.channel.office", "At the office"),
+    "channel.letter": msg("appeals_page.channel.letter", "Letter"),
+    "channel.web": msg("appeals_page.channel.web", "Web form"),
+    "col.number": msg("appeals_page.col.number", "Number"),
+    "col.territory": msg("appeals_page.col.territory", "Territory"),
+    "col.registered": msg("appeals_page.col.registered", "Registered"),
+    "col.due": msg("appeals_page.col.due", "Answer due"),
+    "col.owner": msg("appeals_page.col.owner", "Owner"),
+    "left": msg("appeals_page.left", "{span} left"),
+    "overdue": msg("appeals_page.overdue", "overdue by {span}"),
+    "closed_on_time": msg("appeals_page.closed_on_time", "closed on time"),
+    "closed_late": msg("appeals_page.closed_late", "closed late"),
+    "times_in": msg("appeals_page.times_in", "Times in each territory's zone: {zones}."),
+    "nobody": msg("appeals_page.nobody", "nobody"),
+    "new": msg("appeals_page.new", "Register an appeal"),
+    "next": msg("appeals_page.next", "Next page"),
+    "first": msg("appeals_page.first", "First page"),
+    "empty": msg("appeals_page.empty", "No appeals here."),
+    "back": msg("appeals_page.back", "All appeals"),
+    "author": msg("appeals_page.author", "From"),
+    "contacts": msg("appeals_page.contacts", "Contacts"),
+    "reply": msg("appeals_page.reply", "Answer by"),
+    "reply.sms": msg("appeals_page.reply.sms", "SMS"),
+    "reply.email": msg("appeals_page.reply.email", "Email"),
+    "language": msg("appeals_page.language", "Customer's language"),
+    "text": msg("appeals_page.text", "The appeal"),
+    "attachments": msg("appeals_page.attachments", "Attachments"),
+    "none": msg("appeals_page.none", "none"),
+    "notes": msg("appeals_page.notes", "Internal notes"),
+    "note": msg("appeals_page.note", "Note"),
+    "add_note": msg("appeals_page.add_note", "Add the note"),
+    "decision": msg("appeals_page.decision", "Decision"),
+    "decision.justified": msg("appeals_page.decision.justified", "Justified"),
+    "decision.partly": msg("appeals_page.decision.partly", "Partly justified"),
+    "decision.unjustified": msg("appeals_page.decision.unjustified", "Not justified"),
+    "reasons": msg("appeals_page.reasons", "Reasons for the decision"),
+    "reason_codes": msg("appeals_page.reason_codes", "Complaint reasons"),
+    "decide": msg("appeals_page.decide", "Record the decision"),
+    "measures": msg("appeals_page.measures", "Corrective measures"),
+    "measure": msg("appeals_page.measure", "Measure"),
+    "measure_due": msg("appeals_page.measure_due", "Due date"),
+    "add_measure": msg("appeals_page.add_measure", "Add the measure"),
+    "refuse": msg("appeals_page.refuse", "Leave unconsidered"),
+    "ground": msg("appeals_page.ground", "Ground (only the listed ones)"),
+    "ground.abusive": msg("appeals_page.ground.abusive", "Obscene or insulting words, threats"),
+    "ground.repeat_without_new_facts": msg(
+        "appeals_page.ground.repeat_without_new_facts", "A repeat with no new facts"
+    ),
+    "ground.protected_secret": msg(
+        "appeals_page.ground.protected_secret", "An answer would disclose a protected secret"
+    ),
+    "ground.unreadable": msg("appeals_page.ground.unreadable", "The text cannot be read"),
+    "ground.substance_unclear": msg(
+        "appeals_page.ground.substance_unclear", "The substance cannot be made out"
+    ),
+    "refusal_note": msg("appeals_page.refusal_note", "Note to the customer (optional)"),
+    "answer": msg("appeals_page.answer", "Answer on the merits"),
+    "merits": msg("appeals_page.merits", "The answer the letter carries"),
+    "send_answer": msg("appeals_page.send_answer", "Send the answer letter"),
+    "letter": msg("appeals_page.letter", "Answer letter"),
+    "letter_pdf": msg("appeals_page.letter_pdf", "Open the letter (PDF)"),
+    "letter_verify": msg("appeals_page.letter_verify", "Verification page"),
+    "take": msg("appeals_page.take", "Take it"),
+    "you": msg("appeals_page.you", "you"),
+    "refused_on": msg("appeals_page.refused_on", "Not considered: {ground}"),
+    "register": msg("appeals_page.register", "Register"),
+    "author_name": msg("appeals_page.author_name", "Customer's full name"),
+    "phone": msg("appeals_page.phone", "Phone (+77011234567)"),
+    "email": msg("appeals_page.email", "Email"),
+    "notice.registered": msg(
+        "appeals_page.notice.registered",
+        "The appeal is registered; the customer is sent its number.",
+    ),
+    "notice.noted": msg("appeals_page.notice.noted", "The note is added."),
+    "notice.decided": msg("appeals_page.notice.decided", "The decision is recorded."),
+    "notice.measured": msg("appeals_page.notice.measured", "The measure is added."),
+    "notice.refused": msg(
+        "appeals_page.notice.refused", "Left unconsidered; the customer is told why."
+    ),
+    "notice.answered": msg("appeals_page.notice.answered", "The letter is sent to the customer."),
+    "notice.taken": msg("appeals_page.notice.taken", "The appeal is yours now."),
+    "err.input": msg("appeals_page.err.input", "Check the form: {detail}"),
+    "err.closed": msg("appeals_page.err.closed", "This appeal is already closed."),
+    "err.decision_required": msg(
+        "appeals_page.err.decision_required",
+        "Record the decision on the complaint before answering.",
+    ),
+    "err.measures_required": msg(
+        "appeals_page.err.measures_required",
+        "A justified complaint needs its corrective measures first.",
+    ),
+    "err.field.text": msg("appeals_page.err.field.text", "Write the text."),
+    "err.field.reasons": msg(
+        "appeals_page.err.field.reasons", "Give the reasons for the decision."
+    ),
+    "err.field.merits": msg("appeals_page.err.field.merits", "Write the answer on the merits."),
+    "err.field.ground": msg("appeals_page.err.field.ground", "Choose a ground from the list."),
+    "err.field.decision": msg("appeals_page.err.field.decision", "Choose the decision."),
+    "err.field.author_name": msg("appeals_page.err.field.author_name", "Give the customer's name."),
+    "err.field.contact_phone": msg(
+        "appeals_page.err.field.contact_phone", "Enter the phone as +77011234567."
+    ),
+    "err.field.contact_email": msg(
+        "appeals_page.err.field.contact_email", "Enter an email address."
+    ),
+    "err.field.territory_id": msg(
+        "appeals_page.err.field.territory_id", "Choose one of your territories."
+    ),
+    "err.field.description": msg("appeals_page.err.field.description", "Describe the measure."),
+    "err.field.due_at": msg("appeals_page.err.field.due_at", "Give the measure's due date."),
+    "err.field.kind": msg("appeals_page.err.field.kind", "Choose the kind."),
+    "err.field.channel": msg("appeals_page.err.field.channel", "Choose the channel."),
+}
+
+
+def appeal_texts(language: Language) -> dict[str, str]:
+    """Every text of the staff appeals pages in one language."""
+    return {key: in_language(text, language) for key, text in _TEXTS.items()}

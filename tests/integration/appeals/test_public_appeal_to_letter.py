@@ -1,0 +1,216 @@
+"""A complaint from the public form to a sent, verifiable answer letter; the form's defences."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import msgspec
+import pytest
+from litestar.testing import AsyncTestClient
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from service.common.actor import Role
+from service.db.models import Appeal, AppealLetter, OutboxMessage
+from service.settings import Settings
+from tests.conftest import problem
+from tests.integration.builders import Builder
+from tests.photo_samples import png
+
+pytestmark = pytest.mark.asyncio
+# Browsers send the form as multipart (FormData) with an empty file part when none is chosen.
+NO_FILE = {"file": ("", b"", "application/octet-stream")}
+
+
+def form(territory_code: str, **fields: str) -> dict[str, str]:
+    return {
+        "kind": "complaint",
+        "territory": territory_code,
+        "author_name": "Иванова Мария Петровна",
+        "text": "Мастер опоздал на три часа и не предупредил.",
+        "reply_channel": "sms",
+        "contact_phone": "+77015550101",
+        "language": "ru",
+        **fields,
+    }
+
+
+def path_of(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+async def test_public_complaint_to_a_verifiable_letter(client: Any, build: Builder) -> None:
+    area = await build.area()
+    coordinator = await build.person(Role.COORDINATOR, area.territory)
+    page = await client.get("/appeal?lang=kk")
+    assert page.status_code == 200
+    assert "Өтініш немесе шағым" in page.text
+    assert area.territory.code in page.text
+
+    sent = await client.post(
+        "/appeal",
+        data=form(area.territory.code),
+        files={"file": ("door.png", png(), "image/png")},
+    )
+    assert sent.status_code == 201, sent.text
+    received = sent.json()
+    status_path = path_of(received["status_url"])
+    status = await client.get(status_path)
+    assert status.status_code == 200
+    assert received["number"] in status.text
+    assert "зарегистрировано" in status.text
+    assert "Иванова" not in status.text  # the status page shows no name and no text
+
+    async with build.sessionmaker() as session:
+        appeal = await session.scalar(select(Appeal).where(Appeal.number == received["number"]))
+        assert appeal is not None
+        assert appeal.channel == "web"
+        assert appeal.territory_id == area.territory.id
+    base = f"/api/v1/appeals/{appeal.id}"
+    view = (await client.get(base, headers=coordinator.headers)).json()
+    assert len(view["attachments"]) == 1
+    decided = await client.post(
+        f"{base}/decision",
+        json={
+            "decision": "justified",
+            "reasons": "Опоздание подтверждено журналом выездов.",
+            "reason_codes": ["missed_visit"],
+        },
+        headers=coordinator.headers,
+    )
+    assert decided.status_code == 200, decided.text
+    due = (datetime.now(UTC) + timedelta(days=5)).isoformat()
+    measure = await client.post(
+        f"{base}/measures",
+        json={
+            "description": "Инструктаж мастера о предупреждении клиента",
+            "owner_id": str(coordinator.user.id),
+            "due_at": due,
+        },
+        headers=coordinator.headers,
+    )
+    assert measure.status_code == 200, measure.text
+    answered = await client.post(
+        f"{base}/answer",
+        json={"merits": "Приносим извинения. Мастер получит замечание; визит перенесён."},
+        headers=coordinator.headers,
+    )
+    assert answered.status_code == 200, answered.text
+    body = answered.json()
+    assert body["state"] == "answered"
+    assert body["clock"]["status"] == "met"
+    letter = body["letter"]
+    assert letter is not None
+
+    # The customer's link now offers the letter; the PDF is the stored one.
+    status = await client.get(status_path)
+    assert "Скачать письмо с ответом (PDF)" in status.text
+    download = await client.get(f"{status_path}/letter", follow_redirects=False)
+    assert download.status_code == 307
+    pdf = (await client.get(path_of(download.headers["location"]))).content
+    assert hashlib.sha256(pdf).hexdigest() == letter["pdf_sha256"]
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    flat = " ".join(text.split())
+    assert "Уважаемая Мария Петровна!" in flat
+    assert f"Ответ на обращение № {received['number']}" in flat
+    assert "Мастер опоздал на три часа" in flat
+    assert "Жалоба признана обоснованной." in flat
+    assert "Инструктаж мастера" in flat
+    assert "Приносим извинения." in flat
+    assert "по местному времени" in flat  # the letter's time on the territory's clock
+    assert "Тест Тестов" in flat  # the responsible person, with the company's phone
+    assert letter["public_id"] in flat  # the verification address in the footer
+
+    record = await client.get(f"/verify/letters/{letter['public_id']}")
+    assert record.status_code == 200
+    assert record.json()["pdf_sha256"] == letter["pdf_sha256"]
+    assert record.json()["appeal_number"] == received["number"]
+    assert "Иванова" not in record.text
+    assert (await client.get("/verify/letters/nosuchletterxxxxxxxx")).status_code == 404
+
+    async with build.sessionmaker() as session:
+        events = (
+            await session.scalars(
+                select(OutboxMessage.event)
+                .where(OutboxMessage.context["appeal_number"].astext == received["number"])
+                .order_by(OutboxMessage.created_at)
+            )
+        ).all()
+        assert list(events) == ["appeal.registered", "appeal.answered"]
+        stored = await session.scalar(
+            select(AppealLetter).where(AppealLetter.appeal_id == appeal.id)
+        )
+        assert stored is not None
+        assert stored.language == "ru"
+    again = await client.post(
+        f"{base}/answer", json={"merits": "Второй ответ"}, headers=coordinator.headers
+    )
+    assert problem(again)["status"] == 409  # one letter, stored once
+
+
+async def test_public_form_refuses_bad_input_and_stores_nothing(
+    client: Any, build: Builder
+) -> None:
+    area = await build.area()
+    before = await build.count(Appeal)
+    for fields, files in (
+        (form(area.territory.code, website="http://spam.example"), None),
+        (form(area.territory.code, text="  "), None),
+        (form(area.territory.code, contact_phone="12345"), None),
+        (form(area.territory.code, kind="gossip"), None),
+        (form("NOSUCH"), None),
+        (form(area.territory.code, reply_channel="email"), None),
+        (form(area.territory.code), {"file": ("x.png", b"%PDF-1.4 not a png", "image/png")}),
+        (form(area.territory.code), {"file": ("x.exe", b"MZ\x90\x00", "application/x-msdownload")}),
+    ):
+        response = await client.post("/appeal", data=fields, files=files or NO_FILE)
+        assert response.status_code == 422, (fields, response.text)
+        problem(response)
+    # A "file" part without a filename arrives as text, not as a file (schemathesis sent one).
+    for part, field in ((b"a picture", "file"), (b"\x89PNG\r\n", "form")):
+        as_text = await client.post(
+            "/appeal", data=form(area.territory.code), files={"file": (None, part)}
+        )
+        assert as_text.status_code == 422, as_text.text
+        assert problem(as_text)["errors"][0]["field"] == field
+    assert await build.count(Appeal) == before
+    assert (await client.get("/appeal/status/" + "x" * 30)).status_code == 404
+    assert (await client.get(f"/appeal/status/{uuid.uuid4().hex}/letter")).status_code == 404
+
+
+async def test_an_anonymous_flood_is_refused_and_nothing_more_is_stored(
+    fresh_settings: Settings, fresh_build: Builder
+) -> None:
+    """More than the hourly limit from one address: 429 problem+json, no appeal stored for it.
+
+    The count lives in this test's own database, so it starts at zero: the first ``limit``
+    appeals are accepted. Should the hour turn during the test, the new window admits up to
+    ``limit`` more; 2 * limit + 1 requests still meet a refusal either way.
+    """
+    from service.app import create_app
+
+    limit = 3
+    auth = msgspec.structs.replace(fresh_settings.auth, appeal_rate_per_hour=limit)
+    app = create_app(msgspec.structs.replace(fresh_settings, auth=auth))
+    area = await fresh_build.area()
+    codes: list[int] = []
+    async with AsyncTestClient(app=app, raise_server_exceptions=False) as client:
+        for _ in range(2 * limit + 1):
+            response = await client.post("/appeal", data=form(area.territory.code), files=NO_FILE)
+            codes.append(response.status_code)
+            if response.status_code == 429:
+                refused = response
+        # Another surface of the same address is not used up by the form.
+        assert (await client.get("/appeal?lang=ru")).status_code == 200
+    assert codes[:limit] == [201] * limit
+    assert 429 in codes
+    assert set(codes) == {201, 429}
+    assert problem(refused)["status"] == 429
+    assert int(refused.headers["retry-after"]) >= 1
+    assert await fresh_build.count(Appeal) == codes.count(201) <= 2 * limit

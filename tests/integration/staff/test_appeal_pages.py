@@ -1,0 +1,172 @@
+"""Staff appeal pages (/coordinate/appeals): who may, the whole work of a complaint, refusals."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from service.common.actor import Role
+from service.db.models import Appeal, AppealLetter, AppealMeasure, AppealNote
+from tests.integration.builders import Builder
+from tests.integration.staff.test_dispatch_pages import csrf, sign_in
+
+pytestmark = pytest.mark.asyncio
+PATH = "/coordinate/appeals"
+
+
+@pytest.fixture
+async def web(client: Any) -> AsyncIterator[Any]:
+    client.cookies.clear()
+    follow = client.follow_redirects
+    client.follow_redirects = False
+    yield client
+    client.follow_redirects = follow
+    client.cookies.clear()
+
+
+async def test_only_coordinators_of_the_territory_see_an_appeal(web: Any, build: Builder) -> None:
+    area, other = await build.area(), await build.area()
+    coordinator = await build.person(Role.COORDINATOR, area.territory)
+    foreign = await build.person(Role.COORDINATOR, other.territory)
+    technician = await build.person(Role.TECHNICIAN, area.territory)
+    dispatcher = await build.person(Role.DISPATCHER, area.territory)
+    registered = await web.post(
+        "/api/v1/appeals",
+        json={
+            "kind": "complaint",
+            "channel": "phone",
+            "territory_id": str(area.territory.id),
+            "author_name": "Иванова Мария Петровна",
+            "text": "Мастер не пришёл.",
+            "contact_phone": "+77011234567",
+        },
+        headers=coordinator.headers,
+    )
+    assert registered.status_code == 201, registered.text
+    appeal = registered.json()
+    page = f"{PATH}/{appeal['id']}"
+
+    # Anonymous: to the sign-in, coming back here.
+    for path in (PATH, page, f"{PATH}/new"):
+        response = await web.get(path)
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/staff/login?next=")
+    # A technician has no staff session (the sign-in refuses one): still the sign-in.
+    await sign_in(web, technician)
+    assert (await web.get(page)).status_code == 303
+    # A dispatcher: not this workspace.
+    web.cookies.clear()
+    await sign_in(web, dispatcher)
+    assert (await web.get(PATH)).status_code == 403
+    assert (await web.get(page)).status_code == 403
+    # Another territory's coordinator: the list does not show it, the page is a 404.
+    web.cookies.clear()
+    await sign_in(web, foreign)
+    listing = await web.get(PATH)
+    assert listing.status_code == 200
+    assert appeal["number"] not in listing.text
+    assert (await web.get(page)).status_code == 404
+    token = csrf(listing.text)
+    note = await web.post(f"{page}/notes", data={"csrf": token, "text": "чужая заметка"})
+    assert note.status_code == 404
+    assert await build.count(AppealNote, AppealNote.appeal_id == uuid.UUID(appeal["id"])) == 0
+    # The territory's coordinator sees it, with the due time in the territory's zone.
+    web.cookies.clear()
+    await sign_in(web, coordinator)
+    listing = await web.get(f"{PATH}?state=registered&kind=complaint")
+    assert listing.status_code == 200
+    assert appeal["number"] in listing.text
+    assert "Asia/Almaty" in listing.text
+    assert (await web.get(f"{PATH}?kind=question")).text.count(appeal["number"]) == 0
+    # A form without the session's CSRF token does nothing.
+    forged = await web.post(f"{page}/notes", data={"csrf": "x", "text": "подделка"})
+    assert forged.status_code == 403
+    assert await build.count(AppealNote, AppealNote.appeal_id == uuid.UUID(appeal["id"])) == 0
+
+
+async def test_a_coordinator_registers_works_and_answers_a_complaint(
+    web: Any, build: Builder
+) -> None:
+    area = await build.area()
+    coordinator = await build.person(Role.COORDINATOR, area.territory)
+    await sign_in(web, coordinator)
+    form = await web.get(f"{PATH}/new")
+    assert form.status_code == 200
+    token = csrf(form.text)
+    fields = {
+        "csrf": token,
+        "kind": "complaint",
+        "channel": "phone",
+        "territory_id": str(area.territory.id),
+        "author_name": "Иванова Мария Петровна",
+        "text": "Мастер опоздал на три часа.",
+        "contact_phone": "+77015550199",
+        "reply_channel": "sms",
+        "language": "ru",
+    }
+    before = await build.count(Appeal)
+    bad = await web.post(PATH, data={**fields, "contact_phone": "12345"})
+    assert bad.status_code == 422
+    assert "+77011234567" in bad.text  # the field's own sentence
+    assert "Мастер опоздал на три часа." in bad.text  # what was typed is kept
+    assert await build.count(Appeal) == before
+    created = await web.post(PATH, data=fields)
+    assert created.status_code == 303, created.text
+    page = created.headers["location"].split("?")[0]
+    async with build.sessionmaker() as session:
+        appeal = await session.scalar(select(Appeal).where(Appeal.contact_phone == "+77015550199"))
+    assert appeal is not None
+    assert page == f"{PATH}/{appeal.id}"
+    assert appeal.channel == "phone"
+
+    async def post(action: str, **data: str) -> Any:
+        return await web.post(f"{page}/{action}", data={"csrf": token, **data})
+
+    assert (await post("take")).status_code == 303
+    assert (await post("notes", text="Позвонил клиенту, жду журнал.")).status_code == 303
+    # A decision without reasons, an answer before the decision: refused, nothing written.
+    refused = await post("decision", decision="justified", reasons="  ")
+    assert refused.status_code == 422
+    early = await post("answer", merits="Ответ")
+    assert early.status_code == 409
+    assert (await post("refusal", ground="dislike")).status_code == 422
+    async with build.sessionmaker() as session:
+        row = await session.get_one(Appeal, appeal.id)
+        assert (row.decision, row.state, row.refusal_ground) == (None, "in_progress", None)
+    decided = await web.post(
+        f"{page}/decision",
+        data={
+            "csrf": token,
+            "decision": "justified",
+            "reasons": "Опоздание подтверждено журналом выездов.",
+            "reason_codes": ["missed_visit", "staff_conduct"],
+        },
+    )
+    assert decided.status_code == 303, decided.text
+    assert (await post("answer", merits="Приносим извинения.")).status_code == 409  # measures
+    assert (await post("measures", description="Инструктаж", due="not-a-date")).status_code == 422
+    assert (
+        await post("measures", description="Инструктаж мастера", due="2099-01-10")
+    ).status_code == 303
+    answered = await post("answer", merits="Приносим извинения. Мастер получил замечание.")
+    assert answered.status_code == 303
+    shown = await web.get(answered.headers["location"])
+    assert shown.status_code == 200
+    assert "Письмо отправлено клиенту." in shown.text or "The letter is sent" in shown.text
+    letter = await web.get(f"{page}/letter")
+    assert letter.status_code == 303
+    async with build.sessionmaker() as session:
+        row = await session.get_one(Appeal, appeal.id)
+        assert row.state == "answered"
+        assert row.owner_id == coordinator.user.id
+        assert row.reason_codes == ["missed_visit", "staff_conduct"]
+        assert await session.scalar(select(AppealLetter).where(AppealLetter.appeal_id == row.id))
+    assert await build.count(AppealMeasure, AppealMeasure.appeal_id == appeal.id) == 1
+    assert await build.count(AppealNote, AppealNote.appeal_id == appeal.id) == 1
+    # Closed: further actions are refused with the reason.
+    assert (await post("notes", text="после ответа")).status_code in (303, 409)
+    assert (await post("refusal", ground="abusive")).status_code == 409
