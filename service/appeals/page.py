@@ -10,6 +10,7 @@ a hidden field people never fill: a filled one is refused and nothing is stored.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Annotated, Any, cast
 from zoneinfo import ZoneInfo
 
@@ -141,6 +142,13 @@ def _date(value: Any, zone: str, language: Language) -> str:
     # ("до 13 декабря 2026 г.."): the date alone, without the abbreviation.
     pattern = "d MMMM y" if language == "ru" else "long"
     return format_date(value.astimezone(ZoneInfo(zone)).date(), pattern, locale=language)
+
+
+def _last_day(due_at: datetime, zone: str, language: Language) -> str:
+    """The last local day an answer may come on: a deadline at midnight ends the day before."""
+    # Printing the midnight's own date ("answer by 13 December" for a deadline at 00:00 on the
+    # 13th) would promise the customer a day the clock does not give.
+    return _date(due_at - timedelta(microseconds=1), zone, language)
 
 
 class AppealSubmission(msgspec.Struct, forbid_unknown_fields=True):
@@ -343,7 +351,7 @@ class AppealPageController(Controller):
         return AppealReceived(
             number=appeal.number,
             due_at=appeal.due_at.isoformat(),
-            due_text=_date(appeal.due_at, str(zone), cast("Language", appeal.language)),
+            due_text=_last_day(appeal.due_at, str(zone), cast("Language", appeal.language)),
             status_url=status_url(settings.server.public_base_url, core.secret, appeal.id),
         )
 
@@ -388,7 +396,7 @@ class AppealPageController(Controller):
                     date=_date(appeal.registered_at, zone, language)
                 ),
                 state=t[f"state.{appeal.state}"],
-                due=t["status.due"].format(date=_date(appeal.due_at, zone, language)),
+                due=t["status.due"].format(date=_last_day(appeal.due_at, zone, language)),
                 open=appeal.state in ("registered", "in_progress"),
                 letter=f"/appeal/status/{token}/letter" if letter is not None else None,
                 refused=t["status.refused"].format(ground=t[f"ground.{appeal.refusal_ground}"])

@@ -8,9 +8,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import msgspec
 import pytest
+from babel.dates import format_date
 from litestar.testing import AsyncTestClient
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -214,3 +216,26 @@ async def test_an_anonymous_flood_is_refused_and_nothing_more_is_stored(
     assert problem(refused)["status"] == 429
     assert int(refused.headers["retry-after"]) >= 1
     assert await fresh_build.count(Appeal) == codes.count(201) <= 2 * limit
+
+
+async def test_the_customer_is_told_the_last_day_the_deadline_gives(
+    client: Any, build: Builder
+) -> None:
+    # The deadline is local midnight (seed 001 §6.1: 7 calendar days): the day before it is the
+    # last one an answer may come on, and that is the date the customer reads.
+    area = await build.area()
+    sent = await client.post(
+        "/appeal", data=form(area.territory.code), files={"file": ("door.png", png(), "image/png")}
+    )
+    assert sent.status_code == 201, sent.text
+    received = sent.json()
+    async with build.sessionmaker() as session:
+        appeal = await session.scalar(select(Appeal).where(Appeal.number == received["number"]))
+        assert appeal is not None
+    local_due = appeal.due_at.astimezone(ZoneInfo(area.territory.time_zone))
+    assert (local_due.hour, local_due.minute) == (0, 0)
+    last_day = format_date(local_due.date() - timedelta(days=1), "d MMMM y", locale="ru")
+    assert received["due_text"] == last_day
+    status = await client.get(path_of(received["status_url"]))
+    assert f"Срок ответа — не позднее {last_day}." in status.text
+    assert format_date(local_due.date(), "d MMMM y", locale="ru") not in status.text
