@@ -1,6 +1,6 @@
 """Access logs without secrets: customer link tokens and URL signatures are masked.
 
-A customer's signing, copy and rating links carry their bearer token in the path, and signed
+A customer's signing, copy, rating and appeal-status links carry their bearer token in the path, and signed
 blob URLs carry their signature in the query: an access log line holding either is a working
 key to the customer's act. uvicorn logs the raw path and query on ``uvicorn.access``; the
 filter rewrites each record's arguments before any handler formats it.
@@ -13,8 +13,11 @@ import re
 
 MASK = "***"
 ACCESS_LOGGER = "uvicorn.access"
-# /mobile/v1/sign/<token>[/...], /mobile/v1/acts/copy/<token>, /rate/<token>
-_TOKEN_IN_PATH = re.compile(r"(/(?:mobile/v1/sign|mobile/v1/acts/copy|rate)/)([^/?#\s\"]+)")
+# /mobile/v1/sign/<token>[/...], /mobile/v1/acts/copy/<token>, /rate/<token>,
+# /appeal/status/<token>[/letter]
+_TOKEN_IN_PATH = re.compile(
+    r"(/(?:mobile/v1/sign|mobile/v1/acts/copy|rate|appeal/status)/)([^/?#\s\"]+)"
+)
 # ?sig=... on local blob URLs; the AWS SigV4 query on presigned S3 URLs, if ever proxied.
 _SECRET_QUERY = re.compile(
     r"([?&](?:sig|x-amz-signature|x-amz-credential|x-amz-security-token)=)[^&#\s\"]*",

@@ -7,6 +7,7 @@ uvicorn's access line is off, so there is no second copy of the path to leak fro
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -14,7 +15,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from litestar import Litestar
 
+from service.common.access_log import mask_secrets
 from tests.conftest import ROOT, _free_port
 
 TOKEN = "Zk8_secretLinkToken-0123456789abcdefghijklmn"
@@ -71,3 +74,13 @@ def test_access_log_lines_mask_link_tokens_and_signatures(
     assert any('"path": "/blobs/acts/x.pdf?exp=1&sig=***"' in line for line in requests)
     assert TOKEN not in log
     assert "HTTP/1.1" not in log  # no uvicorn access line besides the app's own
+
+
+def test_every_route_with_a_token_in_its_path_is_masked(app: Litestar) -> None:
+    # A new customer link (its bearer token a path parameter) must join the mask, or its
+    # token lands in every log line of its requests.
+    token_routes = [route.path for route in app.routes if "{token" in route.path]
+    assert len(token_routes) >= 5  # signing, its code, the act copy, rating, appeal status
+    for path in token_routes:
+        sent = re.sub(r"\{token(:\w+)?\}", TOKEN, path)
+        assert TOKEN not in mask_secrets(sent), path

@@ -19,6 +19,8 @@ TOKEN = "q3R_x-9fA0bcdEFghIJklMNopQRstUVwxYZ0123456"
         (f"/mobile/v1/sign/{TOKEN}?lang=kk", "/mobile/v1/sign/***?lang=kk"),
         (f"/mobile/v1/acts/copy/{TOKEN}", "/mobile/v1/acts/copy/***"),
         (f"/rate/{TOKEN}?lang=ru", "/rate/***?lang=ru"),
+        (f"/appeal/status/{TOKEN}?lang=kk", "/appeal/status/***?lang=kk"),
+        (f"/appeal/status/{TOKEN}/letter", "/appeal/status/***/letter"),
         (
             f"/blobs/acts/2026/a.pdf?exp=1893456000&sig={TOKEN}&dl=act.pdf",
             "/blobs/acts/2026/a.pdf?exp=1893456000&sig=***&dl=act.pdf",
