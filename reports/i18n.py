@@ -189,7 +189,7 @@ _LABELS: dict[str, Label] = {
         "letter.intro",
         "We have considered your appeal No. {number} registered on {date} and answer it below.",
     ),
-    "letter.question": _msg("letter.question", "Your question"),
+    "letter.question": _msg("letter.question", "Your appeal"),
     "letter.decision": _msg("letter.decision", "Our finding"),
     "letter.decision.justified": _msg("letter.decision.justified", "The complaint is justified."),
     "letter.decision.partly": _msg("letter.decision.partly", "The complaint is partly justified."),
