@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+import io
+import uuid
+from pathlib import Path
+from typing import Any, cast
 
 import pytest
+from litestar import Litestar
+from pypdf import PdfReader
 
-from service.db.models import Visit, WorkOrder
+from reports.i18n import label
+from service.acts.rendering import ActRenderer
+from service.common.i18n import Language
+from service.db.models import Act, Visit, WorkOrder
 from tests.conftest import problem
 from tests.e2e.visit_flow import Phone, signature_body
 from tests.integration.builders import Builder
@@ -14,10 +22,11 @@ from tests.integration.mobile.conftest import Field
 
 pytestmark = pytest.mark.asyncio
 METRES_PER_DEGREE = 111_195.08
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 
 async def test_completion_far_from_the_site_needs_the_mismatch_note(
-    client: Any, build: Builder, field: Field
+    app: Litestar, client: Any, build: Builder, field: Field
 ) -> None:
     day = (await client.get("/mobile/v1/day", headers=field.phone.headers())).json()
     (visit,) = day["visits"]
@@ -70,6 +79,20 @@ async def test_completion_far_from_the_site_needs_the_mismatch_note(
     path = link["signing_url"].split("127.0.0.1:8000", 1)[-1]
     signed = await client.post(path, json=signature_body(link["snapshot_sha256"]))
     assert signed.status_code == 200, signed.text
+    # What the customer signed says where the technician checked in, and why so far away.
+    renderer = ActRenderer(build.sessionmaker, app.state.blob_store, app.state.settings)
+    assert await renderer.render_next(uuid.UUID(link["act_id"])) is not None
+    async with build.sessionmaker() as session:
+        act = await session.get_one(Act, uuid.UUID(link["act_id"]))
+    pdf = await app.state.blob_store.get(act.pdf_key)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "act_far_arrival.pdf").write_bytes(pdf)
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    language = cast("Language", act.language)
+    assert label("answer.away_from_site", language) in text
+    assert label("evidence.distance_no_accuracy", language, distance=5000) in text
+    # The technician's reason is the internal record's (the step is internal), not the act's.
+    assert "адрес в наряде неточен" not in text
     done = await phone.push(
         phone.op("checklist_answer", {"step_id": "thanked", "value": True}),
         phone.op("outcome", {"outcome": "completed"}),
