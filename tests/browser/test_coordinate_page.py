@@ -115,6 +115,12 @@ async def test_coordinator_takes_calls_books_and_clears(
     await page.evaluate("window.scrollTo(0, 0)")
     assert await serious_violations(page) == []
     await page.screenshot(path=str(artifacts / "coordinate-1024.png"), full_page=True)
+    # The bar with every section a coordinator has (appeals too) keeps one line in each language.
+    for language in ("kk", "ru", "en"):
+        await page.goto(f"{live_server}/coordinate?lang={language}")
+        bar = await page.evaluate("document.querySelector('header.top').offsetHeight")
+        assert bar <= 60, (language, bar)
+    await page.goto(f"{live_server}/coordinate?lang=en")
 
     await row.get_by_role("button", name="Take it").click()
     await page.locator(".notice").wait_for()
