@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -194,7 +195,10 @@ def _swagger_ui() -> SwaggerRenderPlugin:
     )
 
 
-FAVICON = (STATIC_DIR / "favicon.png").read_bytes()
+@functools.cache
+def _favicon_bytes() -> bytes:
+    # Read on the first request, not at import (no I/O when the module is imported).
+    return (STATIC_DIR / "favicon.png").read_bytes()
 
 
 @get("/favicon.ico", include_in_schema=False, sync_to_thread=False)
@@ -202,7 +206,7 @@ def favicon() -> Response[bytes]:
     """The icon browsers ask every page's origin for (staff, customer and verify pages)."""
     # Served as PNG under the conventional name: every browser accepts it.
     return Response(
-        FAVICON,
+        _favicon_bytes(),
         media_type="image/png",
         headers={"Cache-Control": "public, max-age=86400"},
     )
