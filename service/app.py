@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.security.jwt import JWTAuth, Token
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.acts.controllers import (
     ActController,
@@ -55,6 +57,7 @@ from service.db.engine import (
     provide_db_session,
 )
 from service.db.reads import (
+    RequestReads,
     RequestSessionCloser,
     close_request_reads,
     open_request_reads,
@@ -137,36 +140,31 @@ async def _actor_from_token(
 ) -> Actor | None:
     """The caller, only while the token's session, user and device are live (else 401).
 
-    The check is the first statement of the request's one session, which the handler then
-    uses; read-only handlers get a session without BEGIN/COMMIT.
+    The check is the first statement of the request's one session (a RAW_READS route's: of its
+    raw reads' connection), which the handler then uses; read-only handlers get a session
+    without BEGIN/COMMIT.
     """
     try:
         actor = Actor.from_claims(token.sub, token.extras)
     except (KeyError, ValueError):
         return None
-    scope, state = connection.scope, connection.app.state
-    if wants_raw_reads(scope, connection.route_handler.opt):
+    scope, state, opt = connection.scope, connection.app.state, connection.route_handler.opt
+    checked_on: AsyncSession | RequestReads
+    if wants_raw_reads(scope, opt):
         # The route reads raw SQL only (service.db.reads): the check opens its connection.
-        reads = open_request_reads(scope, state.engine)
-        try:
-            live = await request_session_is_live(reads, actor)
-        except BaseException:
-            await close_request_reads(scope)
-            raise
-        if not live:
-            await close_request_reads(scope)
-            return None
-        reads.actor = actor
-        return actor
-    session = open_request_session(scope, state, connection.route_handler.opt)
+        checked_on, close = open_request_reads(scope, state.engine), close_request_reads
+    else:
+        checked_on, close = open_request_session(scope, state, opt), close_request_session
     try:
-        live = await request_session_is_live(session, actor)
+        live = await request_session_is_live(checked_on, actor)
     except BaseException:
-        await close_request_session(scope)
+        await close(scope)
         raise
     if not live:
-        await close_request_session(scope)
+        await close(scope)
         return None
+    if isinstance(checked_on, RequestReads):
+        checked_on.actor = actor
     return actor
 
 
@@ -197,7 +195,10 @@ def _swagger_ui() -> SwaggerRenderPlugin:
     )
 
 
-FAVICON = (STATIC_DIR / "favicon.png").read_bytes()
+@functools.cache
+def _favicon_bytes() -> bytes:
+    # Read on the first request, not at import (no I/O when the module is imported).
+    return (STATIC_DIR / "favicon.png").read_bytes()
 
 
 @get("/favicon.ico", include_in_schema=False, sync_to_thread=False)
@@ -205,7 +206,7 @@ def favicon() -> Response[bytes]:
     """The icon browsers ask every page's origin for (staff, customer and verify pages)."""
     # Served as PNG under the conventional name: every browser accepts it.
     return Response(
-        FAVICON,
+        _favicon_bytes(),
         media_type="image/png",
         headers={"Cache-Control": "public, max-age=86400"},
     )

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Generic, Self, TypeVar
+from typing import Any, ClassVar, Generic, Self, TypeVar, cast
 
 from litestar.exceptions import ImproperlyConfiguredException
 from litestar.security.jwt import Token
@@ -48,7 +48,7 @@ VERIFIED_TOKENS_KEPT = 4096
 
 
 class VerifiedTokens(Generic[T]):
-    """Tokens already verified, by their string and verification parameters, until they expire.
+    """Tokens already verified, by their string, until they expire.
 
     A kept token is answered only while ``clock()`` is before its expiry (the moment the full
     verification would refuse it); bounded to ``capacity`` entries, the oldest evicted first.
@@ -59,9 +59,21 @@ class VerifiedTokens(Generic[T]):
     ) -> None:
         self.capacity = capacity
         self.clock = clock
-        self._kept: dict[Any, tuple[T, float]] = {}
+        self._kept: dict[str, tuple[T, float]] = {}
+        self._verification: tuple[Any, ...] | None = None
 
-    def get(self, key: Any) -> T | None:
+    def answers_for(self, verification: tuple[Any, ...]) -> bool:
+        """Whether the store keeps tokens for this verification (its parameters, secret
+        included): the first one it is asked about, once, and no other.
+
+        An app's JWTAuth always verifies with the same parameters, so tokens are kept by their
+        string alone rather than with a copy of the parameters in every key.
+        """
+        if self._verification is None:
+            self._verification = verification
+        return self._verification == verification
+
+    def get(self, key: str) -> T | None:
         """The token verified under this key, if it has not expired since."""
         kept = self._kept.get(key)
         if kept is None:
@@ -72,7 +84,7 @@ class VerifiedTokens(Generic[T]):
             return None
         return token
 
-    def put(self, key: Any, token: T, expires_at: float) -> None:
+    def put(self, key: str, token: T, expires_at: float) -> None:
         """Keep a token the full verification accepted, until ``expires_at`` (epoch seconds)."""
         if key not in self._kept and len(self._kept) >= self.capacity:
             del self._kept[next(iter(self._kept))]
@@ -105,30 +117,27 @@ def bounded_token_class(settings: AuthSettings) -> type[Token]:
             strict_audience: bool = False,
         ) -> Self:
             """Litestar's full verification, or the token it accepted before for this string."""
-            if not verify_exp:
-                # Without an expiry check there is no moment to forget the token at.
-                return super().decode(
-                    encoded_token, secret, algorithm, audience, issuer, require_claims,
-                    verify_exp, verify_nbf, strict_audience,
-                )  # fmt: skip
-            key = (
-                encoded_token,
-                secret,
-                algorithm,
-                audience if audience is None or isinstance(audience, str) else tuple(audience),
-                issuer if issuer is None or isinstance(issuer, str) else tuple(issuer),
-                tuple(require_claims or ()),
-                verify_nbf,
-                strict_audience,
+            store = cls.verified
+            # Without an expiry check there is no moment to forget the token at.
+            kept_here = verify_exp and store.answers_for(
+                (
+                    secret,
+                    algorithm,
+                    audience if audience is None or isinstance(audience, str) else tuple(audience),
+                    issuer if issuer is None or isinstance(issuer, str) else tuple(issuer),
+                    tuple(require_claims or ()),
+                    verify_nbf,
+                    strict_audience,
+                )
             )
-            kept: Self | None = cls.verified.get(key)
-            if kept is not None:
-                return kept
+            if kept_here and (kept := store.get(encoded_token)) is not None:
+                return cast(Self, kept)
             token = super().decode(
                 encoded_token, secret, algorithm, audience, issuer, require_claims,
                 verify_exp, verify_nbf, strict_audience,
             )  # fmt: skip
-            cls.verified.put(key, token, token.exp.timestamp())
+            if kept_here:
+                store.put(encoded_token, token, token.exp.timestamp())
             return token
 
         def __post_init__(self) -> None:

@@ -12,6 +12,7 @@ engine configures asyncpg itself not to keep prepared statements, which covers t
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -59,26 +60,43 @@ async def _fresh(session: AsyncSession) -> None:
 
 
 async def first_fetchval(session: AsyncSession, sql: str, *args: Any) -> Any:
+    """``fetchval`` as the first statement of a request's session (see ``retry_first``)."""
+    return await retry_first(
+        lambda: driver_connection(session),
+        lambda: _fresh(session),
+        _pool_capacity(session),
+        sql,
+        *args,
+    )
+
+
+async def retry_first(
+    connect: Callable[[], Awaitable[asyncpg.Connection[Any]]],
+    drop: Callable[[], Awaitable[None]],
+    capacity: int,
+    sql: str,
+    *args: Any,
+) -> Any:
     """``fetchval`` as the first statement of a request, sent again on a closed connection.
 
-    Nothing ran before it on this session, so sending it again on another connection is safe
-    (there is no pre-ping: connections are recycled by age instead). After a restart every
-    pooled connection is dead: each is dropped in turn, at most as many as the pool can hold.
+    ``connect`` gives the request's connection (checked out on first use), ``drop`` discards
+    it so that the next ``connect`` checks out another. Nothing ran before the statement, so
+    sending it again on another connection is safe (there is no pre-ping: connections are
+    recycled by age instead). After a restart every pooled connection is dead: each is dropped
+    in turn, at most as many as the pool can hold (``capacity``).
     """
-    attempts = 1 + _pool_capacity(session)
+    attempts = 1 + capacity
     for attempt in range(attempts):
-        driver = await driver_connection(session)
-        if driver.is_closed():
-            await _fresh(session)
-            continue
         try:
+            driver = await connect()
+            if driver.is_closed():
+                raise asyncpg.exceptions.ConnectionDoesNotExistError("closed")
             return await driver.fetchval(sql, *args)
         except DISCONNECTED:
             if attempt == attempts - 1:
                 raise
-            await _fresh(session)
-    driver = await driver_connection(session)
-    return await driver.fetchval(sql, *args)
+            await drop()
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _pool_capacity(session: AsyncSession) -> int:

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import greenlet_spawn
 
 from service.common.actor import Actor
-from service.db.driver import DISCONNECTED, pool_capacity
+from service.db.driver import DISCONNECTED, pool_capacity, retry_first
 from service.db.engine import behind_pgbouncer, close_request_session
 
 # Route handlers with this opt (GETs whose reads are all raw SQL) get RequestReads.
@@ -66,24 +66,11 @@ class RequestReads:
         return driver
 
     async def first_fetchval(self, sql: str, *args: Any) -> Any:
-        """``fetchval`` as the request's first statement, sent again on a closed connection.
-
-        As ``service.db.driver.first_fetchval``: no pre-ping, so a connection the server has
-        closed is dropped and the statement, the first, goes to the next one; after a restart
-        each pooled connection may be dead, so at most the pool's capacity of them is tried.
-        """
-        attempts = 1 + pool_capacity(self.engine.pool)
-        for attempt in range(attempts):
-            try:
-                driver = await self.connection()
-                if driver.is_closed():
-                    raise asyncpg.exceptions.ConnectionDoesNotExistError("closed")
-                return await driver.fetchval(sql, *args)
-            except DISCONNECTED:
-                if attempt == attempts - 1:
-                    raise
-                await self._drop()
-        raise AssertionError("unreachable")  # pragma: no cover
+        """``fetchval`` as the request's first statement, sent again on a closed connection
+        (``service.db.driver.retry_first``, as for a session's first statement)."""
+        return await retry_first(
+            self.connection, self._drop, pool_capacity(self.engine.pool), sql, *args
+        )
 
     async def _drop(self) -> None:
         """Discard the connection the server closed; the next use checks out another."""

@@ -9,26 +9,20 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 import msgspec
-from sqlalchemy import Uuid, any_, bindparam, exists, func, select, tuple_
-from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
+from sqlalchemy import Uuid, any_, bindparam, exists, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from checklists import Answer, Location
 from service.audit.services import record
 from service.common.actor import Actor
-from service.common.geo import point_from_wkb
 from service.common.i18n import DEFAULT_LANGUAGE, Language
-from service.common.schemas import Window
 from service.db.base import utcnow
-from service.db.driver import driver_connection
 from service.db.models import (
-    ChecklistTemplate,
-    Customer,
     Photo,
     Site,
     TechnicianChange,
     Visit,
-    VisitChecklist,
     VisitRecord,
     WorkOrder,
 )
@@ -39,7 +33,6 @@ from service.execution.day_reads import DAY_VISITS, VERSION_VECTOR, day_etag, vi
 from service.incidents.services import IncidentRouting, raise_incident
 from service.orders import visit_lifecycle
 from service.orders.lifecycle import Status, TransitionRefused, transition
-from service.orders.schemas import EquipmentItem
 from service.orders.visit_lifecycle import VisitStatus, VisitTransitionRefused
 from service.ratings.services import RatingLinks, request_rating
 from service.scheduling.services import LatenessService
@@ -428,110 +421,3 @@ async def read_day(
         etag=etag,
     )
     return etag, bundle
-
-
-class BundleService:
-    """The read model the phone works from offline (a handful of queries, whatever the day)."""
-
-    def __init__(self, session: AsyncSession, actor: Actor, registry: TemplateRegistry) -> None:
-        self.session = session
-        self.actor = actor
-        self.registry = registry
-
-    async def day(
-        self, start_day: date | None, end_day: date | None, known_etag: str | None = None
-    ) -> tuple[str, schemas.DayBundle | None]:
-        """``read_day`` on the session's asyncpg connection."""
-        return await read_day(
-            await driver_connection(self.session),
-            self.actor,
-            self.registry,
-            start_day,
-            end_day,
-            known_etag,
-        )
-
-    async def visit(self, visit: Visit) -> schemas.VisitBundle:
-        """One visit's bundle."""
-        return (await self.visits([visit]))[0]
-
-    async def visits(self, visits: list[Visit]) -> list[schemas.VisitBundle]:
-        """Bundles in the given order: order, site, minimal customer data, checklist version.
-
-        A visit not started yet shows the latest published version; it pins on its first answer.
-        """
-        if not visits:
-            return []
-        rows = (
-            await self.session.execute(
-                select(WorkOrder, Site, Customer, VisitChecklist)
-                .join(Site, Site.id == WorkOrder.site_id)
-                .join(Customer, Customer.id == WorkOrder.customer_id)
-                .join(Visit, Visit.work_order_id == WorkOrder.id)
-                .outerjoin(VisitChecklist, VisitChecklist.visit_id == Visit.id)
-                .where(Visit.id.in_([v.id for v in visits]))
-                .add_columns(Visit.id)
-            )
-        ).all()
-        by_visit = {row[4]: row[:4] for row in rows}
-        latest = await self._latest_versions({row[0].type for row in rows})
-        bundles = []
-        for visit in visits:
-            order, site, customer, pinned = by_visit[visit.id]
-            checklist = (
-                schemas.PinnedChecklist(
-                    pinned.template_key, pinned.template_version, pinned.content_hash
-                )
-                if pinned is not None
-                else latest[order.type]
-            )
-            lower, upper = visit.agreed_window.lower, visit.agreed_window.upper
-            assert lower is not None
-            assert upper is not None
-            bundles.append(
-                schemas.VisitBundle(
-                    visit_id=visit.id,
-                    status=visit.status,
-                    window=Window(start=lower, end=upper),
-                    planned_start=visit.planned_start,
-                    work_order_id=order.id,
-                    work_order_number=order.number,
-                    work_type=order.type,
-                    priority=order.priority,
-                    description=order.description,
-                    requested_services=list(order.requested_services),
-                    equipment=msgspec.convert(order.equipment, list[EquipmentItem]),
-                    address=site.address,
-                    location=point_from_wkb(site.location),
-                    access_notes=site.access_notes,
-                    customer=schemas.CustomerOnSite(
-                        name=customer.full_name,
-                        phone=next(iter(order.contact_phones or customer.phones), None),
-                        language=customer.preferred_language,
-                        accessibility_needs=list(customer.accessibility_needs),
-                    ),
-                    checklist=checklist,
-                    version=visit.version,
-                )
-            )
-        return bundles
-
-    async def _latest_versions(self, keys: set[str]) -> dict[str, schemas.PinnedChecklist]:
-        rows = await self.session.execute(
-            select(ChecklistTemplate.key, ChecklistTemplate.version, ChecklistTemplate.content_hash)
-            .where(ChecklistTemplate.key.in_(keys))
-            .ext(distinct_on(ChecklistTemplate.key))
-            .order_by(ChecklistTemplate.key, ChecklistTemplate.version.desc())
-        )
-        return {key: schemas.PinnedChecklist(key, version, digest) for key, version, digest in rows}
-
-    async def templates(self, pins: set[tuple[str, int]]) -> dict[str, Any]:
-        """Template contents by "key@version"."""
-        if not pins:
-            return {}
-        rows = await self.session.execute(
-            select(
-                ChecklistTemplate.key, ChecklistTemplate.version, ChecklistTemplate.content
-            ).where(tuple_(ChecklistTemplate.key, ChecklistTemplate.version).in_(sorted(pins)))
-        )
-        return {f"{key}@{version}": content for key, version, content in rows}

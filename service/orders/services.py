@@ -27,7 +27,6 @@ from service.common.patching import changed_fields, snapshot
 from service.common.scope import territory_condition
 from service.customers.services import CustomerService, SiteService
 from service.db.base import utcnow
-from service.db.driver import driver_connection
 from service.db.models import Visit, WorkOrder
 from service.db.models.work_orders import OPEN_ORDER_STATUSES
 from service.errors import (
@@ -198,8 +197,8 @@ def scope_condition(actor: Actor) -> ColumnElement[bool]:
 def list_sql(
     actor: Actor, filters: WorkOrderFilters, cursor: str | None, limit: int
 ) -> tuple[str, list[Any]]:
-    """The SELECT behind a page of the actor's orders and its positional parameters: fixed
-    text per combination of filters, every value a parameter."""
+    """The SELECT behind a page of the actor's orders and its positional parameters (also
+    EXPLAINed by `make bench`): fixed text per combination of filters, every value a parameter."""
     args: list[Any] = []
 
     def arg(value: Any) -> str:
@@ -264,24 +263,6 @@ class WorkOrderService:
 
     def _scoped(self) -> Select[WorkOrder]:
         return select(WorkOrder).where(scope_condition(self.actor))
-
-    def list_sql(
-        self, filters: WorkOrderFilters, cursor: str | None, limit: int
-    ) -> tuple[str, list[Any]]:
-        """The SELECT behind a page and its positional parameters (also EXPLAINed by `make
-        bench`): fixed text per combination of filters, every value a parameter."""
-        return list_sql(self.actor, filters, cursor, limit)
-
-    async def page(
-        self, filters: WorkOrderFilters, cursor: str | None, limit: int
-    ) -> schemas.WorkOrderPage:
-        """Orders in scope matching the filters, newest first (keyset pages).
-
-        Sent on the session's own asyncpg connection (see ``service.db.driver``).
-        """
-        return await read_page(
-            await driver_connection(self.session), self.actor, filters, cursor, limit
-        )
 
     async def get(self, order_id: uuid.UUID, *, for_update: bool = False) -> WorkOrder:
         """One order in scope, or NotFound."""

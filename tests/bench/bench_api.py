@@ -13,7 +13,7 @@ from service.db.driver import driver_connection
 from service.db.engine import make_sessionmaker
 from service.db.models import Territory, User
 from service.demo.seed import seed
-from service.orders.services import WorkOrderFilters, WorkOrderService
+from service.orders.services import WorkOrderFilters, list_sql, read_page
 from tests.bench.support import (
     bench_database_url,
     bench_token,
@@ -69,8 +69,8 @@ async def explain(url: str, actor: Actor) -> list[tuple[str, list[str]]]:
     plans = []
     try:
         async with make_sessionmaker(engine)() as session:
-            service = WorkOrderService(session, actor)
-            first_page = await service.page(WorkOrderFilters(), None, 50)
+            driver = await driver_connection(session)
+            first_page = await read_page(driver, actor, WorkOrderFilters(), None, 50)
             cases = {
                 "first page": (WorkOrderFilters(), None),
                 "page 2 (cursor)": (WorkOrderFilters(), first_page.next_cursor),
@@ -79,8 +79,7 @@ async def explain(url: str, actor: Actor) -> list[tuple[str, list[str]]]:
                 "text search": (WorkOrderFilters(q="Заявка 4242"), None),
             }
             for name, (filters, cursor) in cases.items():
-                sql, args = service.list_sql(filters, cursor, 50)
-                driver = await driver_connection(session)
+                sql, args = list_sql(actor, filters, cursor, 50)
                 raw = await driver.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *args)
                 plan = raw if isinstance(raw, list) else json.loads(raw)
                 plans.append((name, _nodes(plan[0]["Plan"])))

@@ -105,3 +105,28 @@ def test_each_app_has_its_own_store() -> None:
     _decode(first, token, auth.jwt_secret, auth.issuer)
     assert len(first.verified) == 1  # type: ignore[attr-defined]
     assert len(second.verified) == 0  # type: ignore[attr-defined]
+
+
+def test_the_store_answers_for_its_first_verification_only() -> None:
+    tokens: VerifiedTokens[str] = VerifiedTokens()
+    assert tokens.answers_for(("secret", "HS256"))
+    assert tokens.answers_for(("secret", "HS256"))
+    assert not tokens.answers_for(("another secret", "HS256"))
+
+
+def test_another_verification_is_neither_answered_nor_kept() -> None:
+    auth = load_settings({}).auth
+    cls = bounded_token_class(auth)
+    token = issue_access_token(_actor(), auth, datetime.now(UTC))
+    _decode(cls, token, auth.jwt_secret, auth.issuer)
+    other = issue_access_token(_actor(), auth, datetime.now(UTC))
+    # Verified with a wider issuer list: accepted by the full verification, never kept.
+    decoded = cls.decode(
+        encoded_token=other,
+        secret=auth.jwt_secret,
+        algorithm=ALGORITHM,
+        issuer=[auth.issuer, "elsewhere"],
+        require_claims=["iat"],
+    )
+    assert decoded.exp > datetime.now(UTC)
+    assert len(cls.verified) == 1  # type: ignore[attr-defined]

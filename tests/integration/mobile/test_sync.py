@@ -13,6 +13,7 @@ import pytest
 from service.db.models import ChecklistAnswer, SyncOperation, Visit, WorkOrder
 from tests.conftest import problem
 from tests.integration.builders import Builder
+from tests.integration.horizon import horizon_passed
 from tests.integration.mobile.conftest import Field, op
 
 pytestmark = pytest.mark.asyncio
@@ -274,13 +275,15 @@ async def test_bad_batches_are_refused_whole(client: Any, field: Field) -> None:
 
 
 async def pull_until_changed(
-    client: Any, field: Field, cursor: str
+    client: Any, build: Builder, field: Field, cursor: str
 ) -> tuple[list[dict[str, Any]], str]:
     """Pull until something arrives (or 5 s pass), collecting every change once.
 
     A change shows once every transaction older than it has finished, cluster-wide; an
-    unrelated long transaction can delay it for a moment, never lose or repeat it.
+    unrelated long transaction can delay it, never lose or repeat it: the pulls start once
+    the horizon has passed what the test committed (``horizon_passed``).
     """
+    await horizon_passed(build.sessionmaker)
     changes: list[dict[str, Any]] = []
     for _ in range(50):
         page = (
@@ -300,6 +303,7 @@ async def test_pull_returns_changes_once_with_a_monotonic_cursor(
     client: Any, build: Builder, field: Field
 ) -> None:
     headers = field.phone.headers()
+    await horizon_passed(build.sessionmaker)
     first = (await client.get("/mobile/v1/sync/pull", headers=headers)).json()
     assert str(field.visit.id) in {c["visit_id"] for c in first["changes"]}
     assert any(key.startswith("repair@") for key in first["templates"])
@@ -316,7 +320,7 @@ async def test_pull_returns_changes_once_with_a_monotonic_cursor(
         headers=field.dispatcher.headers,
     )
     assert cancelled.status_code == 200
-    after, after_cursor = await pull_until_changed(client, field, quiet["cursor"])
+    after, after_cursor = await pull_until_changed(client, build, field, quiet["cursor"])
     assert [(c["kind"], c["visit_id"], c.get("visit")) for c in after] == [
         ("visit.cancelled", str(field.visit.id), None)
     ]
@@ -329,6 +333,8 @@ async def test_pull_returns_changes_once_with_a_monotonic_cursor(
 
 
 async def test_pull_sees_new_assignments(client: Any, build: Builder, field: Field) -> None:
+    # The field's own assignment must be behind the first cursor, or it is pulled below.
+    await horizon_passed(build.sessionmaker)
     cursor = (await client.get("/mobile/v1/sync/pull", headers=field.phone.headers())).json()[
         "cursor"
     ]
@@ -346,7 +352,7 @@ async def test_pull_sees_new_assignments(client: Any, build: Builder, field: Fie
         headers=field.dispatcher.headers,
     )
     assert booked.status_code == 201, booked.text
-    changes, _ = await pull_until_changed(client, field, cursor)
+    changes, _ = await pull_until_changed(client, build, field, cursor)
     assert [c["kind"] for c in changes] == ["visit.assigned"]
     assert changes[0]["visit"]["work_order_number"] == order.number
     assert changes[0]["visit"]["customer"]["language"] == "kk"

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.settings import Settings
 from tests.conftest import serve_app
+from tests.integration.horizon import horizon_passed
 from tests.integration.reads import golden_data
 from tests.integration.reads.roundtrips import RoundTripProxy, counting_proxy
 
@@ -123,6 +124,8 @@ async def test_pull_round_trips_do_not_grow_with_the_visits(
             {"technician": golden_data.TECHNICIAN},
         )
         await session.commit()
+    # Pulled only once every older transaction on the server has ended (tests.integration.horizon).
+    await horizon_passed(test_sessions)
     async with httpx.AsyncClient(base_url=served, timeout=30) as app:
         phone = await log_in(app, golden_data.TECH_NAME, "pull-round-trip-phone")
         first = await app.get("/mobile/v1/sync/pull", headers=phone)
