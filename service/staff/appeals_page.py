@@ -58,12 +58,20 @@ def _service(staff: StaffRequest, db_session: DbSession, state: State) -> Appeal
     return AppealService(db_session, staff.session.actor, state.settings, provide_blob_store(state))
 
 
-def _guard(staff: StaffRequest) -> Response[Any] | None:
-    """Anonymous: to the sign-in; a role this workspace is not for: 403."""
+def _guard(
+    staff: StaffRequest, form: dict[str, str] | None = None, form_page: str | None = None
+) -> Response[Any] | None:
+    """Anonymous: to the sign-in; a role this workspace is not for: 403; a forged form: 403.
+
+    A posted ``form`` returns from the sign-in to ``form_page``, the page it was on (the
+    posted address cannot be reloaded).
+    """
     if staff.session is None:
-        return staff.to_login()
+        return staff.to_login(form_page=form_page) if form is not None else staff.to_login()
     if staff.role not in COORDINATE.roles:
         return staff.not_for_role()
+    if form is not None and not staff.csrf_ok(form.get("csrf")):
+        return staff.csrf_refused()
     return None
 
 
@@ -244,10 +252,8 @@ class AppealsPageController(Controller):
         self, data: Form, staff: StaffDep, db_session: DbSession, state: State
     ) -> Response[Any]:
         """Register the appeal; the customer is sent its number and status link."""
-        if (refused := _guard(staff)) is not None:
+        if (refused := _guard(staff, data, f"{PATH}/new")) is not None:
             return refused
-        if not staff.csrf_ok(data.get("csrf")):
-            return staff.csrf_refused()
         values: dict[str, Any] = {
             key: data.get(key, "").strip()
             for key in ("kind", "channel", "territory_id", "author_name", "text", "reply_channel")
@@ -374,10 +380,8 @@ class AppealsPageController(Controller):
         notice: str,
     ) -> Response[Any]:
         """Guard, run the action in a savepoint, and answer with the appeal or the reason."""
-        if (refused := _guard(staff)) is not None:
+        if (refused := _guard(staff, data, f"{PATH}/{appeal_id}")) is not None:
             return refused
-        if not staff.csrf_ok(data.get("csrf")):
-            return staff.csrf_refused()
         at = appeal_texts(staff.language)
         form = {k: v for k, v in data.items() if k != "csrf"}
         try:
