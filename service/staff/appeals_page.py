@@ -42,7 +42,14 @@ from service.staff.appeals_texts import appeal_texts
 from service.staff.coordinate import user_name
 from service.staff.coordinate_page import local_time, zone_legend
 from service.staff.texts import format_span
-from service.staff.web import COORDINATE, STAFF_PAGE_OPTIONS, Form, StaffDep, StaffRequest
+from service.staff.web import (
+    COORDINATE,
+    STAFF_PAGE_OPTIONS,
+    Form,
+    StaffDep,
+    StaffRequest,
+    field_errors,
+)
 from service.storage import provide_blob_store
 
 PATH = f"{COORDINATE.path}/appeals"
@@ -112,16 +119,6 @@ async def _territories(
     if ids is not None:
         stmt = stmt.where(Territory.id.in_(ids))
     return {row.id: (row.name, row.time_zone) for row in await db_session.execute(stmt)}
-
-
-def input_error(texts: dict[str, str], exc: DomainError) -> str:
-    """The form's refusal in the reader's language: a sentence per known field."""
-    errors = getattr(exc, "errors", None) or []
-    known = [texts[f"err.field.{e.field}"] for e in errors if f"err.field.{e.field}" in texts]
-    if known:
-        return " ".join(dict.fromkeys(known))
-    detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
-    return texts["err.input"].format(detail=detail or str(exc))
 
 
 class AppealsPageController(Controller):
@@ -269,7 +266,7 @@ class AppealsPageController(Controller):
         except Forbidden:
             return staff.not_for_role()
         except DomainError as exc:
-            error = input_error(appeal_texts(staff.language), exc)
+            error = field_errors(appeal_texts(staff.language), exc)[""]
             return await self._new_page(staff, db_session, dict(data), error, 422)
         return staff.redirect(f"{PATH}/{created.id}?notice=registered")
 
@@ -402,7 +399,7 @@ class AppealsPageController(Controller):
                 db_session,
                 state,
                 appeal_id,
-                error=input_error(at, exc),
+                error=field_errors(at, exc)[""],
                 form=form,
                 status=422,
             )

@@ -47,7 +47,14 @@ from service.staff.coordinate import (
 )
 from service.staff.coordinate_texts import coord_texts
 from service.staff.texts import all_texts, format_span
-from service.staff.web import COORDINATE, STAFF_PAGE_OPTIONS, Form, StaffDep, StaffRequest
+from service.staff.web import (
+    COORDINATE,
+    STAFF_PAGE_OPTIONS,
+    Form,
+    StaffDep,
+    StaffRequest,
+    field_errors,
+)
 
 PATH = COORDINATE.path
 NOTICES = frozenset(
@@ -148,20 +155,6 @@ class Refused:
         """The input to put the cursor in: the first one refused, else the dialog's first."""
         inputs = DIALOGS[self.form]
         return next((name for name in inputs if name in self.errors), inputs[0])
-
-
-def _field_errors(ct: dict[str, str], exc: DomainError, form: str | None) -> dict[str, str]:
-    """The refusal in the reader's language, per input of the dialog where one is named."""
-    inputs = DIALOGS.get(form or "", ())
-    found: dict[str, str] = {}
-    for error in getattr(exc, "errors", None) or []:
-        name = _INPUT_OF.get(error.field, error.field)
-        text = ct.get(f"err.field.{error.field}") or ct["err.input"].format(
-            detail=f"{error.field}: {error.message}"
-        )
-        key = name if name in inputs else ""
-        found[key] = f"{found[key]} {text}" if key in found and text not in found[key] else text
-    return found or {"": ct["err.input"].format(detail=str(exc))}
 
 
 class CoordinatePageController(Controller):
@@ -352,7 +345,8 @@ class CoordinatePageController(Controller):
             reason = ct["err.already_escalated"] if exc.code == "already_escalated" else None
             errors, status = {"": reason or ct["err.gone"]}, 409
         except (ValidationFailed, DomainError) as exc:
-            errors, status = _field_errors(ct, exc, dialog[1] if dialog else None), 422
+            inputs = DIALOGS[dialog[1]] if dialog else ()
+            errors, status = field_errors(ct, exc, inputs, _INPUT_OF), 422
         else:
             return staff.redirect(_back(data, notice, n if isinstance(n, int) else None))
         refused = (

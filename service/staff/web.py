@@ -9,6 +9,7 @@ role a section is not for gets a page saying so, never JSON.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
@@ -25,7 +26,7 @@ from service.common.actor import Role
 from service.common.i18n import pick_language
 from service.common.page_security import new_page_nonce, page_headers
 from service.common.params import DbSession
-from service.errors import Forbidden, TooManyRequests, Unauthorized
+from service.errors import DomainError, Forbidden, TooManyRequests, Unauthorized
 from service.settings import AuthSettings, MapSettings
 from service.staff.session import (
     ACCESS_COOKIE,
@@ -50,6 +51,30 @@ from service.staff.session import (
 from service.staff.texts import LANGUAGE_NAMES, LANGUAGES, Language, all_texts
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def field_errors(
+    texts: Mapping[str, str],
+    exc: DomainError,
+    inputs: Collection[str] = (),
+    renamed: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """A refused form's reasons in the reader's language, keyed by the input each is about.
+
+    A field error reads as the page's ``err.field.<field>`` text, else as ``err.input`` with the
+    service's words. Its key is the form's input (``renamed`` maps a service's field name to the
+    input's) when that is one of ``inputs``, else ``""``: the whole form.
+    """
+    found: dict[str, str] = {}
+    for error in exc.errors or []:
+        name = (renamed or {}).get(error.field, error.field)
+        text = texts.get(f"err.field.{error.field}") or texts["err.input"].format(
+            detail=f"{error.field}: {error.message}"
+        )
+        key = name if name in inputs else ""
+        found[key] = f"{found[key]} {text}" if key in found and text not in found[key] else text
+    return found or {"": texts["err.input"].format(detail=str(exc))}
+
 
 LOGIN_PATH = "/staff/login"
 LOGOUT_PATH = "/staff/logout"
