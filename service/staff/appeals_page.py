@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -93,12 +93,13 @@ def _convert(values: dict[str, Any], kind: type[Any]) -> Any:
         ) from None
 
 
-def _left(view: schemas.Appeal, now: datetime, at: dict[str, str], language: Any) -> str:
-    """Time left to the answer, overdue by, or how it was closed."""
-    clock = view.clock
-    if clock.closed_at is not None:
-        return at["closed_on_time"] if clock.closed_at <= clock.due_at else at["closed_late"]
-    minutes = int((clock.due_at - now).total_seconds() // 60)
+def _left(
+    due_at: datetime, closed: bool, status: str, now: datetime, at: dict[str, str], language: Any
+) -> str:
+    """Time left to the answer, overdue by, or how it was closed (its clock ``status``)."""
+    if closed:
+        return at["closed_on_time"] if status == "met" else at["closed_late"]
+    minutes = int((due_at - now).total_seconds() // 60)
     span = format_span(minutes, language)
     return at["left"].format(span=span) if minutes > 0 else at["overdue"].format(span=span)
 
@@ -177,22 +178,15 @@ class AppealsPageController(Controller):
         rows = []
         for item in page.items:
             name, zone = places[item.territory_id]
-            minutes = int((item.due_at - now).total_seconds() // 60)
-            open_ = item.state in OPEN_APPEAL_STATES
+            closed = item.state not in OPEN_APPEAL_STATES
             rows.append(
                 {
                     "a": item,
                     "territory": name,
                     "registered": local_time(item.registered_at, zone),
                     "due": local_time(item.due_at, zone),
-                    "left": (at["left"] if minutes > 0 else at["overdue"]).format(
-                        span=format_span(minutes, staff.language)
-                    )
-                    if open_
-                    else at["closed_on_time"]
-                    if item.clock_status == "met"
-                    else at["closed_late"],
-                    "late": open_ and minutes <= 0,
+                    "left": _left(item.due_at, closed, item.clock_status, now, at, staff.language),
+                    "late": not closed and item.due_at - now < timedelta(minutes=1),
                     "owner": owners.get(item.owner_id) if item.owner_id else None,
                 }
             )
@@ -333,7 +327,14 @@ class AppealsPageController(Controller):
                 "registered": local_time(view.registered_at, zone),
                 "due": local_time(view.clock.due_at, zone),
                 "max_due": local_time(view.clock.max_due_at, zone),
-                "left": _left(view, now, at, staff.language),
+                "left": _left(
+                    view.clock.due_at,
+                    view.clock.closed_at is not None,
+                    view.clock.status,
+                    now,
+                    at,
+                    staff.language,
+                ),
                 "late": view.clock.status == "breached",
                 "open": view.state in OPEN_APPEAL_STATES,
                 "is_complaint": is_complaint,
