@@ -261,3 +261,64 @@ async def test_every_appeal_action_refuses_the_wrong_caller_and_writes_nothing(
         answer = await web.post(PATH, data={**new_appeal, "csrf": token, "territory_id": territory})
         assert answer.status_code in (403, 422), (territory, answer.text)
     await unchanged()
+
+
+async def test_mangled_appeal_forms_are_refused_with_the_page_and_write_nothing(
+    web: Any, build: Builder
+) -> None:
+    area = await build.area()
+    coordinator = await build.person(Role.COORDINATOR, area.territory)
+    await sign_in(web, coordinator)
+    token = csrf((await web.get(f"{PATH}/new")).text)
+    base = {
+        "csrf": token,
+        "kind": "complaint",
+        "channel": "phone",
+        "territory_id": str(area.territory.id),
+        "author_name": "Иванова Мария",
+        "text": "Мастер не пришёл.",
+        "contact_phone": "+77011234567",
+        "reply_channel": "sms",
+    }
+    appeals = await build.count(Appeal)
+    for mangled in (
+        {"kind": "nonsense"},
+        {"channel": "web"},
+        {"language": "xx"},
+        {"reply_channel": ""},
+        {"contact_phone": "", "contact_email": ""},
+        {"contact_email": "not-an-email"},
+        {"text": "x" * 100_000},
+        {"author_name": ""},
+    ):
+        answer = await web.post(PATH, data={**base, **mangled})
+        assert answer.status_code == 422, (mangled, answer.text[:300])
+    assert await build.count(Appeal) == appeals
+    created = await web.post(PATH, data=base)
+    assert created.status_code == 303, created.text
+    page = created.headers["location"].split("?")[0]
+    appeal_id = uuid.UUID(page.rsplit("/", 1)[1])
+    for action, data in (
+        ("notes", {"text": ""}),
+        ("notes", {"text": "x" * 100_000}),
+        ("decision", {"decision": "maybe", "reasons": "Причины"}),
+        ("decision", {"decision": "justified", "reasons": "Причины", "reason_codes": "nonsense"}),
+        ("refusal", {"ground": ""}),
+    ):
+        answer = await web.post(f"{page}/{action}", data={"csrf": token, **data})
+        assert answer.status_code == 422, (action, data, answer.text[:300])
+    async with build.sessionmaker() as session:
+        row = await session.get_one(Appeal, appeal_id)
+        assert (row.state, row.decision, row.refusal_ground) == ("registered", None, None)
+    decided = {"csrf": token, "decision": "justified", "reasons": "Подтверждено."}
+    assert (await web.post(f"{page}/decision", data=decided)).status_code == 303
+    for action, data in (
+        ("measures", {"description": "", "due": "2099-01-10"}),
+        ("measures", {"description": "Инструктаж", "due": "99999-01-01"}),
+        ("measures", {"description": "Инструктаж", "due": "31.01.2099"}),
+        ("answer", {"merits": ""}),
+    ):
+        answer = await web.post(f"{page}/{action}", data={"csrf": token, **data})
+        assert answer.status_code == 422, (action, data, answer.text[:300])
+    for model in (AppealNote, AppealMeasure, AppealLetter):
+        assert await build.count(model, model.appeal_id == appeal_id) == 0
