@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
@@ -17,16 +16,6 @@ from tests.integration.staff.test_dispatch_pages import csrf, sign_in
 
 pytestmark = pytest.mark.asyncio
 PATH = "/coordinate/appeals"
-
-
-@pytest.fixture
-async def web(client: Any) -> AsyncIterator[Any]:
-    client.cookies.clear()
-    follow = client.follow_redirects
-    client.follow_redirects = False
-    yield client
-    client.follow_redirects = follow
-    client.cookies.clear()
 
 
 async def test_only_coordinators_of_the_territory_see_an_appeal(web: Any, build: Builder) -> None:
