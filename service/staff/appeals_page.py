@@ -174,7 +174,9 @@ class AppealsPageController(Controller):
         at = appeal_texts(staff.language)
         now = utcnow()
         places = await _territories(db_session, {a.territory_id for a in page.items})
-        owners = await _names(db_session, {a.owner_id for a in page.items})
+        actor = staff.session.actor  # type: ignore[union-attr]
+        # The owners' names and the caller's (the layout's "signed in as") in one query.
+        owners = await _names(db_session, {actor.user_id, *(a.owner_id for a in page.items)})
         rows = []
         for item in page.items:
             name, zone = places[item.territory_id]
@@ -191,11 +193,10 @@ class AppealsPageController(Controller):
                 }
             )
         query = {k: v for k, v in (("state", state_filter), ("kind", kind)) if v}
-        actor = staff.session.actor  # type: ignore[union-attr]
         return staff.page(
             "staff/appeals/list.html.j2",
             {
-                **self._layout(staff, await user_name(db_session, actor.user_id)),
+                **self._layout(staff, owners.get(actor.user_id, "")),
                 "rows": rows,
                 "state_filter": state_filter or "",
                 "kind_filter": kind or "",
@@ -307,6 +308,7 @@ class AppealsPageController(Controller):
         names = await _names(
             db_session,
             {
+                actor.user_id,
                 view.owner_id,
                 *(n.author_id for n in view.notes),
                 *(m.owner_id for m in view.measures),
@@ -318,9 +320,7 @@ class AppealsPageController(Controller):
         return staff.page(
             "staff/appeals/detail.html.j2",
             {
-                **self._layout(
-                    staff, await user_name(db_session, actor.user_id), f"{PATH}/{view.id}"
-                ),
+                **self._layout(staff, names.get(actor.user_id, ""), f"{PATH}/{view.id}"),
                 "a": view,
                 "territory": territory.name,
                 "zone": zone_legend({territory.name: zone}, now),
