@@ -65,23 +65,6 @@ def _service(staff: StaffRequest, db_session: DbSession, state: State) -> Appeal
     return AppealService(db_session, staff.session.actor, state.settings, provide_blob_store(state))
 
 
-def _guard(
-    staff: StaffRequest, form: dict[str, str] | None = None, form_page: str | None = None
-) -> Response[Any] | None:
-    """Anonymous: to the sign-in; a role this workspace is not for: 403; a forged form: 403.
-
-    A posted ``form`` returns from the sign-in to ``form_page``, the page it was on (the
-    posted address cannot be reloaded).
-    """
-    if staff.session is None:
-        return staff.to_login(form_page=form_page) if form is not None else staff.to_login()
-    if staff.role not in COORDINATE.roles:
-        return staff.not_for_role()
-    if form is not None and not staff.csrf_ok(form.get("csrf")):
-        return staff.csrf_refused()
-    return None
-
-
 def _convert(values: dict[str, Any], kind: type[Any]) -> Any:
     """A form's fields as the API's request struct; its refusal names the field."""
     try:
@@ -150,7 +133,7 @@ class AppealsPageController(Controller):
         state: State,
     ) -> Response[Any]:
         """Appeals of the caller's territories, newest first, filtered by state and kind."""
-        if (refused := _guard(staff)) is not None:
+        if (refused := staff.refusal(COORDINATE)) is not None:
             return refused
         params = request.query_params
         state_filter = params.get("state") if params.get("state") in APPEAL_STATES else None
@@ -211,7 +194,7 @@ class AppealsPageController(Controller):
     @get("/new", media_type=MediaType.HTML)
     async def new_form(self, staff: StaffDep, db_session: DbSession) -> Response[Any]:
         """The form to register an appeal taken by phone, on a visit, in the office or by letter."""
-        if (refused := _guard(staff)) is not None:
+        if (refused := staff.refusal(COORDINATE)) is not None:
             return refused
         return await self._new_page(staff, db_session, {}, None, 200)
 
@@ -244,7 +227,7 @@ class AppealsPageController(Controller):
         self, data: Form, staff: StaffDep, db_session: DbSession, state: State
     ) -> Response[Any]:
         """Register the appeal; the customer is sent its number and status link."""
-        if (refused := _guard(staff, data, f"{PATH}/new")) is not None:
+        if (refused := staff.refusal(COORDINATE, data, f"{PATH}/new")) is not None:
             return refused
         values: dict[str, Any] = {
             key: data.get(key, "").strip()
@@ -275,7 +258,7 @@ class AppealsPageController(Controller):
         state: State,
     ) -> Response[Any]:
         """One appeal: text, attachments, notes, decision, measures, letter, and the actions."""
-        if (refused := _guard(staff)) is not None:
+        if (refused := staff.refusal(COORDINATE)) is not None:
             return refused
         notice = request.query_params.get("notice")
         return await self._appeal_page(
@@ -378,7 +361,7 @@ class AppealsPageController(Controller):
         notice: str,
     ) -> Response[Any]:
         """Guard, run the action in a savepoint, and answer with the appeal or the reason."""
-        if (refused := _guard(staff, data, f"{PATH}/{appeal_id}")) is not None:
+        if (refused := staff.refusal(COORDINATE, data, f"{PATH}/{appeal_id}")) is not None:
             return refused
         at = appeal_texts(staff.language)
         form = {k: v for k, v in data.items() if k != "csrf"}
@@ -555,7 +538,7 @@ class AppealsPageController(Controller):
         self, appeal_id: FromPath[uuid.UUID], staff: StaffDep, db_session: DbSession, state: State
     ) -> Response[Any]:
         """The answer letter's PDF (sealed when sealed) through a short-lived URL."""
-        if (refused := _guard(staff)) is not None:
+        if (refused := staff.refusal(COORDINATE)) is not None:
             return refused
         try:
             url = await _service(staff, db_session, state).letter_url(appeal_id)

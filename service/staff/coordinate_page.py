@@ -171,10 +171,8 @@ class CoordinatePageController(Controller):
         self, request: Request[Any, Any, Any], staff: StaffDep, db_session: DbSession
     ) -> Response[Any]:
         """Overdue orders (mine by default), escalations addressed to me, open follow-ups."""
-        if staff.session is None:
-            return staff.to_login()
-        if staff.role not in COORDINATE.roles:
-            return staff.not_for_role()
+        if (refused := staff.refusal(COORDINATE)) is not None:
+            return refused
         notice = request.query_params.get("notice")
         n = request.query_params.get("n", "")
         return await self._page(
@@ -321,12 +319,9 @@ class CoordinatePageController(Controller):
         ``dialog`` (the row's id and the dialog's name) brings a refused dialog back open with
         what was typed and the reason next to its field.
         """
-        if staff.session is None:
-            return staff.to_login(form_page=PATH)
-        if staff.role not in COORDINATE.roles:
-            return staff.not_for_role()
-        if not staff.csrf_ok(data.get("csrf")):
-            return staff.csrf_refused()
+        if (refusal := staff.refusal(COORDINATE, data, PATH)) is not None:
+            return refusal
+        assert staff.session is not None
         ct = coord_texts(staff.language)
         back = data.get("back", PATH)
         params = dict(p.split("=", 1) for p in back.partition("?")[2].split("&") if "=" in p)

@@ -262,6 +262,26 @@ class StaffRequest:
             url, status_code=303, cookies=self.cookies, headers={"Cache-Control": "no-store"}
         )
 
+    def refusal(
+        self,
+        area: StaffArea,
+        form: Mapping[str, str] | None = None,
+        form_page: str | None = None,
+        roles: Collection[Role] | None = None,
+    ) -> Response[Any] | None:
+        """Why a page or a posted ``form`` is not served, before anything is read or written.
+
+        Anonymous: the sign-in (a posted form's returns to ``form_page``, the page it was on);
+        a role the ``area`` (or the action's ``roles``) is not for: 403; a forged form: 403.
+        """
+        if self.session is None:
+            return self.to_login(form_page) if form is not None else self.to_login()
+        if self.role not in area.roles or (roles is not None and self.role not in roles):
+            return self.not_for_role()
+        if form is not None and not self.csrf_ok(form.get("csrf")):
+            return self.csrf_refused()
+        return None
+
     def to_login(self, form_page: str | None = None) -> Response[Any]:
         """Send an anonymous caller to the sign-in, coming back here afterwards.
 
