@@ -18,8 +18,6 @@ from service.common.i18n import (
     LANGUAGES,
     Message,
     Plural,
-    PluralText,
-    in_language,
     msg,
     nmsg,
     pick_language,
@@ -260,9 +258,7 @@ def text(key: str, language: BoardLanguage, **values: object) -> str:
     entry = TEXTS.get(key)
     if entry is None:
         return key.split(".", 1)[-1]
-    if isinstance(entry, Plural):
-        return PluralText(entry, language).format(**values)
-    value = in_language(entry, language)
+    value = text_in_language(entry, language)
     return value.format(**values) if values else value
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -42,7 +42,14 @@ from service.staff.appeals_texts import appeal_texts
 from service.staff.coordinate import user_name
 from service.staff.coordinate_page import local_time, zone_legend
 from service.staff.texts import format_span
-from service.staff.web import COORDINATE, STAFF_PAGE_OPTIONS, Form, StaffDep, StaffRequest
+from service.staff.web import (
+    COORDINATE,
+    STAFF_PAGE_OPTIONS,
+    Form,
+    StaffDep,
+    StaffRequest,
+    field_errors,
+)
 from service.storage import provide_blob_store
 
 PATH = f"{COORDINATE.path}/appeals"
@@ -58,15 +65,6 @@ def _service(staff: StaffRequest, db_session: DbSession, state: State) -> Appeal
     return AppealService(db_session, staff.session.actor, state.settings, provide_blob_store(state))
 
 
-def _guard(staff: StaffRequest) -> Response[Any] | None:
-    """Anonymous: to the sign-in; a role this workspace is not for: 403."""
-    if staff.session is None:
-        return staff.to_login()
-    if staff.role not in COORDINATE.roles:
-        return staff.not_for_role()
-    return None
-
-
 def _convert(values: dict[str, Any], kind: type[Any]) -> Any:
     """A form's fields as the API's request struct; its refusal names the field."""
     try:
@@ -78,12 +76,13 @@ def _convert(values: dict[str, Any], kind: type[Any]) -> Any:
         ) from None
 
 
-def _left(view: schemas.Appeal, now: datetime, at: dict[str, str], language: Any) -> str:
-    """Time left to the answer, overdue by, or how it was closed."""
-    clock = view.clock
-    if clock.closed_at is not None:
-        return at["closed_on_time"] if clock.closed_at <= clock.due_at else at["closed_late"]
-    minutes = int((clock.due_at - now).total_seconds() // 60)
+def _left(
+    due_at: datetime, closed: bool, status: str, now: datetime, at: dict[str, str], language: Any
+) -> str:
+    """Time left to the answer, overdue by, or how it was closed (its clock ``status``)."""
+    if closed:
+        return at["closed_on_time"] if status == "met" else at["closed_late"]
+    minutes = int((due_at - now).total_seconds() // 60)
     span = format_span(minutes, language)
     return at["left"].format(span=span) if minutes > 0 else at["overdue"].format(span=span)
 
@@ -104,16 +103,6 @@ async def _territories(
     if ids is not None:
         stmt = stmt.where(Territory.id.in_(ids))
     return {row.id: (row.name, row.time_zone) for row in await db_session.execute(stmt)}
-
-
-def input_error(texts: dict[str, str], exc: DomainError) -> str:
-    """The form's refusal in the reader's language: a sentence per known field."""
-    errors = getattr(exc, "errors", None) or []
-    known = [texts[f"err.field.{e.field}"] for e in errors if f"err.field.{e.field}" in texts]
-    if known:
-        return " ".join(dict.fromkeys(known))
-    detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
-    return texts["err.input"].format(detail=detail or str(exc))
 
 
 class AppealsPageController(Controller):
@@ -144,7 +133,7 @@ class AppealsPageController(Controller):
         state: State,
     ) -> Response[Any]:
         """Appeals of the caller's territories, newest first, filtered by state and kind."""
-        if (refused := _guard(staff)) is not None:
+        if (refused := staff.refusal(COORDINATE)) is not None:
             return refused
         params = request.query_params
         state_filter = params.get("state") if params.get("state") in APPEAL_STATES else None
@@ -168,35 +157,29 @@ class AppealsPageController(Controller):
         at = appeal_texts(staff.language)
         now = utcnow()
         places = await _territories(db_session, {a.territory_id for a in page.items})
-        owners = await _names(db_session, {a.owner_id for a in page.items})
+        actor = staff.session.actor  # type: ignore[union-attr]
+        # The owners' names and the caller's (the layout's "signed in as") in one query.
+        owners = await _names(db_session, {actor.user_id, *(a.owner_id for a in page.items)})
         rows = []
         for item in page.items:
             name, zone = places[item.territory_id]
-            minutes = int((item.due_at - now).total_seconds() // 60)
-            open_ = item.state in OPEN_APPEAL_STATES
+            closed = item.state not in OPEN_APPEAL_STATES
             rows.append(
                 {
                     "a": item,
                     "territory": name,
                     "registered": local_time(item.registered_at, zone),
                     "due": local_time(item.due_at, zone),
-                    "left": (at["left"] if minutes > 0 else at["overdue"]).format(
-                        span=format_span(minutes, staff.language)
-                    )
-                    if open_
-                    else at["closed_on_time"]
-                    if item.clock_status == "met"
-                    else at["closed_late"],
-                    "late": open_ and minutes <= 0,
+                    "left": _left(item.due_at, closed, item.clock_status, now, at, staff.language),
+                    "late": not closed and item.due_at - now < timedelta(minutes=1),
                     "owner": owners.get(item.owner_id) if item.owner_id else None,
                 }
             )
         query = {k: v for k, v in (("state", state_filter), ("kind", kind)) if v}
-        actor = staff.session.actor  # type: ignore[union-attr]
         return staff.page(
             "staff/appeals/list.html.j2",
             {
-                **self._layout(staff, await user_name(db_session, actor.user_id)),
+                **self._layout(staff, owners.get(actor.user_id, "")),
                 "rows": rows,
                 "state_filter": state_filter or "",
                 "kind_filter": kind or "",
@@ -211,7 +194,7 @@ class AppealsPageController(Controller):
     @get("/new", media_type=MediaType.HTML)
     async def new_form(self, staff: StaffDep, db_session: DbSession) -> Response[Any]:
         """The form to register an appeal taken by phone, on a visit, in the office or by letter."""
-        if (refused := _guard(staff)) is not None:
+        if (refused := staff.refusal(COORDINATE)) is not None:
             return refused
         return await self._new_page(staff, db_session, {}, None, 200)
 
@@ -244,10 +227,8 @@ class AppealsPageController(Controller):
         self, data: Form, staff: StaffDep, db_session: DbSession, state: State
     ) -> Response[Any]:
         """Register the appeal; the customer is sent its number and status link."""
-        if (refused := _guard(staff)) is not None:
+        if (refused := staff.refusal(COORDINATE, data, f"{PATH}/new")) is not None:
             return refused
-        if not staff.csrf_ok(data.get("csrf")):
-            return staff.csrf_refused()
         values: dict[str, Any] = {
             key: data.get(key, "").strip()
             for key in ("kind", "channel", "territory_id", "author_name", "text", "reply_channel")
@@ -263,7 +244,7 @@ class AppealsPageController(Controller):
         except Forbidden:
             return staff.not_for_role()
         except DomainError as exc:
-            error = input_error(appeal_texts(staff.language), exc)
+            error = field_errors(appeal_texts(staff.language), exc)[""]
             return await self._new_page(staff, db_session, dict(data), error, 422)
         return staff.redirect(f"{PATH}/{created.id}?notice=registered")
 
@@ -277,7 +258,7 @@ class AppealsPageController(Controller):
         state: State,
     ) -> Response[Any]:
         """One appeal: text, attachments, notes, decision, measures, letter, and the actions."""
-        if (refused := _guard(staff)) is not None:
+        if (refused := staff.refusal(COORDINATE)) is not None:
             return refused
         notice = request.query_params.get("notice")
         return await self._appeal_page(
@@ -310,6 +291,7 @@ class AppealsPageController(Controller):
         names = await _names(
             db_session,
             {
+                actor.user_id,
                 view.owner_id,
                 *(n.author_id for n in view.notes),
                 *(m.owner_id for m in view.measures),
@@ -321,16 +303,21 @@ class AppealsPageController(Controller):
         return staff.page(
             "staff/appeals/detail.html.j2",
             {
-                **self._layout(
-                    staff, await user_name(db_session, actor.user_id), f"{PATH}/{view.id}"
-                ),
+                **self._layout(staff, names.get(actor.user_id, ""), f"{PATH}/{view.id}"),
                 "a": view,
                 "territory": territory.name,
                 "zone": zone_legend({territory.name: zone}, now),
                 "registered": local_time(view.registered_at, zone),
                 "due": local_time(view.clock.due_at, zone),
                 "max_due": local_time(view.clock.max_due_at, zone),
-                "left": _left(view, now, at, staff.language),
+                "left": _left(
+                    view.clock.due_at,
+                    view.clock.closed_at is not None,
+                    view.clock.status,
+                    now,
+                    at,
+                    staff.language,
+                ),
                 "late": view.clock.status == "breached",
                 "open": view.state in OPEN_APPEAL_STATES,
                 "is_complaint": is_complaint,
@@ -374,10 +361,8 @@ class AppealsPageController(Controller):
         notice: str,
     ) -> Response[Any]:
         """Guard, run the action in a savepoint, and answer with the appeal or the reason."""
-        if (refused := _guard(staff)) is not None:
+        if (refused := staff.refusal(COORDINATE, data, f"{PATH}/{appeal_id}")) is not None:
             return refused
-        if not staff.csrf_ok(data.get("csrf")):
-            return staff.csrf_refused()
         at = appeal_texts(staff.language)
         form = {k: v for k, v in data.items() if k != "csrf"}
         try:
@@ -398,7 +383,7 @@ class AppealsPageController(Controller):
                 db_session,
                 state,
                 appeal_id,
-                error=input_error(at, exc),
+                error=field_errors(at, exc)[""],
                 form=form,
                 status=422,
             )
@@ -553,7 +538,7 @@ class AppealsPageController(Controller):
         self, appeal_id: FromPath[uuid.UUID], staff: StaffDep, db_session: DbSession, state: State
     ) -> Response[Any]:
         """The answer letter's PDF (sealed when sealed) through a short-lived URL."""
-        if (refused := _guard(staff)) is not None:
+        if (refused := staff.refusal(COORDINATE)) is not None:
             return refused
         try:
             url = await _service(staff, db_session, state).letter_url(appeal_id)

@@ -12,7 +12,6 @@ _TEXTS: dict[str, Message] = {
     "state": msg("appeals_page.state", "State"),
     "kind": msg("appeals_page.kind", "Kind"),
     "any": msg("appeals_page.any", "Any"),
-    "open_only": msg("appeals_page.open_only", "Open (registered or being considered)"),
     "show": msg("appeals_page.show", "Show"),
     "state.registered": msg("appeals_page.state.registered", "Registered"),
     "state.in_progress": msg("appeals_page.state.in_progress", "Being considered"),

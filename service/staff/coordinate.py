@@ -447,14 +447,16 @@ ESCALATION_PAGE = 20
 # The caller's pending escalations are read once (each needs its order's territory, a lookup
 # per escalation); counts, the page's orders and their groups all come from that one set, and
 # only the page's orders get their arrays built.
-_INBOX = """
+_PENDING = """
+    FROM escalations e
+    JOIN work_orders wo ON wo.id = e.work_order_id
+    WHERE e.acknowledged_at IS NULL
+      AND (CAST(:all_territories AS boolean) OR wo.territory_id IN :territories)
+      AND (CAST(:role AS text) IS NULL OR e.recipient_role = CAST(:role AS text))
+"""
+_INBOX = f"""
     WITH pending AS MATERIALIZED (
-        SELECT e.id, e.work_order_id, e.level, e.recipient_role, e.created_at
-        FROM escalations e
-        JOIN work_orders wo ON wo.id = e.work_order_id
-        WHERE e.acknowledged_at IS NULL
-          AND (CAST(:all_territories AS boolean) OR wo.territory_id IN :territories)
-          AND (CAST(:role AS text) IS NULL OR e.recipient_role = CAST(:role AS text))
+        SELECT e.id, e.work_order_id, e.level, e.recipient_role, e.created_at {_PENDING}
     ),
     firsts AS (
         SELECT work_order_id, min(created_at) AS first_at FROM pending GROUP BY work_order_id
@@ -476,15 +478,10 @@ _INBOX = """
     JOIN territories t ON t.id = wo.territory_id
     GROUP BY p.work_order_id, p.first_at, wo.number, t.name, t.time_zone
     ORDER BY p.first_at, p.work_order_id
-"""
-_INBOX_COUNTS = """
-    SELECT count(*) AS escalations, count(DISTINCT e.work_order_id) AS orders
-    FROM escalations e
-    JOIN work_orders wo ON wo.id = e.work_order_id
-    WHERE e.acknowledged_at IS NULL
-      AND (CAST(:all_territories AS boolean) OR wo.territory_id IN :territories)
-      AND (CAST(:role AS text) IS NULL OR e.recipient_role = CAST(:role AS text))
-"""
+"""  # noqa: S608 (constant fragments)
+_INBOX_COUNTS = (
+    f"SELECT count(*) AS escalations, count(DISTINCT e.work_order_id) AS orders {_PENDING}"
+)
 
 
 async def escalation_inbox(

@@ -47,7 +47,14 @@ from service.staff.coordinate import (
 )
 from service.staff.coordinate_texts import coord_texts
 from service.staff.texts import all_texts, format_span
-from service.staff.web import COORDINATE, STAFF_PAGE_OPTIONS, Form, StaffDep, StaffRequest
+from service.staff.web import (
+    COORDINATE,
+    STAFF_PAGE_OPTIONS,
+    Form,
+    StaffDep,
+    StaffRequest,
+    field_errors,
+)
 
 PATH = COORDINATE.path
 NOTICES = frozenset(
@@ -150,20 +157,6 @@ class Refused:
         return next((name for name in inputs if name in self.errors), inputs[0])
 
 
-def _field_errors(ct: dict[str, str], exc: DomainError, form: str | None) -> dict[str, str]:
-    """The refusal in the reader's language, per input of the dialog where one is named."""
-    inputs = DIALOGS.get(form or "", ())
-    found: dict[str, str] = {}
-    for error in getattr(exc, "errors", None) or []:
-        name = _INPUT_OF.get(error.field, error.field)
-        text = ct.get(f"err.field.{error.field}") or ct["err.input"].format(
-            detail=f"{error.field}: {error.message}"
-        )
-        key = name if name in inputs else ""
-        found[key] = f"{found[key]} {text}" if key in found and text not in found[key] else text
-    return found or {"": ct["err.input"].format(detail=str(exc))}
-
-
 class CoordinatePageController(Controller):
     """The coordinator's workspace and its row actions."""
 
@@ -178,10 +171,8 @@ class CoordinatePageController(Controller):
         self, request: Request[Any, Any, Any], staff: StaffDep, db_session: DbSession
     ) -> Response[Any]:
         """Overdue orders (mine by default), escalations addressed to me, open follow-ups."""
-        if staff.session is None:
-            return staff.to_login()
-        if staff.role not in COORDINATE.roles:
-            return staff.not_for_role()
+        if (refused := staff.refusal(COORDINATE)) is not None:
+            return refused
         notice = request.query_params.get("notice")
         n = request.query_params.get("n", "")
         return await self._page(
@@ -328,12 +319,9 @@ class CoordinatePageController(Controller):
         ``dialog`` (the row's id and the dialog's name) brings a refused dialog back open with
         what was typed and the reason next to its field.
         """
-        if staff.session is None:
-            return staff.to_login(form_page=PATH)
-        if staff.role not in COORDINATE.roles:
-            return staff.not_for_role()
-        if not staff.csrf_ok(data.get("csrf")):
-            return staff.csrf_refused()
+        if (refusal := staff.refusal(COORDINATE, data, PATH)) is not None:
+            return refusal
+        assert staff.session is not None
         ct = coord_texts(staff.language)
         back = data.get("back", PATH)
         params = dict(p.split("=", 1) for p in back.partition("?")[2].split("&") if "=" in p)
@@ -352,7 +340,8 @@ class CoordinatePageController(Controller):
             reason = ct["err.already_escalated"] if exc.code == "already_escalated" else None
             errors, status = {"": reason or ct["err.gone"]}, 409
         except (ValidationFailed, DomainError) as exc:
-            errors, status = _field_errors(ct, exc, dialog[1] if dialog else None), 422
+            inputs = DIALOGS[dialog[1]] if dialog else ()
+            errors, status = field_errors(ct, exc, inputs, _INPUT_OF), 422
         else:
             return staff.redirect(_back(data, notice, n if isinstance(n, int) else None))
         refused = (

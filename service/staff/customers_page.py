@@ -159,18 +159,11 @@ class DispatchCustomerController(Controller):
 
 
 def _refusal(staff: StaffRequest, data: dict[str, str] | None = None) -> Response[Any] | None:
-    if staff.session is None:
-        # A posted form returns to its page: the customer's (its sites' form too) or a new one.
-        customer = staff.path.removesuffix("/sites")
-        page = customer if customer.rstrip("/") != DispatchCustomerController.path else None
-        if data is None:
-            return staff.to_login()
-        return staff.to_login(page or f"{DispatchCustomerController.path}/new")
-    if staff.role not in DISPATCH.roles or staff.role not in CAN_EDIT_CUSTOMERS:
-        return staff.not_for_role()
-    if data is not None and not staff.csrf_ok(data.get("csrf")):
-        return staff.csrf_refused()
-    return None
+    # A posted form returns to its page: the customer's (its sites' form too) or a new one.
+    customer = staff.path.removesuffix("/sites")
+    page = customer if customer.rstrip("/") != DispatchCustomerController.path else None
+    form_page = page or f"{DispatchCustomerController.path}/new"
+    return staff.refusal(DISPATCH, data, form_page, CAN_EDIT_CUSTOMERS)
 
 
 async def _page(

@@ -530,23 +530,13 @@ class DispatchPageController(Controller):
     @staticmethod
     def _refusal(staff: StaffRequest) -> Response[Any] | None:
         """Anonymous: to the sign-in; a role the section is not for: a page saying so."""
-        if staff.session is None:
-            return staff.to_login()
-        if staff.role not in DISPATCH.roles:
-            return staff.not_for_role()
-        return None
+        return staff.refusal(DISPATCH)
 
     async def _action_guard(
         self, staff: StaffRequest, data: dict[str, str], roles: frozenset[Any], order_id: uuid.UUID
     ) -> Response[Any] | None:
         """Session, section, CSRF and the action's roles, before anything is read or written."""
-        if staff.session is None:
-            return staff.to_login(form_page=_order_url(order_id))
-        if staff.role not in DISPATCH.roles or staff.role not in roles:
-            return staff.not_for_role()
-        if not staff.csrf_ok(data.get("csrf")):
-            return staff.csrf_refused()
-        return None
+        return staff.refusal(DISPATCH, data, _order_url(order_id), roles)
 
     async def _submit(
         self,

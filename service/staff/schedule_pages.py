@@ -325,14 +325,10 @@ class DispatchBoardPages(Controller):
 
 def _gate(staff: StaffRequest, form: dict[str, str] | None = None) -> Response[Any] | None:
     """The login for anonymous callers, a page for other roles, a refusal for a forged form."""
-    if staff.session is None:
-        # A posted form returns to the inbox it was on (its address cannot be reloaded).
-        return staff.to_login(_inbox_url(form.get("territory")) if form is not None else None)
-    if staff.role not in DISPATCH.roles:
-        return staff.not_for_role()
-    if form is not None and not staff.csrf_ok(form.get("csrf")):
-        return staff.csrf_refused()
-    return None
+    # A posted form returns to the inbox it was on (its address cannot be reloaded).
+    return staff.refusal(
+        DISPATCH, form, _inbox_url(form.get("territory")) if form is not None else None
+    )
 
 
 def _opened(

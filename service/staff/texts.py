@@ -18,10 +18,9 @@ from service.common.i18n import (
     Language,
     Message,
     Plural,
-    PluralText,
-    in_language,
     msg,
     nmsg,
+    text_in_language,
 )
 
 __all__ = ["LANGUAGES", "LANGUAGE_NAMES", "Language", "all_texts", "text"]
@@ -29,7 +28,7 @@ __all__ = ["LANGUAGES", "LANGUAGE_NAMES", "Language", "all_texts", "text"]
 LANGUAGE_NAMES: dict[Language, str] = {"ru": "Русский", "kk": "Қазақша", "en": "English"}
 
 # Staff labels by key, in English; their Russian and Kazakh are in the naryad catalogs.
-TEXTS: dict[str, Message] = {
+TEXTS: dict[str, Message | Plural] = {
     "brand": msg("staff.brand", "Naryad"),
     "nav_label": msg("staff.nav_label", "Sections"),
     "nav_dispatch": msg("staff.nav_dispatch", "Dispatch"),
@@ -173,6 +172,8 @@ TEXTS: dict[str, Message] = {
     "no_offers": msg("staff.no_offers", "No free windows. Choose another date."),
     "km": msg("staff.km", "{km} km"),
     "travel": msg("staff.travel", "{m} min travel"),
+    # A number in it: the form follows the number (1 visit, 2 визита, 5 визитов).
+    "load": nmsg("staff.load", "{n} visit that day", "{n} visits that day"),
     "arrival": msg("staff.arrival", "arrives {t}"),
     "agreed_with": msg("staff.agreed_with", "Agreed with (customer's name)"),
     "channel": msg("staff.channel", "How it was agreed"),
@@ -282,25 +283,15 @@ TEXTS: dict[str, Message] = {
 }
 
 
-# Texts with a number in them: the form follows the number (1 visit, 2 визита, 5 визитов).
-PLURALS: dict[str, Plural] = {
-    "load": nmsg("staff.load", "{n} visit that day", "{n} visits that day"),
-}
-
-
 def text(key: str, language: Language, **values: object) -> str:
     """One text in ``language``, with ``{name}`` placeholders filled from ``values``."""
-    if key in PLURALS:
-        return PluralText(PLURALS[key], language).format(**values)
-    template = in_language(TEXTS[key], language)
+    template = text_in_language(TEXTS[key], language)
     return template.format(**values) if values else template
 
 
 def all_texts(language: Language) -> dict[str, str]:
     """Every text in ``language`` (templates look texts up by key)."""
-    texts = {key: in_language(entry, language) for key, entry in TEXTS.items()}
-    texts.update((key, PluralText(entry, language)) for key, entry in PLURALS.items())
-    return texts
+    return {key: text_in_language(entry, language) for key, entry in TEXTS.items()}
 
 
 def format_local(value: datetime, zone_key: str) -> str:

@@ -9,6 +9,7 @@ role a section is not for gets a page saying so, never JSON.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
@@ -25,7 +26,7 @@ from service.common.actor import Role
 from service.common.i18n import pick_language
 from service.common.page_security import new_page_nonce, page_headers
 from service.common.params import DbSession
-from service.errors import Forbidden, TooManyRequests, Unauthorized
+from service.errors import DomainError, Forbidden, TooManyRequests, Unauthorized
 from service.settings import AuthSettings, MapSettings
 from service.staff.session import (
     ACCESS_COOKIE,
@@ -50,6 +51,30 @@ from service.staff.session import (
 from service.staff.texts import LANGUAGE_NAMES, LANGUAGES, Language, all_texts
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def field_errors(
+    texts: Mapping[str, str],
+    exc: DomainError,
+    inputs: Collection[str] = (),
+    renamed: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """A refused form's reasons in the reader's language, keyed by the input each is about.
+
+    A field error reads as the page's ``err.field.<field>`` text, else as ``err.input`` with the
+    service's words. Its key is the form's input (``renamed`` maps a service's field name to the
+    input's) when that is one of ``inputs``, else ``""``: the whole form.
+    """
+    found: dict[str, str] = {}
+    for error in exc.errors or []:
+        name = (renamed or {}).get(error.field, error.field)
+        text = texts.get(f"err.field.{error.field}") or texts["err.input"].format(
+            detail=f"{error.field}: {error.message}"
+        )
+        key = name if name in inputs else ""
+        found[key] = f"{found[key]} {text}" if key in found and text not in found[key] else text
+    return found or {"": texts["err.input"].format(detail=str(exc))}
+
 
 LOGIN_PATH = "/staff/login"
 LOGOUT_PATH = "/staff/logout"
@@ -236,6 +261,26 @@ class StaffRequest:
         return Redirect(
             url, status_code=303, cookies=self.cookies, headers={"Cache-Control": "no-store"}
         )
+
+    def refusal(
+        self,
+        area: StaffArea,
+        form: Mapping[str, str] | None = None,
+        form_page: str | None = None,
+        roles: Collection[Role] | None = None,
+    ) -> Response[Any] | None:
+        """Why a page or a posted ``form`` is not served, before anything is read or written.
+
+        Anonymous: the sign-in (a posted form's returns to ``form_page``, the page it was on);
+        a role the ``area`` (or the action's ``roles``) is not for: 403; a forged form: 403.
+        """
+        if self.session is None:
+            return self.to_login(form_page) if form is not None else self.to_login()
+        if self.role not in area.roles or (roles is not None and self.role not in roles):
+            return self.not_for_role()
+        if form is not None and not self.csrf_ok(form.get("csrf")):
+            return self.csrf_refused()
+        return None
 
     def to_login(self, form_page: str | None = None) -> Response[Any]:
         """Send an anonymous caller to the sign-in, coming back here afterwards.

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser
+from playwright.async_api import Browser, BrowserContext, Page
 from sqlalchemy import select
 
 from service.common.actor import Role
@@ -21,9 +21,21 @@ from service.db.models import (
     WorkOrderEvent,
 )
 from tests.browser.axe import serious_violations
-from tests.integration.builders import PASSWORD, Builder
+from tests.integration.builders import PASSWORD, Builder, Person
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
+
+
+async def _desk(context: BrowserContext, live_server: str, who: Person) -> Page:
+    """The overdue desk in English, signed in as ``who`` through the sign-in it sends to."""
+    page = await context.new_page()
+    await page.goto(f"{live_server}/coordinate")
+    await page.fill("#username", who.user.username)
+    await page.fill("#password", PASSWORD)
+    await page.select_option("#language", "en")
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"{live_server}/coordinate")
+    return page
 
 
 async def test_coordinator_takes_calls_books_and_clears(
@@ -75,13 +87,7 @@ async def test_coordinator_takes_calls_books_and_clears(
     context = await browser.new_context(
         viewport={"width": 1024, "height": 768}, locale="en-GB", bypass_csp=True
     )
-    page = await context.new_page()
-    await page.goto(f"{live_server}/coordinate")
-    await page.fill("#username", coordinator.user.username)
-    await page.fill("#password", PASSWORD)
-    await page.select_option("#language", "en")
-    await page.click("button[type=submit]")
-    await page.wait_for_url(f"{live_server}/coordinate")
+    page = await _desk(context, live_server, coordinator)
     row = page.locator(f'tr[data-order="{order.number}"]')
     await row.wait_for()
     # At 1024 px the technician column is on screen, nothing runs off to the side.
@@ -207,13 +213,7 @@ async def test_a_refused_dialog_comes_back_open_with_what_was_typed(
     context = await browser.new_context(
         viewport={"width": 1024, "height": 768}, locale="en-GB", bypass_csp=True
     )
-    page = await context.new_page()
-    await page.goto(f"{live_server}/coordinate")
-    await page.fill("#username", coordinator.user.username)
-    await page.fill("#password", PASSWORD)
-    await page.select_option("#language", "en")
-    await page.click("button[type=submit]")
-    await page.wait_for_url(f"{live_server}/coordinate")
+    page = await _desk(context, live_server, coordinator)
 
     # A tab left open since yesterday: its date picker still allows yesterday.
     row = page.locator(f'tr[data-order="{order.number}"]')

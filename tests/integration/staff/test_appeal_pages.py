@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import select
@@ -16,16 +16,6 @@ from tests.integration.staff.test_dispatch_pages import csrf, sign_in
 
 pytestmark = pytest.mark.asyncio
 PATH = "/coordinate/appeals"
-
-
-@pytest.fixture
-async def web(client: Any) -> AsyncIterator[Any]:
-    client.cookies.clear()
-    follow = client.follow_redirects
-    client.follow_redirects = False
-    yield client
-    client.follow_redirects = follow
-    client.cookies.clear()
 
 
 async def test_only_coordinators_of_the_territory_see_an_appeal(web: Any, build: Builder) -> None:
@@ -170,3 +160,154 @@ async def test_a_coordinator_registers_works_and_answers_a_complaint(
     # Closed: further actions are refused with the reason.
     assert (await post("notes", text="после ответа")).status_code in (303, 409)
     assert (await post("refusal", ground="abusive")).status_code == 409
+
+
+async def test_every_appeal_action_refuses_the_wrong_caller_and_writes_nothing(
+    web: Any, build: Builder
+) -> None:
+    area, other = await build.area(), await build.area()
+    coordinator = await build.person(Role.COORDINATOR, area.territory)
+    foreign = await build.person(Role.COORDINATOR, other.territory)
+    dispatcher = await build.person(Role.DISPATCHER, area.territory)
+    registered = await web.post(
+        "/api/v1/appeals",
+        json={
+            "kind": "complaint",
+            "channel": "phone",
+            "territory_id": str(area.territory.id),
+            "author_name": "Иванова Мария Петровна",
+            "text": "Мастер не пришёл.",
+            "contact_phone": "+77011234567",
+        },
+        headers=coordinator.headers,
+    )
+    assert registered.status_code == 201, registered.text
+    appeal_id = uuid.UUID(registered.json()["id"])
+    page = f"{PATH}/{appeal_id}"
+    actions: dict[str, dict[str, Any]] = {
+        "take": {},
+        "notes": {"text": "Заметка"},
+        "decision": {"decision": "justified", "reasons": "Подтверждено.", "reason_codes": []},
+        "measures": {"description": "Инструктаж", "due": "2099-01-10"},
+        "refusal": {"ground": "abusive"},
+        "answer": {"merits": "Ответ по существу."},
+    }
+    new_appeal = {
+        "kind": "complaint",
+        "channel": "phone",
+        "territory_id": str(area.territory.id),
+        "author_name": "Петров Пётр",
+        "text": "Не перезвонили.",
+        "contact_phone": "+77015550101",
+        "reply_channel": "sms",
+    }
+    appeals = await build.count(Appeal)
+
+    async def unchanged() -> None:
+        async with build.sessionmaker() as session:
+            row = await session.get_one(Appeal, appeal_id)
+            assert (row.owner_id, row.state, row.decision, row.refusal_ground) == (
+                None,
+                "registered",
+                None,
+                None,
+            )
+        for model in (AppealNote, AppealMeasure, AppealLetter):
+            assert await build.count(model, model.appeal_id == appeal_id) == 0
+        assert await build.count(Appeal) == appeals
+
+    # Anonymous: to the sign-in, which returns to the page the form was on (the posted address
+    # cannot be reloaded).
+    for action, data in actions.items():
+        answer = await web.post(f"{page}/{action}", data={"csrf": "x", **data})
+        assert answer.status_code == 303, action
+        assert answer.headers["location"] == f"/staff/login?next={quote(page, safe='')}", action
+    answer = await web.post(PATH, data={"csrf": "x", **new_appeal})
+    assert answer.headers["location"] == f"/staff/login?next={quote(f'{PATH}/new', safe='')}"
+    assert (await web.get(f"{page}/letter")).headers["location"].startswith("/staff/login?")
+    await unchanged()
+
+    # A dispatcher (not this workspace), another territory's coordinator (the appeal is not
+    # theirs to see), and the coordinator with a forged form: refused, nothing written.
+    for who, status in ((dispatcher, 403), (foreign, 404), (coordinator, 403)):
+        web.cookies.clear()
+        await sign_in(web, who)
+        home = "/dispatch" if who is dispatcher else PATH
+        token = "forged" if who is coordinator else csrf((await web.get(home)).text)
+        for action, data in actions.items():
+            answer = await web.post(f"{page}/{action}", data={"csrf": token, **data})
+            assert answer.status_code == status, (who.user.username, action, answer.text)
+        if who is not foreign:
+            answer = await web.post(PATH, data={"csrf": token, **new_appeal})
+            assert answer.status_code == 403, who.user.username
+    assert (await web.get(f"{page}/letter")).status_code == 404  # no letter yet
+    web.cookies.clear()
+    await sign_in(web, foreign)
+    assert (await web.get(f"{page}/letter")).status_code == 404
+    # Registering into a territory that is not the caller's, or with a mangled one: refused.
+    token = csrf((await web.get(f"{PATH}/new")).text)
+    for territory in (str(area.territory.id), "not-a-uuid", ""):
+        answer = await web.post(PATH, data={**new_appeal, "csrf": token, "territory_id": territory})
+        assert answer.status_code in (403, 422), (territory, answer.text)
+    await unchanged()
+
+
+async def test_mangled_appeal_forms_are_refused_with_the_page_and_write_nothing(
+    web: Any, build: Builder
+) -> None:
+    area = await build.area()
+    coordinator = await build.person(Role.COORDINATOR, area.territory)
+    await sign_in(web, coordinator)
+    token = csrf((await web.get(f"{PATH}/new")).text)
+    base = {
+        "csrf": token,
+        "kind": "complaint",
+        "channel": "phone",
+        "territory_id": str(area.territory.id),
+        "author_name": "Иванова Мария",
+        "text": "Мастер не пришёл.",
+        "contact_phone": "+77011234567",
+        "reply_channel": "sms",
+    }
+    appeals = await build.count(Appeal)
+    for mangled in (
+        {"kind": "nonsense"},
+        {"channel": "web"},
+        {"language": "xx"},
+        {"reply_channel": ""},
+        {"contact_phone": "", "contact_email": ""},
+        {"contact_email": "not-an-email"},
+        {"text": "x" * 100_000},
+        {"author_name": ""},
+    ):
+        answer = await web.post(PATH, data={**base, **mangled})
+        assert answer.status_code == 422, (mangled, answer.text[:300])
+    assert await build.count(Appeal) == appeals
+    created = await web.post(PATH, data=base)
+    assert created.status_code == 303, created.text
+    page = created.headers["location"].split("?")[0]
+    appeal_id = uuid.UUID(page.rsplit("/", 1)[1])
+    for action, data in (
+        ("notes", {"text": ""}),
+        ("notes", {"text": "x" * 100_000}),
+        ("decision", {"decision": "maybe", "reasons": "Причины"}),
+        ("decision", {"decision": "justified", "reasons": "Причины", "reason_codes": "nonsense"}),
+        ("refusal", {"ground": ""}),
+    ):
+        answer = await web.post(f"{page}/{action}", data={"csrf": token, **data})
+        assert answer.status_code == 422, (action, data, answer.text[:300])
+    async with build.sessionmaker() as session:
+        row = await session.get_one(Appeal, appeal_id)
+        assert (row.state, row.decision, row.refusal_ground) == ("registered", None, None)
+    decided = {"csrf": token, "decision": "justified", "reasons": "Подтверждено."}
+    assert (await web.post(f"{page}/decision", data=decided)).status_code == 303
+    for action, data in (
+        ("measures", {"description": "", "due": "2099-01-10"}),
+        ("measures", {"description": "Инструктаж", "due": "99999-01-01"}),
+        ("measures", {"description": "Инструктаж", "due": "31.01.2099"}),
+        ("answer", {"merits": ""}),
+    ):
+        answer = await web.post(f"{page}/{action}", data={"csrf": token, **data})
+        assert answer.status_code == 422, (action, data, answer.text[:300])
+    for model in (AppealNote, AppealMeasure, AppealLetter):
+        assert await build.count(model, model.appeal_id == appeal_id) == 0

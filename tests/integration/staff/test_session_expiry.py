@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from service.common.actor import Role
-from service.db.models import WorkOrderEvent
+from service.db.models import AppealNote, WorkOrderEvent
 from service.staff.session import ACCESS_COOKIE, LOGIN_COOKIE, REFRESH_COOKIE, SEED_COOKIE
 from tests.integration.board.test_board_page import login
 from tests.integration.builders import PASSWORD, Builder
@@ -142,3 +143,34 @@ async def test_a_sign_in_form_left_open_too_long_says_so_and_keeps_the_way_back(
     assert "The sign-in form was open too long. Sign in again" in answer.text
     assert 'name="next" value="/dispatch/lateness"' in answer.text
     assert ACCESS_COOKIE not in web.cookies  # not signed in
+
+
+async def test_an_appeal_form_posted_after_the_session_ended_returns_to_the_appeal(
+    web: Any, build: Builder
+) -> None:
+    area = await build.area()
+    coordinator = await build.person(Role.COORDINATOR, area.territory)
+    registered = await web.post(
+        "/api/v1/appeals",
+        json={
+            "kind": "question",
+            "channel": "phone",
+            "territory_id": str(area.territory.id),
+            "author_name": "Иванова Мария",
+            "text": "Когда придёт мастер?",
+            "contact_phone": "+77011234567",
+        },
+        headers=coordinator.headers,
+    )
+    assert registered.status_code == 201, registered.text
+    appeal_id = uuid.UUID(registered.json()["id"])
+    appeal = f"/coordinate/appeals/{appeal_id}"
+    assert (await login(web, coordinator, "en")).status_code == 303
+    csrf = _CSRF.search((await web.get(appeal)).text)
+    assert csrf is not None
+
+    _expire_tokens(web)
+    answer = await web.post(f"{appeal}/notes", data={"csrf": csrf[1], "text": "Перезвонить"})
+    assert answer.status_code == 303
+    assert _query(answer.headers["location"]) == {"next": [appeal], "expired": ["form"]}
+    assert await build.count(AppealNote, AppealNote.appeal_id == appeal_id) == 0
