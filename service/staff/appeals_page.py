@@ -43,7 +43,7 @@ from service.staff.coordinate import user_name
 from service.staff.coordinate_page import local_time, zone_legend
 from service.staff.texts import format_span
 from service.staff.web import (
-    COORDINATE,
+    APPEALS,
     STAFF_PAGE_OPTIONS,
     Form,
     StaffDep,
@@ -52,7 +52,7 @@ from service.staff.web import (
 )
 from service.storage import provide_blob_store
 
-PATH = f"{COORDINATE.path}/appeals"
+PATH = APPEALS.path
 STAFF_CHANNELS = ("phone", "visit", "office", "letter")
 NOTICES = frozenset({"registered", "noted", "decided", "measured", "refused", "answered", "taken"})
 PAGE_SIZE = 50
@@ -117,8 +117,7 @@ class AppealsPageController(Controller):
     def _layout(self, staff: StaffRequest, name: str, here: str | None = None) -> dict[str, Any]:
         at = appeal_texts(staff.language)
         return {
-            **staff.layout(None, name, here),
-            "appeals_current": True,
+            **staff.layout(APPEALS, name, here),
             "at": at,
             "kinds": APPEAL_KINDS,
             "states": APPEAL_STATES,
@@ -133,7 +132,7 @@ class AppealsPageController(Controller):
         state: State,
     ) -> Response[Any]:
         """Appeals of the caller's territories, newest first, filtered by state and kind."""
-        if (refused := staff.refusal(COORDINATE)) is not None:
+        if (refused := staff.refusal(APPEALS)) is not None:
             return refused
         params = request.query_params
         state_filter = params.get("state") if params.get("state") in APPEAL_STATES else None
@@ -194,7 +193,7 @@ class AppealsPageController(Controller):
     @get("/new", media_type=MediaType.HTML)
     async def new_form(self, staff: StaffDep, db_session: DbSession) -> Response[Any]:
         """The form to register an appeal taken by phone, on a visit, in the office or by letter."""
-        if (refused := staff.refusal(COORDINATE)) is not None:
+        if (refused := staff.refusal(APPEALS)) is not None:
             return refused
         return await self._new_page(staff, db_session, {}, None, 200)
 
@@ -227,7 +226,7 @@ class AppealsPageController(Controller):
         self, data: Form, staff: StaffDep, db_session: DbSession, state: State
     ) -> Response[Any]:
         """Register the appeal; the customer is sent its number and status link."""
-        if (refused := staff.refusal(COORDINATE, data, f"{PATH}/new")) is not None:
+        if (refused := staff.refusal(APPEALS, data, f"{PATH}/new")) is not None:
             return refused
         values: dict[str, Any] = {
             key: data.get(key, "").strip()
@@ -258,7 +257,7 @@ class AppealsPageController(Controller):
         state: State,
     ) -> Response[Any]:
         """One appeal: text, attachments, notes, decision, measures, letter, and the actions."""
-        if (refused := staff.refusal(COORDINATE)) is not None:
+        if (refused := staff.refusal(APPEALS)) is not None:
             return refused
         notice = request.query_params.get("notice")
         return await self._appeal_page(
@@ -361,7 +360,7 @@ class AppealsPageController(Controller):
         notice: str,
     ) -> Response[Any]:
         """Guard, run the action in a savepoint, and answer with the appeal or the reason."""
-        if (refused := staff.refusal(COORDINATE, data, f"{PATH}/{appeal_id}")) is not None:
+        if (refused := staff.refusal(APPEALS, data, f"{PATH}/{appeal_id}")) is not None:
             return refused
         at = appeal_texts(staff.language)
         form = {k: v for k, v in data.items() if k != "csrf"}
@@ -538,7 +537,7 @@ class AppealsPageController(Controller):
         self, appeal_id: FromPath[uuid.UUID], staff: StaffDep, db_session: DbSession, state: State
     ) -> Response[Any]:
         """The answer letter's PDF (sealed when sealed) through a short-lived URL."""
-        if (refused := staff.refusal(COORDINATE)) is not None:
+        if (refused := staff.refusal(APPEALS)) is not None:
             return refused
         try:
             url = await _service(staff, db_session, state).letter_url(appeal_id)

@@ -112,8 +112,14 @@ COORDINATE = StaffArea(
     frozenset({Role.COORDINATOR, Role.SUPERVISOR, Role.ADMIN}),
     "nav_coordinate",
 )
+APPEALS = StaffArea(
+    "appeals",
+    "/coordinate/appeals",
+    frozenset({Role.COORDINATOR, Role.SUPERVISOR, Role.ADMIN}),
+    "nav_appeals",
+)
 # The navigation, in order; a role sees the sections it may open.
-STAFF_AREAS: tuple[StaffArea, ...] = (DISPATCH, COORDINATE, BOARD)
+STAFF_AREAS: tuple[StaffArea, ...] = (DISPATCH, COORDINATE, BOARD, APPEALS)
 # Where a role lands after signing in when it was not on its way somewhere.
 ROLE_HOME: dict[Role, StaffArea] = {
     Role.DISPATCHER: DISPATCH,
@@ -124,11 +130,9 @@ ROLE_HOME: dict[Role, StaffArea] = {
 
 
 def area_of(path: str) -> StaffArea | None:
-    """The section a local path belongs to."""
-    for area in STAFF_AREAS:
-        if path == area.path or path.startswith(area.path + "/"):
-            return area
-    return None
+    """The section a local path belongs to (the deepest: appeals live under /coordinate)."""
+    inside = [a for a in STAFF_AREAS if path == a.path or path.startswith(a.path + "/")]
+    return max(inside, key=lambda a: len(a.path), default=None)
 
 
 def safe_next(candidate: str | None, role: Role | None = None) -> str | None:

@@ -53,6 +53,7 @@ async def test_only_coordinators_of_the_territory_see_an_appeal(web: Any, build:
     await sign_in(web, dispatcher)
     assert (await web.get(PATH)).status_code == 403
     assert (await web.get(page)).status_code == 403
+    assert 'href="/coordinate/appeals"' not in (await web.get("/dispatch")).text
     # Another territory's coordinator: the list does not show it, the page is a 404.
     web.cookies.clear()
     await sign_in(web, foreign)
@@ -71,6 +72,9 @@ async def test_only_coordinators_of_the_territory_see_an_appeal(web: Any, build:
     assert listing.status_code == 200
     assert appeal["number"] in listing.text
     assert "Asia/Almaty" in listing.text
+    # The navigation marks this section, not the overdue desk it lives under.
+    assert 'data-area="appeals" aria-current="page"' in listing.text
+    assert 'data-area="coordinate" aria-current' not in listing.text
     assert (await web.get(f"{PATH}?kind=question")).text.count(appeal["number"]) == 0
     # A form without the session's CSRF token does nothing.
     forged = await web.post(f"{page}/notes", data={"csrf": "x", "text": "подделка"})
