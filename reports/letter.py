@@ -10,39 +10,20 @@ verification QR code.
 from __future__ import annotations
 
 import hashlib
-import io
 from datetime import date, datetime
-from functools import partial
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 import msgspec
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.platypus import (
-    BaseDocTemplate,
-    Flowable,
-    Frame,
-    PageTemplate,
-    Paragraph,
-    Spacer,
-    Table,
-)
+from reportlab.platypus import Flowable, Paragraph, Spacer, Table
 
 from reports import i18n
 from reports.fonts import load_fonts
 from reports.layout import make_styles, markup, para, table_style
-from reports.page import (
-    FOOTER_HEIGHT,
-    PAGE_MARGIN_LEFT,
-    PAGE_MARGIN_TOP,
-    ActCanvas,
-    PageFurniture,
-    PdfIdentity,
-)
-from reports.render import _BUILD_LOCK
+from reports.page import PageFurniture, PdfIdentity, build_pdf
 from reports.sections import CONTENT_WIDTH
 from reports.snapshot import Language
 
@@ -226,35 +207,9 @@ def render_letter(snapshot: LetterSnapshot, *, font_dir: str | Path | None = Non
         document_sha256=digest,
         verify_url=snapshot.verify_url,
     )
-    buffer = io.BytesIO()
-    frame = Frame(
-        PAGE_MARGIN_LEFT,
-        FOOTER_HEIGHT,
-        CONTENT_WIDTH,
-        A4[1] - PAGE_MARGIN_TOP - FOOTER_HEIGHT,
-        leftPadding=0,
-        rightPadding=0,
-        topPadding=0,
-        bottomPadding=0,
-        id="body",
+    return build_pdf(
+        story, furniture, identity, template_id="letter", keywords=snapshot.appeal_number
     )
-    doc = BaseDocTemplate(
-        buffer,
-        pagesize=A4,
-        pageTemplates=[PageTemplate(id="letter", frames=[frame])],
-        invariant=1,
-        initialFontName=fonts.regular,
-        lang=i18n.pdf_language_tag(lang),
-        title=heading,
-        author=snapshot.issuer.legal_name,
-        subject=f"sha256:{digest}",
-        creator="naryad reports",
-        producer="naryad reports (ReportLab)",
-        keywords=snapshot.appeal_number,
-    )
-    with _BUILD_LOCK:
-        doc.build(story, canvasmaker=partial(ActCanvas, furniture=furniture, identity=identity))
-    return buffer.getvalue()
 
 
 def _local_time(snapshot: LetterSnapshot) -> str:
