@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, exists, func, or_, select
@@ -78,6 +78,7 @@ REASON_CODE = re.compile(r"[a-z][a-z0-9_]{1,39}")
 # A complaint of the same customer within this long after an earlier one counts as a repeat.
 REPEAT_WINDOW = timedelta(days=90)
 ESCALATION_BATCH = 200
+_Child = TypeVar("_Child", AppealAttachment, AppealNote, AppealUnitRequest, AppealMeasure)
 # A clock the escalation decision reads as running (warning or breached follow from the times).
 _RUNNING = "running"
 
@@ -540,36 +541,22 @@ class AppealService:
             filename=f"{appeal.number}.pdf",
         )
 
+    async def _children(self, model: type[_Child], appeal_id: uuid.UUID) -> Sequence[_Child]:
+        """An appeal's rows of one kind, oldest first."""
+        return (
+            await self.session.scalars(
+                select(model)
+                .where(model.appeal_id == appeal_id)
+                .order_by(model.created_at, model.id)
+            )
+        ).all()
+
     async def _view(self, appeal: Appeal) -> schemas.Appeal:
         session, now = self.session, utcnow()
-        attachments = (
-            await session.scalars(
-                select(AppealAttachment)
-                .where(AppealAttachment.appeal_id == appeal.id)
-                .order_by(AppealAttachment.created_at, AppealAttachment.id)
-            )
-        ).all()
-        notes = (
-            await session.scalars(
-                select(AppealNote)
-                .where(AppealNote.appeal_id == appeal.id)
-                .order_by(AppealNote.created_at, AppealNote.id)
-            )
-        ).all()
-        requests = (
-            await session.scalars(
-                select(AppealUnitRequest)
-                .where(AppealUnitRequest.appeal_id == appeal.id)
-                .order_by(AppealUnitRequest.created_at, AppealUnitRequest.id)
-            )
-        ).all()
-        measures = (
-            await session.scalars(
-                select(AppealMeasure)
-                .where(AppealMeasure.appeal_id == appeal.id)
-                .order_by(AppealMeasure.created_at, AppealMeasure.id)
-            )
-        ).all()
+        attachments = await self._children(AppealAttachment, appeal.id)
+        notes = await self._children(AppealNote, appeal.id)
+        requests = await self._children(AppealUnitRequest, appeal.id)
+        measures = await self._children(AppealMeasure, appeal.id)
         letter = await session.scalar(
             select(AppealLetter).where(AppealLetter.appeal_id == appeal.id)
         )
