@@ -18,8 +18,11 @@ from sqlalchemy import select
 from service.common.actor import Role
 from service.db.models import Appeal, AppealLetter, OutboxMessage
 from service.settings import Settings
+from service.storage import build_blob_store
 from tests.conftest import problem
+from tests.integration.acts.conftest import Acts, Field, random_tax_id
 from tests.integration.builders import Builder
+from tests.integration.ratings.helpers import rated_visit
 from tests.photo_samples import png
 
 pytestmark = pytest.mark.asyncio
@@ -214,3 +217,35 @@ async def test_an_anonymous_flood_is_refused_and_nothing_more_is_stored(
     assert problem(refused)["status"] == 429
     assert int(refused.headers["retry-after"]) >= 1
     assert await fresh_build.count(Appeal) == codes.count(201) <= 2 * limit
+
+
+async def test_public_form_about_an_act_links_it_and_refuses_an_unknown_act(
+    client: Any, build: Builder, settings: Settings
+) -> None:
+    rated = await rated_visit(build)
+    field = Field(
+        rated.area, rated.technician, rated.technician, rated.order, rated.visit, random_tax_id()
+    )
+    act = await Acts(build=build, settings=settings, store=build_blob_store(settings)).draft(field)
+    # The act decides the territory: no territory field is sent (the form hides it).
+    sent = await client.post("/appeal", data=form("", act=act.public_id), files=NO_FILE)
+    assert sent.status_code == 201, sent.text
+    async with build.sessionmaker() as session:
+        appeal = await session.scalar(select(Appeal).where(Appeal.number == sent.json()["number"]))
+    assert appeal is not None
+    assert (appeal.act_id, appeal.visit_id, appeal.work_order_id, appeal.customer_id) == (
+        act.id,
+        rated.visit.id,
+        rated.order.id,
+        rated.area.customer.id,
+    )
+    assert appeal.territory_id == rated.area.territory.id
+    # An act id that names no act is refused, even with a territory to fall back on.
+    before = await build.count(Appeal)
+    for unknown in ("x" * 20, "not an id", act.public_id[:-1] + "0"):
+        refused = await client.post(
+            "/appeal", data=form(rated.area.territory.code, act=unknown), files=NO_FILE
+        )
+        assert refused.status_code == 422, (unknown, refused.text)
+        assert problem(refused)["errors"][0]["field"] == "act"
+    assert await build.count(Appeal) == before
