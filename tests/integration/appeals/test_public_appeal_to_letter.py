@@ -249,3 +249,31 @@ async def test_public_form_about_an_act_links_it_and_refuses_an_unknown_act(
         assert refused.status_code == 422, (unknown, refused.text)
         assert problem(refused)["errors"][0]["field"] == "act"
     assert await build.count(Appeal) == before
+
+
+async def test_public_pages_refuse_oversized_and_unknown_input_and_store_nothing(
+    client: Any, build: Builder
+) -> None:
+    area = await build.area()
+    before = await build.count(Appeal)
+    code = area.territory.code
+    for fields in (
+        form(code, text="ж" * 8001),
+        form(code, author_name="ж" * 201),
+        form(code, contact_email="x" * 250 + "@example.com"),
+        form(code, act="x" * 33),
+        form(code, language="de"),
+        form(code, reply_channel="pigeon"),
+        form("x" * 33),
+    ):
+        response = await client.post("/appeal", data=fields, files=NO_FILE)
+        assert response.status_code == 422, (fields, response.text)
+        problem(response)
+    assert await build.count(Appeal) == before
+    # The form's page with an unknown or oversized act: the plain form, or a 4xx; never a 5xx.
+    assert (await client.get("/appeal?act=nosuchact")).status_code == 200
+    assert problem(await client.get("/appeal?act=" + "x" * 65))["status"] == 422
+    for token in ("x" * 15, "x" * 101, "ж" * 30):
+        assert (await client.get(f"/appeal/status/{token}")).status_code == 404
+        assert (await client.get(f"/appeal/status/{token}/letter")).status_code == 404
+    assert (await client.get("/verify/letters/" + "x" * 40)).status_code == 404
