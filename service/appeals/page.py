@@ -35,7 +35,6 @@ from service.appeals.services import (
     _invalid,
     find_by_status_token,
     letter_url,
-    status_url,
 )
 from service.common.i18n import Language, Message, in_language, msg, pick_language
 from service.common.page_security import new_page_nonce, page_headers
@@ -341,7 +340,7 @@ class AppealPageController(Controller):
             number=appeal.number,
             due_at=appeal.due_at.isoformat(),
             due_text=_date(appeal.due_at, str(zone), cast("Language", appeal.language)),
-            status_url=status_url(settings.server.public_base_url, core.secret, appeal.id),
+            status_url=core.status_url(appeal.id),
         )
 
     @get(

@@ -92,11 +92,6 @@ def status_token(secret: str, appeal_id: uuid.UUID) -> str:
     return derived_link_token(secret, STATUS_LABEL, appeal_id)
 
 
-def status_url(base_url: str, secret: str, appeal_id: uuid.UUID) -> str:
-    """The customer's status page of an appeal."""
-    return f"{base_url.rstrip('/')}/appeal/status/{status_token(secret, appeal_id)}"
-
-
 def letter_url(base_url: str, public_id: str) -> str:
     """The public verification page of an answer letter (printed as its QR code)."""
     return f"{base_url.rstrip('/')}/verify/letters/{public_id}"
@@ -243,6 +238,10 @@ class AppealCore:
         """Where the public pages live."""
         return self.settings.server.public_base_url
 
+    def status_url(self, appeal_id: uuid.UUID) -> str:
+        """The customer's status page of an appeal."""
+        return f"{self.base_url.rstrip('/')}/appeal/status/{status_token(self.secret, appeal_id)}"
+
     async def _number(self, year: int) -> str:
         value = await self.session.scalar(
             insert(AppealNumberCounter)
@@ -335,7 +334,7 @@ class AppealCore:
             {
                 "appeal_number": appeal.number,
                 "due_at": appeal.due_at,
-                "status_url": status_url(self.base_url, self.secret, appeal.id),
+                "status_url": self.status_url(appeal.id),
             },
         )
         return appeal
@@ -492,7 +491,7 @@ class AppealService:
             self.actor,
         )
         view = await self.get(appeal.id)
-        view.status_url = status_url(self.core.base_url, self.core.secret, appeal.id)
+        view.status_url = self.core.status_url(appeal.id)
         return view
 
     async def page(
@@ -692,7 +691,7 @@ class AppealService:
                 zone,
                 {
                     "appeal_number": appeal.number,
-                    "status_url": status_url(self.core.base_url, self.core.secret, appeal.id),
+                    "status_url": self.core.status_url(appeal.id),
                 },
             )
         if appeal.state == "registered":
@@ -882,7 +881,7 @@ class AppealService:
             await self._zone(appeal),
             {
                 "appeal_number": appeal.number,
-                "status_url": status_url(self.core.base_url, self.core.secret, appeal.id),
+                "status_url": self.core.status_url(appeal.id),
             },
         )
         return await self._view(appeal)
