@@ -95,8 +95,7 @@ def render_letter(snapshot: LetterSnapshot, *, font_dir: str | Path | None = Non
     """Render the letter as PDF bytes; equal snapshots give byte-identical output."""
     snapshot = msgspec.json.decode(_ENCODER.encode(snapshot), type=LetterSnapshot)
     fonts = load_fonts(font_dir)
-    for field, value in _texts(snapshot):
-        fonts.check_text(field, value)
+    fonts.check_all(msgspec.to_builtins(snapshot), "letter")
     styles = make_styles(fonts)
     lang = snapshot.language
     digest = letter_sha256(snapshot)
@@ -222,19 +221,3 @@ def _local_time(snapshot: LetterSnapshot) -> str:
     else:
         where = i18n.format_utc_offset(at)
     return i18n.label("letter.local_time", snapshot.language, time=f"{at:%H:%M}", zone=where)
-
-
-def _texts(snapshot: LetterSnapshot) -> list[tuple[str, str]]:
-    values = [
-        ("issuer.legal_name", snapshot.issuer.legal_name),
-        ("issuer.address", snapshot.issuer.address),
-        ("addressee", snapshot.addressee),
-        ("question", snapshot.question),
-        ("merits", snapshot.merits),
-        ("responsible.name", snapshot.responsible.name),
-        ("responsible.role", snapshot.responsible.role),
-    ]
-    if snapshot.decision_reasons:
-        values.append(("decision_reasons", snapshot.decision_reasons))
-    values += [(f"measures[{i}]", m.description) for i, m in enumerate(snapshot.measures)]
-    return values

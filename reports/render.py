@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -137,21 +137,9 @@ def _signatures_by_role(
 def _check_characters(
     snapshot: ActSnapshot, signatures: Sequence[Signature], fonts: FontSet
 ) -> None:
-    for path, text in _strings(msgspec.to_builtins(snapshot), "snapshot"):
-        fonts.check_text(path, text)
+    fonts.check_all(msgspec.to_builtins(snapshot), "snapshot")
     for index, signature in enumerate(signatures):
         fonts.check_text(f"signatures[{index}].signer_name", signature.signer_name)
-
-
-def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _strings(item, f"{path}.{key}")
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            yield from _strings(item, f"{path}[{index}]")
 
 
 def _photo_name(index: int, caption: str) -> str:
