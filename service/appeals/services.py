@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, case, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,7 +53,15 @@ from service.db.models import (
 )
 from service.db.models.appeals import OPEN_APPEAL_STATES
 from service.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
-from service.escalations.services import RECIPIENT_ROLE, ClockView, EscalationPolicy, due_levels
+from service.escalations.services import (
+    BREACH,
+    HEAD,
+    RECIPIENT_ROLE,
+    WARNING,
+    ClockView,
+    EscalationPolicy,
+    due_levels,
+)
 from service.execution.images import PhotoMismatch, check_photo, describe
 from service.notifications import Recipient, enqueue
 from service.notifications.staff import staff_ids, staff_recipients
@@ -1024,11 +1032,23 @@ async def escalate_appeals(
     """
     now = now or utcnow()
     policy = EscalationPolicy.from_settings(settings or EscalationSettings())
+    # The highest level due now; an appeal that already has it for this due time is done until
+    # its due time moves, so it is not picked again to crowd the rest out of the batch.
+    top_level = case(
+        (Appeal.due_at + policy.head_delay <= now, HEAD),
+        (Appeal.due_at <= now, BREACH),
+        else_=WARNING,
+    )
+    raised_top = exists().where(
+        AppealEscalation.appeal_id == Appeal.id,
+        AppealEscalation.due_at == Appeal.due_at,
+        AppealEscalation.level == top_level,
+    )
     appeals = (
         await session.execute(
             select(Appeal, Territory.code, Territory.time_zone)
             .join(Territory, Territory.id == Appeal.territory_id)
-            .where(Appeal.closed_at.is_(None), Appeal.warning_at <= now)
+            .where(Appeal.closed_at.is_(None), Appeal.warning_at <= now, ~raised_top)
             .order_by(Appeal.due_at)
             .limit(limit)
             .with_for_update(of=Appeal, skip_locked=True)

@@ -558,3 +558,19 @@ async def test_bad_identifiers_oversized_texts_and_unknown_values_are_4xx_and_wr
     async with build.sessionmaker() as session:
         stored = await session.get_one(Appeal, uuid.UUID(appeal["id"]))
         assert (stored.state, stored.owner_id, stored.refusal_ground) == ("registered", None, None)
+
+
+async def test_fully_escalated_appeals_do_not_crowd_out_the_rest_of_the_batch(
+    fresh_client: Any, fresh_build: Builder
+) -> None:
+    """An open appeal with every due level raised is not picked again, so a batch moves on."""
+    area = await fresh_build.area()
+    coordinator = await fresh_build.person(Role.COORDINATOR, area.territory)
+    appeals = [await register(fresh_client, coordinator, area) for _ in range(3)]
+    later = max(datetime.fromisoformat(a["clock"]["due_at"]) for a in appeals) + timedelta(days=2)
+    for _ in range(3):
+        async with fresh_build.sessionmaker() as session:
+            await escalate_appeals(session, None, settings=SETTINGS, now=later, limit=2)
+            await session.commit()
+    heads = await fresh_build.count(AppealEscalation, AppealEscalation.level == "head")
+    assert heads == 3
