@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -48,12 +49,28 @@ class FontSet:
             if ord(character) not in self.covered:
                 raise UnsupportedCharacter(field, character, FONT_DISPLAY_NAME)
 
+    def check_all(self, value: Any, path: str) -> None:
+        """`check_text` on every string of a builtins tree (dicts, lists), named by its path."""
+        for field, text in _strings(value, path):
+            self.check_text(field, text)
+
     def printable(self, text: str) -> str:
         """`text` with every character the font cannot draw replaced by U+FFFD (or "?")."""
         if all(ord(character) in self.covered for character in text):
             return text
         mark = "\ufffd" if 0xFFFD in self.covered else "?"
         return "".join(c if ord(c) in self.covered else mark for c in text)
+
+
+def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, f"{path}.{key}")
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{path}[{index}]")
 
 
 _registered: dict[Path, FontSet] = {}

@@ -10,39 +10,20 @@ verification QR code.
 from __future__ import annotations
 
 import hashlib
-import io
 from datetime import date, datetime
-from functools import partial
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 import msgspec
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.platypus import (
-    BaseDocTemplate,
-    Flowable,
-    Frame,
-    PageTemplate,
-    Paragraph,
-    Spacer,
-    Table,
-)
+from reportlab.platypus import Flowable, Paragraph, Spacer, Table
 
 from reports import i18n
 from reports.fonts import load_fonts
 from reports.layout import make_styles, markup, para, table_style
-from reports.page import (
-    FOOTER_HEIGHT,
-    PAGE_MARGIN_LEFT,
-    PAGE_MARGIN_TOP,
-    ActCanvas,
-    PageFurniture,
-    PdfIdentity,
-)
-from reports.render import _BUILD_LOCK
+from reports.page import PageFurniture, PdfIdentity, build_pdf
 from reports.sections import CONTENT_WIDTH
 from reports.snapshot import Language
 
@@ -114,8 +95,7 @@ def render_letter(snapshot: LetterSnapshot, *, font_dir: str | Path | None = Non
     """Render the letter as PDF bytes; equal snapshots give byte-identical output."""
     snapshot = msgspec.json.decode(_ENCODER.encode(snapshot), type=LetterSnapshot)
     fonts = load_fonts(font_dir)
-    for field, value in _texts(snapshot):
-        fonts.check_text(field, value)
+    fonts.check_all(msgspec.to_builtins(snapshot), "letter")
     styles = make_styles(fonts)
     lang = snapshot.language
     digest = letter_sha256(snapshot)
@@ -226,35 +206,9 @@ def render_letter(snapshot: LetterSnapshot, *, font_dir: str | Path | None = Non
         document_sha256=digest,
         verify_url=snapshot.verify_url,
     )
-    buffer = io.BytesIO()
-    frame = Frame(
-        PAGE_MARGIN_LEFT,
-        FOOTER_HEIGHT,
-        CONTENT_WIDTH,
-        A4[1] - PAGE_MARGIN_TOP - FOOTER_HEIGHT,
-        leftPadding=0,
-        rightPadding=0,
-        topPadding=0,
-        bottomPadding=0,
-        id="body",
+    return build_pdf(
+        story, furniture, identity, template_id="letter", keywords=snapshot.appeal_number
     )
-    doc = BaseDocTemplate(
-        buffer,
-        pagesize=A4,
-        pageTemplates=[PageTemplate(id="letter", frames=[frame])],
-        invariant=1,
-        initialFontName=fonts.regular,
-        lang=i18n.pdf_language_tag(lang),
-        title=heading,
-        author=snapshot.issuer.legal_name,
-        subject=f"sha256:{digest}",
-        creator="naryad reports",
-        producer="naryad reports (ReportLab)",
-        keywords=snapshot.appeal_number,
-    )
-    with _BUILD_LOCK:
-        doc.build(story, canvasmaker=partial(ActCanvas, furniture=furniture, identity=identity))
-    return buffer.getvalue()
 
 
 def _local_time(snapshot: LetterSnapshot) -> str:
@@ -267,19 +221,3 @@ def _local_time(snapshot: LetterSnapshot) -> str:
     else:
         where = i18n.format_utc_offset(at)
     return i18n.label("letter.local_time", snapshot.language, time=f"{at:%H:%M}", zone=where)
-
-
-def _texts(snapshot: LetterSnapshot) -> list[tuple[str, str]]:
-    values = [
-        ("issuer.legal_name", snapshot.issuer.legal_name),
-        ("issuer.address", snapshot.issuer.address),
-        ("addressee", snapshot.addressee),
-        ("question", snapshot.question),
-        ("merits", snapshot.merits),
-        ("responsible.name", snapshot.responsible.name),
-        ("responsible.role", snapshot.responsible.role),
-    ]
-    if snapshot.decision_reasons:
-        values.append(("decision_reasons", snapshot.decision_reasons))
-    values += [(f"measures[{i}]", m.description) for i, m in enumerate(snapshot.measures)]
-    return values

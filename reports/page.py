@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import io
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 
 from reports.fonts import FontSet
-from reports.i18n import label
+from reports.i18n import label, pdf_language_tag
 from reports.qr import draw_qr
 from reports.snapshot import Language
 
@@ -24,6 +30,10 @@ QR_SIZE = 21 * mm
 _QR_FORM = "naryadVerifyQr"
 MUTED = colors.HexColor("#5B6570")
 RULE = colors.HexColor("#9AA3AD")
+# reportlab keeps per-font subset state shared between documents, so two documents built at once
+# in threads can number glyph subsets differently and break byte-for-byte determinism. Building
+# is serialised per process; preparing images and checking text stay parallel.
+_BUILD_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -156,3 +166,46 @@ def fit_text(text: str, font_name: str, size: float, max_width: float) -> str:
     while text and stringWidth(text + "…", font_name, size) > max_width:
         text = text[:-1]
     return text + "…"
+
+
+def build_pdf(
+    story: Sequence[Flowable],
+    furniture: PageFurniture,
+    identity: PdfIdentity,
+    *,
+    template_id: str,
+    keywords: str,
+) -> bytes:
+    """A4 PDF bytes of ``story`` under the page furniture; equal inputs give equal bytes."""
+    buffer = io.BytesIO()
+    frame = Frame(
+        PAGE_MARGIN_LEFT,
+        FOOTER_HEIGHT,
+        A4[0] - PAGE_MARGIN_LEFT - PAGE_MARGIN_RIGHT,
+        A4[1] - PAGE_MARGIN_TOP - FOOTER_HEIGHT,
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+        id="body",
+    )
+    doc = BaseDocTemplate(
+        buffer,
+        pagesize=A4,
+        pageTemplates=[PageTemplate(id=template_id, frames=[frame])],
+        invariant=1,
+        # Without this reportlab references (unembedded) Helvetica as the canvas's start font.
+        initialFontName=furniture.fonts.regular,
+        lang=pdf_language_tag(furniture.language),
+        title=furniture.act_heading,
+        author=furniture.issuer_name,
+        subject=f"sha256:{furniture.document_sha256}",
+        creator="naryad reports",
+        producer="naryad reports (ReportLab)",
+        keywords=keywords,
+    )
+    with _BUILD_LOCK:
+        doc.build(
+            list(story), canvasmaker=partial(ActCanvas, furniture=furniture, identity=identity)
+        )
+    return buffer.getvalue()

@@ -3,32 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-import io
-import threading
-from collections.abc import Iterator, Mapping, Sequence
-from functools import partial
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import msgspec
-from reportlab.lib.pagesizes import A4
-from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
 
 from reports import i18n
 from reports.assets import MAX_ASSET_BYTES, prepare_image
 from reports.errors import InvalidSignature
 from reports.fonts import FontSet, load_fonts
 from reports.layout import make_styles
-from reports.page import (
-    FOOTER_HEIGHT,
-    PAGE_MARGIN_LEFT,
-    PAGE_MARGIN_TOP,
-    ActCanvas,
-    PageFurniture,
-    PdfIdentity,
-)
-from reports.sections import CONTENT_WIDTH, ActContent, build_story
+from reports.page import PageFurniture, PdfIdentity, build_pdf
+from reports.sections import ActContent, build_story
 from reports.snapshot import (
     ActSnapshot,
     Signature,
@@ -42,10 +30,6 @@ from reports.snapshot import (
 
 NO_ASSETS: Mapping[str, bytes] = MappingProxyType({})
 _SIGNATURE_ENCODER = msgspec.json.Encoder(order="sorted")
-# reportlab keeps per-font subset state shared between documents, so two documents built at once
-# in threads can number glyph subsets differently and break byte-for-byte determinism. Building
-# is serialised per process; preparing images and checking text stay parallel.
-_BUILD_LOCK = threading.Lock()
 
 
 def render_act(
@@ -93,8 +77,7 @@ def render_act(
         styles=make_styles(fonts),
         one_offset=_one_offset(snapshot, checked_signatures),
     )
-    with _BUILD_LOCK:
-        return _build_pdf(act, checked_signatures)
+    return _build_pdf(act, checked_signatures)
 
 
 def printable_snapshot(snapshot: ActSnapshot, *, font_dir: str | Path | None = None) -> ActSnapshot:
@@ -154,21 +137,9 @@ def _signatures_by_role(
 def _check_characters(
     snapshot: ActSnapshot, signatures: Sequence[Signature], fonts: FontSet
 ) -> None:
-    for path, text in _strings(msgspec.to_builtins(snapshot), "snapshot"):
-        fonts.check_text(path, text)
+    fonts.check_all(msgspec.to_builtins(snapshot), "snapshot")
     for index, signature in enumerate(signatures):
         fonts.check_text(f"signatures[{index}].signer_name", signature.signer_name)
-
-
-def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _strings(item, f"{path}.{key}")
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            yield from _strings(item, f"{path}[{index}]")
 
 
 def _photo_name(index: int, caption: str) -> str:
@@ -197,36 +168,6 @@ def _build_pdf(act: ActContent, signatures: Sequence[Signature]) -> bytes:
         document_sha256=act.document_sha256,
         verify_url=snapshot.verify_url,
     )
-    buffer = io.BytesIO()
-    height = A4[1]
-    frame = Frame(
-        PAGE_MARGIN_LEFT,
-        FOOTER_HEIGHT,
-        CONTENT_WIDTH,
-        height - PAGE_MARGIN_TOP - FOOTER_HEIGHT,
-        leftPadding=0,
-        rightPadding=0,
-        topPadding=0,
-        bottomPadding=0,
-        id="body",
+    return build_pdf(
+        build_story(act), furniture, identity, template_id="act", keywords=snapshot.act_number
     )
-    doc = BaseDocTemplate(
-        buffer,
-        pagesize=A4,
-        pageTemplates=[PageTemplate(id="act", frames=[frame])],
-        invariant=1,
-        # Without this reportlab references (unembedded) Helvetica as the canvas's start font.
-        initialFontName=act.fonts.regular,
-        lang=i18n.pdf_language_tag(language),
-        title=heading,
-        author=snapshot.issuer.legal_name,
-        subject=f"sha256:{act.document_sha256}",
-        creator="naryad reports",
-        producer="naryad reports (ReportLab)",
-        keywords=snapshot.act_number,
-    )
-    doc.build(
-        build_story(act),
-        canvasmaker=partial(ActCanvas, furniture=furniture, identity=identity),
-    )
-    return buffer.getvalue()

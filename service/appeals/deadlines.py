@@ -19,7 +19,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from service.sla.calendar import MAX_SCAN_DAYS, CalendarError, Period, WorkingCalendar, make_week
+from service.sla.calendar import (
+    Period,
+    WorkingCalendar,
+    add_working_days,
+    make_week,
+)
 from service.sla.clock import BREACHED, MET, RUNNING, WARNING
 
 Gender = Literal["female", "male"]
@@ -70,22 +75,6 @@ def add_calendar_days(start: datetime, days: int, zone: ZoneInfo) -> datetime:
         raise ValueError("days must not be negative")
     local = start.astimezone(zone).date()
     return _midnight_after(local + timedelta(days=days), zone)
-
-
-def add_working_days(start: datetime, days: int, calendar: WorkingCalendar) -> datetime:
-    """The end of working time of the ``days``-th working day after the date of ``start``."""
-    if days < 1:
-        raise ValueError("days must be at least 1")
-    day = start.astimezone(calendar.zone).date()
-    counted = 0
-    for _ in range(MAX_SCAN_DAYS):
-        day += timedelta(days=1)
-        periods = calendar.periods(day)
-        if periods:
-            counted += 1
-            if counted == days:
-                return periods[-1][1]
-    raise CalendarError("no working day found within the scan limit")
 
 
 def add_days(

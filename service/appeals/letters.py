@@ -35,7 +35,6 @@ from service.appeals.services import (
     _invalid,
     letter_url,
     require_text,
-    status_url,
 )
 from service.audit.services import record
 from service.db.models import Appeal, AppealLetter, AppealMeasure, Territory, User
@@ -184,7 +183,7 @@ class LetterService:
             territory.time_zone,
             {
                 "appeal_number": appeal.number,
-                "status_url": status_url(appeals.core.base_url, appeals.core.secret, appeal.id),
+                "status_url": appeals.core.status_url(appeal.id),
             },
         )
         return await appeals._view(appeal)

@@ -36,13 +36,12 @@ from service.appeals.services import (
     _invalid,
     find_by_status_token,
     letter_url,
-    status_url,
 )
 from service.common.i18n import Language, Message, in_language, msg, pick_language
 from service.common.page_security import new_page_nonce, page_headers
 from service.common.params import AppSettings, DbSession
 from service.common.schemas import Phone
-from service.db.models import Customer, Territory, Visit, WorkOrder
+from service.db.models import Territory, WorkOrder
 from service.errors import (
     PROBLEM_JSON,
     FieldError,
@@ -305,38 +304,35 @@ class AppealPageController(Controller):
         except msgspec.ValidationError as exc:
             where = "contact_email" if "$.e" in str(exc) else "contact_phone"
             raise _invalid(where, "malformed", "bad_contact") from None
+        act_id = None
+        if form.act:
+            # The act ties the appeal to its visit, order, customer and territory (core derives
+            # and checks the links); an act id that names no act is refused, not dropped.
+            act = await find_public(db_session, form.act)
+            if act is None:
+                raise _invalid("act", "No act has this id", "unknown_act")
+            act_id = act.id
+            territory_id = await db_session.scalar(
+                select(WorkOrder.territory_id).where(WorkOrder.id == act.work_order_id)
+            )
+        else:
+            territory_id = await db_session.scalar(
+                select(Territory.id).where(Territory.code == form.territory)
+            )
+        if territory_id is None:
+            raise _invalid("territory", "required", "required")
         new = NewAppeal(
             kind=form.kind,
             channel="web",
-            territory_id=None,  # type: ignore[arg-type]
+            territory_id=territory_id,
             author_name=author,
             text=text,
             reply_channel=form.reply_channel,
             language=form.language,
             contact_phone=phone,
             contact_email=email,
+            act_id=act_id,
         )
-        act = await find_public(db_session, form.act) if form.act else None
-        if act is not None:
-            visit = await db_session.get_one(Visit, act.visit_id)
-            new.act_id, new.visit_id, new.work_order_id = act.id, act.visit_id, act.work_order_id
-            new.territory_id = cast("Any", visit.territory_id)
-            if new.territory_id is None:
-                order = await db_session.get_one(WorkOrder, act.work_order_id)
-                new.territory_id = order.territory_id
-        else:
-            territory = await db_session.scalar(
-                select(Territory.id).where(Territory.code == form.territory)
-            )
-            if territory is None:
-                raise _invalid("territory", "required", "required")
-            new.territory_id = territory
-        if act is not None and new.work_order_id is not None:
-            order = await db_session.get_one(WorkOrder, new.work_order_id)
-            new.customer_id = order.customer_id
-            customer = await db_session.get(Customer, order.customer_id)
-            if customer is not None and not form.language:
-                new.language = customer.preferred_language
         files: list[tuple[bytes, str]] = []
         upload = uploaded(data.file)
         if upload is not None and upload.filename:
@@ -352,7 +348,7 @@ class AppealPageController(Controller):
             number=appeal.number,
             due_at=appeal.due_at.isoformat(),
             due_text=_last_day(appeal.due_at, str(zone), cast("Language", appeal.language)),
-            status_url=status_url(settings.server.public_base_url, core.secret, appeal.id),
+            status_url=core.status_url(appeal.id),
         )
 
     @get(

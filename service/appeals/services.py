@@ -17,10 +17,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, case, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,7 +53,15 @@ from service.db.models import (
 )
 from service.db.models.appeals import OPEN_APPEAL_STATES
 from service.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
-from service.escalations.services import RECIPIENT_ROLE, ClockView, EscalationPolicy, due_levels
+from service.escalations.services import (
+    BREACH,
+    HEAD,
+    RECIPIENT_ROLE,
+    WARNING,
+    ClockView,
+    EscalationPolicy,
+    due_levels,
+)
 from service.execution.images import PhotoMismatch, check_photo, describe
 from service.notifications import Recipient, enqueue
 from service.notifications.staff import staff_ids, staff_recipients
@@ -78,6 +86,7 @@ REASON_CODE = re.compile(r"[a-z][a-z0-9_]{1,39}")
 # A complaint of the same customer within this long after an earlier one counts as a repeat.
 REPEAT_WINDOW = timedelta(days=90)
 ESCALATION_BATCH = 200
+_Child = TypeVar("_Child", AppealAttachment, AppealNote, AppealUnitRequest, AppealMeasure)
 # A clock the escalation decision reads as running (warning or breached follow from the times).
 _RUNNING = "running"
 
@@ -89,11 +98,6 @@ def _invalid(field: str, message: str, code: str) -> ValidationFailed:
 def status_token(secret: str, appeal_id: uuid.UUID) -> str:
     """The customer's status link token: derived from the appeal's id with the server secret."""
     return derived_link_token(secret, STATUS_LABEL, appeal_id)
-
-
-def status_url(base_url: str, secret: str, appeal_id: uuid.UUID) -> str:
-    """The customer's status page of an appeal."""
-    return f"{base_url.rstrip('/')}/appeal/status/{status_token(secret, appeal_id)}"
 
 
 def letter_url(base_url: str, public_id: str) -> str:
@@ -242,6 +246,10 @@ class AppealCore:
         """Where the public pages live."""
         return self.settings.server.public_base_url
 
+    def status_url(self, appeal_id: uuid.UUID) -> str:
+        """The customer's status page of an appeal."""
+        return f"{self.base_url.rstrip('/')}/appeal/status/{status_token(self.secret, appeal_id)}"
+
     async def _number(self, year: int) -> str:
         value = await self.session.scalar(
             insert(AppealNumberCounter)
@@ -334,7 +342,7 @@ class AppealCore:
             {
                 "appeal_number": appeal.number,
                 "due_at": appeal.due_at,
-                "status_url": status_url(self.base_url, self.secret, appeal.id),
+                "status_url": self.status_url(appeal.id),
             },
         )
         return appeal
@@ -491,7 +499,7 @@ class AppealService:
             self.actor,
         )
         view = await self.get(appeal.id)
-        view.status_url = status_url(self.core.base_url, self.core.secret, appeal.id)
+        view.status_url = self.core.status_url(appeal.id)
         return view
 
     async def page(
@@ -540,36 +548,22 @@ class AppealService:
             filename=f"{appeal.number}.pdf",
         )
 
+    async def _children(self, model: type[_Child], appeal_id: uuid.UUID) -> Sequence[_Child]:
+        """An appeal's rows of one kind, oldest first."""
+        return (
+            await self.session.scalars(
+                select(model)
+                .where(model.appeal_id == appeal_id)
+                .order_by(model.created_at, model.id)
+            )
+        ).all()
+
     async def _view(self, appeal: Appeal) -> schemas.Appeal:
         session, now = self.session, utcnow()
-        attachments = (
-            await session.scalars(
-                select(AppealAttachment)
-                .where(AppealAttachment.appeal_id == appeal.id)
-                .order_by(AppealAttachment.created_at, AppealAttachment.id)
-            )
-        ).all()
-        notes = (
-            await session.scalars(
-                select(AppealNote)
-                .where(AppealNote.appeal_id == appeal.id)
-                .order_by(AppealNote.created_at, AppealNote.id)
-            )
-        ).all()
-        requests = (
-            await session.scalars(
-                select(AppealUnitRequest)
-                .where(AppealUnitRequest.appeal_id == appeal.id)
-                .order_by(AppealUnitRequest.created_at, AppealUnitRequest.id)
-            )
-        ).all()
-        measures = (
-            await session.scalars(
-                select(AppealMeasure)
-                .where(AppealMeasure.appeal_id == appeal.id)
-                .order_by(AppealMeasure.created_at, AppealMeasure.id)
-            )
-        ).all()
+        attachments = await self._children(AppealAttachment, appeal.id)
+        notes = await self._children(AppealNote, appeal.id)
+        requests = await self._children(AppealUnitRequest, appeal.id)
+        measures = await self._children(AppealMeasure, appeal.id)
         letter = await session.scalar(
             select(AppealLetter).where(AppealLetter.appeal_id == appeal.id)
         )
@@ -705,7 +699,7 @@ class AppealService:
                 zone,
                 {
                     "appeal_number": appeal.number,
-                    "status_url": status_url(self.core.base_url, self.core.secret, appeal.id),
+                    "status_url": self.core.status_url(appeal.id),
                 },
             )
         if appeal.state == "registered":
@@ -895,7 +889,7 @@ class AppealService:
             await self._zone(appeal),
             {
                 "appeal_number": appeal.number,
-                "status_url": status_url(self.core.base_url, self.core.secret, appeal.id),
+                "status_url": self.core.status_url(appeal.id),
             },
         )
         return await self._view(appeal)
@@ -1038,11 +1032,23 @@ async def escalate_appeals(
     """
     now = now or utcnow()
     policy = EscalationPolicy.from_settings(settings or EscalationSettings())
+    # The highest level due now; an appeal that already has it for this due time is done until
+    # its due time moves, so it is not picked again to crowd the rest out of the batch.
+    top_level = case(
+        (Appeal.due_at + policy.head_delay <= now, HEAD),
+        (Appeal.due_at <= now, BREACH),
+        else_=WARNING,
+    )
+    raised_top = exists().where(
+        AppealEscalation.appeal_id == Appeal.id,
+        AppealEscalation.due_at == Appeal.due_at,
+        AppealEscalation.level == top_level,
+    )
     appeals = (
         await session.execute(
             select(Appeal, Territory.code, Territory.time_zone)
             .join(Territory, Territory.id == Appeal.territory_id)
-            .where(Appeal.closed_at.is_(None), Appeal.warning_at <= now)
+            .where(Appeal.closed_at.is_(None), Appeal.warning_at <= now, ~raised_top)
             .order_by(Appeal.due_at)
             .limit(limit)
             .with_for_update(of=Appeal, skip_locked=True)

@@ -40,7 +40,7 @@ from service.notifications import Recipient, enqueue
 from service.notifications.staff import staff_condition, staff_recipients
 from service.ratings.schemas import RatingReceived, RatingSubmission
 from service.settings import RatingSettings, Settings
-from service.sla.calendar import MAX_SCAN_DAYS, CalendarError, WorkingCalendar
+from service.sla.calendar import CalendarError, WorkingCalendar, add_working_days
 from service.sla.clocks import territory_measure
 
 logger = logging.getLogger("naryad.ratings")
@@ -113,16 +113,7 @@ def follow_up_due(start: datetime, working_days: int, calendar: WorkingCalendar 
     """
     if calendar is None:
         return start + timedelta(days=working_days)
-    day = start.astimezone(calendar.zone).date()
-    counted = 0
-    for _ in range(MAX_SCAN_DAYS):
-        day += timedelta(days=1)
-        periods = calendar.periods(day)
-        if periods:
-            counted += 1
-            if counted == working_days:
-                return periods[-1][1]
-    raise CalendarError("no working day ahead on the calendar")
+    return add_working_days(start, working_days, calendar)
 
 
 async def request_rating(

@@ -250,3 +250,19 @@ class WorkingCalendar:
 def minutes(amount: timedelta) -> int:
     """Whole minutes, rounded down."""
     return int(amount.total_seconds() // 60)
+
+
+def add_working_days(start: datetime, days: int, calendar: WorkingCalendar) -> datetime:
+    """The end of working time of the ``days``-th working day after the date of ``start``."""
+    if days < 1:
+        raise ValueError("days must be at least 1")
+    day = start.astimezone(calendar.zone).date()
+    counted = 0
+    for _ in range(MAX_SCAN_DAYS):
+        day += timedelta(days=1)
+        periods = calendar.periods(day)
+        if periods:
+            counted += 1
+            if counted == days:
+                return periods[-1][1]
+    raise CalendarError("no working day found within the scan limit")

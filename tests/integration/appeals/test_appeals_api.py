@@ -17,6 +17,8 @@ from service.db.models import (
     AppealEscalation,
     AppealMeasure,
     AppealNote,
+    AppealReason,
+    AppealUnitRequest,
     AuditEntry,
     OutboxMessage,
 )
@@ -350,3 +352,225 @@ async def test_unanswered_appeal_escalates_once_per_level(client: Any, build: Bu
     assert refused.status_code == 200
     await run(due + timedelta(days=5))
     assert await levels() == ["warning", "breach", "head"]
+
+
+def _calls(appeal_id: str, request_id: str, owner_id: str) -> list[tuple[str, str, Any, str]]:
+    """Every /api/v1/appeals endpoint: method, path, body and who may call it."""
+    path = f"{BASE}/{appeal_id}"
+    due = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    return [
+        ("POST", BASE, None, "readers"),  # the body is filled per caller's territory
+        ("GET", BASE, None, "readers"),
+        ("GET", path, None, "readers"),
+        ("PATCH", path, {"owner_id": owner_id}, "workers"),
+        ("POST", f"{path}/attachments", "file", "readers"),
+        ("POST", f"{path}/notes", {"text": "Заметка"}, "readers"),
+        ("POST", f"{path}/requests", {"unit": "Склад", "question": "?", "due_at": due}, "workers"),
+        ("POST", f"{path}/requests/{request_id}/answer", {"answer": "Да"}, "workers"),
+        ("POST", f"{path}/decision", {"decision": "justified", "reasons": "Опоздал"}, "workers"),
+        (
+            "POST",
+            f"{path}/measures",
+            {"description": "X", "owner_id": owner_id, "due_at": due},
+            "workers",
+        ),
+        ("POST", f"{path}/refusal", {"ground": "abusive"}, "workers"),
+        ("POST", f"{path}/answer", {"merits": "Ответ"}, "workers"),
+        ("GET", f"{BASE}/policies", None, "readers"),
+        (
+            "PUT",
+            f"{BASE}/policies/complaint",
+            {"merits_days": 5, "max_days": 30, "day_kind": "calendar"},
+            "admins",
+        ),
+        ("GET", f"{BASE}/reasons", None, "readers"),
+        (
+            "PUT",
+            f"{BASE}/reasons/late_arrival_x",
+            {"names": {"ru": "а", "kk": "ә", "en": "a"}},
+            "admins",
+        ),
+        ("GET", f"{BASE}/analysis", None, "readers"),
+    ]
+
+
+async def _send(client: Any, method: str, url: str, payload: Any, who: Person | None) -> Any:
+    headers = who.headers if who else {}
+    if payload == "file":
+        return await client.post(
+            url, files={"file": ("a.jpg", jpeg(), "image/jpeg")}, headers=headers
+        )
+    return await client.request(method, url, json=payload, headers=headers)
+
+
+async def test_every_endpoint_refuses_the_anonymous_the_wrong_role_and_other_territories(
+    client: Any, build: Builder
+) -> None:
+    area, other = await build.area(), await build.area()
+    dispatcher = await build.person(Role.DISPATCHER, area.territory)
+    coordinator = await build.person(Role.COORDINATOR, area.territory)
+    stranger = await build.person(Role.COORDINATOR, other.territory)
+    technician = await build.person(Role.TECHNICIAN, area.territory)
+    appeal = await register(client, dispatcher, area)
+    asked = await client.post(
+        f"{BASE}/{appeal['id']}/requests",
+        json={
+            "unit": "Склад",
+            "question": "Где деталь?",
+            "due_at": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
+        },
+        headers=coordinator.headers,
+    )
+    assert asked.status_code == 200, asked.text
+    request_id = asked.json()["requests"][0]["id"]
+    calls = _calls(appeal["id"], request_id, str(coordinator.user.id))
+    assert len(calls) == 17
+
+    async def snapshot() -> tuple[Any, ...]:
+        async with build.sessionmaker() as session:
+            stored = await session.get_one(Appeal, uuid.UUID(appeal["id"]))
+            answered = await session.get_one(AppealUnitRequest, uuid.UUID(request_id))
+            row = (stored.state, stored.owner_id, stored.decision, stored.refusal_ground)
+        return (
+            row,
+            answered.answered_at,
+            await build.count(Appeal),
+            await build.count(AppealNote),
+            await build.count(AppealUnitRequest),
+            await build.count(AppealMeasure),
+            await build.count(AppealAttachment),
+            await build.count(AppealReason),
+            await build.count(AuditEntry, AuditEntry.entity_type.like("appeal%")),
+        )
+
+    before = await snapshot()
+    for method, url, payload, allowed in calls:
+        data = body(area) if payload is None and method == "POST" else payload
+        assert (await _send(client, method, url, data, None)).status_code == 401, url
+        refused = await _send(client, method, url, data, technician)
+        assert problem(refused)["status"] == 403, (url, refused.text)
+        if allowed in ("workers", "admins"):
+            refused = await _send(client, method, url, data, dispatcher)
+            assert problem(refused)["status"] == 403, (url, refused.text)
+        if allowed == "admins":
+            refused = await _send(client, method, url, data, coordinator)
+            assert problem(refused)["status"] == 403, (url, refused.text)
+        elif appeal["id"] in url:
+            # Another territory's coordinator: the appeal does not exist for them.
+            refused = await _send(client, method, url, data, stranger)
+            assert problem(refused)["status"] == 404, (url, refused.text)
+    assert await snapshot() == before
+    # Another territory's figures are not theirs to see: the scope keeps them out.
+    figures = await client.get(
+        f"{BASE}/analysis",
+        params={"territory_id": str(area.territory.id)},
+        headers=stranger.headers,
+    )
+    assert figures.status_code == 200, figures.text
+    assert figures.json()["appeals"] == 0
+
+
+async def test_bad_identifiers_oversized_texts_and_unknown_values_are_4xx_and_write_nothing(
+    client: Any, build: Builder
+) -> None:
+    area = await build.area()
+    coordinator = await build.person(Role.COORDINATOR, area.territory)
+    admin = await build.person(Role.ADMIN)
+    appeal = await register(client, coordinator, area)
+    path = f"{BASE}/{appeal['id']}"
+    missing = f"{BASE}/{uuid.uuid4()}"
+
+    async def counts() -> tuple[int, ...]:
+        return (
+            await build.count(Appeal),
+            await build.count(AppealNote),
+            await build.count(AppealUnitRequest),
+            await build.count(AppealMeasure),
+            await build.count(AppealReason),
+            await build.count(AuditEntry, AuditEntry.entity_type.like("appeal%")),
+        )
+
+    before = await counts()
+    due = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    for method, url, payload, who in (
+        ("GET", f"{BASE}/not-a-uuid", None, coordinator),
+        ("POST", f"{BASE}/not-a-uuid/notes", {"text": "x"}, coordinator),
+        ("GET", missing, None, coordinator),
+        ("POST", f"{missing}/notes", {"text": "x"}, coordinator),
+        ("POST", f"{missing}/refusal", {"ground": "abusive"}, coordinator),
+        ("POST", f"{path}/requests/{uuid.uuid4()}/answer", {"answer": "x"}, coordinator),
+        ("POST", f"{path}/requests/nope/answer", {"answer": "x"}, coordinator),
+        ("POST", BASE, body(area, territory_id="nope"), coordinator),
+        ("POST", BASE, body(area, customer_id="12345"), coordinator),
+        ("POST", BASE, body(area, text="ж" * 8001), coordinator),
+        ("POST", BASE, body(area, author_name="ж" * 500), coordinator),
+        ("POST", BASE, body(area, channel="pigeon"), coordinator),
+        ("POST", f"{path}/notes", {"text": "ж" * 4001}, coordinator),
+        ("POST", f"{path}/answer", {"merits": "ж" * 8001}, coordinator),
+        ("POST", f"{path}/refusal", {"ground": "abusive", "note": "ж" * 2001}, coordinator),
+        ("POST", f"{path}/requests", {"unit": "X", "question": "?", "due_at": "soon"}, coordinator),
+        ("PATCH", path, {"owner_id": str(uuid.uuid4())}, coordinator),
+        ("PATCH", path, {"owner_id": "nope"}, coordinator),
+        (
+            "POST",
+            f"{path}/measures",
+            {"description": "X", "owner_id": "nope", "due_at": due},
+            coordinator,
+        ),
+        ("GET", f"{BASE}?state=bogus", None, coordinator),
+        ("GET", f"{BASE}?kind=bogus", None, coordinator),
+        ("GET", f"{BASE}?owner=you", None, coordinator),
+        ("GET", f"{BASE}?territory_id=nope", None, coordinator),
+        ("GET", f"{BASE}/analysis?since=yesterday", None, coordinator),
+        (
+            "GET",
+            f"{BASE}/analysis?since=2030-01-01T00:00:00Z&until=2029-01-01T00:00:00Z",
+            None,
+            coordinator,
+        ),
+        (
+            "PUT",
+            f"{BASE}/policies/bogus",
+            {"merits_days": 5, "max_days": 30, "day_kind": "calendar"},
+            admin,
+        ),
+        (
+            "PUT",
+            f"{BASE}/policies/complaint",
+            {"merits_days": 0, "max_days": 30, "day_kind": "calendar"},
+            admin,
+        ),
+        (
+            "PUT",
+            f"{BASE}/policies/complaint",
+            {"merits_days": 5, "max_days": 30, "day_kind": "lunar"},
+            admin,
+        ),
+        ("PUT", f"{BASE}/reasons/Bad-Code", {"names": {"ru": "а", "kk": "ә", "en": "a"}}, admin),
+        ("PUT", f"{BASE}/reasons/{'a' * 60}", {"names": {"ru": "а", "kk": "ә", "en": "a"}}, admin),
+        ("PUT", f"{BASE}/reasons/fine_code", {"names": {"ru": " ", "kk": "ә", "en": "a"}}, admin),
+    ):
+        response = await client.request(method, url, json=payload, headers=who.headers)
+        assert 400 <= response.status_code < 500, (method, url, response.text)
+        if "not-a-uuid" not in url and "/nope/" not in url:
+            problem(response)  # unmatched routes are the router's plain 404
+    assert await counts() == before
+    async with build.sessionmaker() as session:
+        stored = await session.get_one(Appeal, uuid.UUID(appeal["id"]))
+        assert (stored.state, stored.owner_id, stored.refusal_ground) == ("registered", None, None)
+
+
+async def test_fully_escalated_appeals_do_not_crowd_out_the_rest_of_the_batch(
+    fresh_client: Any, fresh_build: Builder
+) -> None:
+    """An open appeal with every due level raised is not picked again, so a batch moves on."""
+    area = await fresh_build.area()
+    coordinator = await fresh_build.person(Role.COORDINATOR, area.territory)
+    appeals = [await register(fresh_client, coordinator, area) for _ in range(3)]
+    later = max(datetime.fromisoformat(a["clock"]["due_at"]) for a in appeals) + timedelta(days=2)
+    for _ in range(3):
+        async with fresh_build.sessionmaker() as session:
+            await escalate_appeals(session, None, settings=SETTINGS, now=later, limit=2)
+            await session.commit()
+    heads = await fresh_build.count(AppealEscalation, AppealEscalation.level == "head")
+    assert heads == 3

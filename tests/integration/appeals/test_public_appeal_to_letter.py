@@ -20,8 +20,11 @@ from sqlalchemy import select
 from service.common.actor import Role
 from service.db.models import Appeal, AppealLetter, OutboxMessage
 from service.settings import Settings
+from service.storage import build_blob_store
 from tests.conftest import problem
+from tests.integration.acts.conftest import Acts, Field, random_tax_id
 from tests.integration.builders import Builder
+from tests.integration.ratings.helpers import rated_visit
 from tests.photo_samples import png
 
 pytestmark = pytest.mark.asyncio
@@ -239,3 +242,63 @@ async def test_the_customer_is_told_the_last_day_the_deadline_gives(
     status = await client.get(path_of(received["status_url"]))
     assert f"Срок ответа — не позднее {last_day}." in status.text
     assert format_date(local_due.date(), "d MMMM y", locale="ru") not in status.text
+
+
+async def test_public_form_about_an_act_links_it_and_refuses_an_unknown_act(
+    client: Any, build: Builder, settings: Settings
+) -> None:
+    rated = await rated_visit(build)
+    field = Field(
+        rated.area, rated.technician, rated.technician, rated.order, rated.visit, random_tax_id()
+    )
+    act = await Acts(build=build, settings=settings, store=build_blob_store(settings)).draft(field)
+    # The act decides the territory: no territory field is sent (the form hides it).
+    sent = await client.post("/appeal", data=form("", act=act.public_id), files=NO_FILE)
+    assert sent.status_code == 201, sent.text
+    async with build.sessionmaker() as session:
+        appeal = await session.scalar(select(Appeal).where(Appeal.number == sent.json()["number"]))
+    assert appeal is not None
+    assert (appeal.act_id, appeal.visit_id, appeal.work_order_id, appeal.customer_id) == (
+        act.id,
+        rated.visit.id,
+        rated.order.id,
+        rated.area.customer.id,
+    )
+    assert appeal.territory_id == rated.area.territory.id
+    # An act id that names no act is refused, even with a territory to fall back on.
+    before = await build.count(Appeal)
+    for unknown in ("x" * 20, "not an id", act.public_id[:-1] + "0"):
+        refused = await client.post(
+            "/appeal", data=form(rated.area.territory.code, act=unknown), files=NO_FILE
+        )
+        assert refused.status_code == 422, (unknown, refused.text)
+        assert problem(refused)["errors"][0]["field"] == "act"
+    assert await build.count(Appeal) == before
+
+
+async def test_public_pages_refuse_oversized_and_unknown_input_and_store_nothing(
+    client: Any, build: Builder
+) -> None:
+    area = await build.area()
+    before = await build.count(Appeal)
+    code = area.territory.code
+    for fields in (
+        form(code, text="ж" * 8001),
+        form(code, author_name="ж" * 201),
+        form(code, contact_email="x" * 250 + "@example.com"),
+        form(code, act="x" * 33),
+        form(code, language="de"),
+        form(code, reply_channel="pigeon"),
+        form("x" * 33),
+    ):
+        response = await client.post("/appeal", data=fields, files=NO_FILE)
+        assert response.status_code == 422, (fields, response.text)
+        problem(response)
+    assert await build.count(Appeal) == before
+    # The form's page with an unknown or oversized act: the plain form, or a 4xx; never a 5xx.
+    assert (await client.get("/appeal?act=nosuchact")).status_code == 200
+    assert problem(await client.get("/appeal?act=" + "x" * 65))["status"] == 422
+    for token in ("x" * 15, "x" * 101, "ж" * 30):
+        assert (await client.get(f"/appeal/status/{token}")).status_code == 404
+        assert (await client.get(f"/appeal/status/{token}/letter")).status_code == 404
+    assert (await client.get("/verify/letters/" + "x" * 40)).status_code == 404

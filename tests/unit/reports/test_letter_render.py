@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from typing import Any
 
+import msgspec
 import pytest
 
+from reports.errors import UnsupportedCharacter
 from reports.letter import (
     LetterIssuer,
     LetterMeasure,
@@ -169,3 +172,19 @@ def test_letter_without_a_known_gender_keeps_the_neutral_russian_salutation() ->
     )
     flat = " ".join(" ".join(page_texts(render_letter(neutral))).split())
     assert "Уважаемый(ая) Мадина!" in flat
+
+
+@pytest.mark.parametrize(
+    ("field", "change"),
+    [
+        ("letter.salutation_name", {"salutation_name": "Мария 漢"}),
+        ("letter.issuer.phone", {"issuer": LetterIssuer("ТОО", "1", "Барнаул", "漢 1")}),
+        ("letter.responsible.phone", {"responsible": Responsible("Ким", "Глава", "漢")}),
+    ],
+)
+def test_every_drawn_text_is_checked_against_the_font(field: str, change: dict[str, Any]) -> None:
+    """A character without a glyph anywhere in the letter is refused by name, never drawn blank."""
+    letter = msgspec.structs.replace(snapshot("ru"), **change)
+    with pytest.raises(UnsupportedCharacter) as raised:
+        render_letter(letter)
+    assert raised.value.field == field
