@@ -1,9 +1,10 @@
 """Access logs without secrets: customer link tokens and URL signatures are masked.
 
-A customer's signing, copy, rating and appeal-status links carry their bearer token in the path, and signed
-blob URLs carry their signature in the query: an access log line holding either is a working
-key to the customer's act. uvicorn logs the raw path and query on ``uvicorn.access``; the
-filter rewrites each record's arguments before any handler formats it.
+A customer's signing, copy, rating and appeal-status links carry their bearer token in the
+path, and signed blob URLs carry their signature in the query: an access log line holding
+either is a working key to the customer's act or appeal. uvicorn logs the raw path and query
+on ``uvicorn.access``; the filter rewrites each record's arguments before any handler formats
+it.
 """
 
 from __future__ import annotations

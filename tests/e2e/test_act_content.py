@@ -23,7 +23,6 @@ from checklists.schema import step_kind
 from checklists.validation import is_customer_visible, iter_steps
 from reports import parse_snapshot
 from reports.i18n import format_quantity, label, work_type_name
-from service.acts.rendering import ActRenderer
 from service.db.models import (
     Act,
     ChecklistAnswer,
@@ -33,7 +32,7 @@ from service.db.models import (
     VisitChecklist,
     WorkOrder,
 )
-from tests.e2e.visit_flow import TEMPLATES, Phone, signature_body
+from tests.e2e.visit_flow import TEMPLATES, Phone, rendered_act, signature_body
 from tests.integration.builders import Builder
 from tests.integration.mobile.conftest import Field
 
@@ -171,15 +170,10 @@ async def test_signed_act_pdf_tells_the_truth(
     token_path = link["signing_url"].split("127.0.0.1:8000", 1)[-1]
     signed = await client.post(token_path, json=signature_body(link["snapshot_sha256"]))
     assert signed.status_code == 200, signed.text
-    # The submit answers at once; the worker renders the PDF (service.acts.rendering).
-    renderer = ActRenderer(build.sessionmaker, app.state.blob_store, app.state.settings)
-    assert await renderer.render_next(uuid.UUID(link["act_id"])) is not None
+    act, pdf = await rendered_act(app, build, link["act_id"])
     async with build.sessionmaker() as session:
-        act = await session.scalar(select(Act).where(Act.id == link["act_id"]))
         pin = await session.get_one(VisitChecklist, field.visit.id)
-    assert act is not None
     assert pin.template_version == (pinned_version or TEMPLATES.get(work_type).version)
-    pdf = await app.state.blob_store.get(act.pdf_key)
     ARTIFACTS.mkdir(exist_ok=True)
     suffix = f"_v{pinned_version}" if pinned_version else ""
     (ARTIFACTS / f"act_{work_type}_{language}{suffix}.pdf").write_bytes(pdf)

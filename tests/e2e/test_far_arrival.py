@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import uuid
 from pathlib import Path
 from typing import Any, cast
 
@@ -12,11 +11,10 @@ from litestar import Litestar
 from pypdf import PdfReader
 
 from reports.i18n import label
-from service.acts.rendering import ActRenderer
 from service.common.i18n import Language
-from service.db.models import Act, Visit, WorkOrder
+from service.db.models import Visit, WorkOrder
 from tests.conftest import problem
-from tests.e2e.visit_flow import Phone, signature_body
+from tests.e2e.visit_flow import Phone, rendered_act, signature_body
 from tests.integration.builders import Builder
 from tests.integration.mobile.conftest import Field
 
@@ -80,11 +78,7 @@ async def test_completion_far_from_the_site_needs_the_mismatch_note(
     signed = await client.post(path, json=signature_body(link["snapshot_sha256"]))
     assert signed.status_code == 200, signed.text
     # What the customer signed says where the technician checked in, and why so far away.
-    renderer = ActRenderer(build.sessionmaker, app.state.blob_store, app.state.settings)
-    assert await renderer.render_next(uuid.UUID(link["act_id"])) is not None
-    async with build.sessionmaker() as session:
-        act = await session.get_one(Act, uuid.UUID(link["act_id"]))
-    pdf = await app.state.blob_store.get(act.pdf_key)
+    act, pdf = await rendered_act(app, build, link["act_id"])
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "act_far_arrival.pdf").write_bytes(pdf)
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)

@@ -16,14 +16,13 @@ from litestar import Litestar
 from sqlalchemy import select
 
 import reports
-from service.acts.rendering import ActRenderer
 from service.db.base import utcnow
 from service.db.models import Act, AuditEntry, Photo
 from service.execution.photos import photo_count_text, photos_label
 from service.storage import photo_key
 from tests import photo_samples
 from tests.conftest import problem
-from tests.e2e.visit_flow import Phone, signature_body
+from tests.e2e.visit_flow import Phone, rendered_act, signature_body
 from tests.integration.builders import Builder
 from tests.integration.mobile.conftest import Field
 
@@ -136,14 +135,8 @@ async def test_an_act_with_a_heic_photo_and_a_bad_stored_asset_is_signed(
 
     signed = await client.post(link["path"], json=signature_body(link["snapshot_sha256"]))
     assert signed.status_code == 200, signed.text
-    # The submit answers at once; the worker renders the PDF (service.acts.rendering).
-    renderer = ActRenderer(build.sessionmaker, app.state.blob_store, app.state.settings)
-    assert await renderer.render_next(uuid.UUID(link["act_id"])) is not None
-    async with build.sessionmaker() as session:
-        act = await session.get_one(Act, link["act_id"])
+    act, pdf = await rendered_act(app, build, link["act_id"])
     assert act.status in ("signed", "sealed")
-    assert act.pdf_key is not None
-    pdf = await app.state.blob_store.get(act.pdf_key)
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "act_with_heic_and_bad_photo.pdf").write_bytes(pdf)  # to look at
     text = " ".join(_pdf_text(pdf).split())

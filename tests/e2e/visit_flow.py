@@ -13,10 +13,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from litestar import Litestar
 from PIL import Image
 
 from checklists import load_templates
 from checklists.schema import step_kind
+from service.acts.rendering import ActRenderer
+from service.db.models import Act
+from tests.integration.builders import Builder
 
 TEMPLATES = load_templates()
 
@@ -208,3 +212,16 @@ def signature_body(sha256: str) -> dict[str, Any]:
         "lon": 76.92,
         "accuracy_m": 9.0,
     }
+
+
+async def rendered_act(app: Litestar, build: Builder, act_id: str) -> tuple[Act, bytes]:
+    """Render a signed act now, as the worker would (service.acts.rendering): the act and its PDF.
+
+    The customer's submit answers at once; the PDF is the worker's job, which tests run by hand.
+    """
+    renderer = ActRenderer(build.sessionmaker, app.state.blob_store, app.state.settings)
+    assert await renderer.render_next(uuid.UUID(act_id)) is not None
+    async with build.sessionmaker() as session:
+        act = await session.get_one(Act, uuid.UUID(act_id))
+    assert act.pdf_key is not None
+    return act, await app.state.blob_store.get(act.pdf_key)
