@@ -42,6 +42,13 @@ from reports.i18n import format_quantity, label, unit_name
 # Steps that the signature itself (and the goodbye after it) completes: not yet true when the
 # customer reads the act.
 AFTER_SIGNING = frozenset({"sign_act", "sign_handover_act", "thanked"})
+
+
+def act_kind(document: str) -> str:
+    """The kind of act a signature step's ``document`` names (completion_act -> completion)."""
+    return document.removesuffix("_act")
+
+
 # Preparation the customer never sees; a safety net for templates published before phases
 # could be marked internal (a version-1 pin with no newer version to borrow markers from).
 INTERNAL_PHASES = frozenset({"before_departure"})

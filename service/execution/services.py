@@ -14,11 +14,14 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from checklists import Answer, Location
+from checklists.schema import SignatureStep
+from service.acts.content import act_kind
 from service.audit.services import record
 from service.common.actor import Actor
 from service.common.i18n import DEFAULT_LANGUAGE, Language
 from service.db.base import utcnow
 from service.db.models import (
+    Act,
     Photo,
     Site,
     TechnicianChange,
@@ -216,6 +219,7 @@ class FieldworkService:
             from_attributes=True,
         )
         await self._require_confirmed_photos(visit, payload.photo_ids)
+        answer = await self._signed_act_answer(visit, answer)
         row = await self.checklists.record(
             visit, answer, operation_id=operation_id, lang=self.language
         )
@@ -266,6 +270,7 @@ class FieldworkService:
                 },
                 Answer,
             )
+            answer = await self._signed_act_answer(visit, answer)
             await self.checklists.record(visit, answer, outcome=payload.outcome, lang=self.language)
         answers = await self.checklists.effective_answers(visit.id)
         state = await self.checklists.state(
@@ -346,6 +351,35 @@ class FieldworkService:
             "final": state.final,
             "incident": msgspec.to_builtins(state.incident),
         }
+
+    async def _signed_act_answer(self, visit: Visit, answer: Answer) -> Answer:
+        """A signature step answered from the phone: the act the customer signed, or a refusal.
+
+        Only the signing page records a signature; the phone merely repeats it (it may have
+        answered the step offline). What the checklist keeps is the id of the visit's signed act
+        of the step's document, whatever value the phone sent, so no answer claims a signature
+        that does not exist.
+        """
+        _, template = await self.checklists.pin(visit)
+        compiled = template.steps.get(answer.step_id)
+        if compiled is None or not isinstance(compiled.step, SignatureStep):
+            return answer
+        act_id = await self.session.scalar(
+            select(Act.id).where(
+                Act.visit_id == visit.id,
+                Act.kind == act_kind(compiled.step.document),
+                Act.status != "draft",
+            )
+        )
+        if act_id is None:
+            raise ValidationFailed(
+                "The customer has not signed the act of this visit",
+                errors=[
+                    FieldError(field=f"answers.{answer.step_id}", message="no signed act")
+                ],
+                code="act_not_signed",
+            )
+        return msgspec.structs.replace(answer, value=str(act_id))
 
     async def _require_confirmed_photos(self, visit: Visit, photo_ids: list[str]) -> None:
         """Photos must belong to the visit and be confirmed (size and SHA-256 verified)."""

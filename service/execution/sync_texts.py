@@ -58,6 +58,10 @@ REASONS: dict[str, Message] = {
     "act_frozen": msg(
         "sync.act_frozen", "The act for this visit is drawn up: its photos can no longer change."
     ),
+    "act_not_signed": msg(
+        "sync.act_not_signed",
+        "The customer has not signed the act yet: hand the phone to the customer to sign it.",
+    ),
     "photo_pending": msg("sync.photo_pending", "The photo is still being uploaded."),
     "photo_stored": msg("sync.photo_stored", "The photo is already stored."),
     "photo_rejected": msg("sync.photo_rejected", "The server refused the photo: take it again."),
