@@ -374,9 +374,7 @@ class FieldworkService:
         if act_id is None:
             raise ValidationFailed(
                 "The customer has not signed the act of this visit",
-                errors=[
-                    FieldError(field=f"answers.{answer.step_id}", message="no signed act")
-                ],
+                errors=[FieldError(field=f"answers.{answer.step_id}", message="no signed act")],
                 code="act_not_signed",
             )
         return msgspec.structs.replace(answer, value=str(act_id))
