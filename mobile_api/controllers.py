@@ -271,9 +271,14 @@ class ActController(Controller):
         db_session: DbSession,
         technician: Technician,
         signing: Signing,
+        accept_language: Annotated[
+            str | None, HeaderParameter(name="Accept-Language", required=False)
+        ] = None,
     ) -> SigningLink:
         """Freeze the act snapshot (checklist at completion) and get a single-use signing link."""
-        return await SigningService(db_session, technician, signing).start(visit_id, data)
+        return await SigningService(db_session, technician, signing).start(
+            visit_id, data, pick_language(accept_language=accept_language)
+        )
 
 
 HTML_ERRORS = {

@@ -37,7 +37,7 @@ from service.audit.services import record
 from service.auth.services import AuthService
 from service.common.actor import Actor
 from service.common.geo import point_ewkt
-from service.common.i18n import Language, pick_language
+from service.common.i18n import DEFAULT_LANGUAGE, Language, in_language, msg, pick_language
 from service.common.link_tokens import (
     COPY_LABEL,
     derived_link_token,
@@ -68,6 +68,11 @@ from service.visit_checklists.registry import TemplateRegistry
 from service.visit_checklists.services import ChecklistService
 
 SIGN_LINK_TTL = timedelta(minutes=30)
+# The act start refused, in the technician's language (the phone shows the detail as it is).
+CHECKLIST_INCOMPLETE = msg(
+    "act.checklist_incomplete", "Finish the checklist before the act is drawn up."
+)
+STEPS_NOT_DONE = msg("act.steps_not_done", "Not done yet: {steps}.")
 OTP_TTL = timedelta(minutes=10)
 # Wrong codes allowed per link, across resent codes: a new code does not buy more guesses.
 OTP_ATTEMPTS = 5
@@ -233,8 +238,14 @@ class SigningService:
 
     # -- the technician ---------------------------------------------------------------------
 
-    async def start(self, visit_id: uuid.UUID, data: ActStart) -> SigningLink:
-        """Freeze the act snapshot once the checklist allows it; return a signing link."""
+    async def start(
+        self, visit_id: uuid.UUID, data: ActStart, language: Language = DEFAULT_LANGUAGE
+    ) -> SigningLink:
+        """Freeze the act snapshot once the checklist allows it; return a signing link.
+
+        A refusal says what is left in ``language``, the technician's (the act itself is in the
+        customer's).
+        """
         assert self.actor is not None
         fieldwork = FieldworkService(self.session, self.actor, self.registry)
         visit = await fieldwork.own_visit(visit_id)
@@ -249,8 +260,18 @@ class SigningService:
         state = await checklists.state(visit, answers, lang=lang, outcome=None)
         missing = set(state.missing_required_steps) - AFTER_SIGNING
         if state.current_phase not in ("completion", None) or missing:
+            detail = in_language(CHECKLIST_INCOMPLETE, language)
+            if missing:
+                titles = template.titles[language]
+                opening, closing = ("“", "”") if language == "en" else ("«", "»")
+                steps = ", ".join(
+                    f"{opening}{titles[step]}{closing}"
+                    for step in template.steps
+                    if step in missing
+                )
+                detail = f"{detail} {in_language(STEPS_NOT_DONE, language).format(steps=steps)}"
             raise ValidationFailed(
-                "Finish the checklist before the act is signed",
+                detail,
                 errors=[
                     FieldError(field=f"checklist.{step}", message="required")
                     for step in sorted(missing)

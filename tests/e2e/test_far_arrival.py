@@ -51,6 +51,30 @@ async def test_completion_far_from_the_site_needs_the_mismatch_note(
     body = problem(early)
     assert body["code"] == "checklist_incomplete"
     assert {e["field"] for e in body["errors"]} == {"checklist.geo_mismatch_note"}
+    assert body["detail"] == (
+        "Завершите чек-лист, прежде чем составлять акт. "
+        "Ещё не выполнено: «Почему отметка далеко от адреса?»."
+    )
+    # The detail follows the phone's language, as the sync reasons do.
+    for language, detail in (
+        (
+            "kk",
+            "Акт жасамас бұрын тексеру парағын аяқтаңыз. Әлі орындалмаған: "
+            "«Белгі неге мекенжайдан алыс?».",
+        ),
+        (
+            "en",
+            "Finish the checklist before the act is drawn up. Not done yet: "
+            "“Why is the position far from the site?”.",
+        ),
+    ):
+        refused_act = await client.post(
+            f"/mobile/v1/visits/{visit['visit_id']}/acts",
+            json={},
+            headers={**field.phone.headers(), "Accept-Language": language},
+        )
+        assert refused_act.status_code == 422, refused_act.text
+        assert problem(refused_act)["detail"] == detail
     (refused,) = await phone.push(phone.op("outcome", {"outcome": "completed"}))
     assert (refused["status"], refused["code"]) == ("rejected", "checklist_blocks_outcome")
     assert "Почему отметка далеко от адреса?" in refused["message"]

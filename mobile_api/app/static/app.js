@@ -655,7 +655,9 @@ async function handOff(visit) {
     const response = await api(`/mobile/v1/visits/${visit.visit_id}/acts`, { method: "POST", body: {}, key: `act-${visit.visit_id}` });
     const body = await response.json().catch(() => ({}));
     if (!response.ok) {
-      status.textContent = t("handoff_refused", { detail: body.detail || response.statusText });
+      // The server's detail is in the phone's language; the app's own text for the code if none.
+      const known = body.code && has(`code_${body.code}`) ? t(`code_${body.code}`) : null;
+      status.textContent = t("handoff_refused", { detail: body.detail || known || response.statusText });
       back.hidden = false;
       return;
     }
@@ -743,8 +745,9 @@ async function showSync() {
         return h("li", { class: bad ? "bad" : "" },
           h("strong", {}, what), " ", t(RESULT_TEXT[state] || "result_queued"),
           h("span", { class: "meta" }, `${who} · ${time(r.op.device_time, zone)}`),
-          // The server's reason in the technician's language when the app knows the code.
-          bad ? h("span", { class: "why" }, has(`code_${r.result.code}`) ? t(`code_${r.result.code}`) : r.result.message || "") : null,
+          // The server's reason (in the language the phone asked for) says more than the app's
+          // generic text for the code, which stands in when the server gave none.
+          bad ? h("span", { class: "why" }, r.result.message || (has(`code_${r.result.code}`) ? t(`code_${r.result.code}`) : "")) : null,
           bad ? h("span", { class: "advice" }, t(`advice_${state}`)) : null);
       })),
   );
