@@ -118,6 +118,31 @@ def _shots_dir() -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
 
 
+async def test_changing_the_language_keeps_what_was_typed_on_the_sign_in_form(
+    browser: Browser, live_server: str, build: Builder
+) -> None:
+    day = await a_day(build)
+    context = await phone(browser, day)
+    page = await context.new_page()
+    errors = watch(page)
+    await page.goto(f"{live_server}/app/")
+    username = day.technician.user.username
+    await page.fill("#username", username)
+    await page.fill("#password", PASSWORD)
+    # The technician notices the language only after typing: the form is drawn again in it.
+    await page.select_option("#lang", "kk")
+    await page.locator("html[lang=kk]").wait_for(state="attached")
+    assert await page.locator("label[for=password]").inner_text() == "Құпиясөз"
+    assert await page.input_value("#username") == username
+    assert await page.input_value("#password") == PASSWORD
+    await fits(page, "login typed kk 390")
+    await shot(page, "login-typed-kk-390")
+    await page.click("form button[type=submit]")
+    await page.wait_for_selector("ol.visits")
+    assert errors == []
+    await context.close()
+
+
 async def test_log_in_and_see_the_day_then_open_it_offline(
     browser: Browser, live_server: str, build: Builder
 ) -> None:

@@ -94,7 +94,8 @@ function languagePicker(onChange) {
   return h("p", { class: "field" }, h("label", { for: "lang" }, t("language")), select);
 }
 
-function showLogin(message = "") {
+// `typed`: what the technician had typed when the form is drawn again (a language change).
+function showLogin(message = "", typed = { username: "", password: "" }) {
   const error = h("p", { class: "error", role: "alert", id: "login-error" }, message);
   const form = h("form", { class: "card", novalidate: true },
     h("h1", {}, t("login_title")),
@@ -105,6 +106,8 @@ function showLogin(message = "") {
     error,
     h("button", { type: "submit", class: "primary" }, t("login")),
   );
+  form.username.value = typed.username;
+  form.password.value = typed.password;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const username = form.username.value.trim();
@@ -118,7 +121,7 @@ function showLogin(message = "") {
       error.textContent = e.status === 401 || e.status === 403 ? t("login_wrong") : navigator.onLine ? t("login_failed") : t("login_offline");
     }
   });
-  show(form, languagePicker(() => showLogin()));
+  show(form, languagePicker(() => showLogin("", { username: form.username.value, password: form.password.value })));
 }
 
 // --- the day ----------------------------------------------------------------------------------
