@@ -147,13 +147,16 @@ _LABELS: dict[str, Label] = {
     "answer.away_from_site": _msg("act.answer.away_from_site", "Away from the site address"),
     "answer.location_recorded": _msg("act.answer.location_recorded", "Location recorded"),
     # NATIVE REVIEW
+    # {distance} is format_distance's: "850 m" or "5.0 km", its unit included.
     "evidence.distance": _msg(
         "act.evidence.distance",
-        "{distance} m from the address (accuracy ±{accuracy} m)",
+        "{distance} from the address (accuracy ±{accuracy} m)",
     ),
     "evidence.distance_no_accuracy": _msg(
-        "act.evidence.distance_no_accuracy", "{distance} m from the address"
+        "act.evidence.distance_no_accuracy", "{distance} from the address"
     ),
+    "distance.metres": _msg("act.distance.metres", "{distance} m"),
+    "distance.kilometres": _msg("act.distance.kilometres", "{distance} km"),
     "col.action": _msg("act.col.action", "Action"),
     "action.installed": _msg("act.action.installed", "installed"),
     "action.replaced": _msg("act.action.replaced", "replaced"),
@@ -311,3 +314,13 @@ def format_quantity(value: Decimal, language: Language) -> str:
     Kazakh (1,5 / 1.5; 100)."""
     # No quantisation: every significant digit the order carries is printed.
     return format_decimal(value.normalize(), "0.#", locale=language, decimal_quantization=False)
+
+
+def format_distance(metres: float, language: Language) -> str:
+    """A distance as a person reads it: whole metres below 1 km, then kilometres with one
+    decimal (850 м; 5,0 км in Russian and Kazakh, 5.0 km in English)."""
+    whole = round(metres)
+    if whole < 1000:
+        return label("distance.metres", language, distance=whole)
+    kilometres = format_decimal(Decimal(whole) / 1000, "0.0", locale=language)
+    return label("distance.kilometres", language, distance=kilometres)

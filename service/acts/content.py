@@ -37,7 +37,7 @@ from checklists.schema import (
     YesNoStep,
 )
 from checklists.validation import is_customer_visible, iter_steps
-from reports.i18n import format_quantity, label, unit_name
+from reports.i18n import format_distance, format_quantity, label, unit_name
 
 # Steps that the signature itself (and the goodbye after it) completes: not yet true when the
 # customer reads the act.
@@ -205,7 +205,7 @@ def _arrival(
     distance = haversine_m(site.lat, site.lon, location.lat, location.lon)
     within = distance <= step.radius_m
     answer_key = "answer.at_site" if within else "answer.away_from_site"
-    metres = _round_metres(distance)
+    metres = format_distance(distance, language)
     if location.accuracy_m is None:
         evidence = label("evidence.distance_no_accuracy", language, distance=metres)
     else:

@@ -26,6 +26,8 @@ from checklists.schema import (
     TextStep,
     YesNoStep,
 )
+from reports.i18n import format_distance
+from reports.snapshot import Language
 from service.acts.content import (
     InstalledRecord,
     RowSource,
@@ -196,9 +198,29 @@ def test_arrival_far_from_the_site_says_so_with_the_distance() -> None:
     far = Location(lat=43.24913, lon=76.92872, accuracy_m=8)
     text, evidence = answer_text(step, Answer(step_id="geo_arrival", location=far), "en", SITE)
     assert text == "Away from the site address"
-    assert evidence == "1112 m from the address (accuracy ±8 m)"
+    assert evidence == "1.1 km from the address (accuracy ±8 m)"
+    _, in_russian = answer_text(step, Answer(step_id="geo_arrival", location=far), "ru", SITE)
+    assert in_russian == "1,1 км от адреса (точность ±8 м)"
     unknown_site = answer_text(step, Answer(step_id="geo_arrival", location=far), "ru", None)
     assert unknown_site == ("Местоположение отмечено", None)
+
+
+@pytest.mark.parametrize(
+    ("metres", "language", "printed"),
+    [
+        (5000.0, "ru", "5,0 км"),
+        (5000.0, "kk", "5,0 км"),
+        (5000.0, "en", "5.0 km"),
+        (999.4, "ru", "999 м"),
+        (999.6, "en", "1.0 km"),
+        (12_345.0, "kk", "12,3 км"),
+        (35.2, "kk", "35 м"),
+    ],
+)
+def test_distances_from_a_kilometre_are_printed_in_kilometres(
+    metres: float, language: Language, printed: str
+) -> None:
+    assert format_distance(metres, language) == printed
 
 
 def test_equipment_records_with_replacements_and_checklist_serials() -> None:
