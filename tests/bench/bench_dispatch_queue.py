@@ -66,8 +66,12 @@ async def populate(url: str) -> str:
             SELECT gen_random_uuid(), 'WO-BQ-' || lpad(i::text, 7, '0'),
                    (ARRAY['repair', 'installation', 'meter_check'])[1 + i % 3],
                    (ARRAY['low', 'normal', 'high', 'urgent'])[1 + i % 4],
+                   -- By i / customers, not i: a customer's orders are i = n, n + 2,000, ...,
+                   -- so i % 10 would give all 50 of them one status (a searched customer's
+                   -- orders all closed, none in the queue). This way each has every status.
                    (ARRAY['new', 'on_hold', 'scheduled', 'in_progress', 'completed',
-                          'closed', 'completed', 'closed', 'completed', 'closed'])[1 + i % 10],
+                          'closed', 'completed', 'closed', 'completed', 'closed'])
+                       [1 + (i / $3) % 10],
                    'Bench order ' || i, '{}', ARRAY['repair'], '[]'::jsonb,
                    s.phones, s.customer_id, s.site_id, $1, 1,
                    now() + make_interval(mins => (i * 7919) % 20000 - 5000)
