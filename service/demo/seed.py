@@ -12,10 +12,13 @@ from sqlalchemy import exists, select, text
 from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from checklists import UnknownTemplate
+from checklists.schema import step_kind
 from service.audit.services import record
 from service.auth.passwords import hash_password
 from service.db.engine import make_engine, make_sessionmaker
 from service.db.models import (
+    ChecklistAnswer,
     Customer,
     Shift,
     Site,
@@ -23,6 +26,7 @@ from service.db.models import (
     Territory,
     User,
     Visit,
+    VisitChecklist,
     WorkOrder,
 )
 from service.demo.data import (
@@ -38,6 +42,7 @@ from service.demo.data import (
     TERRITORIES,
 )
 from service.settings import Settings
+from service.visit_checklists.registry import TemplateRegistry
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - documented demo credential
 STAFF = [
@@ -199,6 +204,8 @@ async def seed(session: AsyncSession, rng_seed: int = 20261122) -> str:
     await session.flush()
 
     sites: list[tuple[Site, Customer, Territory]] = []
+    # Where each site is (lon, lat): an arrival on site is recorded there.
+    positions: dict[uuid.UUID, tuple[float, float]] = {}
     for index in range(CUSTOMERS):
         territory_index = index % len(territories)
         territory, spec = territories[territory_index], TERRITORIES[territory_index]
@@ -227,12 +234,14 @@ async def seed(session: AsyncSession, rng_seed: int = 20261122) -> str:
         session.add(site)
         sites.append((site, customer, territory))
     await session.flush()
+    positions = {site.id: _site_position(site) for site, _, _ in sites}
 
     sequence_start = await session.scalar(
         text("SELECT setval('work_order_number_seq', nextval('work_order_number_seq') + :n)"),
         {"n": WORK_ORDERS},
     )
     busy: set[tuple[uuid.UUID, datetime]] = set()
+    on_site: list[tuple[Visit, WorkOrder, tuple[float, float]]] = []
     statuses = STATUS_MIX[:]
     rng.shuffle(statuses)
     for index, status in enumerate(statuses):
@@ -279,7 +288,13 @@ async def seed(session: AsyncSession, rng_seed: int = 20261122) -> str:
         visit = _demo_visit(rng, order, technicians[territory.code], now, busy)
         if visit is not None:
             session.add(visit)
+            if visit.status == "on_site":
+                on_site.append((visit, order, positions[site.id]))
     await session.flush()
+    registry = TemplateRegistry()
+    by_technician = {t.id: t.user_id for group in technicians.values() for t in group}
+    for visit, order, position in on_site:
+        await answers_so_far(session, registry, visit, order, position, by_technician)
     await record(
         session,
         None,
@@ -335,3 +350,72 @@ def _demo_visit(
             arrived_at=start + timedelta(minutes=10) if status == "on_site" else None,
         )
     return None
+
+
+def _site_position(site: Site) -> tuple[float, float]:
+    """(lon, lat) of a site this seed created (its location is still the EWKT it was given)."""
+    point = str(site.location).partition("POINT(")[2].rstrip(")")
+    lon, lat = point.split()
+    return float(lon), float(lat)
+
+
+async def answers_so_far(
+    session: AsyncSession,
+    registry: TemplateRegistry,
+    visit: Visit,
+    order: WorkOrder,
+    position: tuple[float, float],
+    technicians: dict[uuid.UUID, uuid.UUID],
+) -> None:
+    """What a visit on site has recorded by now: the checks before departure, then the arrival.
+
+    Without them the technician's app shows a technician standing at the door "Before departure
+    0 of 6". Nothing is recorded when no checklist is published (the seed then stands alone).
+    """
+    try:
+        pin = await registry.latest_pin(session, order.type)
+    except UnknownTemplate:
+        return
+    template = await registry.resolve(session, pin)
+    assert visit.arrived_at is not None
+    assert visit.technician_id is not None
+    session.add(
+        VisitChecklist(
+            visit_id=visit.id,
+            template_key=pin.key,
+            template_version=pin.version,
+            content_hash=pin.content_hash,
+            pinned_at=visit.arrived_at - timedelta(minutes=45),
+        )
+    )
+    recorded_by = technicians[visit.technician_id]
+    before = [p.steps for p in template.template.phases if p.id == "before_departure"]
+    for minute, step in enumerate(itertools.chain.from_iterable(before)):
+        if step_kind(step) not in ("confirm", "yes_no"):
+            continue
+        at = visit.arrived_at - timedelta(minutes=40 - minute)
+        session.add(
+            ChecklistAnswer(
+                visit_id=visit.id,
+                step_id=step.id,
+                value=True,
+                answered_at=at,
+                received_at=at,
+                recorded_by=recorded_by,
+            )
+        )
+    lon, lat = position
+    if "geo_arrival" in template.steps:
+        session.add(
+            ChecklistAnswer(
+                visit_id=visit.id,
+                step_id="geo_arrival",
+                value=None,
+                answered_at=visit.arrived_at,
+                received_at=visit.arrived_at,
+                location=f"SRID=4326;POINT({lon!r} {lat!r})",
+                accuracy_m=8.0,
+                recorded_by=recorded_by,
+            )
+        )
+    await session.flush()

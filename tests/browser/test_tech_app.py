@@ -21,7 +21,9 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import select
 
 from service.common.actor import Role
-from service.db.models import Act, Photo, SyncOperation, Visit
+from service.db.models import Act, Photo, SyncOperation, Visit, WorkOrder
+from service.demo.seed import answers_so_far
+from service.visit_checklists.registry import TemplateRegistry
 from tests.browser.axe import serious_violations
 from tests.browser.phone import draw_signature, phone_context, watch
 from tests.integration.builders import PASSWORD, Area, Builder, Person
@@ -139,6 +141,39 @@ async def test_changing_the_language_keeps_what_was_typed_on_the_sign_in_form(
     await shot(page, "login-typed-kk-390")
     await page.click("form button[type=submit]")
     await page.wait_for_selector("ol.visits")
+    assert errors == []
+    await context.close()
+
+
+async def test_a_visit_on_site_shows_the_checks_the_server_already_holds(
+    browser: Browser, live_server: str, build: Builder
+) -> None:
+    day = await a_day(build)
+    assert day.technician.technician is not None
+    site = day.area.point()
+    async with build.sessionmaker() as session:
+        visit = await session.get_one(Visit, day.visits[0].id)
+        order = await session.get_one(WorkOrder, visit.work_order_id)
+        visit.status, order.status = "on_site", "in_progress"
+        visit.arrived_at = datetime.now(UTC) - timedelta(minutes=10)
+        # What the demo's visit on site holds (recorded on another phone, as far as this one knows).
+        await answers_so_far(
+            session,
+            TemplateRegistry(),
+            visit,
+            order,
+            (site["lon"], site["lat"]),
+            {day.technician.technician.id: day.technician.user.id},
+        )
+        await session.commit()
+    context, page, errors = await signed_in(browser, live_server, day)
+    await page.locator("ol.visits > li").first.locator("button.primary").click()
+    await page.locator("section.step").wait_for()
+    # Not "Before departure 0 of 6" for a technician at the door: the arrival's steps come next.
+    assert "Перед выездом" not in await page.locator("p.progress").inner_text()
+    assert await page.locator("section.step").get_attribute("data-step") == "greeting"
+    await fits(page, "visit on site 390")
+    await shot(page, "visit-on-site-ru-390")
     assert errors == []
     await context.close()
 

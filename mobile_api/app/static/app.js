@@ -461,11 +461,36 @@ function visitHead(ctx, back = () => showDay()) {
 
 const ARRIVED_STATUSES = new Set(["on_site", "completed"]);
 
+// Answers this phone did not record itself (another phone's, or this one's before the app was
+// reinstalled) are taken from the server once per visit, so the screens do not ask for checks
+// already made; the phone's own answers, sent or waiting, stay as they are. Photo answers are
+// left out: their ids name photos this phone does not hold.
+async function adoptServerAnswers(ctx, state) {
+  try {
+    const response = await api(`/mobile/v1/visits/${ctx.visit.visit_id}/checklist?lang=${lang()}`);
+    if (!response.ok) return;
+    const view = await response.json();
+    for (const given of view.answers) {
+      const step = ctx.all.get(given.step_id);
+      if (!step || step.outcome || state.answers[given.step_id] || (given.photo_ids || []).length) continue;
+      const entry = { step_id: given.step_id, answered_at: given.answered_at };
+      if (given.value !== null && given.value !== undefined) entry.value = given.value;
+      if (given.location) entry.location = given.location;
+      state.answers = { ...state.answers, [given.step_id]: entry };
+    }
+    state.server_read = true;
+    await saveVisitState(ctx.visit.visit_id, state);
+  } catch {
+    // Offline or signed out: the next opening asks again.
+  }
+}
+
 async function showVisit(id, note = "") {
   const ctx = await context(id);
   if (!ctx) { showDay(t("visit_gone")); return; }
   const { visit, template, all } = ctx;
   const state = await visitState(id);
+  if (!state.server_read && navigator.onLine) await adoptServerAnswers(ctx, state);
   const arrived = state.arrived || ARRIVED_STATUSES.has(visit.status);
   const result = evaluate(template, state.answers, engineOptions(ctx, null));
   const parts = [visitHead(ctx), h("p", { class: "note", role: "status" }, note)];
