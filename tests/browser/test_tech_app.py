@@ -135,6 +135,7 @@ async def test_changing_the_language_keeps_what_was_typed_on_the_sign_in_form(
     await page.select_option("#lang", "kk")
     await page.locator("html[lang=kk]").wait_for(state="attached")
     assert await page.locator("label[for=password]").inner_text() == "Құпиясөз"
+    assert await page.locator("#net").inner_text() == "Желіде"
     assert await page.input_value("#username") == username
     assert await page.input_value("#password") == PASSWORD
     await fits(page, "login typed kk 390")

@@ -89,6 +89,8 @@ function languagePicker(onChange) {
   select.addEventListener("change", async () => {
     await kv.set("lang", select.value);
     await useLanguage(select.value);
+    // The bar above the screen (network, queue) is not redrawn with it: say it again too.
+    refreshIndicators();
     onChange();
   });
   return h("p", { class: "field" }, h("label", { for: "lang" }, t("language")), select);
