@@ -16,7 +16,7 @@ import asyncio
 import statistics
 import time
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -26,7 +26,6 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from service.board.kpis import STATEMENT_SETTINGS, KpiQuery, KpiService
 from service.common.actor import Actor, Role
 from service.db.engine import make_sessionmaker
-from service.db.kpi_days import refresh_days
 from tests.bench.bench_coordination import (
     MONTH,
     _bench_url,
@@ -34,6 +33,7 @@ from tests.bench.bench_coordination import (
     _territories,
     populate_large,
     populate_small,
+    refresh,
 )
 from tests.bench.support import migrate, recreate_database
 from tests.integration.board.kpi_reference import ReferenceKpis
@@ -70,18 +70,6 @@ async def rounds(url: str, actor: Actor, query: KpiQuery) -> list[tuple[float, f
     finally:
         await engine.dispose()
     return timings
-
-
-async def refresh(url: str, today: date) -> int:
-    """The worker's job, every stale day at once."""
-    engine = create_async_engine(url)
-    try:
-        async with make_sessionmaker(engine)() as session:
-            summed = await refresh_days(session, today)
-            await session.commit()
-    finally:
-        await engine.dispose()
-    return summed
 
 
 def main() -> None:
