@@ -360,7 +360,7 @@ class DispatchPanel:
         rows = (
             await self.session.scalars(
                 select(Photo)
-                .where(Photo.visit_id.in_(visit_ids), Photo.status == "confirmed")
+                .where(Photo.visit_id.in_(visit_ids), Photo.status == "stored")
                 .order_by(Photo.created_at)
                 .limit(PHOTO_LIMIT)
             )
