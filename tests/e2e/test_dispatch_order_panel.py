@@ -17,6 +17,7 @@ import pytest
 from litestar import Litestar
 from sqlalchemy import select
 
+from service.acts.page import act_status_text
 from service.db.models import OutboxMessage, Photo
 from tests.e2e.visit_flow import Phone, local_path, rendered_act, signature_body
 from tests.integration.builders import Builder
@@ -93,7 +94,17 @@ async def test_the_order_panel_shows_photos_act_pdf_rating_and_the_visits_events
     assert origin in panel.headers["content-security-policy"]
 
     # The act with its PDF, through the panel's own link to a short-lived signed URL.
-    assert act.number in text
+    # Its status in words, as the verification page says it, in the page's language.
+    assert f"{act.number} · Signed by the customer ·" in text
+    kk = re.search(r'<a href="([^"]+)" hreflang="kk"', panel.text)
+    assert kk
+    in_kazakh = await web.get(html.unescape(kk[1]), follow_redirects=True)
+    assert in_kazakh.status_code == 200
+    assert f"{act.number} · {act_status_text('signed', 'kk')} ·" in html.unescape(in_kazakh.text)
+    assert act_status_text("signed", "kk") != "Signed by the customer"
+    back = re.search(r'<a href="([^"]+)" hreflang="en"', in_kazakh.text)
+    assert back
+    await web.get(html.unescape(back[1]), follow_redirects=True)
     pdf_link = f"/dispatch/acts/{act.id}/pdf"
     assert pdf_link in text
     redirect = await web.get(pdf_link)
