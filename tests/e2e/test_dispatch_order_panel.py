@@ -1,4 +1,4 @@
-"""The dispatcher's order panel after a whole visit: photos, the act's PDF, rating, timeline, clocks.
+"""The dispatcher's order panel after a whole visit: photos, act PDF, rating, timeline, clocks.
 
 Issue #12 item 6 asks the panel for acts (PDF), photos (thumbnails through signed URLs) and the
 rating; the page tests only ever saw orders without them. Here a visit is driven through the
@@ -21,7 +21,6 @@ from service.acts.page import act_status_text
 from service.db.models import OutboxMessage, Photo
 from tests.e2e.visit_flow import Phone, local_path, rendered_act, signature_body
 from tests.integration.builders import Builder
-from tests.integration.conftest import web  # noqa: F401
 from tests.integration.mobile.conftest import Field
 from tests.integration.staff.test_dispatch_pages import sign_in
 
