@@ -90,6 +90,11 @@ def _t(key: str, language: Language) -> str:
     return in_language(_TEXT[key], language)
 
 
+def act_status_text(status: str, language: Language) -> str:
+    """An act's status in words, as the verification page says it (staff pages reuse it)."""
+    return _t(f"status.{status}", language) if f"status.{status}" in _TEXT else status
+
+
 def _page(language: Language, title: str, body: str, public_id: str | None, nonce: str) -> str:
     links = ""
     if public_id is not None:

@@ -157,7 +157,7 @@ class AppealSubmission(msgspec.Struct, forbid_unknown_fields=True):
     author_name: Annotated[str, msgspec.Meta(max_length=200)]
     text: Annotated[str, msgspec.Meta(max_length=8000)]
     reply_channel: schemas.ReplyChannel
-    language: schemas.Language = "ru"
+    language: Language = "ru"
     contact_phone: Annotated[str, msgspec.Meta(max_length=16)] = ""
     contact_email: Annotated[str, msgspec.Meta(max_length=254)] = ""
     act: Annotated[str, msgspec.Meta(max_length=32)] = ""

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from service.common.i18n import Language
 from service.common.schemas import AwareDatetime, Name, Phone
 
 AppealKind = Literal["question", "request", "complaint", "quality_claim"]
@@ -20,7 +21,6 @@ RefusalGround = Literal[
     "abusive", "repeat_without_new_facts", "protected_secret", "unreadable", "substance_unclear"
 ]
 ClockStatus = Literal["running", "warning", "met", "breached"]
-Language = Literal["ru", "kk", "en"]
 DayKind = Literal["calendar", "working"]
 AppealText = Annotated[str, msgspec.Meta(min_length=1, max_length=8000)]
 Email = Annotated[

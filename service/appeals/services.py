@@ -28,6 +28,7 @@ from service.appeals import schemas
 from service.appeals.deadlines import Policy, clock_status, deadlines
 from service.audit.services import record
 from service.common.actor import STAFF_ROLES, Actor, Role
+from service.common.i18n import Language
 from service.common.link_tokens import derived_link_token, link_token_hash
 from service.common.pagination import TerritoryPageQuery, keyset_page, split_page
 from service.common.scope import territory_condition
@@ -574,7 +575,7 @@ class AppealService:
             kind=cast("schemas.AppealKind", appeal.kind),
             channel=cast("schemas.AppealChannel", appeal.channel),
             reply_channel=cast("schemas.ReplyChannel", appeal.reply_channel),
-            language=cast("schemas.Language", appeal.language),
+            language=cast("Language", appeal.language),
             state=cast("schemas.AppealState", appeal.state),
             author_name=appeal.author_name,
             text=appeal.text,

@@ -18,6 +18,7 @@ import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.acts.page import act_status_text
 from service.acts.services import ActFilters, ActService
 from service.common.actor import Actor, Role
 from service.common.schemas import Window
@@ -248,6 +249,7 @@ class DispatchPanel:
                     "id": a.id,
                     "number": a.number,
                     "status": a.status,
+                    "status_label": act_status_text(a.status, language),
                     "has_pdf": a.pdf_sha256 is not None,
                 }
                 for a in acts.items
@@ -360,7 +362,7 @@ class DispatchPanel:
         rows = (
             await self.session.scalars(
                 select(Photo)
-                .where(Photo.visit_id.in_(visit_ids), Photo.status == "confirmed")
+                .where(Photo.visit_id.in_(visit_ids), Photo.status == "stored")
                 .order_by(Photo.created_at)
                 .limit(PHOTO_LIMIT)
             )

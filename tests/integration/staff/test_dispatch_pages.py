@@ -425,3 +425,120 @@ async def test_customer_form_checks_phones_and_points_and_keeps_what_was_typed(
     assert changed.status_code == 404
     async with build.sessionmaker() as session:
         assert (await session.get_one(Customer, customer.id)).full_name == "Ахметова Динара"
+
+
+async def _planned_visit(scene: Scene, build: Builder) -> Visit:
+    """The scene's order scheduled, with a visit of the scene's technician tomorrow at 10:00."""
+    assert scene.tech.technician is not None
+    async with build.sessionmaker() as session:
+        order = await session.get_one(WorkOrder, scene.order.id)
+        order.status = "scheduled"
+        await session.commit()
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    start = tomorrow.replace(hour=5, minute=0, second=0, microsecond=0)  # 10:00 in Almaty
+    return await build.visit(scene.order, scene.tech.technician, start=start)
+
+
+async def _visit_row(build: Builder, visit: Visit) -> Visit:
+    async with build.sessionmaker() as session:
+        return await session.get_one(Visit, visit.id)
+
+
+async def test_reassign_from_the_panel_moves_the_visit_or_refuses_writing_nothing(
+    web: Any, scene: Scene, build: Builder
+) -> None:
+    visit = await _planned_visit(scene, build)
+    other = await build.technician_at(scene.area, 0.52, 0.5)
+    assert other.technician is not None
+    assert scene.tech.technician is not None
+    url = f"/dispatch/orders/{scene.order.id}/visits/{visit.id}/reassign"
+    # Another territory's dispatcher: the visit does not exist for them.
+    await sign_in(web, scene.other_dispatcher)
+    token = csrf((await web.get("/dispatch")).text)
+    foreign = await web.post(
+        url, data={"csrf": token, "version": "1", "reason": "skills", "technician": ""}
+    )
+    assert foreign.status_code == 404
+    assert foreign.headers["content-type"].startswith("text/html")
+    # A coordinator may reschedule but not reassign: a page that says so.
+    web.cookies.clear()
+    await sign_in(web, await build.person(Role.COORDINATOR, scene.area.territory))
+    token = csrf((await web.get(f"/dispatch/orders/{scene.order.id}")).text)
+    refused_role = await web.post(
+        url, data={"csrf": token, "version": "1", "reason": "skills", "technician": ""}
+    )
+    assert refused_role.status_code == 403
+    assert (await _visit_row(build, visit)).technician_id == scene.tech.technician.id
+
+    web.cookies.clear()
+    await sign_in(web, scene.dispatcher)
+    page = await _panel(web, scene)
+    assert url in page.text
+    form = {
+        "csrf": csrf(page.text),
+        "version": str(visit.version),
+        "technician": str(other.technician.id),
+        "note": "Заболел, передаю",
+    }
+    for bad in ("", "because"):
+        refused = await web.post(url, data={**form, "reason": bad})
+        assert refused.status_code == 422, bad
+        assert "Give a reason." in refused.text
+        assert "Заболел, передаю</textarea>" in refused.text
+    assert (await _visit_row(build, visit)).technician_id == scene.tech.technician.id
+
+    moved = await web.post(url, data={**form, "reason": "technician_unavailable"})
+    assert moved.status_code == 303, moved.text
+    assert moved.headers["location"].endswith("notice=reassigned")
+    assert (await _visit_row(build, visit)).technician_id == other.technician.id
+    assert (
+        await build.count(
+            AuditEntry,
+            AuditEntry.entity_id == str(visit.id),
+            AuditEntry.action == "visit.reassigned",
+        )
+        == 1
+    )
+
+
+async def test_cancelling_a_visit_and_the_order_from_the_panel_needs_a_reason(
+    web: Any, scene: Scene, build: Builder
+) -> None:
+    visit = await _planned_visit(scene, build)
+    await sign_in(web, scene.dispatcher)
+    page = await _panel(web, scene)
+    cancel_visit = f"/dispatch/orders/{scene.order.id}/visits/{visit.id}/cancel"
+    assert cancel_visit in page.text
+    token = csrf(page.text)
+    empty = await web.post(
+        cancel_visit, data={"csrf": token, "version": str(visit.version), "reason": "  "}
+    )
+    assert empty.status_code == 422
+    assert "Give a reason." in empty.text
+    assert (await _visit_row(build, visit)).status == "planned"
+
+    cancelled = await web.post(
+        cancel_visit,
+        data={"csrf": token, "version": str(visit.version), "reason": "Клиент в отъезде"},
+    )
+    assert cancelled.status_code == 303, cancelled.text
+    after = await _visit_row(build, visit)
+    assert (after.status, after.cancel_reason) == ("cancelled", "Клиент в отъезде")
+
+    # The order itself, at its current version (the visit's cancellation moved it).
+    page = await _panel(web, scene)
+    version = re.search(
+        r'action="/dispatch/orders/[^"]+/cancel".*?name="version" value="(\d+)"', page.text, re.S
+    )
+    assert version
+    cancel_order = f"/dispatch/orders/{scene.order.id}/cancel"
+    data = {"csrf": csrf(page.text), "version": version[1]}
+    empty = await web.post(cancel_order, data={**data, "reason": ""})
+    assert empty.status_code == 422
+    async with build.sessionmaker() as session:
+        assert (await session.get_one(WorkOrder, scene.order.id)).status != "cancelled"
+    done = await web.post(cancel_order, data={**data, "reason": "Дубликат заявки"})
+    assert done.status_code == 303, done.text
+    async with build.sessionmaker() as session:
+        order = await session.get_one(WorkOrder, scene.order.id)
+    assert (order.status, order.cancel_reason) == ("cancelled", "Дубликат заявки")
