@@ -23,7 +23,6 @@ from service.common.params import (
     OldTerritoryFilter,
     PageCursor,
     PageLimit,
-    Standby,
     TechnicianFilter,
     TerritoryFilter,
     renamed_query,
@@ -31,6 +30,7 @@ from service.common.params import (
 from service.db.base import utcnow
 from service.db.engine import READ_ONLY
 from service.db.models.work_orders import Priority, WorkType
+from service.db.standby import Standby
 
 READERS = require_roles(*STAFF)
 CSV = "text/csv"

@@ -19,7 +19,8 @@ from litestar.response import Template
 
 from service.board.texts import all_texts
 from service.board.view import BoardPageService, BoardQuery
-from service.common.params import DbSession, Standby
+from service.common.params import DbSession
+from service.db.standby import Standby
 from service.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from service.escalations.services import EscalationService
 from service.incidents.services import IncidentService

@@ -12,14 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.common.actor import Actor
 from service.common.pagination import DEFAULT_LIMIT, TerritoryPageQuery
-from service.db.standby import StandbyReads
 from service.errors import FieldError, ValidationFailed
 from service.settings import Settings
 
 DbSession = NamedDependency[AsyncSession]
 CurrentActor = NamedDependency[Actor]
-# Where lag-tolerant figures are read (the standby when configured and fresh, else the primary).
-Standby = NamedDependency[StandbyReads]
 # The app's settings, read once by create_app(); handlers take them instead of the app state.
 AppSettings = NamedDependency[Settings]
 

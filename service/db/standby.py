@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Generic, Literal, TypeVar
 
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from prometheus_client import Counter, Gauge
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
@@ -216,6 +217,10 @@ def make_standby_reads(settings: DatabaseSettings) -> StandbyReads:
         connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
     )
     return StandbyReads(engine, settings.read_max_lag_seconds)
+
+
+# A handler's parameter: where its lag-tolerant figures are read.
+Standby = NamedDependency[StandbyReads]
 
 
 async def provide_standby(state: State) -> StandbyReads:
