@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The multi-process topology on this machine: HAProxy in front of N API processes, M workers,
-# PgBouncer (transaction mode) in front of PostgreSQL, and the S3 emulator.
+# PgBouncer (transaction mode) in front of PostgreSQL, a hot standby of PostgreSQL for the
+# coordinators' lag-tolerant figures, and the S3 emulator.
 # Config files are generated from infra/cluster/*.in into the cluster directory.
 #
 # Usage: infra/cluster.sh [start|stop|status]
@@ -17,6 +18,11 @@
 #   NARYAD_CLUSTER_PGBOUNCER_PORT PgBouncer's port              (6432)
 #   NARYAD_CLUSTER_PGBOUNCER_POOL PgBouncer default_pool_size   (20)
 #   NARYAD_CLUSTER_BALANCE        HAProxy balance algorithm     (leastconn)
+#   NARYAD_CLUSTER_STANDBY        1: a streaming-replication standby of the primary (infra/pg.sh
+#                                 standby-start, data in the cluster directory), which the API
+#                                 processes read KPIs and board counts from; 0: none   (1)
+#   NARYAD_CLUSTER_STANDBY_PORT   the standby's port            (54339)
+#   NARYAD_READ_DATABASE_URL      a read replica of your own instead (no standby is started)
 #   NARYAD_DATABASE_URL           the PostgreSQL behind PgBouncer (the private cluster)
 #   NARYAD_S3_ENDPOINT_URL        an S3 server; unset: the emulator of infra/s3.sh
 #   NARYAD_CLUSTER_PYTHON         the interpreter with naryad installed (.venv/bin/python)
@@ -33,6 +39,8 @@ worker_count="${NARYAD_CLUSTER_WORKERS:-2}"
 pgb_port="${NARYAD_CLUSTER_PGBOUNCER_PORT:-6432}"
 pgb_pool="${NARYAD_CLUSTER_PGBOUNCER_POOL:-20}"
 balance="${NARYAD_CLUSTER_BALANCE:-leastconn}"
+standby="${NARYAD_CLUSTER_STANDBY:-1}"
+standby_port="${NARYAD_CLUSTER_STANDBY_PORT:-54339}"
 python="${NARYAD_CLUSTER_PYTHON:-$root/.venv/bin/python}"
 database_url="${NARYAD_DATABASE_URL:-postgresql+asyncpg://naryad:naryad@127.0.0.1:54329/naryad}"
 run="$dir/run"
@@ -81,6 +89,9 @@ case "$action" in
             rm -f "$file"
         done
         if pgb_alive; then stop_pid pgbouncer "$(pgb_pid)"; fi
+        if [[ -e "$dir/standby" ]]; then
+            NARYAD_PG_STANDBY_DIR="$dir/standby" bash "$root/infra/pg.sh" standby-stop
+        fi
         # As root PgBouncer's files live in /var/tmp: keep its log with the others, drop the rest
         # (start writes them again).
         if [[ "$(id -u)" -eq 0 && -d "$pgb_dir" ]]; then
@@ -95,6 +106,12 @@ case "$action" in
             if alive "$name"; then echo "$name $(cat "$run/$name.pid") running"; else echo "$name - stopped"; fi
         done
         if pgb_alive; then echo "pgbouncer $(pgb_pid) running"; else echo "pgbouncer - stopped"; fi
+        if [[ -e "$dir/standby" ]] && NARYAD_PG_STANDBY_DIR="$dir/standby" \
+                bash "$root/infra/pg.sh" standby-status >/dev/null 2>&1; then
+            echo "standby :$standby_port running"
+        else
+            echo "standby - stopped"
+        fi
         exit 0 ;;
     start) ;;
     *) echo "usage: $0 [start|stop|status]" >&2; exit 2 ;;
@@ -143,6 +160,17 @@ for _ in $(seq 1 100); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$pgb_port") 2>/dev/null; then break; fi
     sleep 0.1
 done
+
+# --- Read replica --------------------------------------------------------------------------
+# A hot standby of the primary for the coordinators' lag-tolerant figures (KPIs, board counts),
+# reached directly (not through PgBouncer: each API process keeps a pool of 2 to it).
+if [[ -z "${NARYAD_READ_DATABASE_URL:-}" && "$standby" == 1 ]]; then
+    NARYAD_PG_STANDBY_DIR="$dir/standby" NARYAD_PG_STANDBY_PORT="$standby_port" \
+        NARYAD_PG_PRIMARY_HOST="$pg_host" NARYAD_PG_PRIMARY_PORT="$pg_port" \
+        NARYAD_PG_PRIMARY_USER="$pg_user" NARYAD_PG_PRIMARY_PASSWORD="$pg_password" \
+        bash "$root/infra/pg.sh" standby-start
+    export NARYAD_READ_DATABASE_URL="postgresql+asyncpg://$pg_user:$pg_password@127.0.0.1:$standby_port/$pg_db"
+fi
 
 # --- S3 ------------------------------------------------------------------------------------
 if [[ -z "${NARYAD_S3_ENDPOINT_URL:-}" ]]; then
@@ -210,7 +238,8 @@ if ! alive haproxy; then
 fi
 for _ in $(seq 1 100); do
     if curl -fsS -o /dev/null "http://127.0.0.1:$proxy_port/ready" 2>/dev/null; then
-        echo "naryad cluster: http://127.0.0.1:$proxy_port (HAProxy) -> $api_count API process(es), $worker_count worker(s), PgBouncer :$pgb_port -> PostgreSQL $pg_host:$pg_port"
+        replica="${NARYAD_READ_DATABASE_URL:+, figures read from the replica at ${NARYAD_READ_DATABASE_URL##*@}}"
+        echo "naryad cluster: http://127.0.0.1:$proxy_port (HAProxy) -> $api_count API process(es), $worker_count worker(s), PgBouncer :$pgb_port -> PostgreSQL $pg_host:$pg_port$replica"
         exit 0
     fi
     sleep 0.1

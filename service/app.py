@@ -64,6 +64,7 @@ from service.db.reads import (
     provide_reads,
     wants_raw_reads,
 )
+from service.db.standby import make_standby_reads, provide_standby
 from service.errors import EXCEPTION_HANDLERS
 from service.escalations.controllers import CONTROLLERS as ESCALATION_CONTROLLERS
 from service.health.controllers import HealthController
@@ -229,6 +230,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.read_sessionmaker = make_read_sessionmaker(engine)
         app.state.snapshot_sessionmaker = make_snapshot_sessionmaker(engine)
+        app.state.standby_reads = make_standby_reads(settings.database)
+        if tracing is not None and app.state.standby_reads.engine is not None:
+            tracing.instrument(app.state.standby_reads.engine)
         app.state.login_throttle = LoginThrottle(engine, settings.auth)
         app.state.blob_store = build_blob_store(settings)
         app.state.checklist_registry = TemplateRegistry()
@@ -247,6 +251,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             if background is not None:
                 await background
             await engine.dispose()
+            await app.state.standby_reads.dispose()
             if tracing is not None:
                 tracing.shutdown()
 
@@ -311,6 +316,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={
             "db_session": Provide(provide_db_session),
             "reads": Provide(provide_reads),
+            "standby": Provide(provide_standby),
             "actor": Provide(provide_actor),
             "territory_page": Provide(provide_territory_page),
             "settings": Provide(provide_settings),

@@ -33,6 +33,14 @@ class DatabaseSettings(msgspec.Struct, frozen=True):
     # Behind PgBouncer in transaction mode: no prepared statements survive a transaction.
     pgbouncer: bool = False
     echo: bool = False
+    # NARYAD_READ_DATABASE_URL: a hot standby (streaming replica) of the primary, where the
+    # coordinators' slow-moving figures (KPIs, the board's counts) are read; unset, they read
+    # the primary (service/db/standby.py).
+    read_url: str | None = None
+    # Each process's own small pool to the standby (only those figures use it).
+    read_pool_size: int = 2
+    # Beyond this replay lag those figures are read from the primary instead.
+    read_max_lag_seconds: float = 30.0
 
 
 class AuthSettings(msgspec.Struct, frozen=True):
@@ -391,6 +399,10 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def _read_database_url(url: str | None) -> str | None:
+    return None if url is None else normalise_database_url(url)
+
+
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://naryad:naryad@127.0.0.1:54329/naryad"
 DATABASE_SCHEMES = ("postgresql", "postgres", "postgresql+asyncpg", "postgresql+psycopg")
 
@@ -526,6 +538,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             pool_recycle_seconds=integer("DB_POOL_RECYCLE_SECONDS", 1800, 1),
             pgbouncer=flag("DB_PGBOUNCER"),
             echo=flag("DB_ECHO"),
+            read_url=_read_database_url(url("READ_DATABASE_URL", DATABASE_SCHEMES)),
+            read_pool_size=integer("READ_DB_POOL_SIZE", 2, 1, 100),
+            read_max_lag_seconds=decode_float(
+                "READ_MAX_LAG_SECONDS", get("READ_MAX_LAG_SECONDS", "30") or "30", 0.0, 86_400.0
+            ),
         ),
         auth=AuthSettings(
             jwt_secret=secret,

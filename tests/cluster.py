@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -13,8 +14,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy.engine import URL, make_url
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "infra" / "cluster.sh"
+PG_SCRIPT = ROOT / "infra" / "pg.sh"
 
 
 def free_ports(count: int) -> list[int]:
@@ -83,16 +87,58 @@ class Cluster:
 
 
 @contextmanager
+def private_primary(directory: Path, template_url: str) -> Iterator[str]:
+    """A PostgreSQL of its own (infra/pg.sh) holding a copy of ``template_url``'s database.
+
+    A standby copies its primary's whole cluster: of this one, megabytes; of the shared test
+    server, every test database on it.
+    """
+    (port,) = free_ports(1)
+    env = {**os.environ, "NARYAD_PG_DIR": str(directory), "NARYAD_PG_PORT": str(port)}
+    subprocess.run(["bash", str(PG_SCRIPT), "start"], check=True, env=env, cwd=ROOT, timeout=120)
+    try:
+        source = make_url(template_url).set(drivername="postgresql")
+        target = source.set(host="127.0.0.1", port=port, database="naryad")
+        dump = subprocess.run(
+            ["pg_dump", "--format=custom", "--no-owner", _libpq(source)],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        subprocess.run(
+            ["pg_restore", "--no-owner", "--exit-on-error", "-d", _libpq(target)],
+            input=dump.stdout,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        yield target.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+    finally:
+        subprocess.run(["bash", str(PG_SCRIPT), "stop"], check=False, env=env, cwd=ROOT)
+        # As root the data lives in /var/tmp behind a link (see infra/pg.sh).
+        shutil.rmtree(directory.resolve(), ignore_errors=True)
+
+
+def _libpq(url: URL) -> str:
+    return url.render_as_string(hide_password=False)
+
+
+@contextmanager
 def running_cluster(
     directory: Path,
     database_url: str,
     *,
     api: int = 2,
     workers: int = 2,
+    standby: bool = False,
     extra_env: dict[str, str] | None = None,
 ) -> Iterator[Cluster]:
-    """Bring the topology up with the same script as `make cluster`; stop it afterwards."""
-    proxy, bouncer, *api_ports = free_ports(2 + api)
+    """Bring the topology up with the same script as `make cluster`; stop it afterwards.
+
+    ``standby``: with the hot standby of ``database_url``'s server that `make cluster` starts
+    (a copy of that whole server: see ``private_primary``).
+    """
+    proxy, bouncer, standby_port, *api_ports = free_ports(3 + api)
     # The script numbers API ports from the first one: they must be consecutive and free.
     first = api_ports[0]
     for _ in range(50):
@@ -110,6 +156,8 @@ def running_cluster(
         "NARYAD_CLUSTER_API_PORT": str(api_ports[0]),
         "NARYAD_CLUSTER_WORKERS": str(workers),
         "NARYAD_CLUSTER_PGBOUNCER_PORT": str(bouncer),
+        "NARYAD_CLUSTER_STANDBY": "1" if standby else "0",
+        "NARYAD_CLUSTER_STANDBY_PORT": str(standby_port),
         "NARYAD_CLUSTER_PYTHON": sys.executable,
         "NARYAD_DATABASE_URL": database_url,
         "NARYAD_PUBLIC_BASE_URL": url,
@@ -128,6 +176,9 @@ def running_cluster(
         yield cluster
     finally:
         cluster.stop()
+        standby_dir = directory / "standby"
+        if standby_dir.exists():
+            shutil.rmtree(standby_dir.resolve(), ignore_errors=True)
 
 
 def _is_free(port: int) -> bool:

@@ -30,6 +30,7 @@ from service.common.params import (
 from service.db.base import utcnow
 from service.db.engine import READ_ONLY
 from service.db.models.work_orders import Priority, WorkType
+from service.db.standby import Standby
 
 READERS = require_roles(*STAFF)
 CSV = "text/csv"
@@ -124,6 +125,7 @@ class BoardController(Controller):
         self,
         db_session: DbSession,
         actor: CurrentActor,
+        standby: Standby,
         from_: Annotated[
             datetime | None,
             QueryParameter(name="from", description="RFC 3339; default 30 days before `to`"),
@@ -138,7 +140,7 @@ class BoardController(Controller):
     ) -> schemas.Kpis:
         """Quality figures over a period for the caller's territories."""
         start, end = kpi_period(from_, to, utcnow())
-        return await KpiService(db_session, actor).compute(
+        return await KpiService(db_session, actor, standby).compute(
             KpiQuery(
                 start=start,
                 end=end,

@@ -33,6 +33,7 @@ from service.common.actor import Actor
 from service.db.base import utcnow
 from service.db.kpi_days import FACTS_CTES, FIGURES
 from service.db.models.work_orders import OPEN_ORDER_STATUSES
+from service.db.standby import StandbyReads
 from service.errors import FieldError, ValidationFailed
 
 
@@ -229,12 +230,19 @@ def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-class KpiService:
-    """Computes the figures for one caller."""
+# No standby configured: every read on the request's session.
+PRIMARY_ONLY = StandbyReads(None, 0.0)
 
-    def __init__(self, session: AsyncSession, actor: Actor) -> None:
+
+class KpiService:
+    """Computes the figures for one caller, on the standby when one may answer."""
+
+    def __init__(
+        self, session: AsyncSession, actor: Actor, standby: StandbyReads = PRIMARY_ONLY
+    ) -> None:
         self.session = session
         self.actor = actor
+        self.standby = standby
 
     def parameters(self, query: KpiQuery, now: datetime) -> dict[str, Any]:
         """Bound parameters: the period, the caller's scope and the filters."""
@@ -259,10 +267,13 @@ class KpiService:
         """Every family of figures."""
         now = utcnow()
         params = self.parameters(query, now)
-        run = self.session.execute
-        await run(text(STATEMENT_SETTINGS))
 
-        row = (await run(MONTH, params)).one()
+        async def figures(session: AsyncSession) -> Any:
+            await session.execute(text(STATEMENT_SETTINGS))
+            return (await session.execute(MONTH, params)).one()
+
+        read = await self.standby.read(self.session, figures)
+        row = read.value
         visits, resolution, checklists, overdue = (
             _Figures(row.visits),
             _Figures(row.resolution),
@@ -282,6 +293,7 @@ class KpiService:
         return schemas.Kpis(
             period_from=query.start,
             period_to=query.end,
+            data_as_of=read.as_of,
             territory_id=query.territory_id,
             technician_id=query.technician_id,
             arrival=schemas.ArrivalKpi(

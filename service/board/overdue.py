@@ -343,14 +343,20 @@ class OverdueBoard:
         return schemas.BucketCounts(**found, total=sum(found.values()))
 
     async def page(
-        self, filters: BoardFilters, cursor: str | None, limit: int, now: datetime | None = None
+        self,
+        filters: BoardFilters,
+        cursor: str | None,
+        limit: int,
+        now: datetime | None = None,
+        *,
+        counts: schemas.BucketCounts | None = None,
     ) -> schemas.OverduePage:
-        """One page, most overdue first, with the counts per bucket."""
+        """One page, most overdue first, with the counts per bucket (unless already counted)."""
         now = now or utcnow()
         rows, next_cursor = await self._rows(filters, cursor, limit, now)
         return schemas.OverduePage(
             as_of=now,
-            counts=await self.counts(filters, now),
+            counts=counts if counts is not None else await self.counts(filters, now),
             items=[_item(row, now) for row in rows],
             next_cursor=next_cursor,
         )

@@ -20,6 +20,7 @@ from litestar.response import Template
 from service.board.texts import all_texts
 from service.board.view import BoardPageService, BoardQuery
 from service.common.params import DbSession
+from service.db.standby import Standby
 from service.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from service.escalations.services import EscalationService
 from service.incidents.services import IncidentService
@@ -94,13 +95,17 @@ class BoardPageController(Controller):
 
     @get("/", media_type=MediaType.HTML)
     async def page(
-        self, request: Request[Any, Any, Any], board: BoardDep, db_session: DbSession
+        self,
+        request: Request[Any, Any, Any],
+        board: BoardDep,
+        db_session: DbSession,
+        standby: Standby,
     ) -> Response[Any]:
         """The board page."""
         if board.session is None:
             return board.redirect(_login_url(board, form=False))
         notice = request.query_params.get("notice")
-        context = await BoardPageService(db_session, board.session.actor).context(
+        context = await BoardPageService(db_session, board.session.actor, standby).context(
             BoardQuery.parse(request.query_params),
             board.language,
             notice=notice if notice in NOTICES else None,
@@ -109,12 +114,16 @@ class BoardPageController(Controller):
 
     @get("/fragment", media_type=MediaType.HTML)
     async def fragment(
-        self, request: Request[Any, Any, Any], board: BoardDep, db_session: DbSession
+        self,
+        request: Request[Any, Any, Any],
+        board: BoardDep,
+        db_session: DbSession,
+        standby: Standby,
     ) -> Response[Any]:
         """The board's content alone, for the page's self-refresh."""
         if board.session is None:
             return Response(b"", status_code=401, cookies=board.cookies, media_type=MediaType.HTML)
-        context = await BoardPageService(db_session, board.session.actor).context(
+        context = await BoardPageService(db_session, board.session.actor, standby).context(
             BoardQuery.parse(request.query_params), board.language
         )
         return board.page("board/content.html.j2", {**context, "csrf": board.csrf})

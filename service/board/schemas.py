@@ -220,6 +220,14 @@ class Kpis(msgspec.Struct):
 
     period_from: datetime
     period_to: datetime
+    data_as_of: Annotated[
+        datetime,
+        msgspec.Meta(
+            description="The figures include every change committed before this time: now when "
+            "the primary answered, else the read replica's (at most NARYAD_READ_MAX_LAG_SECONDS "
+            "behind; further behind, the primary answers)"
+        ),
+    ]
     territory_id: uuid.UUID | None
     technician_id: uuid.UUID | None
     arrival: ArrivalKpi

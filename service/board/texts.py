@@ -78,6 +78,8 @@ TEXTS: dict[str, Message | Plural] = {
     "show_bucket": msg("board.show_bucket", "Show only these"),
     # -- KPIs
     "kpis_title": msg("board.kpis_title", "Figures for {month}"),
+    "figures_as_of": msg("board.figures_as_of", "Figures as of {time}"),
+    "counts_as_of": msg("board.counts_as_of", "Counts as of {time}"),
     "kpi.on_time": msg("board.kpi.on_time", "On-time arrival"),
     "kpi.on_time_base": nmsg(
         "board.kpi.on_time_base", "{part} of {whole} arrival", "{part} of {whole} arrivals", "whole"

@@ -21,7 +21,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.board import schemas
-from service.board.kpis import KpiQuery, KpiService, kpi_period
+from service.board.kpis import PRIMARY_ONLY, KpiQuery, KpiService, kpi_period
 from service.board.overdue import BoardFilters, OverdueBoard
 from service.board.texts import (
     LANGUAGE_NAMES,
@@ -43,6 +43,7 @@ from service.db.base import utcnow
 from service.db.models import Technician, Territory, User
 from service.db.models.technicians import technician_territories
 from service.db.models.work_orders import Priority, WorkType
+from service.db.standby import StandbyReads
 from service.errors import ValidationFailed
 from service.escalations import schemas as escalation_schemas
 from service.escalations.services import EscalationService, may_acknowledge
@@ -168,11 +169,19 @@ class BoardClock:
 
 
 class BoardPageService:
-    """Gathers the board for one caller."""
+    """Gathers the board for one caller.
 
-    def __init__(self, session: AsyncSession, actor: Actor) -> None:
+    The counts per bucket and the KPIs tolerate a little lag and come from the standby when
+    one may answer (``service.db.standby``); the rows, incidents and escalations, which a
+    coordinator acts on, always from the primary.
+    """
+
+    def __init__(
+        self, session: AsyncSession, actor: Actor, standby: StandbyReads = PRIMARY_ONLY
+    ) -> None:
         self.session = session
         self.actor = actor
+        self.standby = standby
 
     async def context(
         self,
@@ -194,8 +203,12 @@ class BoardPageService:
         now = now or utcnow()
         territories = await self._territories()
         zones = {t.id: _zone(t.time_zone) for t in territories}
+        filters = query.filters()
+        counted = await self.standby.read(
+            self.session, lambda session: OverdueBoard(session, self.actor).counts(filters, now)
+        )
         page = await OverdueBoard(self.session, self.actor).page(
-            query.filters(), query.cursor, PAGE_SIZE, now
+            filters, query.cursor, PAGE_SIZE, now, counts=counted.value
         )
         display_zone = self._display_zone(query, territories)
         kpis = await self._kpis(query, now.astimezone(display_zone))
@@ -209,6 +222,8 @@ class BoardPageService:
         names = {t.id: t.name for t in territories}
         clock = BoardClock(zones, language, several=self._several_zones(query, territories))
         local_now = now.astimezone(display_zone)
+        as_of = format_datetime(local_now, language)
+        counts_as_of = format_datetime(counted.as_of.astimezone(display_zone), language)
         return {
             "lang": language,
             "t": all_texts(language),
@@ -222,7 +237,7 @@ class BoardPageService:
                 for c in LANGUAGES
             ],
             "user_name": await self._user_name(),
-            "as_of": format_datetime(local_now, language),
+            "as_of": as_of,
             "as_of_offset": _offset(local_now)
             if clock.several
             else f"{_offset(local_now)}, {display_zone.key}",
@@ -235,10 +250,20 @@ class BoardPageService:
             "fragment_url": "/board/fragment?" + urlencode(query.params()),
             "counts": self._counts(page.counts, query, language),
             "total": page.counts.total,
+            # Said only when the standby's counts are older than the page's minute.
+            "counts_as_of": text("counts_as_of", language, time=counts_as_of)
+            if counts_as_of != as_of
+            else None,
             "kpi_title": text(
                 "kpis_title", language, month=format_month(now.astimezone(display_zone), language)
             ),
             "kpis": self._kpi_tiles(kpis, language),
+            # The KPIs may be a few minutes old (reused, or read on the standby): say so.
+            "kpis_as_of": text(
+                "figures_as_of",
+                language,
+                time=format_datetime(kpis.data_as_of.astimezone(display_zone), language),
+            ),
             "filters": self._filters(query, territories, await self._technicians(query), language),
             "reset_url": "/board",
             "rows": [self._row(item, names, clock) for item in page.items],
@@ -337,7 +362,7 @@ class BoardPageService:
         if cached is not None and time.monotonic() - cached[0] < KPI_TTL_SECONDS:
             return cached[1]
         start, end = kpi_period(month_start, next_month, utcnow())
-        kpis = await KpiService(self.session, self.actor).compute(
+        kpis = await KpiService(self.session, self.actor, self.standby).compute(
             KpiQuery(
                 start=start, end=end, territory_id=query.territory, technician_id=query.technician
             )

@@ -6,7 +6,12 @@ mixed workload goes through the proxy: bookings racing for the same technician a
 sync pushes whose connection is dropped before the answer and which are retried with the same
 Idempotency-Key, photo uploads and confirmations, a visit to a signed act, and orders whose
 clocks breach while the escalation job is made due again and again. Midway one API process and
-one worker are killed with SIGKILL and restarted. Then the database is checked, not the timing.
+one worker are killed with SIGKILL and restarted. Then the database is checked, not the timing,
+and the coordinators' KPIs, which the API processes read on the cluster's hot standby, must
+equal the primary's figures once the standby has replayed the workload.
+
+The cluster runs on a PostgreSQL of the test's own (a copy of the migrated template): the
+standby `make cluster` starts copies its primary's whole server.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,12 +35,20 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import httpx
+import msgspec
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from service.common.actor import Role
+from service.db.engine import make_sessionmaker
 from service.db.models import Act, ActSignature
-from tests.cluster import ROOT, free_ports, running_cluster
+from service.db.models.work_orders import OPEN_ORDER_STATUSES
+from service.settings import Settings
+from tests.cluster import ROOT, Cluster, free_ports, private_primary, running_cluster
+from tests.conftest import _template_name
 from tests.e2e.visit_flow import Phone, jpeg, local_path, signature_body
 from tests.integration.builders import Area, Builder, Person
 from tests.integration.mobile.conftest import log_in
@@ -372,23 +385,74 @@ async def wait_for(
     raise AssertionError(f"not reached within {DRAIN_SECONDS:.0f} s: {what}")
 
 
+# --- the KPIs on the standby ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def replicated_database(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """A PostgreSQL of this test's own with a copy of the migrated template database."""
+    template = make_url(database_url).set(database=_template_name(database_url))
+    with private_primary(tmp_path / "pg", template.render_as_string(hide_password=False)) as url:
+        yield url
+
+
+@pytest.fixture
+async def replicated_build(settings: Settings, replicated_database: str) -> AsyncIterator[Builder]:
+    """A data builder writing to that PostgreSQL."""
+    database = msgspec.structs.replace(settings.database, url=replicated_database)
+    engine = create_async_engine(replicated_database, pool_size=2)
+    yield Builder(
+        sessionmaker=make_sessionmaker(engine),
+        settings=msgspec.structs.replace(settings, database=database),
+    )
+    await engine.dispose()
+
+
+async def replayed_kpis(cluster: Cluster, who: Person, since: datetime) -> dict[str, Any]:
+    """The KPIs through the proxy, once their data is as of ``since`` or later."""
+    async with httpx.AsyncClient(base_url=cluster.url, timeout=30) as client:
+        for _ in range(100):
+            answered = await client.get("/api/v1/coordination/kpis", headers=who.headers)
+            assert answered.status_code == 200, answered.text
+            kpis: dict[str, Any] = answered.json()
+            if datetime.fromisoformat(kpis["data_as_of"]) >= since:
+                return kpis
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"the KPIs' data never reached {since}")
+
+
+async def standby_reads(cluster: Cluster) -> Counter[tuple[str, str]]:
+    """naryad_standby_reads_total by (target, reason), summed over the API processes."""
+    found: Counter[tuple[str, str]] = Counter()
+    async with httpx.AsyncClient(timeout=10) as client:
+        for port in cluster.api_ports:
+            scraped = await client.get(f"http://127.0.0.1:{port}/metrics")
+            assert scraped.status_code == 200, scraped.text
+            for family in text_string_to_metric_families(scraped.text):
+                for sample in family.samples:
+                    if sample.name == "naryad_standby_reads_total":
+                        key = (sample.labels["target"], sample.labels["reason"])
+                        found[key] += int(sample.value)
+    return found
+
+
 # --- the test -------------------------------------------------------------------------------------
 
 
 async def test_killing_an_api_process_and_a_worker_loses_and_repeats_nothing(
-    fresh_database: str,
-    fresh_build: Builder,
+    replicated_database: str,
+    replicated_build: Builder,
     receiver: tuple[Receiver, str],
     tmp_path: Path,
 ) -> None:
     # A database of its own: the cluster's workers escalate and deliver whatever is due in the
     # whole database, and the assertions count what they did.
-    database_url, build = fresh_database, fresh_build
+    database_url, build = replicated_database, replicated_build
     started_at = time.monotonic()
     hook, hook_url = receiver
     area = await build.area()
     dispatcher = await build.person(Role.DISPATCHER, area.territory)
-    await build.person(Role.COORDINATOR, area.territory)
+    coordinator = await build.person(Role.COORDINATOR, area.territory)
     technicians = [await build.technician_at(area, 0.5, 0.5) for _ in range(PHONES + 1)]
     visits = []
     for person in technicians:
@@ -415,7 +479,9 @@ async def test_killing_an_api_process_and_a_worker_loses_and_repeats_nothing(
     }
     figures = Figures()
     transport = RetryingTransport()
-    with running_cluster(tmp_path / "cluster", database_url, extra_env=env) as cluster:
+    with running_cluster(
+        tmp_path / "cluster", database_url, standby=True, extra_env=env
+    ) as cluster:
         async with (
             httpx.AsyncClient(base_url=cluster.url, transport=transport, timeout=30) as client,
             httpx.AsyncClient(timeout=30) as s3,
@@ -501,6 +567,26 @@ async def test_killing_an_api_process_and_a_worker_loses_and_repeats_nothing(
             id=uuid.UUID(link["act_id"]),
         )
         workload_seconds = time.monotonic() - started_at
+
+        # The KPIs, read on the standby, once it has replayed everything written above.
+        settled = (await sql(build, "SELECT now()"))[0][0]
+        kpis = await replayed_kpis(cluster, coordinator, settled)
+        reads = await standby_reads(cluster)
+        age = (datetime.now(UTC) - datetime.fromisoformat(kpis["data_as_of"])).total_seconds()
+
+    # The KPIs came from the standby (never the primary) and equal the primary's figures.
+    assert reads[("standby", "fresh")] >= 1
+    assert sum(n for (target, _), n in reads.items() if target == "primary") == 0, reads
+    truth = await sql(
+        build,
+        "SELECT count(*), count(*) FILTER (WHERE control_deadline < :now) FROM work_orders "
+        "WHERE territory_id = :territory AND status = ANY(:open)",
+        now=datetime.fromisoformat(kpis["overdue"]["as_of"]),
+        territory=area.territory.id,
+        open=list(OPEN_ORDER_STATUSES),
+    )
+    assert (kpis["overdue"]["open_orders"], kpis["overdue"]["overdue"]) == tuple(truth[0])
+    assert kpis["overdue"]["open_orders"] >= ESCALATING_ORDERS
 
     # 0 sync operations lost or applied twice: each op id once, applied, one note each.
     applied = await sql(
@@ -610,5 +696,7 @@ async def test_killing_an_api_process_and_a_worker_loses_and_repeats_nothing(
         f"retries after 5xx/409/reset; {len(figures.photos)} photos; bookings "
         f"{figures.booked} won, {figures.refused_bookings} refused; {len(messages)} "
         f"notifications delivered ({len(refused_ours)} after a refused first attempt); "
-        f"{sum(row[3] for row in raised)} escalations; killed {killed}, restarted {restarted}"
+        f"{sum(row[3] for row in raised)} escalations; killed {killed}, restarted {restarted}; "
+        f"KPIs on the standby ({reads[('standby', 'fresh')]} reads, their data {age:.1f} s old "
+        f"when checked)"
     )

@@ -96,6 +96,7 @@ def test_enumerations_name_the_variable_and_the_choices(name: str, raw: str) -> 
         ("DATABASE_URL", "localhost:5432/naryad"),
         ("DATABASE_URL", "mysql://u:p@db/naryad"),
         ("DATABASE_URL", "postgresql:///naryad"),
+        ("READ_DATABASE_URL", "standby.internal:5432/naryad"),
         ("S3_ENDPOINT_URL", "127.0.0.1:9000"),
         ("S3_ENDPOINT_URL", "ftp://s3.example.kz"),
         ("S3_ENDPOINT_URL", "http://s3.example.kz:port"),
@@ -120,3 +121,22 @@ def test_good_urls_are_kept() -> None:
     assert settings.database.url == "postgresql+asyncpg://naryad:secret@db.internal:5432/naryad"
     assert settings.storage.s3_endpoint_url == "http://127.0.0.1:59000"
     assert settings.server.public_base_url == "https://naryad.example.kz"
+
+
+def test_the_read_database_is_optional_and_its_lag_bounded() -> None:
+    assert load_settings({}).database.read_url is None
+    settings = load_settings(
+        {
+            "NARYAD_READ_DATABASE_URL": "postgresql://naryad:secret@standby.internal/naryad",
+            "NARYAD_READ_MAX_LAG_SECONDS": "12.5",
+            "NARYAD_READ_DB_POOL_SIZE": "3",
+        }
+    )
+    assert (
+        settings.database.read_url == "postgresql+asyncpg://naryad:secret@standby.internal/naryad"
+    )
+    assert (settings.database.read_max_lag_seconds, settings.database.read_pool_size) == (12.5, 3)
+    assert load_settings({}).database.read_max_lag_seconds == 30.0
+    for raw in ("-1", "nan", "a minute"):
+        with pytest.raises(SettingsError, match="NARYAD_READ_MAX_LAG_SECONDS"):
+            _load(READ_MAX_LAG_SECONDS=raw)

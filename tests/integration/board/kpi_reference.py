@@ -238,6 +238,7 @@ class ReferenceKpis:
         return schemas.Kpis(
             period_from=query.start,
             period_to=query.end,
+            data_as_of=now,
             territory_id=query.territory_id,
             technician_id=query.technician_id,
             arrival=schemas.ArrivalKpi(
