@@ -178,6 +178,9 @@ class AnalysisService:
                     func.count().filter(due),
                     func.count().filter(due, ON_TIME),
                     func.count().filter(late),
+                    func.count().filter(
+                        *scope, COMPLAINT, func.cardinality(Appeal.reason_codes) == 0
+                    ),
                 ).where(*base, or_(registered_in(since, until), due, late))
             )
         ).one()
@@ -226,6 +229,7 @@ class AnalysisService:
             due_answered_on_time=due_on_time,
             due_on_time_share=_share(due_on_time, due_count),
             overdue_open=int(totals[7]),
+            complaints_without_reason=int(totals[8]),
             repeat_customers=await self._repeat_customers(scope),
         )
 

@@ -375,6 +375,9 @@ class Analysis(msgspec.Struct):
     due_answered_on_time: int = 0
     due_on_time_share: Share = None
     overdue_open: Annotated[int, msgspec.Meta(description="Open and past the deadline now")] = 0
+    complaints_without_reason: Annotated[
+        int, msgspec.Meta(description="The period's complaints with no reason code yet")
+    ] = 0
     repeat_customers: Annotated[
         list[RepeatCustomer], msgspec.Meta(description="Up to 50, most complaints first")
     ] = msgspec.field(default_factory=list)

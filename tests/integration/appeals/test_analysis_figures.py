@@ -40,6 +40,10 @@ TOTALS = {
         "SELECT count(*) FROM appeals a WHERE a.territory_id = ANY(CAST(:mine AS uuid[])) "
         "AND a.kind IN ('complaint', 'quality_claim') AND a.repeat_of_id IS NOT NULL"
     ),
+    "complaints_without_reason": (
+        "SELECT count(*) FROM appeals a WHERE a.territory_id = ANY(CAST(:mine AS uuid[])) "
+        "AND a.kind IN ('complaint', 'quality_claim') AND a.reason_codes = '{}'"
+    ),
 }
 GROUPED = {
     "by_reason": (
