@@ -91,7 +91,11 @@ async def appeal_kpis(
     """The KPI family of appeals: two indexed statements over the appeals table alone."""
     now = now or utcnow()
     scope = scope_conditions(actor, territory_id, technician_id)
-    registered, due, late = registered_in(since, until), due_in(since, until, now), overdue_open(now)
+    registered, due, late = (
+        registered_in(since, until),
+        due_in(since, until, now),
+        overdue_open(now),
+    )
     totals = (
         await session.execute(
             select(

@@ -127,9 +127,7 @@ TEXTS: dict[str, Message | Plural] = {
         "board.kpi.appeals_repeat_base", "of {whole} complaint", "of {whole} complaints", "whole"
     ),
     "top_reasons": msg("board.top_reasons", "Most frequent complaint reasons"),
-    "no_reasons": msg(
-        "board.no_reasons", "No complaint of this month has a reason recorded yet."
-    ),
+    "no_reasons": msg("board.no_reasons", "No complaint of this month has a reason recorded yet."),
     "analysis_link": msg("board.analysis_link", "Analysis of complaints"),
     # -- filters and list
     "overdue_title": msg("board.overdue_title", "Overdue and due-soon orders"),

@@ -173,7 +173,9 @@ class AppealAnalysisController(Controller):
                 {
                     "label": label(r),
                     "n": r.complaints,
-                    "share": format_share(r.complaints / complaints if complaints else None, language),
+                    "share": format_share(
+                        r.complaints / complaints if complaints else None, language
+                    ),
                 }
                 for r in counted
             ]
@@ -191,7 +193,7 @@ class AppealAnalysisController(Controller):
                     "to": "" if period.month else period.last.isoformat(),
                 },
                 "period": at["an.period"].format(
-                    period=f"{long_day(period.first, language)} — {long_day(period.last, language)}",
+                    period=" — ".join(long_day(d, language) for d in (period.first, period.last)),
                     zone=zone_key,
                     offset=utc_offset(period.since),
                 ),
@@ -203,8 +205,10 @@ class AppealAnalysisController(Controller):
                 "on_time": format_share(figures.due_on_time_share, language),
                 "by_reason": rows(
                     figures.by_reason,
-                    lambda r: reasons.get(r.key, (r.key, True))[0]
-                    + ("" if reasons.get(r.key, ("", True))[1] else f" ({at['an.retired']})"),
+                    lambda r: (
+                        reasons.get(r.key, (r.key, True))[0]
+                        + ("" if reasons.get(r.key, ("", True))[1] else f" ({at['an.retired']})")
+                    ),
                 ),
                 "by_territory": rows(figures.by_territory, lambda r: r.name or r.key),
                 "by_work_type": rows(

@@ -25,7 +25,14 @@ from service.errors import DomainError, Forbidden
 from service.staff.appeals_page import _convert
 from service.staff.appeals_texts import appeal_texts
 from service.staff.coordinate import user_name
-from service.staff.web import APPEALS, STAFF_PAGE_OPTIONS, Form, StaffDep, StaffRequest, field_errors
+from service.staff.web import (
+    APPEALS,
+    STAFF_PAGE_OPTIONS,
+    Form,
+    StaffDep,
+    StaffRequest,
+    field_errors,
+)
 from service.storage import provide_blob_store
 
 PATH = f"{APPEALS.path}/reasons"

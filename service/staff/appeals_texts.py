@@ -166,8 +166,8 @@ _TEXTS: dict[str, Message] = {
     "an.by_reason": msg("appeals_page.an.by_reason", "Complaint reasons"),
     "an.by_reason_note": msg(
         "appeals_page.an.by_reason_note",
-        "A complaint may have several reasons; the share is of the period's {n} complaints. "
-        "{undecided} have no reason recorded yet (not decided).",
+        "A complaint may have several reasons; the share is of all the period's complaints "
+        "({n}). Not decided yet, so without a reason: {undecided}.",
     ),
     "an.by_territory": msg("appeals_page.an.by_territory", "Complaints by territory"),
     "an.by_work_type": msg("appeals_page.an.by_work_type", "Complaints by work type"),
@@ -225,15 +225,12 @@ _TEXTS: dict[str, Message] = {
     "rs.name_ru": msg("appeals_page.rs.name_ru", "Name in Russian"),
     "rs.name_kk": msg("appeals_page.rs.name_kk", "Name in Kazakh"),
     "rs.name_en": msg("appeals_page.rs.name_en", "Name in English"),
-    "rs.active": msg("appeals_page.rs.active", "Offered"),
     "rs.in_use": msg("appeals_page.rs.in_use", "offered for new decisions"),
     "rs.retired": msg("appeals_page.rs.retired", "retired"),
     "rs.save": msg("appeals_page.rs.save", "Save"),
     "rs.retire": msg("appeals_page.rs.retire", "Retire"),
     "rs.restore": msg("appeals_page.rs.restore", "Offer again"),
     "rs.add": msg("appeals_page.rs.add", "Add a reason"),
-    "rs.col.state": msg("appeals_page.rs.col.state", "State"),
-    "rs.col.actions": msg("appeals_page.rs.col.actions", "Actions"),
     "rs.notice.added": msg("appeals_page.rs.notice.added", "The reason is added."),
     "rs.notice.saved": msg("appeals_page.rs.notice.saved", "The reason is saved."),
     "rs.notice.retired": msg(

@@ -36,9 +36,7 @@ SCOPE = (
 )
 REGISTERED = "a.registered_at >= :start AND a.registered_at < :end"
 COMPLAINT = "a.kind IN ('complaint', 'quality_claim')"
-DUE = (
-    "a.due_at >= :start AND a.due_at < :end AND (a.closed_at IS NOT NULL OR a.due_at <= :now)"
-)
+DUE = "a.due_at >= :start AND a.due_at < :end AND (a.closed_at IS NOT NULL OR a.due_at <= :now)"
 TOTALS = {
     "registered": f"{REGISTERED}",
     "complaints": f"{REGISTERED} AND {COMPLAINT}",
@@ -61,7 +59,7 @@ def _away_from(now: datetime, value: datetime) -> datetime:
 async def _random_appeals(
     build: Builder, areas: list[Area], visits: dict[uuid.UUID, list[uuid.UUID]], now: datetime
 ) -> int:
-    rng = random.Random(20261205)  # noqa: S311 - test data, not secrets
+    rng = random.Random(20261205)
     made = 0
     async with build.sessionmaker() as session:
         earlier: dict[uuid.UUID, list[uuid.UUID]] = {}

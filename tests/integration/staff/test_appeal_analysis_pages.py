@@ -89,7 +89,7 @@ async def test_the_analysis_shows_the_caller_s_complaints_only(web: Any, build: 
     assert "Visit missed or late" in html  # 2 of 3 complaints
     assert "66.7%" in html
     assert "Damage or mess left" in html
-    assert "1 have no reason recorded yet" in html
+    assert "Not decided yet, so without a reason: 1." in html
     assert technician.technician.full_name in html
     assert "Installation" in html
     # The customer who complained again, with links to both complaints.
@@ -155,7 +155,9 @@ async def test_only_administrators_edit_the_reasons(web: Any, build: Builder) ->
         assert refused.status_code == 403
     assert await count() == 0
     async with build.sessionmaker() as session:
-        seeded = await session.scalar(select(AppealReason).where(AppealReason.code == "missed_visit"))
+        seeded = await session.scalar(
+            select(AppealReason).where(AppealReason.code == "missed_visit")
+        )
     assert seeded is not None
     assert seeded.names["en"] == "Visit missed or late"
 
@@ -182,16 +184,17 @@ async def test_only_administrators_edit_the_reasons(web: Any, build: Builder) ->
     again = await web.post(REASONS, data={"csrf": token, "code": code, **names, "name_en": "X"})
     assert again.status_code == 409
     assert "exists already" in again.text
-    assert await count(AppealReason.active.is_(True), AppealReason.names["en"].astext == "Long wait") == 1
+    assert (
+        await count(AppealReason.active.is_(True), AppealReason.names["en"].astext == "Long wait")
+        == 1
+    )
     # Renamed; then retired: still listed here, no longer offered on a complaint's decision.
     renamed = await web.post(
         f"{REASONS}/{code}", data={"csrf": token, **names, "name_en": "Long wait on the phone"}
     )
     assert renamed.status_code == 303
     assert await count(AppealReason.names["en"].astext == "Long wait on the phone") == 1
-    retired = await web.post(
-        f"{REASONS}/{code}", data={"csrf": token, **names, "action": "retire"}
-    )
+    retired = await web.post(f"{REASONS}/{code}", data={"csrf": token, **names, "action": "retire"})
     assert retired.headers["location"] == f"{REASONS}?notice=retired"
     assert await count(AppealReason.active.is_(False)) == 1
     assert code in (await web.get(REASONS)).text
@@ -217,5 +220,7 @@ async def test_only_administrators_edit_the_reasons(web: Any, build: Builder) ->
     assert restored.headers["location"] == f"{REASONS}?notice=restored"
     assert await count(AppealReason.active.is_(True)) == 1
     missing = f"gone_{uuid.uuid4().hex[:8]}"
-    assert (await web.post(f"{REASONS}/{missing}", data={"csrf": token, **names})).status_code == 404
+    assert (
+        await web.post(f"{REASONS}/{missing}", data={"csrf": token, **names})
+    ).status_code == 404
     assert await build.count(AppealReason, AppealReason.code == missing) == 0
