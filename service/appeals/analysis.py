@@ -74,6 +74,12 @@ def overdue_open(now: datetime) -> ColumnElement[bool]:
     return and_(Appeal.closed_at.is_(None), Appeal.due_at <= now)
 
 
+def _any_of(scope: list[ColumnElement[bool]], *arms: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Rows of the scope in any of the arms, the scope repeated inside each arm: PostgreSQL
+    then ORs one index scan per arm (migration 0029) rather than reading the whole scope."""
+    return or_(*(and_(*scope, arm) for arm in arms))
+
+
 def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
@@ -105,7 +111,7 @@ async def appeal_kpis(
                 func.count().filter(due),
                 func.count().filter(due, ON_TIME),
                 func.count().filter(late),
-            ).where(*scope, or_(registered, due, late))
+            ).where(_any_of(scope, registered, due, late))
         )
     ).one()
     complaints = int(totals[1])
@@ -185,7 +191,7 @@ class AnalysisService:
                     func.count().filter(
                         *scope, COMPLAINT, func.cardinality(Appeal.reason_codes) == 0
                     ),
-                ).where(*base, or_(registered_in(since, until), due, late))
+                ).where(_any_of(base, registered_in(since, until), due, late))
             )
         ).one()
         reason = func.unnest(Appeal.reason_codes).label("key")

@@ -627,7 +627,7 @@ async def test_the_kpi_panel_shows_the_month_s_appeals(
     top = re.search(r'<ol id="top-reasons">(.*?)</ol>', html, re.S)
     assert top
     assert top[1].index("Visit missed or late") < top[1].index("Damage or mess left")
-    assert "<strong>2</strong> <span class=\"muted\">(100%)</span>" in top[1]
+    assert '<strong>2</strong> <span class="muted">(100%)</span>' in top[1]
     assert 'href="/coordinate/appeals/analysis"' in html
     # Another territory's coordinator: none of these; a dispatcher: no link to the analysis.
     board.cookies.clear()
