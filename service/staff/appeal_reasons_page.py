@@ -103,7 +103,7 @@ class AppealReasonsController(Controller):
                 "at": at,
                 "tab": "reasons",
                 "reasons": rows,
-                "languages": LANGUAGES,
+                "name_languages": LANGUAGES,
                 "notice": at[f"rs.notice.{notice}"] if notice else None,
                 "failed": failed,
                 "errors": errors or {},

@@ -17,7 +17,7 @@ from tests.browser.axe import serious_violations
 from tests.integration.builders import PASSWORD, Area, Builder, Person
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
-SHOTS = Path("/work/wt/shots/appeals-analysis")
+SHOTS = Path("/work/wt/shots/s5-analysis")
 
 
 @pytest.fixture
@@ -190,6 +190,8 @@ async def test_the_analysis_board_tiles_and_reasons_as_people_see_them(
                 # A refused add shows its reason next to the field.
                 await page.fill("#new-code", "Плохой код")
                 await page.fill("#new-ru", "Долго ждать")
+                await page.fill("#new-kk", "Ұзақ күту")
+                await page.fill("#new-en", "Long wait")
                 await page.click("#add-reason button[type=submit]")
                 await page.wait_for_selector("#new-code-err")
                 await _look(page, width, f"reasons-refused-{width}-{language}", shots)
