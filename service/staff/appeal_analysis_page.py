@@ -29,7 +29,7 @@ from service.db.models import AppealReason, Territory
 from service.staff.appeals_texts import appeal_texts
 from service.staff.coordinate import user_name
 from service.staff.coordinate_page import utc_offset
-from service.staff.texts import long_day
+from service.staff.texts import input_date, long_day, parse_date
 from service.staff.web import APPEALS, STAFF_PAGE_OPTIONS, StaffDep
 
 PATH = f"{APPEALS.path}/analysis"
@@ -73,10 +73,11 @@ def _days(first: date, last: date, zone: ZoneInfo, month: str | None) -> Period:
 def analysis_period(
     month: str | None, start: str | None, end: str | None, zone: ZoneInfo, now: datetime
 ) -> Period:
-    """A month (``YYYY-MM``), else a range of ISO days (both ends inclusive), else this month."""
+    """A month (``YYYY-MM``), else a range of typed days (both ends inclusive, ``dd.mm.yyyy``
+    or ISO), else this month."""
     if start or end:
         try:
-            first, last = date.fromisoformat(start or ""), date.fromisoformat(end or "")
+            first, last = parse_date(start or ""), parse_date(end or "")
         except ValueError:
             raise PeriodRefused("an.err.range") from None
         if (
@@ -189,8 +190,8 @@ class AppealAnalysisController(Controller):
                 **context,
                 "form": {
                     "month": period.month or "",
-                    "from": "" if period.month else period.first.isoformat(),
-                    "to": "" if period.month else period.last.isoformat(),
+                    "from": "" if period.month else input_date(period.first, language),
+                    "to": "" if period.month else input_date(period.last, language),
                 },
                 "period": at["an.period"].format(
                     period=" — ".join(long_day(d, language) for d in (period.first, period.last)),

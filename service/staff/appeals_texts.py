@@ -229,7 +229,7 @@ _TEXTS: dict[str, Message] = {
     "rs.retired": msg("appeals_page.rs.retired", "retired"),
     "rs.save": msg("appeals_page.rs.save", "Save"),
     "rs.retire": msg("appeals_page.rs.retire", "Retire"),
-    "rs.restore": msg("appeals_page.rs.restore", "Offer again"),
+    "rs.restore": msg("appeals_page.rs.restore", "Restore"),
     "rs.add": msg("appeals_page.rs.add", "Add a reason"),
     "rs.notice.added": msg("appeals_page.rs.notice.added", "The reason is added."),
     "rs.notice.saved": msg("appeals_page.rs.notice.saved", "The reason is saved."),

@@ -116,7 +116,7 @@ async def test_the_analysis_shows_the_caller_s_complaints_only(web: Any, build: 
         "from=2026-12-10&to=2026-12-01",
         "from=2026-12-01",
         "from=2020-01-01&to=2026-12-01",
-        "from=31.12.2026&to=2027-01-05",
+        "from=31.02.2026&to=2027-01-05",
     ],
 )
 async def test_a_bad_period_is_said_on_the_page(web: Any, build: Builder, query: str) -> None:

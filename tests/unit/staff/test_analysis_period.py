@@ -30,7 +30,7 @@ def test_a_month_and_a_range_of_days() -> None:
     december = analysis_period("2026-12", None, None, ALMATY, NOW)
     assert december.until == datetime(2027, 1, 1, tzinfo=ALMATY)
     # A range wins over a month; both ends are whole days.
-    days = analysis_period("2026-12", "2026-12-05", "2026-12-05", ALMATY, NOW)
+    days = analysis_period("2026-12", "05.12.2026", "2026-12-05", ALMATY, NOW)
     assert days.month is None
     assert days.since == datetime(2026, 12, 5, tzinfo=ALMATY)
     assert days.until == datetime(2026, 12, 6, tzinfo=ALMATY)
@@ -48,7 +48,8 @@ def test_a_month_and_a_range_of_days() -> None:
         (None, None, "2026-12-01", "an.err.range"),
         (None, "2024-01-01", "2026-01-10", "an.err.range"),
         (None, "1999-12-31", "2000-01-02", "an.err.range"),
-        (None, "05.12.2026", "2026-12-06", "an.err.range"),
+        (None, "32.12.2026", "2026-12-06", "an.err.range"),
+        (None, "2026-12-01", "tomorrow", "an.err.range"),
     ],
 )
 def test_refused_periods_name_their_text(
