@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from service.common.actor import Role
 from service.db.models import AppealReason
+from tests.integration.appeals.test_analysis_figures import decide, register
 from tests.integration.builders import Area, Builder, Person
 from tests.integration.staff.test_dispatch_pages import csrf, sign_in
 
@@ -20,30 +21,13 @@ REASONS = "/coordinate/appeals/reasons"
 
 
 async def _complaint(web: Any, who: Person, area: Area, codes: list[str], **links: Any) -> dict:
-    registered = await web.post(
-        "/api/v1/appeals",
-        json={
-            "kind": "complaint",
-            "channel": "phone",
-            "territory_id": str(area.territory.id),
-            "author_name": "Иванова Мария Петровна",
-            "text": "Мастер не пришёл.",
-            "contact_phone": "+77011234567",
-            "customer_id": str(area.customer.id),
-            **{k: str(v) for k, v in links.items()},
-        },
-        headers=who.headers,
-    )
-    assert registered.status_code == 201, registered.text
-    appeal: dict[str, Any] = registered.json()
+    """A complaint of the area's customer, decided with these reason codes (none: undecided)."""
+    appeal = await register(web, who, area, **links)
     if codes:
-        decided = await web.post(
-            f"/api/v1/appeals/{appeal['id']}/decision",
-            json={"decision": "partly", "reasons": "Проверено.", "reason_codes": codes},
-            headers=who.headers,
-        )
-        assert decided.status_code == 200, decided.text
-    return appeal
+        await decide(web, who, appeal, codes, "partly")
+    response = await web.get(f"/api/v1/appeals/{appeal}", headers=who.headers)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
 
 
 async def test_the_analysis_shows_the_caller_s_complaints_only(web: Any, build: Builder) -> None:
