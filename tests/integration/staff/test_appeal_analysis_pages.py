@@ -127,6 +127,12 @@ async def test_only_administrators_edit_the_reasons(web: Any, build: Builder) ->
     response = await web.get(REASONS)
     assert response.status_code == 303
     assert response.headers["location"].startswith("/staff/login?next=")
+    # A technician has no staff session: still the sign-in; a dispatcher's is not for it.
+    await sign_in(web, await build.person(Role.TECHNICIAN, area.territory))
+    assert (await web.get(REASONS)).status_code == 303
+    web.cookies.clear()
+    await sign_in(web, await build.person(Role.DISPATCHER, area.territory))
+    assert (await web.get(REASONS)).status_code == 403
     # Coordinators and supervisors use the reasons, they do not edit them.
     for who in (coordinator, supervisor):
         web.cookies.clear()
