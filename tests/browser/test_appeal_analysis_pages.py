@@ -103,8 +103,10 @@ async def _month_of_complaints(build: Builder) -> tuple[Person, Person, list[Are
     async with build.sessionmaker() as session:
         for n, (area, customer, kind, reasons, visit, hours, late, repeat) in enumerate(plan):
             registered = min(month_start + timedelta(hours=hours), now - timedelta(minutes=5))
-            due = registered + timedelta(days=7)
+            # A late answer came a day after a one-day deadline (never later than now).
+            due = registered + timedelta(days=1 if late else 7)
             closed = None if late is None else (due + timedelta(days=1) if late else registered)
+            closed = min(closed, now - timedelta(minutes=1)) if closed else None
             if late is None and n == 2:
                 due = now - timedelta(hours=3)  # open and overdue now
             complaint = kind in ("complaint", "quality_claim")
@@ -167,6 +169,12 @@ async def test_the_analysis_board_tiles_and_reasons_as_people_see_them(
             assert "Астана, Есіл" in await page.inner_text("#by-territory")
             await _look(page, width, f"analysis-{width}-{language}", shots)
             if width == 1024:
+                # The list carries the tabs; its Analysis tab leads back here.
+                await page.goto(f"{live_server}/coordinate/appeals?lang={language}")
+                await page.wait_for_selector("nav.appeal-tabs")
+                await _look(page, width, f"list-{width}-{language}", shots)
+                await page.click("nav.appeal-tabs a >> nth=1")
+                await page.wait_for_selector("#by-reason")
                 await page.goto(f"{live_server}/board?lang={language}")
                 await page.wait_for_selector("#appeal-tiles")
                 await _look(page, width, f"board-{width}-{language}", shots)

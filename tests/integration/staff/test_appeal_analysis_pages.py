@@ -84,6 +84,9 @@ async def test_the_analysis_shows_the_caller_s_complaints_only(web: Any, build: 
     assert "No answer was due in the period." in html
     # The reason taxonomy is an administrator's page: no tab for a coordinator.
     assert f'href="{REASONS}"' not in html
+    listing = (await web.get("/coordinate/appeals")).text
+    assert f'href="{ANALYSIS}"' in listing
+    assert f'href="{REASONS}"' not in listing
     # A month long ago: every table says what is empty.
     old = await web.get(f"{ANALYSIS}?month=2001-02")
     assert old.status_code == 200
