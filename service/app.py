@@ -94,6 +94,8 @@ from service.scheduling.controllers import (
 )
 from service.settings import Settings, load_settings
 from service.sla.controllers import CONTROLLERS as SLA_CONTROLLERS
+from service.staff.appeal_analysis_page import AppealAnalysisController
+from service.staff.appeal_reasons_page import AppealReasonsController
 from service.staff.appeals_page import AppealsPageController
 from service.staff.coordinate_page import CoordinatePageController
 from service.staff.customers_page import DispatchCustomerController
@@ -303,6 +305,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DispatchPageController,
             CoordinatePageController,
             AppealsPageController,
+            AppealAnalysisController,
+            AppealReasonsController,
             DispatchCustomerController,
             DispatchBoardPages,
             create_static_files_router(

@@ -288,6 +288,70 @@ class CountRow(msgspec.Struct):
 
     key: str
     complaints: int
+    name: Annotated[
+        str | None, msgspec.Meta(description="The territory's or technician's name")
+    ] = None
+
+
+class AppealRef(msgspec.Struct):
+    """An appeal named by its number."""
+
+    id: uuid.UUID
+    number: str
+    registered_at: datetime
+
+
+class RepeatCustomer(msgspec.Struct):
+    """A customer who complained again within the repeat window, with those complaints."""
+
+    customer_id: uuid.UUID
+    name: str
+    complaints: Annotated[
+        int, msgspec.Meta(description="The period's repeats and the complaints they repeat")
+    ]
+    appeals: list[AppealRef]
+
+
+Share = Annotated[float | None, msgspec.Meta(description="0..1; null when the base is empty")]
+
+
+class ReasonCount(msgspec.Struct):
+    """Complaints of one reason code."""
+
+    code: str
+    complaints: int
+    share: Annotated[float | None, msgspec.Meta(description="Of the period's complaints")]
+
+
+class AppealKpi(msgspec.Struct):
+    """Appeals and complaints of the period (seed 001 §6.1-6.2), in the KPI response."""
+
+    registered: Annotated[int, msgspec.Meta(description="Appeals registered in the period")]
+    complaints: Annotated[
+        int, msgspec.Meta(description="Of those, complaints and claims on quality")
+    ]
+    repeat_complaints: Annotated[
+        int,
+        msgspec.Meta(description="Of those, repeating the customer's complaint of 90 days before"),
+    ]
+    due: Annotated[
+        int,
+        msgspec.Meta(
+            description="Appeals whose answer deadline fell in the period, already answered or "
+            "refused, or past it (one due later today and still open is not counted yet)"
+        ),
+    ]
+    answered_on_time: Annotated[
+        int, msgspec.Meta(description="Of those, answered or refused by their deadline")
+    ]
+    on_time_share: Share
+    overdue_open: Annotated[
+        int, msgspec.Meta(description="Open appeals past their deadline now (any period)")
+    ]
+    top_reasons: Annotated[
+        list[ReasonCount],
+        msgspec.Meta(description="The most frequent reasons of the period's complaints, up to 5"),
+    ]
 
 
 class Analysis(msgspec.Struct):
@@ -305,6 +369,18 @@ class Analysis(msgspec.Struct):
     by_territory: list[CountRow]
     by_work_type: list[CountRow]
     by_technician: list[CountRow]
+    due: Annotated[
+        int, msgspec.Meta(description="Deadlines in the period, as in the KPIs' appeals.due")
+    ] = 0
+    due_answered_on_time: int = 0
+    due_on_time_share: Share = None
+    overdue_open: Annotated[int, msgspec.Meta(description="Open and past the deadline now")] = 0
+    complaints_without_reason: Annotated[
+        int, msgspec.Meta(description="The period's complaints with no reason code yet")
+    ] = 0
+    repeat_customers: Annotated[
+        list[RepeatCustomer], msgspec.Meta(description="Up to 50, most complaints first")
+    ] = msgspec.field(default_factory=list)
 
 
 class PublicStatus(msgspec.Struct):

@@ -14,7 +14,10 @@ period [from, to):
   required steps that were answered;
 - deadlines: SLA clocks met, or breached, in the period, per target;
 - ratings: ratings given in the period;
-- overdue: open orders now, and those past their control deadline.
+- overdue: open orders now, and those past their control deadline;
+- appeals: registered in the period, complaints and repeats among them, the share answered on
+  time of those due in the period, open ones overdue now, the top complaint reasons (read from
+  the appeals table: appeals are few, see ``service.appeals.analysis``).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from sqlalchemy import TextClause, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.appeals.analysis import appeal_kpis
 from service.board import schemas
 from service.common.actor import Actor
 from service.db.base import utcnow
@@ -355,6 +359,15 @@ class KpiService:
                 open_orders=int(overdue.open_orders),
                 overdue=int(overdue.overdue),
                 overdue_share=_share(int(overdue.overdue), int(overdue.open_orders)),
+            ),
+            appeals=await appeal_kpis(
+                self.session,
+                self.actor,
+                query.start,
+                query.end,
+                territory_id=query.territory_id,
+                technician_id=query.technician_id,
+                now=now,
             ),
         )
 

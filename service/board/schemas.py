@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from service.appeals.schemas import AppealKpi
+
 Bucket = Literal["due_2h", "overdue_0_4h", "overdue_4_24h", "overdue_1_3d", "overdue_3d_plus"]
 BUCKETS: tuple[Bucket, ...] = (
     "due_2h",
@@ -238,3 +240,7 @@ class Kpis(msgspec.Struct):
     deadlines: DeadlineKpi
     ratings: RatingKpi
     overdue: OverdueKpi
+    appeals: Annotated[
+        AppealKpi,
+        msgspec.Meta(description="Appeals and complaints (the technician filter: their visits')"),
+    ]

@@ -107,6 +107,30 @@ TEXTS: dict[str, Message | Plural] = {
         "whole",
     ),
     "no_data": msg("board.no_data", "no data"),
+    "appeal_kpis_title": msg("board.appeal_kpis_title", "Appeals and complaints"),
+    "kpi.appeals": msg("board.kpi.appeals", "Appeals registered"),
+    "kpi.appeals_base": nmsg(
+        "board.kpi.appeals_base", "{part} of them a complaint", "{part} of them complaints", "part"
+    ),
+    "kpi.appeals_on_time": msg("board.kpi.appeals_on_time", "Answered on time"),
+    "kpi.appeals_on_time_base": nmsg(
+        "board.kpi.appeals_on_time_base",
+        "{part} of {whole} due this month",
+        "{part} of {whole} due this month",
+        "whole",
+    ),
+    "kpi.appeals_none_due": msg("board.kpi.appeals_none_due", "no answer was due"),
+    "kpi.appeals_overdue": msg("board.kpi.appeals_overdue", "Appeals overdue"),
+    "kpi.appeals_overdue_base": msg(
+        "board.kpi.appeals_overdue_base", "open past the answer deadline now"
+    ),
+    "kpi.appeals_repeat": msg("board.kpi.appeals_repeat", "Repeat complaints"),
+    "kpi.appeals_repeat_base": nmsg(
+        "board.kpi.appeals_repeat_base", "of {whole} complaint", "of {whole} complaints", "whole"
+    ),
+    "top_reasons": msg("board.top_reasons", "Most frequent complaint reasons"),
+    "no_reasons": msg("board.no_reasons", "No complaint of this month has a reason recorded yet."),
+    "analysis_link": msg("board.analysis_link", "Analysis of complaints"),
     # -- filters and list
     "overdue_title": msg("board.overdue_title", "Overdue and due-soon orders"),
     "filters": msg("board.filters", "Filters"),

@@ -20,6 +20,7 @@ import msgspec
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.appeals.schemas import AppealKpi
 from service.board import schemas
 from service.board.kpis import PRIMARY_ONLY, KpiQuery, KpiService, kpi_period
 from service.board.overdue import BoardFilters, OverdueBoard
@@ -40,7 +41,7 @@ from service.common.actor import Actor, Role
 from service.common.pagination import decode_cursor
 from service.common.scope import territory_condition
 from service.db.base import utcnow
-from service.db.models import Technician, Territory, User
+from service.db.models import AppealReason, Technician, Territory, User
 from service.db.models.technicians import technician_territories
 from service.db.models.work_orders import Priority, WorkType
 from service.db.standby import StandbyReads
@@ -50,6 +51,7 @@ from service.escalations.services import EscalationService, may_acknowledge
 from service.incidents.schemas import Incident
 from service.incidents.services import IncidentService
 from service.sla.holiday_sources import calendars_without_year
+from service.staff.web import APPEALS
 
 PAGE_SIZE = 25
 ESCALATION_LIMIT = 50
@@ -264,6 +266,16 @@ class BoardPageService:
                 language,
                 time=format_datetime(kpis.data_as_of.astimezone(display_zone), language),
             ),
+            "appeal_kpis": self._appeal_figures(
+                kpis.appeals, language, await self._reason_names(language)
+            ),
+            # The analysis lives in the appeals workspace; dispatchers read the board only.
+            "analysis_url": (
+                "/coordinate/appeals/analysis"
+                + (f"?territory={query.territory}" if query.territory else "")
+            )
+            if self.actor.role in APPEALS.roles
+            else None,
             "filters": self._filters(query, territories, await self._technicians(query), language),
             "reset_url": "/board",
             "rows": [self._row(item, names, clock) for item in page.items],
@@ -371,6 +383,70 @@ class BoardPageService:
             _KPI_CACHE.clear()
         _KPI_CACHE[key] = (time.monotonic(), kpis)
         return kpis
+
+    async def _reason_names(self, language: BoardLanguage) -> dict[str, str]:
+        """Complaint reasons by code in the caller's language (retired ones too)."""
+        rows = await self.session.execute(select(AppealReason.code, AppealReason.names))
+        return {row.code: row.names.get(language) or row.code for row in rows}
+
+    @staticmethod
+    def _appeal_figures(
+        figures: AppealKpi, language: BoardLanguage, reasons: Mapping[str, str]
+    ) -> dict[str, Any]:
+        """The appeals family: four tiles and the top complaint reasons."""
+
+        def tile(code: str, value: str, base: str, alert: bool = False) -> dict[str, Any]:
+            return {
+                "code": code,
+                "label": text(f"kpi.{code}", language),
+                "value": value,
+                "base": base,
+                "alert": alert,
+            }
+
+        complaints = figures.complaints
+        return {
+            "tiles": [
+                tile(
+                    "appeals",
+                    str(figures.registered),
+                    text("kpi.appeals_base", language, part=complaints),
+                ),
+                tile(
+                    "appeals_on_time",
+                    format_share(figures.on_time_share, language),
+                    text(
+                        "kpi.appeals_on_time_base",
+                        language,
+                        part=figures.answered_on_time,
+                        whole=figures.due,
+                    )
+                    if figures.due
+                    else text("kpi.appeals_none_due", language),
+                ),
+                tile(
+                    "appeals_overdue",
+                    str(figures.overdue_open),
+                    text("kpi.appeals_overdue_base", language),
+                    alert=figures.overdue_open > 0,
+                ),
+                tile(
+                    "appeals_repeat",
+                    str(figures.repeat_complaints),
+                    text("kpi.appeals_repeat_base", language, whole=complaints)
+                    if complaints
+                    else text("no_data", language),
+                ),
+            ],
+            "reasons": [
+                {
+                    "name": reasons.get(r.code, r.code),
+                    "n": r.complaints,
+                    "share": format_share(r.share, language),
+                }
+                for r in figures.top_reasons
+            ],
+        }
 
     @staticmethod
     def _counts(

@@ -136,6 +136,117 @@ _TEXTS: dict[str, Message] = {
     "err.field.due_at": msg("appeals_page.err.field.due_at", "Give the measure's due date."),
     "err.field.kind": msg("appeals_page.err.field.kind", "Choose the kind."),
     "err.field.channel": msg("appeals_page.err.field.channel", "Choose the channel."),
+    # -- tabs
+    "tab.list": msg("appeals_page.tab.list", "List"),
+    "tab.analysis": msg("appeals_page.tab.analysis", "Analysis"),
+    "tab.reasons": msg("appeals_page.tab.reasons", "Complaint reasons"),
+    # -- analysis (/coordinate/appeals/analysis)
+    "an.title": msg("appeals_page.an.title", "Analysis of appeals and complaints"),
+    "an.month": msg("appeals_page.an.month", "Month"),
+    "an.from": msg("appeals_page.an.from", "Or from"),
+    "an.to": msg("appeals_page.an.to", "to (inclusive)"),
+    "an.all_territories": msg("appeals_page.an.all_territories", "All my territories"),
+    "an.previous": msg("appeals_page.an.previous", "Previous month"),
+    "an.next": msg("appeals_page.an.next", "Next month"),
+    "an.period": msg(
+        "appeals_page.an.period", "{period}, registered by the clock of {zone} ({offset})."
+    ),
+    "an.registered": msg("appeals_page.an.registered", "Appeals registered"),
+    "an.complaints": msg("appeals_page.an.complaints", "Complaints and claims on quality"),
+    "an.on_time": msg("appeals_page.an.on_time", "Answered on time"),
+    "an.on_time_base": msg(
+        "appeals_page.an.on_time_base", "{part} of {whole} whose answer was due in the period"
+    ),
+    "an.none_due": msg("appeals_page.an.none_due", "No answer was due in the period."),
+    "an.overdue": msg("appeals_page.an.overdue", "Open past the deadline now"),
+    "an.repeats": msg("appeals_page.an.repeats", "Repeat complaints"),
+    "an.repeats_base": msg(
+        "appeals_page.an.repeats_base", "the same customer within 90 days of a complaint"
+    ),
+    "an.by_reason": msg("appeals_page.an.by_reason", "Complaint reasons"),
+    "an.by_reason_note": msg(
+        "appeals_page.an.by_reason_note",
+        "A complaint may have several reasons; the share is of all the period's complaints "
+        "({n}). Not decided yet, so without a reason: {undecided}.",
+    ),
+    "an.by_territory": msg("appeals_page.an.by_territory", "Complaints by territory"),
+    "an.by_work_type": msg("appeals_page.an.by_work_type", "Complaints by work type"),
+    "an.by_work_type_note": msg(
+        "appeals_page.an.by_work_type_note", "Complaints linked to a work order."
+    ),
+    "an.by_technician": msg("appeals_page.an.by_technician", "Complaints by technician"),
+    "an.by_technician_note": msg(
+        "appeals_page.an.by_technician_note",
+        "Complaints linked to a visit, under the technician of that visit.",
+    ),
+    "an.repeat_customers": msg("appeals_page.an.repeat_customers", "Customers who complain again"),
+    "an.col.reason": msg("appeals_page.an.col.reason", "Reason"),
+    "an.col.complaints": msg("appeals_page.an.col.complaints", "Complaints"),
+    "an.col.share": msg("appeals_page.an.col.share", "Share"),
+    "an.col.territory": msg("appeals_page.an.col.territory", "Territory"),
+    "an.col.work_type": msg("appeals_page.an.col.work_type", "Work type"),
+    "an.col.technician": msg("appeals_page.an.col.technician", "Technician"),
+    "an.col.customer": msg("appeals_page.an.col.customer", "Customer"),
+    "an.col.appeals": msg("appeals_page.an.col.appeals", "Their complaints"),
+    "an.retired": msg("appeals_page.an.retired", "retired"),
+    "an.empty.complaints": msg(
+        "appeals_page.an.empty.complaints", "No complaint was registered in this period."
+    ),
+    "an.empty.reasons": msg(
+        "appeals_page.an.empty.reasons",
+        "None of the period's complaints has a reason recorded yet: reasons are set with the "
+        "decision.",
+    ),
+    "an.empty.work_type": msg(
+        "appeals_page.an.empty.work_type", "None of the period's complaints is linked to an order."
+    ),
+    "an.empty.technician": msg(
+        "appeals_page.an.empty.technician", "None of the period's complaints is linked to a visit."
+    ),
+    "an.empty.repeats": msg(
+        "appeals_page.an.empty.repeats", "No customer complained again in this period."
+    ),
+    "an.err.month": msg("appeals_page.an.err.month", "Choose a month from 2000 to 2099."),
+    "an.err.range": msg(
+        "appeals_page.an.err.range",
+        "Give both dates (from no later than to, at most two years apart), or a month.",
+    ),
+    # -- the reason taxonomy (/coordinate/appeals/reasons, administrators)
+    "rs.title": msg("appeals_page.rs.title", "Complaint reasons"),
+    "rs.intro": msg(
+        "appeals_page.rs.intro",
+        "The reasons a coordinator picks when deciding a complaint. A retired reason stays on "
+        "the complaints that have it and in the analysis, but is not offered for new decisions.",
+    ),
+    "rs.code": msg("appeals_page.rs.code", "Code"),
+    "rs.code_hint": msg(
+        "appeals_page.rs.code_hint", "Latin lower-case letters, digits and _; never changes"
+    ),
+    "rs.name_ru": msg("appeals_page.rs.name_ru", "Name in Russian"),
+    "rs.name_kk": msg("appeals_page.rs.name_kk", "Name in Kazakh"),
+    "rs.name_en": msg("appeals_page.rs.name_en", "Name in English"),
+    "rs.in_use": msg("appeals_page.rs.in_use", "offered for new decisions"),
+    "rs.retired": msg("appeals_page.rs.retired", "retired"),
+    "rs.save": msg("appeals_page.rs.save", "Save"),
+    "rs.retire": msg("appeals_page.rs.retire", "Retire"),
+    "rs.restore": msg("appeals_page.rs.restore", "Restore"),
+    "rs.add": msg("appeals_page.rs.add", "Add a reason"),
+    "rs.notice.added": msg("appeals_page.rs.notice.added", "The reason is added."),
+    "rs.notice.saved": msg("appeals_page.rs.notice.saved", "The reason is saved."),
+    "rs.notice.retired": msg(
+        "appeals_page.rs.notice.retired", "The reason is retired: no longer offered."
+    ),
+    "rs.notice.restored": msg("appeals_page.rs.notice.restored", "The reason is offered again."),
+    "rs.err.exists": msg(
+        "appeals_page.rs.err.exists", "A reason with this code exists already; rename it below."
+    ),
+    "err.field.code": msg(
+        "appeals_page.err.field.code",
+        "The code: 2 to 40 Latin lower-case letters, digits and _, starting with a letter.",
+    ),
+    "err.field.names.ru": msg("appeals_page.err.field.names.ru", "Give the name in Russian."),
+    "err.field.names.kk": msg("appeals_page.err.field.names.kk", "Give the name in Kazakh."),
+    "err.field.names.en": msg("appeals_page.err.field.names.en", "Give the name in English."),
 }
 
 

@@ -113,6 +113,10 @@ class Appeal(UUIDPrimaryKey, Timestamps, Base):
         Index("ix_appeals_territory", "territory_id", "registered_at", "id"),
         Index("ix_appeals_open_due", "due_at", postgresql_where=text("closed_at IS NULL")),
         Index("ix_appeals_customer", "customer_id", "kind", "registered_at"),
+        # The KPI family and the analysis (migration 0029): one index for each arm of their filter.
+        Index("ix_appeals_territory_due", "territory_id", "due_at"),
+        Index("ix_appeals_due", "due_at"),
+        Index("ix_appeals_registered", "registered_at"),
     )
 
     number: Mapped[str] = mapped_column(String(24), unique=True)

@@ -40,6 +40,10 @@ TOTALS = {
         "SELECT count(*) FROM appeals a WHERE a.territory_id = ANY(CAST(:mine AS uuid[])) "
         "AND a.kind IN ('complaint', 'quality_claim') AND a.repeat_of_id IS NOT NULL"
     ),
+    "complaints_without_reason": (
+        "SELECT count(*) FROM appeals a WHERE a.territory_id = ANY(CAST(:mine AS uuid[])) "
+        "AND a.kind IN ('complaint', 'quality_claim') AND a.reason_codes = '{}'"
+    ),
 }
 GROUPED = {
     "by_reason": (
@@ -181,7 +185,11 @@ async def test_analysis_figures_match_a_direct_sql_count(
         expected = {name: await one(sql) for name, sql in TOTALS.items()}
         expected |= {name: await grouped(sql) for name, sql in GROUPED.items()}
     for name, value in expected.items():
-        assert figures[name] == value, (name, figures[name], value)
+        if name in GROUPED:  # the rows also carry names (checked below)
+            found = [{"key": r["key"], "complaints": r["complaints"]} for r in figures[name]]
+            assert found == value, (name, found, value)
+        else:
+            assert figures[name] == value, (name, figures[name], value)
     assert figures["on_time_share"] == round(expected["closed_on_time"] / expected["closed"], 4)
 
     # And the mix is what the test meant to build (the SQL above is not vacuous).
@@ -190,12 +198,28 @@ async def test_analysis_figures_match_a_direct_sql_count(
     assert figures["on_time_share"] == 0.75
     # The same customer's second complaint and their claim on quality both repeat the first.
     assert figures["repeat_complaints"] == 2
-    assert figures["by_reason"][0] == {"key": "missed_visit", "complaints": 2}
+    assert figures["by_reason"][0] == {"key": "missed_visit", "complaints": 2, "name": None}
     assert {r["key"] for r in figures["by_work_type"]} == {"repair", "installation", "meter_check"}
     assert {r["key"]: r["complaints"] for r in figures["by_technician"]} == {
         str(tech_n.technician.id): 2,
         str(tech_s.technician.id): 1,
     }
+    # Names for people: the territory's and the technician's; none for codes.
+    assert {r["name"] for r in figures["by_territory"]} == {north.territory.name}
+    assert {r["name"] for r in figures["by_technician"]} == {tech_n.technician.full_name}
+    assert {r["name"] for r in figures["by_reason"]} == {None}
+    # Everything was due weeks ahead: nothing is due in the period, nothing overdue, except
+    # the repeat, whose deadline was moved two hours back before its (late) answer.
+    assert (figures["due"], figures["due_answered_on_time"], figures["overdue_open"]) == (1, 0, 0)
+    assert figures["due_on_time_share"] == 0.0
+    # The customer who complained again, with the complaints their repeats repeat.
+    assert len(figures["repeat_customers"]) == 1
+    customer = figures["repeat_customers"][0]
+    assert customer["customer_id"] == str(north.customer.id)
+    assert customer["name"] == north.customer.full_name
+    assert customer["complaints"] == 3
+    assert [a["id"] for a in customer["appeals"]] == [first, repeat, claim]
+
     # The stranger sees only their own territory's complaint.
     theirs = (await client.get(f"{BASE}/analysis", headers=stranger.headers)).json()
     assert (theirs["appeals"], theirs["complaints"], theirs["closed_on_time"]) == (1, 1, 1)

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.appeals.analysis import appeal_kpis
 from service.board import schemas
 from service.board.kpis import KpiQuery
 from service.common.actor import Actor
@@ -300,6 +301,17 @@ class ReferenceKpis:
                 open_orders=int(overdue.open_orders),
                 overdue=int(overdue.overdue),
                 overdue_share=_share(int(overdue.overdue), int(overdue.open_orders)),
+            ),
+            # Not a reference of its own: the appeals family is checked against hand-written
+            # SQL in tests/integration/board/test_appeal_kpis.py.
+            appeals=await appeal_kpis(
+                self.session,
+                self.actor,
+                query.start,
+                query.end,
+                territory_id=query.territory_id,
+                technician_id=query.technician_id,
+                now=now,
             ),
         )
 

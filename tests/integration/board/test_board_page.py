@@ -585,3 +585,58 @@ async def test_territories_by_name_and_only_my_roles_escalations_offer_acknowled
     assert "Ваш комментарий не сохранён: «Видел»" in response.text
     assert (await _pending(build, scene.escalation.id)).acknowledged_at is None
     assert await build.count(AuditEntry) == audit
+
+
+async def test_the_kpi_panel_shows_the_month_s_appeals(
+    board: Any, scene: Scene, build: Builder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(board_view, "KPI_TTL_SECONDS", 0.0)
+    await login(board, scene.coordinator, "en")
+    html = (await page(board)).text
+    # None yet: zeros, and the reasons say what is empty.
+    assert kpi_base(html, "appeals") == "0 of them complaints"
+    assert kpi_base(html, "appeals_on_time") == "no answer was due"
+    assert "No complaint of this month has a reason recorded yet." in html
+    for reasons in (["missed_visit", "damage"], ["missed_visit"]):
+        registered = await board.post(
+            "/api/v1/appeals",
+            json={
+                "kind": "complaint",
+                "channel": "phone",
+                "territory_id": str(scene.area.territory.id),
+                "author_name": "Иванова Мария Петровна",
+                "text": "Мастер не пришёл.",
+                "contact_phone": "+77011234567",
+                "customer_id": str(scene.area.customer.id),
+            },
+            headers=scene.coordinator.headers,
+        )
+        assert registered.status_code == 201, registered.text
+        decided = await board.post(
+            f"/api/v1/appeals/{registered.json()['id']}/decision",
+            json={"decision": "partly", "reasons": "Проверено.", "reason_codes": reasons},
+            headers=scene.coordinator.headers,
+        )
+        assert decided.status_code == 200, decided.text
+    html = (await page(board)).text
+    api = (await board.get("/api/v1/coordination/kpis", headers=scene.coordinator.headers)).json()
+    assert api["appeals"]["registered"] == 2
+    assert kpi_base(html, "appeals") == "2 of them complaints"
+    assert kpi_base(html, "appeals_repeat") == "of 2 complaints"
+    assert re.search(r'data-kpi="appeals_repeat">\s*<span class="n">1</span>', html)
+    top = re.search(r'<ol id="top-reasons">(.*?)</ol>', html, re.S)
+    assert top
+    assert top[1].index("Visit missed or late") < top[1].index("Damage or mess left")
+    assert '<strong>2</strong> <span class="muted">(100%)</span>' in top[1]
+    assert 'href="/coordinate/appeals/analysis"' in html
+    # Another territory's coordinator: none of these; a dispatcher: no link to the analysis.
+    board.cookies.clear()
+    stranger = await build.person(Role.COORDINATOR, scene.other.territory)
+    await login(board, stranger, "en")
+    assert kpi_base((await page(board)).text, "appeals") == "0 of them complaints"
+    board.cookies.clear()
+    dispatcher = await build.person(Role.DISPATCHER, scene.area.territory)
+    await login(board, dispatcher, "en")
+    html = (await page(board)).text
+    assert kpi_base(html, "appeals") == "2 of them complaints"
+    assert "/coordinate/appeals/analysis" not in html
