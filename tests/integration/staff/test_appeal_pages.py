@@ -18,7 +18,9 @@ pytestmark = pytest.mark.asyncio
 PATH = "/coordinate/appeals"
 
 
-async def test_only_coordinators_of_the_territory_see_an_appeal(web: Any, build: Builder) -> None:
+async def test_the_territory_staff_see_an_appeal_and_dispatchers_only_read_it(
+    web: Any, build: Builder
+) -> None:
     area, other = await build.area(), await build.area()
     coordinator = await build.person(Role.COORDINATOR, area.territory)
     foreign = await build.person(Role.COORDINATOR, other.territory)
@@ -48,12 +50,17 @@ async def test_only_coordinators_of_the_territory_see_an_appeal(web: Any, build:
     # A technician has no staff session (the sign-in refuses one): still the sign-in.
     await sign_in(web, technician)
     assert (await web.get(page)).status_code == 303
-    # A dispatcher: not this workspace.
+    # A dispatcher of the territory (who takes complaints on the phone) reads the list and the
+    # appeal, but is offered none of the forms that work it: only the note.
     web.cookies.clear()
     await sign_in(web, dispatcher)
-    assert (await web.get(PATH)).status_code == 403
-    assert (await web.get(page)).status_code == 403
-    assert 'href="/coordinate/appeals"' not in (await web.get("/dispatch")).text
+    assert appeal["number"] in (await web.get(PATH)).text
+    shown = await web.get(page)
+    assert shown.status_code == 200
+    for action in ("take", "decision", "measures", "answer", "refusal"):
+        assert f'action="{page}/{action}"' not in shown.text, action
+    assert f'action="{page}/notes"' in shown.text
+    assert 'href="/coordinate/appeals"' in (await web.get("/dispatch")).text
     # Another territory's coordinator: the list does not show it, the page is a 404.
     web.cookies.clear()
     await sign_in(web, foreign)
@@ -231,17 +238,19 @@ async def test_every_appeal_action_refuses_the_wrong_caller_and_writes_nothing(
     assert (await web.get(f"{page}/letter")).headers["location"].startswith("/staff/login?")
     await unchanged()
 
-    # A dispatcher (not this workspace), another territory's coordinator (the appeal is not
-    # theirs to see), and the coordinator with a forged form: refused, nothing written.
+    # A dispatcher (working an appeal is not theirs; the note is, see the first test), another
+    # territory's coordinator (the appeal is not theirs to see), and the coordinator with a
+    # forged form: refused, nothing written.
     for who, status in ((dispatcher, 403), (foreign, 404), (coordinator, 403)):
         web.cookies.clear()
         await sign_in(web, who)
-        home = "/dispatch" if who is dispatcher else PATH
-        token = "forged" if who is coordinator else csrf((await web.get(home)).text)
+        token = "forged" if who is coordinator else csrf((await web.get(PATH)).text)
         for action, data in actions.items():
+            if who is dispatcher and action == "notes":
+                continue
             answer = await web.post(f"{page}/{action}", data={"csrf": token, **data})
             assert answer.status_code == status, (who.user.username, action, answer.text)
-        if who is not foreign:
+        if who is coordinator:
             answer = await web.post(PATH, data={"csrf": token, **new_appeal})
             assert answer.status_code == 403, who.user.username
     assert (await web.get(f"{page}/letter")).status_code == 404  # no letter yet
