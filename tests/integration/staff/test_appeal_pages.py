@@ -324,3 +324,124 @@ async def test_mangled_appeal_forms_are_refused_with_the_page_and_write_nothing(
         assert answer.status_code == 422, (action, data, answer.text[:300])
     for model in (AppealNote, AppealMeasure, AppealLetter):
         assert await build.count(model, model.appeal_id == appeal_id) == 0
+
+
+async def _complaint(web: Any, coordinator: Any, area: Any) -> str:
+    registered = await web.post(
+        "/api/v1/appeals",
+        json={
+            "kind": "complaint",
+            "channel": "phone",
+            "territory_id": str(area.territory.id),
+            "author_name": "Иванова Мария Петровна",
+            "text": "Мастер не пришёл.",
+            "contact_phone": "+77011234567",
+        },
+        headers=coordinator.headers,
+    )
+    assert registered.status_code == 201, registered.text
+    return str(registered.json()["id"])
+
+
+async def test_a_measure_is_owned_by_whom_the_coordinator_picks_among_the_territory_staff(
+    web: Any, build: Builder
+) -> None:
+    area, other = await build.area(), await build.area()
+    coordinator = await build.person(Role.COORDINATOR, area.territory)
+    supervisor = await build.person(Role.SUPERVISOR, area.territory)
+    foreign = await build.person(Role.SUPERVISOR, other.territory)
+    appeal_id = uuid.UUID(await _complaint(web, coordinator, area))
+    page = f"{PATH}/{appeal_id}"
+    await sign_in(web, coordinator)
+    token = csrf((await web.get(page)).text)
+    decided = {"csrf": token, "decision": "justified", "reasons": "Подтверждено."}
+    assert (await web.post(f"{page}/decision", data=decided)).status_code == 303
+    shown = (await web.get(page)).text
+    # The territory's staff to choose from, the caller chosen unless another is picked.
+    assert f'<option value="{supervisor.user.id}">' in shown
+    assert f'<option value="{coordinator.user.id}" selected>' in shown
+    assert str(foreign.user.id) not in shown
+    measure = {"csrf": token, "description": "Инструктаж мастера", "due": "2099-01-10"}
+    for owner in (str(foreign.user.id), "not-a-uuid", str(uuid.uuid4())):
+        refused = await web.post(f"{page}/measures", data={**measure, "owner": owner})
+        assert refused.status_code == 422, owner
+        assert "сотрудников территории" in refused.text or "staff of the appeal" in refused.text
+        assert "Инструктаж мастера" in refused.text  # what was typed is kept
+    assert await build.count(AppealMeasure, AppealMeasure.appeal_id == appeal_id) == 0
+    picked = await web.post(f"{page}/measures", data={**measure, "owner": str(supervisor.user.id)})
+    assert picked.status_code == 303, picked.text
+    mine = await web.post(f"{page}/measures", data={**measure, "description": "Звонок клиенту"})
+    assert mine.status_code == 303, mine.text
+    async with build.sessionmaker() as session:
+        owners = {
+            m.description: m.owner_id
+            for m in await session.scalars(
+                select(AppealMeasure).where(AppealMeasure.appeal_id == appeal_id)
+            )
+        }
+    assert owners == {
+        "Инструктаж мастера": supervisor.user.id,
+        "Звонок клиенту": coordinator.user.id,
+    }
+
+
+async def test_a_dispatcher_registers_a_complaint_from_the_order_panel(
+    web: Any, build: Builder
+) -> None:
+    area, other = await build.area(), await build.area()
+    dispatcher = await build.person(Role.DISPATCHER, area.territory)
+    order = await build.order(area)
+    foreign_order = await build.order(other)
+    new = f"{PATH}/new?work_order={order.id}"
+    # Anonymous: the sign-in, coming back to the prefilled form.
+    assert (await web.get(new)).headers["location"].startswith("/staff/login?next=")
+    await sign_in(web, dispatcher)
+    panel = await web.get(f"/dispatch/orders/{order.id}")
+    assert f'href="{PATH}/new?work_order={order.id}"' in panel.text
+    form = await web.get(new)
+    assert form.status_code == 200
+    assert area.customer.full_name in form.text
+    assert f'name="work_order_id" value="{order.id}"' in form.text
+    # Another territory's order is not this dispatcher's: 404, as the order itself.
+    assert (await web.get(f"{PATH}/new?work_order={foreign_order.id}")).status_code == 404
+    assert (await web.get(f"{PATH}/new?work_order=nonsense")).status_code == 404
+    token = csrf(form.text)
+    fields = {
+        "csrf": token,
+        "kind": "complaint",
+        "channel": "phone",
+        "territory_id": str(area.territory.id),
+        "author_name": area.customer.full_name,
+        "text": "Мастер ушёл, не закончив.",
+        "contact_phone": "+77015550123",
+        "reply_channel": "sms",
+        "work_order_id": str(order.id),
+    }
+    appeals = await build.count(Appeal)
+    for bad in ({"work_order_id": str(foreign_order.id)}, {"work_order_id": "x"}, {"text": " "}):
+        refused = await web.post(PATH, data={**fields, **bad})
+        assert refused.status_code == 422, (bad, refused.text[:300])
+    other_territory = await web.post(PATH, data={**fields, "territory_id": str(other.territory.id)})
+    assert other_territory.status_code == 422
+    assert await build.count(Appeal) == appeals
+    created = await web.post(PATH, data=fields)
+    assert created.status_code == 303, created.text
+    async with build.sessionmaker() as session:
+        appeal = await session.scalar(select(Appeal).where(Appeal.contact_phone == "+77015550123"))
+    assert appeal is not None
+    assert (appeal.work_order_id, appeal.customer_id) == (order.id, area.customer.id)
+    assert appeal.registered_by == dispatcher.user.id
+    shown = await web.get(created.headers["location"])
+    assert shown.status_code == 200
+    assert appeal.number in shown.text
+
+
+async def test_the_list_says_how_many_appeals_the_filters_find(web: Any, build: Builder) -> None:
+    area = await build.area()
+    coordinator = await build.person(Role.COORDINATOR, area.territory)
+    for _ in range(3):
+        await _complaint(web, coordinator, area)
+    await sign_in(web, coordinator)
+    listing = await web.get(f"{PATH}?lang=ru")
+    assert 'id="appeals-count">Обращения: 3<' in listing.text
+    assert 'id="appeals-count">Обращения: 0<' in (await web.get(f"{PATH}?kind=question")).text
