@@ -57,8 +57,10 @@ async def test_the_demo_seed_shows_appeals_in_every_state_once(
         # unit and a measure, one answered with its letter, one refused on a listed ground.
         assert [a for a in appeals if a.closed_at is None and a.due_at < now]
         in_work = [a for a in appeals if a.kind == "complaint" and a.state == "in_progress"]
-        assert len(in_work) == 1 and in_work[0].decision == "justified"
-        assert in_work[0].work_order_id is not None and in_work[0].customer_id is not None
+        assert len(in_work) == 1
+        assert in_work[0].decision == "justified"
+        assert in_work[0].work_order_id is not None
+        assert in_work[0].customer_id is not None
         answered = next(a for a in appeals if a.state == "answered")
         assert await session.scalar(
             select(AppealLetter.pdf_sha256).where(AppealLetter.appeal_id == answered.id)
