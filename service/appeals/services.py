@@ -693,6 +693,20 @@ class AppealService:
         if found is None:
             raise _invalid(field, "Not a staff member of the appeal's territory", "unknown_user")
 
+    async def of_order(self, work_order_id: uuid.UUID) -> list[schemas.AppealSummary]:
+        """The appeals about one work order, newest first (for the order's panel)."""
+        self._require_staff()
+        rows = (
+            await self.session.scalars(
+                self._scoped()
+                .where(Appeal.work_order_id == work_order_id)
+                .order_by(Appeal.registered_at.desc())
+                .limit(20)
+            )
+        ).all()
+        now = utcnow()
+        return [summary_schema(a, now) for a in rows]
+
     async def territory_staff(self, territory_id: uuid.UUID) -> list[tuple[uuid.UUID, str, str]]:
         """Active staff assigned to a territory (id, name, role): who may own its measures."""
         self._require_staff()

@@ -46,6 +46,7 @@ from service.staff.coordinate_page import local_time, zone_legend
 from service.staff.texts import format_span
 from service.staff.web import (
     APPEALS,
+    DISPATCH,
     STAFF_PAGE_OPTIONS,
     Form,
     StaffDep,
@@ -317,6 +318,13 @@ class AppealsPageController(Controller):
             },
         )
         reasons = [r for r in await service.reasons() if r.active]
+        order_number = (
+            await db_session.scalar(
+                select(WorkOrder.number).where(WorkOrder.id == view.work_order_id)
+            )
+            if view.work_order_id
+            else None
+        )
         can_work = actor.role in WORKER_ROLES
         owners = await service.territory_staff(view.territory_id) if can_work else []
         if can_work and actor.user_id not in {o[0] for o in owners}:
@@ -345,6 +353,11 @@ class AppealsPageController(Controller):
                 "late": view.clock.status == "breached",
                 "open": view.state in OPEN_APPEAL_STATES,
                 "can_work": can_work,
+                "order_number": order_number,
+                # Supervisors have no dispatch desk: the number without a link.
+                "order_url": f"{DISPATCH.path}/orders/{view.work_order_id}"
+                if order_number and actor.role in DISPATCH.roles
+                else None,
                 "actor_id": str(actor.user_id),
                 "owners": [(str(i), n, at[f"role.{r}"]) for i, n, r in owners],
                 "owner_default": (form or {}).get("owner") or str(actor.user_id),

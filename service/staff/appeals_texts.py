@@ -145,6 +145,7 @@ _TEXTS: dict[str, Message] = {
         "appeals_page.worked_by",
         "A coordinator or the head of the unit decides and answers this appeal.",
     ),
+    "order": msg("appeals_page.order", "Work order"),
     "measure_owner": msg("appeals_page.measure_owner", "Owner of the measure"),
     "role.admin": msg("appeals_page.role.admin", "administrator"),
     "role.dispatcher": msg("appeals_page.role.dispatcher", "dispatcher"),

@@ -160,6 +160,7 @@ TEXTS: dict[str, Message | Plural] = {
     "photo_alt": msg("staff.photo_alt", "Visit photo {n}"),
     "rating": msg("staff.rating", "Customer rating"),
     "register_appeal": msg("staff.register_appeal", "Register a complaint or question"),
+    "order_appeals": msg("staff.order_appeals", "Appeals about this order"),
     "none": msg("staff.none", "none"),
     "clock.running": msg("staff.clock.running", "running"),
     "clock.warning": msg("staff.clock.warning", "due soon"),

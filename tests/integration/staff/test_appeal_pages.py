@@ -434,6 +434,10 @@ async def test_a_dispatcher_registers_a_complaint_from_the_order_panel(
     shown = await web.get(created.headers["location"])
     assert shown.status_code == 200
     assert appeal.number in shown.text
+    assert f'<a href="/dispatch/orders/{order.id}">{order.number}</a>' in shown.text
+    # The order's panel now lists the appeal, for whoever takes the customer's next call.
+    panel = await web.get(f"/dispatch/orders/{order.id}")
+    assert f'<a href="{PATH}/{appeal.id}">{appeal.number}</a>' in panel.text
 
 
 async def test_the_list_says_how_many_appeals_the_filters_find(web: Any, build: Builder) -> None:
