@@ -185,7 +185,7 @@ async def seed_appeals(session: AsyncSession, settings: Settings) -> int:
             kind="question",
             channel="office",
             territory_id=ala.id,
-            author_name="Ким Ольга Викторовна",
+            author_name="Ахметова Гульнар Сериковна",
             text="Почему в счёте две строки за одно подключение?",
             contact_phone="+77015550177",
             registered_at=ago(days=10),

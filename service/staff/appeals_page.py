@@ -57,7 +57,19 @@ from service.storage import provide_blob_store
 
 PATH = APPEALS.path
 STAFF_CHANNELS = ("phone", "visit", "office", "letter")
-NOTICES = frozenset({"registered", "noted", "decided", "measured", "refused", "answered", "taken"})
+NOTICES = frozenset(
+    {
+        "registered",
+        "noted",
+        "decided",
+        "measured",
+        "refused",
+        "answered",
+        "taken",
+        "requested",
+        "request_answered",
+    }
+)
 PAGE_SIZE = 50
 
 Action = Callable[[AppealService], Awaitable[Any]]
@@ -376,6 +388,23 @@ class AppealsPageController(Controller):
                     (m.description, names.get(m.owner_id, ""), local_time(m.due_at, zone))
                     for m in view.measures
                 ],
+                "requests": [
+                    {
+                        "id": r.id,
+                        "unit": r.unit,
+                        "question": r.question,
+                        "due": local_time(r.due_at, zone),
+                        "answer": r.answer,
+                        "answered": local_time(r.answered_at, zone) if r.answered_at else None,
+                        "overdue": r.overdue,
+                    }
+                    for r in view.requests
+                ],
+                # The last day the appeal's own deadline leaves (a midnight ends the day before).
+                "max_request_day": (view.clock.due_at - timedelta(microseconds=1))
+                .astimezone(ZoneInfo(zone))
+                .date()
+                .isoformat(),
                 "reasons": [
                     (r.code, r.names.get(staff.language) or r.names.get("en") or r.code)
                     for r in reasons
@@ -514,19 +543,8 @@ class AppealsPageController(Controller):
         is chosen), due by the end of the chosen day."""
 
         async def action(service: AppealService) -> None:
-            try:
-                day = date.fromisoformat(data.get("due", ""))
-            except ValueError:
-                raise ValidationFailed(
-                    "The due date is not a date",
-                    errors=[FieldError(field="due_at", message="not a date")],
-                ) from None
+            due = await _end_of_day(service, db_session, appeal_id, data.get("due", ""))
             owner = data.get("owner", "").strip() or str(service.actor.user_id)
-            appeal = await service.get(appeal_id)
-            zone = await db_session.scalar(
-                select(Territory.time_zone).where(Territory.id == appeal.territory_id)
-            )
-            due = datetime.combine(day, time(23, 59), ZoneInfo(str(zone)))
             await service.add_measure(
                 appeal_id,
                 _convert(
@@ -540,6 +558,60 @@ class AppealsPageController(Controller):
             )
 
         return await self._act(staff, db_session, state, appeal_id, data, action, "measured")
+
+    @post("/{appeal_id:uuid}/requests", media_type=MediaType.HTML, status_code=303)
+    async def add_request(
+        self,
+        appeal_id: FromPath[uuid.UUID],
+        data: Form,
+        staff: StaffDep,
+        db_session: DbSession,
+        state: State,
+    ) -> Response[Any]:
+        """Ask another unit for documents or facts, by the end of the chosen day."""
+
+        async def action(service: AppealService) -> None:
+            due = await _end_of_day(service, db_session, appeal_id, data.get("due", ""))
+            await service.add_request(
+                appeal_id,
+                _convert(
+                    {
+                        "unit": data.get("unit", "").strip(),
+                        "question": data.get("question", "").strip(),
+                        "due_at": due.isoformat(),
+                    },
+                    schemas.UnitRequestCreate,
+                ),
+            )
+
+        return await self._act(staff, db_session, state, appeal_id, data, action, "requested")
+
+    @post(
+        "/{appeal_id:uuid}/requests/{request_id:uuid}/answer",
+        media_type=MediaType.HTML,
+        status_code=303,
+    )
+    async def answer_request(
+        self,
+        appeal_id: FromPath[uuid.UUID],
+        request_id: FromPath[uuid.UUID],
+        data: Form,
+        staff: StaffDep,
+        db_session: DbSession,
+        state: State,
+    ) -> Response[Any]:
+        """Record the other unit's answer."""
+
+        async def action(service: AppealService) -> None:
+            await service.answer_request(
+                appeal_id,
+                request_id,
+                _convert({"answer": data.get("answer", "").strip()}, schemas.UnitRequestAnswer),
+            )
+
+        return await self._act(
+            staff, db_session, state, appeal_id, data, action, "request_answered"
+        )
 
     @post("/{appeal_id:uuid}/refusal", media_type=MediaType.HTML, status_code=303)
     async def refuse(
@@ -625,3 +697,21 @@ async def _order_prefill(
         "contact_phone": next(iter(customer.phones or []), ""),
         **({"language": customer.preferred_language} if customer.preferred_language else {}),
     }
+
+
+async def _end_of_day(
+    service: AppealService, db_session: DbSession, appeal_id: uuid.UUID, value: str
+) -> datetime:
+    """23:59 of a form's date on the appeal territory's clock; a 422 on ``due_at`` otherwise."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed(
+            "The due date is not a date",
+            errors=[FieldError(field="due_at", message="not a date")],
+        ) from None
+    appeal = await service.get(appeal_id)
+    zone = await db_session.scalar(
+        select(Territory.time_zone).where(Territory.id == appeal.territory_id)
+    )
+    return datetime.combine(day, time(23, 59), ZoneInfo(str(zone)))

@@ -152,7 +152,29 @@ _TEXTS: dict[str, Message] = {
     "role.coordinator": msg("appeals_page.role.coordinator", "coordinator"),
     "role.supervisor": msg("appeals_page.role.supervisor", "head of unit"),
     "about_order": msg("appeals_page.about_order", "About work order {number}"),
-    "err.field.due_at": msg("appeals_page.err.field.due_at", "Give the measure's due date."),
+    "err.field.due_at": msg(
+        "appeals_page.err.field.due_at",
+        "Choose a due date from today on (for a request, no later than the appeal's deadline).",
+    ),
+    "err.field.unit": msg("appeals_page.err.field.unit", "Name the unit."),
+    "err.field.question": msg("appeals_page.err.field.question", "Write what the unit is asked."),
+    "err.field.answer": msg("appeals_page.err.field.answer", "Write the unit's answer."),
+    "err.already_answered": msg(
+        "appeals_page.err.already_answered", "The unit's answer is already recorded."
+    ),
+    "requests": msg("appeals_page.requests", "Requests to other units"),
+    "unit": msg("appeals_page.unit", "Unit"),
+    "unit_question": msg("appeals_page.unit_question", "What is asked"),
+    "request_due": msg("appeals_page.request_due", "Answer by"),
+    "add_request": msg("appeals_page.add_request", "Send the request"),
+    "unit_answer": msg("appeals_page.unit_answer", "The unit's answer"),
+    "record_unit_answer": msg("appeals_page.record_unit_answer", "Record the answer"),
+    "awaiting": msg("appeals_page.awaiting", "awaiting the answer"),
+    "request_overdue": msg("appeals_page.request_overdue", "overdue"),
+    "notice.requested": msg("appeals_page.notice.requested", "The request is sent."),
+    "notice.request_answered": msg(
+        "appeals_page.notice.request_answered", "The unit's answer is recorded."
+    ),
     "err.field.kind": msg("appeals_page.err.field.kind", "Choose the kind."),
     "err.field.channel": msg("appeals_page.err.field.channel", "Choose the channel."),
 }

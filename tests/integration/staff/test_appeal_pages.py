@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from service.common.actor import Role
-from service.db.models import Appeal, AppealLetter, AppealMeasure, AppealNote
+from service.db.models import (
+    Appeal,
+    AppealLetter,
+    AppealMeasure,
+    AppealNote,
+    AppealUnitRequest,
+)
 from tests.integration.builders import Builder
 from tests.integration.staff.test_dispatch_pages import csrf, sign_in
 
@@ -200,6 +208,7 @@ async def test_every_appeal_action_refuses_the_wrong_caller_and_writes_nothing(
         "notes": {"text": "Заметка"},
         "decision": {"decision": "justified", "reasons": "Подтверждено.", "reason_codes": []},
         "measures": {"description": "Инструктаж", "due": "2099-01-10"},
+        "requests": {"unit": "Склад", "question": "Журнал выездов", "due": "2099-01-10"},
         "refusal": {"ground": "abusive"},
         "answer": {"merits": "Ответ по существу."},
     }
@@ -223,7 +232,7 @@ async def test_every_appeal_action_refuses_the_wrong_caller_and_writes_nothing(
                 None,
                 None,
             )
-        for model in (AppealNote, AppealMeasure, AppealLetter):
+        for model in (AppealNote, AppealMeasure, AppealLetter, AppealUnitRequest):
             assert await build.count(model, model.appeal_id == appeal_id) == 0
         assert await build.count(Appeal) == appeals
 
@@ -449,3 +458,64 @@ async def test_the_list_says_how_many_appeals_the_filters_find(web: Any, build: 
     listing = await web.get(f"{PATH}?lang=ru")
     assert 'id="appeals-count">Обращения: 3<' in listing.text
     assert 'id="appeals-count">Обращения: 0<' in (await web.get(f"{PATH}?kind=question")).text
+
+
+async def test_a_coordinator_asks_another_unit_and_records_its_answer(
+    web: Any, build: Builder
+) -> None:
+    area = await build.area()
+    coordinator = await build.person(Role.COORDINATOR, area.territory)
+    dispatcher = await build.person(Role.DISPATCHER, area.territory)
+    appeal_id = uuid.UUID(await _complaint(web, coordinator, area))
+    page = f"{PATH}/{appeal_id}"
+    await sign_in(web, coordinator)
+    shown = await web.get(page)
+    token = csrf(shown.text)
+    async with build.sessionmaker() as session:
+        appeal = await session.get_one(Appeal, appeal_id)
+    # The last day the request may be due is the appeal's own last day (a midnight deadline).
+    last_day = (appeal.due_at - timedelta(seconds=1)).astimezone(ZoneInfo("Asia/Almaty")).date()
+    assert f'max="{last_day.isoformat()}"' in shown.text
+    ask = {"csrf": token, "unit": "Служба выездных работ", "question": "Журнал выездов"}
+    for bad in (
+        {"unit": " "},
+        {"question": ""},
+        {"due": "2001-01-01"},
+        {"due": (last_day + timedelta(days=1)).isoformat()},
+        {"due": "10.12.2099"},
+    ):
+        refused = await web.post(f"{page}/requests", data={**ask, "due": str(last_day), **bad})
+        assert refused.status_code == 422, (bad, refused.text[:300])
+    assert await build.count(AppealUnitRequest, AppealUnitRequest.appeal_id == appeal_id) == 0
+    sent = await web.post(f"{page}/requests", data={**ask, "due": last_day.isoformat()})
+    assert sent.status_code == 303, sent.text
+    shown = await web.get(sent.headers["location"])
+    assert "Журнал выездов" in shown.text
+    async with build.sessionmaker() as session:
+        request = await session.scalar(
+            select(AppealUnitRequest).where(AppealUnitRequest.appeal_id == appeal_id)
+        )
+    assert request is not None
+    assert request.due_at <= appeal.due_at
+    answer_url = f"{page}/requests/{request.id}/answer"
+    # A dispatcher reads it but does not record the answer; a blank answer is refused.
+    web.cookies.clear()
+    await sign_in(web, dispatcher)
+    dispatcher_token = csrf((await web.get(page)).text)
+    assert f'action="{answer_url}"' not in (await web.get(page)).text
+    answer = {"csrf": dispatcher_token, "answer": "Опоздание подтверждено"}
+    assert (await web.post(answer_url, data=answer)).status_code == 403
+    web.cookies.clear()
+    await sign_in(web, coordinator)
+    token = csrf((await web.get(page)).text)  # a new sign-in, a new token
+    assert (await web.post(answer_url, data={"csrf": token, "answer": " "})).status_code == 422
+    async with build.sessionmaker() as session:
+        assert (await session.get_one(AppealUnitRequest, request.id)).answer is None
+    answer = {"csrf": token, "answer": "Опоздание подтверждено журналом"}
+    assert (await web.post(answer_url, data=answer)).status_code == 303
+    again = await web.post(answer_url, data={**answer, "answer": "Другой ответ"})
+    assert again.status_code == 409
+    async with build.sessionmaker() as session:
+        assert (await session.get_one(AppealUnitRequest, request.id)).answer == answer["answer"]
+    unknown = await web.post(f"{page}/requests/{uuid.uuid4()}/answer", data=answer)
+    assert unknown.status_code == 404
