@@ -11,26 +11,16 @@ from sqlalchemy import select
 
 from service.common.actor import Role
 from service.db.models import Appeal, AppealMeasure
-from tests.browser.axe import serious_violations
+from tests.browser.shots import look, shots_dir
 from tests.integration.builders import PASSWORD, Builder
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
-SHOTS = Path("/work/wt/shots/s5-appeals")
 
 
 @pytest.fixture
 def shots(artifacts: Path) -> Path:
-    """The screenshots' directory (the shared one when present, else the artefacts)."""
-    if SHOTS.parent.is_dir():
-        SHOTS.mkdir(exist_ok=True)
-        return SHOTS
-    return artifacts
-
-
-async def _look(page: Page, width: int, name: str, shots: Path) -> None:
-    assert await page.evaluate("document.documentElement.scrollWidth") <= width, name
-    assert await serious_violations(page) == [], name
-    await page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+    """The screenshots' directory."""
+    return shots_dir("s5-appeals", artifacts)
 
 
 async def _sign_in(page: Page, live_server: str, path: str, username: str) -> None:
@@ -53,13 +43,13 @@ async def test_dispatcher_registers_from_the_order_and_coordinator_assigns_a_mea
     context = await browser.new_context(viewport={"width": 1024, "height": 800}, bypass_csp=True)
     page = await context.new_page()
     await _sign_in(page, live_server, f"/dispatch/orders/{order.id}", dispatcher.user.username)
-    await _look(page, 1024, "dispatch-order-1024-ru", shots)
+    await look(page, 1024, shots / "dispatch-order-1024-ru.png")
     await page.click("#register-appeal")
     await page.wait_for_selector("#about-order")
     assert await page.input_value("#author_name") == area.customer.full_name
     await page.select_option("#kind", "complaint")
     await page.fill("#text", "Мастер ушёл, не закончив работу.")
-    await _look(page, 1024, "dispatch-appeal-new-1024-ru", shots)
+    await look(page, 1024, shots / "dispatch-appeal-new-1024-ru.png")
     await page.click("button:has-text('Зарегистрировать')")
     await page.wait_for_selector(".notice")
     async with build.sessionmaker() as session:
@@ -68,7 +58,7 @@ async def test_dispatcher_registers_from_the_order_and_coordinator_assigns_a_mea
     assert appeal.customer_id == area.customer.id
     # The dispatcher reads it; deciding and answering are a coordinator's.
     assert await page.locator("#merits").count() == 0
-    await _look(page, 1024, "dispatch-appeal-registered-1024-ru", shots)
+    await look(page, 1024, shots / "dispatch-appeal-registered-1024-ru.png")
     await context.close()
 
     for width in (1024, 1440):
@@ -89,7 +79,7 @@ async def test_dispatcher_registers_from_the_order_and_coordinator_assigns_a_mea
             await page.fill("#measure-due", "2099-01-10")
             await page.click("button:has-text('Добавить меру')")
             await page.wait_for_selector("text=Мера добавлена.")
-        await _look(page, width, f"coordinator-measure-{width}-ru", shots)
+        await look(page, width, shots / f"coordinator-measure-{width}-ru.png")
         await context.close()
     async with build.sessionmaker() as session:
         measure = await session.scalar(

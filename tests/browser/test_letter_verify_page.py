@@ -11,12 +11,12 @@ from playwright.async_api import Browser
 
 from service.common.actor import Role
 from tests.browser.axe import serious_violations
+from tests.browser.shots import shots_dir
 from tests.integration.builders import Builder
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
 
 WIDTHS = (320, 390, 430)
-SHOTS = Path("/work/wt/shots/s5-appeals")
 TITLES = {
     "ru": "Проверка письма с ответом",
     "kk": "Жауап хатын тексеру",
@@ -26,11 +26,8 @@ TITLES = {
 
 @pytest.fixture
 def shots(artifacts: Path) -> Path:
-    """The screenshots' directory (the shared one when present, else the artefacts)."""
-    if SHOTS.parent.is_dir():
-        SHOTS.mkdir(exist_ok=True)
-        return SHOTS
-    return artifacts
+    """The screenshots' directory."""
+    return shots_dir("s5-appeals", artifacts)
 
 
 async def test_a_customer_scans_the_letter_and_reads_its_verification(

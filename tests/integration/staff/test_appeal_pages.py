@@ -26,14 +26,8 @@ pytestmark = pytest.mark.asyncio
 PATH = "/coordinate/appeals"
 
 
-async def test_the_territory_staff_see_an_appeal_and_dispatchers_only_read_it(
-    web: Any, build: Builder
-) -> None:
-    area, other = await build.area(), await build.area()
-    coordinator = await build.person(Role.COORDINATOR, area.territory)
-    foreign = await build.person(Role.COORDINATOR, other.territory)
-    technician = await build.person(Role.TECHNICIAN, area.territory)
-    dispatcher = await build.person(Role.DISPATCHER, area.territory)
+async def _complaint(web: Any, coordinator: Any, area: Any) -> dict[str, Any]:
+    """A complaint registered through the API by the territory's coordinator."""
     registered = await web.post(
         "/api/v1/appeals",
         json={
@@ -47,7 +41,18 @@ async def test_the_territory_staff_see_an_appeal_and_dispatchers_only_read_it(
         headers=coordinator.headers,
     )
     assert registered.status_code == 201, registered.text
-    appeal = registered.json()
+    return dict(registered.json())
+
+
+async def test_the_territory_staff_see_an_appeal_and_dispatchers_only_read_it(
+    web: Any, build: Builder
+) -> None:
+    area, other = await build.area(), await build.area()
+    coordinator = await build.person(Role.COORDINATOR, area.territory)
+    foreign = await build.person(Role.COORDINATOR, other.territory)
+    technician = await build.person(Role.TECHNICIAN, area.territory)
+    dispatcher = await build.person(Role.DISPATCHER, area.territory)
+    appeal = await _complaint(web, coordinator, area)
     page = f"{PATH}/{appeal['id']}"
 
     # Anonymous: to the sign-in, coming back here.
@@ -188,20 +193,7 @@ async def test_every_appeal_action_refuses_the_wrong_caller_and_writes_nothing(
     coordinator = await build.person(Role.COORDINATOR, area.territory)
     foreign = await build.person(Role.COORDINATOR, other.territory)
     dispatcher = await build.person(Role.DISPATCHER, area.territory)
-    registered = await web.post(
-        "/api/v1/appeals",
-        json={
-            "kind": "complaint",
-            "channel": "phone",
-            "territory_id": str(area.territory.id),
-            "author_name": "Иванова Мария Петровна",
-            "text": "Мастер не пришёл.",
-            "contact_phone": "+77011234567",
-        },
-        headers=coordinator.headers,
-    )
-    assert registered.status_code == 201, registered.text
-    appeal_id = uuid.UUID(registered.json()["id"])
+    appeal_id = uuid.UUID((await _complaint(web, coordinator, area))["id"])
     page = f"{PATH}/{appeal_id}"
     actions: dict[str, dict[str, Any]] = {
         "take": {},
@@ -335,23 +327,6 @@ async def test_mangled_appeal_forms_are_refused_with_the_page_and_write_nothing(
         assert await build.count(model, model.appeal_id == appeal_id) == 0
 
 
-async def _complaint(web: Any, coordinator: Any, area: Any) -> str:
-    registered = await web.post(
-        "/api/v1/appeals",
-        json={
-            "kind": "complaint",
-            "channel": "phone",
-            "territory_id": str(area.territory.id),
-            "author_name": "Иванова Мария Петровна",
-            "text": "Мастер не пришёл.",
-            "contact_phone": "+77011234567",
-        },
-        headers=coordinator.headers,
-    )
-    assert registered.status_code == 201, registered.text
-    return str(registered.json()["id"])
-
-
 async def test_a_measure_is_owned_by_whom_the_coordinator_picks_among_the_territory_staff(
     web: Any, build: Builder
 ) -> None:
@@ -359,7 +334,7 @@ async def test_a_measure_is_owned_by_whom_the_coordinator_picks_among_the_territ
     coordinator = await build.person(Role.COORDINATOR, area.territory)
     supervisor = await build.person(Role.SUPERVISOR, area.territory)
     foreign = await build.person(Role.SUPERVISOR, other.territory)
-    appeal_id = uuid.UUID(await _complaint(web, coordinator, area))
+    appeal_id = uuid.UUID((await _complaint(web, coordinator, area))["id"])
     page = f"{PATH}/{appeal_id}"
     await sign_in(web, coordinator)
     token = csrf((await web.get(page)).text)
@@ -466,7 +441,7 @@ async def test_a_coordinator_asks_another_unit_and_records_its_answer(
     area = await build.area()
     coordinator = await build.person(Role.COORDINATOR, area.territory)
     dispatcher = await build.person(Role.DISPATCHER, area.territory)
-    appeal_id = uuid.UUID(await _complaint(web, coordinator, area))
+    appeal_id = uuid.UUID((await _complaint(web, coordinator, area))["id"])
     page = f"{PATH}/{appeal_id}"
     await sign_in(web, coordinator)
     shown = await web.get(page)
