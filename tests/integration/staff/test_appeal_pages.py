@@ -438,9 +438,10 @@ async def test_the_list_says_how_many_appeals_the_filters_find(web: Any, build: 
 async def test_a_coordinator_asks_another_unit_and_records_its_answer(
     web: Any, build: Builder
 ) -> None:
-    area = await build.area()
+    area, other = await build.area(), await build.area()
     coordinator = await build.person(Role.COORDINATOR, area.territory)
     dispatcher = await build.person(Role.DISPATCHER, area.territory)
+    foreign = await build.person(Role.COORDINATOR, other.territory)
     appeal_id = uuid.UUID((await _complaint(web, coordinator, area))["id"])
     page = f"{PATH}/{appeal_id}"
     await sign_in(web, coordinator)
@@ -480,6 +481,11 @@ async def test_a_coordinator_asks_another_unit_and_records_its_answer(
     assert f'action="{answer_url}"' not in (await web.get(page)).text
     answer = {"csrf": dispatcher_token, "answer": "Опоздание подтверждено"}
     assert (await web.post(answer_url, data=answer)).status_code == 403
+    # Another territory's coordinator does not see the appeal at all.
+    web.cookies.clear()
+    await sign_in(web, foreign)
+    answer["csrf"] = csrf((await web.get(PATH)).text)
+    assert (await web.post(answer_url, data=answer)).status_code == 404
     web.cookies.clear()
     await sign_in(web, coordinator)
     token = csrf((await web.get(page)).text)  # a new sign-in, a new token
