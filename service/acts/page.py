@@ -95,7 +95,10 @@ def act_status_text(status: str, language: Language) -> str:
     return _t(f"status.{status}", language) if f"status.{status}" in _TEXT else status
 
 
-def _page(language: Language, title: str, body: str, public_id: str | None, nonce: str) -> str:
+def public_page(
+    language: Language, title: str, body: str, public_id: str | None, nonce: str
+) -> str:
+    """A public verification page: large text, the language links when something was found."""
     links = ""
     if public_id is not None:
         items = []
@@ -134,7 +137,7 @@ def render_verification(
     refused_at: datetime | None = None,
 ) -> str:
     """The verification page of one act, for people: plain words, local time, no personal data."""
-    zone = _zone(time_zone)
+    zone = zone_of(time_zone)
     status = "refused" if view.status == "draft" and refused_at is not None else view.status
     rows: list[tuple[str, str]] = [
         (_t("document", language), f"{i18n.title(view.kind, language)} №\u00a0{view.number}"),
@@ -150,7 +153,7 @@ def render_verification(
         )
         if value is not None
     ]
-    rows.extend((_t(key, language), _local(value, zone, language)) for key, value in moments)
+    rows.extend((_t(key, language), local_moment(value, zone, language)) for key, value in moments)
     contractor = [
         (
             i18n.label("contractor", language),
@@ -186,26 +189,29 @@ def render_verification(
         f"<dl>{details}</dl>"
         + (f"<p>{escape(zone_note)}</p>" if moments else "")
         + f"<h2>{escape(_t('contact', language))}</h2><dl>{contact}</dl>"
-        + _appeal(appeal_link(language, view.public_id))
+        + appeal_paragraph(appeal_link(language, view.public_id))
         + f"<details><summary>{escape(_t('technical', language))}</summary>"
         f"<h2>{escape(_t('hashes', language))}</h2><dl>{checksums}</dl>"
         f"<p>{escape(_t('how_to', language))}</p></details>"
     )
-    return _page(language, f"{title}: {view.number}", body, view.public_id, nonce)
+    return public_page(language, f"{title}: {view.number}", body, view.public_id, nonce)
 
 
-def _appeal(link: AppealLink) -> str:
+def appeal_paragraph(link: AppealLink) -> str:
+    """The link to the appeal form, as the public pages show it."""
     return f'<p class="appeal"><a href="{escape(link.url)}">{escape(link.text)}</a></p>'
 
 
-def _zone(name: str) -> ZoneInfo:
+def zone_of(name: str) -> ZoneInfo:
+    """The named zone (UTC for a name this machine does not know)."""
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
 
 
-def _local(value: datetime, zone: ZoneInfo, language: Language) -> str:
+def local_moment(value: datetime, zone: ZoneInfo, language: Language) -> str:
+    """A moment on the local clock, as the pages print it."""
     pattern = "%Y-%m-%d %H:%M" if language == "en" else "%d.%m.%Y %H:%M"
     return value.astimezone(zone).strftime(pattern)
 
@@ -219,4 +225,4 @@ def render_not_found(language: Language, *, nonce: str) -> str:
     """The page for an unknown or malformed id: says nothing about what exists."""
     title = _t("not_found", language)
     body = f"<h1>{escape(title)}</h1><p>{escape(_t('not_found_hint', language))}</p>"
-    return _page(language, title, body, None, nonce)
+    return public_page(language, title, body, None, nonce)

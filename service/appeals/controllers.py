@@ -17,10 +17,7 @@ from service.appeals import schemas
 from service.appeals.analysis import AnalysisService
 from service.appeals.letters import LetterService, sealer_for
 from service.appeals.multipart import undecodable_part
-from service.appeals.services import (
-    MAX_ATTACHMENT_BYTES,
-    AppealService,
-)
+from service.appeals.services import MAX_ATTACHMENT_BYTES, WORKER_ROLES, AppealService
 from service.auth.guards import require_roles
 from service.common.actor import Role
 from service.common.params import CurrentActor, DbSession, TerritoryPage
@@ -29,7 +26,7 @@ from service.storage import provide_blob_store
 # Dispatchers register what customers tell them; coordinators and supervisors (the head of the
 # customer unit, seed 001 §6.2) work, decide and answer.
 READERS = require_roles(Role.ADMIN, Role.DISPATCHER, Role.COORDINATOR, Role.SUPERVISOR)
-WORKERS = require_roles(Role.ADMIN, Role.COORDINATOR, Role.SUPERVISOR)
+WORKERS = require_roles(*WORKER_ROLES)
 ADMINS = require_roles(Role.ADMIN)
 
 

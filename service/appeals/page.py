@@ -25,7 +25,9 @@ from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
+from service.acts.page import html_headers
 from service.acts.services import find_public
+from service.acts.verification import choose_language
 from service.appeals import schemas
 from service.appeals.letters import find_letter
 from service.appeals.multipart import undecodable_part, uploaded
@@ -37,6 +39,7 @@ from service.appeals.services import (
     find_by_status_token,
     letter_url,
 )
+from service.appeals.verify_page import render_letter_not_found, render_letter_verification
 from service.common.i18n import Language, Message, in_language, msg, pick_language
 from service.common.page_security import new_page_nonce, page_headers
 from service.common.params import AppSettings, DbSession
@@ -438,39 +441,57 @@ def _field(name: str, message: str) -> FieldError:
     return FieldError(field=name, message=message)
 
 
-class LetterVerification(msgspec.Struct):
-    """A letter's public record: no names, no text."""
-
-    public_id: str
-    appeal_number: str
-    letter_date: str
-    language: str
-    issuer: str
-    snapshot_sha256: str
-    pdf_sha256: str
-    sealed_pdf_sha256: str | None
-    audit_hash: str | None
-    verify_url: str
-
-
 class LetterVerificationController(Controller):
-    """The public record behind a letter's QR code (JSON)."""
+    """The public record behind a letter's QR code: a page for people, JSON for programs."""
 
     path = "/verify/letters"
     tags = ["verification"]
     opt = {"exclude_from_auth": True}
 
-    @get("/{public_id:str}", operation_id="VerifyAppealLetter")
+    @get(
+        "/{public_id:str}",
+        operation_id="VerifyAppealLetter",
+        responses={
+            200: ResponseSpec(
+                schemas.LetterVerification,
+                description="The letter's public record (an HTML page when the client asks for "
+                "text/html, as browsers do; JSON otherwise)",
+                generate_examples=False,
+            )
+        },
+    )
     async def verify(
-        self, public_id: FromPath[str], db_session: DbSession, settings: AppSettings
-    ) -> LetterVerification:
-        """Which letter this is and the hashes of what was sent."""
+        self,
+        public_id: FromPath[str],
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        settings: AppSettings,
+        lang: Annotated[
+            str | None, QueryParameter(max_length=8, description="ru, kk or en (HTML page)")
+        ] = None,
+    ) -> Response[Any]:
+        """Which letter this is, when it was sent, and the hashes of what was sent."""
+        # The QR code opens a phone's browser, which asks for text/html; programs that asked for
+        # JSON (or anything, */*) before this page existed keep getting JSON.
+        accept = request.headers.get("accept", "")
+        wants_html = "text/html" in accept and request.accept.best_match(
+            ["application/json", "text/html"]
+        ) == ("text/html")
         found = await find_letter(db_session, public_id)
         if found is None:
-            raise NotFound("No letter has this verification id")
+            if not wants_html:
+                raise NotFound("No letter has this verification id")
+            language = choose_language(lang, request.headers.get("accept-language"), "ru")
+            nonce = new_page_nonce()
+            return Response(
+                render_letter_not_found(language, nonce=nonce).encode("utf-8"),
+                status_code=404,
+                media_type=MediaType.HTML,
+                headers={**html_headers(nonce), "Content-Language": language},
+            )
         letter, appeal = found
         snapshot = letter.snapshot
-        return LetterVerification(
+        record = schemas.LetterVerification(
             public_id=letter.public_id,
             appeal_number=appeal.number,
             letter_date=str(snapshot.get("letter_date", "")),
@@ -481,6 +502,23 @@ class LetterVerificationController(Controller):
             sealed_pdf_sha256=letter.sealed_pdf_sha256,
             audit_hash=letter.audit_hash,
             verify_url=letter_url(settings.server.public_base_url, letter.public_id),
+        )
+        vary = {"Vary": "Accept, Accept-Language"}
+        if not wants_html:
+            return Response(
+                msgspec.json.encode(record),
+                media_type="application/json",
+                headers={"Cache-Control": "public, max-age=60", **vary},
+            )
+        language = choose_language(lang, request.headers.get("accept-language"), letter.language)
+        nonce = new_page_nonce()
+        page = render_letter_verification(
+            record, snapshot, language, phone=settings.issuer.phone, nonce=nonce
+        )
+        return Response(
+            page.encode("utf-8"),
+            media_type=MediaType.HTML,
+            headers={**html_headers(nonce), **vary, "Content-Language": language},
         )
 
 

@@ -393,3 +393,18 @@ class PublicStatus(msgspec.Struct):
     due_at: datetime
     time_zone: str
     letter_url: str | None = None
+
+
+class LetterVerification(msgspec.Struct):
+    """A letter's public record: no names, no text."""
+
+    public_id: str
+    appeal_number: str
+    letter_date: str
+    language: str
+    issuer: str
+    snapshot_sha256: str
+    pdf_sha256: str
+    sealed_pdf_sha256: str | None
+    audit_hash: str | None
+    verify_url: str

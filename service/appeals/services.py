@@ -74,6 +74,9 @@ from service.storage.keys import blob_key
 logger = logging.getLogger("naryad.appeals")
 
 STATUS_LABEL = "appeal-status"
+# Who works an appeal (owner, requests, decision, measures, refusal, answer); dispatchers
+# register and read appeals and add notes (seed 001 §6.2: the head of the unit controls them).
+WORKER_ROLES = frozenset({Role.ADMIN, Role.COORDINATOR, Role.SUPERVISOR})
 COMPLAINT_KINDS = ("complaint", "quality_claim")
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_ATTACHMENTS = 5
@@ -512,21 +515,45 @@ class AppealService:
     ) -> schemas.AppealPage:
         """A page of appeals, newest first."""
         self._require_staff()
-        stmt = self._scoped()
-        if query.territory_id is not None:
-            stmt = stmt.where(Appeal.territory_id == query.territory_id)
-        if state is not None:
-            stmt = stmt.where(Appeal.state == state)
-        if kind is not None:
-            stmt = stmt.where(Appeal.kind == kind)
-        if mine:
-            stmt = stmt.where(Appeal.owner_id == self.actor.user_id)
+        stmt = self._filtered(query.territory_id, state, kind, mine)
         rows = (
             await self.session.scalars(keyset_page(stmt, Appeal, query.cursor, query.limit))
         ).all()
         page, cursor = split_page(rows, query.limit, lambda a: (a.created_at, a.id))
         now = utcnow()
         return schemas.AppealPage(items=[summary_schema(a, now) for a in page], next_cursor=cursor)
+
+    async def count(
+        self,
+        territory_id: uuid.UUID | None,
+        state: schemas.AppealState | None,
+        kind: schemas.AppealKind | None,
+        mine: bool,
+    ) -> int:
+        """How many appeals the same filters as ``page`` find, on all pages."""
+        self._require_staff()
+        stmt = self._filtered(territory_id, state, kind, mine)
+        return int(
+            await self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        )
+
+    def _filtered(
+        self,
+        territory_id: uuid.UUID | None,
+        state: schemas.AppealState | None,
+        kind: schemas.AppealKind | None,
+        mine: bool,
+    ) -> Select[Appeal]:
+        stmt = self._scoped()
+        if territory_id is not None:
+            stmt = stmt.where(Appeal.territory_id == territory_id)
+        if state is not None:
+            stmt = stmt.where(Appeal.state == state)
+        if kind is not None:
+            stmt = stmt.where(Appeal.kind == kind)
+        if mine:
+            stmt = stmt.where(Appeal.owner_id == self.actor.user_id)
+        return stmt
 
     async def get(self, appeal_id: uuid.UUID) -> schemas.Appeal:
         """One appeal with its notes, requests, measures, attachments and letter."""
@@ -666,6 +693,37 @@ class AppealService:
         )
         if found is None:
             raise _invalid(field, "Not a staff member of the appeal's territory", "unknown_user")
+
+    async def of_order(self, work_order_id: uuid.UUID) -> list[schemas.AppealSummary]:
+        """The appeals about one work order, newest first (for the order's panel)."""
+        self._require_staff()
+        rows = (
+            await self.session.scalars(
+                self._scoped()
+                .where(Appeal.work_order_id == work_order_id)
+                .order_by(Appeal.registered_at.desc())
+                .limit(20)
+            )
+        ).all()
+        now = utcnow()
+        return [summary_schema(a, now) for a in rows]
+
+    async def territory_staff(self, territory_id: uuid.UUID) -> list[tuple[uuid.UUID, str, str]]:
+        """Active staff assigned to a territory (id, name, role): who may own its measures."""
+        self._require_staff()
+        rows = await self.session.execute(
+            select(User.id, User.full_name, User.username, User.role)
+            .where(
+                User.is_active.is_(True),
+                User.role.in_([r.value for r in STAFF_ROLES]),
+                exists().where(
+                    user_territories.c.user_id == User.id,
+                    user_territories.c.territory_id == territory_id,
+                ),
+            )
+            .order_by(User.full_name, User.username)
+        )
+        return [(r.id, r.full_name or r.username, r.role) for r in rows]
 
     async def update(self, appeal_id: uuid.UUID, data: schemas.AppealUpdate) -> schemas.Appeal:
         """Owner, an extension within the maximum (with a reason), outside-competence notice."""

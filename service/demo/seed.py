@@ -29,6 +29,7 @@ from service.db.models import (
     VisitChecklist,
     WorkOrder,
 )
+from service.demo.appeals import seed_appeals
 from service.demo.data import (
     EQUIPMENT,
     KAZAKH_FEMALE,
@@ -129,12 +130,19 @@ async def run_seed(settings: Settings, *, only_if_empty: bool = False) -> str:
     try:
         async with make_sessionmaker(engine)() as session:
             if await session.scalar(select(exists().where(User.username == "admin"))):
-                return "demo data already present"
+                # A demo database from before the appeals gets them (once: none are added
+                # where any appeal exists), so seeding again never changes the data.
+                added = await seed_appeals(session, settings)
+                await session.commit()
+                return "demo data already present" + (f"; {added} appeals added" if added else "")
             if only_if_empty and await session.scalar(select(exists().where(User.id.is_not(None)))):
                 return "database not empty; demo data not created"
             summary = await seed(session)
+            # Appeals through their services, which read the orders just written.
+            await session.flush()
+            appeals = await seed_appeals(session, settings)
             await session.commit()
-            return summary
+            return f"{summary}, {appeals} appeals"
     finally:
         await engine.dispose()
 

@@ -7,7 +7,8 @@ native speaker (the catalog marks each entry so).
 
 A template declares the context fields it needs and their kinds. A ``datetime`` field ``x``
 (RFC 3339 with offset in the context) is shown through ``{x_date}`` and ``{x_time}`` in the
-recipient's time zone; any other field ``y`` is shown as ``{y}``.
+recipient's time zone, and as a deadline through ``{x_last_day}``: the last local day it leaves
+(a deadline at 00:00 on the 13th ends the 12th); any other field ``y`` is shown as ``{y}``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -287,7 +288,7 @@ _ALL = (
         subject=msg("notification.appeal.registered.subject", "Your appeal is registered"),
         text=msg(
             "notification.appeal.registered.text",
-            "Your appeal {appeal_number} is registered. Answer by {due_at_date} {due_at_time}. "
+            "Your appeal {appeal_number} is registered. Answer by {due_at_last_day}. "
             "Status: {status_url} naryad",
         ),
     ),
@@ -411,6 +412,8 @@ def render(key: str, language: Language, context: Mapping[str, Any], time_zone: 
             local = datetime.fromisoformat(checked[name]).astimezone(zone)
             values[f"{name}_date"] = _format_date(local, language)
             values[f"{name}_time"] = local.strftime("%H:%M")
+            # Printing a midnight deadline's own date would promise a day the clock does not give.
+            values[f"{name}_last_day"] = _format_date(local - timedelta(microseconds=1), language)
         else:
             values[name] = str(checked[name])
     return Rendered(

@@ -25,11 +25,13 @@ from sqlalchemy import select
 
 from service.appeals import schemas
 from service.appeals.letters import LetterService, sealer_for
-from service.appeals.services import AppealService
+from service.appeals.services import WORKER_ROLES, AppealService
+from service.common.actor import Role
 from service.common.pagination import TerritoryPageQuery
 from service.common.params import DbSession
+from service.common.scope import territory_condition
 from service.db.base import utcnow
-from service.db.models import Territory, User
+from service.db.models import Customer, Territory, User, WorkOrder
 from service.db.models.appeals import (
     APPEAL_KINDS,
     APPEAL_STATES,
@@ -44,6 +46,7 @@ from service.staff.coordinate_page import local_time, zone_legend
 from service.staff.texts import format_span
 from service.staff.web import (
     APPEALS,
+    DISPATCH,
     STAFF_PAGE_OPTIONS,
     Form,
     StaffDep,
@@ -54,7 +57,19 @@ from service.storage import provide_blob_store
 
 PATH = APPEALS.path
 STAFF_CHANNELS = ("phone", "visit", "office", "letter")
-NOTICES = frozenset({"registered", "noted", "decided", "measured", "refused", "answered", "taken"})
+NOTICES = frozenset(
+    {
+        "registered",
+        "noted",
+        "decided",
+        "measured",
+        "refused",
+        "answered",
+        "taken",
+        "requested",
+        "request_answered",
+    }
+)
 PAGE_SIZE = 50
 
 Action = Callable[[AppealService], Awaitable[Any]]
@@ -153,6 +168,7 @@ class AppealsPageController(Controller):
                 kind,
                 mine=False,
             )
+        total = await service.count(None, state_filter, kind, mine=False)
         at = appeal_texts(staff.language)
         now = utcnow()
         places = await _territories(db_session, {a.territory_id for a in page.items})
@@ -180,6 +196,7 @@ class AppealsPageController(Controller):
             {
                 **self._layout(staff, owners.get(actor.user_id, "")),
                 "rows": rows,
+                "total": total,
                 "state_filter": state_filter or "",
                 "kind_filter": kind or "",
                 "zones": zone_legend({n: z for n, z in places.values()}, now),
@@ -191,11 +208,25 @@ class AppealsPageController(Controller):
         )
 
     @get("/new", media_type=MediaType.HTML)
-    async def new_form(self, staff: StaffDep, db_session: DbSession) -> Response[Any]:
-        """The form to register an appeal taken by phone, on a visit, in the office or by letter."""
+    async def new_form(
+        self, request: Request[Any, Any, Any], staff: StaffDep, db_session: DbSession
+    ) -> Response[Any]:
+        """The form to register an appeal taken by phone, on a visit, in the office or by letter.
+
+        ``?work_order=`` (from the order's panel at /dispatch) fills in the order's territory and
+        customer, and ties the appeal to the order; an order outside the caller's territories
+        is a 404, like the order itself.
+        """
         if (refused := staff.refusal(APPEALS)) is not None:
             return refused
-        return await self._new_page(staff, db_session, {}, None, 200)
+        form: dict[str, str] = {"channel": "phone"}
+        wanted = request.query_params.get("work_order")
+        if wanted:
+            prefill = await _order_prefill(staff, db_session, wanted)
+            if prefill is None:
+                return staff.not_found()
+            form.update(prefill)
+        return await self._new_page(staff, db_session, form, None, 200)
 
     async def _new_page(
         self,
@@ -209,10 +240,12 @@ class AppealsPageController(Controller):
         places = await _territories(
             db_session, None if actor.is_admin else set(actor.territory_ids)
         )
+        order = form.get("work_order_id", "")
+        here = f"{PATH}/new" + (f"?{urlencode({'work_order': order})}" if order else "")
         return staff.page(
             "staff/appeals/new.html.j2",
             {
-                **self._layout(staff, await user_name(db_session, actor.user_id), f"{PATH}/new"),
+                **self._layout(staff, await user_name(db_session, actor.user_id), here),
                 "territories": [(i, n) for i, (n, _) in places.items()],
                 "channels": STAFF_CHANNELS,
                 "form": form,
@@ -233,7 +266,7 @@ class AppealsPageController(Controller):
             for key in ("kind", "channel", "territory_id", "author_name", "text", "reply_channel")
         }
         values["language"] = data.get("language") or None
-        for key in ("contact_phone", "contact_email"):
+        for key in ("contact_phone", "contact_email", "work_order_id"):
             values[key] = data.get(key, "").strip() or None
         try:
             async with db_session.begin_nested():
@@ -297,6 +330,18 @@ class AppealsPageController(Controller):
             },
         )
         reasons = [r for r in await service.reasons() if r.active]
+        order_number = (
+            await db_session.scalar(
+                select(WorkOrder.number).where(WorkOrder.id == view.work_order_id)
+            )
+            if view.work_order_id
+            else None
+        )
+        can_work = actor.role in WORKER_ROLES
+        owners = await service.territory_staff(view.territory_id) if can_work else []
+        if can_work and actor.user_id not in {o[0] for o in owners}:
+            # An administrator without the territory may still own what they set.
+            owners.insert(0, (actor.user_id, names.get(actor.user_id, ""), actor.role.value))
         now = utcnow()
         is_complaint = view.kind in ("complaint", "quality_claim")
         return staff.page(
@@ -319,6 +364,15 @@ class AppealsPageController(Controller):
                 ),
                 "late": view.clock.status == "breached",
                 "open": view.state in OPEN_APPEAL_STATES,
+                "can_work": can_work,
+                "order_number": order_number,
+                # Supervisors have no dispatch desk: the number without a link.
+                "order_url": f"{DISPATCH.path}/orders/{view.work_order_id}"
+                if order_number and actor.role in DISPATCH.roles
+                else None,
+                "actor_id": str(actor.user_id),
+                "owners": [(str(i), n, at[f"role.{r}"]) for i, n, r in owners],
+                "owner_default": (form or {}).get("owner") or str(actor.user_id),
                 "is_complaint": is_complaint,
                 "owner": names.get(view.owner_id) if view.owner_id else None,
                 "mine": view.owner_id == actor.user_id,
@@ -334,6 +388,23 @@ class AppealsPageController(Controller):
                     (m.description, names.get(m.owner_id, ""), local_time(m.due_at, zone))
                     for m in view.measures
                 ],
+                "requests": [
+                    {
+                        "id": r.id,
+                        "unit": r.unit,
+                        "question": r.question,
+                        "due": local_time(r.due_at, zone),
+                        "answer": r.answer,
+                        "answered": local_time(r.answered_at, zone) if r.answered_at else None,
+                        "overdue": r.overdue,
+                    }
+                    for r in view.requests
+                ],
+                # The last day the appeal's own deadline leaves (a midnight ends the day before).
+                "max_request_day": (view.clock.due_at - timedelta(microseconds=1))
+                .astimezone(ZoneInfo(zone))
+                .date()
+                .isoformat(),
                 "reasons": [
                     (r.code, r.names.get(staff.language) or r.names.get("en") or r.code)
                     for r in reasons
@@ -358,9 +429,15 @@ class AppealsPageController(Controller):
         data: dict[str, str],
         action: Action,
         notice: str,
+        roles: frozenset[Role] | None = WORKER_ROLES,
     ) -> Response[Any]:
-        """Guard, run the action in a savepoint, and answer with the appeal or the reason."""
-        if (refused := staff.refusal(APPEALS, data, f"{PATH}/{appeal_id}")) is not None:
+        """Guard, run the action in a savepoint, and answer with the appeal or the reason.
+
+        ``roles``: who may take the action (working an appeal is not a dispatcher's; None: any
+        role of the section).
+        """
+        refused = staff.refusal(APPEALS, data, f"{PATH}/{appeal_id}", roles)
+        if refused is not None:
             return refused
         at = appeal_texts(staff.language)
         form = {k: v for k, v in data.items() if k != "csrf"}
@@ -420,7 +497,9 @@ class AppealsPageController(Controller):
                 appeal_id, _convert({"text": data.get("text", "")}, schemas.NoteCreate)
             )
 
-        return await self._act(staff, db_session, state, appeal_id, data, action, "noted")
+        return await self._act(
+            staff, db_session, state, appeal_id, data, action, "noted", roles=None
+        )
 
     @post("/{appeal_id:uuid}/decision", media_type=MediaType.HTML, status_code=303)
     async def decide(
@@ -460,27 +539,18 @@ class AppealsPageController(Controller):
         db_session: DbSession,
         state: State,
     ) -> Response[Any]:
-        """Add a corrective measure, owned by the caller, due by the end of the chosen day."""
+        """Add a corrective measure: its owner (the caller unless another of the territory's staff
+        is chosen), due by the end of the chosen day."""
 
         async def action(service: AppealService) -> None:
-            try:
-                day = date.fromisoformat(data.get("due", ""))
-            except ValueError:
-                raise ValidationFailed(
-                    "The due date is not a date",
-                    errors=[FieldError(field="due_at", message="not a date")],
-                ) from None
-            appeal = await service.get(appeal_id)
-            zone = await db_session.scalar(
-                select(Territory.time_zone).where(Territory.id == appeal.territory_id)
-            )
-            due = datetime.combine(day, time(23, 59), ZoneInfo(str(zone)))
+            due = await _end_of_day(service, db_session, appeal_id, data.get("due", ""))
+            owner = data.get("owner", "").strip() or str(service.actor.user_id)
             await service.add_measure(
                 appeal_id,
                 _convert(
                     {
                         "description": data.get("description", "").strip(),
-                        "owner_id": str(service.actor.user_id),
+                        "owner_id": owner,
                         "due_at": due.isoformat(),
                     },
                     schemas.MeasureCreate,
@@ -488,6 +558,60 @@ class AppealsPageController(Controller):
             )
 
         return await self._act(staff, db_session, state, appeal_id, data, action, "measured")
+
+    @post("/{appeal_id:uuid}/requests", media_type=MediaType.HTML, status_code=303)
+    async def add_request(
+        self,
+        appeal_id: FromPath[uuid.UUID],
+        data: Form,
+        staff: StaffDep,
+        db_session: DbSession,
+        state: State,
+    ) -> Response[Any]:
+        """Ask another unit for documents or facts, by the end of the chosen day."""
+
+        async def action(service: AppealService) -> None:
+            due = await _end_of_day(service, db_session, appeal_id, data.get("due", ""))
+            await service.add_request(
+                appeal_id,
+                _convert(
+                    {
+                        "unit": data.get("unit", "").strip(),
+                        "question": data.get("question", "").strip(),
+                        "due_at": due.isoformat(),
+                    },
+                    schemas.UnitRequestCreate,
+                ),
+            )
+
+        return await self._act(staff, db_session, state, appeal_id, data, action, "requested")
+
+    @post(
+        "/{appeal_id:uuid}/requests/{request_id:uuid}/answer",
+        media_type=MediaType.HTML,
+        status_code=303,
+    )
+    async def answer_request(
+        self,
+        appeal_id: FromPath[uuid.UUID],
+        request_id: FromPath[uuid.UUID],
+        data: Form,
+        staff: StaffDep,
+        db_session: DbSession,
+        state: State,
+    ) -> Response[Any]:
+        """Record the other unit's answer."""
+
+        async def action(service: AppealService) -> None:
+            await service.answer_request(
+                appeal_id,
+                request_id,
+                _convert({"answer": data.get("answer", "").strip()}, schemas.UnitRequestAnswer),
+            )
+
+        return await self._act(
+            staff, db_session, state, appeal_id, data, action, "request_answered"
+        )
 
     @post("/{appeal_id:uuid}/refusal", media_type=MediaType.HTML, status_code=303)
     async def refuse(
@@ -544,3 +668,50 @@ class AppealsPageController(Controller):
         except NotFound:
             return staff.not_found()
         return staff.redirect(url)
+
+
+async def _order_prefill(
+    staff: StaffRequest, db_session: DbSession, wanted: str
+) -> dict[str, str] | None:
+    """The register form's fields from an order in the caller's territories (None: not found)."""
+    try:
+        order_id = uuid.UUID(wanted[:64])
+    except ValueError:
+        return None
+    actor = staff.session.actor  # type: ignore[union-attr]
+    row = (
+        await db_session.execute(
+            select(WorkOrder.id, WorkOrder.territory_id, WorkOrder.number, Customer)
+            .join(Customer, Customer.id == WorkOrder.customer_id)
+            .where(WorkOrder.id == order_id, territory_condition(actor, WorkOrder.territory_id))
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    customer: Customer = row.Customer
+    return {
+        "work_order_id": str(row.id),
+        "work_order_number": row.number,
+        "territory_id": str(row.territory_id),
+        "author_name": customer.full_name,
+        "contact_phone": next(iter(customer.phones or []), ""),
+        **({"language": customer.preferred_language} if customer.preferred_language else {}),
+    }
+
+
+async def _end_of_day(
+    service: AppealService, db_session: DbSession, appeal_id: uuid.UUID, value: str
+) -> datetime:
+    """23:59 of a form's date on the appeal territory's clock; a 422 on ``due_at`` otherwise."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed(
+            "The due date is not a date",
+            errors=[FieldError(field="due_at", message="not a date")],
+        ) from None
+    appeal = await service.get(appeal_id)
+    zone = await db_session.scalar(
+        select(Territory.time_zone).where(Territory.id == appeal.territory_id)
+    )
+    return datetime.combine(day, time(23, 59), ZoneInfo(str(zone)))

@@ -8,7 +8,8 @@ from service.common.i18n import Language, Message, in_language, msg
 _TEXTS: dict[str, Message] = {
     "title": msg("appeals_page.title", "Appeals and complaints"),
     "nav": msg("appeals_page.nav", "Appeals"),
-    "count": msg("appeals_page.count", "{n} on this page"),
+    # The whole count the filters find, not the page's rows (a page holds at most 50).
+    "count": msg("appeals_page.count", "Appeals: {n}"),
     "state": msg("appeals_page.state", "State"),
     "kind": msg("appeals_page.kind", "Kind"),
     "any": msg("appeals_page.any", "Any"),
@@ -133,7 +134,47 @@ _TEXTS: dict[str, Message] = {
         "appeals_page.err.field.territory_id", "Choose one of your territories."
     ),
     "err.field.description": msg("appeals_page.err.field.description", "Describe the measure."),
-    "err.field.due_at": msg("appeals_page.err.field.due_at", "Give the measure's due date."),
+    "err.field.owner_id": msg(
+        "appeals_page.err.field.owner_id",
+        "Choose the measure's owner among the staff of the appeal's territory.",
+    ),
+    "err.field.work_order_id": msg(
+        "appeals_page.err.field.work_order_id", "The order is not one of this territory's."
+    ),
+    "worked_by": msg(
+        "appeals_page.worked_by",
+        "A coordinator or the head of the unit decides and answers this appeal.",
+    ),
+    "order": msg("appeals_page.order", "Work order"),
+    "measure_owner": msg("appeals_page.measure_owner", "Owner of the measure"),
+    "role.admin": msg("appeals_page.role.admin", "administrator"),
+    "role.dispatcher": msg("appeals_page.role.dispatcher", "dispatcher"),
+    "role.coordinator": msg("appeals_page.role.coordinator", "coordinator"),
+    "role.supervisor": msg("appeals_page.role.supervisor", "head of unit"),
+    "about_order": msg("appeals_page.about_order", "About work order {number}"),
+    "err.field.due_at": msg(
+        "appeals_page.err.field.due_at",
+        "Choose a due date from today on (for a request, no later than the appeal's deadline).",
+    ),
+    "err.field.unit": msg("appeals_page.err.field.unit", "Name the unit."),
+    "err.field.question": msg("appeals_page.err.field.question", "Write what the unit is asked."),
+    "err.field.answer": msg("appeals_page.err.field.answer", "Write the unit's answer."),
+    "err.already_answered": msg(
+        "appeals_page.err.already_answered", "The unit's answer is already recorded."
+    ),
+    "requests": msg("appeals_page.requests", "Requests to other units"),
+    "unit": msg("appeals_page.unit", "Unit"),
+    "unit_question": msg("appeals_page.unit_question", "What is asked"),
+    "request_due": msg("appeals_page.request_due", "Answer by"),
+    "add_request": msg("appeals_page.add_request", "Send the request"),
+    "unit_answer": msg("appeals_page.unit_answer", "The unit's answer"),
+    "record_unit_answer": msg("appeals_page.record_unit_answer", "Record the answer"),
+    "awaiting": msg("appeals_page.awaiting", "awaiting the answer"),
+    "request_overdue": msg("appeals_page.request_overdue", "overdue"),
+    "notice.requested": msg("appeals_page.notice.requested", "The request is sent."),
+    "notice.request_answered": msg(
+        "appeals_page.notice.request_answered", "The unit's answer is recorded."
+    ),
     "err.field.kind": msg("appeals_page.err.field.kind", "Choose the kind."),
     "err.field.channel": msg("appeals_page.err.field.channel", "Choose the channel."),
     # -- tabs

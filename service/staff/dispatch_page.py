@@ -22,6 +22,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 
 from service.acts.services import ActService
+from service.appeals.services import AppealService
 from service.common.params import DbSession
 from service.db.models import User
 from service.errors import (
@@ -34,6 +35,7 @@ from service.errors import (
 )
 from service.scheduling import planning
 from service.scheduling import schemas as scheduling
+from service.staff.appeals_texts import appeal_texts
 from service.staff.dispatch import (
     CAN_BOOK,
     CAN_CANCEL,
@@ -650,6 +652,16 @@ class DispatchPageController(Controller):
             return staff.not_found()
         if staff.role in CAN_REASSIGN:
             context["technicians"] = await panel.technicians_for(order_id)
+        # The customer's complaints about this order, so whoever takes the next call knows.
+        at = appeal_texts(staff.language)
+        context["appeals"] = [
+            {
+                "id": a.id,
+                "number": a.number,
+                "label": f"{at['kind.' + a.kind]} · {at['state.' + a.state]}",
+            }
+            for a in await AppealService(db_session, actor, state.settings, None).of_order(order_id)
+        ]
         staff.image_origins = context.pop("image_origins")
         t = all_texts(staff.language)
         if form is not None and form.errors and not form.message:

@@ -159,6 +159,8 @@ TEXTS: dict[str, Message | Plural] = {
     "photos": msg("staff.photos", "Photos"),
     "photo_alt": msg("staff.photo_alt", "Visit photo {n}"),
     "rating": msg("staff.rating", "Customer rating"),
+    "register_appeal": msg("staff.register_appeal", "Register a complaint or question"),
+    "order_appeals": msg("staff.order_appeals", "Appeals about this order"),
     "none": msg("staff.none", "none"),
     "clock.running": msg("staff.clock.running", "running"),
     "clock.warning": msg("staff.clock.warning", "due soon"),

@@ -112,10 +112,12 @@ COORDINATE = StaffArea(
     frozenset({Role.COORDINATOR, Role.SUPERVISOR, Role.ADMIN}),
     "nav_coordinate",
 )
+# Dispatchers take customers' complaints on the phone: they register and read appeals and add
+# notes (as the API lets them); working one (owner, decision, measures, answer) is not theirs.
 APPEALS = StaffArea(
     "appeals",
     "/coordinate/appeals",
-    frozenset({Role.COORDINATOR, Role.SUPERVISOR, Role.ADMIN}),
+    frozenset({Role.DISPATCHER, Role.COORDINATOR, Role.SUPERVISOR, Role.ADMIN}),
     "nav_appeals",
 )
 # The navigation, in order; a role sees the sections it may open.

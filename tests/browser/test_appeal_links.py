@@ -18,6 +18,7 @@ from service.db.models import Appeal, CustomerLink
 from service.settings import Settings
 from service.storage import build_blob_store
 from tests.browser.axe import serious_violations
+from tests.browser.shots import shots_dir
 from tests.integration.acts.conftest import Acts, Field, random_tax_id
 from tests.integration.builders import Builder
 from tests.integration.ratings.helpers import rated_visit
@@ -25,7 +26,6 @@ from tests.integration.ratings.helpers import rated_visit
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
 
 WIDTHS = (320, 390, 430)
-SHOTS = Path("/work/wt/shots/appeals")
 LINK_TEXT = {
     "ru": "Вопрос или жалоба? Напишите нам",
     "kk": "Сұрағыңыз немесе шағымыңыз бар ма? Бізге жазыңыз",
@@ -35,11 +35,8 @@ LINK_TEXT = {
 
 @pytest.fixture
 def shots(artifacts: Path) -> Path:
-    """The screenshots' directory (the shared one when present, else the artefacts)."""
-    if SHOTS.parent.is_dir():
-        SHOTS.mkdir(exist_ok=True)
-        return SHOTS
-    return artifacts
+    """The screenshots' directory."""
+    return shots_dir("appeals", artifacts)
 
 
 async def _check_link(page: Page, language: str, act_public_id: str, width: int, name: str) -> str:

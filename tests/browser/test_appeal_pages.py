@@ -10,21 +10,18 @@ from sqlalchemy import select
 
 from service.db.models import Appeal
 from tests.browser.axe import serious_violations
+from tests.browser.shots import shots_dir
 from tests.integration.builders import Builder
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
 
 WIDTHS = (320, 390, 430)
-SHOTS = Path("/work/wt/shots/appeals")
 
 
 @pytest.fixture
 def shots(artifacts: Path) -> Path:
-    """The screenshots' directory (the shared one when present, else the artefacts)."""
-    if SHOTS.parent.is_dir():
-        SHOTS.mkdir(exist_ok=True)
-        return SHOTS
-    return artifacts
+    """The screenshots' directory."""
+    return shots_dir("appeals", artifacts)
 
 
 async def test_customer_sends_a_complaint_and_reads_its_status(

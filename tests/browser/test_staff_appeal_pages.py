@@ -6,31 +6,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser
 from sqlalchemy import select
 
 from service.common.actor import Role
 from service.db.models import Appeal
-from tests.browser.axe import serious_violations
+from tests.browser.shots import look, shots_dir
 from tests.integration.builders import PASSWORD, Builder
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
-SHOTS = Path("/work/wt/shots/appeals")
 
 
 @pytest.fixture
 def shots(artifacts: Path) -> Path:
-    """The screenshots' directory (the shared one when present, else the artefacts)."""
-    if SHOTS.parent.is_dir():
-        SHOTS.mkdir(exist_ok=True)
-        return SHOTS
-    return artifacts
-
-
-async def _look(page: Page, width: int, name: str, shots: Path) -> None:
-    assert await page.evaluate("document.documentElement.scrollWidth") <= width, name
-    assert await serious_violations(page) == [], name
-    await page.screenshot(path=str(shots / f"staff-{name}.png"), full_page=True)
+    """The screenshots' directory."""
+    return shots_dir("appeals", artifacts)
 
 
 async def test_coordinator_works_a_complaint_to_its_letter(
@@ -57,7 +47,7 @@ async def test_coordinator_works_a_complaint_to_its_letter(
     await page.fill("#text", "Шебер келісілген уақытта келмеді.")
     await page.fill("#contact_phone", "+77015550188")
     await page.select_option("#language", "kk")
-    await _look(page, 1024, "new-1024-ru", shots)
+    await look(page, 1024, shots / "staff-new-1024-ru.png")
     await page.click("button:has-text('Зарегистрировать')")
     await page.wait_for_selector(".notice")
     async with build.sessionmaker() as session:
@@ -71,7 +61,7 @@ async def test_coordinator_works_a_complaint_to_its_letter(
     await page.click("button:has-text('Записать решение')")
     await page.wait_for_selector("text=Решение записано.")
     await page.fill("#merits", "Кешірім сұраймыз. Қайта бару келісілді.")
-    await _look(page, 1024, "detail-1024-ru", shots)
+    await look(page, 1024, shots / "staff-detail-1024-ru.png")
     await page.click("button:has-text('Отправить письмо с ответом')")
     await page.wait_for_selector("text=Письмо отправлено клиенту.")
     assert await page.locator("text=Открыть письмо (PDF)").count() == 1
@@ -94,8 +84,8 @@ async def test_coordinator_works_a_complaint_to_its_letter(
             await page.wait_for_url(f"{live_server}/coordinate/appeals*")
             assert await page.get_attribute("html", "lang") == language
             assert appeal.number in await page.inner_text("main")
-            await _look(page, width, f"list-{width}-{language}", shots)
+            await look(page, width, shots / f"staff-list-{width}-{language}.png")
             await page.click(f"text={appeal.number}")
             await page.wait_for_selector("#appeal-h")
-            await _look(page, width, f"detail-{width}-{language}", shots)
+            await look(page, width, shots / f"staff-detail-{width}-{language}.png")
             await context.close()

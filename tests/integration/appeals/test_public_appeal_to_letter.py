@@ -138,6 +138,35 @@ async def test_public_complaint_to_a_verifiable_letter(client: Any, build: Build
     assert record.json()["appeal_number"] == received["number"]
     assert "Иванова" not in record.text
     assert (await client.get("/verify/letters/nosuchletterxxxxxxxx")).status_code == 404
+    # The QR code printed on the letter opens a phone's browser: a page for people, in the
+    # letter's language unless the browser or ?lang= asks for another; JSON stays for programs.
+    qr_target = path_of(letter["verify_url"])
+    assert qr_target == f"/verify/letters/{letter['public_id']}"
+    html = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    shown = await client.get(qr_target, headers=html)
+    assert shown.status_code == 200
+    assert shown.headers["content-type"].startswith("text/html")
+    assert shown.headers["content-language"] == "ru"
+    assert "Проверка письма с ответом" in shown.text
+    assert received["number"] in shown.text
+    assert letter["pdf_sha256"] in shown.text
+    assert letter["snapshot_sha256"] in shown.text
+    assert "Ответ отправлен клиенту" in shown.text
+    assert "Asia/Almaty (UTC+05:00)" in shown.text  # sent at, on the territory's clock
+    assert 'href="/appeal?lang=ru"' in shown.text  # another appeal, as from the act's page
+    assert "Иванова" not in shown.text
+    assert "Мастер опоздал" not in shown.text
+    kazakh = await client.get(qr_target, headers={**html, "Accept-Language": "kk-KZ,kk;q=0.9"})
+    assert "Жауап хатын тексеру" in kazakh.text
+    assert (
+        "Answer letter verification"
+        in (await client.get(f"{qr_target}?lang=en", headers=html)).text
+    )
+    as_json = await client.get(qr_target, headers={"Accept": "application/json"})
+    assert as_json.json()["public_id"] == letter["public_id"]
+    missing = await client.get("/verify/letters/nosuchletterxxxxxxxx", headers=html)
+    assert missing.status_code == 404
+    assert "Письмо не найдено" in missing.text
 
     async with build.sessionmaker() as session:
         events = (

@@ -50,15 +50,37 @@ def test_templates_use_only_their_declared_fields_and_use_them_all(key: str) -> 
     template = TEMPLATES[key]
     available: set[str] = set()
     for name, kind in template.fields.items():
-        available |= {f"{name}_date", f"{name}_time"} if kind is FieldKind.DATETIME else {name}
+        shown = (f"{name}_date", f"{name}_time", f"{name}_last_day")
+        available |= set(shown) if kind is FieldKind.DATETIME else {name}
     for language in LANGUAGES:
         used = placeholders(in_language(template.text, language)) | placeholders(
             in_language(template.subject, language)
         )
         assert used <= available, (language, used - available)
         for name, kind in template.fields.items():
-            shown = f"{name}_time" if kind is FieldKind.DATETIME else name
-            assert shown in used, (language, name)
+            if kind is FieldKind.DATETIME:
+                assert {f"{name}_time", f"{name}_last_day"} & used, (language, name)
+            else:
+                assert name in used, (language, name)
+
+
+@pytest.mark.parametrize(
+    ("language", "day"),
+    [("ru", "не позднее 12.12."), ("kk", "12.12 кешіктірмей"), ("en", "by 12 Dec.")],
+)
+def test_an_appeal_deadline_at_midnight_is_announced_as_its_last_day(
+    language: Any, day: str
+) -> None:
+    # Midnight of 13 December in Almaty ends the 12th: the customer is promised the 12th.
+    context = {
+        "appeal_number": "A-2026-000007",
+        "due_at": "2026-12-12T19:00:00+00:00",
+        "status_url": "https://naryad.example/appeal/status/x",
+    }
+    text = render("appeal.registered", language, context, "Asia/Almaty").text
+    assert day in text, text
+    assert "13" not in text.replace("A-2026-000007", ""), text
+    assert "00:00" not in text, text
 
 
 def test_every_known_event_has_a_template() -> None:
