@@ -332,15 +332,6 @@ def format_span(minutes: int, language: BoardLanguage) -> str:
     return text("days_hours", language, d=days, h=hours)
 
 
-def format_share(value: float | None, language: BoardLanguage) -> str:
-    """A 0..1 share as a percentage with the language's decimal mark (12,5 % / 12.5%)."""
-    if value is None:
-        return "—"
-    # Rounded to one place first, so 12.04 shows as 12 and not as 12,0.
-    number = format_decimal(round(value * 100, 1), "0.#", locale=language)
-    return f"{number}%" if language == "en" else f"{number}\u00a0%"
-
-
 def format_number(value: float | None, language: BoardLanguage, digits: int = 2) -> str:
     """A decimal number with the language's decimal mark and no grouping (1234,50)."""
     if value is None:

@@ -21,6 +21,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.appeals.schemas import AppealKpi
+from service.appeals.services import WORKER_ROLES
 from service.board import schemas
 from service.board.kpis import PRIMARY_ONLY, KpiQuery, KpiService, kpi_period
 from service.board.overdue import BoardFilters, OverdueBoard
@@ -32,12 +33,12 @@ from service.board.texts import (
     format_datetime,
     format_month,
     format_number,
-    format_share,
     format_short,
     format_span,
     text,
 )
 from service.common.actor import Actor, Role
+from service.common.i18n import format_share
 from service.common.pagination import decode_cursor
 from service.common.scope import territory_condition
 from service.db.base import utcnow
@@ -51,7 +52,6 @@ from service.escalations.services import EscalationService, may_acknowledge
 from service.incidents.schemas import Incident
 from service.incidents.services import IncidentService
 from service.sla.holiday_sources import calendars_without_year
-from service.staff.web import APPEALS
 
 PAGE_SIZE = 25
 ESCALATION_LIMIT = 50
@@ -274,7 +274,7 @@ class BoardPageService:
                 "/coordinate/appeals/analysis"
                 + (f"?territory={query.territory}" if query.territory else "")
             )
-            if self.actor.role in APPEALS.roles
+            if self.actor.role in WORKER_ROLES
             else None,
             "filters": self._filters(query, territories, await self._technicians(query), language),
             "reset_url": "/board",

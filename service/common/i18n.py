@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal, NamedTuple
 
+from babel.numbers import format_decimal
 from babel.support import Translations
 
 Language = Literal["ru", "kk", "en"]
@@ -129,3 +130,12 @@ def pick_language(*candidates: str | None, accept_language: str | None = None) -
         if quality > 0 and tag in LANGUAGES:
             return tag
     return DEFAULT_LANGUAGE
+
+
+def format_share(value: float | None, language: Language) -> str:
+    """A 0..1 share as a percentage with the language's decimal mark (12,5 % / 12.5%)."""
+    if value is None:
+        return "—"
+    # Rounded to one place first, so 12.04 shows as 12 and not as 12,0.
+    number = format_decimal(round(value * 100, 1), "0.#", locale=language)
+    return f"{number}%" if language == "en" else f"{number}\u00a0%"

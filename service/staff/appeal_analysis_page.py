@@ -21,8 +21,8 @@ from litestar import Controller, MediaType, Request, Response, get
 from sqlalchemy import select
 
 from service.appeals.analysis import MAX_PERIOD, AnalysisService
-from service.board.texts import format_share
-from service.common.i18n import Language
+from service.appeals.services import WORKER_ROLES
+from service.common.i18n import Language, format_share
 from service.common.params import DbSession
 from service.db.base import utcnow
 from service.db.models import AppealReason, Territory
@@ -122,7 +122,8 @@ class AppealAnalysisController(Controller):
         self, request: Request[Any, Any, Any], staff: StaffDep, db_session: DbSession
     ) -> Response[Any]:
         """Reasons, territories, work types, technicians, on-time share and repeat customers."""
-        if (refused := staff.refusal(APPEALS)) is not None:
+        # The analysis is for those who work appeals; dispatchers register them only.
+        if (refused := staff.refusal(APPEALS, roles=WORKER_ROLES)) is not None:
             return refused
         actor = staff.session.actor  # type: ignore[union-attr]
         params = request.query_params
