@@ -67,7 +67,10 @@ async def test_the_territory_staff_see_an_appeal_and_dispatchers_only_read_it(
     # appeal, but is offered none of the forms that work it: only the note.
     web.cookies.clear()
     await sign_in(web, dispatcher)
-    assert appeal["number"] in (await web.get(PATH)).text
+    listing = (await web.get(PATH)).text
+    assert appeal["number"] in listing
+    # The analysis is not theirs: no tab leads them to a refusal.
+    assert 'href="/coordinate/appeals/analysis"' not in listing
     shown = await web.get(page)
     assert shown.status_code == 200
     for action in ("take", "decision", "measures", "answer", "refusal"):
