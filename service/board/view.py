@@ -226,6 +226,13 @@ class BoardPageService:
         local_now = now.astimezone(display_zone)
         as_of = format_datetime(local_now, language)
         counts_as_of = format_datetime(counted.as_of.astimezone(display_zone), language)
+
+        def zoned(value: datetime) -> str:
+            # Every time on the board names its zone as the header does.
+            local = value.astimezone(display_zone)
+            named = _offset(local) if clock.several else f"{_offset(local)}, {display_zone.key}"
+            return f"{format_datetime(local, language)} ({named})"
+
         return {
             "lang": language,
             "t": all_texts(language),
@@ -253,7 +260,7 @@ class BoardPageService:
             "counts": self._counts(page.counts, query, language),
             "total": page.counts.total,
             # Said only when the standby's counts are older than the page's minute.
-            "counts_as_of": text("counts_as_of", language, time=counts_as_of)
+            "counts_as_of": text("counts_as_of", language, time=zoned(counted.as_of))
             if counts_as_of != as_of
             else None,
             "kpi_title": text(
@@ -264,7 +271,7 @@ class BoardPageService:
             "kpis_as_of": text(
                 "figures_as_of",
                 language,
-                time=format_datetime(kpis.data_as_of.astimezone(display_zone), language),
+                time=zoned(kpis.data_as_of),
             ),
             "appeal_kpis": self._appeal_figures(
                 kpis.appeals, language, await self._reason_names(language)
