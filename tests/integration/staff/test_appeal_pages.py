@@ -470,6 +470,9 @@ async def test_a_coordinator_asks_another_unit_and_records_its_answer(
     assert sent.status_code == 303, sent.text
     shown = await web.get(sent.headers["location"])
     assert "Журнал выездов" in shown.text
+    # The unit's name stands alone on its line: no separator left hanging after it.
+    assert "<b>Служба выездных работ</b><br>" in shown.text
+    assert "Служба выездных работ</b> ·" not in shown.text
     async with build.sessionmaker() as session:
         request = await session.scalar(
             select(AppealUnitRequest).where(AppealUnitRequest.appeal_id == appeal_id)
