@@ -178,7 +178,9 @@ class DispatchPanel:
                 "hold_reason": order.hold_reason,
                 "cancel_reason": order.cancel_reason,
                 "version": order.version,
-                "skills": ", ".join(order.required_skills),
+                # A skill is named after the work it qualifies for (the order's type by default);
+                # a skill of the organisation's own keeps its code.
+                "skills": ", ".join(t.get(f"type.{skill}", skill) for skill in order.required_skills),
             },
             "zone": zone,
             "customer": {

@@ -542,3 +542,19 @@ async def test_cancelling_a_visit_and_the_order_from_the_panel_needs_a_reason(
     async with build.sessionmaker() as session:
         order = await session.get_one(WorkOrder, scene.order.id)
     assert (order.status, order.cancel_reason) == ("cancelled", "Дубликат заявки")
+
+
+async def test_the_panel_names_skills_in_the_page_language(
+    web: Any, scene: Scene, build: Builder
+) -> None:
+    async with build.sessionmaker() as session:
+        order = await session.get_one(WorkOrder, scene.order.id)
+        order.required_skills = ["repair", "welding"]
+        await session.commit()
+    await sign_in(web, scene.dispatcher)
+    panel = await web.get(f"/dispatch/orders/{scene.order.id}")
+    assert panel.status_code == 200, panel.text
+    # A work type's skill by its name; the organisation's own skill keeps its code.
+    assert "<dt>Skill</dt><dd>Repair, welding</dd>" in panel.text
+    ru = await web.get(f"/dispatch/orders/{scene.order.id}", params={"lang": "ru"})
+    assert "<dt>Навык</dt><dd>Устранение повреждения, welding</dd>" in ru.text
