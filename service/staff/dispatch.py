@@ -55,11 +55,12 @@ from service.storage.base import BlobStore
 # Who may do what, as the API's guards say (service/scheduling/controllers.py and
 # service/orders/controllers.py): the page offers only what the API would accept.
 # Coordinators book too: an overdue order is often booked from the coordinator's workspace.
-CAN_BOOK = frozenset({Role.DISPATCHER, Role.COORDINATOR})
-CAN_RESCHEDULE = frozenset({Role.DISPATCHER, Role.COORDINATOR})
-CAN_REASSIGN = frozenset({Role.DISPATCHER})
-CAN_CANCEL = frozenset({Role.DISPATCHER})
-CAN_EDIT_CUSTOMERS = frozenset({Role.DISPATCHER})
+# Admins pass every one of those guards (``require_roles`` always lets them through).
+CAN_BOOK = frozenset({Role.DISPATCHER, Role.COORDINATOR, Role.ADMIN})
+CAN_RESCHEDULE = frozenset({Role.DISPATCHER, Role.COORDINATOR, Role.ADMIN})
+CAN_REASSIGN = frozenset({Role.DISPATCHER, Role.ADMIN})
+CAN_CANCEL = frozenset({Role.DISPATCHER, Role.ADMIN})
+CAN_EDIT_CUSTOMERS = frozenset({Role.DISPATCHER, Role.ADMIN})
 
 RESCHEDULE_REASONS = (
     "customer_request",

@@ -558,3 +558,53 @@ async def test_the_panel_names_skills_in_the_page_language(
     assert "<dt>Skill</dt><dd>Repair, welding</dd>" in panel.text
     ru = await web.get(f"/dispatch/orders/{scene.order.id}", params={"lang": "ru"})
     assert "<dt>Навык</dt><dd>Устранение повреждения, welding</dd>" in ru.text
+
+
+async def test_an_admin_books_reassigns_and_cancels_as_the_api_lets_them(
+    web: Any, scene: Scene, build: Builder
+) -> None:
+    # The API's guards let admins through (require_roles); the console offers them the same.
+    admin = await build.person(Role.ADMIN)
+    other = await build.technician_at(scene.area, 0.52, 0.5)
+    assert other.technician is not None
+    await sign_in(web, admin)
+    page = await _panel(web, scene)
+    slot, version = _SLOT.search(page.text), _VERSION.search(page.text)
+    assert slot and version, "the admin is offered slots and the booking form"
+    booked = await web.post(
+        f"/dispatch/orders/{scene.order.id}/book",
+        data={
+            "csrf": csrf(page.text),
+            "version": version[1],
+            "slot": slot[1],
+            "agreed_with": "Әлия Нұрланова",
+            "channel": "phone",
+        },
+    )
+    assert booked.status_code == 303, booked.text
+    async with build.sessionmaker() as session:
+        visit = await session.scalar(select(Visit).where(Visit.work_order_id == scene.order.id))
+    assert visit is not None
+    assert visit.created_by == admin.user.id
+    page = await _panel(web, scene)
+    reassign = f"/dispatch/orders/{scene.order.id}/visits/{visit.id}/reassign"
+    cancel_visit = f"/dispatch/orders/{scene.order.id}/visits/{visit.id}/cancel"
+    assert reassign in page.text and cancel_visit in page.text
+    moved = await web.post(
+        reassign,
+        data={
+            "csrf": csrf(page.text),
+            "version": str(visit.version),
+            "technician": str(other.technician.id),
+            "reason": "technician_unavailable",
+        },
+    )
+    assert moved.status_code == 303, moved.text
+    visit = await _visit_row(build, visit)
+    assert visit.technician_id == other.technician.id
+    cancelled = await web.post(
+        cancel_visit,
+        data={"csrf": csrf(page.text), "version": str(visit.version), "reason": "Клиент уехал"},
+    )
+    assert cancelled.status_code == 303, cancelled.text
+    assert (await _visit_row(build, visit)).status == "cancelled"
