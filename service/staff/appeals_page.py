@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -40,10 +40,10 @@ from service.db.models.appeals import (
     REFUSAL_GROUNDS,
 )
 from service.errors import Conflict, DomainError, FieldError, Forbidden, NotFound, ValidationFailed
-from service.staff.appeals_texts import appeal_texts
+from service.staff.appeals_texts import appeal_texts, due_day, last_day
 from service.staff.coordinate import user_name
 from service.staff.coordinate_page import local_time, zone_legend
-from service.staff.texts import format_span
+from service.staff.texts import format_span, parse_date
 from service.staff.web import (
     APPEALS,
     DISPATCH,
@@ -89,6 +89,17 @@ def _convert(values: dict[str, Any], kind: type[Any]) -> Any:
         raise ValidationFailed(
             "The form does not match", errors=[FieldError(field=where, message=str(exc))]
         ) from None
+
+
+def _due(due_at: datetime, zone: str, at: dict[str, str], language: Any, key: str = "") -> str:
+    """A deadline: its last day when it is a day deadline, its local time otherwise.
+
+    ``key`` names the text the day goes into (``due_day`` unless told).
+    """
+    day = last_day(due_at, zone)
+    if day is None:
+        return local_time(due_at, zone)
+    return at[key or "due_day"].format(day=due_day(day, language))
 
 
 def _left(
@@ -184,7 +195,7 @@ class AppealsPageController(Controller):
                     "a": item,
                     "territory": name,
                     "registered": local_time(item.registered_at, zone),
-                    "due": local_time(item.due_at, zone),
+                    "due": _due(item.due_at, zone, at, staff.language),
                     "left": _left(item.due_at, closed, item.clock_status, now, at, staff.language),
                     "late": not closed and item.due_at - now < timedelta(minutes=1),
                     "owner": owners.get(item.owner_id) if item.owner_id else None,
@@ -352,8 +363,8 @@ class AppealsPageController(Controller):
                 "territory": territory.name,
                 "zone": zone_legend({territory.name: zone}, now),
                 "registered": local_time(view.registered_at, zone),
-                "due": local_time(view.clock.due_at, zone),
-                "max_due": local_time(view.clock.max_due_at, zone),
+                "due": _due(view.clock.due_at, zone, at, staff.language),
+                "max_due": _due(view.clock.max_due_at, zone, at, staff.language),
                 "left": _left(
                     view.clock.due_at,
                     view.clock.closed_at is not None,
@@ -385,7 +396,11 @@ class AppealsPageController(Controller):
                     for n in view.notes
                 ],
                 "measures": [
-                    (m.description, names.get(m.owner_id, ""), local_time(m.due_at, zone))
+                    (
+                        m.description,
+                        names.get(m.owner_id, ""),
+                        _due(m.due_at, zone, at, staff.language),
+                    )
                     for m in view.measures
                 ],
                 "requests": [
@@ -393,18 +408,14 @@ class AppealsPageController(Controller):
                         "id": r.id,
                         "unit": r.unit,
                         "question": r.question,
-                        "due": local_time(r.due_at, zone),
+                        "due": _due(r.due_at, zone, at, staff.language, "request_due_day"),
+                        "due_is_day": last_day(r.due_at, zone) is not None,
                         "answer": r.answer,
                         "answered": local_time(r.answered_at, zone) if r.answered_at else None,
                         "overdue": r.overdue,
                     }
                     for r in view.requests
                 ],
-                # The last day the appeal's own deadline leaves (a midnight ends the day before).
-                "max_request_day": (view.clock.due_at - timedelta(microseconds=1))
-                .astimezone(ZoneInfo(zone))
-                .date()
-                .isoformat(),
                 "reasons": [
                     (r.code, r.names.get(staff.language) or r.names.get("en") or r.code)
                     for r in reasons
@@ -412,7 +423,6 @@ class AppealsPageController(Controller):
                 "reason_names": {r.code: r.names.get(staff.language) or r.code for r in reasons},
                 "decisions": DECISIONS,
                 "grounds": REFUSAL_GROUNDS,
-                "today": now.astimezone(ZoneInfo(zone)).date().isoformat(),
                 "notice": at[f"notice.{notice}"] if notice else None,
                 "error": error,
                 "form": form or {},
@@ -702,9 +712,10 @@ async def _order_prefill(
 async def _end_of_day(
     service: AppealService, db_session: DbSession, appeal_id: uuid.UUID, value: str
 ) -> datetime:
-    """23:59 of a form's date on the appeal territory's clock; a 422 on ``due_at`` otherwise."""
+    """23:59 of a form's date (as the page's date fields take it: 10.12.2026 or 2026-12-10)
+    on the appeal territory's clock; a 422 on ``due_at`` otherwise."""
     try:
-        day = date.fromisoformat(value)
+        day = parse_date(value)
     except ValueError:
         raise ValidationFailed(
             "The due date is not a date",

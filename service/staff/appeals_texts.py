@@ -3,6 +3,11 @@ naryad gettext catalogs (Kazakh wording awaits a native speaker's review, as els
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+
 from service.common.i18n import Language, Message, in_language, msg
 
 _TEXTS: dict[str, Message] = {
@@ -34,6 +39,10 @@ _TEXTS: dict[str, Message] = {
     "col.due": msg("appeals_page.col.due", "Answer due"),
     "col.owner": msg("appeals_page.col.owner", "Owner"),
     "left": msg("appeals_page.left", "{span} left"),
+    # A deadline that is a whole day (the appeal's own, or a measure or request due by the end
+    # of a chosen day) names that day, as the customer's pages do.
+    "due_day": msg("appeals_page.due_day", "by the end of {day}"),
+    "request_due_day": msg("appeals_page.request_due_day", "Answer by the end of {day}"),
     "overdue": msg("appeals_page.overdue", "overdue by {span}"),
     "closed_on_time": msg("appeals_page.closed_on_time", "closed on time"),
     "closed_late": msg("appeals_page.closed_late", "closed late"),
@@ -289,6 +298,29 @@ _TEXTS: dict[str, Message] = {
     "err.field.names.kk": msg("appeals_page.err.field.names.kk", "Give the name in Kazakh."),
     "err.field.names.en": msg("appeals_page.err.field.names.en", "Give the name in English."),
 }
+
+
+# The day of a day deadline: 10.12 in Russian and Kazakh, 10 Dec in English.
+_DUE_DAY = {"ru": "dd.MM", "kk": "dd.MM", "en": "d MMM"}
+
+
+def last_day(due_at: datetime, zone_key: str) -> date | None:
+    """The last local day of a day deadline, or None for a deadline at another time.
+
+    A deadline at midnight ends the day before it (the appeal's own); one at 23:59 or later
+    ends its own day (measures and requests the page sets by the end of a chosen day).
+    """
+    local = due_at.astimezone(ZoneInfo(zone_key))
+    if local.time() == time(0, 0):
+        return local.date() - timedelta(days=1)
+    if local.time() >= time(23, 59):
+        return local.date()
+    return None
+
+
+def due_day(day: date, language: Language) -> str:
+    """A deadline's last day as the staff pages print it (10.12 / 10 Dec)."""
+    return format_date(day, _DUE_DAY[language], locale=language)
 
 
 def appeal_texts(language: Language) -> dict[str, str]:

@@ -181,7 +181,9 @@ class DispatchPanel:
                 "version": order.version,
                 # A skill is named after the work it qualifies for (the order's type by default);
                 # a skill of the organisation's own keeps its code.
-                "skills": ", ".join(t.get(f"type.{skill}", skill) for skill in order.required_skills),
+                "skills": ", ".join(
+                    t.get(f"type.{skill}", skill) for skill in order.required_skills
+                ),
             },
             "zone": zone,
             "customer": {

@@ -647,6 +647,7 @@ async def test_the_kpi_time_names_its_zone_as_the_header_does(board: Any, scene:
     html = (await page(board)).text
     header = re.search(r'<time id="as-of">[^<]+</time> \(([^)]+)\)', html)
     figures = re.search(r'<p class="meta" id="kpis-as-of">([^<]+)</p>', html)
-    assert header and figures
+    assert header
+    assert figures
     # "Показатели рассчитаны на 05.12.2026 20:18 (UTC+05:00, Asia/Almaty)": the same zone.
     assert figures[1].endswith(f"({header[1]})"), (figures[1], header[1])

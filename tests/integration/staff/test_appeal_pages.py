@@ -166,9 +166,13 @@ async def test_a_coordinator_registers_works_and_answers_a_complaint(
     assert decided.status_code == 303, decided.text
     assert (await post("answer", merits="Приносим извинения.")).status_code == 409  # measures
     assert (await post("measures", description="Инструктаж", due="not-a-date")).status_code == 422
-    assert (
-        await post("measures", description="Инструктаж мастера", due="2099-01-10")
-    ).status_code == 303
+    # Typed the Russian way into the page's text date field; shown as the day it ends.
+    measured = await post("measures", description="Инструктаж мастера", due="10.01.2099")
+    assert measured.status_code == 303
+    shown = await web.get(measured.headers["location"])
+    assert '<td class="nowrap">by the end of 10 Jan</td>' in shown.text
+    shown = await web.get(measured.headers["location"], params={"lang": "ru"})
+    assert '<td class="nowrap">до конца 10.01</td>' in shown.text
     answered = await post("answer", merits="Приносим извинения. Мастер получил замечание.")
     assert answered.status_code == 303
     shown = await web.get(answered.headers["location"])
@@ -321,7 +325,7 @@ async def test_mangled_appeal_forms_are_refused_with_the_page_and_write_nothing(
     for action, data in (
         ("measures", {"description": "", "due": "2099-01-10"}),
         ("measures", {"description": "Инструктаж", "due": "99999-01-01"}),
-        ("measures", {"description": "Инструктаж", "due": "31.01.2099"}),
+        ("measures", {"description": "Инструктаж", "due": "31.02.2099"}),
         ("answer", {"merits": ""}),
     ):
         answer = await web.post(f"{page}/{action}", data={"csrf": token, **data})
@@ -454,7 +458,13 @@ async def test_a_coordinator_asks_another_unit_and_records_its_answer(
         appeal = await session.get_one(Appeal, appeal_id)
     # The last day the request may be due is the appeal's own last day (a midnight deadline).
     last_day = (appeal.due_at - timedelta(seconds=1)).astimezone(ZoneInfo("Asia/Almaty")).date()
-    assert f'max="{last_day.isoformat()}"' in shown.text
+    # Date fields in the page's own pattern, not the browser's (mm/dd/yyyy on a Russian page);
+    # the appeal's deadline is its last day, as the customer's pages print it.
+    assert 'type="date"' not in shown.text
+    assert 'id="request-due" name="due" type="text"' in shown.text
+    assert 'placeholder="yyyy-mm-dd"' in shown.text
+    assert f"by the end of {last_day.day} {last_day:%b}" in shown.text
+    assert "00:00 UTC+05" not in shown.text
     ask = {"csrf": token, "unit": "Служба выездных работ", "question": "Журнал выездов"}
     for bad in (
         {"unit": " "},
@@ -466,9 +476,14 @@ async def test_a_coordinator_asks_another_unit_and_records_its_answer(
         refused = await web.post(f"{page}/requests", data={**ask, "due": str(last_day), **bad})
         assert refused.status_code == 422, (bad, refused.text[:300])
     assert await build.count(AppealUnitRequest, AppealUnitRequest.appeal_id == appeal_id) == 0
-    sent = await web.post(f"{page}/requests", data={**ask, "due": last_day.isoformat()})
+    sent = await web.post(f"{page}/requests", data={**ask, "due": f"{last_day:%d.%m.%Y}"})
     assert sent.status_code == 303, sent.text
     shown = await web.get(sent.headers["location"])
+    assert f"Answer by the end of {last_day.day} {last_day:%b}" in shown.text
+    shown = await web.get(sent.headers["location"], params={"lang": "ru"})
+    assert 'placeholder="дд.мм.гггг"' in shown.text
+    assert f"Ответ до конца {last_day:%d.%m}" in shown.text
+    assert f"до конца {last_day:%d.%m}" in shown.text
     assert "Журнал выездов" in shown.text
     # The unit's name stands alone on its line: no separator left hanging after it.
     assert "<b>Служба выездных работ</b><br>" in shown.text
