@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from service.appeals.analysis import MAX_PERIOD, AnalysisService
 from service.appeals.services import WORKER_ROLES
+from service.board.texts import format_month
 from service.common.i18n import Language, format_share
 from service.common.params import DbSession
 from service.db.base import utcnow
@@ -62,6 +63,30 @@ def _month_start(value: date) -> date:
 
 def _next_month(value: date) -> date:
     return (value.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+# How far back the month list reaches; an older month still opens by its ?month= link.
+_MONTHS_LISTED = 24
+
+
+def month_choices(today: date, chosen: str, language: Language) -> list[tuple[str, str]]:
+    """The month field's options, newest first: ``("2026-12", "декабрь 2026")``.
+
+    A list, not the browser's month input, whose month names follow the browser's locale
+    rather than the page's. The chosen month is listed even when it lies outside the range.
+    """
+    months, first = [], _month_start(today)
+    for _ in range(_MONTHS_LISTED):
+        months.append(first)
+        first = _month_start(first - timedelta(days=1))
+    found = _MONTH.fullmatch(chosen)
+    if found and 1 <= int(found[2]) <= 12 and _YEARS[0] <= int(found[1]) <= _YEARS[1]:
+        picked = date(int(found[1]), int(found[2]), 1)
+        if picked not in months:
+            months = sorted([*months, picked], reverse=True)
+    return [
+        (f"{m:%Y-%m}", format_month(datetime.combine(m, time(0)), language)) for m in months
+    ]
 
 
 def _days(first: date, last: date, zone: ZoneInfo, month: str | None) -> Period:
@@ -149,6 +174,9 @@ class AppealAnalysisController(Controller):
             "territories": [(str(i), name) for i, (name, _) in places.items()],
             "territory": str(territory) if territory else "",
             "form": {k: params.get(k, "") for k in ("month", "from", "to")},
+            "months": month_choices(
+                now.astimezone(zone).date(), params.get("month") or "", staff.language
+            ),
         }
         try:
             period = analysis_period(

@@ -32,3 +32,16 @@ def test_the_day_in_each_language() -> None:
         "10.12",
         "10 Dec",
     )
+
+
+def test_the_analysis_months_are_named_in_the_page_language() -> None:
+    from service.staff.appeal_analysis_page import month_choices
+
+    months = month_choices(date(2026, 12, 5), "", "ru")
+    assert months[:2] == [("2026-12", "декабрь 2026"), ("2026-11", "ноябрь 2026")]
+    assert len(months) == 24
+    assert month_choices(date(2026, 12, 5), "", "kk")[0] == ("2026-12", "2026 жылғы желтоқсан")
+    # A month chosen by its link outside the list is listed, in its place; a bad one is not.
+    old = month_choices(date(2026, 12, 5), "2001-02", "en")
+    assert old[-1] == ("2001-02", "February 2001")
+    assert len(month_choices(date(2026, 12, 5), "2026-13", "en")) == 24

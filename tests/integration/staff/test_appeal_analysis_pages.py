@@ -90,6 +90,12 @@ async def test_the_analysis_shows_the_caller_s_complaints_only(web: Any, build: 
     # A month long ago: every table says what is empty.
     old = await web.get(f"{ANALYSIS}?month=2001-02")
     assert old.status_code == 200
+    # The month is a list named in the page's language (a browser's month input names months
+    # in the browser's language); a month outside the list is still the one chosen.
+    assert 'type="month"' not in old.text
+    assert '<option value="2001-02" selected>February 2001</option>' in old.text
+    ru = await web.get(ANALYSIS, params={"month": "2001-02", "lang": "ru"})
+    assert '<option value="2001-02" selected>февраль 2001</option>' in ru.text
     assert "No complaint was registered in this period." in old.text
     assert "No customer complained again in this period." in old.text
 
