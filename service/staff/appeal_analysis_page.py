@@ -84,9 +84,7 @@ def month_choices(today: date, chosen: str, language: Language) -> list[tuple[st
         picked = date(int(found[1]), int(found[2]), 1)
         if picked not in months:
             months = sorted([*months, picked], reverse=True)
-    return [
-        (f"{m:%Y-%m}", format_month(datetime.combine(m, time(0)), language)) for m in months
-    ]
+    return [(f"{m:%Y-%m}", format_month(datetime.combine(m, time(0)), language)) for m in months]
 
 
 def _days(first: date, last: date, zone: ZoneInfo, month: str | None) -> Period:
