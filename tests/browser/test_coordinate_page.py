@@ -16,6 +16,7 @@ from service.db.models import (
     FollowUpTask,
     OrderOwner,
     Rating,
+    User,
     Visit,
     WorkOrder,
     WorkOrderEvent,
@@ -121,11 +122,19 @@ async def test_coordinator_takes_calls_books_and_clears(
     await page.evaluate("window.scrollTo(0, 0)")
     assert await serious_violations(page) == []
     await page.screenshot(path=str(artifacts / "coordinate-1024.png"), full_page=True)
-    # The bar with every section a coordinator has (appeals too) keeps one line in each language.
+    # The bar with every section a coordinator has (appeals too) keeps one line in each language,
+    # with a long name too (cut, whole in its title).
+    long_name = "Администратор системы Территориального Управления"
+    async with build.sessionmaker() as session:
+        user = await session.get(User, coordinator.user.id)
+        assert user is not None
+        user.full_name = long_name
+        await session.commit()
     for language in ("kk", "ru", "en"):
         await page.goto(f"{live_server}/coordinate?lang={language}")
         bar = await page.evaluate("document.querySelector('header.top').offsetHeight")
         assert bar <= 60, (language, bar)
+        assert await page.get_attribute("header.top .who b", "title") == long_name
     await page.goto(f"{live_server}/coordinate?lang=en")
 
     await row.get_by_role("button", name="Take it").click()
