@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.acts.page import act_status_text
 from service.acts.services import ActFilters, ActService
+from service.auth.guards import passing
 from service.common.actor import Actor, Role
 from service.common.schemas import Window
 from service.db.models import (
@@ -55,12 +56,12 @@ from service.storage.base import BlobStore
 # Who may do what, as the API's guards say (service/scheduling/controllers.py and
 # service/orders/controllers.py): the page offers only what the API would accept.
 # Coordinators book too: an overdue order is often booked from the coordinator's workspace.
-# Admins pass every one of those guards (``require_roles`` always lets them through).
-CAN_BOOK = frozenset({Role.DISPATCHER, Role.COORDINATOR, Role.ADMIN})
-CAN_RESCHEDULE = frozenset({Role.DISPATCHER, Role.COORDINATOR, Role.ADMIN})
-CAN_REASSIGN = frozenset({Role.DISPATCHER, Role.ADMIN})
-CAN_CANCEL = frozenset({Role.DISPATCHER, Role.ADMIN})
-CAN_EDIT_CUSTOMERS = frozenset({Role.DISPATCHER, Role.ADMIN})
+# ``passing`` is the guards' own rule (admins pass every one of them).
+CAN_BOOK = passing(Role.DISPATCHER, Role.COORDINATOR)
+CAN_RESCHEDULE = passing(Role.DISPATCHER, Role.COORDINATOR)
+CAN_REASSIGN = passing(Role.DISPATCHER)
+CAN_CANCEL = passing(Role.DISPATCHER)
+CAN_EDIT_CUSTOMERS = passing(Role.DISPATCHER)
 
 RESCHEDULE_REASONS = (
     "customer_request",
