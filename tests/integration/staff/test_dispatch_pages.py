@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from service.common.actor import Role
-from service.db.models import AuditEntry, Visit, WorkOrder
+from service.db.models import AuditEntry, Customer, Site, Visit, WorkOrder
 from tests.integration.builders import PASSWORD, Area, Builder, Person
 
 pytestmark = pytest.mark.asyncio
@@ -376,8 +376,6 @@ async def test_reschedule_without_a_reason_is_refused_in_the_page(
 async def test_customer_form_checks_phones_and_points_and_keeps_what_was_typed(
     web: Any, scene: Scene, build: Builder
 ) -> None:
-    from service.db.models import Customer, Site
-
     await sign_in(web, scene.dispatcher)
     form = await web.get("/dispatch/customers/new")
     assert form.status_code == 200
@@ -610,3 +608,27 @@ async def test_an_admin_books_reassigns_and_cancels_as_the_api_lets_them(
     )
     assert cancelled.status_code == 303, cancelled.text
     assert (await _visit_row(build, visit)).status == "cancelled"
+    # The order itself and the customer's card: the API's guards let admins do both too.
+    page = await _panel(web, scene)
+    version = re.search(
+        r'action="/dispatch/orders/[^"]+/cancel".*?name="version" value="(\d+)"', page.text, re.S
+    )
+    assert version, "the admin is offered the order's cancellation"
+    done = await web.post(
+        f"/dispatch/orders/{scene.order.id}/cancel",
+        data={"csrf": csrf(page.text), "version": version[1], "reason": "Дубликат заявки"},
+    )
+    assert done.status_code == 303, done.text
+    async with build.sessionmaker() as session:
+        assert (await session.get_one(WorkOrder, scene.order.id)).status == "cancelled"
+    customer = f"/dispatch/customers/{scene.area.customer.id}"
+    card = await web.get(customer)
+    assert card.status_code == 200
+    changed = await web.post(
+        customer,
+        data={"csrf": csrf(card.text), "full_name": "Нұрланова Әлия", "phones": "+77015550199"},
+    )
+    assert changed.status_code == 303, changed.text
+    async with build.sessionmaker() as session:
+        row = await session.get_one(Customer, scene.area.customer.id)
+    assert (row.full_name, row.phones) == ("Нұрланова Әлия", ["+77015550199"])
