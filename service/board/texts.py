@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from babel.dates import format_date
 from babel.dates import format_datetime as babel_datetime
 from babel.numbers import format_decimal
 
@@ -298,7 +297,6 @@ _DATETIME = {"ru": "dd.MM.y HH:mm", "kk": "dd.MM.y HH:mm", "en": "d MMM y, HH:mm
 _SHORT = {"ru": "dd.MM HH:mm", "kk": "dd.MM HH:mm", "en": "d MMM, HH:mm"}
 # A month heading uses the stand-alone (nominative) month: "март 2026", not "марта".
 # NATIVE REVIEW: "2026 жылғы наурыз" reads as the heading of a month's report.
-_MONTH = {"ru": "LLLL y", "kk": "y 'жылғы' LLLL", "en": "LLLL y"}
 
 
 def format_datetime(value: datetime, language: BoardLanguage) -> str:
@@ -311,13 +309,6 @@ def format_datetime(value: datetime, language: BoardLanguage) -> str:
 def format_short(value: datetime, language: BoardLanguage) -> str:
     """Date and time without the year (lists)."""
     return babel_datetime(value.replace(tzinfo=None), _SHORT[language], locale=language)
-
-
-def format_month(value: datetime, language: BoardLanguage) -> str:
-    """Month and year: март 2026 / 2026 жылғы наурыз / March 2026."""
-    heading = format_date(value.date(), _MONTH[language], locale=language)
-    # CLDR capitalises Kazakh stand-alone months; in a running heading they are lower case.
-    return heading.lower() if language == "kk" else heading
 
 
 def format_span(minutes: int, language: BoardLanguage) -> str:

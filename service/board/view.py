@@ -31,14 +31,13 @@ from service.board.texts import (
     BoardLanguage,
     all_texts,
     format_datetime,
-    format_month,
     format_number,
     format_short,
     format_span,
     text,
 )
 from service.common.actor import Actor, Role
-from service.common.i18n import format_share
+from service.common.i18n import format_month, format_share
 from service.common.pagination import decode_cursor
 from service.common.scope import territory_condition
 from service.db.base import utcnow

@@ -11,10 +11,12 @@ native speaker has read them.
 from __future__ import annotations
 
 import gettext
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Literal, NamedTuple
 
+from babel.dates import format_date
 from babel.numbers import format_decimal
 from babel.support import Translations
 
@@ -139,3 +141,13 @@ def format_share(value: float | None, language: Language) -> str:
     # Rounded to one place first, so 12.04 shows as 12 and not as 12,0.
     number = format_decimal(round(value * 100, 1), "0.#", locale=language)
     return f"{number}%" if language == "en" else f"{number}\u00a0%"
+
+
+_MONTH = {"ru": "LLLL y", "kk": "y 'жылғы' LLLL", "en": "LLLL y"}
+
+
+def format_month(value: datetime, language: Language) -> str:
+    """Month and year: март 2026 / 2026 жылғы наурыз / March 2026."""
+    heading = format_date(value.date(), _MONTH[language], locale=language)
+    # CLDR capitalises Kazakh stand-alone months; in a running heading they are lower case.
+    return heading.lower() if language == "kk" else heading

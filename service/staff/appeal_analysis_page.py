@@ -22,8 +22,7 @@ from sqlalchemy import select
 
 from service.appeals.analysis import MAX_PERIOD, AnalysisService
 from service.appeals.services import WORKER_ROLES
-from service.board.texts import format_month
-from service.common.i18n import Language, format_share
+from service.common.i18n import Language, format_month, format_share
 from service.common.params import DbSession
 from service.db.base import utcnow
 from service.db.models import AppealReason, Territory

@@ -13,13 +13,12 @@ from service.board.texts import (
     LANGUAGES,
     TEXTS,
     format_datetime,
-    format_month,
     format_span,
     pick_language,
     text,
 )
 from service.board.view import PRIORITIES, WORK_TYPES, BoardQuery
-from service.common.i18n import format_share
+from service.common.i18n import format_month, format_share
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "service" / "templates" / "board"
 
