@@ -14,7 +14,8 @@ from sqlalchemy import text, update
 
 from service.common.actor import Role
 from service.db.models import Appeal
-from tests.integration.builders import Area, Builder, Person
+from tests.integration.appeals.helpers import register_id
+from tests.integration.builders import Builder, Person
 
 pytestmark = pytest.mark.asyncio
 
@@ -73,27 +74,6 @@ GROUPED = {
 }
 
 
-async def register(
-    client: Any, who: Person, area: Area, kind: str = "complaint", **links: Any
-) -> str:
-    response = await client.post(
-        BASE,
-        json={
-            "kind": kind,
-            "channel": "phone",
-            "territory_id": str(area.territory.id),
-            "author_name": "Иванова Мария Петровна",
-            "text": "Мастер не пришёл в согласованное время.",
-            "contact_phone": "+77011234567",
-            "customer_id": str(area.customer.id),
-            **{k: str(v) for k, v in links.items()},
-        },
-        headers=who.headers,
-    )
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
-
-
 async def decide(client: Any, who: Person, appeal: str, codes: list[str], how: str) -> None:
     response = await client.post(
         f"{BASE}/{appeal}/decision",
@@ -129,10 +109,12 @@ async def test_analysis_figures_match_a_direct_sql_count(
 
     # North: a complaint answered on time; the same customer's repeat, answered late; a claim
     # on quality still open; a question answered (not a complaint).
-    first = await register(client, coordinator, north, work_order_id=repair.id, visit_id=visit_n.id)
+    first = await register_id(
+        client, coordinator, north, work_order_id=repair.id, visit_id=visit_n.id
+    )
     await decide(client, coordinator, first, ["missed_visit", "staff_conduct"], "unjustified")
     await answer(client, coordinator, first)
-    repeat = await register(
+    repeat = await register_id(
         client, coordinator, north, work_order_id=repair.id, visit_id=visit_n.id
     )
     await decide(client, coordinator, repeat, ["missed_visit"], "unjustified")
@@ -148,12 +130,12 @@ async def test_analysis_figures_match_a_direct_sql_count(
         )
         await session.commit()
     await answer(client, coordinator, repeat)
-    claim = await register(client, coordinator, north, "quality_claim", work_order_id=install.id)
+    claim = await register_id(client, coordinator, north, "quality_claim", work_order_id=install.id)
     await decide(client, coordinator, claim, ["poor_quality"], "partly")
-    question = await register(client, coordinator, north, "question")
+    question = await register_id(client, coordinator, north, "question")
     await answer(client, coordinator, question)
     # South: a complaint refused on a listed ground (closed on time), a request still open.
-    refused = await register(
+    refused = await register_id(
         client, coordinator, south, work_order_id=meter.id, visit_id=visit_s.id
     )
     await decide(client, coordinator, refused, ["damage"], "partly")
@@ -161,9 +143,9 @@ async def test_analysis_figures_match_a_direct_sql_count(
         f"{BASE}/{refused}/refusal", json={"ground": "abusive"}, headers=coordinator.headers
     )
     assert response.status_code == 200, response.text
-    await register(client, coordinator, south, "request")
+    await register_id(client, coordinator, south, "request")
     # Elsewhere: outside the coordinator's territories, in none of their figures.
-    other = await register(client, stranger, elsewhere)
+    other = await register_id(client, stranger, elsewhere)
     await decide(client, stranger, other, ["missed_visit"], "unjustified")
     await answer(client, stranger, other)
 

@@ -24,32 +24,13 @@ from service.db.models import (
 )
 from service.settings import EscalationSettings
 from tests.conftest import problem
-from tests.integration.builders import Area, Builder, Person
+from tests.integration.appeals.helpers import BASE, body, register
+from tests.integration.builders import Builder, Person
 from tests.photo_samples import jpeg
 
 pytestmark = pytest.mark.asyncio
 
-BASE = "/api/v1/appeals"
 SETTINGS = EscalationSettings(head_delay_minutes=60, apology_extension_minutes=1440)
-
-
-def body(area: Area, **fields: Any) -> dict[str, Any]:
-    return {
-        "kind": "complaint",
-        "channel": "phone",
-        "territory_id": str(area.territory.id),
-        "author_name": "Иванова Мария Петровна",
-        "text": "Мастер не пришёл в согласованное время.",
-        "contact_phone": "+77011234567",
-        "customer_id": str(area.customer.id),
-        **fields,
-    }
-
-
-async def register(client: Any, who: Person, area: Area, **fields: Any) -> dict[str, Any]:
-    response = await client.post(BASE, json=body(area, **fields), headers=who.headers)
-    assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
 
 
 async def test_register_starts_the_clock_and_tells_the_customer(

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from service.common.actor import Role
 from service.db.models import AppealReason
-from tests.integration.appeals.test_analysis_figures import decide, register
+from tests.integration.appeals.helpers import register_id
+from tests.integration.appeals.test_analysis_figures import decide
 from tests.integration.builders import Area, Builder, Person
 from tests.integration.staff.test_dispatch_pages import csrf, sign_in
 
@@ -22,7 +23,7 @@ REASONS = "/coordinate/appeals/reasons"
 
 async def _complaint(web: Any, who: Person, area: Area, codes: list[str], **links: Any) -> dict:
     """A complaint of the area's customer, decided with these reason codes (none: undecided)."""
-    appeal = await register(web, who, area, **links)
+    appeal = await register_id(web, who, area, **links)
     if codes:
         await decide(web, who, appeal, codes, "partly")
     response = await web.get(f"/api/v1/appeals/{appeal}", headers=who.headers)

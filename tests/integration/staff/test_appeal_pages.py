@@ -19,29 +19,12 @@ from service.db.models import (
     AppealNote,
     AppealUnitRequest,
 )
+from tests.integration.appeals.helpers import register
 from tests.integration.builders import Builder
 from tests.integration.staff.test_dispatch_pages import csrf, sign_in
 
 pytestmark = pytest.mark.asyncio
 PATH = "/coordinate/appeals"
-
-
-async def _complaint(web: Any, coordinator: Any, area: Any) -> dict[str, Any]:
-    """A complaint registered through the API by the territory's coordinator."""
-    registered = await web.post(
-        "/api/v1/appeals",
-        json={
-            "kind": "complaint",
-            "channel": "phone",
-            "territory_id": str(area.territory.id),
-            "author_name": "Иванова Мария Петровна",
-            "text": "Мастер не пришёл.",
-            "contact_phone": "+77011234567",
-        },
-        headers=coordinator.headers,
-    )
-    assert registered.status_code == 201, registered.text
-    return dict(registered.json())
 
 
 async def test_the_territory_staff_see_an_appeal_and_dispatchers_only_read_it(
@@ -52,7 +35,7 @@ async def test_the_territory_staff_see_an_appeal_and_dispatchers_only_read_it(
     foreign = await build.person(Role.COORDINATOR, other.territory)
     technician = await build.person(Role.TECHNICIAN, area.territory)
     dispatcher = await build.person(Role.DISPATCHER, area.territory)
-    appeal = await _complaint(web, coordinator, area)
+    appeal = await register(web, coordinator, area)
     page = f"{PATH}/{appeal['id']}"
 
     # Anonymous: to the sign-in, coming back here.
@@ -200,7 +183,7 @@ async def test_every_appeal_action_refuses_the_wrong_caller_and_writes_nothing(
     coordinator = await build.person(Role.COORDINATOR, area.territory)
     foreign = await build.person(Role.COORDINATOR, other.territory)
     dispatcher = await build.person(Role.DISPATCHER, area.territory)
-    appeal_id = uuid.UUID((await _complaint(web, coordinator, area))["id"])
+    appeal_id = uuid.UUID((await register(web, coordinator, area))["id"])
     page = f"{PATH}/{appeal_id}"
     actions: dict[str, dict[str, Any]] = {
         "take": {},
@@ -341,7 +324,7 @@ async def test_a_measure_is_owned_by_whom_the_coordinator_picks_among_the_territ
     coordinator = await build.person(Role.COORDINATOR, area.territory)
     supervisor = await build.person(Role.SUPERVISOR, area.territory)
     foreign = await build.person(Role.SUPERVISOR, other.territory)
-    appeal_id = uuid.UUID((await _complaint(web, coordinator, area))["id"])
+    appeal_id = uuid.UUID((await register(web, coordinator, area))["id"])
     page = f"{PATH}/{appeal_id}"
     await sign_in(web, coordinator)
     token = csrf((await web.get(page)).text)
@@ -435,7 +418,7 @@ async def test_the_list_says_how_many_appeals_the_filters_find(web: Any, build: 
     area = await build.area()
     coordinator = await build.person(Role.COORDINATOR, area.territory)
     for _ in range(3):
-        await _complaint(web, coordinator, area)
+        await register(web, coordinator, area)
     await sign_in(web, coordinator)
     listing = await web.get(f"{PATH}?lang=ru")
     assert 'id="appeals-count">Обращения: 3<' in listing.text
@@ -449,7 +432,7 @@ async def test_a_coordinator_asks_another_unit_and_records_its_answer(
     coordinator = await build.person(Role.COORDINATOR, area.territory)
     dispatcher = await build.person(Role.DISPATCHER, area.territory)
     foreign = await build.person(Role.COORDINATOR, other.territory)
-    appeal_id = uuid.UUID((await _complaint(web, coordinator, area))["id"])
+    appeal_id = uuid.UUID((await register(web, coordinator, area))["id"])
     page = f"{PATH}/{appeal_id}"
     await sign_in(web, coordinator)
     shown = await web.get(page)

@@ -12,6 +12,7 @@ import pytest
 from service.common.actor import Role
 from service.db.models import AppealNote, WorkOrderEvent
 from service.staff.session import ACCESS_COOKIE, LOGIN_COOKIE, REFRESH_COOKIE, SEED_COOKIE
+from tests.integration.appeals.helpers import register
 from tests.integration.board.test_board_page import login
 from tests.integration.builders import PASSWORD, Builder
 
@@ -150,20 +151,7 @@ async def test_an_appeal_form_posted_after_the_session_ended_returns_to_the_appe
 ) -> None:
     area = await build.area()
     coordinator = await build.person(Role.COORDINATOR, area.territory)
-    registered = await web.post(
-        "/api/v1/appeals",
-        json={
-            "kind": "question",
-            "channel": "phone",
-            "territory_id": str(area.territory.id),
-            "author_name": "Иванова Мария",
-            "text": "Когда придёт мастер?",
-            "contact_phone": "+77011234567",
-        },
-        headers=coordinator.headers,
-    )
-    assert registered.status_code == 201, registered.text
-    appeal_id = uuid.UUID(registered.json()["id"])
+    appeal_id = uuid.UUID((await register(web, coordinator, area, kind="question"))["id"])
     appeal = f"/coordinate/appeals/{appeal_id}"
     assert (await login(web, coordinator, "en")).status_code == 303
     csrf = _CSRF.search((await web.get(appeal)).text)
