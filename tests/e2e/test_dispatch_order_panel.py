@@ -22,7 +22,7 @@ from service.db.models import OutboxMessage, Photo
 from tests.e2e.visit_flow import Phone, local_path, rendered_act, signature_body
 from tests.integration.builders import Builder
 from tests.integration.mobile.conftest import Field
-from tests.integration.staff.test_dispatch_pages import sign_in
+from tests.integration.staff.forms import sign_in
 
 pytestmark = pytest.mark.asyncio
 

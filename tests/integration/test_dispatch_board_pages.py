@@ -12,23 +12,13 @@ from sqlalchemy import select
 
 from service.common.actor import Role
 from service.db.models import AuditEntry, Site, Visit, WorkOrderEvent
-from tests.integration.builders import PASSWORD, Builder, Person
+from tests.integration.builders import Builder, Person
+from tests.integration.staff.forms import sign_in
 
 pytestmark = pytest.mark.asyncio
 ALMATY = ZoneInfo("Asia/Almaty")
-_TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 PAGES = ("/dispatch/schedule", "/dispatch/map", "/dispatch/lateness")
-
-
-async def sign_in(client: Any, who: Person) -> Any:
-    form = await client.get("/staff/login")
-    match = _TOKEN.search(form.text)
-    assert match, form.text
-    return await client.post(
-        "/staff/login",
-        data={"username": who.user.username, "password": PASSWORD, "form_token": match[1]},
-    )
 
 
 def _tomorrow_at(hour: int) -> datetime:

@@ -14,7 +14,7 @@ from service.db.models import AppealReason
 from tests.integration.appeals.helpers import register_id
 from tests.integration.appeals.test_analysis_figures import decide
 from tests.integration.builders import Area, Builder, Person
-from tests.integration.staff.test_dispatch_pages import csrf, sign_in
+from tests.integration.staff.forms import csrf, sign_in
 
 pytestmark = pytest.mark.asyncio
 ANALYSIS = "/coordinate/appeals/analysis"

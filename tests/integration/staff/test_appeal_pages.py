@@ -21,7 +21,7 @@ from service.db.models import (
 )
 from tests.integration.appeals.helpers import register
 from tests.integration.builders import Builder
-from tests.integration.staff.test_dispatch_pages import csrf, sign_in
+from tests.integration.staff.forms import csrf, sign_in
 
 pytestmark = pytest.mark.asyncio
 PATH = "/coordinate/appeals"

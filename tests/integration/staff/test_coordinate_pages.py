@@ -23,7 +23,7 @@ from service.db.models import (
     WorkOrderEvent,
 )
 from tests.integration.builders import Area, Builder, Person
-from tests.integration.staff.test_dispatch_pages import csrf, sign_in
+from tests.integration.staff.forms import csrf, sign_in
 
 pytestmark = pytest.mark.asyncio
 

@@ -6,19 +6,17 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from sqlalchemy import select
 
 from service.common.actor import Role
 from service.db.models import AuditEntry, Customer, Site, Visit, WorkOrder
-from tests.integration.builders import PASSWORD, Area, Builder, Person
+from tests.integration.builders import Area, Builder, Person
+from tests.integration.staff.forms import csrf, sign_in
 
 pytestmark = pytest.mark.asyncio
 
-_TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
-_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 _SLOT = re.compile(r'name="slot" value="([^"]+)"')
 _VERSION = re.compile(r'name="version" value="(\d+)"')
 
@@ -45,28 +43,6 @@ async def scene(build: Builder) -> Scene:
     order = await build.order(area, control_deadline=now + timedelta(hours=30))
     foreign = await build.order(other, control_deadline=now + timedelta(hours=3))
     return Scene(area, other, dispatcher, other_dispatcher, tech, order, foreign)
-
-
-async def sign_in(client: Any, who: Person, next_path: str = "", password: str = PASSWORD) -> Any:
-    """Sign in through the shared staff form, as a browser does."""
-    form = await client.get("/staff/login" + (f"?next={quote(next_path)}" if next_path else ""))
-    assert form.status_code == 200, form.text
-    token = _TOKEN.search(form.text)
-    assert token
-    data = {
-        "username": who.user.username,
-        "password": password,
-        "form_token": token[1],
-        "next": next_path,
-        "language": "en",
-    }
-    return await client.post("/staff/login", data=data)
-
-
-def csrf(html: str) -> str:
-    match = _CSRF.search(html)
-    assert match
-    return match[1]
 
 
 async def test_sign_in_returns_to_the_page_wanted_or_the_roles_home(
