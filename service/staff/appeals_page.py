@@ -251,8 +251,7 @@ class AppealsPageController(Controller):
         places = await _territories(
             db_session, None if actor.is_admin else set(actor.territory_ids)
         )
-        order = form.get("work_order_id", "")
-        here = f"{PATH}/new" + (f"?{urlencode({'work_order': order})}" if order else "")
+        here = _new_url(form.get("work_order_id", ""))
         return staff.page(
             "staff/appeals/new.html.j2",
             {
@@ -270,7 +269,9 @@ class AppealsPageController(Controller):
         self, data: Form, staff: StaffDep, db_session: DbSession, state: State
     ) -> Response[Any]:
         """Register the appeal; the customer is sent its number and status link."""
-        if (refused := staff.refusal(APPEALS, data, f"{PATH}/new")) is not None:
+        # A session that ended while the form was open returns to it, still tied to the order.
+        form_page = _new_url(data.get("work_order_id", "").strip())
+        if (refused := staff.refusal(APPEALS, data, form_page)) is not None:
             return refused
         values: dict[str, Any] = {
             key: data.get(key, "").strip()
@@ -678,6 +679,11 @@ class AppealsPageController(Controller):
         except NotFound:
             return staff.not_found()
         return staff.redirect(url)
+
+
+def _new_url(work_order: str) -> str:
+    """The register form's address; tied to an order when opened from the order's panel."""
+    return f"{PATH}/new" + (f"?{urlencode({'work_order': work_order[:64]})}" if work_order else "")
 
 
 async def _order_prefill(

@@ -367,8 +367,13 @@ async def test_a_dispatcher_registers_a_complaint_from_the_order_panel(
     order = await build.order(area)
     foreign_order = await build.order(other)
     new = f"{PATH}/new?work_order={order.id}"
-    # Anonymous: the sign-in, coming back to the prefilled form.
+    # Anonymous: the sign-in, coming back to the prefilled form (a posted one too: a session
+    # that ended while the form was open returns to the form still tied to the order).
     assert (await web.get(new)).headers["location"].startswith("/staff/login?next=")
+    appeals = await build.count(Appeal)
+    posted = await web.post(PATH, data={"csrf": "x", "work_order_id": str(order.id)})
+    assert posted.headers["location"] == f"/staff/login?next={quote(new, safe='')}"
+    assert await build.count(Appeal) == appeals
     await sign_in(web, dispatcher)
     panel = await web.get(f"/dispatch/orders/{order.id}")
     assert f'href="{PATH}/new?work_order={order.id}"' in panel.text
@@ -391,7 +396,6 @@ async def test_a_dispatcher_registers_a_complaint_from_the_order_panel(
         "reply_channel": "sms",
         "work_order_id": str(order.id),
     }
-    appeals = await build.count(Appeal)
     for bad in ({"work_order_id": str(foreign_order.id)}, {"work_order_id": "x"}, {"text": " "}):
         refused = await web.post(PATH, data={**fields, **bad})
         assert refused.status_code == 422, (bad, refused.text[:300])
