@@ -532,6 +532,12 @@ async def test_the_panel_names_skills_in_the_page_language(
     assert "<dt>Skill</dt><dd>Repair, welding</dd>" in panel.text
     ru = await web.get(f"/dispatch/orders/{scene.order.id}", params={"lang": "ru"})
     assert "<dt>Навык</dt><dd>Устранение повреждения, welding</dd>" in ru.text
+    # The queue's skill filter offers the same names (it filters by the code it fills in).
+    queue = await web.get("/dispatch", params={"lang": "ru"})
+    assert '<option value="repair" label="Устранение повреждения"></option>' in queue.text
+    assert 'list="f-skills"' in queue.text
+    found = await web.get("/dispatch/queue", params={"skill": "repair"})
+    assert scene.order.number in found.text
 
 
 async def test_an_admin_books_reassigns_and_cancels_as_the_api_lets_them(
