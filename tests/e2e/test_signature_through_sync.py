@@ -94,3 +94,36 @@ async def test_sign_act_from_the_phone_needs_a_signed_act_and_records_that_act(
     async with build.sessionmaker() as session:
         stored = await session.get_one(SyncOperation, uuid.UUID(repeat["id"]))
     assert stored.status == "applied"
+
+
+async def test_an_outcome_cannot_carry_in_photos_that_are_not_confirmed(
+    client: Any, build: Builder, field: Field
+) -> None:
+    # The same rules as a single answer: an outcome's answers name only the visit's stored photos.
+    day = (await client.get("/mobile/v1/day", headers=field.phone.headers())).json()
+    visit = day["visits"][0]
+    phone = Phone(client, field.phone.access_token, visit["visit_id"], visit["location"])
+    here = {"lat": visit["location"]["lat"], "lon": visit["location"]["lon"], "accuracy_m": 5}
+    await phone.push(phone.op("arrived", location=here))
+    await phone.answer_until_signing(visit["work_type"], skip={"photo_after"})
+    ending = phone.op(
+        "outcome",
+        {
+            "outcome": "needs_revisit",
+            "answers": [
+                {"step_id": "photo_after", "photo_ids": [str(uuid.uuid4())]},
+                {"step_id": "revisit_reason", "value": "parts_missing"},
+            ],
+        },
+    )
+    refused = await _push(client, field, ending, "en")
+    assert (refused["status"], refused["code"]) == ("rejected", "photo_not_confirmed"), refused
+    async with build.sessionmaker() as session:
+        assert (await session.get_one(Visit, field.visit.id)).status == "on_site"
+        stored = await session.scalars(
+            select(ChecklistAnswer.step_id).where(
+                ChecklistAnswer.visit_id == field.visit.id,
+                ChecklistAnswer.step_id.in_(["photo_after", "revisit_reason"]),
+            )
+        )
+        assert list(stored) == []
