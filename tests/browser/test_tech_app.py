@@ -20,7 +20,9 @@ from playwright.async_api import Browser, BrowserContext, Page
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import select
 
+from checklists.schema import GeoPoint
 from service.common.actor import Role
+from service.common.geo import point_ewkt
 from service.db.models import Act, Photo, SyncOperation, Visit, WorkOrder
 from service.demo.seed import answers_so_far
 from service.visit_checklists.registry import TemplateRegistry
@@ -163,7 +165,7 @@ async def test_a_visit_on_site_shows_the_checks_the_server_already_holds(
             TemplateRegistry(),
             visit,
             order,
-            (site["lon"], site["lat"]),
+            point_ewkt(GeoPoint(lat=site["lat"], lon=site["lon"])),
             {day.technician.technician.id: day.technician.user.id},
         )
         await session.commit()
