@@ -181,6 +181,30 @@ async def test_a_visit_on_site_shows_the_checks_the_server_already_holds(
     await context.close()
 
 
+async def test_a_failed_ask_for_the_servers_answers_is_not_repeated_on_every_step(
+    browser: Browser, live_server: str, build: Builder
+) -> None:
+    day = await a_day(build)
+    context, page, errors = await signed_in(browser, live_server, day)
+    asked: list[str] = []
+
+    async def unavailable(route: Any) -> None:
+        asked.append(route.request.url)
+        await route.fulfill(status=503, body="")
+
+    await page.route("**/mobile/v1/visits/*/checklist*", unavailable)
+    await page.locator("ol.visits > li").first.locator("button.primary").click()
+    first = await answer_step(page)
+    second = await answer_step(page)
+    # Each answer drew the visit again; the server was asked once, when it was opened.
+    assert (first, second) != ("", "")
+    assert len(asked) == 1, asked
+    await page.unroute("**/mobile/v1/visits/*/checklist*")
+    errors[:] = [e for e in errors if "503" not in e]
+    assert errors == []
+    await context.close()
+
+
 async def test_log_in_and_see_the_day_then_open_it_offline(
     browser: Browser, live_server: str, build: Builder
 ) -> None:
