@@ -419,9 +419,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raw = get(name)
         return default if raw is None else decode_int(name, raw, low, high)
 
-    def number(name: str, default: float, low: float = 0.0) -> float:
+    def number(name: str, default: float, low: float = 0.0, high: float | None = None) -> float:
         raw = get(name)
-        return default if raw is None else decode_float(name, raw, low)
+        return default if raw is None else decode_float(name, raw, low, high)
 
     def flag(name: str) -> bool:
         raw = get(name)
@@ -540,9 +540,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             echo=flag("DB_ECHO"),
             read_url=_read_database_url(url("READ_DATABASE_URL", DATABASE_SCHEMES)),
             read_pool_size=integer("READ_DB_POOL_SIZE", 2, 1, 100),
-            read_max_lag_seconds=decode_float(
-                "READ_MAX_LAG_SECONDS", get("READ_MAX_LAG_SECONDS", "30") or "30", 0.0, 86_400.0
-            ),
+            read_max_lag_seconds=number("READ_MAX_LAG_SECONDS", 30.0, 0.0, 86_400.0),
         ),
         auth=AuthSettings(
             jwt_secret=secret,

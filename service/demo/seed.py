@@ -212,8 +212,6 @@ async def seed(session: AsyncSession, rng_seed: int = 20261122) -> str:
     await session.flush()
 
     sites: list[tuple[Site, Customer, Territory]] = []
-    # Where each site is (lon, lat): an arrival on site is recorded there.
-    positions: dict[uuid.UUID, tuple[float, float]] = {}
     for index in range(CUSTOMERS):
         territory_index = index % len(territories)
         territory, spec = territories[territory_index], TERRITORIES[territory_index]
@@ -242,14 +240,14 @@ async def seed(session: AsyncSession, rng_seed: int = 20261122) -> str:
         session.add(site)
         sites.append((site, customer, territory))
     await session.flush()
-    positions = {site.id: _site_position(site) for site, _, _ in sites}
 
     sequence_start = await session.scalar(
         text("SELECT setval('work_order_number_seq', nextval('work_order_number_seq') + :n)"),
         {"n": WORK_ORDERS},
     )
     busy: set[tuple[uuid.UUID, datetime]] = set()
-    on_site: list[tuple[Visit, WorkOrder, tuple[float, float]]] = []
+    # Visits on site and where their site is (EWKT): the arrival is recorded there.
+    on_site: list[tuple[Visit, WorkOrder, str]] = []
     statuses = STATUS_MIX[:]
     rng.shuffle(statuses)
     for index, status in enumerate(statuses):
@@ -297,12 +295,12 @@ async def seed(session: AsyncSession, rng_seed: int = 20261122) -> str:
         if visit is not None:
             session.add(visit)
             if visit.status == "on_site":
-                on_site.append((visit, order, positions[site.id]))
+                on_site.append((visit, order, site.location))
     await session.flush()
     registry = TemplateRegistry()
     by_technician = {t.id: t.user_id for group in technicians.values() for t in group}
-    for visit, order, position in on_site:
-        await answers_so_far(session, registry, visit, order, position, by_technician)
+    for visit, order, location in on_site:
+        await answers_so_far(session, registry, visit, order, location, by_technician)
     await record(
         session,
         None,
@@ -360,22 +358,16 @@ def _demo_visit(
     return None
 
 
-def _site_position(site: Site) -> tuple[float, float]:
-    """(lon, lat) of a site this seed created (its location is still the EWKT it was given)."""
-    point = str(site.location).partition("POINT(")[2].rstrip(")")
-    lon, lat = point.split()
-    return float(lon), float(lat)
-
-
 async def answers_so_far(
     session: AsyncSession,
     registry: TemplateRegistry,
     visit: Visit,
     order: WorkOrder,
-    position: tuple[float, float],
+    location: str,
     technicians: dict[uuid.UUID, uuid.UUID],
 ) -> None:
-    """What a visit on site has recorded by now: the checks before departure, then the arrival.
+    """What a visit on site has recorded by now: the checks before departure, then the arrival
+    at ``location`` (the site's EWKT).
 
     Without them the technician's app shows a technician standing at the door "Before departure
     0 of 6". Nothing is recorded when no checklist is published (the seed then stands alone).
@@ -412,7 +404,6 @@ async def answers_so_far(
                 recorded_by=recorded_by,
             )
         )
-    lon, lat = position
     if "geo_arrival" in template.steps:
         session.add(
             ChecklistAnswer(
@@ -421,7 +412,7 @@ async def answers_so_far(
                 value=None,
                 answered_at=visit.arrived_at,
                 received_at=visit.arrived_at,
-                location=f"SRID=4326;POINT({lon!r} {lat!r})",
+                location=location,
                 accuracy_m=8.0,
                 recorded_by=recorded_by,
             )

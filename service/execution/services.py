@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -218,8 +219,7 @@ class FieldworkService:
             Answer,
             from_attributes=True,
         )
-        await self._require_confirmed_photos(visit, payload.photo_ids)
-        answer = await self._signed_act_answer(visit, answer)
+        answer = await self._phone_answer(visit, answer)
         row = await self.checklists.record(
             visit, answer, operation_id=operation_id, lang=self.language
         )
@@ -270,7 +270,7 @@ class FieldworkService:
                 },
                 Answer,
             )
-            answer = await self._signed_act_answer(visit, answer)
+            answer = await self._phone_answer(visit, answer)
             await self.checklists.record(visit, answer, outcome=payload.outcome, lang=self.language)
         answers = await self.checklists.effective_answers(visit.id)
         state = await self.checklists.state(
@@ -352,6 +352,15 @@ class FieldworkService:
             "incident": msgspec.to_builtins(state.incident),
         }
 
+    async def _phone_answer(self, visit: Visit, answer: Answer) -> Answer:
+        """An answer from the phone, alone or with an outcome, as the checklist may keep it.
+
+        The engine checks the answer's shape; what the phone can only claim is checked here:
+        its photos are the visit's and stored, a signature is the act the customer signed.
+        """
+        await self._require_confirmed_photos(visit, answer.photo_ids)
+        return await self._signed_act_answer(visit, answer)
+
     async def _signed_act_answer(self, visit: Visit, answer: Answer) -> Answer:
         """A signature step answered from the phone: the act the customer signed, or a refusal.
 
@@ -379,7 +388,7 @@ class FieldworkService:
             )
         return msgspec.structs.replace(answer, value=str(act_id))
 
-    async def _require_confirmed_photos(self, visit: Visit, photo_ids: list[str]) -> None:
+    async def _require_confirmed_photos(self, visit: Visit, photo_ids: Sequence[str]) -> None:
         """Photos must belong to the visit and be confirmed (size and SHA-256 verified)."""
         if not photo_ids:
             return

@@ -28,9 +28,9 @@ from sqlalchemy.orm import selectinload
 
 import reports
 from checklists import Answer, Lang
-from checklists.schema import Outcome
+from checklists.schema import Outcome, SignatureStep
 from reports.snapshot import MAX_STROKE_POINTS
-from service.acts.content import AFTER_SIGNING
+from service.acts.content import AFTER_SIGNING, act_kind
 from service.acts.sealing import Sealer
 from service.acts.services import ActService, photo_keys
 from service.audit.services import record
@@ -518,14 +518,20 @@ class SigningService:
         )
         key = blob_key("signatures", str(act.id), f"{png_sha}.png")
         await self.store.put(key, png, content_type="image/png", sha256_hex=png_sha)
-        step = "sign_act" if act.kind == "completion" else "sign_handover_act"
         checklists = ChecklistService(self.session, technician, self.registry)
         _, template = await checklists.pin(visit)
-        if step in template.steps:
-            await checklists.record(
-                visit,
-                Answer(step_id=step, value=str(act.id), answered_at=data.device_time or signed_at),
-            )
+        # The signature step of this act's kind answers itself (the phone only repeats it).
+        for compiled in template.steps.values():
+            step = compiled.step
+            if isinstance(step, SignatureStep) and act_kind(step.document) == act.kind:
+                await checklists.record(
+                    visit,
+                    Answer(
+                        step_id=step.id,
+                        value=str(act.id),
+                        answered_at=data.device_time or signed_at,
+                    ),
+                )
         acts = self._acts(technician)
         # The PDF and its seal take seconds: the worker makes them (service.acts.rendering).
         signed = await acts.record_signatures(act.id, [signature])

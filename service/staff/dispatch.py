@@ -18,6 +18,7 @@ import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reports.i18n import format_distance
 from service.acts.page import act_status_text
 from service.acts.services import ActFilters, ActService
 from service.auth.guards import passing
@@ -295,7 +296,7 @@ class DispatchPanel:
             return {
                 "value": slot_value(slot.window.start, slot.window.end, c.technician_id),
                 "name": c.full_name,
-                "distance": t["km"].format(km=c.distance_km),
+                "distance": format_distance(c.distance_km * 1000, language),
                 "travel": t["travel"].format(m=c.travel_minutes),
                 "load": text("load", language, n=c.visits_that_day),
                 "arrival": t["arrival"].format(

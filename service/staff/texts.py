@@ -172,7 +172,6 @@ TEXTS: dict[str, Message | Plural] = {
     "offers_for": msg("staff.offers_for", "Windows from"),
     "show_offers": msg("staff.show_offers", "Show windows"),
     "no_offers": msg("staff.no_offers", "No free windows. Choose another date."),
-    "km": msg("staff.km", "{km} km"),
     "travel": msg("staff.travel", "{m} min travel"),
     # A number in it: the form follows the number (1 visit, 2 визита, 5 визитов).
     "load": nmsg("staff.load", "{n} visit that day", "{n} visits that day"),

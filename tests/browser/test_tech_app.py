@@ -20,7 +20,9 @@ from playwright.async_api import Browser, BrowserContext, Page
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import select
 
+from checklists.schema import GeoPoint
 from service.common.actor import Role
+from service.common.geo import point_ewkt
 from service.db.models import Act, Photo, SyncOperation, Visit, WorkOrder
 from service.demo.seed import answers_so_far
 from service.visit_checklists.registry import TemplateRegistry
@@ -163,7 +165,7 @@ async def test_a_visit_on_site_shows_the_checks_the_server_already_holds(
             TemplateRegistry(),
             visit,
             order,
-            (site["lon"], site["lat"]),
+            point_ewkt(GeoPoint(lat=site["lat"], lon=site["lon"])),
             {day.technician.technician.id: day.technician.user.id},
         )
         await session.commit()
@@ -175,6 +177,30 @@ async def test_a_visit_on_site_shows_the_checks_the_server_already_holds(
     assert await page.locator("section.step").get_attribute("data-step") == "greeting"
     await fits(page, "visit on site 390")
     await shot(page, "visit-on-site-ru-390")
+    assert errors == []
+    await context.close()
+
+
+async def test_a_failed_ask_for_the_servers_answers_is_not_repeated_on_every_step(
+    browser: Browser, live_server: str, build: Builder
+) -> None:
+    day = await a_day(build)
+    context, page, errors = await signed_in(browser, live_server, day)
+    asked: list[str] = []
+
+    async def unavailable(route: Any) -> None:
+        asked.append(route.request.url)
+        await route.fulfill(status=503, body="")
+
+    await page.route("**/mobile/v1/visits/*/checklist*", unavailable)
+    await page.locator("ol.visits > li").first.locator("button.primary").click()
+    first = await answer_step(page)
+    second = await answer_step(page)
+    # Each answer drew the visit again; the server was asked once, when it was opened.
+    assert (first, second) != ("", "")
+    assert len(asked) == 1, asked
+    await page.unroute("**/mobile/v1/visits/*/checklist*")
+    errors[:] = [e for e in errors if "503" not in e]
     assert errors == []
     await context.close()
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from service.db.models import ChecklistAnswer, SyncOperation, Visit
+from service.db.models import ChecklistAnswer, SyncOperation, Visit, WorkOrder
 from tests.e2e.visit_flow import Phone, signature_body
 from tests.integration.builders import Builder
 from tests.integration.mobile.conftest import Field
@@ -94,3 +94,72 @@ async def test_sign_act_from_the_phone_needs_a_signed_act_and_records_that_act(
     async with build.sessionmaker() as session:
         stored = await session.get_one(SyncOperation, uuid.UUID(repeat["id"]))
     assert stored.status == "applied"
+
+
+async def test_an_outcome_cannot_carry_in_photos_that_are_not_confirmed(
+    client: Any, build: Builder, field: Field
+) -> None:
+    # The same rules as a single answer: an outcome's answers name only the visit's stored photos.
+    day = (await client.get("/mobile/v1/day", headers=field.phone.headers())).json()
+    visit = day["visits"][0]
+    phone = Phone(client, field.phone.access_token, visit["visit_id"], visit["location"])
+    here = {"lat": visit["location"]["lat"], "lon": visit["location"]["lon"], "accuracy_m": 5}
+    await phone.push(phone.op("arrived", location=here))
+    await phone.answer_until_signing(visit["work_type"], skip={"photo_after"})
+    ending = phone.op(
+        "outcome",
+        {
+            "outcome": "needs_revisit",
+            "answers": [
+                {"step_id": "photo_after", "photo_ids": [str(uuid.uuid4())]},
+                {"step_id": "revisit_reason", "value": "parts_missing"},
+            ],
+        },
+    )
+    refused = await _push(client, field, ending, "en")
+    assert (refused["status"], refused["code"]) == ("rejected", "photo_not_confirmed"), refused
+    async with build.sessionmaker() as session:
+        assert (await session.get_one(Visit, field.visit.id)).status == "on_site"
+        stored = await session.scalars(
+            select(ChecklistAnswer.step_id).where(
+                ChecklistAnswer.visit_id == field.visit.id,
+                ChecklistAnswer.step_id.in_(["photo_after", "revisit_reason"]),
+            )
+        )
+        assert list(stored) == []
+
+
+async def test_the_signing_page_answers_the_signature_step_of_the_acts_own_kind(
+    client: Any, build: Builder, field: Field
+) -> None:
+    # An installation signs two acts: the handover act's signature answers its own step only.
+    async with build.sessionmaker() as session:
+        (await session.get_one(WorkOrder, field.order.id)).type = "installation"
+        await session.commit()
+    day = (await client.get("/mobile/v1/day", headers=field.phone.headers())).json()
+    visit = day["visits"][0]
+    phone = Phone(client, field.phone.access_token, visit["visit_id"], visit["location"])
+    here = {"lat": visit["location"]["lat"], "lon": visit["location"]["lon"], "accuracy_m": 5}
+    await phone.push(phone.op("arrived", location=here))
+    await phone.answer_until_signing("installation")
+    started = await client.post(
+        f"/mobile/v1/visits/{visit['visit_id']}/acts",
+        json={"kind": "handover"},
+        headers=field.phone.headers(),
+    )
+    assert started.status_code == 201, started.text
+    link = started.json()
+    path = link["signing_url"].split("127.0.0.1:8000", 1)[-1]
+    signed = await client.post(path, json=signature_body(link["snapshot_sha256"]))
+    assert signed.status_code == 200, signed.text
+    async with build.sessionmaker() as session:
+        answered = {
+            step: value
+            for step, value in await session.execute(
+                select(ChecklistAnswer.step_id, ChecklistAnswer.value).where(
+                    ChecklistAnswer.visit_id == field.visit.id,
+                    ChecklistAnswer.step_id.in_(["sign_act", "sign_handover_act"]),
+                )
+            )
+        }
+    assert answered == {"sign_handover_act": link["act_id"]}

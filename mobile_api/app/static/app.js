@@ -467,7 +467,13 @@ const ARRIVED_STATUSES = new Set(["on_site", "completed"]);
 // reinstalled) are taken from the server once per visit, so the screens do not ask for checks
 // already made; the phone's own answers, sent or waiting, stay as they are. Photo answers are
 // left out: their ids name photos this phone does not hold.
+// Asked at most once per visit while the app runs: every answer draws the visit again, and a
+// failed ask (offline, an error) must not make each of those wait for the network.
+const serverAsked = new Set();
+
 async function adoptServerAnswers(ctx, state) {
+  if (serverAsked.has(ctx.visit.visit_id)) return;
+  serverAsked.add(ctx.visit.visit_id);
   try {
     const response = await api(`/mobile/v1/visits/${ctx.visit.visit_id}/checklist?lang=${lang()}`);
     if (!response.ok) return;
@@ -483,7 +489,7 @@ async function adoptServerAnswers(ctx, state) {
     state.server_read = true;
     await saveVisitState(ctx.visit.visit_id, state);
   } catch {
-    // Offline or signed out: the next opening asks again.
+    // Offline or signed out: the app's next start asks again.
   }
 }
 

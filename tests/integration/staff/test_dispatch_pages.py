@@ -217,6 +217,17 @@ async def test_offers_lead_with_each_free_technicians_best_window(
     assert {v.split("|")[2] for v in every} == set(leading)
 
 
+async def test_offers_print_distances_as_the_act_does(web: Any, scene: Scene) -> None:
+    # format_distance: whole metres below 1 km, then kilometres with the page's decimal mark.
+    await sign_in(web, scene.dispatcher)
+    for lang, pattern in (("en", r"\d+ m|\d+\.\d km"), ("ru", r"\d+ м|\d+,\d км")):
+        page = await _panel(web, scene, lang=lang)
+        subs = re.findall(r'<span class="sub">([^<·]+) ·', page.text)
+        assert subs
+        for distance in subs:
+            assert re.fullmatch(pattern, distance.strip()), (lang, subs)
+
+
 async def test_booking_form_errors_keep_what_was_typed_and_write_nothing(
     web: Any, scene: Scene, build: Builder
 ) -> None:
