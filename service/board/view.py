@@ -40,6 +40,7 @@ from service.board.texts import (
 from service.common.actor import Actor, Role
 from service.common.i18n import format_share
 from service.common.pagination import decode_cursor
+from service.common.params import uuid_or_none
 from service.common.scope import territory_condition
 from service.db.base import utcnow
 from service.db.models import AppealReason, Technician, Territory, User
@@ -75,13 +76,6 @@ _KPI_CACHE_SIZE = 512
 _KPI_CACHE: dict[tuple[Any, ...], tuple[float, schemas.Kpis, ReasonNames]] = {}
 
 
-def _uuid(value: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError:
-        return None
-
-
 def _choice(value: str | None, allowed: tuple[str, ...]) -> str | None:
     return value if value in allowed else None
 
@@ -110,11 +104,11 @@ class BoardQuery(msgspec.Struct, frozen=True):
     def parse(cls, params: Mapping[str, str]) -> BoardQuery:
         """Read the query string leniently: a link edited by hand still shows a board."""
         return cls(
-            territory=_uuid(params.get("territory")),
+            territory=uuid_or_none(params.get("territory")),
             type=_choice(params.get("type"), WORK_TYPES),
             priority=_choice(params.get("priority"), PRIORITIES),
             bucket=_choice(params.get("bucket"), schemas.BUCKETS),
-            technician=_uuid(params.get("technician")),
+            technician=uuid_or_none(params.get("technician")),
             cursor=_cursor(params.get("cursor")),
         )
 

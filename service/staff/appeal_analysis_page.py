@@ -9,7 +9,6 @@ both on the clock of the chosen territory (else of most of the caller's territor
 from __future__ import annotations
 
 import re
-import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -24,7 +23,7 @@ from service.appeals.analysis import MAX_PERIOD, AnalysisService
 from service.appeals.services import WORKER_ROLES
 from service.board.texts import format_month
 from service.common.i18n import Language, format_share
-from service.common.params import DbSession
+from service.common.params import DbSession, uuid_or_none
 from service.db.base import utcnow
 from service.db.models import AppealReason, Territory
 from service.staff.appeals_texts import appeal_texts
@@ -124,13 +123,6 @@ def analysis_period(
     return _days(first, last, zone, f"{first:%Y-%m}")
 
 
-def _uuid(value: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError:
-        return None
-
-
 class AppealAnalysisController(Controller):
     """Complaint figures of a period in the caller's territories."""
 
@@ -154,7 +146,7 @@ class AppealAnalysisController(Controller):
         if not actor.is_admin:
             stmt = stmt.where(Territory.id.in_(actor.territory_ids))
         places = {row.id: (row.name, row.time_zone) for row in await db_session.execute(stmt)}
-        territory = _uuid(params.get("territory"))
+        territory = uuid_or_none(params.get("territory"))
         if params.get("territory") and territory not in places:
             # Not one of the caller's territories (or no territory at all): nothing to show.
             return staff.not_found()
