@@ -32,6 +32,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.appeals.analysis import appeal_kpis
+from service.appeals.schemas import AppealKpi
 from service.board import schemas
 from service.common.actor import Actor
 from service.db.base import utcnow
@@ -272,12 +273,24 @@ class KpiService:
         now = utcnow()
         params = self.parameters(query, now)
 
-        async def figures(session: AsyncSession) -> Any:
+        # Every family in one read, so all of them are as of ``data_as_of`` (the standby's
+        # snapshot when it answers).
+        async def figures(session: AsyncSession) -> tuple[Any, AppealKpi]:
             await session.execute(text(STATEMENT_SETTINGS))
-            return (await session.execute(MONTH, params)).one()
+            row = (await session.execute(MONTH, params)).one()
+            appeals = await appeal_kpis(
+                session,
+                self.actor,
+                query.start,
+                query.end,
+                territory_id=query.territory_id,
+                technician_id=query.technician_id,
+                now=now,
+            )
+            return row, appeals
 
         read = await self.standby.read(self.session, figures)
-        row = read.value
+        row, appeals = read.value
         visits, resolution, checklists, overdue = (
             _Figures(row.visits),
             _Figures(row.resolution),
@@ -360,15 +373,7 @@ class KpiService:
                 overdue=int(overdue.overdue),
                 overdue_share=_share(int(overdue.overdue), int(overdue.open_orders)),
             ),
-            appeals=await appeal_kpis(
-                self.session,
-                self.actor,
-                query.start,
-                query.end,
-                territory_id=query.territory_id,
-                technician_id=query.technician_id,
-                now=now,
-            ),
+            appeals=appeals,
         )
 
 

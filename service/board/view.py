@@ -39,6 +39,7 @@ from service.board.texts import (
 from service.common.actor import Actor, Role
 from service.common.i18n import format_month, format_share
 from service.common.pagination import decode_cursor
+from service.common.params import uuid_or_none
 from service.common.scope import territory_condition
 from service.db.base import utcnow
 from service.db.models import AppealReason, Technician, Territory, User
@@ -61,20 +62,17 @@ OPTION_LIMIT = 500
 WORK_TYPES: tuple[str, ...] = get_args(WorkType)
 PRIORITIES: tuple[str, ...] = get_args(Priority)
 _CURSOR_MAX = 200
+# A complaint reason's names by code, by language.
+ReasonNames = Mapping[str, Mapping[str, str]]
 
 # Every coordinator's board refreshes each minute, and month-to-date KPIs read a month of
 # records (about 1.7 s at 100,000 orders a month, `make bench`) while moving slowly: each
 # scope's figures are reused for a few minutes in this process.
 KPI_TTL_SECONDS = 300.0
 _KPI_CACHE_SIZE = 512
-_KPI_CACHE: dict[tuple[Any, ...], tuple[float, schemas.Kpis]] = {}
-
-
-def _uuid(value: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError:
-        return None
+# Each entry: when computed, the figures, and the names (in every language) of the complaint
+# reasons among them, so a cached board renders without a query of its own.
+_KPI_CACHE: dict[tuple[Any, ...], tuple[float, schemas.Kpis, ReasonNames]] = {}
 
 
 def _choice(value: str | None, allowed: tuple[str, ...]) -> str | None:
@@ -105,11 +103,11 @@ class BoardQuery(msgspec.Struct, frozen=True):
     def parse(cls, params: Mapping[str, str]) -> BoardQuery:
         """Read the query string leniently: a link edited by hand still shows a board."""
         return cls(
-            territory=_uuid(params.get("territory")),
+            territory=uuid_or_none(params.get("territory")),
             type=_choice(params.get("type"), WORK_TYPES),
             priority=_choice(params.get("priority"), PRIORITIES),
             bucket=_choice(params.get("bucket"), schemas.BUCKETS),
-            technician=_uuid(params.get("technician")),
+            technician=uuid_or_none(params.get("technician")),
             cursor=_cursor(params.get("cursor")),
         )
 
@@ -212,7 +210,7 @@ class BoardPageService:
             filters, query.cursor, PAGE_SIZE, now, counts=counted.value
         )
         display_zone = self._display_zone(query, territories)
-        kpis = await self._kpis(query, now.astimezone(display_zone))
+        kpis, reason_names = await self._kpis(query, now.astimezone(display_zone))
         escalations = await EscalationService(self.session, self.actor).pending(
             territory_id=query.territory, limit=ESCALATION_LIMIT
         )
@@ -272,9 +270,7 @@ class BoardPageService:
                 language,
                 time=zoned(kpis.data_as_of),
             ),
-            "appeal_kpis": self._appeal_figures(
-                kpis.appeals, language, await self._reason_names(language)
-            ),
+            "appeal_kpis": self._appeal_figures(kpis.appeals, language, reason_names),
             # The analysis lives in the appeals workspace; dispatchers read the board only.
             "analysis_url": (
                 "/coordinate/appeals/analysis"
@@ -362,8 +358,11 @@ class BoardPageService:
         common = Counter(t.time_zone for t in territories).most_common(1)
         return _zone(common[0][0] if common else None)
 
-    async def _kpis(self, query: BoardQuery, local_now: datetime) -> schemas.Kpis:
-        """The current calendar month in the board's time zone (reused for a few minutes)."""
+    async def _kpis(
+        self, query: BoardQuery, local_now: datetime
+    ) -> tuple[schemas.Kpis, ReasonNames]:
+        """The current calendar month in the board's time zone, with its top complaint reasons'
+        names (reused for a few minutes)."""
         month_start = local_now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
         if month_start.month == 12:
             next_month = month_start.replace(year=month_start.year + 1, month=1)
@@ -378,7 +377,7 @@ class BoardPageService:
         )
         cached = _KPI_CACHE.get(key)
         if cached is not None and time.monotonic() - cached[0] < KPI_TTL_SECONDS:
-            return cached[1]
+            return cached[1], cached[2]
         start, end = kpi_period(month_start, next_month, utcnow())
         kpis = await KpiService(self.session, self.actor, self.standby).compute(
             KpiQuery(
@@ -387,17 +386,22 @@ class BoardPageService:
         )
         if len(_KPI_CACHE) >= _KPI_CACHE_SIZE:
             _KPI_CACHE.clear()
-        _KPI_CACHE[key] = (time.monotonic(), kpis)
-        return kpis
+        names = await self._reason_names([r.code for r in kpis.appeals.top_reasons])
+        _KPI_CACHE[key] = (time.monotonic(), kpis, names)
+        return kpis, names
 
-    async def _reason_names(self, language: BoardLanguage) -> dict[str, str]:
-        """Complaint reasons by code in the caller's language (retired ones too)."""
-        rows = await self.session.execute(select(AppealReason.code, AppealReason.names))
-        return {row.code: row.names.get(language) or row.code for row in rows}
+    async def _reason_names(self, codes: list[str]) -> ReasonNames:
+        """These complaint reasons' names by code, in every language (retired ones too)."""
+        if not codes:
+            return {}
+        rows = await self.session.execute(
+            select(AppealReason.code, AppealReason.names).where(AppealReason.code.in_(codes))
+        )
+        return {row.code: row.names for row in rows}
 
     @staticmethod
     def _appeal_figures(
-        figures: AppealKpi, language: BoardLanguage, reasons: Mapping[str, str]
+        figures: AppealKpi, language: BoardLanguage, reasons: ReasonNames
     ) -> dict[str, Any]:
         """The appeals family: four tiles and the top complaint reasons."""
 
@@ -446,7 +450,7 @@ class BoardPageService:
             ],
             "reasons": [
                 {
-                    "name": reasons.get(r.code, r.code),
+                    "name": reasons.get(r.code, {}).get(language) or r.code,
                     "n": r.complaints,
                     "share": format_share(r.share, language),
                 }

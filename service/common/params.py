@@ -27,6 +27,14 @@ async def provide_settings(state: State) -> Settings:
     return settings
 
 
+def uuid_or_none(value: str | None) -> uuid.UUID | None:
+    """A page's query or form value as a UUID, or None when it is empty or not a UUID."""
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
 PageLimit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size")]
 PageCursor = Annotated[
     str | None, QueryParameter(max_length=200, description="`next_cursor` of the previous page")

@@ -9,7 +9,6 @@ both on the clock of the chosen territory (else of most of the caller's territor
 from __future__ import annotations
 
 import re
-import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -20,12 +19,13 @@ from zoneinfo import ZoneInfo
 from litestar import Controller, MediaType, Request, Response, get
 from sqlalchemy import select
 
-from service.appeals.analysis import MAX_PERIOD, AnalysisService
+from service.appeals.analysis import EARLIEST, LATEST, AnalysisService, check_period
 from service.appeals.services import WORKER_ROLES
 from service.common.i18n import Language, format_month, format_share
-from service.common.params import DbSession
+from service.common.params import DbSession, uuid_or_none
 from service.db.base import utcnow
 from service.db.models import AppealReason, Territory
+from service.errors import ValidationFailed
 from service.staff.appeals_texts import appeal_texts
 from service.staff.coordinate import user_name
 from service.staff.coordinate_page import utc_offset
@@ -54,6 +54,12 @@ class Period:
     since: datetime
     until: datetime
     month: str | None  # "2026-12" when the period is a calendar month
+
+    @property
+    def instants(self) -> tuple[datetime, datetime]:
+        """[since, until) within the API's bounds, which are UTC instants from 2000 to 2100,
+        where the page's are days on a clock (1 January 2000 in Almaty starts in 1999 UTC)."""
+        return max(self.since, EARLIEST), min(self.until, LATEST)
 
 
 def _month_start(value: date) -> date:
@@ -89,7 +95,12 @@ def month_choices(today: date, chosen: str, language: Language) -> list[tuple[st
 def _days(first: date, last: date, zone: ZoneInfo, month: str | None) -> Period:
     since = datetime.combine(first, time(0), zone)
     until = datetime.combine(last + timedelta(days=1), time(0), zone)
-    return Period(first, last, since, until, month)
+    period = Period(first, last, since, until, month)
+    try:
+        check_period(*period.instants)  # the API's rule (at most two years), not a copy of it
+    except ValidationFailed:
+        raise PeriodRefused("an.err.range" if month is None else "an.err.month") from None
+    return period
 
 
 def analysis_period(
@@ -106,7 +117,6 @@ def analysis_period(
             first > last
             or not _YEARS[0] <= first.year <= _YEARS[1]
             or not _YEARS[0] <= last.year <= _YEARS[1]
-            or last - first >= MAX_PERIOD
         ):
             raise PeriodRefused("an.err.range")
         return _days(first, last, zone, None)
@@ -121,13 +131,6 @@ def analysis_period(
         first = _month_start(now.astimezone(zone).date())
     last = _next_month(first) - timedelta(days=1)
     return _days(first, last, zone, f"{first:%Y-%m}")
-
-
-def _uuid(value: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError:
-        return None
 
 
 class AppealAnalysisController(Controller):
@@ -153,7 +156,7 @@ class AppealAnalysisController(Controller):
         if not actor.is_admin:
             stmt = stmt.where(Territory.id.in_(actor.territory_ids))
         places = {row.id: (row.name, row.time_zone) for row in await db_session.execute(stmt)}
-        territory = _uuid(params.get("territory"))
+        territory = uuid_or_none(params.get("territory"))
         if params.get("territory") and territory not in places:
             # Not one of the caller's territories (or no territory at all): nothing to show.
             return staff.not_found()
@@ -183,9 +186,7 @@ class AppealAnalysisController(Controller):
             return staff.page(
                 "staff/appeals/analysis.html.j2", {**context, "error": at[exc.key]}, 422
             )
-        figures = await AnalysisService(db_session, actor).figures(
-            period.since, period.until, territory
-        )
+        figures = await AnalysisService(db_session, actor).figures(*period.instants, territory)
         reasons = {
             row.code: (row.names.get(staff.language) or row.code, row.active)
             for row in await db_session.execute(

@@ -23,7 +23,7 @@ from litestar.response import Redirect
 
 from service.acts.services import ActService
 from service.appeals.services import AppealService
-from service.common.params import DbSession
+from service.common.params import DbSession, uuid_or_none
 from service.db.models import User
 from service.errors import (
     Conflict,
@@ -77,13 +77,6 @@ SLOT_GONE = frozenset(
 )
 
 
-def _uuid(value: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError:
-        return None
-
-
 def _queue_filters(params: Any) -> QueueFilters:
     """Filters from the query string; unknown values are ignored, not errors."""
     kind = params.get("type")
@@ -93,7 +86,7 @@ def _queue_filters(params: Any) -> QueueFilters:
     return QueueFilters(
         type=kind if kind in WORK_TYPES else None,
         priority=priority if priority in PRIORITIES else None,
-        territory_id=_uuid(params.get("territory")),
+        territory_id=uuid_or_none(params.get("territory")),
         skill=skill or None,
         q=q or None,
     )
@@ -441,7 +434,7 @@ class DispatchPageController(Controller):
                 form.errors["reason"] = t["err.reason_required"]
                 return None
             change = scheduling.Reassign(
-                technician_id=_uuid(data.get("technician")),
+                technician_id=uuid_or_none(data.get("technician")),
                 reason_code=reason,  # type: ignore[arg-type]
                 note=data.get("note", "")[:_MAX_FIELD] or None,
             )

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
+from sqlalchemy.engine import Engine
 
 from service.auth.services import REUSE_GRACE
 from service.auth.tokens import refresh_token_hash
@@ -640,6 +641,54 @@ async def test_the_kpi_panel_shows_the_month_s_appeals(
     html = (await page(board)).text
     assert kpi_base(html, "appeals") == "2 of them complaints"
     assert "/coordinate/appeals/analysis" not in html
+
+
+async def test_a_board_within_the_kpis_reuse_reads_no_appeal_or_reason(
+    board: Any, scene: Scene
+) -> None:
+    registered = await board.post(
+        "/api/v1/appeals",
+        json={
+            "kind": "complaint",
+            "channel": "phone",
+            "territory_id": str(scene.area.territory.id),
+            "author_name": "Иванова Мария Петровна",
+            "text": "Мастер не пришёл.",
+            "contact_phone": "+77011234567",
+            "customer_id": str(scene.area.customer.id),
+        },
+        headers=scene.coordinator.headers,
+    )
+    assert registered.status_code == 201, registered.text
+    decided = await board.post(
+        f"/api/v1/appeals/{registered.json()['id']}/decision",
+        json={"decision": "partly", "reasons": "Проверено.", "reason_codes": ["damage"]},
+        headers=scene.coordinator.headers,
+    )
+    assert decided.status_code == 200, decided.text
+    await login(board, scene.coordinator, "en")
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        first = (await page(board)).text
+        # The KPIs computed: the top reason's name read with them, that reason's alone.
+        names = [s for s in statements if "FROM appeal_reasons" in s]
+        assert len(names) == 1
+        assert "appeal_reasons.code IN" in names[0]
+        statements.clear()
+        again = (await page(board)).text
+        # Reused: neither the appeals nor the reasons' names are read again, each minute.
+        assert [s for s in statements if "FROM appeal" in s] == []
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+    for html in (first, again):
+        top = re.search(r'<ol id="top-reasons">(.*?)</ol>', html, re.S)
+        assert top
+        assert "Damage or mess left" in top[1]
 
 
 async def test_the_kpi_time_names_its_zone_as_the_header_does(board: Any, scene: Scene) -> None:

@@ -32,6 +32,7 @@ from service.db import standby
 from service.db.models import Escalation, WorkOrder
 from service.settings import Settings
 from tests.cluster import free_ports
+from tests.integration.appeals.test_analysis_figures import register
 from tests.integration.board.test_board_page import csrf, login, tiles
 from tests.integration.builders import Builder, Person
 
@@ -127,21 +128,23 @@ async def _scene(build: Builder) -> tuple[WorkOrder, Person, Escalation]:
 
 
 @asynccontextmanager
-async def hidden_from(settings: Settings, role: str, order: WorkOrder) -> AsyncIterator[None]:
-    """The replica role does not see ``order`` (the app's own role owns the table: it does)."""
+async def hidden_from(
+    settings: Settings, role: str, row_id: uuid.UUID, table: str = "work_orders"
+) -> AsyncIterator[None]:
+    """The replica role does not see one row (the app's own role owns the table: it does)."""
     name = f"hide_{role}"
     await _as_owner(
         settings.database.url,
-        f"CREATE POLICY {name} ON work_orders FOR SELECT TO {role} USING (id <> '{order.id}')",
-        "ALTER TABLE work_orders ENABLE ROW LEVEL SECURITY",
+        f"CREATE POLICY {name} ON {table} FOR SELECT TO {role} USING (id <> '{row_id}')",
+        f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
     )
     try:
         yield
     finally:
         await _as_owner(
             settings.database.url,
-            "ALTER TABLE work_orders DISABLE ROW LEVEL SECURITY",
-            f"DROP POLICY {name} ON work_orders",
+            f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY",
+            f"DROP POLICY {name} ON {table}",
         )
 
 
@@ -151,7 +154,7 @@ async def test_kpis_and_board_counts_read_the_replica_and_writes_stay_on_the_pri
     hidden, coordinator, escalation = await _scene(build)
     role = make_url(replica_url).username
     assert role is not None
-    async with serving(settings, replica_url) as client, hidden_from(settings, role, hidden):
+    async with serving(settings, replica_url) as client, hidden_from(settings, role, hidden.id):
         before = reads("standby", "fresh")
         answered = await client.get(KPIS, headers=coordinator.headers)
         assert answered.status_code == 200, answered.text
@@ -183,6 +186,31 @@ async def test_kpis_and_board_counts_read_the_replica_and_writes_stay_on_the_pri
         stored = await session.scalar(select(Escalation).where(Escalation.id == escalation.id))
     assert stored is not None
     assert stored.acknowledged_at is not None
+
+
+async def test_the_appeal_figures_are_read_on_the_replica_with_the_others(
+    settings: Settings, build: Builder, replica_url: str, fresh_kpis: None
+) -> None:
+    area = await build.area()
+    coordinator = await build.person(Role.COORDINATOR, area.territory)
+    role = make_url(replica_url).username
+    assert role is not None
+    async with serving(settings, replica_url) as client:
+        first = await register(client, coordinator, area)
+        await register(client, coordinator, area)
+        async with hidden_from(settings, role, uuid.UUID(first), table="appeals"):
+            answered = await client.get(KPIS, headers=coordinator.headers)
+            assert answered.status_code == 200, answered.text
+            # The replica's figure (the primary has both), in the snapshot of ``data_as_of``.
+            assert answered.json()["appeals"]["registered"] == 1
+
+            await login(client, coordinator, "en")
+            before = reads("standby", "fresh")
+            board = await client.get("/board")
+            assert board.status_code == 200, board.text
+            assert re.search(r'data-kpi="appeals">\s*<span class="n">1</span>', board.text)
+            # The counts and the KPIs, appeals among them: no third read of its own.
+            assert reads("standby", "fresh") == before + 2
 
 
 async def test_a_replica_that_is_down_leaves_the_figures_to_the_primary(

@@ -123,6 +123,27 @@ async def test_a_bad_period_is_said_on_the_page(web: Any, build: Builder, query:
     assert 'id="summary"' not in page.text
 
 
+@pytest.mark.parametrize(
+    ("zone", "query"),
+    [
+        ("Asia/Almaty", "month=2000-01"),  # starts on 31.12.1999 UTC
+        ("America/New_York", "month=2099-12"),  # ends on 01.01.2100 05:00 UTC
+        ("Asia/Almaty", "from=01.01.2000&to=05.01.2000"),
+    ],
+)
+async def test_a_period_the_page_offers_is_a_page_at_either_end_of_its_years(
+    web: Any, build: Builder, zone: str, query: str
+) -> None:
+    area = await build.area(time_zone=zone)
+    coordinator = await build.person(Role.COORDINATOR, area.territory)
+    await sign_in(web, coordinator)
+    page = await web.get(f"{ANALYSIS}?{query}")
+    # It was the API's problem+json (its bounds are UTC instants, the page's local days).
+    assert page.status_code == 200, page.text
+    assert page.headers["content-type"].startswith("text/html")
+    assert 'id="summary"' in page.text
+
+
 async def test_only_administrators_edit_the_reasons(web: Any, build: Builder) -> None:
     area = await build.area()
     coordinator = await build.person(Role.COORDINATOR, area.territory)
