@@ -10,7 +10,7 @@ a hidden field people never fill: a filled one is refused and nothing is stored.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime
 from typing import Annotated, Any, cast
 from zoneinfo import ZoneInfo
 
@@ -54,6 +54,7 @@ from service.errors import (
     domain_error_handler,
     validation_errors,
 )
+from service.sla.calendar import last_local_day
 from service.storage import provide_blob_store
 
 LANGUAGE_NAMES = (("kk", "Қазақша"), ("ru", "Русский"), ("en", "English"))
@@ -140,17 +141,19 @@ def texts(language: Language) -> dict[str, str]:
 
 
 def _date(value: Any, zone: str, language: Language) -> str:
+    return _day(value.astimezone(ZoneInfo(zone)).date(), language)
+
+
+def _day(day: date, language: Language) -> str:
     # Russian's long date ends in "г.", and the sentences around it end in their own period
     # ("до 13 декабря 2026 г.."): the date alone, without the abbreviation.
     pattern = "d MMMM y" if language == "ru" else "long"
-    return format_date(value.astimezone(ZoneInfo(zone)).date(), pattern, locale=language)
+    return format_date(day, pattern, locale=language)
 
 
 def _last_day(due_at: datetime, zone: str, language: Language) -> str:
     """The last local day an answer may come on: a deadline at midnight ends the day before."""
-    # Printing the midnight's own date ("answer by 13 December" for a deadline at 00:00 on the
-    # 13th) would promise the customer a day the clock does not give.
-    return _date(due_at - timedelta(microseconds=1), zone, language)
+    return _day(last_local_day(due_at, ZoneInfo(zone)), language)
 
 
 class AppealSubmission(msgspec.Struct, forbid_unknown_fields=True):
