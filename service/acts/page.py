@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from html import escape
-from typing import cast
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from litestar import MediaType, Request, Response
 
 from reports import i18n
 from reports.snapshot import TaxIdKind, WorkType
 from service.acts.schemas import ActVerification
+from service.acts.verification import choose_language
 from service.common.appeal_links import AppealLink, appeal_link
 from service.common.i18n import LANGUAGES, Language, Message, in_language, msg
-from service.common.page_security import page_headers
+from service.common.page_security import new_page_nonce, page_headers
 
 # Kazakh wording is ours (NATIVE REVIEW), in the spirit of the glossary in DOMAIN.md.
 # English here; Russian and Kazakh in the naryad gettext catalogs.
@@ -84,6 +88,30 @@ _STYLE = (
 def html_headers(nonce: str) -> dict[str, str]:
     """The board's nonce CSP (nothing on this page runs), no framing, not indexed."""
     return {**page_headers(nonce, form_action="'none'"), "X-Robots-Tag": "noindex"}
+
+
+def public_html(
+    request: Request[Any, Any, Any],
+    lang: str | None,
+    default_language: str,
+    render: Callable[[Language, str], str],
+    *,
+    status_code: int = 200,
+    vary: bool = True,
+) -> Response[bytes]:
+    """A public verification page (an act's or a letter's) as a response: in ``?lang=``, else the
+    Accept-Language's best, else ``default_language``; ``render(language, nonce)`` writes it."""
+    language = choose_language(lang, request.headers.get("accept-language"), default_language)
+    nonce = new_page_nonce()
+    headers = {**html_headers(nonce), "Content-Language": language}
+    if vary:
+        headers["Vary"] = "Accept, Accept-Language"
+    return Response(
+        render(language, nonce).encode("utf-8"),
+        status_code=status_code,
+        media_type=MediaType.HTML,
+        headers=headers,
+    )
 
 
 def _t(key: str, language: Language) -> str:

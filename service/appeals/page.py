@@ -25,9 +25,8 @@ from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
-from service.acts.page import html_headers
+from service.acts.page import public_html
 from service.acts.services import find_public
-from service.acts.verification import choose_language
 from service.appeals import schemas
 from service.appeals.letters import find_letter
 from service.appeals.multipart import undecodable_part, uploaded
@@ -484,13 +483,13 @@ class LetterVerificationController(Controller):
         if found is None:
             if not wants_html:
                 raise NotFound("No letter has this verification id")
-            language = choose_language(lang, request.headers.get("accept-language"), "ru")
-            nonce = new_page_nonce()
-            return Response(
-                render_letter_not_found(language, nonce=nonce).encode("utf-8"),
+            return public_html(
+                request,
+                lang,
+                "ru",
+                lambda language, nonce: render_letter_not_found(language, nonce=nonce),
                 status_code=404,
-                media_type=MediaType.HTML,
-                headers={**html_headers(nonce), "Content-Language": language},
+                vary=False,
             )
         letter, appeal = found
         snapshot = letter.snapshot
@@ -506,22 +505,19 @@ class LetterVerificationController(Controller):
             audit_hash=letter.audit_hash,
             verify_url=letter_url(settings.server.public_base_url, letter.public_id),
         )
-        vary = {"Vary": "Accept, Accept-Language"}
         if not wants_html:
             return Response(
                 msgspec.json.encode(record),
                 media_type="application/json",
-                headers={"Cache-Control": "public, max-age=60", **vary},
+                headers={"Cache-Control": "public, max-age=60", "Vary": "Accept, Accept-Language"},
             )
-        language = choose_language(lang, request.headers.get("accept-language"), letter.language)
-        nonce = new_page_nonce()
-        page = render_letter_verification(
-            record, snapshot, language, phone=settings.issuer.phone, nonce=nonce
-        )
-        return Response(
-            page.encode("utf-8"),
-            media_type=MediaType.HTML,
-            headers={**html_headers(nonce), **vary, "Content-Language": language},
+        return public_html(
+            request,
+            lang,
+            letter.language,
+            lambda language, nonce: render_letter_verification(
+                record, snapshot, language, phone=settings.issuer.phone, nonce=nonce
+            ),
         )
 
 
