@@ -213,7 +213,7 @@ async def seed(session: AsyncSession, rng_seed: int = 20261122) -> str:
 
     sites: list[tuple[Site, Customer, Territory]] = []
     # Where each site is (lon, lat): an arrival on site is recorded there.
-    positions: dict[uuid.UUID, tuple[float, float]] = {}
+    points: list[tuple[float, float]] = []
     for index in range(CUSTOMERS):
         territory_index = index % len(territories)
         territory, spec = territories[territory_index], TERRITORIES[territory_index]
@@ -241,8 +241,9 @@ async def seed(session: AsyncSession, rng_seed: int = 20261122) -> str:
         )
         session.add(site)
         sites.append((site, customer, territory))
+        points.append((lon, lat))
     await session.flush()
-    positions = {site.id: _site_position(site) for site, _, _ in sites}
+    positions = {site.id: point for (site, _, _), point in zip(sites, points, strict=True)}
 
     sequence_start = await session.scalar(
         text("SELECT setval('work_order_number_seq', nextval('work_order_number_seq') + :n)"),
@@ -358,13 +359,6 @@ def _demo_visit(
             arrived_at=start + timedelta(minutes=10) if status == "on_site" else None,
         )
     return None
-
-
-def _site_position(site: Site) -> tuple[float, float]:
-    """(lon, lat) of a site this seed created (its location is still the EWKT it was given)."""
-    point = str(site.location).partition("POINT(")[2].rstrip(")")
-    lon, lat = point.split()
-    return float(lon), float(lat)
 
 
 async def answers_so_far(
