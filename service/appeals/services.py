@@ -767,6 +767,11 @@ class AppealService:
         )
         return await self._view(appeal)
 
+    async def time_zone(self, appeal_id: uuid.UUID) -> str:
+        """The zone of the appeal's territory (an appeal outside the caller's scope: NotFound)."""
+        self._require_staff()
+        return await self._zone(await self._get(appeal_id))
+
     async def _zone(self, appeal: Appeal) -> str:
         return cast(
             "str",
