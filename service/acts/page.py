@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from html import escape
 from typing import Any, cast
@@ -200,13 +200,7 @@ def render_verification(
         )
         if value
     ]
-    details = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in rows)
-    checksums = "".join(f"<dt>{escape(k)}</dt><dd><code>{escape(v)}</code></dd>" for k, v in hashes)
-    phone_uri = "tel:" + "".join(ch for ch in phone if ch.isdigit() or ch == "+")
-    contact = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in contractor) + (
-        f"<dt>{escape(_t('phone', language))}</dt>"
-        f'<dd><a href="{escape(phone_uri)}">{escape(phone)}</a></dd>'
-    )
+    contact = definition_list(contractor) + phone_item(_t("phone", language), phone)
     status_class = {"draft": "status draft", "refused": "status refused"}.get(status, "status")
     status_text = escape(_t(f"status.{status}", language))
     title = _t("page_title", language)
@@ -214,15 +208,39 @@ def render_verification(
     body = (
         f"<h1>{escape(title)}</h1>"
         f'<p class="{status_class}" role="status">{status_text}</p>'
-        f"<dl>{details}</dl>"
+        f"<dl>{definition_list(rows)}</dl>"
         + (f"<p>{escape(zone_note)}</p>" if moments else "")
         + f"<h2>{escape(_t('contact', language))}</h2><dl>{contact}</dl>"
         + appeal_paragraph(appeal_link(language, view.public_id))
-        + f"<details><summary>{escape(_t('technical', language))}</summary>"
-        f"<h2>{escape(_t('hashes', language))}</h2><dl>{checksums}</dl>"
-        f"<p>{escape(_t('how_to', language))}</p></details>"
+        + technical_details(
+            _t("technical", language), _t("hashes", language), hashes, _t("how_to", language)
+        )
     )
     return public_page(language, f"{title}: {view.number}", body, view.public_id, nonce)
+
+
+def definition_list(rows: Iterable[tuple[str, str]], *, code: bool = False) -> str:
+    """``<dt>``/``<dd>`` pairs of a public page (values in ``<code>`` when asked); a row without
+    a value is left out."""
+    start, end = ("<code>", "</code>") if code else ("", "")
+    return "".join(f"<dt>{escape(k)}</dt><dd>{start}{escape(v)}{end}</dd>" for k, v in rows if v)
+
+
+def phone_item(label: str, phone: str) -> str:
+    """The company's phone as a ``<dt>``/``<dd>`` pair, a ``tel:`` link a phone can call."""
+    uri = "tel:" + "".join(ch for ch in phone if ch.isdigit() or ch == "+")
+    return f'<dt>{escape(label)}</dt><dd><a href="{escape(uri)}">{escape(phone)}</a></dd>'
+
+
+def technical_details(
+    summary: str, heading: str, hashes: Iterable[tuple[str, str]], how_to: str
+) -> str:
+    """The folded checksums of a public page, with how to compare them."""
+    return (
+        f"<details><summary>{escape(summary)}</summary>"
+        f"<h2>{escape(heading)}</h2><dl>{definition_list(hashes, code=True)}</dl>"
+        f"<p>{escape(how_to)}</p></details>"
+    )
 
 
 def appeal_paragraph(link: AppealLink) -> str:
