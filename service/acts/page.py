@@ -267,8 +267,14 @@ def _zone_label(zone: ZoneInfo, view: ActVerification, refused_at: datetime | No
     return f"{zone.key} ({i18n.format_utc_offset(sample.astimezone(zone))})"
 
 
-def render_not_found(language: Language, *, nonce: str) -> str:
-    """The page for an unknown or malformed id: says nothing about what exists."""
-    title = _t("not_found", language)
-    body = f"<h1>{escape(title)}</h1><p>{escape(_t('not_found_hint', language))}</p>"
+def not_found_page(language: Language, title: str, hint: str, nonce: str) -> str:
+    """A public page for an unknown or malformed id: says nothing about what exists."""
+    body = f"<h1>{escape(title)}</h1><p>{escape(hint)}</p>"
     return public_page(language, title, body, None, nonce)
+
+
+def render_not_found(language: Language, *, nonce: str) -> str:
+    """The act page for an unknown or malformed id."""
+    return not_found_page(
+        language, _t("not_found", language), _t("not_found_hint", language), nonce
+    )

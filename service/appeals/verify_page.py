@@ -13,6 +13,7 @@ from service.acts.page import (
     appeal_paragraph,
     definition_list,
     local_moment,
+    not_found_page,
     phone_item,
     public_page,
     technical_details,
@@ -115,7 +116,7 @@ def render_letter_verification(
 
 
 def render_letter_not_found(language: Language, *, nonce: str) -> str:
-    """The page for an unknown or malformed id: says nothing about what exists."""
-    title = _t("not_found", language)
-    body = f"<h1>{escape(title)}</h1><p>{escape(_t('not_found_hint', language))}</p>"
-    return public_page(language, title, body, None, nonce)
+    """The letter page for an unknown or malformed id."""
+    return not_found_page(
+        language, _t("not_found", language), _t("not_found_hint", language), nonce
+    )
