@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, MediaType, Request, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
@@ -16,7 +16,7 @@ from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect
 
 from service.acts.customer_links import CustomerLinkService, VisitCustomerLinks
-from service.acts.page import html_headers, render_not_found, render_verification
+from service.acts.page import public_html, render_not_found, render_verification
 from service.acts.schemas import Act, ActPage, ActStatus, ActVerification, PdfVerification
 from service.acts.services import (
     ActFilters,
@@ -27,10 +27,9 @@ from service.acts.services import (
     provide_act_service,
     public_context,
 )
-from service.acts.verification import MAX_UPLOAD_BYTES, choose_language, public_view
+from service.acts.verification import MAX_UPLOAD_BYTES, public_view
 from service.auth.guards import EVERYONE, require_roles
 from service.common.actor import Role
-from service.common.page_security import new_page_nonce
 from service.common.pagination import DEFAULT_LIMIT
 from service.common.params import AppSettings, CurrentActor, DbSession, PageCursor, PageLimit
 from service.errors import NotFound
@@ -142,13 +141,13 @@ class ActVerificationController(Controller):
         if act is None:
             if wants_json or "text/html" not in accept:
                 raise NotFound("No act has this verification id")
-            language = choose_language(lang, request.headers.get("accept-language"), "ru")
-            nonce = new_page_nonce()
-            return Response(
-                render_not_found(language, nonce=nonce).encode("utf-8"),
+            return public_html(
+                request,
+                lang,
+                "ru",
+                lambda language, nonce: render_not_found(language, nonce=nonce),
                 status_code=404,
-                media_type=MediaType.HTML,
-                headers={**html_headers(nonce), "Content-Language": language},
+                vary=False,
             )
         refused_at, time_zone, work_type = await public_context(db_session, act)
         view = public_view(act, settings.server.public_base_url, refused_at, work_type)
@@ -157,24 +156,18 @@ class ActVerificationController(Controller):
             return Response(
                 msgspec.json.encode(view), media_type="application/json", headers=caching
             )
-        language = choose_language(lang, request.headers.get("accept-language"), act.language)
-        nonce = new_page_nonce()
-        page = render_verification(
-            view,
-            language,
-            time_zone=time_zone,
-            phone=settings.issuer.phone,
-            nonce=nonce,
-            refused_at=refused_at,
-        )
-        return Response(
-            page.encode("utf-8"),
-            media_type=MediaType.HTML,
-            headers={
-                **html_headers(nonce),
-                "Vary": "Accept, Accept-Language",
-                "Content-Language": language,
-            },
+        return public_html(
+            request,
+            lang,
+            act.language,
+            lambda language, nonce: render_verification(
+                view,
+                language,
+                time_zone=time_zone,
+                phone=settings.issuer.phone,
+                nonce=nonce,
+                refused_at=refused_at,
+            ),
         )
 
 

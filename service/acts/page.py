@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from html import escape
-from typing import cast
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from litestar import MediaType, Request, Response
 
 from reports import i18n
 from reports.snapshot import TaxIdKind, WorkType
 from service.acts.schemas import ActVerification
+from service.acts.verification import choose_language
 from service.common.appeal_links import AppealLink, appeal_link
 from service.common.i18n import LANGUAGES, Language, Message, in_language, msg
-from service.common.page_security import page_headers
+from service.common.page_security import new_page_nonce, page_headers
 
 # Kazakh wording is ours (NATIVE REVIEW), in the spirit of the glossary in DOMAIN.md.
 # English here; Russian and Kazakh in the naryad gettext catalogs.
@@ -84,6 +88,30 @@ _STYLE = (
 def html_headers(nonce: str) -> dict[str, str]:
     """The board's nonce CSP (nothing on this page runs), no framing, not indexed."""
     return {**page_headers(nonce, form_action="'none'"), "X-Robots-Tag": "noindex"}
+
+
+def public_html(
+    request: Request[Any, Any, Any],
+    lang: str | None,
+    default_language: str,
+    render: Callable[[Language, str], str],
+    *,
+    status_code: int = 200,
+    vary: bool = True,
+) -> Response[bytes]:
+    """A public verification page (an act's or a letter's) as a response: in ``?lang=``, else the
+    Accept-Language's best, else ``default_language``; ``render(language, nonce)`` writes it."""
+    language = choose_language(lang, request.headers.get("accept-language"), default_language)
+    nonce = new_page_nonce()
+    headers = {**html_headers(nonce), "Content-Language": language}
+    if vary:
+        headers["Vary"] = "Accept, Accept-Language"
+    return Response(
+        render(language, nonce).encode("utf-8"),
+        status_code=status_code,
+        media_type=MediaType.HTML,
+        headers=headers,
+    )
 
 
 def _t(key: str, language: Language) -> str:
@@ -172,13 +200,7 @@ def render_verification(
         )
         if value
     ]
-    details = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in rows)
-    checksums = "".join(f"<dt>{escape(k)}</dt><dd><code>{escape(v)}</code></dd>" for k, v in hashes)
-    phone_uri = "tel:" + "".join(ch for ch in phone if ch.isdigit() or ch == "+")
-    contact = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in contractor) + (
-        f"<dt>{escape(_t('phone', language))}</dt>"
-        f'<dd><a href="{escape(phone_uri)}">{escape(phone)}</a></dd>'
-    )
+    contact = definition_list(contractor) + phone_item(_t("phone", language), phone)
     status_class = {"draft": "status draft", "refused": "status refused"}.get(status, "status")
     status_text = escape(_t(f"status.{status}", language))
     title = _t("page_title", language)
@@ -186,15 +208,39 @@ def render_verification(
     body = (
         f"<h1>{escape(title)}</h1>"
         f'<p class="{status_class}" role="status">{status_text}</p>'
-        f"<dl>{details}</dl>"
+        f"<dl>{definition_list(rows)}</dl>"
         + (f"<p>{escape(zone_note)}</p>" if moments else "")
         + f"<h2>{escape(_t('contact', language))}</h2><dl>{contact}</dl>"
         + appeal_paragraph(appeal_link(language, view.public_id))
-        + f"<details><summary>{escape(_t('technical', language))}</summary>"
-        f"<h2>{escape(_t('hashes', language))}</h2><dl>{checksums}</dl>"
-        f"<p>{escape(_t('how_to', language))}</p></details>"
+        + technical_details(
+            _t("technical", language), _t("hashes", language), hashes, _t("how_to", language)
+        )
     )
     return public_page(language, f"{title}: {view.number}", body, view.public_id, nonce)
+
+
+def definition_list(rows: Iterable[tuple[str, str]], *, code: bool = False) -> str:
+    """``<dt>``/``<dd>`` pairs of a public page (values in ``<code>`` when asked); a row without
+    a value is left out."""
+    start, end = ("<code>", "</code>") if code else ("", "")
+    return "".join(f"<dt>{escape(k)}</dt><dd>{start}{escape(v)}{end}</dd>" for k, v in rows if v)
+
+
+def phone_item(label: str, phone: str) -> str:
+    """The company's phone as a ``<dt>``/``<dd>`` pair, a ``tel:`` link a phone can call."""
+    uri = "tel:" + "".join(ch for ch in phone if ch.isdigit() or ch == "+")
+    return f'<dt>{escape(label)}</dt><dd><a href="{escape(uri)}">{escape(phone)}</a></dd>'
+
+
+def technical_details(
+    summary: str, heading: str, hashes: Iterable[tuple[str, str]], how_to: str
+) -> str:
+    """The folded checksums of a public page, with how to compare them."""
+    return (
+        f"<details><summary>{escape(summary)}</summary>"
+        f"<h2>{escape(heading)}</h2><dl>{definition_list(hashes, code=True)}</dl>"
+        f"<p>{escape(how_to)}</p></details>"
+    )
 
 
 def appeal_paragraph(link: AppealLink) -> str:
@@ -221,8 +267,14 @@ def _zone_label(zone: ZoneInfo, view: ActVerification, refused_at: datetime | No
     return f"{zone.key} ({i18n.format_utc_offset(sample.astimezone(zone))})"
 
 
-def render_not_found(language: Language, *, nonce: str) -> str:
-    """The page for an unknown or malformed id: says nothing about what exists."""
-    title = _t("not_found", language)
-    body = f"<h1>{escape(title)}</h1><p>{escape(_t('not_found_hint', language))}</p>"
+def not_found_page(language: Language, title: str, hint: str, nonce: str) -> str:
+    """A public page for an unknown or malformed id: says nothing about what exists."""
+    body = f"<h1>{escape(title)}</h1><p>{escape(hint)}</p>"
     return public_page(language, title, body, None, nonce)
+
+
+def render_not_found(language: Language, *, nonce: str) -> str:
+    """The act page for an unknown or malformed id."""
+    return not_found_page(
+        language, _t("not_found", language), _t("not_found_hint", language), nonce
+    )

@@ -10,7 +10,7 @@ a hidden field people never fill: a filled one is refused and nothing is stored.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime
 from typing import Annotated, Any, cast
 from zoneinfo import ZoneInfo
 
@@ -25,9 +25,8 @@ from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
-from service.acts.page import html_headers
+from service.acts.page import public_html
 from service.acts.services import find_public
-from service.acts.verification import choose_language
 from service.appeals import schemas
 from service.appeals.letters import find_letter
 from service.appeals.multipart import undecodable_part, uploaded
@@ -54,6 +53,7 @@ from service.errors import (
     domain_error_handler,
     validation_errors,
 )
+from service.sla.calendar import last_local_day
 from service.storage import provide_blob_store
 
 LANGUAGE_NAMES = (("kk", "Қазақша"), ("ru", "Русский"), ("en", "English"))
@@ -140,17 +140,19 @@ def texts(language: Language) -> dict[str, str]:
 
 
 def _date(value: Any, zone: str, language: Language) -> str:
+    return _day(value.astimezone(ZoneInfo(zone)).date(), language)
+
+
+def _day(day: date, language: Language) -> str:
     # Russian's long date ends in "г.", and the sentences around it end in their own period
     # ("до 13 декабря 2026 г.."): the date alone, without the abbreviation.
     pattern = "d MMMM y" if language == "ru" else "long"
-    return format_date(value.astimezone(ZoneInfo(zone)).date(), pattern, locale=language)
+    return format_date(day, pattern, locale=language)
 
 
 def _last_day(due_at: datetime, zone: str, language: Language) -> str:
     """The last local day an answer may come on: a deadline at midnight ends the day before."""
-    # Printing the midnight's own date ("answer by 13 December" for a deadline at 00:00 on the
-    # 13th) would promise the customer a day the clock does not give.
-    return _date(due_at - timedelta(microseconds=1), zone, language)
+    return _day(last_local_day(due_at, ZoneInfo(zone)), language)
 
 
 class AppealSubmission(msgspec.Struct, forbid_unknown_fields=True):
@@ -481,13 +483,13 @@ class LetterVerificationController(Controller):
         if found is None:
             if not wants_html:
                 raise NotFound("No letter has this verification id")
-            language = choose_language(lang, request.headers.get("accept-language"), "ru")
-            nonce = new_page_nonce()
-            return Response(
-                render_letter_not_found(language, nonce=nonce).encode("utf-8"),
+            return public_html(
+                request,
+                lang,
+                "ru",
+                lambda language, nonce: render_letter_not_found(language, nonce=nonce),
                 status_code=404,
-                media_type=MediaType.HTML,
-                headers={**html_headers(nonce), "Content-Language": language},
+                vary=False,
             )
         letter, appeal = found
         snapshot = letter.snapshot
@@ -503,22 +505,19 @@ class LetterVerificationController(Controller):
             audit_hash=letter.audit_hash,
             verify_url=letter_url(settings.server.public_base_url, letter.public_id),
         )
-        vary = {"Vary": "Accept, Accept-Language"}
         if not wants_html:
             return Response(
                 msgspec.json.encode(record),
                 media_type="application/json",
-                headers={"Cache-Control": "public, max-age=60", **vary},
+                headers={"Cache-Control": "public, max-age=60", "Vary": "Accept, Accept-Language"},
             )
-        language = choose_language(lang, request.headers.get("accept-language"), letter.language)
-        nonce = new_page_nonce()
-        page = render_letter_verification(
-            record, snapshot, language, phone=settings.issuer.phone, nonce=nonce
-        )
-        return Response(
-            page.encode("utf-8"),
-            media_type=MediaType.HTML,
-            headers={**html_headers(nonce), **vary, "Content-Language": language},
+        return public_html(
+            request,
+            lang,
+            letter.language,
+            lambda language, nonce: render_letter_verification(
+                record, snapshot, language, phone=settings.issuer.phone, nonce=nonce
+            ),
         )
 
 

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, case, exists, func, or_, select
+from sqlalchemy import Select, and_, case, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -50,7 +50,6 @@ from service.db.models import (
     User,
     Visit,
     WorkOrder,
-    user_territories,
 )
 from service.db.models.appeals import OPEN_APPEAL_STATES
 from service.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
@@ -65,7 +64,7 @@ from service.escalations.services import (
 )
 from service.execution.images import PhotoMismatch, check_photo, describe
 from service.notifications import Recipient, enqueue
-from service.notifications.staff import staff_ids, staff_recipients
+from service.notifications.staff import staff_condition, staff_ids, staff_recipients
 from service.settings import EscalationSettings, Settings
 from service.sla.clocks import territory_measure
 from service.storage import BlobStore
@@ -77,6 +76,7 @@ STATUS_LABEL = "appeal-status"
 # Who works an appeal (owner, requests, decision, measures, refusal, answer); dispatchers
 # register and read appeals and add notes (seed 001 §6.2: the head of the unit controls them).
 WORKER_ROLES = frozenset({Role.ADMIN, Role.COORDINATOR, Role.SUPERVISOR})
+_STAFF_ROLE_NAMES = tuple(r.value for r in STAFF_ROLES)
 COMPLAINT_KINDS = ("complaint", "quality_claim")
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_ATTACHMENTS = 5
@@ -680,14 +680,9 @@ class AppealService:
         found = await self.session.scalar(
             select(User.id).where(
                 User.id == user_id,
-                User.is_active.is_(True),
-                User.role.in_([r.value for r in STAFF_ROLES]),
                 or_(
-                    User.role == Role.ADMIN.value,
-                    exists().where(
-                        user_territories.c.user_id == User.id,
-                        user_territories.c.territory_id == territory_id,
-                    ),
+                    and_(User.role == Role.ADMIN.value, User.is_active.is_(True)),
+                    staff_condition(territory_id, *_STAFF_ROLE_NAMES),
                 ),
             )
         )
@@ -713,14 +708,7 @@ class AppealService:
         self._require_staff()
         rows = await self.session.execute(
             select(User.id, User.full_name, User.username, User.role)
-            .where(
-                User.is_active.is_(True),
-                User.role.in_([r.value for r in STAFF_ROLES]),
-                exists().where(
-                    user_territories.c.user_id == User.id,
-                    user_territories.c.territory_id == territory_id,
-                ),
-            )
+            .where(staff_condition(territory_id, *_STAFF_ROLE_NAMES))
             .order_by(User.full_name, User.username)
         )
         return [(r.id, r.full_name or r.username, r.role) for r in rows]
@@ -778,6 +766,11 @@ class AppealService:
             },
         )
         return await self._view(appeal)
+
+    async def time_zone(self, appeal_id: uuid.UUID) -> str:
+        """The zone of the appeal's territory (an appeal outside the caller's scope: NotFound)."""
+        self._require_staff()
+        return await self._zone(await self._get(appeal_id))
 
     async def _zone(self, appeal: Appeal) -> str:
         return cast(

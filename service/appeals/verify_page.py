@@ -9,7 +9,16 @@ from html import escape
 from typing import Any
 
 from reports import i18n
-from service.acts.page import appeal_paragraph, local_moment, public_page, zone_of
+from service.acts.page import (
+    appeal_paragraph,
+    definition_list,
+    local_moment,
+    not_found_page,
+    phone_item,
+    public_page,
+    technical_details,
+    zone_of,
+)
 from service.appeals.schemas import LetterVerification
 from service.common.appeal_links import appeal_link
 from service.common.i18n import Language, Message, in_language, msg
@@ -57,13 +66,6 @@ def _t(key: str, language: Language) -> str:
     return in_language(_TEXT[key], language)
 
 
-def _dl(rows: list[tuple[str, str]], *, code: bool = False) -> str:
-    wrap = ("<code>", "</code>") if code else ("", "")
-    return "".join(
-        f"<dt>{escape(k)}</dt><dd>{wrap[0]}{escape(v)}{wrap[1]}</dd>" for k, v in rows if v
-    )
-
-
 def render_letter_verification(
     record: LetterVerification,
     snapshot: dict[str, Any],
@@ -92,10 +94,8 @@ def render_letter_verification(
     zone_note = _t("times_in", language).format(
         zone=f"{zone.key} ({i18n.format_utc_offset(sent.astimezone(zone))})"
     )
-    phone_uri = "tel:" + "".join(ch for ch in phone if ch.isdigit() or ch == "+")
-    contact = _dl([(_t("company", language), record.issuer)]) + (
-        f"<dt>{escape(_t('phone', language))}</dt>"
-        f'<dd><a href="{escape(phone_uri)}">{escape(phone)}</a></dd>'
+    contact = definition_list([(_t("company", language), record.issuer)]) + phone_item(
+        _t("phone", language), phone
     )
     hashes = [
         (_t(name, language), getattr(record, name) or "")
@@ -105,18 +105,18 @@ def render_letter_verification(
     body = (
         f"<h1>{escape(title)}</h1>"
         f'<p class="status" role="status">{escape(_t(f"status.{status}", language))}</p>'
-        f"<dl>{_dl(rows)}</dl><p>{escape(zone_note)}</p>"
+        f"<dl>{definition_list(rows)}</dl><p>{escape(zone_note)}</p>"
         f"<h2>{escape(_t('contact', language))}</h2><dl>{contact}</dl>"
         + appeal_paragraph(appeal_link(language))
-        + f"<details><summary>{escape(_t('technical', language))}</summary>"
-        f"<h2>{escape(_t('hashes', language))}</h2><dl>{_dl(hashes, code=True)}</dl>"
-        f"<p>{escape(_t('how_to', language))}</p></details>"
+        + technical_details(
+            _t("technical", language), _t("hashes", language), hashes, _t("how_to", language)
+        )
     )
     return public_page(language, f"{title}: {record.appeal_number}", body, record.public_id, nonce)
 
 
 def render_letter_not_found(language: Language, *, nonce: str) -> str:
-    """The page for an unknown or malformed id: says nothing about what exists."""
-    title = _t("not_found", language)
-    body = f"<h1>{escape(title)}</h1><p>{escape(_t('not_found_hint', language))}</p>"
-    return public_page(language, title, body, None, nonce)
+    """The letter page for an unknown or malformed id."""
+    return not_found_page(
+        language, _t("not_found", language), _t("not_found_hint", language), nonce
+    )

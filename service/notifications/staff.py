@@ -12,10 +12,10 @@ from service.db.models import User, user_territories
 from service.notifications.schemas import Recipient
 
 
-def staff_condition(territory_id: uuid.UUID, role: str) -> ColumnElement[bool]:
-    """Active users of ``role`` assigned to the territory (a condition on ``User``)."""
+def staff_condition(territory_id: uuid.UUID, *roles: str) -> ColumnElement[bool]:
+    """Active users of one of ``roles`` assigned to the territory (a condition on ``User``)."""
     return and_(
-        User.role == role,
+        User.role.in_(roles),
         User.is_active.is_(True),
         exists().where(
             user_territories.c.user_id == User.id,

@@ -17,7 +17,7 @@ import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,6 +26,7 @@ import msgspec
 from babel.dates import format_date
 
 from service.common.i18n import LANGUAGES, Language, Message, in_language, msg
+from service.sla.calendar import last_local_day
 
 # Dates in a message: "4 Dec" in English, "04.12" in Russian and Kazakh (Babel patterns).
 _DATE_PATTERNS: Mapping[Language, str] = {"ru": "dd.MM", "kk": "dd.MM", "en": "d MMM"}
@@ -394,9 +395,9 @@ def prepare_context(key: str, context: Mapping[str, Any]) -> dict[str, Any]:
     return {name: _check_field(name, kind, context[name]) for name, kind in template.fields.items()}
 
 
-def _format_date(moment: datetime, language: Language) -> str:
-    # tzinfo dropped: the moment is already in the recipient's zone, Babel must not move it.
-    return format_date(moment.replace(tzinfo=None), _DATE_PATTERNS[language], locale=language)
+def _format_date(day: date, language: Language) -> str:
+    # A local date, not a moment: Babel must not move it to another zone.
+    return format_date(day, _DATE_PATTERNS[language], locale=language)
 
 
 def render(key: str, language: Language, context: Mapping[str, Any], time_zone: str) -> Rendered:
@@ -410,10 +411,9 @@ def render(key: str, language: Language, context: Mapping[str, Any], time_zone: 
     for name, kind in template.fields.items():
         if kind is FieldKind.DATETIME:
             local = datetime.fromisoformat(checked[name]).astimezone(zone)
-            values[f"{name}_date"] = _format_date(local, language)
+            values[f"{name}_date"] = _format_date(local.date(), language)
             values[f"{name}_time"] = local.strftime("%H:%M")
-            # Printing a midnight deadline's own date would promise a day the clock does not give.
-            values[f"{name}_last_day"] = _format_date(local - timedelta(microseconds=1), language)
+            values[f"{name}_last_day"] = _format_date(last_local_day(local, zone), language)
         else:
             values[name] = str(checked[name])
     return Rendered(

@@ -247,6 +247,15 @@ class WorkingCalendar:
         return False
 
 
+def last_local_day(deadline: datetime, zone: ZoneInfo) -> date:
+    """The last local day a deadline leaves: one at midnight ends the day before it.
+
+    Printing a midnight deadline's own date (the 13th for 00:00 on the 13th) would promise a day
+    the clock does not give; a deadline at any other time ends on its own date.
+    """
+    return (_aware(deadline).astimezone(zone) - timedelta(microseconds=1)).date()
+
+
 def minutes(amount: timedelta) -> int:
     """Whole minutes, rounded down."""
     return int(amount.total_seconds() // 60)

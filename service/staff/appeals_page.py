@@ -554,7 +554,7 @@ class AppealsPageController(Controller):
         is chosen), due by the end of the chosen day."""
 
         async def action(service: AppealService) -> None:
-            due = await _end_of_day(service, db_session, appeal_id, data.get("due", ""))
+            due = await _end_of_day(service, appeal_id, data.get("due", ""))
             owner = data.get("owner", "").strip() or str(service.actor.user_id)
             await service.add_measure(
                 appeal_id,
@@ -582,7 +582,7 @@ class AppealsPageController(Controller):
         """Ask another unit for documents or facts, by the end of the chosen day."""
 
         async def action(service: AppealService) -> None:
-            due = await _end_of_day(service, db_session, appeal_id, data.get("due", ""))
+            due = await _end_of_day(service, appeal_id, data.get("due", ""))
             await service.add_request(
                 appeal_id,
                 _convert(
@@ -715,9 +715,7 @@ async def _order_prefill(
     }
 
 
-async def _end_of_day(
-    service: AppealService, db_session: DbSession, appeal_id: uuid.UUID, value: str
-) -> datetime:
+async def _end_of_day(service: AppealService, appeal_id: uuid.UUID, value: str) -> datetime:
     """23:59 of a form's date (as the page's date fields take it: 10.12.2026 or 2026-12-10)
     on the appeal territory's clock; a 422 on ``due_at`` otherwise."""
     try:
@@ -727,8 +725,5 @@ async def _end_of_day(
             "The due date is not a date",
             errors=[FieldError(field="due_at", message="not a date")],
         ) from None
-    appeal = await service.get(appeal_id)
-    zone = await db_session.scalar(
-        select(Territory.time_zone).where(Territory.id == appeal.territory_id)
-    )
-    return datetime.combine(day, time(23, 59), ZoneInfo(str(zone)))
+    zone = await service.time_zone(appeal_id)
+    return datetime.combine(day, time(23, 59), ZoneInfo(zone))

@@ -3,12 +3,13 @@ naryad gettext catalogs (Kazakh wording awaits a native speaker's review, as els
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
 from service.common.i18n import Language, Message, in_language, msg
+from service.sla.calendar import last_local_day
 
 _TEXTS: dict[str, Message] = {
     "title": msg("appeals_page.title", "Appeals and complaints"),
@@ -307,14 +308,14 @@ _DUE_DAY = {"ru": "dd.MM", "kk": "dd.MM", "en": "d MMM"}
 def last_day(due_at: datetime, zone_key: str) -> date | None:
     """The last local day of a day deadline, or None for a deadline at another time.
 
-    A deadline at midnight ends the day before it (the appeal's own); one at 23:59 or later
-    ends its own day (measures and requests the page sets by the end of a chosen day).
+    A day deadline is one at local midnight (the appeal's own, which ends the day before it) or
+    at 23:59 or later (measures and requests the page sets by the end of a chosen day); which day
+    it leaves is the customer pages' and messages' rule (``last_local_day``).
     """
-    local = due_at.astimezone(ZoneInfo(zone_key))
-    if local.time() == time(0, 0):
-        return local.date() - timedelta(days=1)
-    if local.time() >= time(23, 59):
-        return local.date()
+    zone = ZoneInfo(zone_key)
+    clock = due_at.astimezone(zone).time()
+    if clock == time(0, 0) or clock >= time(23, 59):
+        return last_local_day(due_at, zone)
     return None
 
 

@@ -300,3 +300,13 @@ def test_seeded_holidays_agree_with_the_examples() -> None:
     )
     working_days_off = {d for d in kz_seed.holidays if d.weekday() < 5 and d.year == 2026}
     assert working_days_off == {d for d in KZ_DAYS_OFF if d.year == 2026}
+
+
+def test_a_deadline_at_midnight_leaves_the_day_before_and_another_its_own() -> None:
+    from service.sla.calendar import last_local_day
+
+    almaty = ZoneInfo("Asia/Almaty")  # UTC+05
+    # 00:00 on the 13th in Almaty ends the 12th; 23:59 and 18:00 end their own day.
+    assert last_local_day(datetime(2026, 12, 12, 19, 0, tzinfo=UTC), almaty) == date(2026, 12, 12)
+    assert last_local_day(datetime(2026, 12, 12, 18, 59, tzinfo=UTC), almaty) == date(2026, 12, 12)
+    assert last_local_day(datetime(2026, 12, 12, 13, 0, tzinfo=UTC), almaty) == date(2026, 12, 12)
