@@ -32,7 +32,7 @@ from service.db import standby
 from service.db.models import Escalation, WorkOrder
 from service.settings import Settings
 from tests.cluster import free_ports
-from tests.integration.appeals.test_analysis_figures import register
+from tests.integration.appeals.helpers import register_id
 from tests.integration.board.test_board_page import csrf, login, tiles
 from tests.integration.builders import Builder, Person
 
@@ -196,8 +196,8 @@ async def test_the_appeal_figures_are_read_on_the_replica_with_the_others(
     role = make_url(replica_url).username
     assert role is not None
     async with serving(settings, replica_url) as client:
-        first = await register(client, coordinator, area)
-        await register(client, coordinator, area)
+        first = await register_id(client, coordinator, area)
+        await register_id(client, coordinator, area)
         async with hidden_from(settings, role, uuid.UUID(first), table="appeals"):
             answered = await client.get(KPIS, headers=coordinator.headers)
             assert answered.status_code == 200, answered.text
