@@ -225,10 +225,10 @@ class BoardPageService:
         counts_as_of = format_datetime(counted.as_of.astimezone(display_zone), language)
 
         def zoned(value: datetime) -> str:
-            # Every time on the board names its zone as the header does.
+            # The "as of" times carry the header's offset; the zone's name stays once, in the
+            # header (a one-zone board names it there only).
             local = value.astimezone(display_zone)
-            named = _offset(local) if clock.several else f"{_offset(local)}, {display_zone.key}"
-            return f"{format_datetime(local, language)} ({named})"
+            return f"{format_datetime(local, language)} ({_offset(local)})"
 
         return {
             "lang": language,

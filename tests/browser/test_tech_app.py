@@ -221,8 +221,9 @@ async def test_log_in_and_see_the_day_then_open_it_offline(
     geo = await first.locator("a[href^='geo:']").get_attribute("href")
     site = day.area.point()
     assert geo is not None
-    # Coordinates as JavaScript prints numbers: -142.0 is "-142".
-    lat, lon = (f"{float(v):.15g}" for v in (site["lat"], site["lon"]))
+    # Coordinates to six decimals (a tenth of a metre), as JavaScript prints numbers: -142.0 is
+    # "-142", and the stored point's float noise (-122.19999999999999) is gone.
+    lat, lon = (f"{round(float(v), 6):.15g}" for v in (site["lat"], site["lon"]))
     assert geo.startswith(f"geo:{lat},{lon}?")
     assert "Asia/Almaty" in await page.locator(".zone").inner_text()
     await fits(page, "day 390")

@@ -249,7 +249,8 @@ async function showDay(note = "") {
 }
 
 function navLinks(visit) {
-  const { lat, lon } = visit.location;
+  // Six decimals are a tenth of a metre; more are the float's noise (-122.19999999999999).
+  const [lat, lon] = [visit.location.lat, visit.location.lon].map((v) => Number(v.toFixed(6)));
   const label = encodeURIComponent(visit.address);
   return h("span", { class: "nav" },
     h("a", { href: `geo:${lat},${lon}?q=${lat},${lon}(${label})`, class: "button secondary" }, t("navigate")),
