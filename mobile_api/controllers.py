@@ -34,7 +34,12 @@ from service.errors import (
     Problem,
     problem_response,
 )
-from service.execution.photos import PhotoService, PhotoUploadRequest, PhotoView
+from service.execution.photos import (
+    PhotoService,
+    PhotoUploadRequest,
+    PhotoView,
+    rejection_text,
+)
 from service.execution.schemas import DayBundle
 from service.execution.services import read_day
 from service.execution.signing import (
@@ -46,6 +51,7 @@ from service.execution.signing import (
     SigningService,
 )
 from service.execution.sync import PullResult, SyncService
+from service.execution.sync_texts import localize
 from service.incidents.services import IncidentRouting
 from service.ratings.services import RatingLinks
 from service.visit_checklists.schemas import VisitChecklistView
@@ -89,6 +95,7 @@ class DayController(Controller):
             start,
             last or start,
             if_none_match,
+            photo_max_side_px=state.settings.mobile.photo_max_side_px,
         )
         if bundle is None:
             return Response(None, status_code=HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
@@ -191,9 +198,15 @@ class PhotoController(Controller):
         db_session: DbSession,
         technician: Technician,
         state: State,
+        accept_language: Annotated[
+            str | None, HeaderParameter(name="Accept-Language", required=False)
+        ] = None,
     ) -> PhotoView:
         """Reserve a photo and get a presigned PUT (S3) or signed local URL with its headers."""
-        return await _photos(db_session, technician, state).start_upload(data)
+        try:
+            return await _photos(db_session, technician, state).start_upload(data)
+        except DomainError as error:
+            raise localize(error, pick_language(accept_language=accept_language)) from None
 
     @post(
         "/{photo_id:uuid}/confirm",
@@ -220,9 +233,19 @@ class PhotoController(Controller):
         db_session: DbSession,
         technician: Technician,
         state: State,
+        accept_language: Annotated[
+            str | None, HeaderParameter(name="Accept-Language", required=False)
+        ] = None,
     ) -> Response[Any]:
-        """Verify size, SHA-256 and image type of the uploaded bytes; only then does it count."""
-        photo = await _photos(db_session, technician, state).confirm(photo_id)
+        """Verify size, SHA-256 and image type of the uploaded bytes; only then does it count.
+
+        A refusal's ``detail`` is for the technician, in their language; ``errors`` keep the
+        technical finding in English."""
+        language = pick_language(accept_language=accept_language)
+        try:
+            photo = await _photos(db_session, technician, state).confirm(photo_id)
+        except DomainError as error:
+            raise localize(error, language) from None
         if photo.rejection is not None:
             # Returned, not raised: the rejection (and the deleted object) must be committed.
             rejection = photo.rejection
@@ -231,8 +254,7 @@ class PhotoController(Controller):
                     type="https://naryad.dev/problems/validation-failed",
                     title="Validation failed",
                     status=422,
-                    detail=f"{rejection.detail}. The upload was deleted; take or upload the "
-                    "photo again as a new photo.",
+                    detail=rejection_text(rejection, language),
                     instance=f"/mobile/v1/photos/{photo_id}/confirm",
                     code=rejection.code,
                     errors=[

@@ -212,6 +212,15 @@ class MapSettings(msgspec.Struct, frozen=True):
     tile_attribution: str = ""
 
 
+class MobileSettings(msgspec.Struct, frozen=True):
+    """What the technician's phone is told with its day bundle."""
+
+    # The longer side of a photo after the phone downscales it: enough to read a meter's serial,
+    # small enough to upload from a basement on a weak signal. At most 4096: a JPEG that size stays
+    # well inside the confirm's limits (15 MB, 60 megapixels).
+    photo_max_side_px: int = 1600
+
+
 def _map_settings(env: Mapping[str, str]) -> MapSettings:
     url = env.get("NARYAD_MAP_TILE_URL") or None
     placeholders = ("{z}", "{x}", "{y}")
@@ -289,6 +298,7 @@ class Settings(msgspec.Struct, frozen=True):
     escalation: EscalationSettings = EscalationSettings()
     customer_links: CustomerLinkSettings = CustomerLinkSettings()
     map: MapSettings = MapSettings()
+    mobile: MobileSettings = MobileSettings()
     observability: ObservabilitySettings = ObservabilitySettings()
 
 
@@ -587,5 +597,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         escalation=escalation,
         customer_links=customer_links,
         map=_map_settings(env),
+        mobile=MobileSettings(photo_max_side_px=integer("PHOTO_MAX_SIDE", 1600, 320, 4096)),
         observability=observability,
     )

@@ -244,11 +244,22 @@ def fresh_server(fresh_database: str, tmp_path_factory: pytest.TempPathFactory) 
         yield url
 
 
+# Not the default (1600): a photo the phone stored at this size shows the setting reached it.
+LIVE_PHOTO_MAX_SIDE = 1200
+
+
 @pytest.fixture(scope="session")
-def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
     """The app served by uvicorn in its own process, on the test database."""
-    with serve_app(database_url, tmp_path_factory) as url:
-        yield url
+    env = {"NARYAD_PHOTO_MAX_SIDE": str(LIVE_PHOTO_MAX_SIDE)}
+    with serve_process(database_url, tmp_path_factory, env) as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app: ServedApp) -> str:
+    """The base URL of the app served in its own process."""
+    return live_app.url
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -102,9 +102,14 @@ DAY_VISITS = (
 _EQUIPMENT = msgspec.json.Decoder(list[EquipmentItem])
 
 
-def day_etag(time_zone: str, first: date, last: date, digest: str | None) -> str:
-    """The strong ETag of a day bundle from its version vector."""
-    vector = f"{time_zone}|{first.isoformat()}|{last.isoformat()}|{digest or ''}"
+def day_etag(
+    time_zone: str, first: date, last: date, digest: str | None, photo_max_side_px: int
+) -> str:
+    """The strong ETag of a day bundle from its version vector and the phone's photo size (a
+    restart with another size must reach phones that hold the old bundle)."""
+    vector = (
+        f"{time_zone}|{first.isoformat()}|{last.isoformat()}|{digest or ''}|{photo_max_side_px}"
+    )
     return '"' + hashlib.sha256(vector.encode()).hexdigest()[:32] + '"'
 
 

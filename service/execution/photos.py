@@ -63,6 +63,18 @@ class UploadInstructions(msgspec.Struct):
 
 PhotoStatus = Literal["pending", "stored", "rejected", "expired", "removed", "replaced"]
 RejectionCode = Literal["integrity", "not_declared_type"]
+# ``found`` of a rejection whose size was right but whose SHA-256 was not.
+OTHER_BYTES = "other bytes"
+
+# A refused confirm told to the technician: what happened, then what to do.
+_INCOMPLETE = msg(
+    "photo.incomplete", "The photo did not arrive whole: the connection broke during the upload."
+)
+_DAMAGED = msg(
+    "photo.damaged", "The photo arrived damaged: its bytes differ from the ones the phone sent."
+)
+_NOT_A_PHOTO = msg("photo.not_a_photo", "The server cannot read the file as a photo.")
+_TAKE_AGAIN = msg("photo.take_again", "The upload was deleted: take the photo again.")
 
 
 class PhotoRejection(msgspec.Struct):
@@ -126,7 +138,7 @@ def judge_bytes(data: bytes, *, size: int, sha256_hex: str, declared: str) -> Ph
         return PhotoRejection(
             code="integrity",
             declared_type=declared,
-            found="other bytes",
+            found=OTHER_BYTES,
             detail="The uploaded bytes do not match the declared SHA-256",
         )
     try:
@@ -140,6 +152,15 @@ def judge_bytes(data: bytes, *, size: int, sha256_hex: str, declared: str) -> Ph
             f"({exc.reason})",
         )
     return None
+
+
+def rejection_text(rejection: PhotoRejection, language: Language) -> str:
+    """Why confirm refused the bytes and what to do, in the technician's language."""
+    if rejection.code == "not_declared_type":
+        what = _NOT_A_PHOTO
+    else:
+        what = _DAMAGED if rejection.found == OTHER_BYTES else _INCOMPLETE
+    return f"{in_language(what, language)} {in_language(_TAKE_AGAIN, language)}"
 
 
 def _stored_bytes_problem(data: bytes, photo: Photo) -> str | None:

@@ -62,6 +62,8 @@ class DayBundle(msgspec.Struct):
     visits: list[VisitBundle]
     templates: dict[str, Any]
     etag: str
+    # The phone downscales every photo to this longer side before hashing and uploading it.
+    photo_max_side_px: int
 
 
 OperationType = Literal[

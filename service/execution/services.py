@@ -423,10 +423,13 @@ async def read_day(
     registry: TemplateRegistry,
     start_day: date | None,
     end_day: date | None,
-    known_etag: str | None = None,
+    known_etag: str | None,
+    *,
+    photo_max_side_px: int,
 ) -> tuple[str, schemas.DayBundle | None]:
     """The ETag of the technician's visits from start_day to end_day (local, inclusive, at most
-    7 days) and their bundle, or None when the ETag is ``known_etag`` (nothing is built then).
+    7 days) and their bundle, or None when the ETag is ``known_etag`` (nothing is built then);
+    ``photo_max_side_px`` is the setting the phone downscales photos to.
 
     Read on an asyncpg connection: the day route's raw reads (``service.db.reads``), or a
     session's."""
@@ -441,7 +444,7 @@ async def read_day(
             f"The range is 1 to {MAX_DAYS} days",
             errors=[FieldError(field="to", message=f"at most {MAX_DAYS} days after from")],
         )
-    etag = day_etag(time_zone, first, last, digest)
+    etag = day_etag(time_zone, first, last, digest, photo_max_side_px)
     if etag == known_etag:
         return etag, None
     zone = ZoneInfo(time_zone)
@@ -460,5 +463,6 @@ async def read_day(
         visits=bundles,
         templates=templates,
         etag=etag,
+        photo_max_side_px=photo_max_side_px,
     )
     return etag, bundle

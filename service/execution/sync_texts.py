@@ -13,7 +13,7 @@ from typing import get_args
 
 from checklists import AnswerErrorCode
 from service.common.i18n import Language, Message, in_language, msg
-from service.errors import FieldError
+from service.errors import DomainError, FieldError
 
 REASONS: dict[str, Message] = {
     "invalid_payload": msg(
@@ -89,3 +89,11 @@ def reason(code: str, detail: str, errors: list[FieldError] | None, language: La
     if code in REASONS:
         return in_language(REASONS[code], language).format(detail=detail)
     return in_language(FALLBACK, language).format(detail=detail)
+
+
+def localize(error: DomainError, language: Language) -> DomainError:
+    """The error with its detail said again in ``language`` when its code has a text here (the
+    phone's other calls, such as photo upload and confirm, refuse with the sync path's codes)."""
+    if error.code is not None and error.code in REASONS:
+        error.detail = reason(error.code, error.detail, error.errors, language)
+    return error

@@ -218,7 +218,8 @@ class Ceiling:
         zone_name, first, last, digest = await connection.fetchrow(
             VERSION_VECTOR, actor.technician_id, asked, asked, datetime.now(UTC)
         )
-        etag = day_etag(zone_name, first, last, digest)
+        photo_side = self.settings.mobile.photo_max_side_px
+        etag = day_etag(zone_name, first, last, digest, photo_side)
         if etag == known_etag:
             return etag, b""
         zone = ZoneInfo(zone_name)
@@ -245,6 +246,7 @@ class Ceiling:
             visits=visits,
             templates=templates,
             etag=etag,
+            photo_max_side_px=photo_side,
         )
         return etag, msgspec.json.encode(bundle)
 

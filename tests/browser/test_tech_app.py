@@ -10,8 +10,10 @@ import io
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -28,6 +30,7 @@ from service.demo.seed import answers_so_far
 from service.visit_checklists.registry import TemplateRegistry
 from tests.browser.axe import serious_violations
 from tests.browser.phone import draw_signature, phone_context, watch
+from tests.conftest import LIVE_PHOTO_MAX_SIDE, ServedApp
 from tests.integration.builders import PASSWORD, Area, Builder, Person
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
@@ -241,7 +244,7 @@ async def test_log_in_and_see_the_day_then_open_it_offline(
 
 
 def camera_jpeg() -> bytes:
-    """What a phone camera hands over: larger than the app keeps (it downscales to 1600 px)."""
+    """What a phone camera hands over: larger than the app keeps (the server's setting)."""
     image = Image.new("RGB", (2400, 1800), tuple(uuid.uuid4().bytes[:3]))
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=90)
@@ -329,8 +332,9 @@ async def sign_as_customer(page: Page) -> None:
 
 
 async def test_a_whole_visit_offline_then_synced_exactly_once_and_signed(
-    browser: Browser, live_server: str, build: Builder
+    browser: Browser, live_app: ServedApp, build: Builder
 ) -> None:
+    live_server = live_app.url
     day = await a_day(build)
     visit_id = day.visits[0].id
     context, page, errors = await signed_in(browser, live_server, day)
@@ -367,7 +371,13 @@ async def test_a_whole_visit_offline_then_synced_exactly_once_and_signed(
     assert sorted((p.sha256, p.size, p.status) for p in photos) == sorted(
         (p["sha256"], p["size"], "stored") for p in stored["photos"]
     )
-    assert all(p["size"] < 400_000 for p in stored["photos"])
+    # Downscaled on the phone to the server's NARYAD_PHOTO_MAX_SIDE, from the day bundle.
+    for photo in photos:
+        stored_file = Path(live_app.blob_dir, *photo.object_key.split("/"))
+        stored_bytes = await asyncio.to_thread(stored_file.read_bytes)
+        with Image.open(io.BytesIO(stored_bytes)) as image:
+            assert image.format == "JPEG"
+            assert image.size == (LIVE_PHOTO_MAX_SIDE, LIVE_PHOTO_MAX_SIDE * 3 // 4)
 
     # The customer's turn: the act from what the server holds, signed on the same phone.
     await page.click("#handoff")
@@ -494,6 +504,109 @@ async def test_a_cancelled_visit_and_refused_answers_in_plain_words(
     await page.locator("#queue", has_text="Всё отправлено").wait_for()
     await fits(page, "refused 390")
     await shot(page, "sync-refused-ru-390")
+    assert errors == []
+    await context.close()
+
+
+MONTHS_RU = (
+    "января", "февраля", "марта", "апреля", "мая", "июня",
+    "июля", "августа", "сентября", "октября", "ноября", "декабря",
+)  # fmt: skip
+WEEKDAYS_RU = ("понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье")
+
+
+def said_ru(at: datetime) -> str:
+    """A local moment as the app names it in a Russian sentence: "завтра, 6 декабря 10:00"."""
+    offset = (at.date() - datetime.now(at.tzinfo).date()).days
+    weekday = {0: "сегодня", 1: "завтра"}.get(offset, WEEKDAYS_RU[at.weekday()])
+    return f"{weekday}, {at.day} {MONTHS_RU[at.month - 1]} {at:%H:%M}"
+
+
+async def test_a_rescheduled_and_a_handed_over_visit_are_told_and_the_day_redrawn(
+    browser: Browser, live_server: str, build: Builder
+) -> None:
+    area = await build.area()
+    technician = await build.technician_at(area, 0.5, 0.5)
+    assert technician.technician is not None
+    zone = ZoneInfo(area.territory.time_zone)
+    tomorrow = datetime.now(zone).date() + timedelta(days=1)
+    # Tomorrow, inside everyone's shifts (09-18 local): one visit to hand over, one to move.
+    handed, moved = [
+        await build.visit(
+            await build.order(area, status="scheduled"),
+            technician.technician,
+            start=datetime.combine(tomorrow, dtime(hour), zone),
+            hours=2,
+        )
+        for hour in (10, 14)
+    ]
+    day = Day(area, technician, [handed, moved])
+    dispatcher = await build.person(Role.DISPATCHER, area.territory)
+    colleague = await build.technician_at(area, 0.6, 0.6)
+    context, page, errors = await signed_in(browser, live_server, day)
+    await page.set_viewport_size({"width": 320, "height": 800})
+    assert await page.locator("ol.visits > li").count() == 2
+    was = moved.agreed_window.lower.astimezone(zone)
+    new = datetime.combine(tomorrow + timedelta(days=1), dtime(10), zone)
+    # The dispatcher moves the later visit a day on (the customer agreed by SMS) and hands the
+    # other to a colleague, while the technician looks at the day.
+    async with httpx.AsyncClient(base_url=live_server, headers=dispatcher.headers) as client:
+        rescheduled = await client.post(
+            f"/api/v1/visits/{moved.id}/reschedule",
+            json={
+                "window": {
+                    "start": new.isoformat(),
+                    "end": (new + timedelta(hours=2)).isoformat(),
+                },
+                "reason_code": "customer_request",
+                "agreed_by": {"name": "Ерлан", "channel": "sms"},
+            },
+        )
+        assert rescheduled.status_code == 200, rescheduled.text
+        reassigned = await client.post(
+            f"/api/v1/visits/{handed.id}/reassign",
+            json={
+                "technician_id": str(colleague.actor.technician_id),
+                "reason_code": "workload",
+            },
+        )
+        assert reassigned.status_code == 200, reassigned.text
+    # A change shows once every older transaction on the cluster has ended: tap until then.
+    changes = page.locator(".changes li")
+    for _ in range(200):
+        button = await page.locator("#refresh").element_handle()
+        await page.click("#refresh")
+        await page.wait_for_function("(old) => !old.isConnected", arg=button)
+        if await changes.count() == 2:
+            break
+    else:
+        raise AssertionError(
+            f"the changes never reached the phone: {await page.inner_text('main')}"
+        )
+    customer = day.area.customer.full_name
+    told = await page.locator(".changes li.rescheduled").inner_text()
+    # Moved to another day: the old time is named with its day too.
+    assert told == f"Перенесён: {customer}, теперь {said_ru(new)} (было {said_ru(was)})", told
+    gone = await page.locator(".changes li.reassigned").inner_text()
+    handed_at = handed.agreed_window.lower.astimezone(zone)
+    assert gone == f"Передан другому технику: {customer}, {said_ru(handed_at)} — не выезжайте"
+    # The day itself: the handed-over visit is gone, the moved one is under its new day.
+    assert await page.locator("ol.visits > li").count() == 1
+    headings = await page.locator("main h2").all_inner_texts()
+    heading = said_ru(new).rsplit(" ", 1)[0]
+    assert heading[0].upper() + heading[1:] in headings, headings
+    assert f"{new:%H:%M}" in await page.locator("ol.visits > li").first.inner_text()
+    await fits(page, "changes 320")
+    await shot(page, "day-rescheduled-reassigned-ru-320")
+    # Offline, reopened: the notices and the redrawn day are still there.
+    await context.set_offline(True)
+    await page.reload()
+    await page.locator(".changes li.rescheduled").wait_for()
+    assert await page.locator("ol.visits > li").count() == 1
+    # Seen: the notices go; the day stays as it is now.
+    await page.click(".changes button")
+    await page.locator(".changes").wait_for(state="detached")
+    assert await page.locator("ol.visits > li").count() == 1
     assert errors == []
     await context.close()
 

@@ -140,3 +140,13 @@ def test_the_read_database_is_optional_and_its_lag_bounded() -> None:
     for raw in ("-1", "nan", "a minute"):
         with pytest.raises(SettingsError, match="NARYAD_READ_MAX_LAG_SECONDS"):
             _load(READ_MAX_LAG_SECONDS=raw)
+
+
+def test_the_photo_size_phones_downscale_to_is_bounded() -> None:
+    assert load_settings({}).mobile.photo_max_side_px == 1600
+    assert _load(PHOTO_MAX_SIDE="1024").mobile.photo_max_side_px == 1024  # type: ignore[attr-defined]
+    # Below 320 px a meter's serial is unreadable; above 4096 a photo may outgrow the confirm's
+    # limits (15 MB, 60 megapixels).
+    for raw in ("319", "4097", "1600px", "0"):
+        with pytest.raises(SettingsError, match="NARYAD_PHOTO_MAX_SIDE"):
+            _load(PHOTO_MAX_SIDE=raw)

@@ -36,14 +36,22 @@ function show(...nodes) {
   window.scrollTo(0, 0);
 }
 
-function today(offsetDays = 0, zone) {
-  const date = new Date(Date.now() + offsetDays * 86400000);
-  // The calendar day where the technician works (the bundle's zone once known).
+// The calendar day (YYYY-MM-DD) of a moment where the technician works (the bundle's zone).
+function localDay(date, zone) {
   return new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" }).format(date);
+}
+
+function today(offsetDays = 0, zone) {
+  return localDay(new Date(Date.now() + offsetDays * 86400000), zone);
 }
 
 function time(iso, zone) {
   return new Intl.DateTimeFormat(locale(), { timeZone: zone, hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
+}
+
+// A day name heads a list with a capital; inside a sentence it keeps the catalog's case.
+function capitalized(text) {
+  return text.charAt(0).toLocaleUpperCase(locale()) + text.slice(1);
 }
 
 // Day names from the catalogs: Chromium and many phones have no Kazakh calendar data.
@@ -52,7 +60,7 @@ function dayName(iso, zone) {
   const parts = Object.fromEntries(new Intl.DateTimeFormat("en-GB", { timeZone: zone, weekday: "short", day: "numeric", month: "numeric" })
     .formatToParts(date).map((p) => [p.type, p.value]));
   const weekday = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"].indexOf(parts.weekday);
-  const day = new Intl.DateTimeFormat("en-CA", { timeZone: zone }).format(date);
+  const day = localDay(date, zone);
   const relative = day === today(0, zone) ? t("today") : day === today(1, zone) ? t("tomorrow") : t(`weekday_${weekday}`);
   return t("day_format", { weekday: relative, day: Number(parts.day), month: t(`month_${Number(parts.month)}`) });
 }
@@ -194,10 +202,13 @@ async function applyPull() {
 
 function changeNotice(change, zone) {
   const visit = change.visit || {};
+  const was = change.before && change.before.window ? change.before.window.start : null;
+  // The old time alone when the visit stays on its day; with the day when it moved to another.
+  const sameDay = was && visit.window && localDay(new Date(was), zone) === localDay(new Date(visit.window.start), zone);
   const text = t(CHANGE_TEXT[change.kind] || "change_updated", {
     customer: visit.customer ? visit.customer.name : "",
     when: visit.window ? `${dayName(visit.window.start, zone)} ${time(visit.window.start, zone)}` : "",
-    before: change.before && change.before.window ? `${time(change.before.window.start, zone)}` : "",
+    before: was ? (sameDay ? time(was, zone) : `${dayName(was, zone)} ${time(was, zone)}`) : "",
   });
   return h("li", { class: `change ${change.kind}` }, text);
 }
@@ -221,13 +232,13 @@ async function showDay(note = "") {
   });
   const byDay = new Map();
   for (const visit of bundle.visits) {
-    const day = today(0, zone) && new Intl.DateTimeFormat("en-CA", { timeZone: zone }).format(new Date(visit.window.start));
+    const day = localDay(new Date(visit.window.start), zone);
     if (!byDay.has(day)) byDay.set(day, []);
     byDay.get(day).push(visit);
   }
   const sections = [];
   for (const [, visits] of byDay) {
-    sections.push(h("h2", {}, dayName(visits[0].window.start, zone)));
+    sections.push(h("h2", {}, capitalized(dayName(visits[0].window.start, zone))));
     sections.push(h("ol", { class: "visits" }, visits.map((v) => visitCard(v, zone))));
   }
   const dismiss = h("button", { type: "button", class: "secondary" }, t("changes_seen"));
@@ -316,7 +327,10 @@ async function context(id) {
   if (!visit) return null;
   const template = bundle.templates[`${visit.checklist.key}@${visit.checklist.version}`];
   const site = visit.location ? { lat: visit.location.lat, lon: visit.location.lon } : null;
-  return { visit, template, zone: bundle.time_zone, site, all: templateSteps(template) };
+  return {
+    visit, template, zone: bundle.time_zone, site, all: templateSteps(template),
+    photoMaxSide: bundle.photo_max_side_px,
+  };
 }
 
 function engineOptions(ctx, outcome) {
@@ -415,7 +429,7 @@ function stepInput(ctx, step, state, after) {
       error.textContent = t("photo_processing");
       let photo;
       try {
-        photo = await keep(file, ctx.visit.visit_id, step.id);
+        photo = await keep(file, ctx.visit.visit_id, step.id, ctx.photoMaxSide);
       } catch {
         error.textContent = t("photo_unreadable");
         return;

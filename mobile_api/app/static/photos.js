@@ -1,7 +1,8 @@
 // A photo from the camera: downscaled on a canvas, hashed, kept in IndexedDB until confirmed.
 import { photos, newId } from "./store.js";
 
-export const MAX_SIDE = 1600; // pixels of the longer side; the server's photo limit is far above
+// The longer side in pixels when the day bundle does not say (NARYAD_PHOTO_MAX_SIDE sets it).
+export const DEFAULT_MAX_SIDE = 1600;
 export const QUALITY = 0.85;
 
 async function decode(file) {
@@ -23,7 +24,7 @@ async function decode(file) {
   }
 }
 
-export async function downscale(file, maxSide = MAX_SIDE) {
+export async function downscale(file, maxSide = DEFAULT_MAX_SIDE) {
   const image = await decode(file);
   const scale = Math.min(1, maxSide / Math.max(image.width, image.height));
   const canvas = document.createElement("canvas");
@@ -40,9 +41,10 @@ export async function sha256(blob) {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-// Store a taken photo for a visit's step; returns its local id (the answer refers to it).
-export async function keep(file, visitId, stepId) {
-  const blob = await downscale(file);
+// Store a taken photo for a visit's step, downscaled to maxSide; returns its record (the answer
+// refers to its local id).
+export async function keep(file, visitId, stepId, maxSide) {
+  const blob = await downscale(file, maxSide || DEFAULT_MAX_SIDE);
   const record = {
     local_id: newId(),
     start_key: newId(),

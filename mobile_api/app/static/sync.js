@@ -295,7 +295,6 @@ export async function loadDay(from, to) {
   if (response.status === 304) return bundle;
   if (!response.ok) throw new Error(`day ${response.status}`);
   const fresh = await response.json();
-  fresh.from = fresh.from || from;
   fresh.from = from;
   await kv.set("bundle", fresh);
   return fresh;

@@ -90,6 +90,69 @@ async def test_other_bytes_are_rejected_and_the_object_removed(
     assert retry.status_code == 409
 
 
+@pytest.mark.parametrize(
+    ("stored", "language", "told"),
+    [
+        # Cut off on the way (an emulator that does not check the length): fewer bytes.
+        (
+            lambda sent: sent[:-100],
+            "kk",
+            "Сурет толық келмеді: жіберу кезінде байланыс үзілді. "
+            "Жүктелген файл жойылды: суретті қайта түсіріңіз.",
+        ),
+        (
+            lambda sent: sent[:-100],
+            "en",
+            "The photo did not arrive whole: the connection broke during the upload. "
+            "The upload was deleted: take the photo again.",
+        ),
+        # As many bytes, other ones.
+        (
+            lambda sent: sent[:-10] + b"0123456789",
+            "ru",
+            "Фото пришло повреждённым: его байты не совпадают с отправленными телефоном. "
+            "Загрузка удалена: сделайте фото ещё раз.",
+        ),
+    ],
+)
+async def test_a_refused_confirm_tells_the_technician_in_their_language(
+    app: Litestar,
+    client: Any,
+    build: Builder,
+    field: Field,
+    stored: Any,
+    language: str,
+    told: str,
+) -> None:
+    sent = photo_samples.jpeg()
+    photo = (await _start(client, field, sent)).json()
+    async with build.sessionmaker() as session:
+        key = (await session.get_one(Photo, photo["id"])).object_key
+    await app.state.blob_store.put(key, stored(sent), content_type="image/jpeg")
+    refused = await client.post(
+        f"/mobile/v1/photos/{photo['id']}/confirm",
+        headers={**field.phone.headers(), "Accept-Language": language},
+    )
+    assert refused.status_code == 422
+    body = problem(refused)
+    assert body["code"] == "integrity"
+    assert body["detail"] == told
+    # The technical finding stays in English for the app's developers and the logs.
+    assert body["errors"][0]["field"] == "sha256"
+    async with build.sessionmaker() as session:
+        row = await session.get_one(Photo, photo["id"])
+    assert row.status == "rejected"
+    assert row.status_reason is not None
+    assert row.status_reason.startswith("The up")  # the English detail, for staff and audit
+    # Confirming it again: refused as already rejected, in the language asked.
+    again = await client.post(
+        f"/mobile/v1/photos/{photo['id']}/confirm",
+        headers={**field.phone.headers(), "Accept-Language": "en"},
+    )
+    assert again.status_code == 409
+    assert problem(again)["detail"] == "The server refused the photo: take it again."
+
+
 async def test_upload_requests_are_checked(client: Any, build: Builder, field: Field) -> None:
     before = await build.count(Photo)
     cases = [

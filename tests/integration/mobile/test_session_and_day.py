@@ -9,12 +9,15 @@ from typing import Any
 
 import msgspec
 import pytest
+from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
 from checklists import Template, compile_template
 from mobile_api.idempotency import lock_key
+from service.app import create_app
 from service.common.actor import Role
 from service.db.models import Device, IdempotencyKey
+from service.settings import MobileSettings, Settings
 from tests.browser.engine_walks import template_json
 from tests.conftest import problem
 from tests.integration.builders import Builder
@@ -41,10 +44,29 @@ async def test_day_bundle_has_what_the_phone_needs_offline(client: Any, field: F
     pin = visit["checklist"]
     template = bundle["templates"][f"{pin['key']}@{pin['version']}"]
     assert template["key"] == "repair"
+    assert bundle["photo_max_side_px"] == 1600  # NARYAD_PHOTO_MAX_SIDE's default
     unchanged = await client.get(
         "/mobile/v1/day", headers={**field.phone.headers(), "If-None-Match": bundle["etag"]}
     )
     assert unchanged.status_code == 304
+
+
+async def test_another_photo_size_reaches_phones_holding_the_old_bundle(
+    client: Any, settings: Settings, field: Field
+) -> None:
+    held = (await client.get("/mobile/v1/day", headers=field.phone.headers())).json()
+    # The service restarted with NARYAD_PHOTO_MAX_SIDE=900; nothing else changed.
+    restarted = create_app(
+        msgspec.structs.replace(settings, mobile=MobileSettings(photo_max_side_px=900))
+    )
+    async with AsyncTestClient(app=restarted) as phone_after_restart:
+        fresh = await phone_after_restart.get(
+            "/mobile/v1/day", headers={**field.phone.headers(), "If-None-Match": held["etag"]}
+        )
+    assert fresh.status_code == 200
+    assert fresh.json()["photo_max_side_px"] == 900
+    assert fresh.json()["visits"] == held["visits"]
+    assert fresh.headers["etag"] != held["etag"]
 
 
 async def test_day_range_is_limited(client: Any, field: Field) -> None:
