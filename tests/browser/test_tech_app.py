@@ -20,12 +20,12 @@ import pytest
 from PIL import Image
 from playwright.async_api import Browser, BrowserContext, Page
 from playwright.async_api import TimeoutError as PlaywrightTimeout
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from checklists.schema import GeoPoint
 from service.common.actor import Role
 from service.common.geo import point_ewkt
-from service.db.models import Act, Photo, SyncOperation, Visit, WorkOrder
+from service.db.models import Act, ChecklistAnswer, Photo, SyncOperation, Visit, WorkOrder
 from service.demo.seed import answers_so_far
 from service.visit_checklists.registry import TemplateRegistry
 from tests.browser.axe import serious_violations
@@ -672,27 +672,31 @@ async def test_every_screen_fits_phones_and_reads_in_the_technicians_language(
     await context.close()
 
 
-async def test_an_upload_refused_by_the_store_is_started_again_and_nothing_is_lost(
-    browser: Browser, live_server: str, build: Builder
+@pytest.mark.parametrize("fault", ["damaged", "swallowed"])
+async def test_an_upload_lost_or_refused_on_the_way_is_started_again_and_nothing_is_lost(
+    browser: Browser, live_server: str, build: Builder, fault: str
 ) -> None:
     day = await a_day(build)
     visit_id = day.visits[0].id
     context, page, errors = await signed_in(browser, live_server, day)
-    # The first upload's bytes are damaged on the way: the store refuses them (SHA-256).
+    # The first upload's bytes are damaged on the way (the store refuses them: SHA-256), or a
+    # proxy answers 200 without passing them on (confirm finds nothing uploaded).
     puts: list[str] = []
 
-    async def damage(route: Any) -> None:
+    async def disturb(route: Any) -> None:
         if route.request.method != "PUT":
             await route.continue_()
             return
         puts.append(route.request.url)
-        if len(puts) == 1:
+        if len(puts) > 1:
+            await route.continue_()
+        elif fault == "damaged":
             body = route.request.post_data_buffer or b""
             await route.continue_(post_data=body[:-10] + b"0123456789")
         else:
-            await route.continue_()
+            await route.fulfill(status=200, body="")
 
-    await page.route(lambda url: "/blobs/" in url, damage)
+    await page.route(lambda url: "/blobs/" in url, disturb)
     await page.locator("ol.visits > li").first.locator("button.primary").click()
     for _ in range(20):
         if await page.locator("#arrive").count():
@@ -725,5 +729,68 @@ async def test_an_upload_refused_by_the_store_is_started_again_and_nothing_is_lo
     assert [(p["server_id"], p["sha256"]) for p in phone_photos] == [
         (str(stored[0].id), stored[0].sha256)
     ]
+    assert errors == []
+    await context.close()
+
+
+async def test_a_photo_that_never_reaches_the_store_is_given_up_in_plain_words(
+    browser: Browser, live_server: str, build: Builder
+) -> None:
+    day = await a_day(build)
+    visit_id = day.visits[0].id
+    context, page, errors = await signed_in(browser, live_server, day)
+    # A proxy answers every upload with 200 and passes nothing on.
+    puts: list[str] = []
+
+    async def swallow(route: Any) -> None:
+        if route.request.method != "PUT":
+            await route.continue_()
+            return
+        puts.append(route.request.url)
+        await route.fulfill(status=200, body="")
+
+    await page.route(lambda url: "/blobs/" in url, swallow)
+    await page.locator("ol.visits > li").first.locator("button.primary").click()
+    for _ in range(20):
+        if await page.locator("#arrive").count():
+            await page.click("#arrive")
+            await page.locator("#arrive").wait_for(state="detached")
+        if await answer_step(page) == "photo":
+            break
+    # Three uploads, then the photo is given up and its step asked for again.
+    await page.locator("#queue", has_text="Не принято: 1").wait_for(timeout=60_000)
+    assert len(puts) == 3
+    assert len(set(puts)) == 3  # each a new upload
+    await page.click("#queue")
+    await page.locator("h1", has_text="Отправка").wait_for()
+    told = await page.locator(".results li.bad").all_inner_texts()
+    # The photo: its step, whose visit, and why.
+    (photo_line,) = (text for text in told if text.startswith("Фото: "))
+    assert photo_line.startswith("Фото: Фото зоны работ до начала — не принято\n"), photo_line
+    assert day.area.customer.full_name in photo_line
+    assert photo_line.endswith("\nОтправка не удалась несколько раз: сделайте фото ещё раз."), (
+        photo_line
+    )
+    # The answer that waited for it: refused with the same reason, and what to do.
+    (answer,) = (text for text in told if text.startswith("Ответ: "))
+    assert "не принято" in answer
+    assert "Отправка не удалась несколько раз" in answer
+    assert "Откройте шаг снова" in answer
+    await fits(page, "photo given up 390")
+    await shot(page, "sync-photo-given-up-ru-390")
+    async with build.sessionmaker() as session:
+        photos = (await session.scalars(select(Photo).where(Photo.visit_id == visit_id))).all()
+        with_photos = await session.scalar(
+            select(func.count())
+            .select_from(ChecklistAnswer)
+            .where(ChecklistAnswer.visit_id == visit_id, ChecklistAnswer.photo_ids != [])
+        )
+    assert with_photos == 0  # the answer that needed the photo never reached the server
+    assert {p.status for p in photos} == {"pending"}  # nothing stored; the worker expires them
+    await page.get_by_role("button", name="Мой день").click()
+    await page.locator("ol.visits > li").first.locator("button.primary").click()
+    step = page.locator("section.step")
+    await step.wait_for()
+    assert await step.get_attribute("data-kind") == "photo"
     assert errors == []
     await context.close()

@@ -768,17 +768,31 @@ async function showSync() {
   for (const change of (await kv.get("changes")) || []) {
     if (change.visit && !visits.has(change.visit_id)) visits.set(change.visit_id, change.visit);
   }
+  const stepTitle = (visit, stepId) => {
+    if (!visit || !stepId) return null;
+    const template = bundle.templates[`${visit.checklist.key}@${visit.checklist.version}`];
+    const step = template && templateSteps(template).get(stepId);
+    return step ? pick(step.title) : null;
+  };
   const title = (record) => {
     const visit = visits.get(record.op.visit_id);
-    const stepId = record.op.payload.step_id;
+    const step = stepTitle(visit, record.op.payload.step_id);
     let what = t(`op_${record.op.type}`);
-    if (visit && stepId) {
-      const template = bundle.templates[`${visit.checklist.key}@${visit.checklist.version}`];
-      const step = template && templateSteps(template).get(stepId);
-      if (step) what = `${what}: ${pick(step.title)}`;
-    }
+    if (step) what = `${what}: ${step}`;
     if (record.op.type === "outcome") what = `${what}: ${t(`outcome_${record.op.payload.outcome}`)}`;
     return { what, who: visit ? visit.customer.name : "" };
+  };
+  // A photo not yet stored, laid out like an operation: its step, customer, and why it was
+  // refused (the server's words, or the app's after repeated failed uploads).
+  const photoLine = (photo) => {
+    const visit = visits.get(photo.visit_id);
+    const step = stepTitle(visit, photo.step_id);
+    const failed = photo.state === "rejected";
+    return h("li", { class: failed ? "bad" : "" },
+      h("strong", {}, step ? `${t("op_photo_attached")}: ${step}` : t("op_photo_attached")), " ",
+      t(failed ? "result_rejected" : "result_queued"),
+      h("span", { class: "meta" }, `${visit ? visit.customer.name : ""} · ${time(new Date(photo.taken_at).toISOString(), zone)}`),
+      failed ? h("span", { class: "why" }, photo.reason || t("code_photo_refused")) : null);
   };
   const button = h("button", { type: "button", class: "primary", id: "sync-now" }, t("sync_now"));
   const status = h("p", { class: "note", role: "status" }, t(`sync_${syncState}`));
@@ -787,8 +801,7 @@ async function showSync() {
     h("button", { type: "button", class: "link", onclick: () => showDay() }, `← ${t("my_day")}`),
     h("h1", {}, t("sync_title")), status, button,
     h("ul", { class: "results" },
-      photoRecords.filter((p) => p.state !== "stored").map((p) =>
-        h("li", { class: p.state === "rejected" ? "bad" : "" }, p.state === "rejected" ? t("photo_failed", { reason: p.reason || "" }) : t("photo_waiting"))),
+      photoRecords.filter((p) => p.state !== "stored").map(photoLine),
       records.map((r) => {
         const state = r.result ? r.result.status : "queued";
         const bad = state === "rejected" || state === "conflict";

@@ -2,9 +2,12 @@
 // Every write is an operation with its own id, stored before it is sent; the server applies
 // each id at most once, so a batch is simply sent again (same Idempotency-Key) until answered.
 import { kv, ops, photos, newId } from "./store.js";
-import { lang } from "./i18n.js";
+import { lang, t } from "./i18n.js";
 
 const BATCH = 25;
+// Uploads of one photo before it is given up: the phone still holds the bytes, so a loss or
+// damage on the way is sent again as a new upload; a third failure asks for a new photo.
+const UPLOAD_ATTEMPTS = 3;
 const MAX_DELAY_MS = 60000;
 
 export class Offline extends Error {}
@@ -85,6 +88,21 @@ export async function waiting() {
   return (await pending()).length + photosLeft;
 }
 
+// Send the photo's bytes again as a new upload (new keys, a new URL), or give it up once it
+// has failed UPLOAD_ATTEMPTS times.
+function startOver(photo) {
+  photo.attempts = (photo.attempts || 0) + 1;
+  if (photo.attempts >= UPLOAD_ATTEMPTS) {
+    photo.state = "rejected";
+    photo.reason = t("photo_upload_refused");
+    return;
+  }
+  photo.server_id = null;
+  photo.start_key = newId();
+  photo.confirm_key = newId();
+  photo.state = "queued";
+}
+
 // Photos first: start (Idempotency-Key = the photo's own key), PUT the bytes, confirm.
 async function uploadPhotos(report) {
   for (const photo of await photos.all()) {
@@ -95,6 +113,10 @@ async function uploadPhotos(report) {
         key: photo.start_key,
         body: { visit_id: photo.visit_id, sha256: photo.sha256, size: photo.size, content_type: photo.type, step_id: photo.step_id },
       });
+      if (started.status >= 500 || started.status === 429) {
+        report.photoFailures.push(photo); // the server's trouble: asked again after the back-off
+        continue;
+      }
       if (!started.ok) {
         const problem = await started.json().catch(() => ({}));
         photo.state = "rejected";
@@ -117,14 +139,9 @@ async function uploadPhotos(report) {
         throw new Offline();
       }
       if (!put.ok) {
-        photo.reason = `upload ${put.status}`;
-        if (put.status >= 400 && put.status < 500) {
-          // The upload URL was refused (expired after the app was killed): ask for a new one.
-          photo.server_id = null;
-          photo.start_key = newId();
-          photo.confirm_key = newId();
-          photo.state = "queued";
-        }
+        // Refused by the store (the URL expired after the app was killed, the bytes were
+        // damaged on the way): a new upload. A 5xx is tried again as it is after the back-off.
+        if (put.status >= 400 && put.status < 500) startOver(photo);
         await photos.put(photo);
         report.photoFailures.push(photo);
         continue;
@@ -135,12 +152,19 @@ async function uploadPhotos(report) {
     if (photo.state === "uploaded") {
       const confirmed = await api(`/mobile/v1/photos/${photo.server_id}/confirm`, { method: "POST", key: photo.confirm_key });
       const answer = await confirmed.json().catch(() => ({}));
+      const reason = answer.detail || answer.status_reason || confirmed.statusText;
       if (confirmed.ok && answer.status === "stored") {
         photo.state = "stored";
         photo.blob = null; // the server has verified the bytes: free the phone's storage
+      } else if (answer.code === "not_uploaded" || answer.code === "integrity") {
+        // Lost or damaged between the phone and the store; the phone's copy is whole.
+        startOver(photo);
+        report.photoFailures.push(photo);
+      } else if (confirmed.status >= 500 || confirmed.status === 429) {
+        report.photoFailures.push(photo); // the server's trouble: confirm again after the back-off
       } else {
         photo.state = "rejected";
-        photo.reason = answer.detail || answer.status_reason || confirmed.statusText;
+        photo.reason = reason;
         report.photoFailures.push(photo);
       }
       await photos.put(photo);
