@@ -7,11 +7,13 @@ to /mobile/v1 and /api/v1/auth like any other phone client, so it adds no API of
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from litestar import Controller, MediaType, Response, get
 from litestar.datastructures import CacheControlHeader, State
 from litestar.static_files import create_static_files_router
+
+from service.common.page_security import url_origin
+from service.storage import S3BlobStore
 
 APP_DIR = Path(__file__).resolve().parent / "app"
 APP_STATIC = APP_DIR / "static"
@@ -19,17 +21,9 @@ APP_STATIC = APP_DIR / "static"
 _NO_CACHE = "no-cache"
 
 
-def _origin(url: str | None) -> str | None:
-    """scheme://host[:port] of a URL, or None."""
-    if not url:
-        return None
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
-
-
 def app_headers(store_url: str | None) -> dict[str, str]:
     """A strict CSP: only the app's own files run; uploads may go to the blob store's origin."""
-    connect = " ".join(filter(None, ("'self'", _origin(store_url))))
+    connect = " ".join(filter(None, ("'self'", url_origin(store_url))))
     return {
         "Cache-Control": _NO_CACHE,
         "Referrer-Policy": "no-referrer",
@@ -80,8 +74,9 @@ class TechAppController(Controller):
 
 
 def _store_url(state: State) -> str | None:
-    storage = state.settings.storage
-    return storage.s3_endpoint_url if storage.backend == "s3" else None
+    """Where the phone PUTs photos when that is not the app's own origin (S3)."""
+    store = state.blob_store
+    return store.url_origin if isinstance(store, S3BlobStore) else None
 
 
 app_static_router = create_static_files_router(

@@ -8,6 +8,15 @@ else runs, and no other site may frame the page (clickjacking a signature).
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
+
+
+def url_origin(url: str | None) -> str | None:
+    """scheme://host[:port] of an http(s) URL (a CSP source, a CORS origin), or None."""
+    parts = urlsplit(url or "")
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return f"{parts.scheme}://{parts.netloc}"
+    return None
 
 
 def new_page_nonce() -> str:

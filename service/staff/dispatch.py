@@ -11,7 +11,6 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -23,6 +22,7 @@ from service.acts.page import act_status_text
 from service.acts.services import ActFilters, ActService
 from service.auth.guards import passing
 from service.common.actor import Actor, Role
+from service.common.page_security import url_origin
 from service.common.schemas import Window
 from service.db.models import (
     Customer,
@@ -377,9 +377,8 @@ class DispatchPanel:
         photos, origins = [], set()
         for photo in rows:
             url = await self.blob_store.presign_get(photo.object_key)
-            parts = urlsplit(url)
-            if parts.scheme in ("http", "https") and parts.netloc:
-                origins.add(f"{parts.scheme}://{parts.netloc}")
+            if origin := url_origin(url):
+                origins.add(origin)
             photos.append(
                 {"url": url, "taken": photo.taken_at.isoformat() if photo.taken_at else ""}
             )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
+from service.common.page_security import url_origin
 from service.storage.base import (
     DEFAULT_MAX_OBJECT_SIZE,
     BlobInfo,
@@ -68,7 +69,11 @@ def build_blob_store(
     """
     storage = settings.storage
     if storage.backend == "s3":
-        return S3BlobStore.from_settings(storage, max_object_size=max_object_size)
+        return S3BlobStore.from_settings(
+            storage,
+            max_object_size=max_object_size,
+            browser_origin=url_origin(settings.server.public_base_url),
+        )
     store = LocalBlobStore(
         storage.local_dir,
         # load_settings already falls back to the JWT secret; mirror that for hand-built settings.

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio.to_thread
@@ -14,6 +16,7 @@ import boto3.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
+from service.common.page_security import url_origin
 from service.storage.base import (
     DEFAULT_MAX_OBJECT_SIZE,
     DEFAULT_URL_TTL_SECONDS,
@@ -160,6 +163,14 @@ def _translate(exc: Exception, key: str | None) -> Exception:
     return exc
 
 
+def allows_put_from(rule: Mapping[str, Any], origin: str) -> bool:
+    """Whether a bucket CORS rule lets a page of ``origin`` PUT (wildcards as S3 reads them)."""
+    origins = rule.get("AllowedOrigins", [])
+    return "PUT" in rule.get("AllowedMethods", []) and any(
+        fnmatchcase(origin, allowed) for allowed in origins
+    )
+
+
 def _strip_etag(etag: str | None) -> str | None:
     return etag.strip('"') if etag else None
 
@@ -185,6 +196,7 @@ class S3BlobStore:
         max_object_size: int = DEFAULT_MAX_OBJECT_SIZE,
         default_url_ttl: int = DEFAULT_URL_TTL_SECONDS,
         client: S3Client | None = None,
+        browser_origin: str | None = None,
     ) -> None:
         self.bucket = bucket
         self.endpoint_url = endpoint_url
@@ -193,6 +205,9 @@ class S3BlobStore:
         self._secret_access_key = secret_access_key
         self._create_bucket = create_bucket
         self._object_lock = object_lock
+        # The web origin whose pages PUT to presigned URLs (the technician's app): the bucket's
+        # CORS rules must let it, or a browser refuses every photo upload.
+        self.browser_origin = browser_origin
         self.max_object_size = max_object_size
         self.default_url_ttl = check_ttl(default_url_ttl, default_url_ttl)
         self._client = client
@@ -204,7 +219,11 @@ class S3BlobStore:
 
     @classmethod
     def from_settings(
-        cls, settings: StorageSettings, *, max_object_size: int = DEFAULT_MAX_OBJECT_SIZE
+        cls,
+        settings: StorageSettings,
+        *,
+        max_object_size: int = DEFAULT_MAX_OBJECT_SIZE,
+        browser_origin: str | None = None,
     ) -> S3BlobStore:
         """A store configured from ``NARYAD_S3_*`` settings."""
         return cls(
@@ -217,7 +236,17 @@ class S3BlobStore:
             object_lock=settings.s3_object_lock_days > 0,
             max_object_size=max_object_size,
             default_url_ttl=settings.url_ttl_seconds,
+            browser_origin=browser_origin,
         )
+
+    @functools.cached_property
+    def url_origin(self) -> str:
+        """scheme://host[:port] of the presigned URLs (a browser's CSP must let pages reach it);
+        read from a URL presigned for it, so the addressing style is boto3's own."""
+        url = self.client.generate_presigned_url(
+            "put_object", Params={"Bucket": self.bucket, "Key": "origin"}, ExpiresIn=60
+        )
+        return url_origin(url) or url
 
     # -- client and bucket -------------------------------------------------------------------
 
@@ -245,6 +274,8 @@ class S3BlobStore:
     def _prepare(self, client: S3Client) -> None:
         if self._create_bucket:
             self._ensure_bucket(client)
+        if self.browser_origin is not None:
+            self._allow_uploads_from(client, self.browser_origin)
         self.object_lock_enabled = self._read_object_lock(client)
         self.versioned = self.object_lock_enabled or self._read_versioning(client)
         if self._object_lock and not self.object_lock_enabled:
@@ -272,6 +303,43 @@ class S3BlobStore:
             # Another process won the race; that is fine.
             if _error_code(exc) not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
                 raise
+
+    def _allow_uploads_from(self, client: S3Client, origin: str) -> None:
+        """Make sure the bucket's CORS rules let ``origin`` PUT; rules already there are kept.
+
+        Only a bucket naryad manages (``create_bucket``) is changed; on another one a missing
+        rule is logged, since the operator owns its configuration."""
+        try:
+            rules = list(client.get_bucket_cors(Bucket=self.bucket)["CORSRules"])
+        except ClientError as exc:
+            code = _error_code(exc)
+            if code in _ACCESS_DENIED_CODES:
+                logger.warning("cannot read the CORS rules of %s: %s", self.bucket, code)
+                return
+            if code != "NoSuchCORSConfiguration":
+                raise
+            rules = []
+        if any(allows_put_from(rule, origin) for rule in rules):
+            return
+        if not self._create_bucket:
+            logger.warning(
+                "bucket %s has no CORS rule letting %s PUT: phones cannot upload photos",
+                self.bucket,
+                origin,
+            )
+            return
+        rules.append(
+            {
+                "AllowedOrigins": [origin],
+                "AllowedMethods": ["PUT"],
+                # The presigned PUT's signed headers (content type, length, checksum).
+                "AllowedHeaders": ["*"],
+                "ExposeHeaders": ["ETag"],
+                "MaxAgeSeconds": 3600,
+            }
+        )
+        client.put_bucket_cors(Bucket=self.bucket, CORSConfiguration={"CORSRules": rules})
+        logger.info("bucket %s: CORS lets %s upload", self.bucket, origin)
 
     def _read_object_lock(self, client: S3Client) -> bool:
         try:

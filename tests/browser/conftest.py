@@ -12,6 +12,7 @@ from playwright.async_api import Browser, async_playwright
 
 from tests.browser.engine_walks import COMPARED, SEED
 from tests.integration.conftest import build, test_sessions  # noqa: F401
+from tests.integration.storage.conftest import s3_emulator  # noqa: F401
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

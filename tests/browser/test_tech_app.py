@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
@@ -27,11 +28,13 @@ from service.common.actor import Role
 from service.common.geo import point_ewkt
 from service.db.models import Act, ChecklistAnswer, Photo, SyncOperation, Visit, WorkOrder
 from service.demo.seed import answers_so_far
+from service.storage import S3BlobStore
 from service.visit_checklists.registry import TemplateRegistry
 from tests.browser.axe import serious_violations
 from tests.browser.phone import draw_signature, phone_context, watch
-from tests.conftest import LIVE_PHOTO_MAX_SIDE, ServedApp
+from tests.conftest import LIVE_PHOTO_MAX_SIDE, ServedApp, serve_process
 from tests.integration.builders import PASSWORD, Area, Builder, Person
+from tests.integration.storage.conftest import S3Emulator, make_s3_store, unique_bucket
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
 
@@ -319,6 +322,18 @@ async def work_until_signature(page: Page, reload_after: int | None = None) -> l
             await page.reload()
             await page.locator("ol.visits > li").first.locator("button.primary").click()
     raise AssertionError(f"no signature step after {kinds}")
+
+
+async def work_until_first_photo(page: Page) -> None:
+    """Open the day's first visit and answer steps up to and including the first photo."""
+    await page.locator("ol.visits > li").first.locator("button.primary").click()
+    for _ in range(20):
+        if await page.locator("#arrive").count():
+            await page.click("#arrive")
+            await page.locator("#arrive").wait_for(state="detached")
+        if await answer_step(page) == "photo":
+            return
+    raise AssertionError("no photo step among the first twenty")
 
 
 async def sign_as_customer(page: Page) -> None:
@@ -697,13 +712,7 @@ async def test_an_upload_lost_or_refused_on_the_way_is_started_again_and_nothing
             await route.fulfill(status=200, body="")
 
     await page.route(lambda url: "/blobs/" in url, disturb)
-    await page.locator("ol.visits > li").first.locator("button.primary").click()
-    for _ in range(20):
-        if await page.locator("#arrive").count():
-            await page.click("#arrive")
-            await page.locator("#arrive").wait_for(state="detached")
-        if await answer_step(page) == "photo":
-            break
+    await work_until_first_photo(page)
     # The queue said "all sent" before the photo was queued too: wait for both uploads first.
     all_sent = page.locator("#queue", has_text="Всё отправлено")
     for _ in range(600):
@@ -750,13 +759,7 @@ async def test_a_photo_that_never_reaches_the_store_is_given_up_in_plain_words(
         await route.fulfill(status=200, body="")
 
     await page.route(lambda url: "/blobs/" in url, swallow)
-    await page.locator("ol.visits > li").first.locator("button.primary").click()
-    for _ in range(20):
-        if await page.locator("#arrive").count():
-            await page.click("#arrive")
-            await page.locator("#arrive").wait_for(state="detached")
-        if await answer_step(page) == "photo":
-            break
+    await work_until_first_photo(page)
     # Three uploads, then the photo is given up and its step asked for again.
     await page.locator("#queue", has_text="Не принято: 1").wait_for(timeout=60_000)
     assert len(puts) == 3
@@ -792,5 +795,50 @@ async def test_a_photo_that_never_reaches_the_store_is_given_up_in_plain_words(
     step = page.locator("section.step")
     await step.wait_for()
     assert await step.get_attribute("data-kind") == "photo"
+    assert errors == []
+    await context.close()
+
+
+@pytest.fixture(scope="module")
+def s3_app(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory, s3_emulator: S3Emulator
+) -> Iterator[tuple[str, S3BlobStore]]:
+    """The app served with its photos in S3 (the emulator), and a store on the same bucket."""
+    bucket = unique_bucket("app")
+    env = {
+        "NARYAD_STORAGE": "s3",
+        "NARYAD_S3_ENDPOINT_URL": s3_emulator.endpoint_url,
+        "NARYAD_S3_ACCESS_KEY_ID": s3_emulator.access_key_id,
+        "NARYAD_S3_SECRET_ACCESS_KEY": s3_emulator.secret_access_key,
+        "NARYAD_S3_BUCKET": bucket,
+        "NARYAD_S3_CREATE_BUCKET": "1",
+        "NARYAD_PHOTO_MAX_SIDE": "1000",
+    }
+    with serve_process(database_url, tmp_path_factory, env) as served:
+        yield served.url, make_s3_store(s3_emulator, bucket, create_bucket=False)
+
+
+async def test_photos_go_from_the_phone_straight_to_s3(
+    browser: Browser, s3_app: tuple[str, S3BlobStore], build: Builder
+) -> None:
+    server, store = s3_app
+    day = await a_day(build)
+    visit_id = day.visits[0].id
+    context, page, errors = await signed_in(browser, server, day)
+    puts: list[str] = []
+    page.on("request", lambda r: puts.append(r.url) if r.method == "PUT" else None)
+    await work_until_first_photo(page)
+    await page.locator("#queue", has_text="Всё отправлено").wait_for(timeout=30_000)
+    async with build.sessionmaker() as session:
+        (photo,) = (await session.scalars(select(Photo).where(Photo.visit_id == visit_id))).all()
+    assert photo.status == "stored"
+    # Straight to the bucket through the presigned URL (the page's CSP and the bucket's CORS
+    # let it), never through the API; downscaled to this server's setting.
+    assert puts == [url for url in puts if url.startswith(f"{store.url_origin}/")]
+    assert len(puts) == 1
+    with Image.open(io.BytesIO(await store.get(photo.object_key))) as image:
+        assert image.size == (1000, 750)
+    rules = store.client.get_bucket_cors(Bucket=store.bucket)["CORSRules"]
+    assert any(server in rule["AllowedOrigins"] for rule in rules)
     assert errors == []
     await context.close()

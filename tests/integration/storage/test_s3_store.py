@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from botocore.exceptions import ClientError
 
 from service.storage import (
     ObjectLocked,
@@ -148,3 +149,66 @@ def test_new_client_is_a_fresh_client(s3_emulator: S3Emulator, s3_store: S3BlobS
     # Path-style addressing (emulators have no per-bucket host names) and SigV4.
     assert url.startswith(f"{s3_emulator.endpoint_url}/bk1/a/b.jpg?")
     assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in url
+
+
+APP_ORIGIN = "https://naryad.example.kz"
+
+
+def put_rules(store: S3BlobStore) -> list[dict[str, object]]:
+    """The bucket's CORS rules that let a page PUT."""
+    rules = store.client.get_bucket_cors(Bucket=store.bucket)["CORSRules"]
+    return [dict(rule) for rule in rules if "PUT" in rule["AllowedMethods"]]
+
+
+async def test_a_managed_bucket_lets_the_app_upload_from_the_browser(
+    s3_emulator: S3Emulator,
+) -> None:
+    bucket = unique_bucket("cors")
+    # The operator's own rule (downloads for a report site) is there before naryad starts.
+    store = make_s3_store(s3_emulator, bucket)
+    await store.ping()
+    other = {"AllowedOrigins": ["https://reports.example.kz"], "AllowedMethods": ["GET"]}
+    store.client.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [other]})
+    for _ in range(2):  # two processes (or restarts) add the rule once
+        started = make_s3_store(s3_emulator, bucket, browser_origin=APP_ORIGIN)
+        await started.ping()
+    rules = started.client.get_bucket_cors(Bucket=bucket)["CORSRules"]
+    assert [rule["AllowedOrigins"] for rule in rules] == [
+        ["https://reports.example.kz"],
+        [APP_ORIGIN],
+    ]
+    (upload,) = put_rules(started)
+    assert upload["AllowedMethods"] == ["PUT"]
+    assert upload["AllowedHeaders"] == ["*"]
+
+
+async def test_a_bucket_the_operator_manages_is_not_changed_but_warned_about(
+    s3_emulator: S3Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    bucket = unique_bucket("cors-theirs")
+    await make_s3_store(s3_emulator, bucket).ping()
+    theirs = make_s3_store(s3_emulator, bucket, create_bucket=False, browser_origin=APP_ORIGIN)
+    with caplog.at_level("WARNING", logger="naryad.storage"):
+        await theirs.put("photos/x.jpg", b"x", content_type="image/jpeg")
+    assert f"no CORS rule letting {APP_ORIGIN} PUT" in caplog.text
+    with pytest.raises(ClientError):
+        theirs.client.get_bucket_cors(Bucket=bucket)  # still none
+    # A wildcard rule of theirs that covers the app is enough.
+    wildcard = {"AllowedOrigins": ["https://*.example.kz"], "AllowedMethods": ["GET", "PUT"]}
+    theirs.client.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [wildcard]})
+    caplog.clear()
+    again = make_s3_store(s3_emulator, bucket, create_bucket=False, browser_origin=APP_ORIGIN)
+    with caplog.at_level("WARNING", logger="naryad.storage"):
+        await again.put("photos/y.jpg", b"y", content_type="image/jpeg")
+    assert "CORS" not in caplog.text
+
+
+def test_presigned_urls_origin_is_what_the_app_may_connect_to(s3_emulator: S3Emulator) -> None:
+    emulated = make_s3_store(s3_emulator, unique_bucket("origin"))
+    assert emulated.url_origin == s3_emulator.endpoint_url.rstrip("/")
+    # On AWS itself (no endpoint URL) the URLs name the bucket's own host.
+    aws = S3BlobStore(
+        "naryad-photos", region="eu-central-1", access_key_id="a", secret_access_key="b"
+    )
+    assert aws.url_origin.startswith("https://naryad-photos.s3.")
+    assert aws.url_origin.endswith(".amazonaws.com")
