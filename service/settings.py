@@ -85,6 +85,8 @@ class StorageSettings(msgspec.Struct, frozen=True):
     local_dir_shared: bool = False
     url_signing_key: str = ""
     s3_endpoint_url: str | None = None
+    # The same store as phones and browsers reach it, when that differs (presigned URLs).
+    s3_public_endpoint_url: str | None = None
     s3_region: str = "us-east-1"
     s3_bucket: str = "naryad"
     s3_access_key_id: str | None = None
@@ -568,6 +570,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             local_dir_shared=blob_dir_shared,
             url_signing_key=get("URL_SIGNING_KEY", secret) or secret,
             s3_endpoint_url=url("S3_ENDPOINT_URL", ("https", "http")),
+            s3_public_endpoint_url=url("S3_PUBLIC_ENDPOINT_URL", ("https", "http")),
             s3_region=get("S3_REGION", "us-east-1") or "us-east-1",
             s3_bucket=get("S3_BUCKET", "naryad") or "naryad",
             s3_access_key_id=get("S3_ACCESS_KEY_ID"),

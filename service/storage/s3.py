@@ -197,6 +197,7 @@ class S3BlobStore:
         default_url_ttl: int = DEFAULT_URL_TTL_SECONDS,
         client: S3Client | None = None,
         browser_origin: str | None = None,
+        public_endpoint_url: str | None = None,
     ) -> None:
         self.bucket = bucket
         self.endpoint_url = endpoint_url
@@ -208,6 +209,9 @@ class S3BlobStore:
         # The web origin whose pages PUT to presigned URLs (the technician's app): the bucket's
         # CORS rules must let it, or a browser refuses every photo upload.
         self.browser_origin = browser_origin
+        # Where phones and staff browsers reach the store when the API reaches it by another
+        # name (http://minio:9000 inside a compose network): presigned URLs are signed for it.
+        self.public_endpoint_url = public_endpoint_url
         self.max_object_size = max_object_size
         self.default_url_ttl = check_ttl(default_url_ttl, default_url_ttl)
         self._client = client
@@ -237,13 +241,26 @@ class S3BlobStore:
             max_object_size=max_object_size,
             default_url_ttl=settings.url_ttl_seconds,
             browser_origin=browser_origin,
+            public_endpoint_url=settings.s3_public_endpoint_url,
+        )
+
+    @functools.cached_property
+    def presigner(self) -> S3Client:
+        """The client presigned URLs are made with: for the public endpoint when there is one."""
+        if self.public_endpoint_url is None:
+            return self.client
+        return shared_client(
+            endpoint_url=self.public_endpoint_url,
+            region=self.region,
+            access_key_id=self._access_key_id,
+            secret_access_key=self._secret_access_key,
         )
 
     @functools.cached_property
     def url_origin(self) -> str:
         """scheme://host[:port] of the presigned URLs (a browser's CSP must let pages reach it);
         read from a URL presigned for it, so the addressing style is boto3's own."""
-        url = self.client.generate_presigned_url(
+        url = self.presigner.generate_presigned_url(
             "put_object", Params={"Bucket": self.bucket, "Key": "origin"}, ExpiresIn=60
         )
         return url_origin(url) or url
@@ -309,15 +326,17 @@ class S3BlobStore:
 
         Only a bucket naryad manages (``create_bucket``) is changed; on another one a missing
         rule is logged, since the operator owns its configuration."""
+        # A CORS problem never stops the store: acts and the API's own reads do not need it.
         try:
             rules = list(client.get_bucket_cors(Bucket=self.bucket)["CORSRules"])
         except ClientError as exc:
             code = _error_code(exc)
-            if code in _ACCESS_DENIED_CODES:
-                logger.warning("cannot read the CORS rules of %s: %s", self.bucket, code)
+            if code == "NotImplemented":  # MinIO: CORS is a server setting, all origins by default
+                logger.info("bucket %s: CORS is the S3 server's own setting", self.bucket)
                 return
             if code != "NoSuchCORSConfiguration":
-                raise
+                logger.warning("cannot read the CORS rules of %s: %s", self.bucket, code)
+                return
             rules = []
         if any(allows_put_from(rule, origin) for rule in rules):
             return
@@ -338,7 +357,13 @@ class S3BlobStore:
                 "MaxAgeSeconds": 3600,
             }
         )
-        client.put_bucket_cors(Bucket=self.bucket, CORSConfiguration={"CORSRules": rules})
+        try:
+            client.put_bucket_cors(Bucket=self.bucket, CORSConfiguration={"CORSRules": rules})
+        except ClientError as exc:
+            logger.warning(
+                "cannot let %s upload to %s (CORS): %s", origin, self.bucket, _error_code(exc)
+            )
+            return
         logger.info("bucket %s: CORS lets %s upload", self.bucket, origin)
 
     def _read_object_lock(self, client: S3Client) -> bool:
@@ -367,7 +392,9 @@ class S3BlobStore:
     def _presign_client(self) -> S3Client:
         # Presigning needs no network, but a URL into a bucket we were asked to create must
         # not be handed out before the bucket exists.
-        return self._ready_client() if self._create_bucket else self.client
+        if self._create_bucket:
+            self._ready_client()
+        return self.presigner
 
     async def _call(self, func: Callable[..., T], *args: Any, key: str | None = None) -> T:
         def guarded() -> T:

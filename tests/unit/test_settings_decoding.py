@@ -150,3 +150,11 @@ def test_the_photo_size_phones_downscale_to_is_bounded() -> None:
     for raw in ("319", "4097", "1600px", "0"):
         with pytest.raises(SettingsError, match="NARYAD_PHOTO_MAX_SIDE"):
             _load(PHOTO_MAX_SIDE=raw)
+
+
+def test_the_stores_public_endpoint_is_an_http_url() -> None:
+    assert load_settings({}).storage.s3_public_endpoint_url is None
+    settings = load_settings({"NARYAD_S3_PUBLIC_ENDPOINT_URL": "https://files.example.kz"})
+    assert settings.storage.s3_public_endpoint_url == "https://files.example.kz"
+    with pytest.raises(SettingsError, match="NARYAD_S3_PUBLIC_ENDPOINT_URL"):
+        _load(S3_PUBLIC_ENDPOINT_URL="minio:9000")

@@ -8,6 +8,7 @@ import urllib.parse
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from botocore.exceptions import ClientError
 
@@ -212,3 +213,26 @@ def test_presigned_urls_origin_is_what_the_app_may_connect_to(s3_emulator: S3Emu
     )
     assert aws.url_origin.startswith("https://naryad-photos.s3.")
     assert aws.url_origin.endswith(".amazonaws.com")
+
+
+async def test_presigned_urls_name_the_public_endpoint_when_there_is_one(
+    s3_emulator: S3Emulator,
+) -> None:
+    # The API reaches the emulator as 127.0.0.1; phones know it as localhost (a compose
+    # network's "minio:9000" against the host's published port).
+    public = s3_emulator.endpoint_url.replace("127.0.0.1", "localhost")
+    store = make_s3_store(s3_emulator, unique_bucket("public"), public_endpoint_url=public)
+    data = b"\xff\xd8\xff" + b"photo"
+    upload = await store.presign_put(
+        "photos/p.jpg", content_type="image/jpeg", size=len(data), sha256_hex=sha(data)
+    )
+    assert upload.url.startswith(f"{public}/{store.bucket}/photos/p.jpg?")
+    assert store.url_origin == public
+    async with httpx.AsyncClient() as http:
+        put = await http.put(upload.url, content=data, headers=dict(upload.headers))
+        assert put.status_code == 200, put.text
+        # The API itself still talks to the store by its own name.
+        assert await store.get("photos/p.jpg") == data
+        download = await store.presign_get("photos/p.jpg")
+        assert download.startswith(f"{public}/")
+        assert (await http.get(download)).content == data
