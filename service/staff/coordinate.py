@@ -28,6 +28,7 @@ from service.orders import schemas as order_schemas
 from service.orders.services import WorkOrderService
 from service.sla import kinds
 from service.sla.events import record_event
+from service.staff.queue import national_digits
 
 Sort = Literal["overdue", "deadline", "priority"]
 SORTS: tuple[Sort, ...] = ("overdue", "deadline", "priority")
@@ -147,7 +148,7 @@ class OverduePage:
 
 def _digits(q: str) -> str:
     """The digits of a search that may be part of a phone (four or more), else ''."""
-    digits = "".join(ch for ch in q if ch.isdigit())
+    digits = national_digits("".join(ch for ch in q if ch.isdigit()))
     return digits if len(digits) >= 4 else ""
 
 

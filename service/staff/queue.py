@@ -70,8 +70,13 @@ def phone_digits(q: str) -> str | None:
     """The digits of a search that looks like (part of) a phone number, else None."""
     if not _PHONE_CHARS.match(q):
         return None
-    digits = re.sub(r"\D", "", q)
+    digits = national_digits(re.sub(r"\D", "", q))
     return digits if len(digits) >= 4 else None
+
+
+def national_digits(digits: str) -> str:
+    """A whole number dialled with the trunk prefix (8 701 ...) as stored (+7 701 ...)."""
+    return "7" + digits[1:] if len(digits) == 11 and digits.startswith("8") else digits
 
 
 def _like(value: str) -> str:

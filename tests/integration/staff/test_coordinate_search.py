@@ -92,6 +92,7 @@ async def test_search_by_phone_name_address_and_number(build: Builder) -> None:
 
     both = sorted([by_customer.number, by_contact.number])
     assert await found("999 88") == both  # the customer's phone, typed with spaces
+    assert await found("8 701 999 88 77") == both  # dialled with the trunk prefix
     assert await found("555-44") == [by_contact.number]  # the order's own contact phone
     assert await found("1234 000") == []
     assert await found("Нұрланова") == both

@@ -116,6 +116,9 @@ async def test_queue_shows_own_territory_only_and_finds_by_phone(
     found = await web.get("/dispatch/queue", params={"q": "701 123 45"})
     assert found.status_code == 200
     assert scene.order.number in found.text
+    # The customer's number as a caller dictates it, with the trunk prefix.
+    dialled = await web.get("/dispatch/queue", params={"q": "8 701 123 45 67"})
+    assert scene.order.number in dialled.text
     missing = await web.get("/dispatch/queue", params={"q": "+7 999 000 11 22"})
     assert scene.order.number not in missing.text
     by_address = await web.get("/dispatch/queue", params={"q": "Абая"})

@@ -106,6 +106,9 @@ def test_queue_cursor_round_trips_and_ignores_foreign_values() -> None:
 def test_phone_searches_are_recognised_by_their_characters() -> None:
     assert phone_digits("+7 (701) 777-00-11") == "77017770011"
     assert phone_digits("777 00 11") == "7770011"
+    # Dialled the local way, with the trunk prefix: the stored +7 number.
+    assert phone_digits("8 701 777 00 11") == "77017770011"
+    assert phone_digits("8701") == "8701"  # a fragment may be anywhere in the number
     assert phone_digits("123") is None  # too short to mean a phone
     assert phone_digits("WO-2026-1234") is None
     assert phone_digits("Абая 10") is None
