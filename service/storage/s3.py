@@ -163,11 +163,18 @@ def _translate(exc: Exception, key: str | None) -> Exception:
     return exc
 
 
+# The presigned PUT's headers a browser must ask leave for (Content-Length it sets itself).
+UPLOAD_HEADERS = frozenset({"content-type", "x-amz-checksum-sha256"})
+
+
 def allows_put_from(rule: Mapping[str, Any], origin: str) -> bool:
-    """Whether a bucket CORS rule lets a page of ``origin`` PUT (wildcards as S3 reads them)."""
-    origins = rule.get("AllowedOrigins", [])
-    return "PUT" in rule.get("AllowedMethods", []) and any(
-        fnmatchcase(origin, allowed) for allowed in origins
+    """Whether a bucket CORS rule lets a page of ``origin`` PUT a presigned upload: the method,
+    the origin (S3's one ``*`` wildcard) and the headers the upload sends."""
+    headers = {header.lower() for header in rule.get("AllowedHeaders", [])}
+    return (
+        "PUT" in rule.get("AllowedMethods", [])
+        and any(fnmatchcase(origin, allowed) for allowed in rule.get("AllowedOrigins", []))
+        and ("*" in headers or headers >= UPLOAD_HEADERS)
     )
 
 

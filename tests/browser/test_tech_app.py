@@ -450,8 +450,19 @@ async def test_a_push_cut_off_twice_loses_and_doubles_nothing(
             await route.continue_()
 
     await page.route("**/mobile/v1/sync/push", cut)
+    # The technician watches the sync screen while the phone comes back online.
+    await page.click("#queue")
+    await page.locator("h1", has_text="Отправка").wait_for()
+    assert await page.inner_text("main [role=status]") == (
+        "Работа без сети: всё сохраняется на телефоне."
+    )
+    assert await page.locator(".results li", has_text="ждёт отправки").count() == 10
     await context.set_offline(False)
     await page.locator("#queue", has_text="Всё отправлено").wait_for(timeout=60_000)
+    # The open screen followed: every line sent, the status in agreement with the top bar.
+    await page.locator("main [role=status]", has_text="Всё отправлено").wait_for()
+    assert await page.locator(".results li", has_text="ждёт отправки").count() == 0
+    assert await page.locator(".results li", has_text="— принято").count() == 10
     assert len(pushes) == 3, [(p["key"], [o["id"][:6] for o in p["ids"]]) for p in pushes]
     # The batch whose answer was lost went again as it was, under the same key.
     assert pushes[1]["key"] == pushes[2]["key"]
@@ -464,8 +475,6 @@ async def test_a_push_cut_off_twice_loses_and_doubles_nothing(
     assert {row.status for row in rows} == {"applied"}
     stored = await page.evaluate(STORED)
     assert {op["status"] for op in stored["ops"]} == {"applied"}
-    await page.click("#queue")
-    await page.locator("h1", has_text="Отправка").wait_for()
     await fits(page, "sync 390")
     await shot(page, "sync-ru-390")
     assert errors == []
@@ -530,11 +539,12 @@ MONTHS_RU = (
 WEEKDAYS_RU = ("понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье")
 
 
-def said_ru(at: datetime) -> str:
-    """A local moment as the app names it in a Russian sentence: "завтра, 6 декабря 10:00"."""
+def said_ru(at: datetime, hours: int = 2) -> str:
+    """A local window as the app names it in a Russian sentence: "завтра, 6 декабря 10:00–12:00"."""
     offset = (at.date() - datetime.now(at.tzinfo).date()).days
     weekday = {0: "сегодня", 1: "завтра"}.get(offset, WEEKDAYS_RU[at.weekday()])
-    return f"{weekday}, {at.day} {MONTHS_RU[at.month - 1]} {at:%H:%M}"
+    end = at + timedelta(hours=hours)
+    return f"{weekday}, {at.day} {MONTHS_RU[at.month - 1]} {at:%H:%M}–{end:%H:%M}"
 
 
 async def test_a_rescheduled_and_a_handed_over_visit_are_told_and_the_day_redrawn(
@@ -627,6 +637,11 @@ async def test_a_rescheduled_and_a_handed_over_visit_are_told_and_the_day_redraw
 
 
 WIDTHS = (320, 390, 430)
+STOPPED_FOR_SAFETY = {
+    "kk": "қауіпсіздік үшін тоқтатылды",
+    "ru": "прерван: безопасность",
+    "en": "stopped for safety",
+}
 
 
 async def look_at(page: Page, name: str, language: str) -> None:
@@ -683,6 +698,10 @@ async def test_every_screen_fits_phones_and_reads_in_the_technicians_language(
     assert outcome is not None
     assert (outcome.status, outcome.message) == ("applied", None)
     assert visit.status == "aborted_safety"
+    # Back on the day, the visit says how it ended (not "on site" until the next refresh).
+    await page.click(".visit-head .link")
+    status = page.locator("ol.visits > li").first.locator(".status")
+    assert await status.inner_text() == STOPPED_FOR_SAFETY[language]
     assert errors == []
     await context.close()
 

@@ -11,6 +11,9 @@ const queueChip = document.getElementById("queue");
 const safetyButton = document.getElementById("safety");
 let sync = null;
 let syncState = "idle";
+// The sync screen is redrawn while it is open, as rounds settle (it must not say "waiting"
+// under a top bar that says everything was sent).
+let onSyncScreen = false;
 
 // --- small DOM helper: no innerHTML with data, no inline handlers (strict CSP) ---------------
 function h(tag, attrs = {}, ...children) {
@@ -31,6 +34,7 @@ function h(tag, attrs = {}, ...children) {
 
 function show(...nodes) {
   safetyButton.hidden = true;
+  onSyncScreen = false;
   main.replaceChildren(...nodes.flat(2).filter((n) => n != null && n !== false));
   main.focus({ preventScroll: true });
   window.scrollTo(0, 0);
@@ -202,13 +206,14 @@ async function applyPull() {
 
 function changeNotice(change, zone) {
   const visit = change.visit || {};
-  const was = change.before && change.before.window ? change.before.window.start : null;
-  // The old time alone when the visit stays on its day; with the day when it moved to another.
-  const sameDay = was && visit.window && localDay(new Date(was), zone) === localDay(new Date(visit.window.start), zone);
+  const was = change.before && change.before.window;
+  const hours = (window) => `${time(window.start, zone)}–${time(window.end, zone)}`;
+  // The old window alone when the visit stays on its day; with the day when it moved to another.
+  const sameDay = was && visit.window && localDay(new Date(was.start), zone) === localDay(new Date(visit.window.start), zone);
   const text = t(CHANGE_TEXT[change.kind] || "change_updated", {
     customer: visit.customer ? visit.customer.name : "",
-    when: visit.window ? `${dayName(visit.window.start, zone)} ${time(visit.window.start, zone)}` : "",
-    before: was ? (sameDay ? time(was, zone) : `${dayName(was, zone)} ${time(was, zone)}`) : "",
+    when: visit.window ? `${dayName(visit.window.start, zone)} ${hours(visit.window)}` : "",
+    before: was ? (sameDay ? hours(was) : `${dayName(was.start, zone)} ${hours(was)}`) : "",
   });
   return h("li", { class: `change ${change.kind}` }, text);
 }
@@ -230,6 +235,13 @@ async function showDay(note = "") {
       if (e instanceof Unauthorized) showLogin(t("session_over"));
     }
   });
+  // An outcome recorded on this phone shows at once, before the server's next bundle (unless
+  // the server refused it).
+  const declared = new Map();
+  for (const record of await ops.all()) {
+    const refused = record.result && (record.result.status === "rejected" || record.result.status === "conflict");
+    if (record.op.type === "outcome" && !refused) declared.set(record.op.visit_id, record.op.payload.outcome);
+  }
   const byDay = new Map();
   for (const visit of bundle.visits) {
     const day = localDay(new Date(visit.window.start), zone);
@@ -239,7 +251,7 @@ async function showDay(note = "") {
   const sections = [];
   for (const [, visits] of byDay) {
     sections.push(h("h2", {}, capitalized(dayName(visits[0].window.start, zone))));
-    sections.push(h("ol", { class: "visits" }, visits.map((v) => visitCard(v, zone))));
+    sections.push(h("ol", { class: "visits" }, visits.map((v) => visitCard(v, zone, declared.get(v.visit_id)))));
   }
   const dismiss = h("button", { type: "button", class: "secondary" }, t("changes_seen"));
   dismiss.addEventListener("click", async () => {
@@ -274,11 +286,15 @@ function bring(visit) {
   return h("div", { class: "bring" }, h("strong", {}, t("bring")), h("ul", {}, items.map((i) => h("li", {}, i))));
 }
 
-function visitCard(visit, zone) {
+const LIVE = new Set(["planned", "en_route", "on_site"]);
+
+function visitCard(visit, zone, declared) {
   const cancelled = visit.status === "cancelled";
+  // The server's status once it has moved on; the phone's own outcome while it is still live.
+  const status = declared && LIVE.has(visit.status) ? declared : visit.status;
   return h("li", { class: `visit card${cancelled ? " cancelled" : ""}` },
     h("p", { class: "when" }, `${time(visit.window.start, zone)}–${time(visit.window.end, zone)}`,
-      h("span", { class: "status" }, t(`status_${visit.status}`))),
+      h("span", { class: "status" }, t(`status_${status}`))),
     h("p", { class: "who" }, visit.customer.name),
     h("p", { class: "what" }, `${t(`work_${visit.work_type}`)} · ${visit.work_order_number}`),
     h("p", { class: "where" }, visit.address),
@@ -755,6 +771,14 @@ const RESULT_TEXT = {
   conflict: "result_conflict",
 };
 
+// The open sync screen again, where the technician had scrolled to.
+async function redrawSync() {
+  if (!onSyncScreen) return;
+  const y = window.scrollY;
+  await showSync();
+  window.scrollTo(0, y);
+}
+
 async function showSync() {
   const records = (await ops.all()).reverse();
   if (records.length) await kv.set("trouble_seen", records[0].seq);
@@ -795,7 +819,10 @@ async function showSync() {
       failed ? h("span", { class: "why" }, photo.reason || t("code_photo_refused")) : null);
   };
   const button = h("button", { type: "button", class: "primary", id: "sync-now" }, t("sync_now"));
-  const status = h("p", { class: "note", role: "status" }, t(`sync_${syncState}`));
+  const left = await waiting();
+  const said = syncState === "syncing" || syncState === "login" ? `sync_${syncState}`
+    : !left ? "all_sent" : !navigator.onLine ? "working_offline" : `sync_${syncState}`;
+  const status = h("p", { class: "note", role: "status" }, t(said));
   button.addEventListener("click", async () => { await sync.now(); showSync(); });
   show(
     h("button", { type: "button", class: "link", onclick: () => showDay() }, `← ${t("my_day")}`),
@@ -815,6 +842,7 @@ async function showSync() {
           bad ? h("span", { class: "advice" }, t(`advice_${state}`)) : null);
       })),
   );
+  onSyncScreen = true;
 }
 
 // --- start ------------------------------------------------------------------------------------
@@ -832,10 +860,12 @@ async function start() {
       await saveVisitState(result.visit_id, state);
     }
     await refreshIndicators();
+    await redrawSync();
   }, async (state) => {
     syncState = state;
     await refreshIndicators();
     if (state === "login") showLogin(t("session_over"));
+    else await redrawSync();
   });
   const handoff = await kv.get("handoff");
   if (handoff) { await backFromCustomer(handoff); sync.now(); return; }

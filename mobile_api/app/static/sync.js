@@ -88,6 +88,12 @@ export async function waiting() {
   return (await pending()).length + photosLeft;
 }
 
+// The server is busy or failing, or still running this very request (409 with Retry-After):
+// ask again after the back-off, nothing is wrong with the photo.
+function later(response) {
+  return response.status >= 500 || response.status === 429 || (response.status === 409 && response.headers.has("Retry-After"));
+}
+
 // Send the photo's bytes again as a new upload (new keys, a new URL), or give it up once it
 // has failed UPLOAD_ATTEMPTS times.
 function startOver(photo) {
@@ -113,7 +119,7 @@ async function uploadPhotos(report) {
         key: photo.start_key,
         body: { visit_id: photo.visit_id, sha256: photo.sha256, size: photo.size, content_type: photo.type, step_id: photo.step_id },
       });
-      if (started.status >= 500 || started.status === 429) {
+      if (later(started)) {
         report.photoFailures.push(photo); // the server's trouble: asked again after the back-off
         continue;
       }
@@ -156,12 +162,13 @@ async function uploadPhotos(report) {
       if (confirmed.ok && answer.status === "stored") {
         photo.state = "stored";
         photo.blob = null; // the server has verified the bytes: free the phone's storage
-      } else if (answer.code === "not_uploaded" || answer.code === "integrity") {
-        // Lost or damaged between the phone and the store; the phone's copy is whole.
+      } else if (later(confirmed)) {
+        report.photoFailures.push(photo); // the server's trouble: confirm again after the back-off
+      } else if (["not_uploaded", "integrity", "photo_expired"].includes(answer.code)) {
+        // Lost or damaged between the phone and the store, or its upload expired while the
+        // phone was away; the phone's copy is whole.
         startOver(photo);
         report.photoFailures.push(photo);
-      } else if (confirmed.status >= 500 || confirmed.status === 429) {
-        report.photoFailures.push(photo); // the server's trouble: confirm again after the back-off
       } else {
         photo.state = "rejected";
         photo.reason = reason;
@@ -173,11 +180,23 @@ async function uploadPhotos(report) {
 }
 
 // Send what is queued: photos, then operations in order, in batches, until all are answered.
+// A failure carries the report so far (``error.report``): operations it settled (an answer
+// whose photo was given up) must still reach the screens.
 export async function flush(onResult = () => {}) {
   const report = { sent: 0, results: [], photoFailures: [] };
+  try {
+    return await send(report, onResult);
+  } catch (error) {
+    if (error instanceof Error) error.report = report;
+    throw error;
+  }
+}
+
+async function send(report, onResult) {
   // No batch is made while the phone knows it is offline: the first one online takes it all.
   if (!navigator.onLine) throw new Offline();
-  // Photos that cannot go now hold back only the answers that need them.
+  // Photos that cannot go now hold back the answers that need them and, to keep the order the
+  // technician worked in, everything recorded after those answers.
   let photoTrouble = null;
   try {
     await uploadPhotos(report);
@@ -278,6 +297,7 @@ export function startSyncLoop(onReport, onState) {
       await onReport(report);
       onState("idle");
     } catch (error) {
+      if (error && error.report && error.report.results.length) await onReport(error.report);
       onState(error instanceof Unauthorized ? "login" : "waiting");
       delay = Math.min(MAX_DELAY_MS, delay * 2) * (0.75 + Math.random() * 0.5);
       if (error && error.retryAfter) delay = Math.max(delay, error.retryAfter * 1000);

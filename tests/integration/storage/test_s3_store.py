@@ -194,8 +194,21 @@ async def test_a_bucket_the_operator_manages_is_not_changed_but_warned_about(
     assert f"no CORS rule letting {APP_ORIGIN} PUT" in caplog.text
     with pytest.raises(ClientError):
         theirs.client.get_bucket_cors(Bucket=bucket)  # still none
-    # A wildcard rule of theirs that covers the app is enough.
-    wildcard = {"AllowedOrigins": ["https://*.example.kz"], "AllowedMethods": ["GET", "PUT"]}
+    # A rule that allows PUT but not the upload's headers fails the browser's preflight.
+    no_headers = {"AllowedOrigins": [APP_ORIGIN], "AllowedMethods": ["PUT"]}
+    theirs.client.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [no_headers]})
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="naryad.storage"):
+        await make_s3_store(
+            s3_emulator, bucket, create_bucket=False, browser_origin=APP_ORIGIN
+        ).put("photos/z.jpg", b"z", content_type="image/jpeg")
+    assert f"no CORS rule letting {APP_ORIGIN} PUT" in caplog.text
+    # A wildcard rule of theirs that covers the app and its headers is enough.
+    wildcard = {
+        "AllowedOrigins": ["https://*.example.kz"],
+        "AllowedMethods": ["GET", "PUT"],
+        "AllowedHeaders": ["Content-Type", "x-amz-checksum-sha256"],
+    }
     theirs.client.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [wildcard]})
     caplog.clear()
     again = make_s3_store(s3_emulator, bucket, create_bucket=False, browser_origin=APP_ORIGIN)
