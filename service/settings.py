@@ -166,8 +166,9 @@ class IssuerSettings(msgspec.Struct, frozen=True):
     tax_id_kind: Literal["bin", "inn"] = "bin"
     address: str = "Almaty"
     phone: str = "+7 700 000 00 00"
-    # Where acts are drawn up ("г. Алматы"), printed under the title.
-    place: str = "Almaty"
+    # Where acts are drawn up ("г. Алматы"), printed under the title; empty: the visit's
+    # territory name (a company working in several cities draws each act up where it works).
+    place: str = ""
     completion_prefix: str = "АВР"
     handover_prefix: str = "АСП"
 

@@ -387,7 +387,7 @@ class ActService:
             act_number=DRAFT_NUMBER,
             kind=kind,
             language=language,
-            place=place or issuer.place,
+            place=place or issuer.place or territory.name,
             act_date=finished.date(),
             issuer=reports.Issuer(
                 legal_name=issuer.legal_name,

@@ -178,6 +178,8 @@ async def test_signed_act_pdf_tells_the_truth(
     suffix = f"_v{pinned_version}" if pinned_version else ""
     (ARTIFACTS / f"act_{work_type}_{language}{suffix}.pdf").write_bytes(pdf)
     text = _flat("\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages))
+    # Drawn up where the work was: the visit's territory (no NARYAD_ISSUER_PLACE is set).
+    assert re.search(rf"№ \S+ {re.escape(field.area.territory.name)} ", text), text[:400]
 
     template = TEMPLATES.get(work_type)
     rows = 0
