@@ -395,11 +395,14 @@ async def test_a_whole_visit_offline_then_synced_exactly_once_and_signed(
             assert image.size == (LIVE_PHOTO_MAX_SIDE, LIVE_PHOTO_MAX_SIDE * 3 // 4)
 
     # The customer's turn: the act from what the server holds, signed on the same phone.
+    refusal = page.get_by_role("button", name="Клиент отказался подписать")
+    assert await refusal.count() == 1  # offered until the customer has signed
     await page.click("#handoff")
     await page.wait_for_url("**/mobile/v1/sign/**")
     await sign_as_customer(page)
     await page.go_back()
     await page.locator(".note", has_text="подписал").wait_for()
+    assert await refusal.count() == 0
     assert await answer_step(page) == "confirm"  # thanked the customer
     await page.click("#complete")
     await page.locator(".done").wait_for()

@@ -557,7 +557,10 @@ async function showVisit(id, note = "") {
     const reasons = result.blocking_reasons.filter((r) => r.code !== "required_step");
     for (const reason of reasons) parts.push(h("p", { class: "blocked", role: "alert" }, reason.message));
   }
-  const others = result.allowed_outcomes.filter((o) => o !== "completed" && o !== "aborted_safety");
+  // Once the customer's signature is in, "refused to sign" is no longer a choice to offer.
+  const signed = [...ctx.all.values()].some((s) => s.kind === "signature" && (state.answers || {})[s.id] !== undefined);
+  const others = result.allowed_outcomes.filter((o) => o !== "completed" && o !== "aborted_safety"
+    && !(signed && o === "customer_refused_to_sign"));
   if (others.length) {
     parts.push(h("section", { class: "outcomes card", "aria-labelledby": "other-title" }, h("h2", { id: "other-title" }, t("other_outcomes")),
       others.map((o) => h("button", { type: "button", class: "secondary", onclick: () => showOutcome(id, o) }, t(`outcome_${o}`)))));
