@@ -690,14 +690,20 @@ async def test_every_screen_fits_phones_and_reads_in_the_technicians_language(
     await page.fill("section.step textarea", "Агрессивная собака во дворе")
     await page.click("#declare")
     await page.locator(".done").wait_for()
-    await page.locator("#queue.chip:not(.waiting)").wait_for(timeout=30_000)
-    async with build.sessionmaker() as session:
-        visit = await session.get_one(Visit, day.visits[0].id)
-        outcome = await session.scalar(
-            select(SyncOperation).where(
-                SyncOperation.visit_id == visit.id, SyncOperation.type == "outcome"
+    # Sent in the background (the chip can read "not waiting" before the outcome is queued):
+    # wait for the server to hold it.
+    outcome = None
+    for _ in range(300):
+        async with build.sessionmaker() as session:
+            visit = await session.get_one(Visit, day.visits[0].id)
+            outcome = await session.scalar(
+                select(SyncOperation).where(
+                    SyncOperation.visit_id == visit.id, SyncOperation.type == "outcome"
+                )
             )
-        )
+        if outcome is not None:
+            break
+        await asyncio.sleep(0.1)
     assert outcome is not None
     assert (outcome.status, outcome.message) == ("applied", None)
     assert visit.status == "aborted_safety"
