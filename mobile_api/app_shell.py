@@ -12,7 +12,6 @@ from litestar import Controller, MediaType, Response, get
 from litestar.datastructures import CacheControlHeader, State
 from litestar.static_files import create_static_files_router
 
-from service.common.page_security import url_origin
 from service.storage import S3BlobStore
 
 APP_DIR = Path(__file__).resolve().parent / "app"
@@ -21,9 +20,9 @@ APP_STATIC = APP_DIR / "static"
 _NO_CACHE = "no-cache"
 
 
-def app_headers(store_url: str | None) -> dict[str, str]:
+def app_headers(upload_origin: str | None) -> dict[str, str]:
     """A strict CSP: only the app's own files run; uploads may go to the blob store's origin."""
-    connect = " ".join(filter(None, ("'self'", url_origin(store_url))))
+    connect = " ".join(filter(None, ("'self'", upload_origin)))
     return {
         "Cache-Control": _NO_CACHE,
         "Referrer-Policy": "no-referrer",
@@ -51,7 +50,7 @@ class TechAppController(Controller):
         return Response(
             (APP_DIR / "index.html").read_bytes(),
             media_type=MediaType.HTML,
-            headers=app_headers(_store_url(state)),
+            headers=app_headers(_upload_origin(state)),
         )
 
     @get("/sw.js", media_type="text/javascript")
@@ -73,7 +72,7 @@ class TechAppController(Controller):
         )
 
 
-def _store_url(state: State) -> str | None:
+def _upload_origin(state: State) -> str | None:
     """Where the phone PUTs photos when that is not the app's own origin (S3)."""
     store = state.blob_store
     return store.url_origin if isinstance(store, S3BlobStore) else None

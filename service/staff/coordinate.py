@@ -28,7 +28,7 @@ from service.orders import schemas as order_schemas
 from service.orders.services import WorkOrderService
 from service.sla import kinds
 from service.sla.events import record_event
-from service.staff.queue import national_digits
+from service.staff.customer_forms import national_digits
 
 Sort = Literal["overdue", "deadline", "priority"]
 SORTS: tuple[Sort, ...] = ("overdue", "deadline", "priority")

@@ -24,12 +24,17 @@ _PATH = re.compile(r"`\$\.([a-z_]+)")
 _FORM_FIELD = {"territory_id": "territory", "location": "lat"}
 
 
+def national_digits(digits: str) -> str:
+    """A whole number dialled with the Kazakh/Russian trunk prefix (8 701 ...) as its +7 701 ...
+    digits; any other digits as they are. Stored phones and phone searches share this rule."""
+    return "7" + digits[1:] if len(digits) == 11 and digits.startswith("8") else digits
+
+
 def normalise_phone(value: str) -> str:
     """A phone as typed (``+7 701 123-45-67``, ``8 (701) ...``) in E.164 where obvious."""
     digits = re.sub(r"[\s()\-.]", "", value)
-    if digits.startswith("8") and len(digits) == 11 and digits.isdigit():
-        digits = "+7" + digits[1:]  # the Kazakh/Russian trunk prefix
-    return digits
+    national = national_digits(digits) if digits.isdigit() else digits
+    return "+" + national if national != digits else digits
 
 
 def phones_of(text: str) -> list[str]:

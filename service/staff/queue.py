@@ -36,6 +36,7 @@ from service.db.base import utcnow
 from service.db.models import Customer, Site, Territory, Visit, WorkOrder
 from service.db.models.visits import LIVE_STATUSES
 from service.orders.services import search_query
+from service.staff.customer_forms import national_digits
 
 QUEUE_STATUSES = ("new", "scheduled", "in_progress", "on_hold")
 PAGE_SIZE = 25
@@ -72,11 +73,6 @@ def phone_digits(q: str) -> str | None:
         return None
     digits = national_digits(re.sub(r"\D", "", q))
     return digits if len(digits) >= 4 else None
-
-
-def national_digits(digits: str) -> str:
-    """A whole number dialled with the trunk prefix (8 701 ...) as stored (+7 701 ...)."""
-    return "7" + digits[1:] if len(digits) == 11 and digits.startswith("8") else digits
 
 
 def _like(value: str) -> str:

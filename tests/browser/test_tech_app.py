@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
@@ -715,6 +715,29 @@ async def test_every_screen_fits_phones_and_reads_in_the_technicians_language(
     await context.close()
 
 
+async def disturb_uploads(page: Page, fault: Callable[[int], str | None]) -> list[str]:
+    """Route the photo uploads: the n-th PUT (from 1) is "damaged" on the way (the store refuses
+    it), "swallowed" (200, nothing passed on) or passed as it is (None); the URLs PUT to."""
+    puts: list[str] = []
+
+    async def route_put(route: Any) -> None:
+        if route.request.method != "PUT":
+            await route.continue_()
+            return
+        puts.append(route.request.url)
+        what = fault(len(puts))
+        if what == "damaged":
+            body = route.request.post_data_buffer or b""
+            await route.continue_(post_data=body[:-10] + b"0123456789")
+        elif what == "swallowed":
+            await route.fulfill(status=200, body="")
+        else:
+            await route.continue_()
+
+    await page.route(lambda url: "/blobs/" in url, route_put)
+    return puts
+
+
 @pytest.mark.parametrize("fault", ["damaged", "swallowed"])
 async def test_an_upload_lost_or_refused_on_the_way_is_started_again_and_nothing_is_lost(
     browser: Browser, live_server: str, build: Builder, fault: str
@@ -724,22 +747,7 @@ async def test_an_upload_lost_or_refused_on_the_way_is_started_again_and_nothing
     context, page, errors = await signed_in(browser, live_server, day)
     # The first upload's bytes are damaged on the way (the store refuses them: SHA-256), or a
     # proxy answers 200 without passing them on (confirm finds nothing uploaded).
-    puts: list[str] = []
-
-    async def disturb(route: Any) -> None:
-        if route.request.method != "PUT":
-            await route.continue_()
-            return
-        puts.append(route.request.url)
-        if len(puts) > 1:
-            await route.continue_()
-        elif fault == "damaged":
-            body = route.request.post_data_buffer or b""
-            await route.continue_(post_data=body[:-10] + b"0123456789")
-        else:
-            await route.fulfill(status=200, body="")
-
-    await page.route(lambda url: "/blobs/" in url, disturb)
+    puts = await disturb_uploads(page, lambda n: fault if n == 1 else None)
     await work_until_first_photo(page)
     # The queue said "all sent" before the photo was queued too: wait for both uploads first.
     all_sent = page.locator("#queue", has_text="Всё отправлено")
@@ -777,16 +785,7 @@ async def test_a_photo_that_never_reaches_the_store_is_given_up_in_plain_words(
     visit_id = day.visits[0].id
     context, page, errors = await signed_in(browser, live_server, day)
     # A proxy answers every upload with 200 and passes nothing on.
-    puts: list[str] = []
-
-    async def swallow(route: Any) -> None:
-        if route.request.method != "PUT":
-            await route.continue_()
-            return
-        puts.append(route.request.url)
-        await route.fulfill(status=200, body="")
-
-    await page.route(lambda url: "/blobs/" in url, swallow)
+    puts = await disturb_uploads(page, lambda n: "swallowed")
     await work_until_first_photo(page)
     # Three uploads, then the photo is given up and its step asked for again.
     await page.locator("#queue", has_text="Не принято: 1").wait_for(timeout=60_000)
